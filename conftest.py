@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import pytest
+
+from govshare.accounts.choices import Role
+from govshare.core import testing
+
+
+@pytest.fixture
+def department(db):  # type: ignore[no-untyped-def]
+    return testing.make_department("市公安局")
+
+
+@pytest.fixture
+def other_department(db):  # type: ignore[no-untyped-def]
+    return testing.make_department("市市场监督管理局")
+
+
+@pytest.fixture
+def catalog_admin(department):  # type: ignore[no-untyped-def]
+    return testing.make_user(Role.CATALOG_ADMIN, department=department, username="gaj_admin")
+
+
+@pytest.fixture
+def platform_admin(db):  # type: ignore[no-untyped-def]
+    return testing.make_user(Role.PLATFORM_ADMIN, username="bigdata_admin")
+
+
+@pytest.fixture
+def outsider(other_department):  # type: ignore[no-untyped-def]
+    return testing.make_user(Role.CATALOG_ADMIN, Role.CONSUMER, department=other_department, username="scj_admin")

@@ -1,0 +1,66 @@
+"""Who am I, departments, catalogue maintenance and personal API tokens."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router
+
+from govshare.accounts import selectors, services
+from govshare.accounts.auth import SIGNED_IN
+from govshare.accounts.schemas import DepartmentOut, DepartmentPage, MeOut, TokenCreatedOut, TokenIn, TokenOut
+from govshare.catalog.schemas import ErrorOut
+from govshare.core.errors import NotFound
+from govshare.core.pagination import paginate
+
+router = Router(tags=["组织与用户 accounts"])
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+@router.get("/me", response={200: MeOut, **ERRORS}, auth=SIGNED_IN, summary="当前用户")
+def me(request: HttpRequest) -> object:
+    return request.user
+
+
+@router.get("/departments", response={200: DepartmentPage, **ERRORS}, auth=SIGNED_IN, summary="部门列表")
+def list_departments(
+    request: HttpRequest, search: str = "", page: int = 1, page_size: int | None = None
+) -> DepartmentPage:
+    result = paginate(selectors.department_list(search=search), page, page_size)
+    return DepartmentPage(items=result.items, total=result.total, page=result.page, page_size=result.page_size)
+
+
+@router.get("/departments/maintenance-overdue", response={200: list[DepartmentOut], **ERRORS}, auth=SIGNED_IN,
+            summary="逾期未完成季度目录维护的部门")
+def maintenance_overdue(request: HttpRequest) -> object:
+    return list(selectors.departments_overdue_for_maintenance().select_related("parent"))
+
+
+@router.post("/departments/{code}/maintenance", response={200: DepartmentOut, **ERRORS}, auth=SIGNED_IN,
+             summary="确认本部门目录已全面维护")
+def confirm_maintenance(request: HttpRequest, code: str) -> object:
+    department = selectors.department_list().filter(code=code).first()
+    if department is None:
+        raise NotFound("部门不存在")
+    return services.confirm_catalog_maintenance(department, actor=request.user)  # type: ignore[arg-type]
+
+
+@router.get("/tokens", response={200: list[TokenOut], **ERRORS}, auth=SIGNED_IN, summary="我的 API 令牌")
+def list_tokens(request: HttpRequest) -> object:
+    return list(selectors.tokens_of(request.user))  # type: ignore[arg-type]
+
+
+@router.post("/tokens", response={201: TokenCreatedOut, **ERRORS}, auth=SIGNED_IN,
+             summary="创建 API 令牌（令牌只显示这一次）")
+def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, object]:
+    user = request.user
+    token, raw = services.create_api_token(user, name=payload.name, expires_at=payload.expires_at, actor=user)  # type: ignore[arg-type]
+    return 201, {**TokenOut.from_orm(token).model_dump(), "token": raw}
+
+
+@router.delete("/tokens/{token_id}", response={204: None, **ERRORS}, auth=SIGNED_IN, summary="吊销 API 令牌")
+def revoke_token(request: HttpRequest, token_id: int) -> tuple[int, None]:
+    token = selectors.tokens_of(request.user).filter(pk=token_id).first()  # type: ignore[arg-type]
+    if token is None:
+        raise NotFound("令牌不存在")
+    services.revoke_api_token(token, actor=request.user)  # type: ignore[arg-type]
+    return 204, None

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "govshare.accounts"
+    label = "accounts"
+    verbose_name = "组织与用户"

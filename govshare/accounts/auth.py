@@ -1,0 +1,39 @@
+"""How API callers authenticate: the browser session (with CSRF) or a personal bearer token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import APIKeyCookie, HttpBearer
+
+from govshare.accounts.services import user_for_token
+
+
+class SessionAuth(APIKeyCookie):
+    """Signed-in browser session; unsafe methods need the CSRF token like any Django form."""
+
+    param_name = "sessionid"
+
+    def __init__(self) -> None:
+        super().__init__(csrf=True)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            return user
+        return None
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer gs_…` personal API token."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+# The declaration used on every route that needs a signed-in user.
+SIGNED_IN = [TokenAuth(), SessionAuth()]

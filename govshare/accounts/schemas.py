@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Schema
+
+from govshare.accounts.models import Department, User
+
+
+class DepartmentOut(Schema):
+    id: int
+    code: str
+    name: str
+    short_name: str
+    level: str
+    parent_code: str | None
+    region_code: str
+    last_full_maintenance_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_parent_code(obj: Department) -> str | None:
+        return obj.parent.code if obj.parent_id else None
+
+
+class DepartmentPage(Schema):
+    items: list[DepartmentOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class MeOut(Schema):
+    username: str
+    full_name: str
+    department_code: str | None
+    department_name: str | None
+    roles: list[str]
+
+    @staticmethod
+    def resolve_department_code(obj: User) -> str | None:
+        return obj.department.code if obj.department else None
+
+    @staticmethod
+    def resolve_department_name(obj: User) -> str | None:
+        return obj.department.name if obj.department else None
+
+    @staticmethod
+    def resolve_roles(obj: User) -> list[str]:
+        return sorted(obj.role_set())
+
+
+class TokenIn(Schema):
+    name: str
+    expires_at: dt.datetime | None = None
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class TokenCreatedOut(TokenOut):
+    token: str

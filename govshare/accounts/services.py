@@ -1,0 +1,188 @@
+"""Every write to departments, users, roles and tokens; each writes its audit row in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from govshare.accounts.choices import SEPARATED_ROLES, DepartmentLevel, Role
+from govshare.accounts.models import ApiToken, Department, User, UserRole
+from govshare.audit.services import record_action
+from govshare.core.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
+from govshare.core.identifiers import uscc_problem
+
+TOKEN_PREFIX = "gs_"
+
+
+@dataclass(frozen=True)
+class DepartmentInput:
+    code: str
+    name: str
+    level: str
+    parent_code: str | None = None
+    short_name: str = ""
+    region_code: str = ""
+
+
+def _require_platform_admin(actor: User | None) -> None:
+    # actor None means the platform itself (a management command run by the operator).
+    if actor is not None and not actor.is_platform_admin:
+        raise PermissionDenied("只有平台管理员可以管理部门、用户和角色")
+
+
+def _department_problems(data: DepartmentInput) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    if problem := uscc_problem(data.code):
+        problems.append(FieldProblem("code", f"部门代码无效：{problem}"))
+    if not data.name.strip():
+        problems.append(FieldProblem("name", "部门名称不能为空"))
+    if data.level not in DepartmentLevel.values:
+        problems.append(FieldProblem("level", f"层级“{data.level}”无效，应为：市级、区县级、乡镇（街道）级"))
+    if data.region_code and not (len(data.region_code) == 6 and data.region_code.isdigit()):
+        problems.append(FieldProblem("region_code", "行政区划代码应为6位数字"))
+    return problems
+
+
+@transaction.atomic
+def create_department(data: DepartmentInput, *, actor: User | None) -> Department:
+    _require_platform_admin(actor)
+    problems = _department_problems(data)
+    parent = None
+    if data.parent_code:
+        parent = Department.objects.filter(code=data.parent_code).first()
+        if parent is None:
+            problems.append(FieldProblem("parent_code", f"上级部门代码“{data.parent_code}”不存在"))
+    if problems:
+        raise ValidationFailed(problems)
+    if Department.objects.filter(code=data.code).exists():
+        raise Conflict(f"部门代码“{data.code}”已被使用")
+    if Department.objects.filter(name=data.name.strip()).exists():
+        raise Conflict(f"部门名称“{data.name}”已存在")
+    department = Department.objects.create(
+        code=data.code,
+        name=data.name.strip(),
+        short_name=data.short_name,
+        level=data.level,
+        parent=parent,
+        region_code=data.region_code,
+    )
+    record_action(actor, "department.create", department, code=department.code)
+    return department
+
+
+@transaction.atomic
+def create_user(
+    *,
+    username: str,
+    password: str,
+    full_name: str,
+    department: Department | None,
+    roles: list[str],
+    actor: User | None,
+    email: str = "",
+) -> User:
+    _require_platform_admin(actor)
+    if User.objects.filter(username=username).exists():
+        raise Conflict(f"账号“{username}”已存在")
+    user = User(username=username, full_name=full_name, department=department, email=email)
+    user.set_password(password)
+    user.save()
+    record_action(actor, "user.create", user, department=department.code if department else None)
+    for role in roles:
+        assign_role(user, role, actor=actor)
+    return user
+
+
+@transaction.atomic
+def assign_role(user: User, role: str, *, actor: User | None) -> UserRole:
+    """Grant a role; 三员分立 forbids one account holding two of 平台管理员/安全管理员/审计员."""
+    _require_platform_admin(actor)
+    if role not in Role.values:
+        raise ValidationFailed([FieldProblem("role", f"角色“{role}”不存在")])
+    # Lock the user's row so that two concurrent assignments cannot both pass the check.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    held = set(UserRole.objects.filter(user=user).values_list("role", flat=True))
+    if role in held:
+        raise Conflict(f"用户“{user}”已拥有角色“{Role(role).label}”")
+    clash = (held & SEPARATED_ROLES) if role in SEPARATED_ROLES else set()
+    if clash:
+        other = Role(next(iter(clash))).label
+        raise ValidationFailed(
+            [FieldProblem("role", f"三员分立：用户“{user}”已是{other}，不能再授予{Role(role).label}")],
+            message="违反三员分立原则",
+        )
+    if role in (Role.CATALOG_ADMIN, Role.DEPT_REVIEWER) and user.department_id is None:
+        raise ValidationFailed([FieldProblem("role", f"{Role(role).label}必须属于一个部门")])
+    granted = UserRole.objects.create(user=user, role=role)
+    user.__dict__.pop("_role_cache", None)
+    record_action(actor, "user.role.assign", user, role=role)
+    return granted
+
+
+@transaction.atomic
+def revoke_role(user: User, role: str, *, actor: User | None) -> None:
+    _require_platform_admin(actor)
+    deleted, _ = UserRole.objects.filter(user=user, role=role).delete()
+    if deleted:
+        user.__dict__.pop("_role_cache", None)
+        record_action(actor, "user.role.revoke", user, role=role)
+
+
+def _digest(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_api_token(
+    user: User, *, name: str, expires_at: dt.datetime | None = None, actor: User
+) -> tuple[ApiToken, str]:
+    """Issue a personal token; the raw value is returned once and only its digest is kept."""
+    if actor.pk != user.pk and not actor.is_platform_admin:
+        raise PermissionDenied("只能为自己创建 API 令牌")
+    if not name.strip():
+        raise ValidationFailed([FieldProblem("name", "令牌名称不能为空")])
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name.strip(), prefix=raw[:10], digest=_digest(raw), expires_at=expires_at
+    )
+    record_action(actor, "user.token.create", token, token_prefix=token.prefix)
+    return token, raw
+
+
+@transaction.atomic
+def revoke_api_token(token: ApiToken, *, actor: User) -> None:
+    if actor.pk != token.user_id and not actor.is_platform_admin:
+        raise PermissionDenied("无权吊销该令牌")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    record_action(actor, "user.token.revoke", token, token_prefix=token.prefix)
+
+
+def user_for_token(raw_token: str) -> User | None:
+    """The active user a raw bearer token belongs to, or None."""
+    if not raw_token.startswith(TOKEN_PREFIX):
+        return None
+    token = ApiToken.objects.select_related("user").filter(digest=_digest(raw_token)).first()
+    now = timezone.now()
+    if token is None or not token.is_usable(now) or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
+        # Touch at most every 5 minutes: scripts calling in a loop must not write on every request.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+@transaction.atomic
+def confirm_catalog_maintenance(department: Department, *, actor: User) -> Department:
+    """The department's catalogue administrator confirms a full review of its catalogue (quarterly duty)."""
+    if not (actor.is_platform_admin or (actor.has_role(Role.CATALOG_ADMIN) and actor.department_id == department.pk)):
+        raise PermissionDenied("只有本部门目录管理员可以确认目录全面维护")
+    department.last_full_maintenance_at = timezone.now()
+    department.save(update_fields=["last_full_maintenance_at"])
+    record_action(actor, "department.catalog.maintained", department)
+    return department

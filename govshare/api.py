@@ -1,0 +1,51 @@
+"""The platform's HTTP API: one NinjaAPI, every route with an explicit auth declaration."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from govshare.accounts.api import router as accounts_router
+from govshare.catalog.api import router as catalog_router
+from govshare.core.errors import DomainError
+
+api = NinjaAPI(
+    title="govshare 政务数据共享交换平台 API",
+    version="1",
+    description="以个人 API 令牌（Authorization: Bearer gs_…）或登录会话调用。错误以中文说明字段与原因。",
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": exc.message, "errors": [p.as_dict() for p in exc.problems]}, status=exc.status
+    )
+
+
+@api.exception_handler(NinjaValidationError)
+def request_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = [
+        {"field": ".".join(str(p) for p in e.get("loc", [])[1:]) or "body", "message": e.get("msg", "")}
+        for e in exc.errors
+    ]
+    return api.create_response(request, {"detail": "请求参数不符合要求", "errors": errors}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, {"detail": "未登录或令牌无效", "errors": []}, status=401)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc), "errors": []}, status=exc.status_code)
+
+
+api.add_router("/accounts", accounts_router)
+api.add_router("/catalog", catalog_router)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CatalogConfig(AppConfig):
+    name = "govshare.catalog"
+    label = "catalog"
+    verbose_name = "政务信息资源目录"

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from govshare.accounts.models import Department
+from govshare.catalog.choices import (
+    LEVEL_WIDTH,
+    CategoryLevel,
+    ItemDataType,
+    OpenType,
+    PlatformShareType,
+    ResourceFormat,
+    ReviewStatus,
+    ShareMethod,
+    ShareType,
+    UpdateCycle,
+    VersionAction,
+)
+
+
+class Category(models.Model):
+    """A node of the classification tree: 类 (基础/主题/部门) → 项 → 目 → 细目. Editable data."""
+
+    parent = models.ForeignKey(
+        "self", verbose_name="上级分类", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    level = models.PositiveSmallIntegerField("层级", choices=CategoryLevel.choices)
+    segment = models.CharField("分类段码", max_length=3, help_text="类1位、项2位、目3位、细目至多3位数字")
+    code = models.CharField("分类码", max_length=9, unique=True, editable=False)
+    name = models.CharField("分类名称", max_length=100)
+    description = models.TextField("说明", blank=True)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "资源分类"
+        verbose_name_plural = "资源分类"
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "segment"], name="catalog_category_unique_segment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @staticmethod
+    def compose_code(parent_code: str, level: int, segment: str) -> str:
+        return parent_code + segment.zfill(LEVEL_WIDTH[level])
+
+    @property
+    def code_prefix(self) -> str:
+        """The 9-digit 前段码 of resources in this class: missing levels padded with zeros."""
+        return self.code.ljust(9, "0")
+
+
+class Resource(models.Model):
+    """One catalogue entry (政务信息资源) with the core metadata of the 1272 guideline."""
+
+    code = models.CharField("信息资源代码", max_length=16, unique=True)
+    category = models.ForeignKey(Category, verbose_name="信息资源分类", on_delete=models.PROTECT)
+    name = models.CharField("信息资源名称", max_length=200)
+    department = models.ForeignKey(
+        Department, verbose_name="信息资源提供方", on_delete=models.PROTECT, related_name="resources"
+    )
+    summary = models.TextField("信息资源摘要")
+    format = models.CharField("信息资源格式", max_length=20, choices=ResourceFormat.choices)
+    sub_format = models.CharField("格式细类", max_length=30, blank=True, help_text="如 xlsx、csv、json、pdf")
+    share_type = models.CharField("共享属性", max_length=20, choices=ShareType.choices)
+    share_condition = models.TextField("共享条件", blank=True)
+    share_basis = models.TextField("不予共享依据", blank=True)
+    share_method = models.CharField("共享方式", max_length=20, choices=ShareMethod.choices, blank=True)
+    platform_share_type = models.CharField(
+        "共享方式类型", max_length=10, choices=PlatformShareType.choices, blank=True
+    )
+    open_type = models.CharField("开放属性", max_length=20, choices=OpenType.choices)
+    open_condition = models.TextField("开放条件", blank=True)
+    update_cycle = models.CharField("更新周期", max_length=20, choices=UpdateCycle.choices)
+    published_on = models.DateField("发布日期", null=True, blank=True)
+    related_codes = models.JSONField("关联资源代码", default=list, blank=True)
+    extension = models.JSONField("扩展元数据", default=dict, blank=True)
+
+    status = models.CharField(
+        "审核状态", max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT, db_index=True
+    )
+    rejection_reason = models.TextField("驳回理由", blank=True)
+    version = models.PositiveIntegerField("版本", default=1)
+    search_tokens = models.TextField("检索词", blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="创建人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = "信息资源"
+        verbose_name_plural = "信息资源"
+        ordering = ["code"]
+        indexes = [
+            models.Index(fields=["department", "status"], name="catalog_res_dept_status_idx"),
+            models.Index(fields=["status", "share_type"], name="catalog_res_status_share_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Item(models.Model):
+    """An information item (信息项): one field of a resource."""
+
+    resource = models.ForeignKey(Resource, verbose_name="信息资源", on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField("序号")
+    name = models.CharField("信息项名称", max_length=100)
+    data_type = models.CharField("数据类型", max_length=1, choices=ItemDataType.choices)
+    length = models.PositiveIntegerField("数据长度", null=True, blank=True)
+    share_type = models.CharField("共享属性", max_length=20, choices=ShareType.choices)
+    open_type = models.CharField("开放属性", max_length=20, choices=OpenType.choices)
+    description = models.CharField("说明", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "信息项"
+        verbose_name_plural = "信息项"
+        ordering = ["resource", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "name"], name="catalog_item_unique_name"),
+            models.UniqueConstraint(fields=["resource", "position"], name="catalog_item_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CodeSequence(models.Model):
+    """The last 顺序码 handed out per 前段码; it only grows, so a code is never reused."""
+
+    prefix = models.CharField("前段码", max_length=9, unique=True)
+    last_value = models.PositiveIntegerField("最近顺序码", default=0)
+
+    class Meta:
+        verbose_name = "资源代码序列"
+        verbose_name_plural = "资源代码序列"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}/{self.last_value:06d}"
+
+
+class ResourceVersion(models.Model):
+    """A snapshot of a resource after each change, with the field-by-field difference from the previous one."""
+
+    resource = models.ForeignKey(Resource, verbose_name="信息资源", on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField("版本号")
+    action = models.CharField("操作", max_length=16, choices=VersionAction.choices)
+    snapshot = models.JSONField("快照")
+    changes = models.JSONField("变更", default=list)
+    note = models.TextField("说明", blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField("操作人账号", max_length=150, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "资源版本"
+        verbose_name_plural = "资源版本"
+        ordering = ["resource", "-number"]
+        constraints = [models.UniqueConstraint(fields=["resource", "number"], name="catalog_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.resource.code} v{self.number}"
+
+
+class RetiredResourceCode(models.Model):
+    """Codes of deleted resources: kept so that they are never handed out again."""
+
+    code = models.CharField("信息资源代码", max_length=16, unique=True)
+    name = models.CharField("原资源名称", max_length=200)
+    retired_at = models.DateTimeField("注销时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "已注销资源代码"
+        verbose_name_plural = "已注销资源代码"
+
+    def __str__(self) -> str:
+        return self.code

@@ -1,0 +1,170 @@
+"""Typed API shapes of the catalogue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ninja import Schema
+from pydantic import Field
+
+from govshare.catalog.models import Item, Resource
+from govshare.catalog.rules import ItemDraft, ResourceDraft
+from govshare.catalog.selectors import ResourceFilters
+
+
+class ItemIn(Schema):
+    name: str = Field(..., description="信息项名称")
+    data_type: str = Field(..., description="数据类型代码：C 字符型、N 数值型、Y 货币型、D 日期型、T 日期时间型、L 逻辑型、M 备注型、B 二进制")
+    length: int | None = Field(None, description="数据长度（字符型、数值型、货币型必填）")
+    share_type: str = Field("", description="信息项共享属性，留空则同资源")
+    open_type: str = Field("", description="信息项开放属性，留空则同资源")
+    description: str = ""
+
+
+class ResourceIn(Schema):
+    name: str
+    category_code: str = Field(..., description="分类码，如 101（基础-人口）")
+    department_code: str = Field("", description="提供方代码；留空则为当前用户所属部门")
+    summary: str
+    format: str = Field(..., description="file/spreadsheet/database/image/media/self_describing/other")
+    sub_format: str = ""
+    share_type: str = Field(..., description="unconditional/conditional/not_shared")
+    share_condition: str = ""
+    share_basis: str = ""
+    share_method: str = Field("", description="platform/offline")
+    platform_share_type: str = Field("", description="api/table/file")
+    open_type: str = Field(..., description="unconditional/conditional/not_open")
+    open_condition: str = ""
+    update_cycle: str = Field(..., description="realtime/daily/weekly/monthly/quarterly/half_yearly/yearly/irregular")
+    related_codes: list[str] = []
+    extension: dict[str, Any] = {}
+    items: list[ItemIn]
+
+    def to_draft(self, default_department_code: str) -> ResourceDraft:
+        data = self.model_dump(exclude={"items"})
+        data["department_code"] = self.department_code or default_department_code
+        return ResourceDraft(**data, items=[ItemDraft(**item.model_dump()) for item in self.items])
+
+
+class ItemOut(Schema):
+    position: int
+    name: str
+    data_type: str
+    length: int | None
+    share_type: str
+    open_type: str
+    description: str
+
+
+class ResourceBrief(Schema):
+    id: int
+    code: str
+    name: str
+    department_code: str
+    department_name: str
+    category_code: str
+    format: str
+    share_type: str
+    open_type: str
+    update_cycle: str
+    status: str
+    published_on: dt.date | None
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_department_code(obj: Resource) -> str:
+        return obj.department.code
+
+    @staticmethod
+    def resolve_department_name(obj: Resource) -> str:
+        return obj.department.name
+
+    @staticmethod
+    def resolve_category_code(obj: Resource) -> str:
+        return obj.category.code
+
+
+class ResourceOut(ResourceBrief):
+    category_name: str
+    summary: str
+    sub_format: str
+    share_condition: str
+    share_basis: str
+    share_method: str
+    platform_share_type: str
+    open_condition: str
+    related_codes: list[str]
+    extension: dict[str, Any]
+    rejection_reason: str
+    version: int
+    created_at: dt.datetime
+    items: list[ItemOut]
+
+    @staticmethod
+    def resolve_category_name(obj: Resource) -> str:
+        return obj.category.name
+
+    @staticmethod
+    def resolve_items(obj: Resource) -> list[Item]:
+        return list(obj.items.all())
+
+
+class ResourceFiltersIn(Schema):
+    department_code: str = Field("", description="提供方代码")
+    category_code: str = Field("", description="分类码前缀")
+    share_type: str = ""
+    open_type: str = ""
+    format: str = ""
+    update_cycle: str = ""
+    status: str = ""
+    page: int = Field(1, ge=1)
+    page_size: int | None = Field(None, ge=1)
+
+    def to_filters(self) -> ResourceFilters:
+        return ResourceFilters(**self.model_dump(exclude={"page", "page_size"}))
+
+
+class ResourcePage(Schema):
+    items: list[ResourceBrief]
+    total: int
+    page: int
+    page_size: int
+
+
+class ReasonIn(Schema):
+    reason: str = Field(..., description="理由（驳回、下线必填）")
+
+
+class VersionOut(Schema):
+    number: int
+    action: str
+    actor_name: str
+    created_at: dt.datetime
+    note: str
+    changes: list[dict[str, str]]
+
+
+class CategoryOut(Schema):
+    id: int
+    code: str
+    name: str
+    level: int
+    parent_code: str | None
+    is_active: bool
+
+    @staticmethod
+    def resolve_parent_code(obj: Any) -> str | None:
+        return obj.parent.code if obj.parent_id else None
+
+
+class CategoryIn(Schema):
+    parent_code: str | None = None
+    segment: str
+    name: str
+    description: str = ""
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[dict[str, Any]] = []

@@ -1,0 +1,93 @@
+"""Permission-scoped reads of the catalogue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+
+from govshare.accounts.models import User
+from govshare.catalog import access
+from govshare.catalog.choices import ReviewStatus
+from govshare.catalog.models import Category, Item, Resource, ResourceVersion
+from govshare.core.errors import NotFound
+
+
+@dataclass(frozen=True)
+class ResourceFilters:
+    department_code: str = ""
+    category_code: str = ""
+    share_type: str = ""
+    open_type: str = ""
+    format: str = ""
+    update_cycle: str = ""
+    status: str = ""
+
+
+def visible_resources(user: User) -> QuerySet[Resource]:
+    return Resource.objects.filter(access.visible_resources_filter(user))
+
+
+def apply_filters(queryset: QuerySet[Resource], filters: ResourceFilters) -> QuerySet[Resource]:
+    if filters.department_code:
+        queryset = queryset.filter(department__code=filters.department_code)
+    if filters.category_code:
+        queryset = queryset.filter(category__code__startswith=filters.category_code)
+    for name in ("share_type", "open_type", "format", "update_cycle", "status"):
+        if value := getattr(filters, name):
+            queryset = queryset.filter(**{name: value})
+    return queryset
+
+
+def resource_list(user: User, filters: ResourceFilters | None = None) -> QuerySet[Resource]:
+    queryset = visible_resources(user).select_related("department", "category")
+    return apply_filters(queryset, filters or ResourceFilters())
+
+
+def get_resource(user: User, pk: int) -> Resource:
+    """The resource with its items, or NotFound when it does not exist or lies outside the user's scope."""
+    resource = (
+        visible_resources(user)
+        .select_related("department", "category", "created_by")
+        .prefetch_related(Prefetch("items", queryset=Item.objects.order_by("position")))
+        .filter(pk=pk)
+        .first()
+    )
+    if resource is None:
+        raise NotFound("信息资源不存在或无权访问")
+    return resource
+
+
+def get_resource_by_code(user: User, code: str) -> Resource:
+    found = visible_resources(user).filter(code=code).values_list("pk", flat=True).first()
+    if found is None:
+        raise NotFound("信息资源不存在或无权访问")
+    return get_resource(user, found)
+
+
+def resource_versions(user: User, resource: Resource) -> QuerySet[ResourceVersion]:
+    """Review history and edits belong to the owning department and the platform administrator."""
+    if not (user.is_platform_admin or user.department_id == resource.department_id):
+        raise NotFound("信息资源不存在或无权访问")
+    return resource.versions.order_by("-number")
+
+
+def review_queue(user: User) -> QuerySet[Resource]:
+    if not access.can_review(user):
+        return Resource.objects.none()
+    return (
+        Resource.objects.filter(status=ReviewStatus.SUBMITTED)
+        .select_related("department", "category")
+        .order_by("updated_at")
+    )
+
+
+def category_tree() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True).order_by("code")
+
+
+def get_category_by_code(code: str) -> Category:
+    category = Category.objects.filter(code=code).first()
+    if category is None:
+        raise NotFound(f"资源分类“{code}”不存在")
+    return category

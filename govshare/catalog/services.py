@@ -1,0 +1,390 @@
+"""Every write to the catalogue. Each function is one transaction that records an audit row and, for
+resources, a version with its field-by-field difference."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from govshare.accounts.models import Department, User
+from govshare.audit.models import AuditLog
+from govshare.audit.services import record_action
+from govshare.catalog import access, history
+from govshare.catalog.choices import LEVEL_WIDTH, SEQUENCE_WIDTH, CategoryLevel, ReviewStatus, VersionAction
+from govshare.catalog.models import Category, CodeSequence, Item, Resource, ResourceVersion, RetiredResourceCode
+from govshare.catalog.rules import ResourceDraft, check_resource_draft
+from govshare.catalog.search_text import document_tokens
+from govshare.core.errors import Conflict, FieldProblem, NotFound, PermissionDenied, ValidationFailed
+
+# ---------------------------------------------------------------------------------------------- classification
+
+
+@transaction.atomic
+def create_category(
+    *, parent: Category | None, segment: str, name: str, description: str = "", actor: User | None
+) -> Category:
+    if actor is not None and not actor.is_platform_admin:
+        raise PermissionDenied("只有平台管理员可以维护资源分类")
+    level = CategoryLevel.CLASS if parent is None else parent.level + 1
+    problems: list[FieldProblem] = []
+    if level > CategoryLevel.DETAIL:
+        problems.append(FieldProblem("parent", "细目之下不能再分类"))
+    else:
+        width = LEVEL_WIDTH[level]
+        exact = level != CategoryLevel.DETAIL
+        if not segment.isdigit() or len(segment) > width or (exact and len(segment) != width):
+            rule = f"{width}位数字" if exact else f"1至{width}位数字"
+            problems.append(FieldProblem("segment", f"{CategoryLevel(level).label}的段码应为{rule}"))
+    if not name.strip():
+        problems.append(FieldProblem("name", "分类名称不能为空"))
+    if problems:
+        raise ValidationFailed(problems)
+    code = Category.compose_code(parent.code if parent else "", level, segment)
+    if Category.objects.filter(code=code).exists():
+        raise Conflict(f"分类码“{code}”已存在")
+    category = Category.objects.create(
+        parent=parent, level=level, segment=segment.zfill(LEVEL_WIDTH[level]), code=code, name=name.strip(),
+        description=description,
+    )
+    record_action(actor, "catalog.category.create", category, code=code)
+    return category
+
+
+@transaction.atomic
+def update_category(category: Category, *, name: str, description: str, is_active: bool, actor: User) -> Category:
+    if not actor.is_platform_admin:
+        raise PermissionDenied("只有平台管理员可以维护资源分类")
+    if not name.strip():
+        raise ValidationFailed([FieldProblem("name", "分类名称不能为空")])
+    before = {"name": category.name, "description": category.description, "is_active": category.is_active}
+    category.name, category.description, category.is_active = name.strip(), description, is_active
+    category.save(update_fields=["name", "description", "is_active"])
+    record_action(actor, "catalog.category.update", category, before=before)
+    return category
+
+
+# ---------------------------------------------------------------------------------------------- codes
+
+
+def _next_code(prefix: str) -> str:
+    """Hand out the next 顺序码 under `prefix`; the row lock serialises concurrent creations."""
+    sequence, _ = CodeSequence.objects.select_for_update().get_or_create(prefix=prefix)
+    sequence.last_value += 1
+    if sequence.last_value >= 10**SEQUENCE_WIDTH:
+        raise Conflict(f"分类“{prefix}”下的顺序码已用尽")
+    sequence.save(update_fields=["last_value"])
+    return f"{prefix}/{sequence.last_value:0{SEQUENCE_WIDTH}d}"
+
+
+def _claim_codes(codes: Iterable[str]) -> None:
+    """Reserve explicitly given codes: unused, never retired, and the sequence moved past them."""
+    codes = list(codes)
+    taken = set(Resource.objects.filter(code__in=codes).values_list("code", flat=True))
+    taken |= set(RetiredResourceCode.objects.filter(code__in=codes).values_list("code", flat=True))
+    if taken:
+        raise Conflict(f"信息资源代码已被使用（代码不可重复使用）：{'、'.join(sorted(taken)[:10])}")
+    highest: dict[str, int] = {}
+    for code in codes:
+        prefix, number = code.split("/")
+        highest[prefix] = max(highest.get(prefix, 0), int(number))
+    for prefix, number in highest.items():
+        sequence, _ = CodeSequence.objects.select_for_update().get_or_create(prefix=prefix)
+        if number > sequence.last_value:
+            sequence.last_value = number
+            sequence.save(update_fields=["last_value"])
+
+
+def allocate_codes(prefix: str, count: int) -> list[str]:
+    """Hand out `count` consecutive codes under `prefix` in one step (used by bulk import)."""
+    sequence, _ = CodeSequence.objects.select_for_update().get_or_create(prefix=prefix)
+    start = sequence.last_value + 1
+    sequence.last_value += count
+    if sequence.last_value >= 10**SEQUENCE_WIDTH:
+        raise Conflict(f"分类“{prefix}”下的顺序码已用尽")
+    sequence.save(update_fields=["last_value"])
+    return [f"{prefix}/{n:0{SEQUENCE_WIDTH}d}" for n in range(start, start + count)]
+
+
+# ---------------------------------------------------------------------------------------------- resources
+
+
+@dataclass(frozen=True)
+class ResolvedDraft:
+    draft: ResourceDraft
+    department: Department
+    category: Category
+
+
+def resolve_drafts(drafts: Sequence[ResourceDraft]) -> tuple[list[ResolvedDraft], list[list[FieldProblem]]]:
+    """Check drafts against the rules with the departments and classes they name (two queries in all)."""
+    departments = {
+        d.code: d for d in Department.objects.filter(code__in={draft.department_code for draft in drafts})
+    }
+    categories = {c.code: c for c in Category.objects.filter(code__in={draft.category_code for draft in drafts})}
+    resolved: list[ResolvedDraft] = []
+    problems: list[list[FieldProblem]] = []
+    for draft in drafts:
+        found = check_resource_draft(draft, departments=departments, categories=categories)
+        problems.append(found)
+        if not found:
+            resolved.append(ResolvedDraft(draft, departments[draft.department_code], categories[draft.category_code]))
+    return resolved, problems
+
+
+def _resolve_one(draft: ResourceDraft) -> ResolvedDraft:
+    resolved, problems = resolve_drafts([draft])
+    if problems[0]:
+        raise ValidationFailed(problems[0])
+    return resolved[0]
+
+
+def _apply_draft(resource: Resource, resolved: ResolvedDraft) -> list[Item]:
+    draft = resolved.draft
+    resource.name = draft.name.strip()
+    resource.category = resolved.category
+    resource.department = resolved.department
+    resource.summary = draft.summary.strip()
+    resource.format = draft.format
+    resource.sub_format = draft.sub_format.strip()
+    resource.share_type = draft.share_type
+    resource.share_condition = draft.share_condition.strip()
+    resource.share_basis = draft.share_basis.strip()
+    resource.share_method = draft.share_method
+    resource.platform_share_type = draft.platform_share_type
+    resource.open_type = draft.open_type
+    resource.open_condition = draft.open_condition.strip()
+    resource.update_cycle = draft.update_cycle
+    resource.related_codes = list(draft.related_codes)
+    resource.extension = dict(draft.extension)
+    items = [
+        Item(
+            resource=resource,
+            position=position,
+            name=item.name.strip(),
+            data_type=item.data_type,
+            length=item.length,
+            share_type=item.share_type or draft.share_type,
+            open_type=item.open_type or draft.open_type,
+            description=item.description.strip(),
+        )
+        for position, item in enumerate(draft.items, start=1)
+    ]
+    resource.search_tokens = document_tokens(resource.name, resource.summary, (i.name for i in items))
+    return items
+
+
+def _write_version(
+    resource: Resource, items: list[Item], action: str, actor: User | None, note: str = ""
+) -> ResourceVersion:
+    previous = resource.versions.order_by("-number").first() if resource.pk else None
+    after = history.snapshot(resource, items)
+    return ResourceVersion.objects.create(
+        resource=resource,
+        number=resource.version,
+        action=action,
+        snapshot=after,
+        changes=history.diff(previous.snapshot if previous else None, after),
+        note=note,
+        actor=actor,
+        actor_name=actor.get_username() if actor else "system",
+    )
+
+
+@transaction.atomic
+def create_resource(draft: ResourceDraft, *, actor: User) -> Resource:
+    resolved = _resolve_one(draft)
+    if not access.can_catalog_for(actor, resolved.department.pk):
+        raise PermissionDenied("只能为本部门编目")
+    resource = Resource(created_by=actor, status=ReviewStatus.DRAFT, version=1)
+    items = _apply_draft(resource, resolved)
+    if draft.code:
+        _claim_codes([draft.code])
+        resource.code = draft.code
+    else:
+        resource.code = _next_code(resolved.category.code_prefix)
+    resource.save()
+    Item.objects.bulk_create(items)
+    _write_version(resource, items, VersionAction.CREATE, actor)
+    record_action(actor, "catalog.resource.create", resource, code=resource.code)
+    return resource
+
+
+@transaction.atomic
+def create_resources(resolved: Sequence[ResolvedDraft], *, actor: User, batch_note: str = "") -> list[Resource]:
+    """Create many drafts in bulk (Excel import); the caller has checked the rules and holds the transaction."""
+    for department_id in {r.department.pk for r in resolved}:
+        if not access.can_catalog_for(actor, department_id):
+            raise PermissionDenied("只能为本部门编目")
+    _claim_codes(r.draft.code for r in resolved if r.draft.code)
+    needing: dict[str, list[int]] = {}
+    for index, r in enumerate(resolved):
+        if not r.draft.code:
+            needing.setdefault(r.category.code_prefix, []).append(index)
+    codes: dict[int, str] = {}
+    for prefix, indexes in needing.items():
+        codes.update(zip(indexes, allocate_codes(prefix, len(indexes)), strict=True))
+
+    resources: list[Resource] = []
+    all_items: list[list[Item]] = []
+    for index, r in enumerate(resolved):
+        resource = Resource(created_by=actor, status=ReviewStatus.DRAFT, version=1)
+        all_items.append(_apply_draft(resource, r))
+        resource.code = r.draft.code or codes[index]
+        resources.append(resource)
+    Resource.objects.bulk_create(resources, batch_size=1000)
+    flat: list[Item] = []
+    for resource, items in zip(resources, all_items, strict=True):
+        for item in items:
+            item.resource = resource
+        flat.extend(items)
+    Item.objects.bulk_create(flat, batch_size=2000)
+    name = actor.get_username()
+    ResourceVersion.objects.bulk_create(
+        [
+            ResourceVersion(
+                resource=resource, number=1, action=VersionAction.IMPORT, snapshot=history.snapshot(resource, items),
+                changes=[], note=batch_note, actor=actor, actor_name=name,
+            )
+            for resource, items in zip(resources, all_items, strict=True)
+        ],
+        batch_size=1000,
+    )
+    AuditLog.objects.bulk_create(
+        [
+            AuditLog(
+                actor=actor, actor_name=name, action="catalog.resource.import", object_type="catalog.resource",
+                object_id=str(resource.pk), object_repr=str(resource)[:255], extra={"note": batch_note},
+            )
+            for resource in resources
+        ],
+        batch_size=1000,
+    )
+    return resources
+
+
+def _locked(resource: Resource) -> Resource:
+    """Re-read the resource under a row lock so that concurrent transitions cannot interleave."""
+    return Resource.objects.select_for_update().select_related("category", "department").get(pk=resource.pk)
+
+
+def _transition(
+    resource: Resource, *, to: str, allowed_from: set[str], action: str, actor: User, note: str = ""
+) -> Resource:
+    if resource.status not in allowed_from:
+        current = ReviewStatus(resource.status).label
+        raise Conflict(f"资源当前状态为“{current}”，不能执行“{VersionAction(action).label}”")
+    resource.status = to
+    resource.version += 1
+    fields = ["status", "version", "updated_at", "rejection_reason", "published_on"]
+    if action == VersionAction.REJECT:
+        resource.rejection_reason = note
+    elif action in (VersionAction.SUBMIT, VersionAction.PUBLISH):
+        resource.rejection_reason = ""
+    if action == VersionAction.PUBLISH:
+        resource.published_on = timezone.localdate()
+    resource.save(update_fields=fields)
+    items = list(resource.items.all())
+    _write_version(resource, items, action, actor, note)
+    record_action(actor, f"catalog.resource.{action}", resource, note=note, status=to)
+    return resource
+
+
+@transaction.atomic
+def update_resource(resource: Resource, draft: ResourceDraft, *, actor: User) -> Resource:
+    resource = _locked(resource)
+    if not access.can_edit(actor, resource):
+        raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只能修改本部门的资源")
+    if resource.status != ReviewStatus.DRAFT:
+        raise Conflict(f"只有草稿可以修改，当前状态为“{ReviewStatus(resource.status).label}”")
+    if draft.code and draft.code != resource.code:
+        raise ValidationFailed([FieldProblem("code", "信息资源代码生成后不可修改")])
+    draft.code = ""
+    resolved = _resolve_one(draft)
+    if resolved.department.pk != resource.department_id and not actor.is_platform_admin:
+        raise ValidationFailed([FieldProblem("department_code", "不能把资源改到其他部门")])
+    if resolved.category.code_prefix != resource.code.split("/")[0]:
+        raise ValidationFailed([FieldProblem("category_code", "分类决定资源代码，生成后不可改为其他分类")])
+    items = _apply_draft(resource, resolved)
+    resource.version += 1
+    resource.save()
+    resource.items.all().delete()
+    Item.objects.bulk_create(items)
+    version = _write_version(resource, items, VersionAction.UPDATE, actor)
+    record_action(actor, "catalog.resource.update", resource, changes=len(version.changes))
+    return resource
+
+
+@transaction.atomic
+def submit_resource(resource: Resource, *, actor: User) -> Resource:
+    resource = _locked(resource)
+    if not access.can_edit(actor, resource):
+        raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只能提交本部门的资源")
+    return _transition(
+        resource, to=ReviewStatus.SUBMITTED, allowed_from={ReviewStatus.DRAFT}, action=VersionAction.SUBMIT,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def publish_resource(resource: Resource, *, actor: User) -> Resource:
+    resource = _locked(resource)
+    if not access.can_review(actor):
+        raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只有平台管理员可以发布资源")
+    return _transition(
+        resource, to=ReviewStatus.PUBLISHED, allowed_from={ReviewStatus.SUBMITTED}, action=VersionAction.PUBLISH,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def reject_resource(resource: Resource, *, reason: str, actor: User) -> Resource:
+    resource = _locked(resource)
+    if not access.can_review(actor):
+        raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只有平台管理员可以驳回资源")
+    if not reason.strip():
+        raise ValidationFailed([FieldProblem("reason", "驳回必须填写理由")])
+    return _transition(
+        resource, to=ReviewStatus.DRAFT, allowed_from={ReviewStatus.SUBMITTED}, action=VersionAction.REJECT,
+        actor=actor, note=reason.strip(),
+    )
+
+
+@transaction.atomic
+def withdraw_resource(resource: Resource, *, reason: str, actor: User) -> Resource:
+    resource = _locked(resource)
+    if not (access.can_review(actor) or access.can_edit(actor, resource)):
+        raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("无权下线该资源")
+    if not reason.strip():
+        raise ValidationFailed([FieldProblem("reason", "下线必须填写原因")])
+    return _transition(
+        resource, to=ReviewStatus.WITHDRAWN, allowed_from={ReviewStatus.PUBLISHED}, action=VersionAction.WITHDRAW,
+        actor=actor, note=reason.strip(),
+    )
+
+
+@transaction.atomic
+def reopen_resource(resource: Resource, *, actor: User) -> Resource:
+    """A withdrawn entry goes back to draft so that its department can revise and resubmit it."""
+    resource = _locked(resource)
+    if not access.can_edit(actor, resource):
+        raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只能重新编辑本部门的资源")
+    return _transition(
+        resource, to=ReviewStatus.DRAFT, allowed_from={ReviewStatus.WITHDRAWN}, action=VersionAction.REOPEN,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def delete_resource(resource: Resource, *, actor: User) -> None:
+    """Delete a never-published draft; its code is retired so that it is never handed out again."""
+    resource = _locked(resource)
+    if not access.can_edit(actor, resource):
+        raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只能删除本部门的资源")
+    if resource.status != ReviewStatus.DRAFT or resource.published_on is not None:
+        raise Conflict("只有从未发布过的草稿可以删除；已发布的资源请下线")
+    RetiredResourceCode.objects.create(code=resource.code, name=resource.name)
+    record_action(actor, "catalog.resource.delete", resource, code=resource.code)
+    resource.delete()

@@ -1,0 +1,85 @@
+"""The one typed settings module: every setting, its default and its environment variable.
+
+Values are read from the environment once at start-up; a bad value stops the process with a message
+that names the variable and what is wrong with it (fail fast, never a half-configured platform).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+INSECURE_DEV_SECRET = "govshare-insecure-development-key-do-not-use-in-production"  # noqa: S105
+
+
+class GovshareSettings(BaseSettings):
+    """Settings read from `GOVSHARE_*` environment variables (and `DATABASE_URL`)."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVSHARE_", extra="ignore", frozen=True)
+
+    debug: bool = Field(False, description="Django debug mode; never in production.")
+    production: bool = Field(False, description="Refuse to start with the default secret key or debug on.")
+    secret_key: str = Field(INSECURE_DEV_SECRET, min_length=32, description="Django SECRET_KEY.")
+    data_dir: Path = Field(SOURCE_ROOT / "var", description="Where SQLite, datasets and uploads live.")
+    database_url: str = Field(
+        "",
+        validation_alias="DATABASE_URL",
+        description="Metadata database; empty means SQLite at <data_dir>/govshare.sqlite3.",
+    )
+    allowed_hosts: list[str] = Field(["localhost", "127.0.0.1", "[::1]"], description="Host names served.")
+    csrf_trusted_origins: list[str] = Field([], description="Origins trusted for CSRF (https://…).")
+    language_code: Literal["zh-hans", "en"] = Field("zh-hans", description="Default UI language.")
+    time_zone: str = Field("Asia/Shanghai", description="Time zone of dates shown to users.")
+    page_size: int = Field(20, ge=1, le=500, description="Default page size of lists and search.")
+    max_page_size: int = Field(200, ge=1, le=5000, description="Largest page size a client may ask for.")
+    import_max_bytes: int = Field(
+        20 * 1024 * 1024, ge=1024, description="Largest catalogue import file accepted (bytes)."
+    )
+    import_max_rows: int = Field(
+        50_000, ge=1, description="Most resource rows one catalogue import file may hold."
+    )
+    duplicate_threshold: float = Field(
+        0.6, gt=0, le=1, description="Similarity from which two entries are listed as near-duplicates."
+    )
+    maintenance_interval_days: int = Field(
+        92, ge=1, description="A department whose last full catalogue maintenance is older is overdue."
+    )
+    session_age_seconds: int = Field(8 * 3600, ge=60, description="Signed-in session lifetime.")
+
+    @field_validator("allowed_hosts", "csrf_trusted_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _production_is_safe(self) -> GovshareSettings:
+        if self.production and (self.debug or self.secret_key == INSECURE_DEV_SECRET):
+            raise ValueError(
+                "生产模式（GOVSHARE_PRODUCTION=true）下不得开启调试，且必须设置 GOVSHARE_SECRET_KEY"
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'govshare.sqlite3'}"
+
+
+def load_settings() -> GovshareSettings:
+    """Read the settings, or stop with a message naming each bad variable."""
+    try:
+        return GovshareSettings()
+    except ValidationError as exc:
+        lines = ["govshare 配置错误 (configuration error):"]
+        for error in exc.errors():
+            loc = ".".join(str(part) for part in error["loc"])
+            variable = "DATABASE_URL" if loc == "DATABASE_URL" else f"GOVSHARE_{loc.upper()}" if loc else "GOVSHARE_*"
+            lines.append(f"  {variable}: {error['msg']}")
+        sys.stderr.write("\n".join(lines) + "\n")
+        raise SystemExit(2) from None

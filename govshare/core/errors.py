@@ -1,0 +1,55 @@
+"""Domain errors carry their HTTP status; one handler in the API (and one in views) renders them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One precise problem: which field (and row, for imports) and what is wrong, in Chinese."""
+
+    field: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {"field": self.field, "message": self.message}
+        if self.row is not None:
+            data["row"] = self.row
+        if self.column is not None:
+            data["column"] = self.column
+        return data
+
+
+@dataclass
+class DomainError(Exception):
+    message: str
+    status: int = 400
+    problems: list[FieldProblem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return self.message
+        return self.message + "：" + "；".join(p.message for p in self.problems)
+
+
+class NotFound(DomainError):
+    def __init__(self, message: str = "对象不存在或无权访问") -> None:
+        super().__init__(message, 404)
+
+
+class PermissionDenied(DomainError):
+    def __init__(self, message: str = "无权执行此操作") -> None:
+        super().__init__(message, 403)
+
+
+class ValidationFailed(DomainError):
+    def __init__(self, problems: list[FieldProblem], message: str = "数据校验未通过") -> None:
+        super().__init__(message, 422, problems)
+
+
+class Conflict(DomainError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 409)

@@ -1,0 +1,23 @@
+"""Every API route declares its authentication explicitly (rule 4 of the product)."""
+
+from ninja.constants import NOT_SET
+
+from govshare.api import api
+
+
+def all_operations():  # type: ignore[no-untyped-def]
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                yield prefix + path, operation
+
+
+def test_every_operation_declares_auth() -> None:
+    undeclared = [
+        f"{','.join(op.methods)} {path}" for path, op in all_operations() if op.auth_param is NOT_SET
+    ]
+    assert undeclared == []
+
+
+def test_there_are_operations_to_check() -> None:
+    assert len(list(all_operations())) >= 15
