@@ -40,9 +40,7 @@ class GovshareSettings(BaseSettings):
     import_max_bytes: int = Field(
         20 * 1024 * 1024, ge=1024, description="Largest catalogue import file accepted (bytes)."
     )
-    import_max_rows: int = Field(
-        50_000, ge=1, description="Most resource rows one catalogue import file may hold."
-    )
+    import_max_rows: int = Field(50_000, ge=1, description="Most resource rows one catalogue import file may hold.")
     duplicate_threshold: float = Field(
         0.6, gt=0, le=1, description="Similarity from which two entries are listed as near-duplicates."
     )
@@ -61,9 +59,7 @@ class GovshareSettings(BaseSettings):
     @model_validator(mode="after")
     def _production_is_safe(self) -> GovshareSettings:
         if self.production and (self.debug or self.secret_key == INSECURE_DEV_SECRET):
-            raise ValueError(
-                "生产模式（GOVSHARE_PRODUCTION=true）下不得开启调试，且必须设置 GOVSHARE_SECRET_KEY"
-            )
+            raise ValueError("生产模式（GOVSHARE_PRODUCTION=true）下不得开启调试，且必须设置 GOVSHARE_SECRET_KEY")
         return self
 
     @property

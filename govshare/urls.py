@@ -17,4 +17,3 @@ urlpatterns = [
     path("catalog/", include("govshare.catalog.urls")),
     path("", RedirectView.as_view(pattern_name="catalog:browse", permanent=False), name="home"),
 ]
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from govshare.accounts import selectors, services
 from govshare.accounts.auth import SIGNED_IN
@@ -24,19 +24,26 @@ def me(request: HttpRequest) -> object:
 @router.get("/departments", response={200: DepartmentPage, **ERRORS}, auth=SIGNED_IN, summary="部门列表")
 def list_departments(
     request: HttpRequest, search: str = "", page: int = 1, page_size: int | None = None
-) -> DepartmentPage:
-    result = paginate(selectors.department_list(search=search), page, page_size)
-    return DepartmentPage(items=result.items, total=result.total, page=result.page, page_size=result.page_size)
+) -> dict[str, object]:
+    return paginate(selectors.department_list(search=search), page, page_size).as_dict()
 
 
-@router.get("/departments/maintenance-overdue", response={200: list[DepartmentOut], **ERRORS}, auth=SIGNED_IN,
-            summary="逾期未完成季度目录维护的部门")
+@router.get(
+    "/departments/maintenance-overdue",
+    response={200: list[DepartmentOut], **ERRORS},
+    auth=SIGNED_IN,
+    summary="逾期未完成季度目录维护的部门",
+)
 def maintenance_overdue(request: HttpRequest) -> object:
     return list(selectors.departments_overdue_for_maintenance().select_related("parent"))
 
 
-@router.post("/departments/{code}/maintenance", response={200: DepartmentOut, **ERRORS}, auth=SIGNED_IN,
-             summary="确认本部门目录已全面维护")
+@router.post(
+    "/departments/{code}/maintenance",
+    response={200: DepartmentOut, **ERRORS},
+    auth=SIGNED_IN,
+    summary="确认本部门目录已全面维护",
+)
 def confirm_maintenance(request: HttpRequest, code: str) -> object:
     department = selectors.department_list().filter(code=code).first()
     if department is None:
@@ -49,18 +56,19 @@ def list_tokens(request: HttpRequest) -> object:
     return list(selectors.tokens_of(request.user))  # type: ignore[arg-type]
 
 
-@router.post("/tokens", response={201: TokenCreatedOut, **ERRORS}, auth=SIGNED_IN,
-             summary="创建 API 令牌（令牌只显示这一次）")
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, object]:
+@router.post(
+    "/tokens", response={201: TokenCreatedOut, **ERRORS}, auth=SIGNED_IN, summary="创建 API 令牌（令牌只显示这一次）"
+)
+def create_token(request: HttpRequest, payload: TokenIn) -> Status[object]:
     user = request.user
     token, raw = services.create_api_token(user, name=payload.name, expires_at=payload.expires_at, actor=user)  # type: ignore[arg-type]
-    return 201, {**TokenOut.from_orm(token).model_dump(), "token": raw}
+    return Status(201, {**TokenOut.from_orm(token).model_dump(), "token": raw})
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **ERRORS}, auth=SIGNED_IN, summary="吊销 API 令牌")
-def revoke_token(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
     token = selectors.tokens_of(request.user).filter(pk=token_id).first()  # type: ignore[arg-type]
     if token is None:
         raise NotFound("令牌不存在")
     services.revoke_api_token(token, actor=request.user)  # type: ignore[arg-type]
-    return 204, None
+    return Status(204, None)

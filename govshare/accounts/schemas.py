@@ -19,7 +19,7 @@ class DepartmentOut(Schema):
 
     @staticmethod
     def resolve_parent_code(obj: Department) -> str | None:
-        return obj.parent.code if obj.parent_id else None
+        return obj.parent.code if obj.parent else None
 
 
 class DepartmentPage(Schema):

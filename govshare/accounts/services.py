@@ -16,7 +16,7 @@ from govshare.audit.services import record_action
 from govshare.core.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
 from govshare.core.identifiers import uscc_problem
 
-TOKEN_PREFIX = "gs_"
+TOKEN_PREFIX = "gs_"  # noqa: S105 (a public prefix, not a secret)
 
 
 @dataclass(frozen=True)

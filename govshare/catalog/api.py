@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from govshare.catalog import selectors, services
 from govshare.catalog.auth import CatalogRead, CatalogWrite
@@ -32,17 +32,16 @@ def _user(request: HttpRequest):  # type: ignore[no-untyped-def]
 def list_resources(
     request: HttpRequest,
     filters: Query[ResourceFiltersIn],
-) -> ResourcePage:
+) -> dict[str, object]:
     queryset = selectors.resource_list(_user(request), filters.to_filters()).order_by("code")
-    result = paginate(queryset, filters.page, filters.page_size)
-    return ResourcePage(items=result.items, total=result.total, page=result.page, page_size=result.page_size)
+    return paginate(queryset, filters.page, filters.page_size).as_dict()
 
 
 @router.post("/resources", response={201: ResourceOut, **ERRORS}, auth=CatalogWrite, summary="新建信息资源（草稿）")
-def create_resource(request: HttpRequest, payload: ResourceIn) -> tuple[int, object]:
+def create_resource(request: HttpRequest, payload: ResourceIn) -> Status[object]:
     user = _user(request)
     resource = services.create_resource(payload.to_draft(user.department.code if user.department else ""), actor=user)
-    return 201, selectors.get_resource(user, resource.pk)
+    return Status(201, selectors.get_resource(user, resource.pk))
 
 
 @router.get("/resources/{resource_id}", response={200: ResourceOut, **ERRORS}, auth=CatalogRead, summary="信息资源详情")
@@ -59,63 +58,80 @@ def update_resource(request: HttpRequest, resource_id: int, payload: ResourceIn)
 
 
 @router.delete("/resources/{resource_id}", response={204: None, **ERRORS}, auth=CatalogWrite, summary="删除草稿")
-def delete_resource(request: HttpRequest, resource_id: int) -> tuple[int, None]:
+def delete_resource(request: HttpRequest, resource_id: int) -> Status[None]:
     user = _user(request)
     services.delete_resource(selectors.get_resource(user, resource_id), actor=user)
-    return 204, None
+    return Status(204, None)
 
 
-@router.post("/resources/{resource_id}/submit", response={200: ResourceOut, **ERRORS}, auth=CatalogWrite,
-             summary="提交审核")
+@router.post(
+    "/resources/{resource_id}/submit", response={200: ResourceOut, **ERRORS}, auth=CatalogWrite, summary="提交审核"
+)
 def submit_resource(request: HttpRequest, resource_id: int) -> object:
     user = _user(request)
     services.submit_resource(selectors.get_resource(user, resource_id), actor=user)
     return selectors.get_resource(user, resource_id)
 
 
-@router.post("/resources/{resource_id}/publish", response={200: ResourceOut, **ERRORS}, auth=CatalogWrite,
-             summary="审核通过并发布")
+@router.post(
+    "/resources/{resource_id}/publish",
+    response={200: ResourceOut, **ERRORS},
+    auth=CatalogWrite,
+    summary="审核通过并发布",
+)
 def publish_resource(request: HttpRequest, resource_id: int) -> object:
     user = _user(request)
     services.publish_resource(selectors.get_resource(user, resource_id), actor=user)
     return selectors.get_resource(user, resource_id)
 
 
-@router.post("/resources/{resource_id}/reject", response={200: ResourceOut, **ERRORS}, auth=CatalogWrite,
-             summary="驳回（须填写理由）")
+@router.post(
+    "/resources/{resource_id}/reject",
+    response={200: ResourceOut, **ERRORS},
+    auth=CatalogWrite,
+    summary="驳回（须填写理由）",
+)
 def reject_resource(request: HttpRequest, resource_id: int, payload: ReasonIn) -> object:
     user = _user(request)
     services.reject_resource(selectors.get_resource(user, resource_id), reason=payload.reason, actor=user)
     return selectors.get_resource(user, resource_id)
 
 
-@router.post("/resources/{resource_id}/withdraw", response={200: ResourceOut, **ERRORS}, auth=CatalogWrite,
-             summary="下线")
+@router.post(
+    "/resources/{resource_id}/withdraw", response={200: ResourceOut, **ERRORS}, auth=CatalogWrite, summary="下线"
+)
 def withdraw_resource(request: HttpRequest, resource_id: int, payload: ReasonIn) -> object:
     user = _user(request)
     services.withdraw_resource(selectors.get_resource(user, resource_id), reason=payload.reason, actor=user)
     return selectors.get_resource(user, resource_id)
 
 
-@router.post("/resources/{resource_id}/reopen", response={200: ResourceOut, **ERRORS}, auth=CatalogWrite,
-             summary="已下线资源重新编辑")
+@router.post(
+    "/resources/{resource_id}/reopen",
+    response={200: ResourceOut, **ERRORS},
+    auth=CatalogWrite,
+    summary="已下线资源重新编辑",
+)
 def reopen_resource(request: HttpRequest, resource_id: int) -> object:
     user = _user(request)
     services.reopen_resource(selectors.get_resource(user, resource_id), actor=user)
     return selectors.get_resource(user, resource_id)
 
 
-@router.get("/resources/{resource_id}/versions", response={200: list[VersionOut], **ERRORS}, auth=CatalogRead,
-            summary="版本历史与逐字段差异")
+@router.get(
+    "/resources/{resource_id}/versions",
+    response={200: list[VersionOut], **ERRORS},
+    auth=CatalogRead,
+    summary="版本历史与逐字段差异",
+)
 def list_versions(request: HttpRequest, resource_id: int) -> object:
     user = _user(request)
     return list(selectors.resource_versions(user, selectors.get_resource(user, resource_id)))
 
 
 @router.get("/review-queue", response={200: ResourcePage, **ERRORS}, auth=CatalogRead, summary="待审核资源")
-def review_queue(request: HttpRequest, page: int = 1, page_size: int | None = None) -> ResourcePage:
-    result = paginate(selectors.review_queue(_user(request)), page, page_size)
-    return ResourcePage(items=result.items, total=result.total, page=result.page, page_size=result.page_size)
+def review_queue(request: HttpRequest, page: int = 1, page_size: int | None = None) -> dict[str, object]:
+    return paginate(selectors.review_queue(_user(request)), page, page_size).as_dict()
 
 
 @router.get("/categories", response={200: list[CategoryOut], **ERRORS}, auth=CatalogRead, summary="资源分类树")
@@ -124,11 +140,13 @@ def list_categories(request: HttpRequest) -> object:
 
 
 @router.post("/categories", response={201: CategoryOut, **ERRORS}, auth=CatalogWrite, summary="新增资源分类")
-def create_category(request: HttpRequest, payload: CategoryIn) -> tuple[int, object]:
+def create_category(request: HttpRequest, payload: CategoryIn) -> Status[object]:
     parent = selectors.get_category_by_code(payload.parent_code) if payload.parent_code else None
     category = services.create_category(
-        parent=parent, segment=payload.segment, name=payload.name, description=payload.description,
+        parent=parent,
+        segment=payload.segment,
+        name=payload.name,
+        description=payload.description,
         actor=_user(request),
     )
-    return 201, category
-
+    return Status(201, category)

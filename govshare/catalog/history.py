@@ -18,9 +18,22 @@ from govshare.catalog.models import Item, Resource
 from govshare.catalog.rules import FIELD_LABELS
 
 _SNAPSHOT_FIELDS = (
-    "code", "name", "summary", "format", "sub_format", "share_type", "share_condition", "share_basis",
-    "share_method", "platform_share_type", "open_type", "open_condition", "update_cycle", "related_codes",
-    "extension", "status",
+    "code",
+    "name",
+    "summary",
+    "format",
+    "sub_format",
+    "share_type",
+    "share_condition",
+    "share_basis",
+    "share_method",
+    "platform_share_type",
+    "open_type",
+    "open_condition",
+    "update_cycle",
+    "related_codes",
+    "extension",
+    "status",
 )
 _DISPLAY_CHOICES: dict[str, Any] = {
     "format": ResourceFormat,
@@ -31,10 +44,21 @@ _DISPLAY_CHOICES: dict[str, Any] = {
     "update_cycle": UpdateCycle,
     "status": ReviewStatus,
 }
-_LABELS = {**FIELD_LABELS, "status": "审核状态", "extension": "扩展元数据", "category": "信息资源分类",
-           "department": "信息资源提供方", "published_on": "发布日期"}
-_ITEM_FIELDS = {"data_type": "数据类型", "length": "数据长度", "share_type": "共享属性", "open_type": "开放属性",
-                "description": "说明"}
+_LABELS = {
+    **FIELD_LABELS,
+    "status": "审核状态",
+    "extension": "扩展元数据",
+    "category": "信息资源分类",
+    "department": "信息资源提供方",
+    "published_on": "发布日期",
+}
+_ITEM_FIELDS = {
+    "data_type": "数据类型",
+    "length": "数据长度",
+    "share_type": "共享属性",
+    "open_type": "开放属性",
+    "description": "说明",
+}
 
 
 def snapshot(resource: Resource, items: list[Item]) -> dict[str, Any]:
@@ -92,10 +116,12 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[str,
         for key, label in _ITEM_FIELDS.items():
             old, new = old_items[name].get(key), new_items[name].get(key)
             if old != new:
-                changes.append({
-                    "field": f"items.{key}",
-                    "label": f"信息项“{name}”的{label}",
-                    "old": _display(key, old),
-                    "new": _display(key, new),
-                })
+                changes.append(
+                    {
+                        "field": f"items.{key}",
+                        "label": f"信息项“{name}”的{label}",
+                        "old": _display(key, old),
+                        "new": _display(key, new),
+                    }
+                )
     return changes

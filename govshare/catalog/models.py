@@ -69,9 +69,7 @@ class Resource(models.Model):
     share_condition = models.TextField("共享条件", blank=True)
     share_basis = models.TextField("不予共享依据", blank=True)
     share_method = models.CharField("共享方式", max_length=20, choices=ShareMethod.choices, blank=True)
-    platform_share_type = models.CharField(
-        "共享方式类型", max_length=10, choices=PlatformShareType.choices, blank=True
-    )
+    platform_share_type = models.CharField("共享方式类型", max_length=10, choices=PlatformShareType.choices, blank=True)
     open_type = models.CharField("开放属性", max_length=20, choices=OpenType.choices)
     open_condition = models.TextField("开放条件", blank=True)
     update_cycle = models.CharField("更新周期", max_length=20, choices=UpdateCycle.choices)
@@ -181,3 +179,55 @@ class RetiredResourceCode(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class ImportBatch(models.Model):
+    """One Excel import: who sent which file and what became of it (all rows, or none with a report)."""
+
+    class Outcome(models.TextChoices):
+        IMPORTED = "imported", "已导入"
+        REFUSED = "refused", "未导入（有错误）"
+
+    file_name = models.CharField("文件名", max_length=255)
+    file_size = models.PositiveBigIntegerField("文件大小")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="导入人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.CharField("结果", max_length=16, choices=Outcome.choices)
+    row_count = models.PositiveIntegerField("资源行数", default=0)
+    created_count = models.PositiveIntegerField("导入条数", default=0)
+    problem_count = models.PositiveIntegerField("问题数", default=0)
+    report = models.JSONField("校验报告", default=list)
+    duration_ms = models.PositiveIntegerField("耗时（毫秒）", default=0)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "目录导入记录"
+        verbose_name_plural = "目录导入记录"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_outcome_display()})"
+
+
+class DuplicateCandidate(models.Model):
+    """A near-duplicate of `resource` in another department, listed for the reviewer with its similarity."""
+
+    resource = models.ForeignKey(
+        Resource, verbose_name="信息资源", on_delete=models.CASCADE, related_name="duplicate_candidates"
+    )
+    similar = models.ForeignKey(Resource, verbose_name="疑似重复资源", on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField("相似度")
+    name_score = models.FloatField("名称相似度")
+    item_score = models.FloatField("信息项重合度")
+    detected_at = models.DateTimeField("发现时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "疑似重复资源"
+        verbose_name_plural = "疑似重复资源"
+        ordering = ["resource", "-score"]
+        constraints = [models.UniqueConstraint(fields=["resource", "similar"], name="catalog_duplicate_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id}≈{self.similar_id} {self.score:.2f}"

@@ -10,6 +10,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from django.db import models
+
 from govshare.accounts.models import Department
 from govshare.catalog.choices import (
     FORMAT_ALLOWED_PLATFORM_TYPES,
@@ -95,9 +97,9 @@ def _required(value: str) -> bool:
     return bool(value and value.strip())
 
 
-def _choice_problem(name: str, value: str, choices: type[ShareType] | type) -> FieldProblem | None:
-    if value not in choices.values:  # type: ignore[attr-defined]
-        allowed = "、".join(str(label) for label in choices.labels)  # type: ignore[attr-defined]
+def _choice_problem(name: str, value: str, choices: type[models.TextChoices]) -> FieldProblem | None:
+    if value not in choices.values:
+        allowed = "、".join(str(label) for label in choices.labels)
         return FieldProblem(name, f"{_label(name)}“{value}”无效，可选值：{allowed}")
     return None
 
@@ -112,8 +114,16 @@ def check_resource_draft(
     problems: list[FieldProblem] = []
     add = problems.append
 
-    for name in ("name", "category_code", "department_code", "summary", "format", "share_type", "open_type",
-                 "update_cycle"):
+    for name in (
+        "name",
+        "category_code",
+        "department_code",
+        "summary",
+        "format",
+        "share_type",
+        "open_type",
+        "update_cycle",
+    ):
         if not _required(getattr(draft, name)):
             add(FieldProblem(name, f"{_label(name)}为必填项"))
     if len(draft.name) > 200:
@@ -121,8 +131,12 @@ def check_resource_draft(
     if len(draft.sub_format) > 30:
         add(FieldProblem("sub_format", "格式细类不能超过30个字符"))
 
-    for name, enum in (("format", ResourceFormat), ("share_type", ShareType), ("open_type", OpenType),
-                       ("update_cycle", UpdateCycle)):
+    for name, enum in (
+        ("format", ResourceFormat),
+        ("share_type", ShareType),
+        ("open_type", OpenType),
+        ("update_cycle", UpdateCycle),
+    ):
         value = getattr(draft, name)
         if _required(value) and (problem := _choice_problem(name, value, enum)):
             add(problem)

@@ -15,7 +15,10 @@ from govshare.catalog.selectors import ResourceFilters
 
 class ItemIn(Schema):
     name: str = Field(..., description="信息项名称")
-    data_type: str = Field(..., description="数据类型代码：C 字符型、N 数值型、Y 货币型、D 日期型、T 日期时间型、L 逻辑型、M 备注型、B 二进制")
+    data_type: str = Field(
+        ...,
+        description="数据类型代码：C 字符型、N 数值型、Y 货币型、D 日期型、T 日期时间型、L 逻辑型、M 备注型、B 二进制",
+    )
     length: int | None = Field(None, description="数据长度（字符型、数值型、货币型必填）")
     share_type: str = Field("", description="信息项共享属性，留空则同资源")
     open_type: str = Field("", description="信息项开放属性，留空则同资源")
@@ -155,7 +158,7 @@ class CategoryOut(Schema):
 
     @staticmethod
     def resolve_parent_code(obj: Any) -> str | None:
-        return obj.parent.code if obj.parent_id else None
+        return obj.parent.code if obj.parent else None
 
 
 class CategoryIn(Schema):

@@ -46,7 +46,11 @@ def create_category(
     if Category.objects.filter(code=code).exists():
         raise Conflict(f"分类码“{code}”已存在")
     category = Category.objects.create(
-        parent=parent, level=level, segment=segment.zfill(LEVEL_WIDTH[level]), code=code, name=name.strip(),
+        parent=parent,
+        level=level,
+        segment=segment.zfill(LEVEL_WIDTH[level]),
+        code=code,
+        name=name.strip(),
         description=description,
     )
     record_action(actor, "catalog.category.create", category, code=code)
@@ -88,12 +92,12 @@ def _claim_codes(codes: Iterable[str]) -> None:
         raise Conflict(f"信息资源代码已被使用（代码不可重复使用）：{'、'.join(sorted(taken)[:10])}")
     highest: dict[str, int] = {}
     for code in codes:
-        prefix, number = code.split("/")
-        highest[prefix] = max(highest.get(prefix, 0), int(number))
-    for prefix, number in highest.items():
+        prefix, sequence_code = code.split("/")
+        highest[prefix] = max(highest.get(prefix, 0), int(sequence_code))
+    for prefix, value in highest.items():
         sequence, _ = CodeSequence.objects.select_for_update().get_or_create(prefix=prefix)
-        if number > sequence.last_value:
-            sequence.last_value = number
+        if value > sequence.last_value:
+            sequence.last_value = value
             sequence.save(update_fields=["last_value"])
 
 
@@ -120,9 +124,7 @@ class ResolvedDraft:
 
 def resolve_drafts(drafts: Sequence[ResourceDraft]) -> tuple[list[ResolvedDraft], list[list[FieldProblem]]]:
     """Check drafts against the rules with the departments and classes they name (two queries in all)."""
-    departments = {
-        d.code: d for d in Department.objects.filter(code__in={draft.department_code for draft in drafts})
-    }
+    departments = {d.code: d for d in Department.objects.filter(code__in={draft.department_code for draft in drafts})}
     categories = {c.code: c for c in Category.objects.filter(code__in={draft.category_code for draft in drafts})}
     resolved: list[ResolvedDraft] = []
     problems: list[list[FieldProblem]] = []
@@ -245,8 +247,14 @@ def create_resources(resolved: Sequence[ResolvedDraft], *, actor: User, batch_no
     ResourceVersion.objects.bulk_create(
         [
             ResourceVersion(
-                resource=resource, number=1, action=VersionAction.IMPORT, snapshot=history.snapshot(resource, items),
-                changes=[], note=batch_note, actor=actor, actor_name=name,
+                resource=resource,
+                number=1,
+                action=VersionAction.IMPORT,
+                snapshot=history.snapshot(resource, items),
+                changes=[],
+                note=batch_note,
+                actor=actor,
+                actor_name=name,
             )
             for resource, items in zip(resources, all_items, strict=True)
         ],
@@ -255,8 +263,13 @@ def create_resources(resolved: Sequence[ResolvedDraft], *, actor: User, batch_no
     AuditLog.objects.bulk_create(
         [
             AuditLog(
-                actor=actor, actor_name=name, action="catalog.resource.import", object_type="catalog.resource",
-                object_id=str(resource.pk), object_repr=str(resource)[:255], extra={"note": batch_note},
+                actor=actor,
+                actor_name=name,
+                action="catalog.resource.import",
+                object_type="catalog.resource",
+                object_id=str(resource.pk),
+                object_repr=str(resource)[:255],
+                extra={"note": batch_note},
             )
             for resource in resources
         ],
@@ -323,7 +336,10 @@ def submit_resource(resource: Resource, *, actor: User) -> Resource:
     if not access.can_edit(actor, resource):
         raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只能提交本部门的资源")
     return _transition(
-        resource, to=ReviewStatus.SUBMITTED, allowed_from={ReviewStatus.DRAFT}, action=VersionAction.SUBMIT,
+        resource,
+        to=ReviewStatus.SUBMITTED,
+        allowed_from={ReviewStatus.DRAFT},
+        action=VersionAction.SUBMIT,
         actor=actor,
     )
 
@@ -334,7 +350,10 @@ def publish_resource(resource: Resource, *, actor: User) -> Resource:
     if not access.can_review(actor):
         raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只有平台管理员可以发布资源")
     return _transition(
-        resource, to=ReviewStatus.PUBLISHED, allowed_from={ReviewStatus.SUBMITTED}, action=VersionAction.PUBLISH,
+        resource,
+        to=ReviewStatus.PUBLISHED,
+        allowed_from={ReviewStatus.SUBMITTED},
+        action=VersionAction.PUBLISH,
         actor=actor,
     )
 
@@ -347,8 +366,12 @@ def reject_resource(resource: Resource, *, reason: str, actor: User) -> Resource
     if not reason.strip():
         raise ValidationFailed([FieldProblem("reason", "驳回必须填写理由")])
     return _transition(
-        resource, to=ReviewStatus.DRAFT, allowed_from={ReviewStatus.SUBMITTED}, action=VersionAction.REJECT,
-        actor=actor, note=reason.strip(),
+        resource,
+        to=ReviewStatus.DRAFT,
+        allowed_from={ReviewStatus.SUBMITTED},
+        action=VersionAction.REJECT,
+        actor=actor,
+        note=reason.strip(),
     )
 
 
@@ -360,8 +383,12 @@ def withdraw_resource(resource: Resource, *, reason: str, actor: User) -> Resour
     if not reason.strip():
         raise ValidationFailed([FieldProblem("reason", "下线必须填写原因")])
     return _transition(
-        resource, to=ReviewStatus.WITHDRAWN, allowed_from={ReviewStatus.PUBLISHED}, action=VersionAction.WITHDRAW,
-        actor=actor, note=reason.strip(),
+        resource,
+        to=ReviewStatus.WITHDRAWN,
+        allowed_from={ReviewStatus.PUBLISHED},
+        action=VersionAction.WITHDRAW,
+        actor=actor,
+        note=reason.strip(),
     )
 
 
@@ -372,7 +399,10 @@ def reopen_resource(resource: Resource, *, actor: User) -> Resource:
     if not access.can_edit(actor, resource):
         raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只能重新编辑本部门的资源")
     return _transition(
-        resource, to=ReviewStatus.DRAFT, allowed_from={ReviewStatus.WITHDRAWN}, action=VersionAction.REOPEN,
+        resource,
+        to=ReviewStatus.DRAFT,
+        allowed_from={ReviewStatus.WITHDRAWN},
+        action=VersionAction.REOPEN,
         actor=actor,
     )
 

@@ -24,6 +24,10 @@ class Page(Generic[T]):
     def pages(self) -> int:
         return max(1, -(-self.total // self.page_size))
 
+    def as_dict(self) -> dict[str, object]:
+        """The page as an API answer: {items, total, page, page_size}."""
+        return {"items": self.items, "total": self.total, "page": self.page, "page_size": self.page_size}
+
     @property
     def has_next(self) -> bool:
         return self.page < self.pages

@@ -13,9 +13,7 @@ def all_operations():  # type: ignore[no-untyped-def]
 
 
 def test_every_operation_declares_auth() -> None:
-    undeclared = [
-        f"{','.join(op.methods)} {path}" for path, op in all_operations() if op.auth_param is NOT_SET
-    ]
+    undeclared = [f"{','.join(op.methods)} {path}" for path, op in all_operations() if op.auth_param is NOT_SET]
     assert undeclared == []
 
 

@@ -37,8 +37,9 @@ def test_anonymous_caller_gets_401_in_chinese() -> None:
 
 @pytest.mark.django_db
 def test_token_holder_creates_a_draft_for_own_department(catalog_admin) -> None:
-    response = Client().post("/api/catalog/resources", PAYLOAD, content_type="application/json",
-                             headers=bearer(catalog_admin))
+    response = Client().post(
+        "/api/catalog/resources", PAYLOAD, content_type="application/json", headers=bearer(catalog_admin)
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "draft" and body["department_code"] == catalog_admin.department.code
@@ -48,8 +49,9 @@ def test_token_holder_creates_a_draft_for_own_department(catalog_admin) -> None:
 @pytest.mark.django_db
 def test_invalid_payload_answers_422_naming_each_field(catalog_admin) -> None:
     payload = {**PAYLOAD, "share_type": "conditional", "update_cycle": "hourly"}
-    response = Client().post("/api/catalog/resources", payload, content_type="application/json",
-                             headers=bearer(catalog_admin))
+    response = Client().post(
+        "/api/catalog/resources", payload, content_type="application/json", headers=bearer(catalog_admin)
+    )
     assert response.status_code == 422
     fields = {e["field"] for e in response.json()["errors"]}
     assert {"share_condition", "update_cycle"} <= fields

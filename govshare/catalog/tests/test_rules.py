@@ -42,7 +42,8 @@ def test_file_format_cannot_be_shared_as_a_table(department, lookups) -> None:
 
 @pytest.mark.django_db
 def test_item_cannot_be_looser_than_its_resource(department, lookups) -> None:
-    draft = resource_draft(department, items=[ItemDraft(name="姓名", data_type="C", length=20, share_type="unconditional")])
+    loose = ItemDraft(name="姓名", data_type="C", length=20, share_type="unconditional")
+    draft = resource_draft(department, items=[loose])
     assert "第1个信息项的共享属性不能比资源的共享属性更宽松" in messages(draft, lookups)
 
 

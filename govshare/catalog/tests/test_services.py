@@ -81,7 +81,10 @@ def test_update_records_a_readable_field_by_field_diff(catalog_admin, department
     draft = resource_draft(
         department,
         update_cycle="weekly",
-        items=[ItemDraft(name="公民身份号码", data_type="C", length=18), ItemDraft(name="性别", data_type="C", length=1)],
+        items=[
+            ItemDraft(name="公民身份号码", data_type="C", length=18),
+            ItemDraft(name="性别", data_type="C", length=2),
+        ],
     )
     services.update_resource(resource, draft, actor=catalog_admin)
     latest = resource.versions.order_by("-number").first()
