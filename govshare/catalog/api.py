@@ -10,6 +10,7 @@ from govshare.catalog.auth import CatalogRead, CatalogWrite
 from govshare.catalog.schemas import (
     CategoryIn,
     CategoryOut,
+    DuplicateOut,
     ErrorOut,
     ReasonIn,
     ResourceFiltersIn,
@@ -127,6 +128,17 @@ def reopen_resource(request: HttpRequest, resource_id: int) -> object:
 def list_versions(request: HttpRequest, resource_id: int) -> object:
     user = _user(request)
     return list(selectors.resource_versions(user, selectors.get_resource(user, resource_id)))
+
+
+@router.get(
+    "/resources/{resource_id}/duplicates",
+    response={200: list[DuplicateOut], **ERRORS},
+    auth=CatalogRead,
+    summary="疑似重复资源（跨部门，按相似度排序）",
+)
+def list_duplicates(request: HttpRequest, resource_id: int) -> object:
+    user = _user(request)
+    return list(selectors.resource_duplicates(user, selectors.get_resource(user, resource_id)))
 
 
 @router.get("/review-queue", response={200: ResourcePage, **ERRORS}, auth=CatalogRead, summary="待审核资源")

@@ -171,3 +171,34 @@ class CategoryIn(Schema):
 class ErrorOut(Schema):
     detail: str
     errors: list[dict[str, Any]] = []
+
+
+class DuplicateOut(Schema):
+    id: int
+    code: str
+    name: str
+    department_name: str
+    status: str
+    score: float
+    name_score: float
+    item_score: float
+
+    @staticmethod
+    def resolve_id(obj: Any) -> int:
+        return int(obj.similar.pk)
+
+    @staticmethod
+    def resolve_code(obj: Any) -> str:
+        return str(obj.similar.code)
+
+    @staticmethod
+    def resolve_name(obj: Any) -> str:
+        return str(obj.similar.name)
+
+    @staticmethod
+    def resolve_department_name(obj: Any) -> str:
+        return str(obj.similar.department.name)
+
+    @staticmethod
+    def resolve_status(obj: Any) -> str:
+        return str(obj.similar.status)

@@ -9,7 +9,7 @@ from django.db.models import Prefetch, QuerySet
 from govshare.accounts.models import User
 from govshare.catalog import access
 from govshare.catalog.choices import ReviewStatus
-from govshare.catalog.models import Category, Item, Resource, ResourceVersion
+from govshare.catalog.models import Category, DuplicateCandidate, Item, Resource, ResourceVersion
 from govshare.core.errors import NotFound
 
 
@@ -91,3 +91,14 @@ def get_category_by_code(code: str) -> Category:
     if category is None:
         raise NotFound(f"资源分类“{code}”不存在")
     return category
+
+
+def resource_duplicates(user: User, resource: Resource) -> QuerySet[DuplicateCandidate]:
+    """Near-duplicates of an entry, best first, limited to entries the user may see (the reviewer sees all)."""
+    similar_visible = Resource.objects.filter(access.visible_resources_filter(user)).values("pk")
+    return (
+        DuplicateCandidate.objects.filter(resource=resource, similar__in=similar_visible)
+        .exclude(similar__status=ReviewStatus.WITHDRAWN)
+        .select_related("similar", "similar__department")
+        .order_by("-score")
+    )

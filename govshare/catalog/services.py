@@ -12,7 +12,7 @@ from django.utils import timezone
 from govshare.accounts.models import Department, User
 from govshare.audit.models import AuditLog
 from govshare.audit.services import record_action
-from govshare.catalog import access, history
+from govshare.catalog import access, duplicates, history
 from govshare.catalog.choices import LEVEL_WIDTH, SEQUENCE_WIDTH, CategoryLevel, ReviewStatus, VersionAction
 from govshare.catalog.models import Category, CodeSequence, Item, Resource, ResourceVersion, RetiredResourceCode
 from govshare.catalog.rules import ResourceDraft, check_resource_draft
@@ -211,6 +211,7 @@ def create_resource(draft: ResourceDraft, *, actor: User) -> Resource:
     Item.objects.bulk_create(items)
     _write_version(resource, items, VersionAction.CREATE, actor)
     record_action(actor, "catalog.resource.create", resource, code=resource.code)
+    duplicates.record_duplicates([resource.pk])
     return resource
 
 
@@ -275,6 +276,7 @@ def create_resources(resolved: Sequence[ResolvedDraft], *, actor: User, batch_no
         ],
         batch_size=1000,
     )
+    duplicates.record_duplicates([resource.pk for resource in resources])
     return resources
 
 
@@ -327,6 +329,7 @@ def update_resource(resource: Resource, draft: ResourceDraft, *, actor: User) ->
     Item.objects.bulk_create(items)
     version = _write_version(resource, items, VersionAction.UPDATE, actor)
     record_action(actor, "catalog.resource.update", resource, changes=len(version.changes))
+    duplicates.record_duplicates([resource.pk])
     return resource
 
 
