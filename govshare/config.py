@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
 INSECURE_DEV_SECRET = "govshare-insecure-development-key-do-not-use-in-production"  # noqa: S105
@@ -31,8 +31,12 @@ class GovshareSettings(BaseSettings):
         validation_alias="DATABASE_URL",
         description="Metadata database; empty means SQLite at <data_dir>/govshare.sqlite3.",
     )
-    allowed_hosts: list[str] = Field(["localhost", "127.0.0.1", "[::1]"], description="Host names served.")
-    csrf_trusted_origins: list[str] = Field([], description="Origins trusted for CSRF (https://…).")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        ["localhost", "127.0.0.1", "[::1]"], description="Host names served."
+    )
+    csrf_trusted_origins: Annotated[list[str], NoDecode] = Field(
+        [], description="Origins trusted for CSRF (https://…)."
+    )
     language_code: Literal["zh-hans", "en"] = Field("zh-hans", description="Default UI language.")
     time_zone: str = Field("Asia/Shanghai", description="Time zone of dates shown to users.")
     page_size: int = Field(20, ge=1, le=500, description="Default page size of lists and search.")
@@ -52,7 +56,7 @@ class GovshareSettings(BaseSettings):
     @field_validator("allowed_hosts", "csrf_trusted_origins", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip().startswith("["):
+        if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
@@ -78,4 +82,7 @@ def load_settings() -> GovshareSettings:
             variable = "DATABASE_URL" if loc == "DATABASE_URL" else f"GOVSHARE_{loc.upper()}" if loc else "GOVSHARE_*"
             lines.append(f"  {variable}: {error['msg']}")
         sys.stderr.write("\n".join(lines) + "\n")
+        raise SystemExit(2) from None
+    except SettingsError as exc:
+        sys.stderr.write(f"govshare 配置错误 (configuration error): {exc}\n")
         raise SystemExit(2) from None
