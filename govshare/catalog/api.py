@@ -10,6 +10,7 @@ from govshare.catalog.auth import CatalogRead, CatalogWrite
 from govshare.catalog.schemas import (
     CategoryIn,
     CategoryOut,
+    CategoryUpdate,
     DuplicateOut,
     ErrorOut,
     ReasonIn,
@@ -162,3 +163,20 @@ def create_category(request: HttpRequest, payload: CategoryIn) -> Status[object]
         actor=_user(request),
     )
     return Status(201, category)
+
+
+@router.put(
+    "/categories/{code}",
+    response={200: CategoryOut, **ERRORS},
+    auth=CatalogWrite,
+    summary="修改资源分类（名称、说明、启用）",
+)
+def update_category(request: HttpRequest, code: str, payload: CategoryUpdate) -> object:
+    category = selectors.get_category_by_code(code)
+    return services.update_category(
+        category,
+        name=payload.name,
+        description=payload.description,
+        is_active=payload.is_active,
+        actor=_user(request),
+    )

@@ -168,6 +168,12 @@ class CategoryIn(Schema):
     description: str = ""
 
 
+class CategoryUpdate(Schema):
+    name: str
+    description: str = ""
+    is_active: bool = True
+
+
 class ErrorOut(Schema):
     detail: str
     errors: list[dict[str, Any]] = []

@@ -101,3 +101,28 @@ def test_openapi_document_is_served(db) -> None:
     response = Client().get("/api/openapi.json")
     assert response.status_code == 200
     assert "/api/catalog/resources" in response.json()["paths"]
+
+
+@pytest.mark.django_db
+def test_platform_administrator_edits_the_classification_tree(platform_admin, catalog_admin) -> None:
+    created = Client().post(
+        "/api/catalog/categories",
+        {"parent_code": "101", "segment": "001", "name": "户籍人口"},
+        content_type="application/json",
+        headers=bearer(platform_admin),
+    )
+    assert created.status_code == 201 and created.json()["code"] == "101001"
+    renamed = Client().put(
+        "/api/catalog/categories/101001",
+        {"name": "户籍人口信息", "is_active": True},
+        content_type="application/json",
+        headers=bearer(platform_admin),
+    )
+    assert renamed.status_code == 200 and renamed.json()["name"] == "户籍人口信息"
+    refused = Client().put(
+        "/api/catalog/categories/101001",
+        {"name": "改名"},
+        content_type="application/json",
+        headers=bearer(catalog_admin),
+    )
+    assert refused.status_code == 403
