@@ -1,4 +1,11 @@
-"""Chinese word segmentation for the catalogue's full-text index (jieba, search mode)."""
+"""Chinese word segmentation for the catalogue's full-text index (jieba, search mode).
+
+Documents are indexed with jieba's search-mode words plus every distinct CJK character, so that a one-character
+query (税, 房) finds the words that contain it. Queries are segmented with the same dictionary: each word of the
+precise segmentation becomes a required token, or, when the word's dictionary sub-words cover it entirely
+(公积金 → 公积 积金), those sub-words, so that a document segmented slightly differently around the word is still
+found. Every token contains word characters only: no user input reaches the index's query language unquoted.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,11 @@ import jieba
 jieba.setLogLevel(logging.WARNING)
 
 _SPLIT = re.compile(r"[^\w]+", re.UNICODE)
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+# Longest query considered (characters) and most tokens required: longer input is cut, never refused.
+MAX_QUERY_CHARS = 200
+MAX_QUERY_TOKENS = 24
 
 
 @lru_cache(maxsize=1)
@@ -20,17 +32,56 @@ def _initialised() -> bool:
     return True
 
 
+def _parts(word: str) -> list[str]:
+    word = word.strip().lower()
+    if not word or _SPLIT.fullmatch(word):
+        return []
+    return [part for part in _SPLIT.split(word) if part]
+
+
 def segment(text: str) -> list[str]:
     """Lower-cased search tokens of `text`: jieba's search-mode words, punctuation dropped."""
     _initialised()
     tokens: list[str] = []
     for word in jieba.cut_for_search(text, HMM=False):
-        word = word.strip().lower()
-        if word and not _SPLIT.fullmatch(word):
-            tokens.extend(part for part in _SPLIT.split(word) if part)
+        tokens.extend(_parts(word))
     return tokens
 
 
 def document_tokens(name: str, summary: str, item_names: Iterable[str]) -> str:
-    """The space-separated token string indexed for one resource."""
-    return " ".join(segment(" ".join([name, summary, *item_names])))
+    """The space-separated token string indexed for one resource: words, then each distinct CJK character
+    that is not already a token of its own."""
+    text = " ".join([name, summary, *item_names])
+    tokens = segment(text)
+    present = set(tokens)
+    characters: list[str] = []
+    for character in _CJK.findall(text):
+        if character not in present:
+            present.add(character)
+            characters.append(character)
+    return " ".join(tokens + characters)
+
+
+def _sub_words(word: str) -> list[tuple[int, str]]:
+    """The dictionary 2- and 3-character words inside `word` with their offsets (as jieba's search mode)."""
+    frequencies = jieba.dt.FREQ
+    found: list[tuple[int, str]] = []
+    for size in (2, 3):
+        if len(word) > size:
+            found.extend(
+                (i, word[i : i + size]) for i in range(len(word) - size + 1) if frequencies.get(word[i : i + size])
+            )
+    return found
+
+
+def query_tokens(text: str) -> list[str]:
+    """The tokens a document must all contain to match the query `text` (at most MAX_QUERY_TOKENS)."""
+    _initialised()
+    tokens: list[str] = []
+    for word in jieba.cut(text[:MAX_QUERY_CHARS], HMM=False):
+        for part in _parts(word):
+            subs = _sub_words(part)
+            covered = {i + offset for i, sub in subs for offset in range(len(sub))}
+            chosen = [sub for _, sub in subs] if len(covered) == len(part) else [part]
+            tokens.extend(token for token in chosen if token not in tokens)
+    return tokens[:MAX_QUERY_TOKENS]

@@ -1,0 +1,365 @@
+"""Chinese full-text search of the catalogue with facets, sorting and paging.
+
+The index holds jieba tokens (govshare.catalog.search_text): an FTS5 table on SQLite, a GIN index on
+to_tsvector('simple', search_tokens) on PostgreSQL (migration 0004). A query is segmented with the same
+dictionary and every token is required. Results are scoped exactly like the rest of the catalogue
+(govshare.catalog.access.visible_resources_filter), and each facet is counted over the query, the user's scope
+and every filter except its own, in one SQL statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import BooleanField, F, FloatField, QuerySet
+from django.db.models.expressions import OrderBy, RawSQL
+
+from govshare.accounts.models import Department, User
+from govshare.catalog import selectors
+from govshare.catalog.choices import OpenType, ResourceFormat, ReviewStatus, ShareType, UpdateCycle
+from govshare.catalog.models import Category, Resource
+from govshare.catalog.search_text import query_tokens
+from govshare.core.errors import FieldProblem, ValidationFailed
+from govshare.core.pagination import clamp_paging
+
+__all__ = [
+    "SORTS",
+    "Facet",
+    "FacetOption",
+    "SearchResult",
+    "ensure_search_index",
+    "matching_resources",
+    "search_resource_ids",
+    "search_resources",
+]
+
+SORTS: dict[str, str] = {
+    "relevance": "相关度",
+    "name": "名称",
+    "-updated_at": "最近更新",
+    "-published_on": "最近发布",
+    "code": "资源代码",
+}
+DEFAULT_SORT_WITH_QUERY = "relevance"
+DEFAULT_SORT_WITHOUT_QUERY = "code"
+
+FTS_TABLE = "catalog_resource_fts"
+_PG_MATCH = """to_tsvector('simple', "catalog_resource"."search_tokens") @@ plainto_tsquery('simple', %s)"""
+_PG_RANK = """ts_rank(to_tsvector('simple', "catalog_resource"."search_tokens"), plainto_tsquery('simple', %s))"""
+_FTS5_MATCH = '"catalog_resource"."id" IN (SELECT rowid FROM catalog_resource_fts WHERE catalog_resource_fts MATCH %s)'
+
+
+@dataclass(frozen=True)
+class FacetOption:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Facet:
+    """Counts of one attribute; `param` is the filter a client sets to narrow by an option's value."""
+
+    key: str
+    label: str
+    param: str
+    options: list[FacetOption]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    items: list[Resource]
+    total: int
+    page: int
+    page_size: int
+    facets: list[Facet]
+    q: str = ""
+    sort: str = DEFAULT_SORT_WITHOUT_QUERY
+    tokens: list[str] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+# ---------------------------------------------------------------------------------------------- text matching
+
+
+def _fts5_expression(tokens: list[str]) -> str:
+    """An FTS5 query requiring every token, each quoted as a string (tokens hold word characters only)."""
+    return " ".join('"' + token.replace('"', '""') + '"' for token in tokens)
+
+
+def _text_filter(queryset: QuerySet[Resource], tokens: list[str]) -> QuerySet[Resource]:
+    if connection.vendor == "postgresql":
+        condition = RawSQL(_PG_MATCH, [" ".join(tokens)], BooleanField())  # noqa: S611 (constant SQL)
+    else:
+        condition = RawSQL(_FTS5_MATCH, [_fts5_expression(tokens)], BooleanField())  # noqa: S611 (constant SQL)
+    return queryset.filter(condition)
+
+
+def _ranked(queryset: QuerySet[Resource], tokens: list[str]) -> QuerySet[Resource]:
+    """Matching resources, best first (bm25 on SQLite, ts_rank on PostgreSQL), ties by code."""
+    if connection.vendor == "postgresql":
+        terms = " ".join(tokens)
+        rank = RawSQL(_PG_RANK, [terms], FloatField())  # noqa: S611 (constant SQL)
+        return _text_filter(queryset, tokens).annotate(relevance=rank).order_by("-relevance", "code")
+    # FTS5's rank (bm25, smaller is better) is only available in a join with the index table.
+    return queryset.extra(  # noqa: S610 (constant SQL, the expression is a parameter)
+        tables=[FTS_TABLE],
+        where=[f'{FTS_TABLE}.rowid = "catalog_resource"."id"', f"{FTS_TABLE} MATCH %s"],
+        params=[_fts5_expression(tokens)],
+        select={"relevance": f"{FTS_TABLE}.rank"},
+    ).order_by("relevance", "code")
+
+
+def _clean(filters: selectors.ResourceFilters) -> selectors.ResourceFilters:
+    """Filter values as the database can take them (a NUL byte would make PostgreSQL fail)."""
+    values = {name: getattr(filters, name).replace("\x00", "").strip()[:100] for name in filters.__dataclass_fields__}
+    return selectors.ResourceFilters(**values)
+
+
+def matching_resources(
+    user: User, *, q: str = "", filters: selectors.ResourceFilters | None = None
+) -> QuerySet[Resource]:
+    """Every resource the user may see that matches the query and the filters (unordered: the caller orders).
+    Used by the list export so that it exports exactly what the search shows."""
+    queryset = selectors.apply_filters(
+        selectors.visible_resources(user), _clean(filters or selectors.ResourceFilters())
+    )
+    if not q.strip():
+        return queryset
+    tokens = query_tokens(q)
+    return _text_filter(queryset, tokens) if tokens else queryset.none()
+
+
+def search_resource_ids(user: User, q: str, filters: selectors.ResourceFilters | None = None) -> QuerySet[Any]:
+    """The ids of `matching_resources` as a subquery-ready queryset."""
+    return matching_resources(user, q=q, filters=filters).order_by().values_list("pk", flat=True)
+
+
+# ---------------------------------------------------------------------------------------------- facets
+
+# Facet key, title, filter parameter, the column of the match set it groups by.
+_FACETS: list[tuple[str, str, str, str]] = [
+    ("department", "提供方", "department_code", "r_dept"),
+    ("category_class", "类", "category_code", "substr(r_cat, 1, 1)"),
+    ("category_item", "项", "category_code", "substr(r_cat, 1, 3)"),
+    ("share_type", "共享属性", "share_type", "r_share"),
+    ("open_type", "开放属性", "open_type", "r_open"),
+    ("format", "资源格式", "format", "r_fmt"),
+    ("update_cycle", "更新周期", "update_cycle", "r_cycle"),
+    ("status", "审核状态", "status", "r_status"),
+]
+_ENUM_LABELS: dict[str, dict[str, str]] = {
+    "share_type": dict(ShareType.choices),
+    "open_type": dict(OpenType.choices),
+    "format": dict(ResourceFormat.choices),
+    "update_cycle": dict(UpdateCycle.choices),
+    "status": dict(ReviewStatus.choices),
+}
+
+
+def _conditions(filters: selectors.ResourceFilters, department_id: int | None) -> dict[str, tuple[str, list[Any]]]:
+    """SQL conditions on the match set, keyed by filter parameter (same meaning as selectors.apply_filters)."""
+    conditions: dict[str, tuple[str, list[Any]]] = {}
+    if filters.department_code:
+        conditions["department_code"] = ("r_dept = %s", [department_id if department_id is not None else -1])
+    if filters.category_code:
+        conditions["category_code"] = ("substr(r_cat, 1, %s) = %s", [len(filters.category_code), filters.category_code])
+    for param, column in (
+        ("share_type", "r_share"),
+        ("open_type", "r_open"),
+        ("format", "r_fmt"),
+        ("update_cycle", "r_cycle"),
+        ("status", "r_status"),
+    ):
+        if value := getattr(filters, param):
+            conditions[param] = (f"{column} = %s", [value])
+    return conditions
+
+
+def _where(conditions: dict[str, tuple[str, list[Any]]], skip: str | None) -> tuple[str, list[Any]]:
+    parts = [(sql, params) for param, (sql, params) in conditions.items() if param != skip]
+    if not parts:
+        return "1 = 1", []
+    return " AND ".join(sql for sql, _ in parts), [p for _, params in parts for p in params]
+
+
+def _count_facets(
+    scoped: QuerySet[Resource], filters: selectors.ResourceFilters, db: BaseDatabaseWrapper
+) -> tuple[int, dict[str, dict[str, int]]]:
+    """Total and per-facet counts in one statement: the match set (query + scope) is materialised once and each
+    facet groups it under every filter but its own."""
+    department_id = None
+    if filters.department_code:
+        department_id = Department.objects.filter(code=filters.department_code).values_list("pk", flat=True).first()
+    match_set = scoped.order_by().values_list(
+        "pk", "department_id", "category__code", "share_type", "open_type", "format", "update_cycle", "status"
+    )
+    inner_sql, inner_params = match_set.query.sql_with_params()
+    conditions = _conditions(filters, department_id)
+    selects: list[str] = []
+    params: list[Any] = list(inner_params)
+    where, where_params = _where(conditions, None)
+    # Only constant fragments of this module are composed into the SQL; every value is a parameter.
+    selects.append(f"SELECT 'total', '', COUNT(*) FROM m WHERE {where}")  # noqa: S608
+    params.extend(where_params)
+    for key, _, param, column in _FACETS:
+        where, where_params = _where(conditions, param)
+        extra = " AND length(r_cat) >= 3" if key == "category_item" else ""
+        selects.append(
+            f"SELECT '{key}', CAST({column} AS TEXT), COUNT(*) FROM m WHERE {where}{extra} GROUP BY {column}"  # noqa: S608
+        )
+        params.extend(where_params)
+    sql = (
+        "WITH m(r_id, r_dept, r_cat, r_share, r_open, r_fmt, r_cycle, r_status) AS MATERIALIZED ("
+        + inner_sql
+        + ") "
+        + " UNION ALL ".join(selects)
+    )
+    total = 0
+    counts: dict[str, dict[str, int]] = {key: {} for key, *_ in _FACETS}
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        for key, value, count in cursor.fetchall():
+            if key == "total":
+                total = count
+            elif value is not None:
+                counts[key][value] = count
+    return total, counts
+
+
+def _facets(counts: dict[str, dict[str, int]]) -> list[Facet]:
+    departments = {
+        str(pk): (code, name)
+        for pk, code, name in Department.objects.filter(pk__in=[int(v) for v in counts["department"]]).values_list(
+            "pk", "code", "name"
+        )
+    }
+    category_codes = set(counts["category_class"]) | set(counts["category_item"])
+    category_names = dict(Category.objects.filter(code__in=category_codes).values_list("code", "name"))
+    facets: list[Facet] = []
+    for key, label, param, _ in _FACETS:
+        found = counts[key]
+        if key == "department":
+            options = [
+                FacetOption(departments[value][0], departments[value][1], count)
+                for value, count in found.items()
+                if value in departments
+            ]
+            options.sort(key=lambda o: (-o.count, o.value))
+        elif key.startswith("category_"):
+            options = [
+                FacetOption(code, category_names.get(code, code), count) for code, count in sorted(found.items())
+            ]
+        else:
+            labels = _ENUM_LABELS[key]
+            options = [FacetOption(value, text, found[value]) for value, text in labels.items() if value in found]
+        facets.append(Facet(key, label, param, options))
+    return facets
+
+
+# ---------------------------------------------------------------------------------------------- search
+
+
+def _ordered(queryset: QuerySet[Resource], sort: str, tokens: list[str]) -> QuerySet[Resource]:
+    if sort == "relevance":
+        return _ranked(queryset, tokens) if tokens else queryset.order_by("code")
+    if sort == "-published_on":
+        return queryset.order_by(OrderBy(F("published_on"), descending=True, nulls_last=True), "code")
+    if sort == "-updated_at":
+        return queryset.order_by("-updated_at", "code")
+    return queryset.order_by(sort, "code") if sort != "code" else queryset.order_by("code")
+
+
+def search_resources(
+    user: User,
+    *,
+    q: str = "",
+    filters: selectors.ResourceFilters | None = None,
+    sort: str = "",
+    page: int | None = 1,
+    page_size: int | None = None,
+) -> SearchResult:
+    """One page of the resources the user may see matching `q` and `filters`, with the total and the facets.
+
+    `q` is free text (never refused: segmented, cut at search_text.MAX_QUERY_CHARS, punctuation and operators
+    dropped); `sort` is one of SORTS (relevance by default when q is given, code otherwise)."""
+    number, size = clamp_paging(page, page_size)
+    q = q.strip()
+    sort = sort or (DEFAULT_SORT_WITH_QUERY if q else DEFAULT_SORT_WITHOUT_QUERY)
+    if sort not in SORTS:
+        choices = "、".join(f"{key}（{label}）" for key, label in SORTS.items())
+        raise ValidationFailed([FieldProblem("sort", f"排序方式“{sort[:50]}”无效，应为：{choices}")])
+    filters = _clean(filters or selectors.ResourceFilters())
+    tokens = query_tokens(q) if q else []
+    if q and not tokens:
+        # Only punctuation, symbols or emoji: nothing in the catalogue can match.
+        return SearchResult([], 0, number, size, _facets({key: {} for key, *_ in _FACETS}), q, sort, [])
+
+    scoped = selectors.visible_resources(user)
+    if tokens:
+        scoped = _text_filter(scoped, tokens)
+    total, counts = _count_facets(scoped, filters, connection)
+
+    listed = selectors.apply_filters(selectors.visible_resources(user), filters).select_related(
+        "department", "category"
+    )
+    if tokens and sort != "relevance":
+        listed = _text_filter(listed, tokens)
+    listed = _ordered(listed, sort, tokens)
+    start = (number - 1) * size
+    items = list(listed[start : start + size]) if start < total else []
+    return SearchResult(items, total, number, size, _facets(counts), q, sort, tokens)
+
+
+def with_filter(filters: selectors.ResourceFilters, param: str, value: str) -> selectors.ResourceFilters:
+    """`filters` with one parameter set (or cleared with an empty value)."""
+    return replace(filters, **{param: value})
+
+
+# ---------------------------------------------------------------------------------------------- index upkeep
+
+_SQLITE_INDEX_DDL = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS catalog_resource_fts USING fts5("
+    "search_tokens, content='catalog_resource', content_rowid='id', tokenize='unicode61')",
+    "CREATE TRIGGER IF NOT EXISTS catalog_resource_fts_insert AFTER INSERT ON catalog_resource BEGIN "
+    "INSERT INTO catalog_resource_fts(rowid, search_tokens) VALUES (new.id, new.search_tokens); END",
+    "CREATE TRIGGER IF NOT EXISTS catalog_resource_fts_delete AFTER DELETE ON catalog_resource BEGIN "
+    "INSERT INTO catalog_resource_fts(catalog_resource_fts, rowid, search_tokens) "
+    "VALUES ('delete', old.id, old.search_tokens); END",
+    "CREATE TRIGGER IF NOT EXISTS catalog_resource_fts_update AFTER UPDATE OF search_tokens ON catalog_resource "
+    "BEGIN INSERT INTO catalog_resource_fts(catalog_resource_fts, rowid, search_tokens) "
+    "VALUES ('delete', old.id, old.search_tokens); "
+    "INSERT INTO catalog_resource_fts(rowid, search_tokens) VALUES (new.id, new.search_tokens); END",
+    "INSERT INTO catalog_resource_fts(catalog_resource_fts) VALUES ('rebuild')",
+]
+SQLITE_TRIGGERS = frozenset({f"{FTS_TABLE}_insert", f"{FTS_TABLE}_delete", f"{FTS_TABLE}_update"})
+
+
+def ensure_search_index(db: BaseDatabaseWrapper = connection) -> bool:
+    """Recreate the SQLite index triggers if a table rebuild dropped them, and then rebuild the index.
+    Returns whether anything had to be repaired. PostgreSQL's functional index needs no upkeep."""
+    if db.vendor != "sqlite":
+        return False
+    with db.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
+        present = {row[0] for row in cursor.fetchall()}
+        # Before migration 0004 (or after reversing it) there is no index to keep.
+        if FTS_TABLE not in present or present >= SQLITE_TRIGGERS:
+            return False
+        for statement in _SQLITE_INDEX_DDL:
+            cursor.execute(statement)
+    return True
