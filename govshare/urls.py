@@ -15,5 +15,6 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("catalog/", include("govshare.catalog.urls")),
+    path("account/", include("govshare.accounts.urls")),
     path("", RedirectView.as_view(pattern_name="catalog:browse", permanent=False), name="home"),
 ]

@@ -120,6 +120,10 @@ def assign_role(user: User, role: str, *, actor: User | None) -> UserRole:
         raise ValidationFailed([FieldProblem("role", f"{Role(role).label}必须属于一个部门")])
     granted = UserRole.objects.create(user=user, role=role)
     user.__dict__.pop("_role_cache", None)
+    if role == Role.PLATFORM_ADMIN and not user.is_staff:
+        # The back office (Django admin) is the platform administrator's: the role carries staff status.
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
     record_action(actor, "user.role.assign", user, role=role)
     return granted
 
@@ -130,7 +134,77 @@ def revoke_role(user: User, role: str, *, actor: User | None) -> None:
     deleted, _ = UserRole.objects.filter(user=user, role=role).delete()
     if deleted:
         user.__dict__.pop("_role_cache", None)
+        if role == Role.PLATFORM_ADMIN and user.is_staff:
+            user.is_staff = False
+            user.save(update_fields=["is_staff"])
         record_action(actor, "user.role.revoke", user, role=role)
+
+
+@transaction.atomic
+def update_department(
+    department: Department, data: DepartmentInput, *, is_active: bool, actor: User | None
+) -> Department:
+    """Change a department's name, level, parent and region; its code identifies it and is not changed here."""
+    _require_platform_admin(actor)
+    problems = [p for p in _department_problems(data) if p.field != "code"]
+    parent = None
+    if data.parent_code:
+        parent = Department.objects.filter(code=data.parent_code).first()
+        if parent is None:
+            problems.append(FieldProblem("parent_code", f"上级部门代码“{data.parent_code}”不存在"))
+        elif parent.pk == department.pk:
+            problems.append(FieldProblem("parent_code", "上级部门不能是部门自己"))
+    if problems:
+        raise ValidationFailed(problems)
+    if Department.objects.filter(name=data.name.strip()).exclude(pk=department.pk).exists():
+        raise Conflict(f"部门名称“{data.name}”已存在")
+    fields = ("name", "short_name", "level", "parent", "region_code", "is_active")
+    before = {name: str(getattr(department, name)) for name in fields}
+    department.name = data.name.strip()
+    department.short_name = data.short_name
+    department.level = data.level
+    department.parent = parent
+    department.region_code = data.region_code
+    department.is_active = is_active
+    department.save(update_fields=list(fields))
+    record_action(actor, "department.update", department, before=before)
+    return department
+
+
+@transaction.atomic
+def update_user(
+    user: User,
+    *,
+    full_name: str,
+    email: str,
+    department: Department | None,
+    is_active: bool,
+    actor: User | None,
+) -> User:
+    """Change a user's profile and department; roles change through assign_role / revoke_role."""
+    _require_platform_admin(actor)
+    if department is None and user.has_role(Role.CATALOG_ADMIN, Role.DEPT_REVIEWER):
+        raise ValidationFailed([FieldProblem("department", "部门目录管理员和部门审核员必须属于一个部门")])
+    if actor is not None and actor.pk == user.pk and not is_active:
+        raise ValidationFailed([FieldProblem("is_active", "不能停用自己的账号")])
+    before = {
+        "full_name": user.full_name,
+        "email": user.email,
+        "department": user.department_id,
+        "active": user.is_active,
+    }
+    user.full_name, user.email, user.department, user.is_active = full_name, email, department, is_active
+    user.save(update_fields=["full_name", "email", "department", "is_active"])
+    record_action(actor, "user.update", user, before=before)
+    return user
+
+
+@transaction.atomic
+def set_user_password(user: User, password: str, *, actor: User | None) -> None:
+    _require_platform_admin(actor)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record_action(actor, "user.password.set", user)
 
 
 def _digest(raw_token: str) -> str:

@@ -1,10 +1,15 @@
 from django.urls import path
 
-from govshare.catalog import views
+from govshare.catalog import views, views_resource, views_review
 
 app_name = "catalog"
 
 urlpatterns = [
     path("", views.browse, name="browse"),
-    path("resources/<int:resource_id>/", views.resource_detail, name="detail"),
+    path("resources/<int:resource_id>/", views_resource.resource_detail, name="detail"),
+    path("resources/new/", views_resource.resource_create, name="create"),
+    path("resources/<int:resource_id>/edit/", views_resource.resource_edit, name="edit"),
+    path("resources/<int:resource_id>/<slug:action>/", views_resource.resource_action, name="action"),
+    path("review/", views_review.review_queue, name="review_queue"),
+    path("maintenance/", views_review.maintenance, name="maintenance"),
 ]

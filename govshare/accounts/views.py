@@ -1,0 +1,87 @@
+"""The personal API token page: list, create (the raw token is shown once) and revoke."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from govshare.accounts import selectors, services
+from govshare.accounts.models import User
+from govshare.core.errors import DomainError, ValidationFailed
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("令牌名称"), required=False, max_length=100)
+    expires_on = forms.DateField(
+        label=gettext_lazy("有效期至"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("可选；留空为长期有效"),
+    )
+
+    def clean_expires_on(self) -> dt.date | None:
+        value: dt.date | None = self.cleaned_data.get("expires_on")
+        if value is not None and value <= timezone.localdate():
+            raise forms.ValidationError(_("有效期应晚于今天"))
+        return value
+
+    def expires_at(self) -> dt.datetime | None:
+        value: dt.date | None = self.cleaned_data.get("expires_on")
+        if value is None:
+            return None
+        return timezone.make_aware(dt.datetime.combine(value, dt.time.max))
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@login_required
+def tokens(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    raw_token = ""
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, raw_token = services.create_api_token(
+                user, name=form.cleaned_data["name"], expires_at=form.expires_at(), actor=user
+            )
+        except ValidationFailed as exc:
+            for problem in exc.problems:
+                form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            form = TokenForm()
+            messages.success(
+                request, _("已创建令牌“%(name)s”。请立即复制保存，离开本页后不再显示。") % {"name": token.name}
+            )
+    context = {"form": form, "tokens": list(selectors.tokens_of(user)), "raw_token": raw_token, "now": timezone.now()}
+    return render(request, "accounts/tokens.html", context)
+
+
+@login_required
+@require_POST
+def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
+    user = _user(request)
+    token = selectors.tokens_of(user).filter(pk=token_id).first()
+    if token is None:
+        raise Http404(_("令牌不存在"))
+    try:
+        services.revoke_api_token(token, actor=user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已吊销令牌“%(name)s”") % {"name": token.name})
+    return redirect("accounts:tokens")

@@ -1,0 +1,244 @@
+"""Page forms of the catalogue. They only parse input into a `ResourceDraft`; the rules (and their Chinese
+messages) live in `govshare.catalog.rules` and are applied by the services, whose `FieldProblem`s are put
+back next to the field or item row they name."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from govshare.accounts.models import Department, User
+from govshare.catalog.choices import (
+    CategoryLevel,
+    ItemDataType,
+    OpenType,
+    PlatformShareType,
+    ResourceFormat,
+    ShareMethod,
+    ShareType,
+    UpdateCycle,
+)
+from govshare.catalog.models import Category, Resource
+from govshare.catalog.rules import ItemDraft, ResourceDraft
+from govshare.core.errors import FieldProblem
+
+_ITEM_PROBLEM_RE = re.compile(r"^items\[(\d+)\]\.(\w+)$")
+_CODE_SPLIT_RE = re.compile(r"[\s,，、;；]+")
+BLANK = ("", "---------")
+
+
+def _choices(enum: Any, blank: Any = "") -> list[tuple[str, Any]]:
+    return [("", blank or "---------"), *((str(c.value), _(str(c.label))) for c in enum)]
+
+
+def category_choices() -> list[tuple[str, str]]:
+    """Active classes from 项 down, indented by level so that the tree reads in a plain select."""
+    rows = Category.objects.filter(is_active=True, level__gte=CategoryLevel.ITEM).order_by("code")
+    return [BLANK, *((c.code, "\u3000" * (c.level - 2) + f"{c.code} {c.name}") for c in rows)]
+
+
+class ResourceForm(forms.Form):
+    """Every core metadata field of the 1272 guideline. Fields are optional here: the rules say what is
+    required, in the same words as the API and the Excel import."""
+
+    name = forms.CharField(label=_("信息资源名称"), required=False, max_length=200)
+    category_code = forms.ChoiceField(label=_("信息资源分类"), required=False)
+    department_code = forms.ChoiceField(label=_("信息资源提供方"), required=False)
+    summary = forms.CharField(label=_("信息资源摘要"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    format = forms.ChoiceField(label=_("信息资源格式"), required=False, choices=_choices(ResourceFormat))
+    sub_format = forms.CharField(
+        label=_("格式细类"), required=False, max_length=30, help_text=_("如 xlsx、csv、json、pdf")
+    )
+    share_type = forms.ChoiceField(label=_("共享属性"), required=False, choices=_choices(ShareType))
+    share_condition = forms.CharField(
+        label=_("共享条件"), required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=_("有条件共享必填")
+    )
+    share_basis = forms.CharField(
+        label=_("不予共享依据"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("不予共享必填：法律、行政法规或国家政策依据"),
+    )
+    share_method = forms.ChoiceField(label=_("共享方式"), required=False, choices=_choices(ShareMethod))
+    platform_share_type = forms.ChoiceField(
+        label=_("共享方式类型"),
+        required=False,
+        choices=_choices(PlatformShareType),
+        help_text=_("共享平台方式时填写：接口、库表或文件"),
+    )
+    open_type = forms.ChoiceField(label=_("开放属性"), required=False, choices=_choices(OpenType))
+    open_condition = forms.CharField(
+        label=_("开放条件"), required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=_("有条件开放必填")
+    )
+    update_cycle = forms.ChoiceField(label=_("更新周期"), required=False, choices=_choices(UpdateCycle))
+    related_codes = forms.CharField(
+        label=_("关联资源代码"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("可选；多个代码以空格、逗号或换行分隔，如 101001000/000001"),
+    )
+    extension = forms.CharField(
+        label=_("扩展元数据"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("可选；每行一项，格式为“名称=值”"),
+    )
+
+    def __init__(self, *args: Any, user: User, resource: Resource | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.resource = resource
+        self.fields["category_code"].choices = category_choices()  # type: ignore[attr-defined]
+        departments = Department.objects.filter(is_active=True).order_by("code")
+        if not user.is_platform_admin:
+            departments = departments.filter(pk=user.department_id or 0)
+        self.fields["department_code"].choices = [(d.code, f"{d.name}（{d.code}）") for d in departments]  # type: ignore[attr-defined]
+        if resource is not None:
+            # The class decides the code and the department owns the entry: both are fixed once created.
+            for name in ("category_code", "department_code"):
+                self.fields[name].disabled = True
+        elif not user.is_platform_admin:
+            # A department catalogues for itself only.
+            self.fields["department_code"].disabled = True
+
+    def clean_extension(self) -> dict[str, str]:
+        result: dict[str, str] = {}
+        for number, line in enumerate(self.cleaned_data.get("extension", "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            key, sep, value = line.partition("=")
+            if not sep or not key.strip():
+                raise forms.ValidationError(_("第%(n)d行应为“名称=值”") % {"n": number})
+            result[key.strip()] = value.strip()
+        return result
+
+    def clean_related_codes(self) -> list[str]:
+        return [code for code in _CODE_SPLIT_RE.split(self.cleaned_data.get("related_codes", "")) if code]
+
+    def to_draft(self, items: list[ItemDraft]) -> ResourceDraft:
+        data = self.cleaned_data
+        return ResourceDraft(
+            name=data["name"],
+            category_code=data["category_code"],
+            department_code=data["department_code"],
+            summary=data["summary"],
+            format=data["format"],
+            sub_format=data["sub_format"],
+            share_type=data["share_type"],
+            share_condition=data["share_condition"],
+            share_basis=data["share_basis"],
+            share_method=data["share_method"],
+            platform_share_type=data["platform_share_type"],
+            open_type=data["open_type"],
+            open_condition=data["open_condition"],
+            update_cycle=data["update_cycle"],
+            related_codes=data["related_codes"],
+            extension=dict(data["extension"]),
+            items=items,
+        )
+
+    @staticmethod
+    def initial_for(resource: Resource) -> dict[str, object]:
+        return {
+            "name": resource.name,
+            "category_code": resource.category.code,
+            "department_code": resource.department.code,
+            "summary": resource.summary,
+            "format": resource.format,
+            "sub_format": resource.sub_format,
+            "share_type": resource.share_type,
+            "share_condition": resource.share_condition,
+            "share_basis": resource.share_basis,
+            "share_method": resource.share_method,
+            "platform_share_type": resource.platform_share_type,
+            "open_type": resource.open_type,
+            "open_condition": resource.open_condition,
+            "update_cycle": resource.update_cycle,
+            "related_codes": "\n".join(resource.related_codes or []),
+            "extension": "\n".join(f"{k}={v}" for k, v in (resource.extension or {}).items()),
+        }
+
+
+class ItemForm(forms.Form):
+    name = forms.CharField(label=_("信息项名称"), required=False, max_length=100)
+    data_type = forms.ChoiceField(
+        label=_("数据类型"),
+        required=False,
+        choices=[
+            ("", "---------"),
+            *((c.value, format_lazy("{}（{}）", _(str(c.label)), c.value)) for c in ItemDataType),
+        ],
+    )
+    length = forms.IntegerField(label=_("数据长度"), required=False, min_value=1)
+    share_type = forms.ChoiceField(label=_("共享属性"), required=False, choices=_choices(ShareType, _("同资源")))
+    open_type = forms.ChoiceField(label=_("开放属性"), required=False, choices=_choices(OpenType, _("同资源")))
+    description = forms.CharField(label=_("说明"), required=False, max_length=500)
+
+    def is_blank(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return not any(data.get(name) for name in ("name", "data_type", "length", "description"))
+
+    def to_item(self) -> ItemDraft:
+        data = self.cleaned_data
+        return ItemDraft(
+            name=data["name"],
+            data_type=data["data_type"],
+            length=data["length"],
+            share_type=data["share_type"],
+            open_type=data["open_type"],
+            description=data["description"],
+        )
+
+
+ItemFormSet = forms.formset_factory(ItemForm, extra=1, can_delete=True, max_num=500, absolute_max=500)
+
+
+def item_initial(resource: Resource) -> list[dict[str, object]]:
+    return [
+        {
+            "name": item.name,
+            "data_type": item.data_type,
+            "length": item.length,
+            "share_type": item.share_type if item.share_type != resource.share_type else "",
+            "open_type": item.open_type if item.open_type != resource.open_type else "",
+            "description": item.description,
+        }
+        for item in resource.items.all()
+    ]
+
+
+def kept_item_forms(formset: forms.BaseFormSet) -> list[ItemForm]:
+    """The rows that become items, in order: not marked for deletion and not left blank."""
+    return [
+        form
+        for form in formset.forms
+        if not formset._should_delete_form(form) and not form.is_blank()  # type: ignore[attr-defined]
+    ]
+
+
+def place_problems(
+    problems: list[FieldProblem], form: ResourceForm, item_forms: list[ItemForm], formset: forms.BaseFormSet
+) -> None:
+    """Put each problem next to the field it names; item problems next to their row (numbered from 1)."""
+    for problem in problems:
+        match = _ITEM_PROBLEM_RE.match(problem.field)
+        if match:
+            index, name = int(match.group(1)), match.group(2)
+            if 1 <= index <= len(item_forms) and name in item_forms[index - 1].fields:
+                item_forms[index - 1].add_error(name, problem.message)
+                continue
+        if problem.field == "items":
+            formset.non_form_errors().append(problem.message)
+            continue
+        if problem.field in form.fields and not form.fields[problem.field].disabled:
+            form.add_error(problem.field, problem.message)
+        else:
+            form.add_error(None, problem.message)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("理由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
