@@ -1,0 +1,277 @@
+"""Back office for the platform administrator: departments and users.
+
+The product has no superuser. Only platform administrators get in (the role carries staff status, see
+`services.assign_role`), and every admin page checks the role itself rather than Django's model permissions.
+Every save goes through the account services, so that 三员分立 and the audit trail apply exactly as in the API;
+a domain error raised by a service re-renders the form with the message next to the field it names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.password_validation import validate_password
+from django.db.models import Model, QuerySet
+from django.forms import ModelForm
+from django.http import Http404, HttpRequest, HttpResponse
+
+from govshare.accounts import services
+from govshare.accounts.choices import SEPARATED_ROLES, Role
+from govshare.accounts.models import Department, User
+from govshare.core.errors import DomainError, FieldProblem, NotFound
+
+_SERVICE_ERROR = "_govshare_service_error"
+
+
+def is_platform_admin(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.is_authenticated and user.is_active and isinstance(user, User) and user.is_platform_admin)
+
+
+def acting_user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+class PlatformAdminModelAdmin(admin.ModelAdmin):
+    """Admin pages for the platform administrator only; nothing is deleted from the back office.
+
+    `service_fields` maps a service's field names (in its FieldProblems) to this form's field names."""
+
+    service_fields: dict[str, str] = {}
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_platform_admin(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_platform_admin(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_platform_admin(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_platform_admin(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        except DomainError as exc:
+            if request.method != "POST" or getattr(request, _SERVICE_ERROR, None) is not None:
+                raise
+            # The transaction has rolled back; show the same form again with the service's answer on it.
+            setattr(request, _SERVICE_ERROR, exc)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> type[ModelForm]:  # type: ignore[type-arg]
+        form_class = super().get_form(request, obj, change, **kwargs)
+        error: DomainError | None = getattr(request, _SERVICE_ERROR, None)
+        if error is None:
+            return form_class
+        mapping = self.service_fields
+        found: DomainError = error
+
+        class WithServiceError(form_class):  # type: ignore[valid-type,misc]
+            def clean(self) -> dict[str, Any]:
+                cleaned: dict[str, Any] = super().clean()
+                problems = found.problems or [FieldProblem("", found.message)]
+                if found.problems:
+                    self.add_error(None, found.message)
+                for problem in problems:
+                    name = mapping.get(problem.field, problem.field)
+                    self.add_error(name if name in self.fields else None, problem.message)
+                return cleaned
+
+        return WithServiceError
+
+
+class ReadOnlyModelAdmin(PlatformAdminModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------- departments
+
+
+class DepartmentForm(ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Department
+        fields = ["code", "name", "short_name", "level", "parent", "region_code", "is_active"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(PlatformAdminModelAdmin):
+    form = DepartmentForm
+    list_display = ("code", "name", "level", "parent", "is_active", "last_full_maintenance_at")
+    list_filter = ("level", "is_active")
+    search_fields = ("code", "name", "short_name")
+    list_select_related = ("parent",)
+    service_fields = {"parent_code": "parent"}
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # The code identifies the department (and is part of its resources' records): fixed once created.
+        return ("code", "last_full_maintenance_at") if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        parent = data.get("parent")
+        values = services.DepartmentInput(
+            code=obj.code,
+            name=data["name"],
+            level=data["level"],
+            parent_code=parent.code if parent else None,
+            short_name=data.get("short_name", ""),
+            region_code=data.get("region_code", ""),
+        )
+        actor = acting_user(request)
+        if change:
+            services.update_department(
+                Department.objects.get(pk=obj.pk), values, is_active=data["is_active"], actor=actor
+            )
+            return
+        created = services.create_department(values, actor=actor)
+        if not data.get("is_active", True):
+            created = services.update_department(created, values, is_active=False, actor=actor)
+        adopt_created(obj, created)
+
+
+def adopt_created(obj: Model, saved: Model) -> None:
+    """Let the admin (its redirect and change message) continue with the row the service created."""
+    obj.pk = saved.pk
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+# ---------------------------------------------------------------------------------------------- users
+
+
+class UserAdminForm(ModelForm):  # type: ignore[type-arg]
+    roles = forms.MultipleChoiceField(
+        label="角色",
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="三员分立：平台管理员、安全管理员、审计员不得由同一账号兼任。",
+    )
+    new_password = forms.CharField(
+        label="设置密码",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="新建账号必填；修改时留空表示不改密码。",
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "full_name", "email", "department", "is_active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["roles"] = sorted(self.instance.role_set())
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        roles = set(cleaned.get("roles") or [])
+        separated = roles & SEPARATED_ROLES
+        if len(separated) > 1:
+            names = "、".join(str(Role(r).label) for r in Role.values if r in separated)
+            self.add_error("roles", f"三员分立：{names}不能由同一账号兼任")
+        if roles & {Role.CATALOG_ADMIN, Role.DEPT_REVIEWER} and not cleaned.get("department"):
+            self.add_error("department", "部门目录管理员和部门审核员必须属于一个部门")
+        password = cleaned.get("new_password") or ""
+        if not self.instance.pk and not password:
+            self.add_error("new_password", "新建账号必须设置密码")
+        if password:
+            user = self.instance if self.instance.pk else User(username=cleaned.get("username", ""))
+            try:
+                validate_password(password, user)
+            except forms.ValidationError as exc:
+                self.add_error("new_password", exc)
+        return cleaned
+
+
+@admin.register(User)
+class UserAdmin(PlatformAdminModelAdmin):
+    form = UserAdminForm
+    list_display = ("username", "full_name", "department", "role_names", "is_active", "last_login")
+    list_filter = ("is_active", "roles__role", "department__level")
+    search_fields = ("username", "full_name", "email", "department__name")
+    list_select_related = ("department",)
+    autocomplete_fields = ("department",)
+    fieldsets = (
+        (None, {"fields": ("username", "full_name", "email", "department", "is_active")}),
+        ("角色与密码", {"fields": ("roles", "new_password")}),
+    )
+    service_fields = {"role": "roles", "password": "new_password"}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).prefetch_related("roles")
+
+    @admin.display(description="角色")
+    def role_names(self, obj: User) -> str:
+        return "、".join(str(Role(r.role).label) for r in obj.roles.all())
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("username",) if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        actor = acting_user(request)
+        wanted = set(data.get("roles") or [])
+        if not change:
+            created = services.create_user(
+                username=data["username"],
+                password=data["new_password"],
+                full_name=data.get("full_name", ""),
+                email=data.get("email", ""),
+                department=data.get("department"),
+                roles=[r for r in Role.values if r in wanted],
+                actor=actor,
+            )
+            if not data.get("is_active", True):
+                services.update_user(
+                    created,
+                    full_name=created.full_name,
+                    email=created.email,
+                    department=created.department,
+                    is_active=False,
+                    actor=actor,
+                )
+            adopt_created(obj, created)
+            return
+        user = User.objects.get(pk=obj.pk)
+        held = set(user.role_set())
+        for role in held - wanted:
+            services.revoke_role(user, role, actor=actor)
+        services.update_user(
+            user,
+            full_name=data.get("full_name", ""),
+            email=data.get("email", ""),
+            department=data.get("department"),
+            is_active=data.get("is_active", True),
+            actor=actor,
+        )
+        for role in [r for r in Role.values if r in wanted - held]:
+            services.assign_role(user, role, actor=actor)
+        if data.get("new_password"):
+            services.set_user_password(user, data["new_password"], actor=actor)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Roles were saved by the services in save_model; the form has no other relations to write."""
