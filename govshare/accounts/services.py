@@ -252,11 +252,24 @@ def user_for_token(raw_token: str) -> User | None:
 
 
 @transaction.atomic
-def confirm_catalog_maintenance(department: Department, *, actor: User) -> Department:
-    """The department's catalogue administrator confirms a full review of its catalogue (quarterly duty)."""
+def confirm_catalog_maintenance(
+    department: Department, *, actor: User, maintained_at: dt.datetime | None = None
+) -> Department:
+    """The department's catalogue administrator confirms a full review of its catalogue (quarterly duty).
+
+    `maintained_at` records a review done earlier (data loads such as the demo city); never in the future.
+    """
     if not (actor.is_platform_admin or (actor.has_role(Role.CATALOG_ADMIN) and actor.department_id == department.pk)):
         raise PermissionDenied("只有本部门目录管理员可以确认目录全面维护")
-    department.last_full_maintenance_at = timezone.now()
+    now = timezone.now()
+    if maintained_at is not None and maintained_at > now:
+        raise ValidationFailed([FieldProblem("maintained_at", "目录全面维护日期不能晚于当前时间")])
+    department.last_full_maintenance_at = maintained_at or now
     department.save(update_fields=["last_full_maintenance_at"])
-    record_action(actor, "department.catalog.maintained", department)
+    record_action(
+        actor,
+        "department.catalog.maintained",
+        department,
+        maintained_at=department.last_full_maintenance_at.isoformat(),
+    )
     return department
