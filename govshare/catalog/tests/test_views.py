@@ -263,3 +263,19 @@ def test_navigation_follows_the_roles(catalog_admin, platform_admin) -> None:
 def test_anonymous_visitor_is_sent_to_login() -> None:
     response = Client().get(reverse("catalog:maintenance"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_language_switch_renders_english(catalog_admin) -> None:
+    resource = draft_of(catalog_admin)
+    client = client_for(catalog_admin)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("catalog:detail", args=[resource.pk])).content.decode()
+    assert "Version history" in page and "Conditional sharing" in page
+    assert "版本历史" not in page
+
+
+def test_english_navigation_and_choice_labels(platform_admin) -> None:
+    client = client_for(platform_admin)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("catalog:review_queue")).content.decode()
+    assert "Review queue" in page and "Platform administrator" in page and "Log out" in page
