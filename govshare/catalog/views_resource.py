@@ -79,11 +79,13 @@ def _versions(user: User, resource: Resource) -> list[ResourceVersion] | None:
 def resource_detail(request: HttpRequest, resource_id: int) -> HttpResponse:
     user = signed_in_user(request)
     resource = resource_or_404(user, resource_id)
+    versions = _versions(user, resource)
     context = {
         "resource": resource,
         "items": list(resource.items.all()),
         "actions": allowed_actions(user, resource),
-        "versions": _versions(user, resource),
+        "versions": versions,
+        "duplicates": list(selectors.resource_duplicates(user, resource)[:20]) if versions is not None else [],
         "reason_form": ReasonForm(),
     }
     return render(request, "catalog/detail.html", context)

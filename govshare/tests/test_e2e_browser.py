@@ -223,4 +223,12 @@ def test_department_admin_catalogues_and_submits_platform_admin_publishes(
     assert shot.stat().st_size < 300_000
     if os.environ.get("GOVSHARE_UPDATE_SCREENSHOT") == "1":
         shutil.copyfile(shot, ROOT / "docs" / "screenshot.png")
+
+    # The language switch turns the pages to English and back.
+    with page.expect_navigation():
+        page.select_option("#language-select", "en")
+    assert page.inner_text("nav.mainnav >> a.current") == "Catalogue"
+    with page.expect_navigation():
+        page.select_option("#language-select", "zh-hans")
+    assert page.inner_text("nav.mainnav >> a.current") == "资源目录"
     context.close()

@@ -101,6 +101,15 @@ def test_version_history_shows_the_field_by_field_difference(catalog_admin) -> N
     assert "信息项“企业名称”" in page and "第 2 版" in page
 
 
+def test_reviewer_sees_near_duplicates_from_other_departments_with_their_score(
+    catalog_admin, outsider, platform_admin
+) -> None:
+    services.create_resource(resource_draft(outsider.department), actor=outsider)
+    resource = draft_of(catalog_admin)
+    page = client_for(platform_admin).get(reverse("catalog:detail", args=[resource.pk])).content.decode()
+    assert "疑似重复资源" in page and "100%" in page
+
+
 # ------------------------------------------------------------------------------------------------ actions
 
 
