@@ -1,15 +1,15 @@
-"""Catalogue pages: thin views over selectors and services."""
+"""Catalogue pages: thin views over selectors and services. The resource pages are in views_resource, the
+review queue and maintenance in views_review."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
-from govshare.catalog import search, selectors
+from govshare.catalog import search
 from govshare.catalog.browse_page import FILTER_PARAMS, BrowseQuery
-from govshare.core.errors import NotFound
 
 
 @login_required
@@ -43,12 +43,3 @@ def browse(request: HttpRequest) -> HttpResponse:
             "export_csv": f"{export_url}?{query.export_query('csv')}" if export_url else "",
         },
     )
-
-
-@login_required
-def resource_detail(request: HttpRequest, resource_id: int) -> HttpResponse:
-    try:
-        resource = selectors.get_resource(request.user, resource_id)  # type: ignore[arg-type]
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    return render(request, "catalog/detail.html", {"resource": resource})
