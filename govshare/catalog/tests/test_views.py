@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from govshare.accounts.choices import Role
 from govshare.catalog import services
 from govshare.catalog.choices import ReviewStatus
 from govshare.catalog.models import Resource
+from govshare.catalog.rules import ItemDraft
 from govshare.core import testing
 from govshare.core.testing import resource_draft
 
@@ -288,3 +291,20 @@ def test_english_navigation_and_choice_labels(platform_admin) -> None:
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     page = client.get(reverse("catalog:review_queue")).content.decode()
     assert "Review queue" in page and "Platform administrator" in page and "Log out" in page
+
+
+def test_detail_page_queries_do_not_grow_with_items_and_versions(catalog_admin, platform_admin) -> None:
+    small = draft_of(catalog_admin)
+    many_items = [ItemDraft(name=f"字段{n}", data_type="C", length=20) for n in range(40)]
+    large = services.create_resource(resource_draft(catalog_admin.department, items=many_items), actor=catalog_admin)
+    services.submit_resource(large, actor=catalog_admin)
+    services.reject_resource(large, reason="请补充信息项说明", actor=platform_admin)
+    services.submit_resource(large, actor=catalog_admin)
+    services.publish_resource(large, actor=platform_admin)
+    client = client_for(catalog_admin)
+    counts = []
+    for resource in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("catalog:detail", args=[resource.pk])).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] and counts[1] <= 10, counts
