@@ -238,7 +238,3 @@ def place_problems(
             form.add_error(problem.field, problem.message)
         else:
             form.add_error(None, problem.message)
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("理由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

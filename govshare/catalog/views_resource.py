@@ -23,7 +23,6 @@ from govshare.catalog import access, selectors, services
 from govshare.catalog.choices import ReviewStatus
 from govshare.catalog.forms import (
     ItemFormSet,
-    ReasonForm,
     ResourceForm,
     item_initial,
     kept_item_forms,
@@ -86,7 +85,6 @@ def resource_detail(request: HttpRequest, resource_id: int) -> HttpResponse:
         "actions": allowed_actions(user, resource),
         "versions": versions,
         "duplicates": list(selectors.resource_duplicates(user, resource)[:20]) if versions is not None else [],
-        "reason_form": ReasonForm(),
     }
     return render(request, "catalog/detail.html", context)
 
