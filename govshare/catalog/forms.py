@@ -41,6 +41,23 @@ def category_choices() -> list[tuple[str, str]]:
     return [BLANK, *((c.code, "\u3000" * (c.level - 2) + f"{c.code} {c.name}") for c in rows)]
 
 
+def parse_extension(text: str) -> dict[str, str]:
+    """Extension metadata typed as one “名称=值” per line (blank lines ignored)."""
+    result: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise forms.ValidationError(_("第%(n)d行应为“名称=值”") % {"n": number})
+        result[key.strip()] = value.strip()
+    return result
+
+
+def format_extension(extension: dict[str, object]) -> str:
+    return "\n".join(f"{key}={value}" for key, value in extension.items())
+
+
 class ResourceForm(forms.Form):
     """Every core metadata field of the 1272 guideline. Fields are optional here: the rules say what is
     required, in the same words as the API and the Excel import."""
@@ -106,15 +123,7 @@ class ResourceForm(forms.Form):
             self.fields["department_code"].disabled = True
 
     def clean_extension(self) -> dict[str, str]:
-        result: dict[str, str] = {}
-        for number, line in enumerate(self.cleaned_data.get("extension", "").splitlines(), start=1):
-            if not line.strip():
-                continue
-            key, sep, value = line.partition("=")
-            if not sep or not key.strip():
-                raise forms.ValidationError(_("第%(n)d行应为“名称=值”") % {"n": number})
-            result[key.strip()] = value.strip()
-        return result
+        return parse_extension(self.cleaned_data.get("extension", ""))
 
     def clean_related_codes(self) -> list[str]:
         return [code for code in _CODE_SPLIT_RE.split(self.cleaned_data.get("related_codes", "")) if code]
@@ -159,7 +168,7 @@ class ResourceForm(forms.Form):
             "open_condition": resource.open_condition,
             "update_cycle": resource.update_cycle,
             "related_codes": "\n".join(resource.related_codes or []),
-            "extension": "\n".join(f"{k}={v}" for k, v in (resource.extension or {}).items()),
+            "extension": format_extension(resource.extension or {}),
         }
 
 

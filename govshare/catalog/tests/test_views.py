@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from govshare.accounts.choices import Role
 from govshare.catalog import services
 from govshare.catalog.choices import ReviewStatus
+from govshare.catalog.forms import format_extension, parse_extension
 from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft
 from govshare.core import testing
@@ -166,6 +170,27 @@ def test_action_redirects_only_to_a_local_next_url(catalog_admin) -> None:
     assert response["Location"] == reverse("catalog:detail", args=[resource.pk])
 
 
+def test_withdrawn_with_reason_then_reopened_by_the_department(catalog_admin, platform_admin) -> None:
+    resource = draft_of(catalog_admin)
+    services.submit_resource(resource, actor=catalog_admin)
+    services.publish_resource(resource, actor=platform_admin)
+    client_for(platform_admin).post(
+        reverse("catalog:action", args=[resource.pk, "withdraw"]), {"reason": "数据来源系统停用"}
+    )
+    resource.refresh_from_db()
+    assert resource.status == ReviewStatus.WITHDRAWN
+    page = client_for(catalog_admin).get(reverse("catalog:detail", args=[resource.pk])).content.decode()
+    assert "数据来源系统停用" in page and "重新编辑" in page
+    client_for(catalog_admin).post(reverse("catalog:action", args=[resource.pk, "reopen"]))
+    resource.refresh_from_db()
+    assert resource.status == ReviewStatus.DRAFT
+
+
+def test_unknown_action_answers_404(catalog_admin) -> None:
+    resource = draft_of(catalog_admin)
+    assert client_for(catalog_admin).post(reverse("catalog:action", args=[resource.pk, "approve"])).status_code == 404
+
+
 # ------------------------------------------------------------------------------------------------ create / edit
 
 
@@ -308,3 +333,23 @@ def test_detail_page_queries_do_not_grow_with_items_and_versions(catalog_admin, 
             assert client.get(reverse("catalog:detail", args=[resource.pk])).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1] and counts[1] <= 10, counts
+
+
+LINE_BREAKS = "=\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(st.characters(blacklist_characters=LINE_BREAKS), min_size=1).map(str.strip).filter(bool),
+        st.text(st.characters(blacklist_characters=LINE_BREAKS[1:])).map(str.strip),
+        max_size=5,
+    )
+)
+def test_extension_metadata_round_trips_through_its_text_form(extension: dict[str, str]) -> None:
+    assert parse_extension(format_extension(dict(extension))) == extension
+
+
+def test_extension_line_without_equals_sign_is_refused_naming_the_line() -> None:
+    with pytest.raises(ValidationError, match="第2行应为“名称=值”"):
+        parse_extension("来源系统=人口库\n无等号")
