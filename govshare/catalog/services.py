@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from govshare.accounts.models import Department, User
@@ -354,6 +355,109 @@ def publish_resource(resource: Resource, *, actor: User) -> Resource:
         raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只有平台管理员可以发布资源")
     return _transition(
         resource,
+        to=ReviewStatus.PUBLISHED,
+        allowed_from={ReviewStatus.SUBMITTED},
+        action=VersionAction.PUBLISH,
+        actor=actor,
+    )
+
+
+def _transition_many(
+    resources: Sequence[Resource], *, to: str, allowed_from: set[str], action: str, actor: User
+) -> list[Resource]:
+    """`_transition` for many resources at once (bulk submit/publish): same checks, versions and audit rows,
+    written with a few bulk queries instead of several per resource."""
+    ids = list(dict.fromkeys(r.pk for r in resources))
+    locked: dict[int, Resource] = {}
+    items: dict[int, list[Item]] = {pk: [] for pk in ids}
+    previous: dict[int, ResourceVersion] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        locked.update(
+            (r.pk, r)
+            for r in Resource.objects.select_for_update().select_related("category", "department").filter(pk__in=chunk)
+        )
+        for item in Item.objects.filter(resource_id__in=chunk).order_by("resource_id", "position"):
+            items[item.resource_id].append(item)
+        for version in ResourceVersion.objects.filter(resource_id__in=chunk).order_by("resource_id", "-number"):
+            previous.setdefault(version.resource_id, version)
+    today = timezone.localdate()
+    now = timezone.now()
+    name = actor.get_username()
+    changed: list[Resource] = []
+    versions: list[ResourceVersion] = []
+    audits: list[AuditLog] = []
+    for pk in ids:
+        resource = locked.get(pk)
+        if resource is None:
+            raise NotFound()
+        if resource.status not in allowed_from:
+            current = ReviewStatus(resource.status).label
+            raise Conflict(f"资源“{resource.code}”当前状态为“{current}”，不能执行“{VersionAction(action).label}”")
+        resource.status = to
+        resource.version += 1
+        resource.rejection_reason = ""
+        resource.updated_at = now
+        if action == VersionAction.PUBLISH:
+            resource.published_on = today
+        after = history.snapshot(resource, items[pk])
+        before = previous.get(pk)
+        versions.append(
+            ResourceVersion(
+                resource=resource,
+                number=resource.version,
+                action=action,
+                snapshot=after,
+                changes=history.diff(before.snapshot if before else None, after),
+                actor=actor,
+                actor_name=name,
+            )
+        )
+        audits.append(
+            AuditLog(
+                actor=actor,
+                actor_name=name,
+                action=f"catalog.resource.{action}",
+                object_type="catalog.resource",
+                object_id=str(pk),
+                object_repr=str(resource)[:255],
+                extra={"note": "", "status": to},
+            )
+        )
+        changed.append(resource)
+    # Every row changes the same way (and each version by one), so one UPDATE per chunk does it.
+    values: dict[str, object] = {"status": to, "version": F("version") + 1, "rejection_reason": "", "updated_at": now}
+    if action == VersionAction.PUBLISH:
+        values["published_on"] = today
+    for start in range(0, len(ids), 500):
+        Resource.objects.filter(pk__in=ids[start : start + 500]).update(**values)
+    ResourceVersion.objects.bulk_create(versions, batch_size=1000)
+    AuditLog.objects.bulk_create(audits, batch_size=1000)
+    return changed
+
+
+@transaction.atomic
+def submit_resources(resources: Sequence[Resource], *, actor: User) -> list[Resource]:
+    """Submit many drafts for review in one transaction (all or none)."""
+    for resource in resources:
+        if not access.can_edit(actor, resource):
+            raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只能提交本部门的资源")
+    return _transition_many(
+        resources,
+        to=ReviewStatus.SUBMITTED,
+        allowed_from={ReviewStatus.DRAFT},
+        action=VersionAction.SUBMIT,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def publish_resources(resources: Sequence[Resource], *, actor: User) -> list[Resource]:
+    """Publish many submitted entries in one transaction (all or none)."""
+    if not access.can_review(actor):
+        raise PermissionDenied("只有平台管理员可以发布资源")
+    return _transition_many(
+        resources,
         to=ReviewStatus.PUBLISHED,
         allowed_from={ReviewStatus.SUBMITTED},
         action=VersionAction.PUBLISH,
