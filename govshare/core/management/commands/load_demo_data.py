@@ -1,0 +1,47 @@
+"""`govshare load_demo_data`: load the demo city (德阳市) once; a second run says so and changes nothing."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from govshare.catalog.choices import ReviewStatus
+from govshare.demo.generator import DEFAULT_RESOURCES, STATES, capacity, demo_departments
+from govshare.demo.loader import DemoAlreadyLoaded, load_demo
+
+_STATE_LABELS = {**dict(ReviewStatus.choices), "rejected": "驳回（退回草稿）"}
+
+
+class Command(BaseCommand):
+    help = "装入演示城市（德阳市）的部门、账号和政务信息资源目录；已装入时不做任何改动。"
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--resources", type=int, default=DEFAULT_RESOURCES, help=f"目录条数（默认 {DEFAULT_RESOURCES}）"
+        )
+        parser.add_argument("--departments", type=int, default=None, help="只装入前 N 个部门（默认全部）")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        count: int = options["resources"]
+        limit: int | None = options["departments"]
+        everything = len(demo_departments())
+        if limit is not None and not 1 <= limit <= everything:
+            raise CommandError(f"--departments 应在 1 到 {everything} 之间")
+        most = capacity(demo_departments(limit))
+        if not 1 <= count <= most:
+            raise CommandError(f"--resources 应在 1 到 {most} 之间（所选部门最多可生成 {most} 条目录）")
+        try:
+            summary = load_demo(resources=count, departments=limit, progress=self.stdout.write)
+        except DemoAlreadyLoaded:
+            self.stdout.write("演示数据已装入，未做任何改动。(demo data already loaded; nothing changed)")
+            return
+        states = "，".join(f"{_STATE_LABELS[s]} {summary.entries[s]}" for s in STATES)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"演示数据已装入（{summary.seconds:.1f} 秒）：{summary.departments} 个部门，{summary.accounts} 个账号，"
+                f"{sum(summary.entries.values())} 条目录（{states}），新增分类 {summary.categories} 个，"
+                f"疑似重复 {summary.duplicate_pairs} 对，逾期未维护部门 {summary.overdue_departments} 个。"
+            )
+        )

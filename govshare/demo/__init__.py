@@ -1,0 +1,1 @@
+"""A realistic demo city (modelled on 德阳市) for trying the platform: departments, people and a catalogue."""
