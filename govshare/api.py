@@ -10,6 +10,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from govshare.accounts.api import router as accounts_router
 from govshare.catalog.api import router as catalog_router
 from govshare.catalog.api_search import router as catalog_search_router
+from govshare.catalog.api_transfer import router as catalog_transfer_router
 from govshare.core.errors import DomainError
 
 api = NinjaAPI(
@@ -51,3 +52,4 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/accounts", accounts_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/catalog", catalog_search_router)
+api.add_router("/catalog", catalog_transfer_router)

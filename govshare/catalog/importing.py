@@ -25,7 +25,9 @@ from typing import IO, Any
 from xml.etree.ElementTree import Element, ParseError, iterparse
 
 from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import models, transaction
+from django.db.models import QuerySet
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -47,7 +49,7 @@ from govshare.catalog.choices import (
 )
 from govshare.catalog.models import ImportBatch, Resource, RetiredResourceCode
 from govshare.catalog.rules import ItemDraft, ResourceDraft
-from govshare.core.errors import DomainError, FieldProblem, PermissionDenied
+from govshare.core.errors import DomainError, FieldProblem, NotFound, PermissionDenied
 
 RESOURCE_SHEET = "信息资源"
 ITEM_SHEET = "信息项"
@@ -878,17 +880,27 @@ def _measure(upload: IO[bytes]) -> tuple[int, str, bytes]:
     return size, digest.hexdigest(), head
 
 
-def import_catalog(upload: IO[bytes], *, file_name: str, actor: User, declared_size: int | None = None) -> ImportResult:
-    """Check the whole file, then import every resource in one transaction, or nothing with a report."""
+def _check_may_import(actor: User) -> None:
     if not may_import(actor):
         raise PermissionDenied("只有部门目录管理员和平台管理员可以批量导入目录")
+
+
+def refuse_too_large(*, file_name: str, size: int | None, actor: User) -> ImportResult:
+    """Record the refusal of an upload that the web layer stopped at the size limit (never read in full)."""
+    _check_may_import(actor)
+    return _refuse(file_name, size or 0, "", [_file_problem(size_limit_message(size))], actor, time.perf_counter())
+
+
+def import_catalog(upload: IO[bytes], *, file_name: str, actor: User, declared_size: int | None = None) -> ImportResult:
+    """Check the whole file, then import every resource in one transaction, or nothing with a report."""
+    _check_may_import(actor)
     started = time.perf_counter()
     limit = settings.GOVSHARE.import_max_bytes
     if declared_size is not None and declared_size > limit:
         return _refuse(file_name, declared_size, "", [_file_problem(size_limit_message(declared_size))], actor, started)
     size, sha256, head = _measure(upload)
     if size > limit:
-        return _refuse(file_name, size, "", [_file_problem(size_limit_message(declared_size))], actor, started)
+        return _refuse(file_name, size, "", [_file_problem(size_limit_message(None))], actor, started)
     if problem := sniff_file(head):
         return _refuse(file_name, size, sha256, [problem], actor, started)
     try:
@@ -962,6 +974,18 @@ def _problem_order(problem: ImportProblem) -> tuple[int, int, str]:
     return sheet, problem.row or 0, problem.letter.rjust(3)
 
 
+def my_batches(user: User) -> QuerySet[ImportBatch]:
+    """The user's own import attempts, newest first."""
+    return ImportBatch.objects.filter(uploaded_by=user).order_by("-created_at", "-pk")
+
+
+def get_my_batch(user: User, pk: int) -> ImportBatch:
+    batch = my_batches(user).filter(pk=pk).first()
+    if batch is None:
+        raise NotFound("导入记录不存在或无权访问")
+    return batch
+
+
 def report_of(batch: ImportBatch) -> list[ImportProblem]:
     """The stored report of a batch as problems (for pages and the API)."""
     return [
@@ -970,10 +994,72 @@ def report_of(batch: ImportBatch) -> list[ImportProblem]:
     ]
 
 
+# ---------------------------------------------------------------------------------------------- upload limit
+
+# Room for the multipart envelope and the form's other fields around the file.
+MULTIPART_SLACK = 256 * 1024
+
+
+class UploadSizeLimit(FileUploadHandler):
+    """The first upload handler of an import request: stops the upload as soon as it passes import_max_bytes.
+
+    A request whose declared length already exceeds the limit is stopped before the file's first byte is
+    read; otherwise the file streams through until the limit. Either way at most the limit (plus one chunk)
+    is read, nothing is kept, and the view answers with the refusal (`exceeded`).
+    """
+
+    def __init__(self, request: Any = None) -> None:
+        super().__init__(request)
+        self.limit = settings.GOVSHARE.import_max_bytes
+        self.exceeded = False
+        self.declared: int | None = None
+        self.received = 0
+        self.upload_name = ""
+
+    def handle_raw_input(
+        self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: str | None = None
+    ) -> None:
+        self.declared = content_length
+        return None
+
+    def new_file(self, field_name: str, file_name: str, *args: Any, **kwargs: Any) -> None:
+        super().new_file(field_name, file_name, *args, **kwargs)
+        self.upload_name = file_name or ""
+        if self.declared is not None and self.declared > self.limit + MULTIPART_SLACK:
+            self._stop()
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received = start + len(raw_data)
+        if self.received > self.limit:
+            self._stop()
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+    def _stop(self) -> None:
+        self.exceeded = True
+        raise StopUpload(connection_reset=True)
+
+    @property
+    def size(self) -> int | None:
+        """The best known size of the refused file (the declared request length when it was never read)."""
+        if self.declared is not None and self.declared > self.limit:
+            return self.declared
+        return self.received or None
+
+
+def limit_upload(request: Any) -> UploadSizeLimit:
+    """Install the size limit as the request's first upload handler (before anything reads the body)."""
+    handler = UploadSizeLimit(request)
+    request.upload_handlers.insert(0, handler)
+    return handler
+
+
 # ---------------------------------------------------------------------------------------------- template
 
 
-def _guide_rows() -> list[tuple[str, str]]:
+def guide_rows() -> list[tuple[str, str]]:
     limit_rows = settings.GOVSHARE.import_max_rows
     limit_size = _mb(settings.GOVSHARE.import_max_bytes)
     rows = [
@@ -1070,7 +1156,7 @@ def write_template(target: IO[bytes], *, department_code: str = "") -> None:
     guide.column_dimensions["A"].width = 26
     guide.column_dimensions["B"].width = 100
     guide.append(["项目", "说明"])
-    for label, text in _guide_rows():
+    for label, text in guide_rows():
         guide.append([label, text])
     for cell in guide[1]:
         cell.fill, cell.font = _HEADER_FILL, _HEADER_FONT

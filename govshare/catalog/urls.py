@@ -1,6 +1,6 @@
 from django.urls import path
 
-from govshare.catalog import views, views_resource, views_review
+from govshare.catalog import views, views_resource, views_review, views_transfer
 
 app_name = "catalog"
 
@@ -12,4 +12,8 @@ urlpatterns = [
     path("resources/<int:resource_id>/<slug:action>/", views_resource.resource_action, name="action"),
     path("review/", views_review.review_queue, name="review_queue"),
     path("maintenance/", views_review.maintenance, name="maintenance"),
+    path("import/", views_transfer.import_page, name="import"),
+    path("import/template/", views_transfer.import_template, name="import_template"),
+    path("import/batches/<int:batch_id>/", views_transfer.import_batch, name="import_batch"),
+    path("export/", views_transfer.export, name="export"),
 ]

@@ -1,0 +1,116 @@
+"""Import and export pages: thin views over govshare.catalog.importing and exporting."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.utils.http import content_disposition_header
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods
+
+from govshare.accounts.models import User
+from govshare.catalog import exporting, importing
+from govshare.core.errors import NotFound, ValidationFailed
+
+RECENT_BATCHES = 10
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # login_required guarantees a real account
+    return user
+
+
+def _may_import_or_403(user: User) -> None:
+    if not importing.may_import(user):
+        raise DjangoPermissionDenied("只有部门目录管理员和平台管理员可以批量导入目录")
+
+
+@csrf_exempt
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_page(request: HttpRequest) -> HttpResponse:
+    """Upload form and result. The size limit goes in front of the multipart parser before the CSRF check
+    (which reads the form) so that an oversized file is never read past the limit."""
+    limit = importing.limit_upload(request) if request.method == "POST" else None
+    return _import_page(request, limit)
+
+
+@csrf_protect
+def _import_page(request: HttpRequest, limit: importing.UploadSizeLimit | None) -> HttpResponse:
+    user = _user(request)
+    _may_import_or_403(user)
+    result: importing.ImportResult | None = None
+    missing_file = False
+    if request.method == "POST" and limit is not None:
+        upload = request.FILES.get("file")
+        if limit.exceeded:
+            result = importing.refuse_too_large(file_name=limit.upload_name, size=limit.size, actor=user)
+        elif upload is None:
+            missing_file = True
+        else:
+            result = importing.import_catalog(
+                upload, file_name=upload.name or "", actor=user, declared_size=upload.size
+            )
+    status = 422 if result is not None and not result.imported else 400 if missing_file else 200
+    return render(
+        request,
+        "catalog/import.html",
+        {
+            "result": result,
+            "problems": result.problems[: importing.MAX_REPORTED_PROBLEMS] if result else [],
+            "missing_file": missing_file,
+            "batches": importing.my_batches(user)[:RECENT_BATCHES],
+            "max_bytes": settings.GOVSHARE.import_max_bytes,
+            "max_megabytes": f"{settings.GOVSHARE.import_max_bytes / (1024 * 1024):g}",
+            "max_rows": settings.GOVSHARE.import_max_rows,
+            "max_reported": importing.MAX_REPORTED_PROBLEMS,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def import_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """One earlier attempt of the user with its stored report."""
+    user = _user(request)
+    _may_import_or_403(user)
+    try:
+        batch = importing.get_my_batch(user, batch_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return render(
+        request,
+        "catalog/import_batch.html",
+        {"batch": batch, "problems": importing.report_of(batch), "max_reported": importing.MAX_REPORTED_PROBLEMS},
+    )
+
+
+@login_required
+@require_GET
+def import_template(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    department_code = user.department.code if user.department else ""
+    response = HttpResponse(
+        importing.template_bytes(department_code=department_code), content_type=importing.XLSX_CONTENT_TYPE
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=importing.TEMPLATE_FILE_NAME
+    )
+    return response
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest) -> HttpResponseBase:
+    """The browse page's filtered list as .xlsx (format=xlsx, default) or .csv (format=csv)."""
+    params = {key: request.GET.getlist(key) for key in request.GET}
+    try:
+        return exporting.export_response(_user(request), params)
+    except ValidationFailed as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
