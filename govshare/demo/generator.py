@@ -180,8 +180,9 @@ def _periods(template: v.Template) -> Iterator[tuple[dt.date, str]]:
                     yield released, template.name.format(year=year, month=f"{month}月")
 
 
-def _plan(departments: list[DemoDepartment], rng: random.Random) -> Iterator[_Planned]:
+def _plan(departments: list[DemoDepartment]) -> Iterator[_Planned]:
     """Standing entries first (round-robin over departments), then periodic datasets, newest period first."""
+    rng = random.Random(SEED)
     standing: list[list[_Planned]] = []
     periodic: list[tuple[dt.date, int, _Planned]] = []
     for index, department in enumerate(departments):
@@ -213,7 +214,7 @@ def _plan(departments: list[DemoDepartment], rng: random.Random) -> Iterator[_Pl
 
 def capacity(departments: list[DemoDepartment] | None = None) -> int:
     """How many distinct entries the demo city can catalogue."""
-    return sum(1 for _ in _plan(departments or demo_departments(), random.Random(SEED)))
+    return sum(1 for _ in _plan(demo_departments() if departments is None else departments))
 
 
 def _summary(planned: _Planned, items: list[str]) -> str:
@@ -277,7 +278,7 @@ def demo_entries(departments: list[DemoDepartment], count: int) -> list[DemoEntr
     rng = random.Random(SEED + 1)
     weights = list(STATE_WEIGHTS.values())
     entries: list[DemoEntry] = []
-    for index, planned in enumerate(_plan(departments, rng)):
+    for index, planned in enumerate(_plan(departments)):
         if index >= count:
             break
         state = STATES[index] if index < len(STATES) else rng.choices(STATES, weights)[0]

@@ -1,0 +1,139 @@
+"""The demo city: enough departments and entries, valid codes, every review state, loaded once."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from govshare.accounts import selectors as account_selectors
+from govshare.accounts import services as account_services
+from govshare.accounts.choices import SEPARATED_ROLES, Role
+from govshare.accounts.models import Department, User, UserRole
+from govshare.audit.models import AuditLog
+from govshare.catalog.choices import ReviewStatus
+from govshare.catalog.models import Category, DuplicateCandidate, Resource
+from govshare.catalog.rules import RESOURCE_CODE_RE, check_resource_draft
+from govshare.core.errors import ValidationFailed
+from govshare.core.identifiers import uscc_problem
+from govshare.demo import vocabulary
+from govshare.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from govshare.demo.generator import DEFAULT_RESOURCES, capacity, demo_departments, demo_entries
+
+SMALL = 90  # enough for the first entry of every department, so the deliberate duplicates are in
+
+
+@pytest.fixture
+def fast_passwords(settings):  # type: ignore[no-untyped-def]
+    # Twelve demo accounts: a cheap hasher keeps each load at a second or two (production uses PBKDF2).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _load(count: int = SMALL, *extra: str) -> str:
+    out = io.StringIO()
+    call_command("load_demo_data", "--resources", str(count), *extra, stdout=out)
+    return out.getvalue()
+
+
+def test_default_demo_is_a_city_of_at_least_40_departments_and_3000_entries() -> None:
+    assert DEFAULT_RESOURCES >= 3000
+    assert capacity() >= DEFAULT_RESOURCES
+    assert len(demo_departments()) >= 40
+
+
+def test_every_demo_department_has_a_valid_unique_credit_code() -> None:
+    departments = demo_departments()
+    assert all(uscc_problem(d.code) is None for d in departments)
+    assert all(d.code.startswith("11" + d.region) for d in departments)
+    assert len({d.code for d in departments}) == len(departments)
+    assert len({d.name for d in departments}) == len(departments)
+
+
+def test_demo_is_deterministic_and_a_smaller_demo_is_a_prefix_of_a_larger_one() -> None:
+    departments = demo_departments()
+    small = [(e.department.code, e.draft.name, e.state) for e in demo_entries(departments, 200)]
+    large = [(e.department.code, e.draft.name, e.state) for e in demo_entries(demo_departments(), 1000)]
+    assert small == large[:200]
+
+
+@pytest.mark.django_db
+def test_every_demo_entry_passes_the_catalogue_rules() -> None:
+    departments = demo_departments()
+    by_code = {d.code: Department(code=d.code, name=d.name, level=d.level) for d in departments}
+    categories = {c.code: c for c in Category.objects.all()}
+    for parent, segment, name in vocabulary.SUBJECT_CATEGORIES:
+        categories[parent + segment] = Category(code=parent + segment, level=3, name=name, parent=categories[parent])
+    for entry in demo_entries(departments, capacity(departments)):
+        assert check_resource_draft(entry.draft, departments=by_code, categories=categories) == [], entry.draft.name
+
+
+@pytest.mark.django_db
+def test_loader_creates_the_requested_entries_in_every_review_state(fast_passwords) -> None:
+    output = _load()
+    assert Department.objects.count() >= 40
+    assert Resource.objects.count() == SMALL
+    assert all(RESOURCE_CODE_RE.match(code) for code in Resource.objects.values_list("code", flat=True))
+    for status in ReviewStatus.values:
+        assert Resource.objects.filter(status=status).exists(), status
+    rejected = Resource.objects.filter(status=ReviewStatus.DRAFT).exclude(rejection_reason="")
+    assert rejected.exists()
+    assert rejected.first().versions.filter(action="reject").exists()
+    assert f"{SMALL} 条目录" in output
+
+
+@pytest.mark.django_db
+def test_loading_twice_adds_nothing(fast_passwords) -> None:
+    _load()
+    counts = (Department.objects.count(), User.objects.count(), Resource.objects.count(), AuditLog.objects.count())
+    output = _load()
+    assert "已装入，未做任何改动" in output
+    after = (Department.objects.count(), User.objects.count(), Resource.objects.count(), AuditLog.objects.count())
+    assert after == counts
+
+
+@pytest.mark.django_db
+def test_demo_accounts_cover_every_role_without_breaking_separation_of_duties(fast_passwords) -> None:
+    _load()
+    held = set(UserRole.objects.values_list("role", flat=True))
+    assert held == set(Role.values)
+    for user in User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS]):
+        assert len(user.role_set() & SEPARATED_ROLES) <= 1
+        assert user.check_password(DEMO_PASSWORD)
+    assert User.objects.get(username="admin").is_staff
+
+
+@pytest.mark.django_db
+def test_demo_has_near_duplicates_across_departments_and_overdue_maintenance(fast_passwords) -> None:
+    _load()
+    city = Resource.objects.get(department__name="德阳市民政局", name="婚姻登记信息")
+    county = Resource.objects.get(department__name="旌阳区民政局", name="婚姻登记信息")
+    assert DuplicateCandidate.objects.filter(resource=city, similar=county).exists()
+    overdue = account_selectors.departments_overdue_for_maintenance().count()
+    assert 0 < overdue < Department.objects.count()
+
+
+@pytest.mark.django_db
+def test_demo_accounts_command_prints_the_url_and_every_account(fast_passwords) -> None:
+    _load()
+    out = io.StringIO()
+    call_command("demo_accounts", "--url", "http://127.0.0.1:8123/", stdout=out)
+    text = out.getvalue()
+    assert "http://127.0.0.1:8123/" in text
+    for account in DEMO_ACCOUNTS:
+        assert account.username in text
+    assert DEMO_PASSWORD in text and "审计员" in text and "德阳市公安局" in text
+
+
+@pytest.mark.django_db
+def test_asking_for_more_entries_than_the_city_holds_is_refused_with_the_limit() -> None:
+    with pytest.raises(CommandError, match=str(capacity())):
+        _load(capacity() + 1)
+    assert not Department.objects.exists()
+
+
+@pytest.mark.django_db
+def test_maintenance_date_cannot_be_in_the_future(platform_admin, department) -> None:
+    tomorrow = timezone.now() + dt.timedelta(days=1)
+    with pytest.raises(ValidationFailed):
+        account_services.confirm_catalog_maintenance(department, actor=platform_admin, maintained_at=tomorrow)
