@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -30,7 +31,9 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if not access.can_review(user):
         raise Http404(_("页面不存在"))
-    page = paginate(selectors.review_queue(user), _page_number(request.GET.get("page")), None)
+    # The reviewer sees at a glance which entries have a near-duplicate in another department.
+    queue = selectors.review_queue(user).annotate(top_duplicate=Max("duplicate_candidates__score"))
+    page = paginate(queue, _page_number(request.GET.get("page")), None)
     return render(request, "catalog/review_queue.html", {"page": page})
 
 

@@ -253,6 +253,14 @@ def test_review_queue_lists_submitted_entries_for_the_platform_admin(catalog_adm
     assert resource.name in page and "1 条资源待审核" in page
 
 
+def test_review_queue_shows_the_best_duplicate_score(catalog_admin, outsider, platform_admin) -> None:
+    services.create_resource(resource_draft(outsider.department), actor=outsider)
+    resource = draft_of(catalog_admin)
+    services.submit_resource(resource, actor=catalog_admin)
+    page = client_for(platform_admin).get(reverse("catalog:review_queue")).content.decode()
+    assert f'href="/catalog/resources/{resource.pk}/#duplicates">100%</a>' in page
+
+
 def test_review_queue_is_not_there_for_a_department_admin(catalog_admin) -> None:
     assert client_for(catalog_admin).get(reverse("catalog:review_queue")).status_code == 404
 
