@@ -76,9 +76,9 @@ def test_loader_creates_the_requested_entries_in_every_review_state(fast_passwor
     assert all(RESOURCE_CODE_RE.match(code) for code in Resource.objects.values_list("code", flat=True))
     for status in ReviewStatus.values:
         assert Resource.objects.filter(status=status).exists(), status
-    rejected = Resource.objects.filter(status=ReviewStatus.DRAFT).exclude(rejection_reason="")
-    assert rejected.exists()
-    assert rejected.first().versions.filter(action="reject").exists()
+    rejected = Resource.objects.filter(status=ReviewStatus.DRAFT).exclude(rejection_reason="").first()
+    assert rejected is not None
+    assert rejected.versions.filter(action="reject").exists()
     assert f"{SMALL} 条目录" in output
 
 
