@@ -76,6 +76,7 @@ def test_draft_of_another_department_answers_404(catalog_admin, outsider) -> Non
     resource = draft_of(catalog_admin)
     response = client_for(outsider).get(reverse("catalog:detail", args=[resource.pk]))
     assert response.status_code == 404
+    assert "页面不存在或无权访问" in response.content.decode()
 
 
 def test_published_entry_of_another_department_is_readable_without_history_or_actions(
@@ -227,7 +228,9 @@ def test_add_item_button_adds_a_row_without_saving(catalog_admin) -> None:
 
 def test_consumer_cannot_open_the_create_page(department) -> None:
     consumer = testing.make_user(Role.CONSUMER, department=department)
-    assert client_for(consumer).get(reverse("catalog:create")).status_code == 403
+    response = client_for(consumer).get(reverse("catalog:create"))
+    assert response.status_code == 403
+    assert "只有部门目录管理员可以新建资源" in response.content.decode()
 
 
 def test_edit_page_is_prefilled_and_keeps_the_code(catalog_admin) -> None:
@@ -361,3 +364,9 @@ def test_extension_metadata_round_trips_through_its_text_form(extension: dict[st
 def test_extension_line_without_equals_sign_is_refused_naming_the_line() -> None:
     with pytest.raises(ValidationError, match="第2行应为“名称=值”"):
         parse_extension("来源系统=人口库\n无等号")
+
+
+def test_failed_login_keeps_the_account_and_says_why_in_chinese(catalog_admin) -> None:
+    response = Client().post(reverse("login"), {"username": "gaj_admin", "password": "wrong-password"})
+    page = response.content.decode()
+    assert "账号或密码错误" in page and 'value="gaj_admin"' in page
