@@ -1,8 +1,9 @@
 """End to end in headless Chromium (Debian's `chromium`, driven by Playwright; no browser download) against a
 real server process on a temporary SQLite database:
 
-a department catalogue administrator creates an entry, finds it by searching, opens and submits it; the
-platform administrator publishes it from the review queue. A screenshot of the browse page is taken on the way
+a department catalogue administrator downloads the Excel template, fills it in and imports it, also catalogues
+an entry through the create form, finds the imported entry by searching, opens and submits it; the platform
+administrator publishes it from the review queue. A screenshot of the browse page is taken on the way
 (set GOVSHARE_UPDATE_SCREENSHOT=1 to write it to docs/screenshot.png).
 """
 
@@ -35,6 +36,7 @@ CHROMIUM_ARGS = [
 ]
 PASSWORD = "Test-Passw0rd-2026"
 NEW_ENTRY = "网约车驾驶员从业资格信息"
+FORM_ENTRY = "巡游出租汽车驾驶员信息"
 
 # Demo-like published entries (department, name, class, share type, items) so that the browse page reads like a
 # real city's catalogue in the screenshot.
@@ -157,10 +159,34 @@ def _log_out(page: Any) -> None:
     page.wait_for_selector("input[name=username]")
 
 
+def _import_entry(page: Any, workdir: Path) -> None:
+    """Download the import template, put the new entry into its sample row and import the file."""
+    import openpyxl
+
+    from govshare.catalog.importing import RESOURCE_SHEET
+
+    page.click("nav.mainnav >> text=批量导入")
+    with page.expect_download() as download:
+        page.click("#download-template")
+    template = workdir / "目录导入.xlsx"
+    download.value.save_as(template)
+    workbook = openpyxl.load_workbook(template)
+    sheet = workbook[RESOURCE_SHEET]
+    headers = [cell.value for cell in sheet[1]]
+    sheet.cell(row=2, column=headers.index("信息资源名称") + 1, value=NEW_ENTRY)
+    summary = "本市网络预约出租汽车驾驶员从业资格证的核发、注销信息。"
+    sheet.cell(row=2, column=headers.index("信息资源摘要") + 1, value=summary)
+    workbook.save(template)
+    page.set_input_files("#import-file", str(template))
+    page.click("#import-form button[type=submit]")
+    page.wait_for_selector("#import-result")
+    assert "已导入 1 条信息资源" in page.inner_text("#import-result")
+
+
 def _create_entry(page: Any, url: str) -> None:
     """The department administrator catalogues a new entry through the create form (two item rows)."""
     page.click("nav.mainnav >> text=新建资源")
-    page.fill("#id_name", NEW_ENTRY)
+    page.fill("#id_name", FORM_ENTRY)
     page.select_option("#id_category_code", "101")
     page.fill("#id_summary", "本市网络预约出租汽车驾驶员从业资格证的核发、注销信息。")
     page.select_option("#id_format", "database")
@@ -189,7 +215,9 @@ def test_department_admin_catalogues_and_submits_platform_admin_publishes(
     page.set_default_timeout(20_000)
 
     _log_in(page, server, "gaj_admin")
+    _import_entry(page, tmp_path)
     _create_entry(page, server)
+    assert page.inner_text("h1 .status") == "草稿"
 
     # Search for it on the browse page, open it and submit it for review.
     page.click("nav.mainnav >> text=资源目录")
