@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.password_validation import validate_password
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from govshare.accounts import services
 from govshare.accounts.choices import SEPARATED_ROLES, Role
-from govshare.accounts.models import Department, User
+from govshare.accounts.models import ApiToken, Department, User
 from govshare.core.errors import DomainError, FieldProblem, NotFound
 
 _SERVICE_ERROR = "_govshare_service_error"
@@ -275,3 +275,28 @@ class UserAdmin(PlatformAdminModelAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Roles were saved by the services in save_model; the form has no other relations to write."""
+
+
+# ---------------------------------------------------------------------------------------------- API tokens
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyModelAdmin):
+    """Tokens are issued by their holders on the token page; here the platform administrator can see them and
+    revoke one that leaked. Only digests are stored, so nothing secret is shown."""
+
+    list_display = ("name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "prefix", "user__username", "user__full_name")
+    list_select_related = ("user",)
+    exclude = ("digest",)
+    actions = ["revoke_tokens"]
+
+    @admin.action(description="吊销所选令牌")
+    def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        actor = acting_user(request)
+        revoked = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            services.revoke_api_token(token, actor=actor)
+            revoked += 1
+        self.message_user(request, f"已吊销 {revoked} 个令牌", messages.SUCCESS)
