@@ -28,8 +28,9 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import models, transaction
 from django.db.models import QuerySet
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.comments import Comment
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -566,18 +567,28 @@ def _structure_problems(sheet: str, stream: SheetStream, problems: _Problems) ->
 
 
 def _open_workbook(source: IO[bytes]) -> tuple[zipfile.ZipFile, dict[str, str], list[str]]:
-    """The archive, sheet title → path, shared strings; ImportRefused when it is not a usable workbook."""
+    """The archive, sheet title → path, shared strings; ImportRefused when it is not a usable workbook.
+
+    openpyxl's ExcelReader reads the package manifest, the shared strings and the workbook part; its
+    worksheets are not instantiated, because a read-only worksheet without a <dimension> (files written by
+    openpyxl's write-only mode, our own exports) would be scanned in full just to size it.
+    """
     try:
-        workbook = load_workbook(source, read_only=True, data_only=False, keep_links=False)
-    except Exception as exc:  # openpyxl raises many kinds for broken or foreign zip files
+        reader = ExcelReader(source, read_only=True, data_only=False, keep_links=False)
+        reader.read_manifest()
+        reader.read_strings()
+        reader.read_workbook()
+        paths = {sheet.name: rel.target for sheet, rel in reader.parser.find_sheets()}
+        for path in paths.values():
+            reader.archive.getinfo(path)
+    except Exception as exc:  # openpyxl and zipfile raise many kinds for broken or foreign files
         raise ImportRefused(
             _file_problem(
                 "文件不是有效的 Excel 工作簿（.xlsx）：可能已损坏，或是改了扩展名的其他文件。请用模板重新保存后导入。"
             )
         ) from exc
-    archive: zipfile.ZipFile = workbook._archive  # type: ignore[attr-defined]
-    paths = {ws.title: ws._worksheet_path for ws in workbook.worksheets if hasattr(ws, "_worksheet_path")}  # type: ignore[union-attr]
-    shared = list(workbook.shared_strings)  # type: ignore[attr-defined]
+    archive: zipfile.ZipFile = reader.archive
+    shared = [str(s) for s in reader.shared_strings]
     missing = [name for name in (RESOURCE_SHEET, ITEM_SHEET) if name not in paths]
     if missing:
         found = "、".join(f"“{t}”" for t in paths) or "（无）"
