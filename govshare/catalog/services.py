@@ -3,6 +3,7 @@ resources, a version with its field-by-field difference."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -363,7 +364,13 @@ def publish_resource(resource: Resource, *, actor: User) -> Resource:
 
 
 def _transition_many(
-    resources: Sequence[Resource], *, to: str, allowed_from: set[str], action: str, actor: User
+    resources: Sequence[Resource],
+    *,
+    to: str,
+    allowed_from: set[str],
+    action: str,
+    actor: User,
+    published_on: dt.date | None = None,
 ) -> list[Resource]:
     """`_transition` for many resources at once (bulk submit/publish): same checks, versions and audit rows,
     written with a few bulk queries instead of several per resource."""
@@ -381,7 +388,7 @@ def _transition_many(
             items[item.resource_id].append(item)
         for version in ResourceVersion.objects.filter(resource_id__in=chunk).order_by("resource_id", "-number"):
             previous.setdefault(version.resource_id, version)
-    today = timezone.localdate()
+    today = published_on or timezone.localdate()
     now = timezone.now()
     name = actor.get_username()
     changed: list[Resource] = []
@@ -452,16 +459,25 @@ def submit_resources(resources: Sequence[Resource], *, actor: User) -> list[Reso
 
 
 @transaction.atomic
-def publish_resources(resources: Sequence[Resource], *, actor: User) -> list[Resource]:
-    """Publish many submitted entries in one transaction (all or none)."""
+def publish_resources(
+    resources: Sequence[Resource], *, actor: User, published_on: dt.date | None = None
+) -> list[Resource]:
+    """Publish many submitted entries in one transaction (all or none).
+
+    `published_on` (发布日期) defaults to today; a catalogue migrated from an earlier system keeps its original
+    publication date, which may not be in the future.
+    """
     if not access.can_review(actor):
         raise PermissionDenied("只有平台管理员可以发布资源")
+    if published_on is not None and published_on > timezone.localdate():
+        raise ValidationFailed([FieldProblem("published_on", "发布日期不能晚于今天")])
     return _transition_many(
         resources,
         to=ReviewStatus.PUBLISHED,
         allowed_from={ReviewStatus.SUBMITTED},
         action=VersionAction.PUBLISH,
         actor=actor,
+        published_on=published_on,
     )
 
 

@@ -1,12 +1,15 @@
 """Bulk submit and publish (used by the demo loader): same rules, versions and audit rows as one at a time."""
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from govshare.audit.models import AuditLog
 from govshare.catalog import services
 from govshare.catalog.choices import ReviewStatus
 from govshare.catalog.models import Resource
-from govshare.core.errors import Conflict, NotFound, PermissionDenied
+from govshare.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from govshare.core.testing import resource_draft
 
 
@@ -55,3 +58,22 @@ def test_bulk_submit_of_another_departments_draft_is_not_found(catalog_admin, ou
         services.submit_resources(resources, actor=outsider)
     resources[0].refresh_from_db()
     assert resources[0].status == ReviewStatus.DRAFT
+
+
+@pytest.mark.django_db
+def test_bulk_publish_keeps_an_earlier_publication_date(catalog_admin, platform_admin, department) -> None:
+    resources = _drafts(department, catalog_admin, 1)
+    services.submit_resources(resources, actor=catalog_admin)
+    services.publish_resources(resources, actor=platform_admin, published_on=dt.date(2023, 5, 4))
+    resources[0].refresh_from_db()
+    assert resources[0].published_on == dt.date(2023, 5, 4)
+
+
+@pytest.mark.django_db
+def test_bulk_publish_refuses_a_publication_date_in_the_future(catalog_admin, platform_admin, department) -> None:
+    resources = _drafts(department, catalog_admin, 1)
+    services.submit_resources(resources, actor=catalog_admin)
+    with pytest.raises(ValidationFailed):
+        services.publish_resources(resources, actor=platform_admin, published_on=timezone.localdate() + dt.timedelta(1))
+    resources[0].refresh_from_db()
+    assert resources[0].status == ReviewStatus.SUBMITTED
