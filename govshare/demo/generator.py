@@ -33,6 +33,8 @@ STATE_WEIGHTS: dict[str, float] = {
     ReviewStatus.WITHDRAWN: 0.06,
 }
 STATES = tuple(STATE_WEIGHTS)
+# The city published its standing catalogue in batches (目录梳理), one on the 15th of every third month.
+CATALOGUE_BATCHES = tuple(dt.date(2021 + m // 12, m % 12 + 1, 15) for m in range(2, 69, 3))
 # Share of the county agencies' county-level templates that each agency actually catalogues.
 COUNTY_TEMPLATE_SHARE = 0.7
 TOWNSHIP_TEMPLATE_COUNT = 3
@@ -59,6 +61,7 @@ class DemoEntry:
     department: DemoDepartment
     draft: ResourceDraft
     state: str  # one of STATES
+    published_on: dt.date  # 发布日期 if it is published: a periodic dataset's release, else a catalogue batch
 
 
 def _org_body(rng: random.Random, level: str, used: set[str]) -> str:
@@ -132,6 +135,7 @@ class _Planned:
     template: v.Template
     name: str
     purpose: str
+    released: dt.date | None = None
 
 
 def _templates_of(department: DemoDepartment, rng: random.Random) -> list[v.Template]:
@@ -192,7 +196,11 @@ def _plan(departments: list[DemoDepartment]) -> Iterator[_Planned]:
             if template.periodic:
                 for released, name in _periods(template):
                     planned = _Planned(
-                        department, template, _entry_name(department, template, name), rng.choice(purposes)
+                        department,
+                        template,
+                        _entry_name(department, template, name),
+                        rng.choice(purposes),
+                        max(released, CATALOGUE_BATCHES[0]),  # older datasets: catalogued in the first batch
                     )
                     periodic.append((released, index, planned))
             else:
@@ -276,13 +284,15 @@ def demo_entries(departments: list[DemoDepartment], count: int) -> list[DemoEntr
     The first five cover every state, so that even a tiny demo shows the whole workflow.
     """
     rng = random.Random(SEED + 1)
+    dates = random.Random(SEED + 4)
     weights = list(STATE_WEIGHTS.values())
     entries: list[DemoEntry] = []
     for index, planned in enumerate(_plan(departments)):
         if index >= count:
             break
         state = STATES[index] if index < len(STATES) else rng.choices(STATES, weights)[0]
-        entries.append(DemoEntry(planned.department, _draft(planned, rng), state))
+        published_on = planned.released or dates.choice(CATALOGUE_BATCHES)
+        entries.append(DemoEntry(planned.department, _draft(planned, rng), state, published_on))
     if len(entries) < count:
         raise ValueError(f"演示城市最多可生成 {len(entries)} 条目录（所选部门范围内），请求了 {count} 条")
     return entries

@@ -149,9 +149,14 @@ def _run_workflow(
     for creator_pk, batch in to_submit.items():
         catalog_services.submit_resources(batch, actor=users[creator_pk])
     progress(f"  提交审核 {sum(len(b) for b in to_submit.values())} 条")
-    published = [r for e, r in pairs if e.state in (ReviewStatus.PUBLISHED, ReviewStatus.WITHDRAWN)]
-    catalog_services.publish_resources(published, actor=admin)
-    progress(f"  审核发布 {len(published)} 条")
+    by_date: dict[dt.date, list[Resource]] = {}
+    today = timezone.localdate()
+    for entry, resource in pairs:
+        if entry.state in (ReviewStatus.PUBLISHED, ReviewStatus.WITHDRAWN):
+            by_date.setdefault(min(entry.published_on, today), []).append(resource)
+    for published_on in sorted(by_date):
+        catalog_services.publish_resources(by_date[published_on], actor=admin, published_on=published_on)
+    progress(f"  审核发布 {sum(len(b) for b in by_date.values())} 条（发布日期 {min(by_date)} 至 {max(by_date)}）")
     rejected = withdrawn = 0
     for entry, resource in pairs:
         if entry.state == "rejected":
