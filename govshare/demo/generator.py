@@ -257,6 +257,7 @@ def _draft(planned: _Planned, rng: random.Random) -> ResourceDraft:
                 length=length,
                 share_type="conditional" if stricter and template.share == "unconditional" else "",
                 open_type="not_open" if stricter and template.open != "not_open" else "",
+                description=v.FIELD_NOTES.get(name, ""),
             )
         )
     return ResourceDraft(

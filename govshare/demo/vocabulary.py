@@ -201,6 +201,34 @@ def field_type(name: str) -> tuple[str, int | None]:
     return ("C", 100)
 
 
+# Descriptions of items whose values follow a standard code or format.
+FIELD_NOTES: dict[str, str] = {
+    "公民身份号码": "18位，GB 11643-1999，末位为校验码",
+    "统一社会信用代码": "18位，GB 32100-2015",
+    "纳税人识别号": "单位为统一社会信用代码",
+    "性别": "GB/T 2261.1：0 未知，1 男，2 女，9 未说明",
+    "民族": "GB/T 3304 两位数字代码",
+    "婚姻状况": "GB/T 2261.2 代码",
+    "文化程度": "GB/T 4658 代码",
+    "行政区划代码": "GB/T 2260 六位代码",
+    "上级区划代码": "GB/T 2260 代码",
+    "号牌种类": "GA 24.7 代码",
+    "车辆识别代号": "17位 VIN",
+    "出生日期": "YYYY-MM-DD",
+    "登记日期": "YYYY-MM-DD",
+    "经度": "WGS-84（CGCS2000），单位：度",
+    "纬度": "WGS-84（CGCS2000），单位：度",
+    "不动产单元号": "28位，GB/T 37346",
+    "全国学籍号": "G + 公民身份号码",
+    "学校标识码": "教育部学校（机构）标识码，10位",
+    "注册资本": "单位：万元",
+    "建筑面积": "单位：平方米",
+    "空气质量指数": "HJ 633-2012 AQI",
+    "联系电话": "脱敏后共享：保留前3位和后4位",
+    "手机号码": "脱敏后共享：保留前3位和后4位",
+}
+
+
 # Items that stay conditional even where the resource is shared unconditionally (stricter per-item attribute).
 SENSITIVE_FIELDS = frozenset(
     {
