@@ -17,6 +17,7 @@ from govshare.catalog.models import Category, DuplicateCandidate, Resource
 from govshare.catalog.rules import RESOURCE_CODE_RE, check_resource_draft
 from govshare.core.errors import ValidationFailed
 from govshare.core.identifiers import uscc_problem
+from govshare.core.testing import department_code
 from govshare.demo import vocabulary
 from govshare.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from govshare.demo.generator import DEFAULT_RESOURCES, capacity, demo_departments, demo_entries
@@ -138,6 +139,16 @@ def test_asking_for_more_entries_than_the_city_holds_is_refused_with_the_limit()
     with pytest.raises(CommandError, match=str(capacity())):
         _load(capacity() + 1)
     assert not Department.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_platform_holding_a_clashing_department_is_refused_and_left_unchanged(fast_passwords) -> None:
+    account_services.create_department(
+        account_services.DepartmentInput(code=department_code(4242), name="德阳市民政局", level="city"), actor=None
+    )
+    with pytest.raises(CommandError, match="德阳市民政局"):
+        _load()
+    assert Department.objects.count() == 1 and not Resource.objects.exists()
 
 
 @pytest.mark.django_db

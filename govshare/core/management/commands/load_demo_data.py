@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from govshare.catalog.choices import ReviewStatus
+from govshare.core.errors import DomainError
 from govshare.demo.generator import DEFAULT_RESOURCES, STATES, capacity, demo_departments
 from govshare.demo.loader import DemoAlreadyLoaded, load_demo
 
@@ -37,6 +38,10 @@ class Command(BaseCommand):
         except DemoAlreadyLoaded:
             self.stdout.write("演示数据已装入，未做任何改动。(demo data already loaded; nothing changed)")
             return
+        except DomainError as exc:
+            raise CommandError(
+                f"未装入演示数据（没有做任何改动）：{exc}。演示数据用于空白平台，请换一个空数据库。"
+            ) from exc
         states = "，".join(f"{_STATE_LABELS[s]} {summary.entries[s]}" for s in STATES)
         self.stdout.write(
             self.style.SUCCESS(
