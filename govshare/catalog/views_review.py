@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from govshare.accounts import selectors as account_selectors
 from govshare.accounts import services as account_services
 from govshare.accounts.choices import Role
 from govshare.catalog import access, selectors
+from govshare.catalog.selectors import ResourceFilters
 from govshare.catalog.views_resource import signed_in_user
 from govshare.core.errors import DomainError
 from govshare.core.pagination import paginate
@@ -31,10 +32,21 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if not access.can_review(user):
         raise Http404(_("页面不存在"))
+    waiting = selectors.review_queue(user)
+    # Departments with entries waiting, for the filter (one grouped query).
+    departments = (
+        waiting.order_by()
+        .values("department__code", "department__name")
+        .annotate(count=Count("pk"))
+        .order_by("department__code")
+    )
+    department_code = request.GET.get("department", "").strip()
+    queue = selectors.apply_filters(waiting, ResourceFilters(department_code=department_code))
     # The reviewer sees at a glance which entries have a near-duplicate in another department.
-    queue = selectors.review_queue(user).annotate(top_duplicate=Max("duplicate_candidates__score"))
+    queue = queue.annotate(top_duplicate=Max("duplicate_candidates__score"))
     page = paginate(queue, _page_number(request.GET.get("page")), None)
-    return render(request, "catalog/review_queue.html", {"page": page})
+    context = {"page": page, "departments": list(departments), "department_code": department_code}
+    return render(request, "catalog/review_queue.html", context)
 
 
 @login_required

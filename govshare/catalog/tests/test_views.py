@@ -264,6 +264,17 @@ def test_review_queue_shows_the_best_duplicate_score(catalog_admin, outsider, pl
     assert f'href="/catalog/resources/{resource.pk}/#duplicates">100%</a>' in page
 
 
+def test_review_queue_filters_by_department(catalog_admin, outsider, platform_admin) -> None:
+    ours = draft_of(catalog_admin)
+    theirs = services.create_resource(resource_draft(outsider.department, name="企业年报信息"), actor=outsider)
+    services.submit_resource(ours, actor=catalog_admin)
+    services.submit_resource(theirs, actor=outsider)
+    url = reverse("catalog:review_queue") + f"?department={outsider.department.code}"
+    page = client_for(platform_admin).get(url).content.decode()
+    assert "企业年报信息" in page and ours.name not in page.split("<tbody>")[1]
+    assert f"{catalog_admin.department.name}（1）" in page
+
+
 def test_review_queue_is_not_there_for_a_department_admin(catalog_admin) -> None:
     assert client_for(catalog_admin).get(reverse("catalog:review_queue")).status_code == 404
 
