@@ -2,6 +2,8 @@
 
 import datetime as dt
 import io
+from collections import Counter
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -49,6 +51,18 @@ def test_every_demo_department_has_a_valid_unique_credit_code() -> None:
     assert all(d.code.startswith("11" + d.region) for d in departments)
     assert len({d.code for d in departments}) == len(departments)
     assert len({d.name for d in departments}) == len(departments)
+
+
+def test_demo_notes_give_the_figures_of_the_default_demo() -> None:
+    notes = (Path(__file__).resolve().parents[3] / "docs" / "demo-data.md").read_text(encoding="utf-8")
+    departments = demo_departments()
+    states = Counter(e.state for e in demo_entries(departments, DEFAULT_RESOURCES))
+    labels = {"published": "已发布", "submitted": "待审核", "draft": "草稿", "rejected": "驳回", "withdrawn": "已下线"}
+    for state, label in labels.items():
+        assert f"{label} {states[state]:,}" in notes, label
+    for level, count in Counter(d.level for d in departments).items():
+        assert f"| {count} |" in notes, level
+    assert f"({capacity(departments):,} for the whole city)" in notes
 
 
 def test_demo_is_deterministic_and_a_smaller_demo_is_a_prefix_of_a_larger_one() -> None:
