@@ -100,14 +100,20 @@ def _candidates_by_blocking(
         for gram in _bigrams(name):
             postings[gram].append(pk)
     result: dict[int, list[tuple[int, float]]] = {}
+    # The ranking depends on the name only: an import repeating names (区县 copies, one subject per district)
+    # ranks each distinct name once.
+    ranked_by_name: dict[str, list[tuple[int, int]]] = {}
     for pk in wanted:
-        shared: Counter[int] = Counter()
-        for gram in _bigrams(norm[pk]):
-            posting = postings.get(gram, ())
-            if len(posting) <= _MAX_POSTING:
-                shared.update(posting)
+        ranked = ranked_by_name.get(norm[pk])
+        if ranked is None:
+            shared: Counter[int] = Counter()
+            for gram in _bigrams(norm[pk]):
+                posting = postings.get(gram, ())
+                if len(posting) <= _MAX_POSTING:
+                    shared.update(posting)
+            ranked = ranked_by_name[norm[pk]] = shared.most_common(_CANDIDATES_PER_ENTRY)
         scored = []
-        for other, _ in shared.most_common(_CANDIDATES_PER_ENTRY):
+        for other, _ in ranked:
             if other != pk and departments[other] != departments[pk]:
                 score = fuzz.ratio(norm[pk], norm[other]) / 100.0
                 if score >= cutoff:

@@ -156,3 +156,24 @@ def test_template_has_the_sheets_drop_downs_and_guide() -> None:
     assert '"实时,每日,每周,每月,每季度,每半年,每年,不定期"' in formulas
     item_formulas = {dv.formula1 for dv in book["信息项"].data_validations.dataValidation}
     assert any("字符型" in f for f in item_formulas)
+
+
+@pytest.mark.django_db
+def test_import_lists_near_duplicates_for_every_row_even_when_names_repeat(
+    platform_admin, catalog_admin, department, other_department
+) -> None:
+    from govshare.catalog import services
+    from govshare.catalog.models import DuplicateCandidate
+    from govshare.core.testing import resource_draft
+
+    existing = services.create_resource(
+        resource_draft(department, name="婚姻登记信息", category_code="102"), actor=catalog_admin
+    )
+    count = 60  # above the few entries scanned one by one: the import path (blocking on bigrams)
+    names = {"公民身份号码", "姓名", "出生日期"}
+    resources = [resource_row(n, other_department.code, 信息资源名称="婚姻登记信息") for n in range(1, count + 1)]
+    items = [row for n in range(1, count + 1) for row in item_rows(n, *sorted(names))]
+    result = run(xlsx(resources, items), platform_admin)
+    assert result.imported, result.problems[:3]
+    found = DuplicateCandidate.objects.filter(similar=existing, resource__in=result.created)
+    assert found.count() == count
