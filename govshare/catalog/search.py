@@ -9,13 +9,13 @@ and every filter except its own, in one SQL statement.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import BooleanField, F, FloatField, QuerySet
-from django.db.models.expressions import OrderBy, RawSQL
+from django.db.models.expressions import RawSQL
 
 from govshare.accounts.models import Department, User
 from govshare.catalog import selectors
@@ -109,21 +109,6 @@ def _text_filter(queryset: QuerySet[Resource], tokens: list[str]) -> QuerySet[Re
     return queryset.filter(condition)
 
 
-def _ranked(queryset: QuerySet[Resource], tokens: list[str]) -> QuerySet[Resource]:
-    """Matching resources, best first (bm25 on SQLite, ts_rank on PostgreSQL), ties by code."""
-    if connection.vendor == "postgresql":
-        terms = " ".join(tokens)
-        rank = RawSQL(_PG_RANK, [terms], FloatField())  # noqa: S611 (constant SQL)
-        return _text_filter(queryset, tokens).annotate(relevance=rank).order_by("-relevance", "code")
-    # FTS5's rank (bm25, smaller is better) is only available in a join with the index table.
-    return queryset.extra(  # noqa: S610 (constant SQL, the expression is a parameter)
-        tables=[FTS_TABLE],
-        where=[f'{FTS_TABLE}.rowid = "catalog_resource"."id"', f"{FTS_TABLE} MATCH %s"],
-        params=[_fts5_expression(tokens)],
-        select={"relevance": f"{FTS_TABLE}.rank"},
-    ).order_by("relevance", "code")
-
-
 def _clean(filters: selectors.ResourceFilters) -> selectors.ResourceFilters:
     """Filter values as the database can take them (a NUL byte would make PostgreSQL fail)."""
     values = {name: getattr(filters, name).replace("\x00", "").strip()[:100] for name in filters.__dataclass_fields__}
@@ -197,17 +182,46 @@ def _where(conditions: dict[str, tuple[str, list[Any]]], skip: str | None) -> tu
     return " AND ".join(sql for sql, _ in parts), [p for _, params in parts for p in params]
 
 
-def _count_facets(
-    scoped: QuerySet[Resource], filters: selectors.ResourceFilters, db: BaseDatabaseWrapper
-) -> tuple[int, dict[str, dict[str, int]]]:
-    """Total and per-facet counts in one statement: the match set (query + scope) is materialised once and each
-    facet groups it under every filter but its own."""
+def _match_set(user: User, tokens: list[str], sort: str) -> tuple[QuerySet[Any], list[str], str]:
+    """The visible resources matching the tokens as narrow rows (columns named in the returned list) and the
+    SQL ordering of the page over those columns."""
+    base = selectors.visible_resources(user).order_by()
+    columns = ["r_id", "r_code", "r_dept", "r_cat", "r_share", "r_open", "r_fmt", "r_cycle", "r_status"]
+    fields = ["pk", "code", "department_id", "category__code", "share_type", "open_type", "format", "update_cycle"]
+    fields.append("status")
+    if sort == "relevance" and tokens and connection.vendor == "sqlite":
+        # bm25 needs a join with the FTS5 table; Django puts an extra() column first in the SELECT.
+        ranked = base.extra(  # noqa: S610 (constant SQL, the expression is a parameter)
+            tables=[FTS_TABLE],
+            where=[f'{FTS_TABLE}.rowid = "catalog_resource"."id"', f"{FTS_TABLE} MATCH %s"],
+            params=[_fts5_expression(tokens)],
+            select={"r_sort": f"{FTS_TABLE}.rank"},
+        )
+        return ranked.values_list("r_sort", *fields), ["r_sort", *columns], "r_sort ASC"
+    if tokens:
+        base = _text_filter(base, tokens)
+    key: F | RawSQL
+    if sort == "relevance" and tokens:
+        key, order = RawSQL(_PG_RANK, [" ".join(tokens)], FloatField()), "r_sort DESC"  # noqa: S611 (constant SQL)
+    elif sort in ("-updated_at", "-published_on"):
+        key, order = F(sort[1:]), "r_sort DESC NULLS LAST"
+    elif sort == "name":
+        key, order = F("name"), "r_sort ASC"
+    else:
+        key, order = F("code"), "r_sort ASC"
+    # Annotations come after the fields in the SELECT.
+    return base.annotate(r_sort=key).values_list(*fields, "r_sort"), [*columns, "r_sort"], order
+
+
+def _run(
+    user: User, tokens: list[str], filters: selectors.ResourceFilters, sort: str, start: int, size: int
+) -> tuple[int, dict[str, dict[str, int]], list[int]]:
+    """Total, facet counts and the page's ids in one statement: the match set (query + scope) is materialised
+    once; each facet groups it under every filter but its own; the page is the top rows under all filters."""
     department_id = None
     if filters.department_code:
         department_id = Department.objects.filter(code=filters.department_code).values_list("pk", flat=True).first()
-    match_set = scoped.order_by().values_list(
-        "pk", "department_id", "category__code", "share_type", "open_type", "format", "update_cycle", "status"
-    )
+    match_set, columns, order = _match_set(user, tokens, sort)
     inner_sql, inner_params = match_set.query.sql_with_params()
     conditions = _conditions(filters, department_id)
     selects: list[str] = []
@@ -216,6 +230,11 @@ def _count_facets(
     # Only constant fragments of this module are composed into the SQL; every value is a parameter.
     selects.append(f"SELECT 'total', '', COUNT(*) FROM m WHERE {where}")  # noqa: S608
     params.extend(where_params)
+    selects.append(
+        f"SELECT 'page', CAST(r_id AS TEXT), ROW_NUMBER() OVER (ORDER BY {order}, r_code) FROM ("  # noqa: S608
+        f"SELECT r_id, r_sort, r_code FROM m WHERE {where} ORDER BY {order}, r_code LIMIT %s OFFSET %s) p"
+    )
+    params.extend([*where_params, size, start])
     for key, _, param, column in _FACETS:
         where, where_params = _where(conditions, param)
         extra = " AND length(r_cat) >= 3" if key == "category_item" else ""
@@ -223,22 +242,20 @@ def _count_facets(
             f"SELECT '{key}', CAST({column} AS TEXT), COUNT(*) FROM m WHERE {where}{extra} GROUP BY {column}"  # noqa: S608
         )
         params.extend(where_params)
-    sql = (
-        "WITH m(r_id, r_dept, r_cat, r_share, r_open, r_fmt, r_cycle, r_status) AS MATERIALIZED ("
-        + inner_sql
-        + ") "
-        + " UNION ALL ".join(selects)
-    )
+    sql = f"WITH m({', '.join(columns)}) AS MATERIALIZED ({inner_sql}) " + " UNION ALL ".join(selects)
     total = 0
     counts: dict[str, dict[str, int]] = {key: {} for key, *_ in _FACETS}
-    with db.cursor() as cursor:
+    page: list[tuple[int, int]] = []
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for key, value, count in cursor.fetchall():
             if key == "total":
                 total = count
+            elif key == "page":
+                page.append((count, int(value)))
             elif value is not None:
                 counts[key][value] = count
-    return total, counts
+    return total, counts, [pk for _, pk in sorted(page)]
 
 
 def _facets(counts: dict[str, dict[str, int]]) -> list[Facet]:
@@ -274,16 +291,6 @@ def _facets(counts: dict[str, dict[str, int]]) -> list[Facet]:
 # ---------------------------------------------------------------------------------------------- search
 
 
-def _ordered(queryset: QuerySet[Resource], sort: str, tokens: list[str]) -> QuerySet[Resource]:
-    if sort == "relevance":
-        return _ranked(queryset, tokens) if tokens else queryset.order_by("code")
-    if sort == "-published_on":
-        return queryset.order_by(OrderBy(F("published_on"), descending=True, nulls_last=True), "code")
-    if sort == "-updated_at":
-        return queryset.order_by("-updated_at", "code")
-    return queryset.order_by(sort, "code") if sort != "code" else queryset.order_by("code")
-
-
 def search_resources(
     user: User,
     *,
@@ -309,25 +316,10 @@ def search_resources(
         # Only punctuation, symbols or emoji: nothing in the catalogue can match.
         return SearchResult([], 0, number, size, _facets({key: {} for key, *_ in _FACETS}), q, sort, [])
 
-    scoped = selectors.visible_resources(user)
-    if tokens:
-        scoped = _text_filter(scoped, tokens)
-    total, counts = _count_facets(scoped, filters, connection)
-
-    listed = selectors.apply_filters(selectors.visible_resources(user), filters).select_related(
-        "department", "category"
-    )
-    if tokens and sort != "relevance":
-        listed = _text_filter(listed, tokens)
-    listed = _ordered(listed, sort, tokens)
-    start = (number - 1) * size
-    items = list(listed[start : start + size]) if start < total else []
+    total, counts, ids = _run(user, tokens, filters, sort, (number - 1) * size, size)
+    rows = Resource.objects.select_related("department", "category").in_bulk(ids)
+    items = [rows[pk] for pk in ids if pk in rows]
     return SearchResult(items, total, number, size, _facets(counts), q, sort, tokens)
-
-
-def with_filter(filters: selectors.ResourceFilters, param: str, value: str) -> selectors.ResourceFilters:
-    """`filters` with one parameter set (or cleared with an empty value)."""
-    return replace(filters, **{param: value})
 
 
 # ---------------------------------------------------------------------------------------------- index upkeep
