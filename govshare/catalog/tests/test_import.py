@@ -177,3 +177,25 @@ def test_import_lists_near_duplicates_for_every_row_even_when_names_repeat(
     assert result.imported, result.problems[:3]
     found = DuplicateCandidate.objects.filter(similar=existing, resource__in=result.created)
     assert found.count() == count
+
+
+@pytest.mark.django_db
+def test_file_saved_with_shared_strings_as_excel_does_imports(catalog_admin, department) -> None:
+    from govshare.catalog.tests.xlsx_files import with_shared_strings
+
+    data = with_shared_strings(valid_file(department.code, count=2))
+    assert b"sharedStrings.xml" in data and b"inlineStr" not in data
+    result = run(data, catalog_admin)
+    assert result.imported, result.problems
+    resource = Resource.objects.order_by("code").first()
+    assert resource is not None and resource.name == "企业登记基本信息1" and resource.share_type == "conditional"
+    assert resource.items.count() == 2
+
+
+@pytest.mark.django_db
+def test_shared_string_problems_are_reported_like_inline_ones(catalog_admin, department) -> None:
+    from govshare.catalog.tests.xlsx_files import with_shared_strings
+
+    data = with_shared_strings(xlsx([resource_row(1, department.code, 共享属性="部分共享")], item_rows(1)))
+    [problem] = run(data, catalog_admin).problems
+    assert (problem.row, problem.letter) == (2, "H") and "“部分共享”无效" in problem.message

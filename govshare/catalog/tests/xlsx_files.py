@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -76,3 +78,35 @@ def valid_file(department_code: str, count: int = 2) -> bytes:
     resources = [resource_row(n, department_code) for n in range(1, count + 1)]
     items = [row for n in range(1, count + 1) for row in item_rows(n)]
     return xlsx(resources, items)
+
+
+_INLINE = re.compile(r'<c ([^>]*?)t="inlineStr"([^>]*)><is><t(?: [^>]*)?>(.*?)</t></is></c>', re.S)
+_SST = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+
+
+def with_shared_strings(data: bytes) -> bytes:
+    """The same workbook as Excel and WPS save it: every text cell points into xl/sharedStrings.xml."""
+    strings: dict[str, int] = {}
+
+    def shared(match: re.Match[str]) -> str:
+        index = strings.setdefault(match.group(3), len(strings))
+        return f'<c {match.group(1)}t="s"{match.group(2)}><v>{index}</v></c>'
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                content = _INLINE.sub(shared, content.decode()).encode()
+            elif info.filename == "[Content_Types].xml":
+                override = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_SST}"/>'
+                content = content.decode().replace("</Types>", override + "</Types>").encode()
+            out.writestr(info.filename, content)
+        items = "".join(f'<si><t xml:space="preserve">{text}</t></si>' for text in strings)
+        out.writestr(
+            "xl/sharedStrings.xml",
+            '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+            f' count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>',
+        )
+    return target.getvalue()
