@@ -19,6 +19,7 @@ import io
 import re
 import time
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -579,7 +580,8 @@ def _open_workbook(source: IO[bytes]) -> tuple[zipfile.ZipFile, dict[str, str], 
         reader.read_manifest()
         reader.read_strings()
         reader.read_workbook()
-        paths = {sheet.name: rel.target for sheet, rel in reader.parser.find_sheets()}
+        # Sheet names are matched without surrounding spaces ("信息资源 " is a common slip).
+        paths = {sheet.name.strip(): rel.target for sheet, rel in reader.parser.find_sheets()}
         for path in paths.values():
             reader.archive.getinfo(path)
     except Exception as exc:  # openpyxl and zipfile raise many kinds for broken or foreign files
@@ -643,6 +645,10 @@ def parse_workbook(source: IO[bytes]) -> ParsedFile:
                     _read_items(reader, rows, result, by_seq, max_rows * ITEM_ROWS_PER_RESOURCE_ROW)
             except ParseError as exc:
                 message = f"工作表内容不是有效的 XML，文件可能已损坏：{exc}"
+                raise ImportRefused(ImportProblem(sheet, None, "", "", message)) from exc
+            except (zipfile.BadZipFile, zlib.error, EOFError, IndexError, ValueError, KeyError) as exc:
+                # A damaged zip member, a truncated stream, a shared-string index out of range, a bad row number.
+                message = f"工作表“{sheet}”无法读取，文件可能已损坏或不完整。请在 Excel 中打开并重新保存为 .xlsx 后导入"
                 raise ImportRefused(ImportProblem(sheet, None, "", "", message)) from exc
         structure_ok = _structure_problems(sheet, stream, problems) and structure_ok
     if not structure_ok:

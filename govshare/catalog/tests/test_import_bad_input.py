@@ -329,3 +329,49 @@ def test_any_cell_values_give_an_import_or_a_report_never_an_exception(
         Resource.objects.all().delete()
     else:
         assert all(p.message and p.sheet in ("信息资源", "信息项") for p in result.problems)
+
+
+@pytest.mark.django_db
+def test_damaged_sheet_inside_the_zip_is_refused_as_damaged(catalog_admin, department) -> None:
+    import zipfile
+
+    from govshare.catalog.tests.xlsx_files import with_shared_strings
+
+    data = with_shared_strings(valid_file(department.code))
+    source = zipfile.ZipFile(io.BytesIO(data))
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w") as out:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "xl/sharedStrings.xml":
+                content = content.replace(b"<si>", b"", 1).replace(b"</si>", b"", 1)[:200] + b"</sst>"
+            out.writestr(info.filename, content)
+    problem = only(refused(target.getvalue(), catalog_admin))
+    assert problem.message.startswith("文件不是有效的 Excel 工作簿（.xlsx）：可能已损坏")
+
+
+@pytest.mark.django_db
+def test_shared_string_index_out_of_range_is_refused_as_damaged(catalog_admin, department) -> None:
+    import zipfile
+
+    from govshare.catalog.tests.xlsx_files import with_shared_strings
+
+    data = with_shared_strings(valid_file(department.code))
+    source = zipfile.ZipFile(io.BytesIO(data))
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w") as out:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b"<v>0</v>", b"<v>99999</v>", 1)
+            out.writestr(info.filename, content)
+    problem = only(refused(target.getvalue(), catalog_admin))
+    assert problem.sheet == "信息资源" and "文件可能已损坏或不完整" in problem.message
+
+
+@pytest.mark.django_db
+def test_sheet_name_with_a_trailing_space_is_accepted(catalog_admin, department) -> None:
+    book = workbook([resource_row(1, department.code)], item_rows(1))
+    book["信息项"].title = "信息项 "
+    result = importing.import_catalog(io.BytesIO(to_bytes(book)), file_name="a.xlsx", actor=catalog_admin)
+    assert result.imported, result.problems
