@@ -263,7 +263,7 @@ def test_dropped_index_triggers_are_restored_and_the_index_rebuilt(catalog_admin
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the GIN index exists on PostgreSQL only")
 def test_postgres_query_uses_the_functional_gin_index(catalog_admin, platform_admin, department):
     services.create_resource(testing.resource_draft(department, **MARRIAGE), actor=catalog_admin)
-    queryset = search.matching_resources(platform_admin, q="婚姻登记")
+    queryset = search.matching_resources(platform_admin, q="婚姻登记").order_by()
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
         plan = queryset.explain()
