@@ -183,9 +183,6 @@ class ImportProblem:
             "message": self.message,
         }
 
-    def as_field_problem(self) -> FieldProblem:
-        return FieldProblem(self.header or self.sheet, self.message, row=self.row, column=self.letter or None)
-
 
 class ImportRefused(Exception):
     """The file cannot be read at all (wrong type, too large, no sheet…): the report is these problems."""
@@ -539,30 +536,22 @@ def _blank(values: list[object]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
-def _structure_problems(sheet: str, stream: SheetStream, problems: _Problems) -> bool:
-    ok = True
+def _structure_problems(sheet: str, stream: SheetStream) -> list[ImportProblem]:
+    """Merged ranges and formulas, each named (at most 50 of each are listed)."""
+    found: list[ImportProblem] = []
     for ref in stream.merged[:50]:
-        problems.add(
-            sheet,
-            None,
-            None,
-            ref.split(":")[0].rstrip("0123456789"),
-            f"单元格 {ref} 是合并单元格：请取消合并，并在每一行填写完整的值",
-        )
-        ok = False
+        letter = ref.split(":")[0].rstrip("0123456789")
+        message = f"单元格 {ref} 是合并单元格：请取消合并，并在每一行填写完整的值"
+        found.append(ImportProblem(sheet, None, "", letter, message))
     for ref in stream.formulas[:50]:
-        letters = ref.rstrip("0123456789")
-        problems.add(
-            sheet,
-            int(ref[len(letters) :]) if ref[len(letters) :].isdigit() else None,
-            None,
-            letters,
-            f"单元格 {ref} 含公式：导入只接受数值。请复制后“选择性粘贴 → 数值”再导入",
-        )
-        ok = False
+        letter = ref.rstrip("0123456789")
+        row = ref[len(letter) :]
+        message = f"单元格 {ref} 含公式：导入只接受数值。请复制后“选择性粘贴 → 数值”再导入"
+        found.append(ImportProblem(sheet, int(row) if row.isdigit() else None, "", letter, message))
     if len(stream.formulas) > 50:
-        problems.add(sheet, None, None, "", f"共有 {len(stream.formulas)} 个单元格含公式，以上仅列出前 50 个")
-    return ok
+        message = f"共有 {len(stream.formulas)} 个单元格含公式，以上仅列出前 50 个"
+        found.append(ImportProblem(sheet, None, "", "", message))
+    return found
 
 
 # ---------------------------------------------------------------------------------------------- parse
@@ -626,7 +615,7 @@ def parse_workbook(source: IO[bytes]) -> ParsedFile:
     max_rows = settings.GOVSHARE.import_max_rows
     result = ParsedFile([], [])
     by_seq: dict[str, ParsedResource] = {}
-    structure_ok = True
+    structure: list[ImportProblem] = []
     for sheet in (RESOURCE_SHEET, ITEM_SHEET):
         columns = SHEET_COLUMNS[sheet]
         with archive.open(paths[sheet]) as handle:
@@ -650,10 +639,10 @@ def parse_workbook(source: IO[bytes]) -> ParsedFile:
                 # A damaged zip member, a truncated stream, a shared-string index out of range, a bad row number.
                 message = f"工作表“{sheet}”无法读取，文件可能已损坏或不完整。请在 Excel 中打开并重新保存为 .xlsx 后导入"
                 raise ImportRefused(ImportProblem(sheet, None, "", "", message)) from exc
-        structure_ok = _structure_problems(sheet, stream, problems) and structure_ok
-    if not structure_ok:
+        structure.extend(_structure_problems(sheet, stream))
+    if structure:
         # Values under merged ranges and formulas are not what the user sees: report the structure only.
-        problems.items = [p for p in problems.items if "合并单元格" in p.message or "公式" in p.message]
+        problems.items = structure
     if not result.resources and not problems.items:
         problems.add(
             RESOURCE_SHEET, 2, None, "", f"工作表“{RESOURCE_SHEET}”没有数据行：请从第2行起每行填写一个信息资源"
