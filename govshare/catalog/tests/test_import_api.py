@@ -201,3 +201,18 @@ def test_template_page_download(signed_in) -> None:
     response = signed_in.get(reverse("catalog:import_template"))
     assert response.status_code == 200 and response["Content-Type"] == importing.XLSX_CONTENT_TYPE
     assert "attachment" in response["Content-Disposition"]
+
+
+@pytest.mark.django_db
+def test_api_import_with_the_browser_session_needs_the_csrf_token(catalog_admin, department) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(catalog_admin)
+    refused = client.post("/api/catalog/imports", {"file": upload(valid_file(department.code))})
+    assert refused.status_code in (401, 403) and Resource.objects.count() == 0
+    client.get(reverse("catalog:import"))  # sets the csrftoken cookie
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        "/api/catalog/imports", {"file": upload(valid_file(department.code))}, headers={"X-CSRFToken": token}
+    )
+    assert response.status_code == 200, response.content
+    assert Resource.objects.count() == 2
