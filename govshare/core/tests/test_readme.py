@@ -8,8 +8,6 @@ from govshare.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[3]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-# Written by the benchmark work in progress; remove from this set once it is committed.
-_NOT_YET_COMMITTED = {"docs/benchmarks.md"}
 
 
 def _section(title: str) -> str:
@@ -75,6 +73,4 @@ def test_relative_links_and_images_point_to_files_in_the_repository() -> None:
     local = [t for t in targets if "://" not in t]
     assert "docs/screenshot.png" in local
     for target in local:
-        if target in _NOT_YET_COMMITTED:
-            continue
         assert (ROOT / target).exists(), f"README links to missing {target}"
