@@ -116,7 +116,7 @@ def build_file(path: Path, rows: int, items_per_row: int, department_codes: dict
             kind = "文件" if method else ""
         summary = (
             f"{department}负责的{area or '全市'}{subject}数据，记录办理对象、办理事项、办理结果和办理时间，"
-            f"按{rng.choice(CYCLES)}更新。"
+            f"自{rng.randint(2001, 2025)}年起共约{rng.randint(1, 9000) / 10:g}万条，按{rng.choice(CYCLES)}更新。"
         )
         resources.append(
             [

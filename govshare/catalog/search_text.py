@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import jieba
@@ -48,9 +48,18 @@ def segment(text: str) -> list[str]:
     return tokens
 
 
-@lru_cache(maxsize=65_536)
-def _segment_part(text: str) -> tuple[str, ...]:
+# Short parts (names, item names) repeat across a catalogue; they are segmented once and remembered. Long parts
+# (summaries) are mostly unique and are not kept, so the memory stays bounded (at most ~20 MB).
+_REMEMBERED_CHARS = 64
+
+
+@lru_cache(maxsize=8192)
+def _segment_short(text: str) -> tuple[str, ...]:
     return tuple(segment(text))
+
+
+def _segment_part(text: str) -> Sequence[str]:
+    return _segment_short(text) if len(text) <= _REMEMBERED_CHARS else segment(text)
 
 
 def document_tokens(name: str, summary: str, item_names: Iterable[str]) -> str:
@@ -59,7 +68,7 @@ def document_tokens(name: str, summary: str, item_names: Iterable[str]) -> str:
     parts = [name, summary, *item_names]
     text = " ".join(parts)
     # jieba never joins words across the spaces between the parts, so segmenting each part on its own gives
-    # the same tokens; remembered parts (item names repeat across a 20,000-row import) make it 4× faster.
+    # the same tokens; remembered short parts (item names repeat across a 20,000-row import) make it faster.
     tokens = [token for part in parts for token in _segment_part(part)]
     present = set(tokens)
     characters: list[str] = []
