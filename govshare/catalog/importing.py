@@ -382,6 +382,7 @@ class ParsedResource:
     seq: str
     draft: ResourceDraft
     item_rows: list[int] = field(default_factory=list)
+    seq_ok: bool = True  # False when its 资源序号 is missing or repeated (already reported)
 
 
 @dataclass
@@ -392,6 +393,8 @@ class ParsedFile:
     item_rows: int = 0
     # field → column letter in this file (headers may come in any order)
     letters: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Both sheets were read under their headers without merged cells or formulas: the rules can be checked.
+    complete: bool = False
 
 
 class _Problems:
@@ -643,6 +646,7 @@ def parse_workbook(source: IO[bytes]) -> ParsedFile:
     if structure:
         # Values under merged ranges and formulas are not what the user sees: report the structure only.
         problems.items = structure
+    result.complete = not structure and len(result.letters) == 2
     if not result.resources and not problems.items:
         problems.add(
             RESOURCE_SHEET, 2, None, "", f"工作表“{RESOURCE_SHEET}”没有数据行：请从第2行起每行填写一个信息资源"
@@ -733,8 +737,10 @@ def _resource_row(
     parsed = ParsedResource(row, seq, draft)
     if not seq:
         reader.report(row, "seq", "资源序号为必填项")
+        parsed.seq_ok = False
     elif seq in by_seq:
         reader.report(row, "seq", f"资源序号“{seq}”与第{by_seq[seq].row}行重复")
+        parsed.seq_ok = False
     else:
         by_seq[seq] = parsed
     return parsed
@@ -775,6 +781,13 @@ class Validation:
     problems: list[ImportProblem]
 
 
+def _merged_report(cell_problems: list[ImportProblem], rule_problems: list[ImportProblem]) -> list[ImportProblem]:
+    """Both lists, without a rule's second word on a cell the reader already reported (数据长度“二十”不是整数
+    needs no "必须填写数据长度" after it)."""
+    seen = {(p.sheet, p.row, p.letter) for p in cell_problems if p.row is not None and p.letter}
+    return cell_problems + [p for p in rule_problems if (p.sheet, p.row, p.letter) not in seen]
+
+
 def _rule_problem(
     parsed: ParsedResource, problem: FieldProblem, letters: Mapping[str, Mapping[str, str]]
 ) -> ImportProblem:
@@ -794,13 +807,13 @@ def _rule_problem(
 
 def validate(parsed: ParsedFile, *, actor: User) -> Validation:
     """Check the drafts with the catalogue's rules, the importer's departments and the codes in use."""
-    drafts = [p.draft for p in parsed.resources]
-    resolved_all, rule_problems = services.resolve_drafts(drafts)
+    resources = [p for p in parsed.resources if p.seq_ok]
+    resolved_all, rule_problems = services.resolve_drafts([p.draft for p in resources])
     problems: list[ImportProblem] = []
     resolved_iter = iter(resolved_all)
     resolved: list[services.ResolvedDraft] = []
     allowed: dict[int, bool] = {}
-    for item, found in zip(parsed.resources, rule_problems, strict=True):
+    for item, found in zip(resources, rule_problems, strict=True):
         if found:
             problems.extend(_rule_problem(item, p, parsed.letters) for p in found)
             continue
@@ -813,7 +826,7 @@ def validate(parsed: ParsedFile, *, actor: User) -> Validation:
             problems.append(_rule_problem(item, FieldProblem("department_code", message), parsed.letters))
             continue
         resolved.append(r)
-    problems.extend(_code_problems(parsed.resources, parsed.letters.get(RESOURCE_SHEET, {}).get("code", "")))
+    problems.extend(_code_problems(resources, parsed.letters.get(RESOURCE_SHEET, {}).get("code", "")))
     return Validation(resolved, problems)
 
 
@@ -917,12 +930,12 @@ def import_catalog(upload: IO[bytes], *, file_name: str, actor: User, declared_s
     except ImportRefused as refused:
         return _refuse(file_name, size, sha256, refused.problems, actor, started)
     read_at = time.perf_counter()
-    if parsed.problems:
-        return _refuse(file_name, size, sha256, parsed.problems, actor, started, rows=parsed.resource_rows)
-    validation = validate(parsed, actor=actor)
+    # Cell problems and rule problems are reported together, so that one round of corrections fixes the file.
+    validation = validate(parsed, actor=actor) if parsed.complete else Validation([], [])
     validated_at = time.perf_counter()
-    if validation.problems:
-        return _refuse(file_name, size, sha256, validation.problems, actor, started, rows=parsed.resource_rows)
+    if parsed.problems or validation.problems:
+        problems = _merged_report(parsed.problems, validation.problems)
+        return _refuse(file_name, size, sha256, problems, actor, started, rows=parsed.resource_rows)
     try:
         with transaction.atomic():
             batch = ImportBatch.objects.create(

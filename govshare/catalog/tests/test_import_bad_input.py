@@ -375,3 +375,18 @@ def test_sheet_name_with_a_trailing_space_is_accepted(catalog_admin, department)
     book["信息项"].title = "信息项 "
     result = importing.import_catalog(io.BytesIO(to_bytes(book)), file_name="a.xlsx", actor=catalog_admin)
     assert result.imported, result.problems
+
+
+@pytest.mark.django_db
+def test_cell_problems_and_rule_problems_come_in_one_report(catalog_admin, department) -> None:
+    resources = [resource_row(1, department.code, 共享条件=None)]
+    items = [*item_rows(1), {"资源序号": 1, "信息项名称": "注册资本", "数据类型": "数值型", "数据长度": "十八"}]
+    items += item_rows(5, "法定代表人")
+    problems = refused(xlsx(resources, items), catalog_admin)
+    assert [(p.sheet, p.row, p.header) for p in problems] == [
+        ("信息资源", 2, "共享条件"),
+        ("信息项", 4, "数据长度"),
+        ("信息项", 5, "资源序号"),
+    ]
+    # The length is reported once, as the cell's problem, not again by the rule that a 数值型 needs a length.
+    assert problems[1].message == "数据长度“十八”不是整数"
