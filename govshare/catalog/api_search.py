@@ -16,7 +16,11 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: Error
 
 
 class SearchIn(ResourceFiltersIn):
-    q: str = Field("", description="检索词（中文分词，所有词都须出现在名称、摘要或信息项名称中）")
+    q: str = Field(
+        "",
+        description="检索词：按中文分词，所有词都须出现在名称、摘要或信息项名称中；标点、运算符和表情符号被忽略，"
+        "超过 200 字的部分不参与检索",
+    )
     sort: str = Field(
         "",
         description="排序：relevance（相关度，有检索词时默认）、name、-updated_at、-published_on、code（无检索词时默认）",
