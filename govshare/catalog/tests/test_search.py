@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -270,3 +271,25 @@ def test_postgres_query_uses_the_functional_gin_index(catalog_admin, platform_ad
         cursor.execute("RESET enable_seqscan")
     assert "catalog_resource_search_gin" in plan
     assert queryset.count() == 1
+
+
+def _index_objects() -> set[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE 'catalog_resource_fts%'")
+        else:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname = 'catalog_resource_search_gin'")
+        return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_search_index_migration_is_reversible():
+    try:
+        MigrationExecutor(connection).migrate([("catalog", "0003_import_batches_and_duplicate_candidates")])
+        assert _index_objects() == set()
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert _index_objects()
+    assert ("catalog", "0004_full_text_search_index") in MigrationExecutor(connection).loader.applied_migrations
