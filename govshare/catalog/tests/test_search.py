@@ -293,3 +293,17 @@ def test_search_index_migration_is_reversible():
         executor.migrate(executor.loader.graph.leaf_nodes())
     assert _index_objects()
     assert ("catalog", "0004_full_text_search_index") in MigrationExecutor(connection).loader.applied_migrations
+
+
+@pytest.mark.django_db
+def test_query_count_does_not_grow_with_the_results(
+    catalog_admin, platform_admin, outsider, department, django_assert_num_queries
+):
+    for n in range(4):
+        published(department, catalog_admin, platform_admin, name=f"第{n}批婚姻登记信息")
+    search.search_resources(outsider, q="婚姻")  # jieba's dictionary is loaded outside the count
+    # The statement with total, facets and page ids; the page's rows; department and class labels.
+    with django_assert_num_queries(4):
+        result = search.search_resources(outsider, q="婚姻", page_size=3)
+        assert [r.department.name for r in result.items] == ["市公安局"] * 3
+        assert [r.category.code for r in result.items] == ["101"] * 3
