@@ -9,12 +9,22 @@ Model `save()` logic and signals do not run, exactly as with bulk_create.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
 
 _CONVERTED = (models.DateTimeField, models.DateField, models.JSONField, models.DecimalField, models.UUIDField)
+
+
+def _value_getter(field: models.Field[Any, Any], now: Any) -> Callable[[models.Model], Any]:
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        stamp = field.get_db_prep_save(now, connection)
+        return lambda _obj: stamp
+    if isinstance(field, _CONVERTED):
+        return lambda obj: field.get_db_prep_save(getattr(obj, field.attname), connection)
+    return attrgetter(field.attname)
 
 
 def insert_rows(instances: Sequence[models.Model], *, batch_size: int = 5000) -> None:
@@ -25,15 +35,7 @@ def insert_rows(instances: Sequence[models.Model], *, batch_size: int = 5000) ->
     meta = model._meta
     now = timezone.now()
     fields = [f for f in meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField))]
-    getters: list[Callable[[models.Model], Any]] = []
-    for field in fields:
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            stamp = field.get_db_prep_save(now, connection)
-            getters.append(lambda _obj, stamp=stamp: stamp)
-        elif isinstance(field, _CONVERTED):
-            getters.append(lambda obj, field=field: field.get_db_prep_save(getattr(obj, field.attname), connection))
-        else:
-            getters.append(lambda obj, name=field.attname: getattr(obj, name))
+    getters = [_value_getter(field, now) for field in fields]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(f.column)) for f in fields)
     # Identifiers come from the model and are quoted; every value is a bound parameter.
