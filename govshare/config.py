@@ -52,6 +52,15 @@ class GovshareSettings(BaseSettings):
         92, ge=1, description="A department whose last full catalogue maintenance is older is overdue."
     )
     session_age_seconds: int = Field(8 * 3600, ge=60, description="Signed-in session lifetime.")
+    audit_seal_batch_size: int = Field(
+        500,
+        ge=1,
+        le=100_000,
+        description="Audit rows recorded (per process) after which they are sealed into the chain.",
+    )
+    audit_seal_interval_seconds: float = Field(
+        10.0, gt=0, le=86_400, description="Seconds after which recorded audit rows are sealed even if fewer."
+    )
 
     @field_validator("allowed_hosts", "csrf_trusted_origins", mode="before")
     @classmethod

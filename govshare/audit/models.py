@@ -14,12 +14,50 @@ class AuditLogQuerySet(models.QuerySet["AuditLog"]):
         raise TypeError("审计日志只能追加，不能删除")
 
 
+class AuditSealBatch(models.Model):
+    """One sealing run: the rows it linked into the SM3 chain (seq first_seq..last_seq) and the hash it ended on."""
+
+    sealed_at = models.DateTimeField("封存时间", auto_now_add=True)
+    first_seq = models.PositiveBigIntegerField("起始序号")
+    last_seq = models.PositiveBigIntegerField("结束序号")
+    row_count = models.PositiveIntegerField("记录数")
+    head_hash = models.CharField("链头哈希", max_length=64)
+
+    class Meta:
+        verbose_name = "审计日志封存批次"
+        verbose_name_plural = "审计日志封存批次"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.first_seq}–{self.last_seq}"
+
+
+class AuditChainHead(models.Model):
+    """The single row (pk=1) sealing locks and advances: the last sequence number and hash of the chain."""
+
+    last_seq = models.PositiveBigIntegerField("最后序号", default=0)
+    last_hash = models.CharField("最后哈希", max_length=64)
+    sealed_at = models.DateTimeField("最后封存时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "审计链头"
+        verbose_name_plural = "审计链头"
+
+    def __str__(self) -> str:
+        return f"{self.last_seq} {self.last_hash[:12]}"
+
+
 class AuditLog(models.Model):
-    """One append-only record of an action: who, when, what, on which object."""
+    """One append-only record of an action: who, when, what, on which object.
+
+    `seq`, `prev_hash`, `row_hash` and `batch` are empty when the row is written and are filled exactly once when
+    the row is sealed into the SM3 hash chain (govshare.audit.chain.seal_audit_log).
+    """
 
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    # PROTECT: an account that appears in the trail is deactivated, never deleted (SET_NULL would alter sealed rows).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT
     )
     actor_name = models.CharField("操作人账号", max_length=150, blank=True)
     action = models.CharField("操作", max_length=64, db_index=True)
@@ -27,6 +65,18 @@ class AuditLog(models.Model):
     object_id = models.CharField("对象标识", max_length=64, blank=True)
     object_repr = models.CharField("对象", max_length=255, blank=True)
     extra = models.JSONField("详情", default=dict, blank=True)
+    seq = models.PositiveBigIntegerField("链序号", null=True, blank=True, unique=True, editable=False)
+    prev_hash = models.CharField("前一条哈希", max_length=64, blank=True, editable=False)
+    row_hash = models.CharField("本条哈希", max_length=64, blank=True, editable=False)
+    batch = models.ForeignKey(
+        AuditSealBatch,
+        verbose_name="封存批次",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="rows",
+    )
 
     objects = AuditLogQuerySet.as_manager()
 
@@ -34,7 +84,12 @@ class AuditLog(models.Model):
         verbose_name = "审计日志"
         verbose_name_plural = "审计日志"
         ordering = ["-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["actor_name", "at"], name="audit_actor_idx"),
+            # The rows waiting to be sealed, found without scanning the log.
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.object_repr}"

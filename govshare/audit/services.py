@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from typing import Any
 
-from django.db import models, transaction
+from django.conf import settings
+from django.db import DatabaseError, models, transaction
 
+from govshare.audit.chain import seal_audit_log
 from govshare.audit.models import AuditLog
+
+logger = logging.getLogger(__name__)
 
 # Values of these keys are never stored in the audit trail.
 _CENSORED_KEYS = frozenset({"password", "token", "secret", "key"})
@@ -34,7 +41,7 @@ def record_action(
         object_id = object_id or str(target.pk)
         object_repr = object_repr or str(target)[:255]
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditLog.objects.create(
+    row = AuditLog.objects.create(
         actor=actor if is_user else None,
         actor_name=actor.get_username() if is_user else "system",
         action=action,
@@ -43,3 +50,38 @@ def record_action(
         object_repr=object_repr[:255],
         extra=_censor(extra),
     )
+    transaction.on_commit(_sealer.recorded)
+    return row
+
+
+class _Sealer:
+    """Seals after commit once this process has recorded N rows or T seconds have passed since it last sealed.
+
+    The row insert never waits for the chain: sealing runs after the action's commit, and a seal already
+    running in another process is skipped rather than waited for (that seal, or the next, links the rows).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._last = time.monotonic()
+
+    def recorded(self) -> None:
+        config = settings.GOVSHARE
+        with self._lock:
+            self._pending += 1
+            due = (
+                self._pending >= config.audit_seal_batch_size
+                or time.monotonic() - self._last >= config.audit_seal_interval_seconds
+            )
+            if due:
+                self._pending, self._last = 0, time.monotonic()
+        if due:
+            try:
+                seal_audit_log(wait=False)
+            except DatabaseError:
+                # The action has committed; its row stays unsealed until the next seal (reported by verification).
+                logger.exception("sealing the audit log failed; the rows will be sealed by the next seal")
+
+
+_sealer = _Sealer()
