@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import lru_cache
 
 import jieba
@@ -43,23 +43,30 @@ def segment(text: str) -> list[str]:
     """Lower-cased search tokens of `text`: jieba's search-mode words, punctuation dropped."""
     _initialised()
     tokens: list[str] = []
+    for block in _BLOCKS.split(text):
+        if block:
+            tokens.extend(_segment_block(block) if len(block) <= _REMEMBERED_CHARS else _segment_text(block))
+    return tokens
+
+
+def _segment_text(text: str) -> list[str]:
+    tokens: list[str] = []
     for word in jieba.cut_for_search(text, HMM=False):
         tokens.extend(_parts(word))
     return tokens
 
 
-# Short parts (names, item names) repeat across a catalogue; they are segmented once and remembered. Long parts
-# (summaries) are mostly unique and are not kept, so the memory stays bounded (at most ~20 MB).
-_REMEMBERED_CHARS = 64
+# jieba first splits a text into blocks of word characters (and the separators between them) and segments each
+# block on its own, so segmenting block by block gives the same tokens. Blocks repeat across a catalogue (item
+# names, department names, the phrases of summaries): short ones are segmented once and remembered. The cache is
+# bounded (at most ~16 MB); a block seen once only costs its slot.
+_BLOCKS = jieba.re_han_default
+_REMEMBERED_CHARS = 32
 
 
-@lru_cache(maxsize=8192)
-def _segment_short(text: str) -> tuple[str, ...]:
-    return tuple(segment(text))
-
-
-def _segment_part(text: str) -> Sequence[str]:
-    return _segment_short(text) if len(text) <= _REMEMBERED_CHARS else segment(text)
+@lru_cache(maxsize=16384)
+def _segment_block(block: str) -> tuple[str, ...]:
+    return tuple(_segment_text(block))
 
 
 def document_tokens(name: str, summary: str, item_names: Iterable[str]) -> str:
@@ -68,8 +75,8 @@ def document_tokens(name: str, summary: str, item_names: Iterable[str]) -> str:
     parts = [name, summary, *item_names]
     text = " ".join(parts)
     # jieba never joins words across the spaces between the parts, so segmenting each part on its own gives
-    # the same tokens; remembered short parts (item names repeat across a 20,000-row import) make it faster.
-    tokens = [token for part in parts for token in _segment_part(part)]
+    # the same tokens.
+    tokens = [token for part in parts for token in segment(part)]
     present = set(tokens)
     characters: list[str] = []
     for character in _CJK.findall(text):
