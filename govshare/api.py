@@ -8,6 +8,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from govshare.accounts.api import router as accounts_router
+from govshare.audit.api import router as audit_router
 from govshare.catalog.api import router as catalog_router
 from govshare.catalog.api_search import router as catalog_search_router
 from govshare.catalog.api_transfer import router as catalog_transfer_router
@@ -50,6 +51,7 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 api.add_router("/accounts", accounts_router)
+api.add_router("/audit", audit_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/catalog", catalog_search_router)
 api.add_router("/catalog", catalog_transfer_router)

@@ -16,5 +16,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("catalog/", include("govshare.catalog.urls")),
     path("account/", include("govshare.accounts.urls")),
+    path("audit/", include("govshare.audit.urls")),
     path("", RedirectView.as_view(pattern_name="catalog:browse", permanent=False), name="home"),
 ]

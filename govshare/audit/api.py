@@ -1,0 +1,78 @@
+"""The auditor's API: search and export the audit log, verify its hash chain. Every other role gets 403."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, StreamingHttpResponse
+from ninja import Query, Router
+
+from govshare.accounts.auth import SIGNED_IN
+from govshare.accounts.models import User
+from govshare.audit import chain, selectors, views
+from govshare.audit.models import AuditLog
+from govshare.audit.schemas import AuditLogOut, AuditLogPage, AuditQueryIn, ChainReportOut
+from govshare.catalog.schemas import ErrorOut
+from govshare.core.pagination import paginate
+
+router = Router(tags=["审计 audit"])
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+_CSV = {"text/csv": {"schema": {"type": "string", "format": "binary"}}}
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _params(request: HttpRequest) -> dict[str, str]:
+    return {key: request.GET.get(key, "") for key in request.GET}
+
+
+@router.get(
+    "/logs",
+    response={200: AuditLogPage, **ERRORS},
+    auth=SIGNED_IN,
+    summary="查询审计日志（审计员）",
+    description="按操作人、操作、对象和时间段筛选，新记录在前，分页。只有审计员可以调用，其他角色得到 403。",
+)
+def list_logs(
+    request: HttpRequest, filters: Query[AuditQueryIn], page: int = 1, page_size: int | None = None
+) -> dict[str, object]:
+    return paginate(selectors.search(_user(request), _params(request)), page, page_size).as_dict()
+
+
+@router.get(
+    "/logs/export",
+    response=ERRORS,
+    auth=SIGNED_IN,
+    summary="导出筛选后的审计日志（CSV，审计员）",
+    description="与查询相同的筛选条件；UTF-8 带 BOM 的 CSV，流式输出。只有审计员可以调用。",
+    openapi_extra={"responses": {200: {"description": "CSV 文件", "content": _CSV}}},
+)
+def export_logs(request: HttpRequest, filters: Query[AuditQueryIn]) -> StreamingHttpResponse:
+    return views.csv_response(selectors.search(_user(request), _params(request)))
+
+
+@router.get("/logs/{row_id}", response={200: AuditLogOut, **ERRORS}, auth=SIGNED_IN, summary="一条审计记录（审计员）")
+def get_log(request: HttpRequest, row_id: int) -> AuditLog:
+    return selectors.get_row(_user(request), row_id)
+
+
+@router.get(
+    "/chain",
+    response={200: ChainReportOut, **ERRORS},
+    auth=SIGNED_IN,
+    summary="校验审计日志哈希链（审计员）",
+    description="按序号遍历已封存的记录，重新计算 SM3 哈希；列出每处断链（第一处在前）和尚未封存的记录数。",
+)
+def verify_chain(request: HttpRequest) -> dict[str, object]:
+    selectors.audit_log_for(_user(request))  # the auditor only
+    report = chain.verify_audit_chain()
+    return {
+        "ok": report.ok,
+        "checked": report.checked,
+        "last_seq": report.last_seq,
+        "unsealed": report.unsealed,
+        "oldest_unsealed_at": report.oldest_unsealed_at,
+        "problems": [p.as_dict() for p in report.problems],
+    }

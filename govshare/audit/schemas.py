@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ninja import Field, Schema
+
+
+class AuditQueryIn(Schema):
+    actor: str = Field("", description="操作人账号（精确匹配）")
+    action: str = Field("", description="操作，如 resource.publish；以“.”结尾表示前缀，如 catalog.")
+    object_type: str = Field("", description="对象类型，如 catalog.resource")
+    object_id: str = Field("", description="对象标识")
+    q: str = Field("", description="对象名称中包含的文字")
+    since: str = Field("", description="起始时间（含），2026-11-26 或 2026-11-26T08:30（平台时区）")
+    until: str = Field("", description="截止时间；只写日期时包含当天")
+
+
+class AuditLogOut(Schema):
+    id: int
+    at: dt.datetime
+    actor_name: str
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    extra: dict[str, Any]
+    seq: int | None = Field(None, description="哈希链序号；尚未封存时为空")
+    prev_hash: str
+    row_hash: str = Field(description="SM3 哈希（十六进制）；尚未封存时为空")
+    batch_id: int | None
+
+
+class AuditLogPage(Schema):
+    items: list[AuditLogOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class ChainProblemOut(Schema):
+    kind: str = Field(
+        description="edited 被修改 / missing 被删除 / relinked 链接断开 / forged 伪造或插入 / head 链头不符"
+    )
+    seq: int | None
+    row_id: int | None
+    message: str
+    message_en: str
+
+
+class ChainReportOut(Schema):
+    ok: bool
+    checked: int
+    last_seq: int
+    unsealed: int
+    oldest_unsealed_at: dt.datetime | None
+    problems: list[ChainProblemOut]
