@@ -15,6 +15,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from django.conf import settings
 from rapidfuzz import fuzz, process
@@ -94,32 +95,68 @@ def _candidates_by_scan(
 def _candidates_by_blocking(
     wanted: Sequence[int], norm: dict[int, str], departments: dict[int, int], cutoff: float
 ) -> dict[int, list[tuple[int, float]]]:
-    """For many entries (an import): only names sharing a character bigram are compared."""
-    postings: dict[str, list[int]] = defaultdict(list)
+    """For many entries (an import): only names sharing a character bigram are compared.
+
+    Each entry's candidates are the (at most _CANDIDATES_PER_ENTRY) entries sharing the most bigrams with its
+    name, those of its own department and below the name-score cutoff dropped. Everything before the department
+    check depends on the normalised name only, and an import repeats names (区县 copies, one subject per
+    district), so the counting, ranking and scoring run once per distinct name, on names rather than entries.
+    """
+    entries_by_name: dict[str, list[int]] = defaultdict(list)
     for pk, name in norm.items():
+        entries_by_name[name].append(pk)
+    # bigram → the distinct names holding it, and how many entries hold it (a too common bigram is skipped).
+    names_by_gram: dict[str, list[str]] = defaultdict(list)
+    entries_by_gram: Counter[str] = Counter()
+    for name, pks in entries_by_name.items():
         for gram in _bigrams(name):
-            postings[gram].append(pk)
+            names_by_gram[gram].append(name)
+            entries_by_gram[gram] += len(pks)
+    candidates_by_name: dict[str, list[tuple[int, int, float]]] = {}
     result: dict[int, list[tuple[int, float]]] = {}
-    # The ranking depends on the name only: an import repeating names (区县 copies, one subject per district)
-    # ranks each distinct name once.
-    ranked_by_name: dict[str, list[tuple[int, int]]] = {}
     for pk in wanted:
-        ranked = ranked_by_name.get(norm[pk])
-        if ranked is None:
-            shared: Counter[int] = Counter()
-            for gram in _bigrams(norm[pk]):
-                posting = postings.get(gram, ())
-                if len(posting) <= _MAX_POSTING:
-                    shared.update(posting)
-            ranked = ranked_by_name[norm[pk]] = shared.most_common(_CANDIDATES_PER_ENTRY)
-        scored = []
-        for other, _ in ranked:
-            if other != pk and departments[other] != departments[pk]:
-                score = fuzz.ratio(norm[pk], norm[other]) / 100.0
-                if score >= cutoff:
-                    scored.append((other, score))
-        result[pk] = scored
+        name = norm[pk]
+        candidates = candidates_by_name.get(name)
+        if candidates is None:
+            candidates = candidates_by_name[name] = _name_candidates(
+                name, names_by_gram, entries_by_gram, entries_by_name, departments, cutoff
+            )
+        department = departments[pk]
+        result[pk] = [
+            (other, score)
+            for other, other_department, score in candidates
+            if other != pk and other_department != department
+        ]
     return result
+
+
+def _name_candidates(
+    name: str,
+    names_by_gram: dict[str, list[str]],
+    entries_by_gram: Counter[str],
+    entries_by_name: dict[str, list[int]],
+    departments: dict[int, int],
+    cutoff: float,
+) -> list[tuple[int, int, float]]:
+    """(entry, its department, name score) for the entries ranked highest by bigrams shared with `name`."""
+    shared: Counter[str] = Counter()
+    for gram in _bigrams(name):
+        if entries_by_gram[gram] <= _MAX_POSTING:
+            shared.update(names_by_gram[gram])
+    found: list[tuple[int, int, float]] = []
+    room = _CANDIDATES_PER_ENTRY
+    # Entries sharing as many bigrams rank in no particular order among themselves (as before: the order of a
+    # set); the ranking stops after _CANDIDATES_PER_ENTRY entries.
+    for other_name, _ in sorted(shared.items(), key=itemgetter(1), reverse=True):
+        pks = entries_by_name[other_name]
+        taken = pks[:room]
+        room -= len(taken)
+        score = fuzz.ratio(name, other_name) / 100.0
+        if score >= cutoff:
+            found.extend((other, departments[other], score) for other in taken)
+        if room <= 0:
+            break
+    return found
 
 
 def find_matches(resource_ids: Sequence[int], *, threshold: float | None = None) -> list[Match]:
