@@ -82,6 +82,7 @@ def test_sealing_with_nothing_new_writes_no_batch() -> None:
 
 def test_sealing_more_rows_than_one_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(chain, "SEAL_CHUNK", 3)
+    monkeypatch.setattr(chain, "_UPDATE_CHUNK", 2)
     _record(8)
     assert chain.seal_audit_log().sealed == 8
     assert list(AuditLog.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, 9))
