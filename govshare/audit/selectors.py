@@ -54,15 +54,25 @@ def _parse_time(name: str, label: str, value: str, *, end: bool) -> tuple[dt.dat
         message = f"{label}“{value}”不是有效的日期或时间，应写作 2026-11-26 或 2026-11-26T08:30"
         return None, FieldProblem(name, message)
     date_only = len(value) <= 10
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
+    try:
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+        parsed.astimezone(dt.UTC)  # the database compares in UTC
+    except OverflowError:
+        return None, FieldProblem(name, f"{label}“{value}”超出可查询的范围（公元 1 年至 9999 年）")
     if end and date_only:
-        parsed += dt.timedelta(days=1)  # "until 2026-11-26" includes that whole day
+        try:
+            parsed += dt.timedelta(days=1)  # "until 2026-11-26" includes that whole day
+        except OverflowError:
+            return None, None  # until the end of time: no upper bound
     return parsed, None
 
 
 def parse_filters(params: Mapping[str, str]) -> AuditFilters:
     """Filters from query parameters; a bad date is refused with the field and the accepted forms named."""
+    for name, value in params.items():
+        if "\x00" in value:
+            raise ValidationFailed([FieldProblem(name, "筛选条件不能包含空字符（NUL）")], "审计日志筛选条件有误")
     since, since_problem = _parse_time("since", "起始时间", params.get("since", ""), end=False)
     until, until_problem = _parse_time("until", "截止时间", params.get("until", ""), end=True)
     problems = [p for p in (since_problem, until_problem) if p is not None]
