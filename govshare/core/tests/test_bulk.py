@@ -27,3 +27,22 @@ def test_primary_keys_are_found_by_a_unique_field(catalog_admin, department) -> 
 
     created = services.create_resource(resource_draft(department), actor=catalog_admin)
     assert bulk.pk_by(Resource, "code", [created.code, "999999999/000001"]) == {created.code: created.pk}
+
+
+@pytest.mark.django_db
+def test_tuples_are_inserted_with_defaults_for_the_fields_not_named() -> None:
+    bulk.insert_tuples(
+        AuditLog,
+        ("actor_name", "action", "object_id", "extra"),
+        [("导入", "catalog.resource.import", str(n), {"行": n}) for n in range(3)],
+    )
+    rows = list(AuditLog.objects.order_by("object_id"))
+    assert [(r.object_id, r.extra, r.object_type, r.actor_id, r.seq) for r in rows] == [
+        (str(n), {"行": n}, "", None, None) for n in range(3)
+    ]
+    assert all(r.at is not None for r in rows)
+
+
+def test_tuples_naming_an_unknown_field_are_refused() -> None:
+    with pytest.raises(ValueError, match="no_such_field"):
+        bulk.insert_tuples(AuditLog, ("action", "no_such_field"), [("x", 1)])
