@@ -12,9 +12,10 @@ from govshare.audit.models import AuditLog
 class AuditLogAdmin(admin.ModelAdmin):
     """Read-only: nobody, the platform administrator included, alters the log through the product."""
 
-    list_display = ("at", "actor_name", "action", "object_type", "object_repr")
+    list_display = ("at", "actor_name", "action", "object_type", "object_repr", "seq")
     list_filter = ("action", "object_type")
     search_fields = ("actor_name", "object_repr", "object_id")
+    readonly_fields = ("seq", "prev_hash", "row_hash", "batch")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
