@@ -76,8 +76,17 @@ class SealResult:
     skipped: bool = False  # another process held the chain lock (wait=False only)
 
 
+class ChainHeadMissing(RuntimeError):
+    """Sealed rows exist but the chain head was removed: sealing stops until verification has been looked at."""
+
+
 def _chain_head(*, wait: bool) -> AuditChainHead | None:
-    AuditChainHead.objects.get_or_create(pk=1, defaults={"last_seq": 0, "last_hash": GENESIS_HASH})
+    if not AuditChainHead.objects.filter(pk=1).exists():
+        if AuditLog.objects.filter(seq__isnull=False).exists():
+            raise ChainHeadMissing(
+                "审计链头记录缺失，但已有封存的记录：请先运行 govshare verify_audit_log 核查 (chain head missing)"
+            )
+        AuditChainHead.objects.get_or_create(pk=1, defaults={"last_seq": 0, "last_hash": GENESIS_HASH})
     heads = AuditChainHead.objects.select_for_update(skip_locked=not wait).filter(pk=1)
     return heads.first()
 
@@ -174,6 +183,7 @@ class ChainProblem:
 class ChainReport:
     checked: int = 0
     last_seq: int = 0
+    last_hash: str = ""
     unsealed: int = 0
     oldest_unsealed_at: dt.datetime | None = None
     problems: list[ChainProblem] = field(default_factory=list)
@@ -266,7 +276,7 @@ def verify_audit_chain(*, max_problems: int = 100) -> ChainReport:
                 )
             )
         prev, prev_id, expected_seq = row["row_hash"], row_id, seq + 1
-        report.last_seq = seq
+        report.last_seq, report.last_hash = seq, prev
     _check_head(report, add, prev)
     unsealed = AuditLog.objects.filter(seq__isnull=True)
     report.unsealed = unsealed.count()
@@ -280,6 +290,29 @@ def _check_head(report: ChainReport, add: Any, last_hash: str) -> None:
     head = AuditChainHead.objects.filter(pk=1).first()
     head_seq = head.last_seq if head else 0
     head_hash = head.last_hash if head else GENESIS_HASH
+    last_batch = AuditSealBatch.objects.order_by("-last_seq").first()
+    if head is None and report.last_seq:
+        add(
+            ChainProblem(
+                "head",
+                None,
+                None,
+                "审计链头记录缺失（已被删除）：无法确认日志末尾没有被删改",
+                "the audit chain head is missing (deleted): the end of the log cannot be confirmed",
+            )
+        )
+        return
+    if last_batch is not None and (last_batch.last_seq, last_batch.head_hash) != (head_seq, head_hash):
+        add(
+            ChainProblem(
+                "head",
+                head_seq,
+                None,
+                f"审计链头（序号 {head_seq}）与最后一个封存批次（序号 {last_batch.last_seq}）不一致：链头被改动",
+                f"the audit chain head (seq {head_seq}) disagrees with the last seal batch "
+                f"(seq {last_batch.last_seq}): the head was altered",
+            )
+        )
     if report.last_seq < head_seq:
         gap = f"{report.last_seq + 1}" if head_seq - report.last_seq == 1 else f"{report.last_seq + 1}–{head_seq}"
         add(

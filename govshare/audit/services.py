@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, models, transaction
+from django.db import models, transaction
 
 from govshare.audit.chain import seal_audit_log
 from govshare.audit.models import AuditLog
@@ -79,7 +79,7 @@ class _Sealer:
         if due:
             try:
                 seal_audit_log(wait=False)
-            except DatabaseError:
+            except Exception:
                 # The action has committed; its row stays unsealed until the next seal (reported by verification).
                 logger.exception("sealing the audit log failed; the rows will be sealed by the next seal")
 

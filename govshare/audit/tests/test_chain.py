@@ -259,3 +259,23 @@ def test_record_action_seals_after_commit_once_the_interval_passed(
 def test_no_seal_before_commit() -> None:
     _record(1)  # the test's transaction never commits
     assert AuditSealBatch.objects.count() == 0
+
+
+def test_a_deleted_chain_head_is_found_and_stops_sealing() -> None:
+    _sealed(2)
+    _sql(f"DELETE FROM {AuditChainHead._meta.db_table}", [])  # noqa: S608
+    assert [p.kind for p in chain.verify_audit_chain().problems] == ["head"]
+    _record(1)
+    with pytest.raises(chain.ChainHeadMissing):
+        chain.seal_audit_log()
+
+
+def test_a_head_moved_back_to_hide_deleted_rows_is_found() -> None:
+    rows = _sealed(3)
+    _sql(f"DELETE FROM {TABLE} WHERE id = %s", [rows[2].id])  # noqa: S608
+    _sql(
+        f"UPDATE {AuditChainHead._meta.db_table} SET last_seq = 2, last_hash = %s",  # noqa: S608
+        [rows[1].row_hash],
+    )
+    problems = chain.verify_audit_chain().problems
+    assert [(p.kind, p.seq) for p in problems] == [("head", 2)]

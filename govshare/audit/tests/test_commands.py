@@ -32,6 +32,8 @@ def test_verify_command_seals_first_and_reports_an_intact_chain() -> None:
     out = StringIO()
     call_command("verify_audit_log", stdout=out)
     assert "哈希链完整" in out.getvalue() and "2 rows checked" in out.getvalue()
+    last = AuditLog.objects.get(seq=2)
+    assert f"链尾 SM3 哈希 (last hash): {last.row_hash}" in out.getvalue()
 
 
 def test_verify_command_without_sealing_counts_the_pending_rows() -> None:

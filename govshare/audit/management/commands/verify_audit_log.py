@@ -35,6 +35,9 @@ class Command(BaseCommand):
                     f" (audit chain intact: {report.checked} rows checked, last seq {report.last_seq})"
                 )
             )
+            if report.last_hash:
+                # Written down elsewhere (a ticket, a signed mail), this hash later proves the log was not rewritten.
+                self.stdout.write(f"链尾 SM3 哈希 (last hash): {report.last_hash}")
             return
         for problem in report.problems:
             self.stderr.write(f"{problem.message} ({problem.message_en})")
