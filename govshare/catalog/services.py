@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from govshare.catalog import access, duplicates, history
 from govshare.catalog.choices import LEVEL_WIDTH, SEQUENCE_WIDTH, CategoryLevel, ReviewStatus, VersionAction
 from govshare.catalog.models import Category, CodeSequence, Item, Resource, ResourceVersion, RetiredResourceCode
 from govshare.catalog.rules import ResourceDraft, check_resource_draft
+from govshare.catalog.search import FTS_TABLE
 from govshare.catalog.search_text import document_tokens
 from govshare.core import bulk
 from govshare.core.errors import Conflict, FieldProblem, NotFound, PermissionDenied, ValidationFailed
@@ -263,10 +264,19 @@ def create_resources(resolved: Sequence[ResolvedDraft], *, actor: User, batch_no
         resource.code = r.draft.code or codes[index]
         resources.append(resource)
         all_items.append(items)
-    bulk.insert_rows(resources)
-    ids = bulk.pk_by(Resource, "code", [resource.code for resource in resources])
-    for resource in resources:
-        resource.pk = ids[resource.code]
+    # On SQLite the full-text index's insert trigger costs 75 µs a row; the import indexes its rows in one
+    # statement instead, in the same transaction (searchable as soon as it commits).
+    with bulk.sqlite_trigger_suspended(f"{FTS_TABLE}_insert") as index_here:
+        bulk.insert_rows(resources)
+        ids = bulk.pk_by(Resource, "code", [resource.code for resource in resources])
+        for resource in resources:
+            resource.pk = ids[resource.code]
+        if index_here:
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"INSERT INTO {FTS_TABLE}(rowid, search_tokens) VALUES (%s, %s)",  # noqa: S608 (a constant)
+                    [(resource.pk, resource.search_tokens) for resource in resources],
+                )
     bulk.insert_tuples(
         Item,
         ("resource_id", *_ITEM_FIELDS),
@@ -274,32 +284,35 @@ def create_resources(resolved: Sequence[ResolvedDraft], *, actor: User, batch_no
     )
     name = actor.get_username()
     action = VersionAction.IMPORT.value
-    versions: list[tuple[object, ...]] = []
+    versions: list[tuple[int, dict[str, object]]] = []
     for resource, items in zip(resources, all_items, strict=True):
         snapshot = history.snapshot(resource, [])
         snapshot["items"] = [dict(zip(_SNAPSHOT_ITEM_KEYS, item[1:], strict=True)) for item in items]
-        versions.append((resource.pk, 1, action, snapshot, [], batch_note, actor.pk, name))
+        versions.append((resource.pk, snapshot))
     bulk.insert_tuples(
         ResourceVersion,
-        ("resource_id", "number", "action", "snapshot", "changes", "note", "actor_id", "actor_name"),
+        ("resource_id", "snapshot"),
         versions,
+        same={
+            "number": 1,
+            "action": action,
+            "changes": [],
+            "note": batch_note,
+            "actor_id": actor.pk,
+            "actor_name": name,
+        },
     )
-    extra = {"note": batch_note}
     bulk.insert_tuples(
         AuditLog,
-        ("actor_id", "actor_name", "action", "object_type", "object_id", "object_repr", "extra"),
-        [
-            (
-                actor.pk,
-                name,
-                "catalog.resource.import",
-                "catalog.resource",
-                str(resource.pk),
-                str(resource)[:255],
-                extra,
-            )
-            for resource in resources
-        ],
+        ("object_id", "object_repr"),
+        [(str(resource.pk), str(resource)[:255]) for resource in resources],
+        same={
+            "actor_id": actor.pk,
+            "actor_name": name,
+            "action": "catalog.resource.import",
+            "object_type": "catalog.resource",
+            "extra": {"note": batch_note},
+        },
     )
     duplicates.record_duplicates([resource.pk for resource in resources])
     return resources

@@ -8,7 +8,8 @@ Model `save()` logic and signals do not run, exactly as with bulk_create.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any
 
@@ -57,19 +58,26 @@ def pk_by(model: type[models.Model], field: str, values: Sequence[Any], *, chunk
 
 
 def insert_tuples(
-    model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]], *, batch_size: int = 5000
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    same: Mapping[str, Any] | None = None,
+    batch_size: int = 5000,
 ) -> None:
     """INSERT rows given as tuples of the fields `names` (attnames: `resource_id`, not `resource`), without
     building model instances (about 10 µs each). Every other field gets its default, as an unsaved instance
     would: `auto_now`/`auto_now_add` the current time, otherwise `Field.get_default()`. JSON, dates and decimals
-    among `names` are converted per value; the rest are passed to the driver as they are."""
+    among `names` are converted per value; the rest are passed to the driver as they are. `same` gives fields
+    whose value is the same in every row (converted once)."""
     if not rows:
         return
     meta = model._meta
     now = timezone.now()
     fields = [f for f in meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField))]
     by_attname = {f.attname: f for f in fields}
-    unknown = [name for name in names if name not in by_attname]
+    same = same or {}
+    unknown = [name for name in (*names, *same) if name not in by_attname]
     if unknown:
         raise ValueError(f"{meta.label} has no concrete fields {unknown}")
     converters = [
@@ -78,7 +86,11 @@ def insert_tuples(
     rest = [f for f in fields if f.attname not in names]
     constants = tuple(
         f.get_db_prep_save(
-            now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default(),
+            same[f.attname]
+            if f.attname in same
+            else now
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            else f.get_default(),
             connection,
         )
         for f in rest
@@ -102,3 +114,31 @@ def insert_tuples(
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch_size):
             cursor.executemany(sql, [params(row) for row in rows[start : start + batch_size]])
+
+
+@contextmanager
+def sqlite_trigger_suspended(name: str) -> Iterator[bool]:
+    """On SQLite, drop the trigger `name` for the block and recreate it afterwards from its stored definition;
+    yields whether it was suspended (False on other databases or when there is no such trigger).
+
+    For work a trigger would do row by row and the caller does in one statement (the full-text index of an
+    import). SQLite's DDL is transactional and the caller's transaction holds the write lock: no other
+    connection ever sees the table without its trigger, and a rollback restores it. Only inside a transaction.
+    """
+    if connection.vendor != "sqlite":
+        yield False
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("a trigger may only be suspended inside a transaction")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s", [name])
+        row = cursor.fetchone()
+        if row is None:
+            yield False
+            return
+        cursor.execute(f"DROP TRIGGER {connection.ops.quote_name(name)}")
+    try:
+        yield True
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(row[0])

@@ -42,3 +42,23 @@ def test_bulk_created_entries_have_items_versions_and_audit_rows_as_stored(catal
             str(resource),
             {"note": "批量导入 #1"},
         )
+
+
+@pytest.mark.django_db
+def test_bulk_created_entries_are_searchable_and_the_index_trigger_is_kept(catalog_admin, department) -> None:
+    from django.db import connection
+
+    from govshare.catalog import search
+
+    drafts = [resource_draft(department, name=f"婚姻登记信息{n}", summary="婚姻登记记录") for n in range(3)]
+    resolved, _ = services.resolve_drafts(drafts)
+    created = services.create_resources(resolved, actor=catalog_admin)
+    found = search.matching_resources(catalog_admin, q="婚姻登记")
+    assert sorted(found.values_list("pk", flat=True)) == sorted(r.pk for r in created)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'catalog_resource'")
+            assert {row[0] for row in cursor.fetchall()} == search.SQLITE_TRIGGERS
+    # Later single creations are still indexed by the trigger.
+    later = services.create_resource(resource_draft(department, name="婚姻登记补录"), actor=catalog_admin)
+    assert later.pk in set(search.matching_resources(catalog_admin, q="补录").values_list("pk", flat=True))

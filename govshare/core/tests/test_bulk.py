@@ -46,3 +46,15 @@ def test_tuples_are_inserted_with_defaults_for_the_fields_not_named() -> None:
 def test_tuples_naming_an_unknown_field_are_refused() -> None:
     with pytest.raises(ValueError, match="no_such_field"):
         bulk.insert_tuples(AuditLog, ("action", "no_such_field"), [("x", 1)])
+
+
+@pytest.mark.django_db
+def test_values_shared_by_every_row_are_given_once() -> None:
+    bulk.insert_tuples(
+        AuditLog,
+        ("object_id",),
+        [(str(n),) for n in range(2)],
+        same={"action": "catalog.resource.import", "extra": {"note": "批量导入 #1"}},
+    )
+    rows = list(AuditLog.objects.order_by("object_id").values_list("object_id", "action", "extra"))
+    assert rows == [(str(n), "catalog.resource.import", {"note": "批量导入 #1"}) for n in range(2)]
