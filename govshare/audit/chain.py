@@ -24,7 +24,7 @@ from govshare.audit.models import AuditChainHead, AuditLog, AuditSealBatch
 GENESIS_HASH = "0" * 64
 HASH_VERSION = "govshare-audit-v1"
 SEAL_CHUNK = 2000
-_UPDATE_CHUNK = 500
+_UPDATE_CHUNK = 5000
 # The columns a row's hash covers, in the order they are read.
 CONTENT_FIELDS = ("id", "at", "actor_id", "actor_name", "action", "object_type", "object_id", "object_repr", "extra")
 CHAIN_FIELDS = ("seq", "prev_hash", "row_hash", "batch_id")
@@ -91,9 +91,11 @@ def _chain_head(*, wait: bool) -> AuditChainHead | None:
     return heads.first()
 
 
-def _unsealed_rows(limit: int) -> list[dict[str, Any]]:
-    rows = AuditLog.objects.filter(seq__isnull=True).order_by("id").values(*CONTENT_FIELDS)[:limit]
-    return list(rows)
+def _unsealed_rows(limit: int, after_id: int = 0) -> list[dict[str, Any]]:
+    # Keyset paging: rows just sealed in this run are not scanned again (on PostgreSQL their old entries stay in
+    # the partial index until vacuum). A row committed meanwhile with a lower id waits for the next seal.
+    rows = AuditLog.objects.filter(seq__isnull=True, id__gt=after_id).order_by("id").values(*CONTENT_FIELDS)
+    return list(rows[:limit])
 
 
 def seal_audit_log(*, wait: bool = True, max_rows: int | None = None) -> SealResult:
@@ -124,7 +126,7 @@ def seal_audit_log(*, wait: bool = True, max_rows: int | None = None) -> SealRes
             if max_rows is not None and sealed >= max_rows:
                 break
             limit = SEAL_CHUNK if max_rows is None else min(SEAL_CHUNK, max_rows - sealed)
-            rows = _unsealed_rows(limit)
+            rows = _unsealed_rows(limit, after_id=links[-1][3])
         batch.last_seq, batch.row_count, batch.head_hash = seq, sealed, prev
         batch.save(update_fields=["last_seq", "row_count", "head_hash"])
         head.last_seq, head.last_hash, head.sealed_at = seq, prev, timezone.now()
@@ -136,17 +138,16 @@ def _write_links(links: list[tuple[int, str, str, int]], *, batch_id: int) -> No
     """Fill the chain columns of unsealed rows: the only write a row ever receives after its insert, and only once."""
     table = connection.ops.quote_name(AuditLog._meta.db_table)
     if connection.vendor == "postgresql":
-        # One statement per chunk (row-by-row UPDATEs cost a round trip each).
-        for start in range(0, len(links), _UPDATE_CHUNK):
-            chunk = links[start : start + _UPDATE_CHUNK]
-            values = ", ".join(["(%s::bigint, %s, %s, %s::bigint)"] * len(chunk))
-            sql = (
-                f"UPDATE {table} AS t SET seq = v.seq, prev_hash = v.prev_hash, row_hash = v.row_hash, "  # noqa: S608
-                f"batch_id = %s FROM (VALUES {values}) AS v(seq, prev_hash, row_hash, id) "
-                "WHERE t.id = v.id AND t.seq IS NULL"
-            )
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [batch_id, *(value for link in chunk for value in link)])
+        # One statement per chunk with four array parameters (row-by-row UPDATEs cost a round trip each).
+        sql = (
+            f"UPDATE {table} AS t SET seq = v.seq, prev_hash = v.prev_hash, row_hash = v.row_hash, "  # noqa: S608
+            "batch_id = %s FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[]) "
+            "AS v(seq, prev_hash, row_hash, id) WHERE t.id = v.id AND t.seq IS NULL"
+        )
+        with connection.cursor() as cursor:
+            for start in range(0, len(links), _UPDATE_CHUNK):
+                columns = [list(column) for column in zip(*links[start : start + _UPDATE_CHUNK], strict=True)]
+                cursor.execute(sql, [batch_id, *columns])
         return
     sql = (
         f"UPDATE {table} SET seq = %s, prev_hash = %s, row_hash = %s, batch_id = %s "  # noqa: S608
