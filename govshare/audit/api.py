@@ -7,7 +7,7 @@ from ninja import Query, Router
 
 from govshare.accounts.auth import SIGNED_IN
 from govshare.accounts.models import User
-from govshare.audit import chain, selectors, views
+from govshare.audit import chain, selectors, services, views
 from govshare.audit.models import AuditLog
 from govshare.audit.schemas import AuditLogOut, AuditLogPage, AuditQueryIn, ChainReportOut
 from govshare.catalog.schemas import ErrorOut
@@ -50,7 +50,10 @@ def list_logs(
     openapi_extra={"responses": {200: {"description": "CSV 文件", "content": _CSV}}},
 )
 def export_logs(request: HttpRequest, filters: Query[AuditQueryIn]) -> StreamingHttpResponse:
-    return views.csv_response(selectors.search(_user(request), _params(request)))
+    user, params = _user(request), _params(request)
+    queryset = selectors.search(user, params)
+    services.record_audit_read(user, "audit.export", filters={k: v for k, v in params.items() if v})
+    return views.csv_response(queryset)
 
 
 @router.get("/logs/{row_id}", response={200: AuditLogOut, **ERRORS}, auth=SIGNED_IN, summary="一条审计记录（审计员）")
@@ -66,8 +69,10 @@ def get_log(request: HttpRequest, row_id: int) -> AuditLog:
     description="按序号遍历已封存的记录，重新计算 SM3 哈希；列出每处断链（第一处在前）和尚未封存的记录数。",
 )
 def verify_chain(request: HttpRequest) -> dict[str, object]:
-    selectors.audit_log_for(_user(request))  # the auditor only
+    user = _user(request)
+    selectors.audit_log_for(user)  # the auditor only
     report = chain.verify_audit_chain()
+    services.record_audit_read(user, "audit.verify", ok=report.ok, checked=report.checked)
     return {
         "ok": report.ok,
         "checked": report.checked,

@@ -54,6 +54,12 @@ def record_action(
     return row
 
 
+def record_audit_read(actor: Any, action: str, **extra: Any) -> AuditLog:
+    """The auditor's own reads of the trail (export, verification) are in the trail too, committed before the answer."""
+    with transaction.atomic():
+        return record_action(actor, action, object_type="audit.auditlog", object_repr="审计日志", **extra)
+
+
 class _Sealer:
     """Seals after commit once this process has recorded N rows or T seconds have passed since it last sealed.
 

@@ -12,7 +12,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from govshare.accounts.models import User
-from govshare.audit import chain, selectors
+from govshare.audit import chain, selectors, services
 from govshare.audit.models import AuditLog
 from govshare.core.errors import ValidationFailed
 from govshare.core.pagination import paginate
@@ -76,11 +76,15 @@ def log_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         queryset = selectors.search(user, params)
     except ValidationFailed as exc:
         return HttpResponse("；".join(p.message for p in exc.problems), status=422, content_type="text/plain")
+    services.record_audit_read(user, "audit.export", filters={k: v for k, v in params.items() if v})
     return csv_response(queryset)
 
 
 @login_required
 def verify(request: HttpRequest) -> HttpResponse:
-    _auditor(request)
-    report = chain.verify_audit_chain() if request.GET.get("run") else None
+    user = _auditor(request)
+    report = None
+    if request.GET.get("run"):
+        report = chain.verify_audit_chain()
+        services.record_audit_read(user, "audit.verify", ok=report.ok, checked=report.checked)
     return render(request, "audit/verify.html", {"report": report})

@@ -185,3 +185,20 @@ def test_the_platform_administrator_cannot_alter_the_log_in_the_back_office(plat
     assert client.post(f"/admin/audit/auditlog/{row.id}/delete/", {"post": "yes"}).status_code == 403
     row.refresh_from_db()
     assert row.action == "test.admin"
+
+
+def test_exporting_the_log_is_itself_recorded_before_the_file(auditor: User) -> None:
+    _log(None, "test.export")
+    response = _client(auditor).get("/api/audit/logs/export", {"action": "test.export"})
+    row = AuditLog.objects.get(action="audit.export")
+    assert (row.actor_id, row.extra) == (auditor.pk, {"filters": {"action": "test.export"}})
+    assert len(_body(response).splitlines()) == 2
+
+
+def test_verifying_is_recorded_on_the_page_and_the_api(auditor: User) -> None:
+    client = _client(auditor)
+    client.get("/audit/verify/", {"run": "1"})
+    client.get("/api/audit/chain")
+    assert AuditLog.objects.filter(action="audit.verify", actor=auditor).count() == 2
+    client.get("/audit/verify/")  # the page without running the check records nothing
+    assert AuditLog.objects.filter(action="audit.verify").count() == 2
