@@ -46,7 +46,8 @@ def _item_key(name: str) -> str:
 def item_overlap(a: set[str], b: set[str]) -> float:
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
 
 
 def name_similarity(a: str, b: str) -> float:
@@ -113,20 +114,24 @@ def _candidates_by_blocking(
             names_by_gram[gram].append(name)
             entries_by_gram[gram] += len(pks)
     candidates_by_name: dict[str, list[tuple[int, int, float]]] = {}
+    # The entries of its own department (the entry itself among them) are dropped, so entries with the same
+    # name and department have the same candidates: one list, shared (the caller only reads it).
+    found_by_name_and_department: dict[tuple[str, int], list[tuple[int, float]]] = {}
     result: dict[int, list[tuple[int, float]]] = {}
     for pk in wanted:
-        name = norm[pk]
-        candidates = candidates_by_name.get(name)
-        if candidates is None:
-            candidates = candidates_by_name[name] = _name_candidates(
-                name, names_by_gram, entries_by_gram, entries_by_name, departments, cutoff
-            )
-        department = departments[pk]
-        result[pk] = [
-            (other, score)
-            for other, other_department, score in candidates
-            if other != pk and other_department != department
-        ]
+        key = (norm[pk], departments[pk])
+        found = found_by_name_and_department.get(key)
+        if found is None:
+            name, department = key
+            candidates = candidates_by_name.get(name)
+            if candidates is None:
+                candidates = candidates_by_name[name] = _name_candidates(
+                    name, names_by_gram, entries_by_gram, entries_by_name, departments, cutoff
+                )
+            found = found_by_name_and_department[key] = [
+                (other, score) for other, other_department, score in candidates if other_department != department
+            ]
+        result[pk] = found
     return result
 
 
