@@ -10,8 +10,10 @@ found. Every token contains word characters only: no user input reaches the inde
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import jieba
@@ -84,6 +86,35 @@ def document_tokens(name: str, summary: str, item_names: Iterable[str]) -> str:
             present.add(character)
             characters.append(character)
     return " ".join(tokens + characters)
+
+
+Document = tuple[str, str, Sequence[str]]  # name, summary, item names
+
+# Below this many documents a batch is segmented here; above it, in worker processes as well.
+PARALLEL_FROM = 2000
+
+
+def _documents_tokens(documents: Sequence[Document]) -> list[str]:
+    return [document_tokens(name, summary, items) for name, summary, items in documents]
+
+
+def documents_tokens(documents: Sequence[Document], *, parallel_from: int = PARALLEL_FROM) -> list[str]:
+    """`document_tokens` of many documents, in order (an import). Segmentation is CPU-bound Python: a large
+    batch is split between this process and forked workers, one per further CPU, which share the dictionary
+    already loaded here (copy-on-write) and return token strings only. Serial for a small batch, on one CPU,
+    or where fork is unavailable."""
+    _initialised()
+    extra = min((os.cpu_count() or 1), 4) - 1
+    if len(documents) < parallel_from or extra < 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return _documents_tokens(documents)
+    size = -(-len(documents) // (extra + 1))
+    chunks = [documents[start : start + size] for start in range(0, len(documents), size)]
+    with multiprocessing.get_context("fork").Pool(extra) as pool:
+        pending = [pool.apply_async(_documents_tokens, (chunk,)) for chunk in chunks[1:]]
+        tokens = _documents_tokens(chunks[0])
+        for result in pending:
+            tokens.extend(result.get())
+    return tokens
 
 
 def _sub_words(word: str) -> list[tuple[int, str]]:
