@@ -202,3 +202,15 @@ def test_verifying_is_recorded_on_the_page_and_the_api(auditor: User) -> None:
     assert AuditLog.objects.filter(action="audit.verify", actor=auditor).count() == 2
     client.get("/audit/verify/")  # the page without running the check records nothing
     assert AuditLog.objects.filter(action="audit.verify").count() == 2
+
+
+def test_the_verify_page_speaks_english_when_asked(auditor: User) -> None:
+    row = _log(None, "test.chain")
+    chain.seal_audit_log()
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {AuditLog._meta.db_table} SET action = 'x' WHERE id = %s", [row.id])  # noqa: S608
+    client = _client(auditor)
+    client.cookies["django_language"] = "en"
+    html = client.get("/audit/verify/", {"run": "1"}).content.decode()
+    seq = AuditLog.objects.get(pk=row.id).seq
+    assert "The hash chain is broken" in html and f"audit row id={row.id} (seq {seq})" in html
