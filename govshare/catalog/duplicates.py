@@ -22,6 +22,7 @@ from rapidfuzz import fuzz, process
 
 from govshare.catalog.choices import ReviewStatus
 from govshare.catalog.models import DuplicateCandidate, Item, Resource
+from govshare.core import bulk
 
 NAME_WEIGHT = 0.6
 ITEM_WEIGHT = 0.4
@@ -203,13 +204,18 @@ def record_duplicates(resource_ids: Sequence[int]) -> int:
     matches = find_matches(resource_ids)
     DuplicateCandidate.objects.filter(resource_id__in=resource_ids).delete()
     DuplicateCandidate.objects.filter(similar_id__in=resource_ids).delete()
-    rows: dict[tuple[int, int], DuplicateCandidate] = {}
+    rows: dict[tuple[int, int], tuple[int, int, float, float, float]] = {}
     for m in matches:
         for a, b in ((m.resource_id, m.similar_id), (m.similar_id, m.resource_id)):
-            rows[(a, b)] = DuplicateCandidate(
-                resource_id=a, similar_id=b, score=m.score, name_score=m.name_score, item_score=m.item_score
-            )
-    DuplicateCandidate.objects.bulk_create(rows.values(), batch_size=2000, ignore_conflicts=True)
+            rows[(a, b)] = (a, b, m.score, m.name_score, m.item_score)
+    # Plain INSERTs of tuples (an import finds tens of thousands); `detected_at` is set to now.
+    bulk.insert_tuples(
+        DuplicateCandidate,
+        ("resource_id", "similar_id", "score", "name_score", "item_score"),
+        list(rows.values()),
+        ignore_conflicts=True,
+        batch_size=2000,
+    )
     return len(matches)
 
 

@@ -14,6 +14,7 @@ from operator import attrgetter
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 _CONVERTED = (models.DateTimeField, models.DateField, models.JSONField, models.DecimalField, models.UUIDField)
@@ -63,13 +64,15 @@ def insert_tuples(
     rows: Sequence[Sequence[Any]],
     *,
     same: Mapping[str, Any] | None = None,
+    ignore_conflicts: bool = False,
     batch_size: int = 5000,
 ) -> None:
     """INSERT rows given as tuples of the fields `names` (attnames: `resource_id`, not `resource`), without
     building model instances (about 10 µs each). Every other field gets its default, as an unsaved instance
     would: `auto_now`/`auto_now_add` the current time, otherwise `Field.get_default()`. JSON, dates and decimals
     among `names` are converted per value; the rest are passed to the driver as they are. `same` gives fields
-    whose value is the same in every row (converted once)."""
+    whose value is the same in every row (converted once). `ignore_conflicts` skips rows that would break a
+    unique constraint, as bulk_create(ignore_conflicts=True) does."""
     if not rows:
         return
     meta = model._meta
@@ -101,7 +104,10 @@ def insert_tuples(
     )
     placeholders = ", ".join(["%s"] * (len(names) + len(rest)))
     # Identifiers come from the model and are quoted; every value is a bound parameter.
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    insert = connection.ops.insert_statement(on_conflict=on_conflict)
+    suffix = connection.ops.on_conflict_suffix_sql([], on_conflict, None, None)
+    sql = f"{insert} {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) {suffix}".rstrip()
 
     def params(row: Sequence[Any]) -> Sequence[Any]:
         if converters:

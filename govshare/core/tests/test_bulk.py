@@ -58,3 +58,16 @@ def test_values_shared_by_every_row_are_given_once() -> None:
     )
     rows = list(AuditLog.objects.order_by("object_id").values_list("object_id", "action", "extra"))
     assert rows == [(str(n), "catalog.resource.import", {"note": "批量导入 #1"}) for n in range(2)]
+
+
+@pytest.mark.django_db
+def test_rows_breaking_a_unique_constraint_are_skipped_when_asked() -> None:
+    from django.db import IntegrityError, transaction
+
+    from govshare.catalog.models import CodeSequence
+
+    bulk.insert_tuples(CodeSequence, ("prefix", "last_value"), [("101", 5)])
+    bulk.insert_tuples(CodeSequence, ("prefix", "last_value"), [("101", 9), ("102", 1)], ignore_conflicts=True)
+    assert sorted(CodeSequence.objects.values_list("prefix", "last_value")) == [("101", 5), ("102", 1)]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk.insert_tuples(CodeSequence, ("prefix", "last_value"), [("102", 2)])
