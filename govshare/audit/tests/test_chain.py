@@ -279,3 +279,16 @@ def test_a_head_moved_back_to_hide_deleted_rows_is_found() -> None:
     )
     problems = chain.verify_audit_chain().problems
     assert [(p.kind, p.seq) for p in problems] == [("head", 2)]
+
+
+def test_a_failing_after_commit_seal_does_not_fail_the_action(
+    settings, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks, caplog: pytest.LogCaptureFixture
+) -> None:
+    _sealed(1)
+    _sql(f"DELETE FROM {AuditChainHead._meta.db_table}", [])  # noqa: S608 (sealing now refuses to continue)
+    _with_policy(settings, batch_size=1, interval=3600)
+    monkeypatch.setattr(services, "_sealer", services._Sealer())
+    with django_capture_on_commit_callbacks(execute=True):
+        row = _record(1)[0]
+    assert AuditLog.objects.get(pk=row.pk).seq is None
+    assert "sealing the audit log failed" in caplog.text
