@@ -214,3 +214,10 @@ def test_the_verify_page_speaks_english_when_asked(auditor: User) -> None:
     html = client.get("/audit/verify/", {"run": "1"}).content.decode()
     seq = AuditLog.objects.get(pk=row.id).seq
     assert "The hash chain is broken" in html and f"audit row id={row.id} (seq {seq})" in html
+
+
+def test_the_log_page_links_each_account_and_object_to_its_own_records(auditor: User, catalog_admin: User) -> None:
+    _log(catalog_admin, "resource.publish", object_id="42")
+    html = _client(auditor).get("/audit/", {"action": "resource.publish"}).content.decode()
+    assert 'href="?actor=gaj_admin"' in html
+    assert 'href="?object_type=catalog.resource&amp;object_id=42"' in html
