@@ -13,8 +13,10 @@ import logging
 import multiprocessing
 import os
 import re
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from typing import Any
 
 import jieba
 
@@ -98,23 +100,58 @@ def _documents_tokens(documents: Sequence[Document]) -> list[str]:
     return [document_tokens(name, summary, items) for name, summary, items in documents]
 
 
-def documents_tokens(documents: Sequence[Document], *, parallel_from: int = PARALLEL_FROM) -> list[str]:
-    """`document_tokens` of many documents, in order (an import). Segmentation is CPU-bound Python: a large
-    batch is split between this process and forked workers, one per further CPU, which share the dictionary
-    already loaded here (copy-on-write) and return token strings only. Serial for a small batch, on one CPU,
-    or where fork is unavailable."""
+# The batch being segmented, set before the workers are forked (they inherit it) and cleared afterwards.
+_batch: tuple[Sequence[Document], Any, int] | None = None
+_batch_lock = threading.Lock()
+
+
+def _claim_and_segment() -> list[tuple[int, list[str]]]:
+    """Segment chunks of the batch, each claimed from the shared counter, until none is left."""
+    assert _batch is not None
+    documents, counter, size = _batch
+    done: list[tuple[int, list[str]]] = []
+    while True:
+        with counter.get_lock():
+            start = counter.value
+            counter.value = start + size
+        if start >= len(documents):
+            return done
+        done.append((start, _documents_tokens(documents[start : start + size])))
+
+
+def documents_tokens(
+    documents: Sequence[Document], *, meanwhile: Callable[[], None] | None = None, parallel_from: int = PARALLEL_FROM
+) -> list[str]:
+    """`document_tokens` of many documents, in order (an import), and `meanwhile()` run in this process.
+
+    Segmentation is CPU-bound Python: for a large batch, forked workers (one per further CPU, sharing the
+    dictionary already loaded here, copy-on-write) segment chunks while this process runs `meanwhile`, then
+    this process joins them on the chunks left. Serial for a small batch, on one CPU or where fork is
+    unavailable."""
+    global _batch  # read by the forked workers
     _initialised()
     extra = min((os.cpu_count() or 1), 4) - 1
-    if len(documents) < parallel_from or extra < 1 or "fork" not in multiprocessing.get_all_start_methods():
+    parallel = len(documents) >= parallel_from and extra >= 1 and "fork" in multiprocessing.get_all_start_methods()
+    # One parallel batch at a time per process (another thread's batch is segmented serially).
+    if not (parallel and _batch_lock.acquire(blocking=False)):
+        if meanwhile is not None:
+            meanwhile()
         return _documents_tokens(documents)
-    size = -(-len(documents) // (extra + 1))
-    chunks = [documents[start : start + size] for start in range(0, len(documents), size)]
-    with multiprocessing.get_context("fork").Pool(extra) as pool:
-        pending = [pool.apply_async(_documents_tokens, (chunk,)) for chunk in chunks[1:]]
-        tokens = _documents_tokens(chunks[0])
-        for result in pending:
-            tokens.extend(result.get())
-    return tokens
+    context = multiprocessing.get_context("fork")
+    _batch = (documents, context.Value("q", 0), max(100, len(documents) // 40))
+    try:
+        with context.Pool(extra) as pool:
+            pending = [pool.apply_async(_claim_and_segment) for _ in range(extra)]
+            if meanwhile is not None:
+                meanwhile()
+            chunks = _claim_and_segment()
+            for result in pending:
+                chunks.extend(result.get())
+    finally:
+        _batch = None
+        _batch_lock.release()
+    chunks.sort(key=lambda chunk: chunk[0])
+    return [tokens for _, chunk in chunks for tokens in chunk]
 
 
 def _sub_words(word: str) -> list[tuple[int, str]]:

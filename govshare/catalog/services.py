@@ -171,8 +171,6 @@ def _fill_resource(resource: Resource, resolved: ResolvedDraft) -> None:
 # An item as the bulk path writes it: the Item fields after `resource`, in this order.
 _ITEM_FIELDS = ("position", "name", "data_type", "length", "share_type", "open_type", "description")
 ItemValues = tuple[int, str, str, int | None, str, str, str]
-# history.snapshot's keys for an item, in its order (the ItemValues after `position`).
-_SNAPSHOT_ITEM_KEYS = ("name", "data_type", "length", "share_type", "open_type", "description")
 
 
 def _item_values(draft: ResourceDraft) -> list[ItemValues]:
@@ -262,11 +260,33 @@ def create_resources(resolved: Sequence[ResolvedDraft], *, actor: User, batch_no
         resource.code = r.draft.code or codes[index]
         resources.append(resource)
         all_items.append(_item_values(r.draft))
+    # The version snapshots and audit labels need no primary key: they are built while the tokens are segmented.
+    snapshots: list[dict[str, object]] = []
+    labels: list[str] = []
+
+    def snapshots_and_labels() -> None:
+        for resource, items in zip(resources, all_items, strict=True):
+            snapshot = history.snapshot(resource, [])
+            snapshot["items"] = [
+                {
+                    "name": name,
+                    "data_type": data_type,
+                    "length": length,
+                    "share_type": share_type,
+                    "open_type": open_type,
+                    "description": description,
+                }
+                for _, name, data_type, length, share_type, open_type, description in items
+            ]
+            snapshots.append(snapshot)
+            labels.append(str(resource)[:255])
+
     tokens = documents_tokens(
         [
             (resource.name, resource.summary, [item[1] for item in items])
             for resource, items in zip(resources, all_items, strict=True)
-        ]
+        ],
+        meanwhile=snapshots_and_labels,
     )
     for resource, resource_tokens in zip(resources, tokens, strict=True):
         resource.search_tokens = resource_tokens
@@ -290,15 +310,10 @@ def create_resources(resolved: Sequence[ResolvedDraft], *, actor: User, batch_no
     )
     name = actor.get_username()
     action = VersionAction.IMPORT.value
-    versions: list[tuple[int, dict[str, object]]] = []
-    for resource, items in zip(resources, all_items, strict=True):
-        snapshot = history.snapshot(resource, [])
-        snapshot["items"] = [dict(zip(_SNAPSHOT_ITEM_KEYS, item[1:], strict=True)) for item in items]
-        versions.append((resource.pk, snapshot))
     bulk.insert_tuples(
         ResourceVersion,
         ("resource_id", "snapshot"),
-        versions,
+        [(resource.pk, snapshot) for resource, snapshot in zip(resources, snapshots, strict=True)],
         same={
             "number": 1,
             "action": action,
@@ -311,7 +326,7 @@ def create_resources(resolved: Sequence[ResolvedDraft], *, actor: User, batch_no
     bulk.insert_tuples(
         AuditLog,
         ("object_id", "object_repr"),
-        [(str(resource.pk), str(resource)[:255]) for resource in resources],
+        [(str(resource.pk), label) for resource, label in zip(resources, labels, strict=True)],
         same={
             "actor_id": actor.pk,
             "actor_name": name,

@@ -35,5 +35,7 @@ def test_a_batch_segmented_in_worker_processes_gives_each_documents_tokens_in_or
         for n, area in enumerate(["旌阳区", "广汉市", "中江县", "什邡市"] * 10)
     ]
     expected = [document_tokens(*document) for document in documents]
-    assert documents_tokens(documents, parallel_from=2) == expected
+    ran: list[bool] = []
+    assert documents_tokens(documents, parallel_from=2, meanwhile=lambda: ran.append(True)) == expected
     assert documents_tokens(documents) == expected
+    assert ran == [True]
