@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from operator import itemgetter
 
 from django.conf import settings
@@ -40,6 +41,7 @@ def normalise_name(name: str) -> str:
     return _GENERIC_SUFFIX.sub("", compact) or compact
 
 
+@lru_cache(maxsize=8192)
 def _item_key(name: str) -> str:
     return _NOISE.sub("", name).lower()
 
@@ -165,8 +167,14 @@ def _name_candidates(
     return found
 
 
-def find_matches(resource_ids: Sequence[int], *, threshold: float | None = None) -> list[Match]:
-    """Near-duplicates in other departments for each of `resource_ids`, scored and above the threshold."""
+def find_matches(
+    resource_ids: Sequence[int],
+    *,
+    threshold: float | None = None,
+    item_names: Mapping[int, Iterable[str]] | None = None,
+) -> list[Match]:
+    """Near-duplicates in other departments for each of `resource_ids`, scored and above the threshold.
+    `item_names` may give the item names of entries the caller has just written (they are not read again)."""
     if not resource_ids:
         return []
     threshold = settings.GOVSHARE.duplicate_threshold if threshold is None else threshold
@@ -186,7 +194,11 @@ def find_matches(resource_ids: Sequence[int], *, threshold: float | None = None)
     pairs = [(pk, other, score) for pk, found in candidates.items() for other, score in found]
     if not pairs:
         return []
-    items = _items_by_resource({p for pair in pairs for p in pair[:2]})
+    known = item_names or {}
+    involved = {p for pair in pairs for p in pair[:2]}
+    items = _items_by_resource(involved.difference(known))
+    for pk in involved.intersection(known):
+        items[pk] = {_item_key(name) for name in known[pk]}
     matches: list[Match] = []
     for pk, other, name_score in pairs:
         item_score = item_overlap(items.get(pk, set()), items.get(other, set()))
@@ -196,12 +208,12 @@ def find_matches(resource_ids: Sequence[int], *, threshold: float | None = None)
     return matches
 
 
-def record_duplicates(resource_ids: Sequence[int]) -> int:
+def record_duplicates(resource_ids: Sequence[int], *, item_names: Mapping[int, Iterable[str]] | None = None) -> int:
     """Replace the stored near-duplicates of these entries (both directions); returns how many were found.
 
     Runs inside the caller's transaction (create, update or import), so the reviewer sees them at once.
     """
-    matches = find_matches(resource_ids)
+    matches = find_matches(resource_ids, item_names=item_names)
     DuplicateCandidate.objects.filter(resource_id__in=resource_ids).delete()
     DuplicateCandidate.objects.filter(similar_id__in=resource_ids).delete()
     rows: dict[tuple[int, int], tuple[int, int, float, float, float]] = {}

@@ -335,7 +335,12 @@ def create_resources(resolved: Sequence[ResolvedDraft], *, actor: User, batch_no
             "extra": {"note": batch_note},
         },
     )
-    duplicates.record_duplicates([resource.pk for resource in resources])
+    duplicates.record_duplicates(
+        [resource.pk for resource in resources],
+        item_names={
+            resource.pk: [item[1] for item in items] for resource, items in zip(resources, all_items, strict=True)
+        },
+    )
     return resources
 
 

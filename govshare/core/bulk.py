@@ -49,12 +49,21 @@ def insert_rows(instances: Sequence[models.Model], *, batch_size: int = 5000) ->
 
 
 def pk_by(model: type[models.Model], field: str, values: Sequence[Any], *, chunk: int = 5000) -> dict[Any, int]:
-    """Primary keys of rows just inserted, looked up by a unique field."""
+    """Primary keys of rows just inserted, looked up by a unique field (values passed to the driver as they are)."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    lookup = meta.get_field(field)
+    if not isinstance(lookup, models.Field):
+        raise ValueError(f"{meta.label}.{field} is not a column")
+    column = quote(str(lookup.column))
+    # Identifiers come from the model and are quoted; every value is a bound parameter.
+    select = f"SELECT {column}, {quote(str(meta.pk.column))} FROM {quote(meta.db_table)} WHERE {column} IN"  # noqa: S608
     found: dict[Any, int] = {}
-    for start in range(0, len(values), chunk):
-        found.update(
-            model._default_manager.filter(**{f"{field}__in": values[start : start + chunk]}).values_list(field, "pk")
-        )
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), chunk):
+            part = list(values[start : start + chunk])
+            cursor.execute(f"{select} ({', '.join(['%s'] * len(part))})", part)
+            found.update(cursor.fetchall())
     return found
 
 
