@@ -4,3 +4,9 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "govshare.settings")
 application = get_wsgi_application()
+
+# The Chinese dictionary is loaded once at start (and shared by gunicorn's workers with --preload), not by the
+# first search or import a user makes.
+from govshare.catalog.search_text import load_dictionary  # noqa: E402
+
+load_dictionary()
