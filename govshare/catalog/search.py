@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import BooleanField, F, FloatField, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext_noop
 
 from govshare.accounts.models import Department, User
 from govshare.catalog import selectors
@@ -37,11 +38,11 @@ __all__ = [
 ]
 
 SORTS: dict[str, str] = {
-    "relevance": "相关度",
-    "name": "名称",
-    "-updated_at": "最近更新",
-    "-published_on": "最近发布",
-    "code": "资源代码",
+    "relevance": gettext_noop("相关度"),
+    "name": gettext_noop("名称"),
+    "-updated_at": gettext_noop("最近更新"),
+    "-published_on": gettext_noop("最近发布"),
+    "code": gettext_noop("资源代码"),
 }
 DEFAULT_SORT_WITH_QUERY = "relevance"
 DEFAULT_SORT_WITHOUT_QUERY = "code"
@@ -138,14 +139,14 @@ def search_resource_ids(user: User, q: str, filters: selectors.ResourceFilters |
 
 # Facet key, title, filter parameter, the column of the match set it groups by.
 _FACETS: list[tuple[str, str, str, str]] = [
-    ("department", "提供方", "department_code", "r_dept"),
-    ("category_class", "类", "category_code", "substr(r_cat, 1, 1)"),
-    ("category_item", "项", "category_code", "substr(r_cat, 1, 3)"),
-    ("share_type", "共享属性", "share_type", "r_share"),
-    ("open_type", "开放属性", "open_type", "r_open"),
-    ("format", "资源格式", "format", "r_fmt"),
-    ("update_cycle", "更新周期", "update_cycle", "r_cycle"),
-    ("status", "审核状态", "status", "r_status"),
+    ("department", gettext_noop("提供方"), "department_code", "r_dept"),
+    ("category_class", gettext_noop("类"), "category_code", "substr(r_cat, 1, 1)"),
+    ("category_item", gettext_noop("项"), "category_code", "substr(r_cat, 1, 3)"),
+    ("share_type", gettext_noop("共享属性"), "share_type", "r_share"),
+    ("open_type", gettext_noop("开放属性"), "open_type", "r_open"),
+    ("format", gettext_noop("资源格式"), "format", "r_fmt"),
+    ("update_cycle", gettext_noop("更新周期"), "update_cycle", "r_cycle"),
+    ("status", gettext_noop("审核状态"), "status", "r_status"),
 ]
 _ENUM_LABELS: dict[str, dict[str, str]] = {
     "share_type": dict(ShareType.choices),

@@ -381,3 +381,12 @@ def test_failed_login_keeps_the_account_and_says_why_in_chinese(catalog_admin) -
     response = Client().post(reverse("login"), {"username": "gaj_admin", "password": "wrong-password"})
     page = response.content.decode()
     assert "账号或密码错误" in page and 'value="gaj_admin"' in page
+
+
+def test_browse_page_facets_and_sorts_are_english(catalog_admin) -> None:
+    draft_of(catalog_admin)
+    client = client_for(catalog_admin)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("catalog:browse"), {"q": "人口"}).content.decode()
+    assert "Relevance" in page and "Format" in page and "Sub-class" in page
+    assert "相关度" not in page and "资源格式" not in page
