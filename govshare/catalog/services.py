@@ -21,7 +21,7 @@ from govshare.catalog.rules import ResourceDraft, check_resource_draft
 from govshare.catalog.search import FTS_TABLE
 from govshare.catalog.search_text import document_tokens, documents_tokens
 from govshare.core import bulk
-from govshare.core.errors import Conflict, FieldProblem, NotFound, PermissionDenied, ValidationFailed
+from govshare.core.errors import Conflict, DomainError, FieldProblem, NotFound, PermissionDenied, ValidationFailed
 
 # ---------------------------------------------------------------------------------------------- classification
 
@@ -344,6 +344,11 @@ def create_resources(resolved: Sequence[ResolvedDraft], *, actor: User, batch_no
     return resources
 
 
+def _refusal(actor: User, resource: Resource, message: str) -> DomainError:
+    """An entry outside the user's scope answers 404; one in scope that the user may not change, 403."""
+    return NotFound() if not access.can_view(actor, resource) else PermissionDenied(message)
+
+
 def _locked(resource: Resource) -> Resource:
     """Re-read the resource under a row lock so that concurrent transitions cannot interleave."""
     return Resource.objects.select_for_update().select_related("category", "department").get(pk=resource.pk)
@@ -375,7 +380,7 @@ def _transition(
 def update_resource(resource: Resource, draft: ResourceDraft, *, actor: User) -> Resource:
     resource = _locked(resource)
     if not access.can_edit(actor, resource):
-        raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只能修改本部门的资源")
+        raise _refusal(actor, resource, "只能修改本部门的资源")
     if resource.status != ReviewStatus.DRAFT:
         raise Conflict(f"只有草稿可以修改，当前状态为“{ReviewStatus(resource.status).label}”")
     if draft.code and draft.code != resource.code:
@@ -401,7 +406,7 @@ def update_resource(resource: Resource, draft: ResourceDraft, *, actor: User) ->
 def submit_resource(resource: Resource, *, actor: User) -> Resource:
     resource = _locked(resource)
     if not access.can_edit(actor, resource):
-        raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只能提交本部门的资源")
+        raise _refusal(actor, resource, "只能提交本部门的资源")
     return _transition(
         resource,
         to=ReviewStatus.SUBMITTED,
@@ -415,7 +420,7 @@ def submit_resource(resource: Resource, *, actor: User) -> Resource:
 def publish_resource(resource: Resource, *, actor: User) -> Resource:
     resource = _locked(resource)
     if not access.can_review(actor):
-        raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只有平台管理员可以发布资源")
+        raise _refusal(actor, resource, "只有平台管理员可以发布资源")
     return _transition(
         resource,
         to=ReviewStatus.PUBLISHED,
@@ -510,7 +515,7 @@ def submit_resources(resources: Sequence[Resource], *, actor: User) -> list[Reso
     """Submit many drafts for review in one transaction (all or none)."""
     for resource in resources:
         if not access.can_edit(actor, resource):
-            raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只能提交本部门的资源")
+            raise _refusal(actor, resource, "只能提交本部门的资源")
     return _transition_many(
         resources,
         to=ReviewStatus.SUBMITTED,
@@ -547,7 +552,7 @@ def publish_resources(
 def reject_resource(resource: Resource, *, reason: str, actor: User) -> Resource:
     resource = _locked(resource)
     if not access.can_review(actor):
-        raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只有平台管理员可以驳回资源")
+        raise _refusal(actor, resource, "只有平台管理员可以驳回资源")
     if not reason.strip():
         raise ValidationFailed([FieldProblem("reason", "驳回必须填写理由")])
     return _transition(
@@ -564,7 +569,7 @@ def reject_resource(resource: Resource, *, reason: str, actor: User) -> Resource
 def withdraw_resource(resource: Resource, *, reason: str, actor: User) -> Resource:
     resource = _locked(resource)
     if not (access.can_review(actor) or access.can_edit(actor, resource)):
-        raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("无权下线该资源")
+        raise _refusal(actor, resource, "无权下线该资源")
     if not reason.strip():
         raise ValidationFailed([FieldProblem("reason", "下线必须填写原因")])
     return _transition(
@@ -582,7 +587,7 @@ def reopen_resource(resource: Resource, *, actor: User) -> Resource:
     """A withdrawn entry goes back to draft so that its department can revise and resubmit it."""
     resource = _locked(resource)
     if not access.can_edit(actor, resource):
-        raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只能重新编辑本部门的资源")
+        raise _refusal(actor, resource, "只能重新编辑本部门的资源")
     return _transition(
         resource,
         to=ReviewStatus.DRAFT,
@@ -597,7 +602,7 @@ def delete_resource(resource: Resource, *, actor: User) -> None:
     """Delete a never-published draft; its code is retired so that it is never handed out again."""
     resource = _locked(resource)
     if not access.can_edit(actor, resource):
-        raise NotFound() if not access.can_view(actor, resource) else PermissionDenied("只能删除本部门的资源")
+        raise _refusal(actor, resource, "只能删除本部门的资源")
     if resource.status != ReviewStatus.DRAFT or resource.published_on is not None:
         raise Conflict("只有从未发布过的草稿可以删除；已发布的资源请下线")
     RetiredResourceCode.objects.create(code=resource.code, name=resource.name)
