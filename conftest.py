@@ -1,9 +1,16 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from govshare.accounts.choices import Role
 from govshare.core import testing
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache, so API rate-limit counters never carry over from another test."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.throttling import AnonRateThrottle, UserRateThrottle
 
 from govshare.accounts.api import router as accounts_router
 from govshare.audit.api import router as audit_router
@@ -14,6 +16,41 @@ from govshare.catalog.api_search import router as catalog_search_router
 from govshare.catalog.api_transfer import router as catalog_transfer_router
 from govshare.core.errors import DomainError
 
+
+class _RateFromSettings:
+    """Reads its rate from Django settings on every request, so a changed setting applies at once."""
+
+    setting = ""
+    rate: str | None
+    num_requests: int | None
+    duration: int | None
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        rate = getattr(settings, self.setting)
+        if rate != self.rate:
+            self.rate = rate
+            self.num_requests, self.duration = self.parse_rate(rate)  # type: ignore[attr-defined]
+        return bool(super().allow_request(request))  # type: ignore[misc]
+
+
+class AnonymousRate(_RateFromSettings, AnonRateThrottle):
+    """Requests without a user, counted per client address (settings.api_rate_anonymous)."""
+
+    setting = "API_RATE_ANONYMOUS"
+
+    def __init__(self) -> None:
+        super().__init__(settings.API_RATE_ANONYMOUS)
+
+
+class UserRate(_RateFromSettings, UserRateThrottle):
+    """Requests of a signed-in user or token, counted per user (settings.api_rate_user)."""
+
+    setting = "API_RATE_USER"
+
+    def __init__(self) -> None:
+        super().__init__(settings.API_RATE_USER)
+
+
 api = NinjaAPI(
     title="govshare 政务数据共享交换平台 API",
     version="1",
@@ -21,6 +58,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    throttle=[AnonymousRate(), UserRate()],
 )
 
 
@@ -43,6 +81,12 @@ def request_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResp
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(request, {"detail": "未登录或令牌无效", "errors": []}, status=401)
+
+
+@api.exception_handler(Throttled)
+def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    # django-ninja adds the Retry-After header itself.
+    return api.create_response(request, {"detail": "请求过于频繁，请稍后再试", "errors": []}, status=429)
 
 
 @api.exception_handler(HttpError)

@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
+_RATE = r"^[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)$"
 INSECURE_DEV_SECRET = "govshare-insecure-development-key-do-not-use-in-production"  # noqa: S105
 
 
@@ -52,6 +53,21 @@ class GovshareSettings(BaseSettings):
         92, ge=1, description="A department whose last full catalogue maintenance is older is overdue."
     )
     session_age_seconds: int = Field(8 * 3600, ge=60, description="Signed-in session lifetime.")
+    login_failure_limit: int = Field(
+        5,
+        ge=1,
+        le=100,
+        description="Failed logins for one account, or from one address, after which it is locked.",
+    )
+    login_lockout_minutes: int = Field(
+        15, ge=1, le=24 * 60, description="Minutes a locked account or address stays locked (also the counting window)."
+    )
+    api_rate_anonymous: str = Field(
+        "60/min", pattern=_RATE, description="API requests allowed per address without signing in (n/s|min|hour|day)."
+    )
+    api_rate_user: str = Field(
+        "1200/min", pattern=_RATE, description="API requests allowed per signed-in user or token (n/s|min|hour|day)."
+    )
     audit_seal_batch_size: int = Field(
         500,
         ge=1,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -27,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "axes",
     "govshare.core",
     "govshare.accounts",
     "govshare.audit",
@@ -43,6 +45,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "govshare.urls"
@@ -87,6 +91,29 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "catalog:browse"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = GOVSHARE.session_age_seconds
+# A shared workstation: closing the browser signs the user out; the session also ends after SESSION_COOKIE_AGE.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Brute-force protection (django-axes): N failures for one username, or from one address, lock it (independently).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = GOVSHARE.login_failure_limit
+AXES_COOLOFF_TIME = timedelta(minutes=GOVSHARE.login_lockout_minutes)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Attempts refused during a lockout do not extend it: it ends login_lockout_minutes after the last counted failure.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "govshare.accounts.lockout.lockout_response"
+# Addresses come from REMOTE_ADDR only (a client-supplied X-Forwarded-For must not pick the counter it hits).
+AXES_CLIENT_IP_CALLABLE = "govshare.accounts.lockout.client_address"
+AXES_VERBOSE = False
+
+# API rate limits (django-ninja throttling), read per request so that tests may change them.
+API_RATE_ANONYMOUS = GOVSHARE.api_rate_anonymous
+API_RATE_USER = GOVSHARE.api_rate_user
+# Throttling counts per REMOTE_ADDR, never per a client-supplied X-Forwarded-For.
+NINJA_NUM_PROXIES = 0
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "govshare.accounts"
     label = "accounts"
     verbose_name = "组织与用户"
+
+    def ready(self) -> None:
+        from govshare.accounts import signals  # noqa: F401  (connects the audit receivers)

@@ -1,0 +1,64 @@
+"""Every login, failed login and lockout is written to the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axes.signals import user_locked_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import transaction
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from govshare.accounts.lockout import client_address
+from govshare.audit.services import record_action
+
+
+def _address(request: HttpRequest | None) -> str:
+    return client_address(request) if request is not None else ""
+
+
+@receiver(user_logged_in, dispatch_uid="govshare.audit.login")
+def audit_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    with transaction.atomic():
+        record_action(user, "accounts.login", user, address=_address(request))
+
+
+@receiver(user_logged_out, dispatch_uid="govshare.audit.logout")
+def audit_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if user is None:
+        return
+    with transaction.atomic():
+        record_action(user, "accounts.logout", user, address=_address(request))
+
+
+@receiver(user_login_failed, dispatch_uid="govshare.audit.login_failed")
+def audit_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    username = str(credentials.get("username") or "")[:150]
+    with transaction.atomic():
+        record_action(
+            None,
+            "accounts.login.failed",
+            object_type="accounts.user",
+            object_repr=username,
+            username=username,
+            address=_address(request),
+            locked=bool(getattr(request, "axes_locked_out", False)),  # locked after (or during) this attempt
+        )
+
+
+@receiver(user_locked_out, dispatch_uid="govshare.audit.locked_out")
+def audit_locked_out(
+    sender: Any, request: HttpRequest | None, username: str | None, ip_address: str | None, **kwargs: Any
+) -> None:
+    with transaction.atomic():
+        record_action(
+            None,
+            "accounts.login.locked",
+            object_type="accounts.user",
+            object_repr=str(username or "")[:150],
+            username=str(username or ""),
+            address=str(ip_address or ""),
+        )
