@@ -8,12 +8,11 @@ from ninja import Router, Status
 from govshare.accounts import selectors, services
 from govshare.accounts.auth import SIGNED_IN
 from govshare.accounts.schemas import DepartmentOut, DepartmentPage, MeOut, TokenCreatedOut, TokenIn, TokenOut
-from govshare.catalog.schemas import ErrorOut
 from govshare.core.errors import NotFound
 from govshare.core.pagination import paginate
+from govshare.core.schemas import ERRORS
 
 router = Router(tags=["组织与用户 accounts"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 @router.get("/me", response={200: MeOut, **ERRORS}, auth=SIGNED_IN, summary="当前用户")

@@ -10,11 +10,10 @@ from govshare.accounts.models import User
 from govshare.audit import chain, selectors, services, views
 from govshare.audit.models import AuditLog
 from govshare.audit.schemas import AuditLogOut, AuditLogPage, AuditQueryIn, ChainReportOut
-from govshare.catalog.schemas import ErrorOut
 from govshare.core.pagination import paginate
+from govshare.core.schemas import ERRORS
 
 router = Router(tags=["审计 audit"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 _CSV = {"text/csv": {"schema": {"type": "string", "format": "binary"}}}
 
 

@@ -12,7 +12,6 @@ from govshare.catalog.schemas import (
     CategoryOut,
     CategoryUpdate,
     DuplicateOut,
-    ErrorOut,
     ReasonIn,
     ResourceFiltersIn,
     ResourceIn,
@@ -21,9 +20,9 @@ from govshare.catalog.schemas import (
     VersionOut,
 )
 from govshare.core.pagination import paginate
+from govshare.core.schemas import ERRORS
 
 router = Router(tags=["目录 catalog"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _user(request: HttpRequest):  # type: ignore[no-untyped-def]

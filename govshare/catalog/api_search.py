@@ -8,11 +8,11 @@ from pydantic import Field
 
 from govshare.catalog import search
 from govshare.catalog.auth import CatalogRead
-from govshare.catalog.schemas import ErrorOut, ResourceBrief, ResourceFiltersIn
+from govshare.catalog.schemas import ResourceBrief, ResourceFiltersIn
 from govshare.catalog.selectors import ResourceFilters
+from govshare.core.schemas import ERRORS
 
 router = Router(tags=["目录检索 catalog search"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class SearchIn(ResourceFiltersIn):

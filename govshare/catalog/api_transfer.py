@@ -18,11 +18,10 @@ from pydantic import Field
 from govshare.catalog import exporting, importing
 from govshare.catalog.auth import CatalogRead, CatalogWrite
 from govshare.catalog.models import ImportBatch
-from govshare.catalog.schemas import ErrorOut
 from govshare.core.pagination import paginate
+from govshare.core.schemas import ERRORS
 
 router = Router(tags=["目录导入导出 catalog import/export"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 

@@ -174,11 +174,6 @@ class CategoryUpdate(Schema):
     is_active: bool = True
 
 
-class ErrorOut(Schema):
-    detail: str
-    errors: list[dict[str, Any]] = []
-
-
 class DuplicateOut(Schema):
     id: int
     code: str

@@ -19,3 +19,14 @@ def test_every_operation_declares_auth() -> None:
 
 def test_there_are_operations_to_check() -> None:
     assert len(list(all_operations())) >= 15
+
+
+def test_every_operation_documents_its_error_answers() -> None:
+    document = api.get_openapi_schema()
+    missing = [
+        f"{method.upper()} {path}"
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+        if not {"401", "403", "404", "422", "429"} <= {str(code) for code in operation["responses"]}
+    ]
+    assert missing == []
