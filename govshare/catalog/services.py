@@ -357,23 +357,8 @@ def _locked(resource: Resource) -> Resource:
 def _transition(
     resource: Resource, *, to: str, allowed_from: set[str], action: str, actor: User, note: str = ""
 ) -> Resource:
-    if resource.status not in allowed_from:
-        current = ReviewStatus(resource.status).label
-        raise Conflict(f"资源当前状态为“{current}”，不能执行“{VersionAction(action).label}”")
-    resource.status = to
-    resource.version += 1
-    fields = ["status", "version", "updated_at", "rejection_reason", "published_on"]
-    if action == VersionAction.REJECT:
-        resource.rejection_reason = note
-    elif action in (VersionAction.SUBMIT, VersionAction.PUBLISH):
-        resource.rejection_reason = ""
-    if action == VersionAction.PUBLISH:
-        resource.published_on = timezone.localdate()
-    resource.save(update_fields=fields)
-    items = list(resource.items.all())
-    _write_version(resource, items, action, actor, note)
-    record_action(actor, f"catalog.resource.{action}", resource, note=note, status=to)
-    return resource
+    """One entry's review transition: the same mechanism as a bulk one (`_transition_many`)."""
+    return _transition_many([resource], to=to, allowed_from=allowed_from, action=action, actor=actor, note=note)[0]
 
 
 @transaction.atomic
@@ -437,10 +422,12 @@ def _transition_many(
     allowed_from: set[str],
     action: str,
     actor: User,
+    note: str = "",
     published_on: dt.date | None = None,
 ) -> list[Resource]:
-    """`_transition` for many resources at once (bulk submit/publish): same checks, versions and audit rows,
-    written with a few bulk queries instead of several per resource."""
+    """Move entries from one review state to another: the state guard, a version with its diff and an audit row
+    for each, written with a few bulk queries whatever the number of entries. A rejection keeps `note` as its
+    reason; submitting or publishing clears an earlier one."""
     ids = list(dict.fromkeys(r.pk for r in resources))
     locked: dict[int, Resource] = {}
     items: dict[int, list[Item]] = {pk: [] for pk in ids}
@@ -457,6 +444,13 @@ def _transition_many(
             previous.setdefault(version.resource_id, version)
     today = published_on or timezone.localdate()
     now = timezone.now()
+    reason = (
+        note
+        if action == VersionAction.REJECT
+        else ""
+        if action in (VersionAction.SUBMIT, VersionAction.PUBLISH)
+        else None
+    )
     name = actor.get_username()
     changed: list[Resource] = []
     versions: list[ResourceVersion] = []
@@ -470,7 +464,8 @@ def _transition_many(
             raise Conflict(f"资源“{resource.code}”当前状态为“{current}”，不能执行“{VersionAction(action).label}”")
         resource.status = to
         resource.version += 1
-        resource.rejection_reason = ""
+        if reason is not None:
+            resource.rejection_reason = reason
         resource.updated_at = now
         if action == VersionAction.PUBLISH:
             resource.published_on = today
@@ -483,6 +478,7 @@ def _transition_many(
                 action=action,
                 snapshot=after,
                 changes=history.diff(before.snapshot if before else None, after),
+                note=note,
                 actor=actor,
                 actor_name=name,
             )
@@ -495,12 +491,14 @@ def _transition_many(
                 object_type="catalog.resource",
                 object_id=str(pk),
                 object_repr=str(resource)[:255],
-                extra={"note": "", "status": to},
+                extra={"note": note, "status": to},
             )
         )
         changed.append(resource)
     # Every row changes the same way (and each version by one), so one UPDATE per chunk does it.
-    values: dict[str, object] = {"status": to, "version": F("version") + 1, "rejection_reason": "", "updated_at": now}
+    values: dict[str, object] = {"status": to, "version": F("version") + 1, "updated_at": now}
+    if reason is not None:
+        values["rejection_reason"] = reason
     if action == VersionAction.PUBLISH:
         values["published_on"] = today
     for start in range(0, len(ids), 500):
