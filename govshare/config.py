@@ -78,6 +78,39 @@ class GovshareSettings(BaseSettings):
         10.0, gt=0, le=86_400, description="Seconds after which recorded audit rows are sealed even if fewer."
     )
 
+    data_engine: Literal["duckdb", "spark"] = Field(
+        "duckdb", description="Engine of the data plane: embedded DuckDB, or Apache Spark (pip extra `spark`)."
+    )
+    spark_master: str = Field("local[2]", description="Spark master URL when data_engine is spark.")
+    dataset_storage_uri: str = Field(
+        "", description="Where dataset tables live: empty means <data_dir>/datasets; or s3://bucket/prefix."
+    )
+    s3_endpoint_url: str = Field("", description="S3-compatible endpoint for dataset_storage_uri (MinIO, OSS, COS).")
+    s3_access_key_id: str = Field("", description="S3 access key id.")
+    s3_secret_access_key: str = Field("", description="S3 secret access key.")
+    s3_region: str = Field("us-east-1", description="S3 region name.")
+    dataset_keep_versions: int = Field(
+        10, ge=1, le=10_000, description="Versions of each dataset kept readable; older ones are vacuumed."
+    )
+    load_max_field_chars: int = Field(
+        10_000, ge=1, le=10_000_000, description="Longest value one field of a loaded row may hold (characters)."
+    )
+    load_upload_max_bytes: int = Field(
+        2 * 1024**3, ge=1024, description="Largest data file a department may upload (bytes)."
+    )
+    load_max_attempts: int = Field(3, ge=1, le=20, description="Attempts of a load before it is marked failed.")
+    load_retry_backoff_seconds: int = Field(
+        30, ge=1, le=86_400, description="Wait before the first retry of a failed load; doubled for each retry."
+    )
+    load_heartbeat_seconds: float = Field(5.0, gt=0, le=600, description="How often a running load reports.")
+    load_stale_seconds: int = Field(
+        60, ge=5, le=86_400, description="A running load silent this long is taken as dead and retried."
+    )
+    job_workers: int = Field(2, ge=1, le=64, description="Worker processes of `govshare qcluster`.")
+    job_timeout_seconds: int = Field(
+        6 * 3600, ge=10, le=7 * 86_400, description="Longest a background job may run before it is stopped."
+    )
+
     @field_validator("allowed_hosts", "csrf_trusted_origins", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:

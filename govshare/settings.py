@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "govshare.accounts",
     "govshare.audit",
     "govshare.catalog",
+    "govshare.datasets",
+    "django_q",
 ]
 
 MIDDLEWARE = [
@@ -150,3 +152,19 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = GOVSHARE.page_size
+
+# Background jobs (django-q2, ORM broker on the metadata database). The platform's Load row is the truth users
+# see; django-q re-delivers a task whose worker vanished after `retry` seconds, and loads are idempotent.
+Q_CLUSTER = {
+    "name": "govshare",
+    "orm": "default",
+    "workers": GOVSHARE.job_workers,
+    "timeout": GOVSHARE.job_timeout_seconds,
+    "retry": GOVSHARE.job_timeout_seconds + 60,
+    "max_attempts": GOVSHARE.load_max_attempts,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 1000,
+    "poll": 1,
+    "label": "后台任务",
+}

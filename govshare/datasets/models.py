@@ -1,0 +1,134 @@
+"""Sources (挂接的数据来源), datasets (each resource's versioned data) and loads (one run of a source into a dataset).
+
+The data itself lives in a Delta table per dataset (`tables.py`); these rows are the metadata users see: which
+source backs a resource, how its columns map to the resource's items, every load with its lineage figures.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from govshare.catalog.models import Resource
+from govshare.datasets.choices import Engine, FileFormat, LoadMode, LoadStatus, SourceKind
+
+
+class Source(models.Model):
+    """Where a published resource's data comes from (前置库, 接口 or 文件报送), and how it maps to the items."""
+
+    resource = models.ForeignKey(Resource, verbose_name="信息资源", on_delete=models.PROTECT, related_name="sources")
+    name = models.CharField("数据来源名称", max_length=100)
+    kind = models.CharField("来源类型", max_length=16, choices=SourceKind.choices)
+    # Kind-specific settings, validated by services.validate_source_config:
+    #   database: {"url", "table" | "query"}
+    #   http_api: {"url", "method", "headers", "records_path", "paging": {...}}
+    #   file:     {"format", "delimiter", "sheet"}
+    config = models.JSONField("连接配置", default=dict, blank=True)
+    # Credentials kept apart from config so that pages and the API never show them.
+    secret = models.TextField("凭据", blank=True)
+    # [{"column": source column, "item": item name}], confirmed by the user.
+    mapping = models.JSONField("字段映射", default=list, blank=True)
+    load_mode = models.CharField("加载方式", max_length=10, choices=LoadMode.choices, default=LoadMode.FULL)
+    watermark_column = models.CharField("水位字段", max_length=100, blank=True)
+    key_items = models.JSONField("主键信息项", default=list, blank=True)
+    detect_deletes = models.BooleanField("识别删除", default=False, help_text="来源每次提供全量时，主键消失即删除")
+    schedule_enabled = models.BooleanField("按更新周期自动归集", default=False)
+    is_active = models.BooleanField("启用", default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="创建人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "数据来源"
+        verbose_name_plural = "数据来源"
+        ordering = ["resource", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.resource.name} · {self.name}"
+
+    @property
+    def file_format(self) -> str:
+        return str(self.config.get("format", FileFormat.CSV))
+
+
+class Dataset(models.Model):
+    """A resource's data: a Delta table whose versions are the loads' results."""
+
+    resource = models.OneToOneField(Resource, verbose_name="信息资源", on_delete=models.PROTECT, related_name="dataset")
+    table_uri = models.CharField("表位置", max_length=500)
+    current_version = models.BigIntegerField("当前版本", null=True, blank=True)
+    row_count = models.BigIntegerField("记录数", default=0)
+    # The columns of the current version with their item types, for previews and downloads.
+    columns = models.JSONField("字段", default=list, blank=True)
+    keep_versions = models.PositiveIntegerField("保留版本数", default=10)
+    watermark = models.CharField("已归集水位", max_length=100, blank=True)
+    last_success_at = models.DateTimeField("最近成功归集", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "数据集"
+        verbose_name_plural = "数据集"
+
+    def __str__(self) -> str:
+        return self.resource.name
+
+
+class Load(models.Model):
+    """One run of a source into a dataset: the job's truth (status, heartbeat, attempts) and its lineage."""
+
+    dataset = models.ForeignKey(Dataset, verbose_name="数据集", on_delete=models.PROTECT, related_name="loads")
+    source = models.ForeignKey(Source, verbose_name="数据来源", on_delete=models.PROTECT, related_name="loads")
+    mode = models.CharField("加载方式", max_length=10, choices=LoadMode.choices)
+    engine = models.CharField("计算引擎", max_length=10, choices=Engine.choices, default=Engine.DUCKDB)
+    status = models.CharField("状态", max_length=10, choices=LoadStatus.choices, default=LoadStatus.QUEUED)
+    # An uploaded file (文件报送), stored under the data directory until the load is done.
+    input_path = models.CharField("上传文件", max_length=500, blank=True)
+    input_name = models.CharField("原文件名", max_length=255, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="发起人",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="定时归集为空",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("心跳", null=True, blank=True)
+    # Which attempt holds the load: a worker only writes while its token is the row's (see loading.claim_load).
+    claim_token = models.CharField("执行标识", max_length=36, blank=True)
+    attempts = models.PositiveIntegerField("已尝试次数", default=0)
+    max_attempts = models.PositiveIntegerField("最多尝试次数", default=3)
+    next_attempt_at = models.DateTimeField("下次尝试", null=True, blank=True)
+    progress_bytes = models.BigIntegerField("已读字节", default=0)
+    total_bytes = models.BigIntegerField("总字节", null=True, blank=True)
+    rows_read = models.BigIntegerField("读取行数", default=0)
+    rows_loaded = models.BigIntegerField("写入行数", default=0)
+    rows_rejected = models.BigIntegerField("拒绝行数", default=0)
+    rows_deleted = models.BigIntegerField("删除行数", default=0)
+    bytes_read = models.BigIntegerField("读取字节", default=0)
+    duration_ms = models.BigIntegerField("耗时（毫秒）", null=True, blank=True)
+    checksum = models.CharField("来源校验和（SHA-256）", max_length=64, blank=True)
+    encoding = models.CharField("来源编码", max_length=20, blank=True)
+    version = models.BigIntegerField("生成版本", null=True, blank=True)
+    watermark_from = models.CharField("起始水位", max_length=100, blank=True)
+    watermark_to = models.CharField("结束水位", max_length=100, blank=True)
+    rejects_path = models.CharField("拒绝记录文件", max_length=500, blank=True)
+    error = models.TextField("错误", blank=True)
+    log = models.TextField("日志", blank=True)
+
+    class Meta:
+        verbose_name = "归集任务"
+        verbose_name_plural = "归集任务"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"], name="datasets_load_status_heartbeat"),
+            models.Index(fields=["dataset", "-created_at"], name="datasets_load_dataset_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"归集任务 #{self.pk}"
