@@ -46,6 +46,8 @@ class ReadStats:
     rows_read: int = 0
     sha256: str = ""
     encoding: str = ""
+    # Incremental loads: the largest watermark value read (as text), stored for the next load.
+    watermark_max: str = ""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -105,3 +107,22 @@ class ColumnSpec:
     data_type: str  # catalog.choices.ItemDataType value (C N Y D T L M B)
     length: int | None = None  # item length: characters for C, digits for N/Y
     required: bool = False  # key columns must not be empty
+
+
+class SourceError(Exception):
+    """A source could not be read. The message is Chinese and says what to fix; `retryable` errors (a database
+    or API that is down, a 500, invalid JSON mid-way) are retried with backoff, the others fail the load at once."""
+
+    retryable = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class SourceUnavailable(SourceError):
+    retryable = True
+
+
+class SourceInvalid(SourceError):
+    retryable = False
