@@ -1,0 +1,427 @@
+"""Running one load: source → raw stream → one SQL transformation (DuckDB or Spark) → a new Delta table version.
+
+Safety rules, in order of importance:
+- A version becomes visible only when its Delta commit completes; anything that fails before (the source going
+  down, a kill -9, no valid row) leaves the previous version current and readable.
+- A load is idempotent: its id is written into the commit, so a retry whose commit already happened only finishes
+  the bookkeeping and never writes the rows twice.
+- Only the attempt holding the Load row's claim token writes; a worker presumed dead (stale heartbeat) that wakes
+  up finds its claim gone and stops before committing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from govshare.audit.services import record_action
+from govshare.catalog.models import Item
+from govshare.datasets.choices import LoadMode, LoadStatus, SourceKind
+from govshare.datasets.engines import get_engine
+from govshare.datasets.models import Dataset, Load, Source
+from govshare.datasets.raw import (
+    ERROR_COLUMN,
+    ERROR_REASON,
+    ROW_COLUMN,
+    ColumnSpec,
+    RawStream,
+    Reject,
+    SourceError,
+    SourceInvalid,
+    raw_schema,
+)
+from govshare.datasets.readers import open_source_stream
+from govshare.datasets.tables import DatasetTable
+from govshare.datasets.transform import build_transform_sql, transform_sql_for
+
+logger = logging.getLogger(__name__)
+
+REJECTS_HEADER = ["行号", "列", "原因", "原始值"]
+
+
+class ClaimLost(Exception):
+    """Another attempt holds the load now (this worker was presumed dead)."""
+
+
+class NoValidRows(SourceInvalid):
+    def __init__(self) -> None:
+        super().__init__("没有可加载的有效记录（全部被拒绝或来源为空），未生成新版本")
+
+
+@dataclass
+class Outcome:
+    version: int
+    rows_loaded: int
+    rows_deleted: int = 0
+    note: str = ""
+
+
+@dataclass
+class Progress:
+    """Shared between the load and its heartbeat thread."""
+
+    bytes_or_rows: int = 0
+    lines: list[str] = field(default_factory=list)
+    claim_lost: bool = False
+
+    def log(self, message: str) -> None:
+        stamp = timezone.localtime().strftime("%H:%M:%S")
+        self.lines.append(f"{stamp} {message}")
+
+
+def load_is_stale(load: Load, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.GOVSHARE.load_stale_seconds)
+    return load.status == LoadStatus.RUNNING and (load.heartbeat_at is None or load.heartbeat_at < cutoff)
+
+
+def claim_load(load_id: int, now: datetime | None = None) -> str | None:
+    """Take the load for this attempt (compare-and-set). None when it is finished or a live worker holds it."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.GOVSHARE.load_stale_seconds)
+    token = str(uuid.uuid4())
+    claimable = Q(status__in=[LoadStatus.QUEUED, LoadStatus.RETRYING]) | Q(
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True), status=LoadStatus.RUNNING
+    )
+    with transaction.atomic():
+        updated = (
+            Load.objects.filter(claimable, pk=load_id)
+            .filter(attempts__lt=F("max_attempts"))
+            .update(
+                status=LoadStatus.RUNNING,
+                claim_token=token,
+                attempts=F("attempts") + 1,
+                heartbeat_at=now,
+                next_attempt_at=None,
+            )
+        )
+        if updated:
+            Load.objects.filter(pk=load_id, started_at__isnull=True).update(started_at=now)
+            return token
+        # A dead worker's load with no attempts left ends here rather than hanging in RUNNING.
+        exhausted = Load.objects.filter(claimable, pk=load_id, attempts__gte=F("max_attempts"))
+        for load in exhausted.select_related("dataset"):
+            _fail(load, "多次尝试均未完成（执行进程中断），已停止重试", now)
+    return None
+
+
+def _fail(load: Load, message: str, now: datetime) -> None:
+    Load.objects.filter(pk=load.pk).update(status=LoadStatus.FAILED, error=message, finished_at=now, claim_token="")
+    record_action(None, "datasets.load_failed", load, error=message)
+
+
+def _rejects_path(load: Load) -> Path:
+    return Path(settings.GOVSHARE.data_dir) / "loads" / str(load.pk) / "rejects.csv"
+
+
+class RejectsFile:
+    """行号, 列, 原因, 原始值 — UTF-8 with BOM so that Excel opens it; one file per load, rewritten per attempt."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._file = path.open("w", encoding="utf-8-sig", newline="")
+        self._writer = csv.writer(self._file)
+        self._writer.writerow(REJECTS_HEADER)
+        self.count = 0
+
+    def add(self, reject: Reject) -> None:
+        self._writer.writerow([reject.row, reject.column, reject.reason, reject.value[:200]])
+        self.count += 1
+
+    def add_batch(self, batch: pa.RecordBatch) -> None:
+        rows = batch.column(ROW_COLUMN).to_pylist()
+        columns = batch.column(ERROR_COLUMN).to_pylist()
+        reasons = batch.column(ERROR_REASON).to_pylist()
+        self._writer.writerows(
+            [row, column or "", reason, ""] for row, column, reason in zip(rows, columns, reasons, strict=True)
+        )
+        self.count += len(rows)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class Heartbeat(threading.Thread):
+    """Records progress and liveness every load_heartbeat_seconds from its own database connection; notices when
+    the claim was taken over (the load then stops before committing)."""
+
+    def __init__(self, load_id: int, token: str, progress: Progress) -> None:
+        super().__init__(name=f"load-{load_id}-heartbeat", daemon=True)
+        self.load_id, self.token, self.progress = load_id, token, progress
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self._stop_event.wait(settings.GOVSHARE.load_heartbeat_seconds):
+                self.beat()
+        finally:
+            connection.close()
+
+    def beat(self) -> None:
+        try:
+            updated = Load.objects.filter(pk=self.load_id, claim_token=self.token).update(
+                heartbeat_at=timezone.now(),
+                progress_bytes=self.progress.bytes_or_rows,
+                log="\n".join(self.progress.lines),
+            )
+        except Exception:  # a busy database must not kill the load; the next beat tries again
+            logger.warning("heartbeat of load %s failed", self.load_id, exc_info=True)
+            return
+        if not updated:
+            self.progress.claim_lost = True
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=30)
+
+
+def column_specs(source: Source) -> list[ColumnSpec]:
+    items = {item.name: item for item in Item.objects.filter(resource=source.resource)}
+    keys = set(source.key_items)
+    specs = []
+    for entry in source.mapping:
+        item = items.get(entry["item"])
+        if item is None:
+            raise SourceInvalid(f"字段映射中的信息项“{entry['item']}”已不存在，请重新确认映射")
+        specs.append(
+            ColumnSpec(
+                source=entry["column"],
+                target=item.name,
+                data_type=item.data_type,
+                length=item.length,
+                required=item.name in keys,
+            )
+        )
+    return specs
+
+
+def _accepted_batches(
+    transformed: pa.RecordBatchReader, rejects: RejectsFile, counts: dict[str, int], progress: Progress, full: bool
+) -> Iterator[pa.RecordBatch]:
+    data_columns = [name for name in transformed.schema.names if name not in (ROW_COLUMN, ERROR_COLUMN, ERROR_REASON)]
+    for batch in transformed:
+        if progress.claim_lost:
+            raise ClaimLost
+        good = pc.is_null(batch.column(ERROR_REASON))
+        bad = batch.filter(pc.invert(good))
+        if bad.num_rows:
+            rejects.add_batch(bad)
+        accepted = batch.filter(good).select(data_columns)
+        counts["loaded"] += accepted.num_rows
+        if accepted.num_rows:
+            yield accepted
+    if full and counts["loaded"] == 0:
+        raise NoValidRows
+
+
+def _open_stream(load: Load, source: Source, dataset: Dataset, rejects: RejectsFile, progress: Progress) -> RawStream:
+    incremental_by_watermark = load.mode != LoadMode.FULL and bool(source.watermark_column)
+
+    def on_progress(value: int) -> None:
+        progress.bytes_or_rows = value
+
+    return open_source_stream(
+        source.kind,
+        source.config,
+        source.secret,
+        path=Path(load.input_path) if source.kind == SourceKind.FILE else None,
+        on_reject=rejects.add,
+        watermark_column=source.watermark_column if incremental_by_watermark else "",
+        watermark_after=dataset.watermark if incremental_by_watermark else "",
+        progress=on_progress,
+    )
+
+
+def _execute(load: Load, progress: Progress, rejects: RejectsFile) -> tuple[Outcome, RawStream]:
+    source, dataset = load.source, load.dataset
+    specs = column_specs(source)
+    stream = _open_stream(load, source, dataset, rejects, progress)
+    try:
+        missing = [spec.source for spec in specs if spec.source not in stream.columns]
+        if missing:
+            raise SourceInvalid("来源中缺少已映射的字段：" + "、".join(missing) + "，请检查来源或重新确认字段映射")
+        progress.log(f"开始读取来源（{len(stream.columns)} 个字段）")
+        engine = get_engine(load.engine)
+        sql = transform_sql_for(engine.name, build_transform_sql(specs, max_field_chars=_max_field_chars()))
+        raw = pa.RecordBatchReader.from_batches(raw_schema(stream.columns), stream.batches())
+        transformed = engine.transform(raw, sql)
+        counts = {"loaded": 0}
+        accepted = pa.RecordBatchReader.from_batches(
+            _data_schema(transformed.schema),
+            _accepted_batches(transformed, rejects, counts, progress, full=load.mode == LoadMode.FULL),
+        )
+        table = DatasetTable(dataset.table_uri)
+        if load.mode == LoadMode.UPSERT and table.exists():
+            result = table.upsert(
+                accepted, keys=list(source.key_items), delete_missing=source.detect_deletes, load_id=load.pk
+            )
+            outcome = Outcome(result.version, result.inserted + result.updated, result.deleted)
+        else:
+            write_mode = "append" if load.mode == LoadMode.APPEND and table.exists() else "overwrite"
+            outcome = Outcome(table.write(accepted, mode=write_mode, load_id=load.pk), counts["loaded"])
+        progress.log(f"已提交数据集版本 v{outcome.version}")
+    finally:
+        stream.close()
+    return outcome, stream
+
+
+def _max_field_chars() -> int:
+    return int(settings.GOVSHARE.load_max_field_chars)
+
+
+def _data_schema(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([f for f in schema if f.name not in (ROW_COLUMN, ERROR_COLUMN, ERROR_REASON)])
+
+
+def run_load(load_id: int) -> None:
+    """Run one attempt of the load; returns quietly when it is finished or held by a live worker."""
+    close_old_connections()
+    token = claim_load(load_id)
+    if token is None:
+        return
+    load = Load.objects.select_related("dataset", "dataset__resource", "source", "source__resource").get(pk=load_id)
+    progress = Progress()
+    progress.log(f"第 {load.attempts} 次执行，加载方式：{load.get_mode_display()}")
+    started = time.monotonic()
+    table = DatasetTable(load.dataset.table_uri)
+    committed = table.version_for_load(load.pk) if table.exists() else None
+    if committed is not None:
+        # The previous attempt committed and died before its bookkeeping: finish it, never write twice.
+        progress.log(f"上次执行已提交版本 v{committed}，补记结果")
+        _succeed(load, token, Outcome(committed, table.row_count(committed), note="resumed"), None, progress, started)
+        return
+    heartbeat = Heartbeat(load.pk, token, progress)
+    heartbeat.start()
+    rejects = RejectsFile(_rejects_path(load))
+    try:
+        outcome, stream = _execute(load, progress, rejects)
+    except ClaimLost:
+        logger.warning("load %s was taken over by another attempt; this one stops", load.pk)
+        return
+    except SourceError as error:
+        _failed_attempt(load, token, error.message, retryable=error.retryable, progress=progress)
+        return
+    except Exception as error:  # an unexpected failure is retried: the previous version is intact
+        logger.exception("load %s failed", load.pk)
+        _failed_attempt(load, token, f"内部错误：{type(error).__name__}: {error}", retryable=True, progress=progress)
+        return
+    finally:
+        heartbeat.stop()
+        rejects.close()
+    _succeed(load, token, outcome, (stream, rejects), progress, started)
+
+
+def _succeed(
+    load: Load,
+    token: str,
+    outcome: Outcome,
+    read: tuple[RawStream, RejectsFile] | None,
+    progress: Progress,
+    started: float,
+) -> None:
+    table = DatasetTable(load.dataset.table_uri)
+    now = timezone.now()
+    figures: dict[str, Any] = {"version": outcome.version, "rows_loaded": outcome.rows_loaded}
+    if read is not None:
+        stream, rejects = read
+        figures |= {
+            "rows_read": stream.stats.rows_read,
+            "rows_rejected": rejects.count,
+            "rows_deleted": outcome.rows_deleted,
+            "bytes_read": stream.stats.bytes_read,
+            "checksum": stream.stats.sha256,
+            "encoding": stream.stats.encoding,
+            "rejects_path": str(rejects.path) if rejects.count else "",
+            "watermark_from": load.dataset.watermark if load.mode != LoadMode.FULL else "",
+            "watermark_to": stream.stats.watermark_max,
+        }
+        for warning in stream.stats.warnings:
+            progress.log(f"提示：{warning}")
+    with contextlib.suppress(Exception):
+        table.vacuum(keep_versions=load.dataset.keep_versions)
+    row_count = table.row_count(outcome.version)
+    with transaction.atomic():
+        updated = Load.objects.filter(pk=load.pk, claim_token=token).update(
+            status=LoadStatus.SUCCEEDED,
+            finished_at=now,
+            heartbeat_at=now,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            log="\n".join(progress.lines),
+            error="",
+            **figures,
+        )
+        if not updated:
+            return
+        dataset_update: dict[str, Any] = {
+            "current_version": outcome.version,
+            "row_count": row_count,
+            "last_success_at": now,
+            "columns": _columns_of(load.source),
+        }
+        if figures.get("watermark_to"):
+            dataset_update["watermark"] = figures["watermark_to"]
+        Dataset.objects.filter(pk=load.dataset_id).update(**dataset_update)
+        record_action(
+            load.requested_by,
+            "datasets.load_succeeded",
+            load,
+            resource=load.dataset.resource.code,
+            version=outcome.version,
+            rows_loaded=outcome.rows_loaded,
+            rows_rejected=figures.get("rows_rejected", 0),
+            checksum=figures.get("checksum", ""),
+        )
+
+
+def _columns_of(source: Source) -> list[dict[str, Any]]:
+    items = {item.name: item for item in Item.objects.filter(resource=source.resource)}
+    return [
+        {"name": name, "data_type": items[name].data_type, "length": items[name].length}
+        for name in (entry["item"] for entry in source.mapping)
+        if name in items
+    ]
+
+
+def _failed_attempt(load: Load, token: str, message: str, *, retryable: bool, progress: Progress) -> None:
+    load.refresh_from_db()
+    now = timezone.now()
+    progress.log(f"失败：{message}")
+    retry = retryable and load.attempts < load.max_attempts
+    with transaction.atomic():
+        fields: dict[str, Any] = {"error": message, "log": "\n".join(progress.lines), "heartbeat_at": now}
+        if retry:
+            backoff = settings.GOVSHARE.load_retry_backoff_seconds * 2 ** max(load.attempts - 1, 0)
+            fields |= {"status": LoadStatus.RETRYING, "next_attempt_at": now + timedelta(seconds=backoff)}
+        else:
+            fields |= {"status": LoadStatus.FAILED, "finished_at": now}
+        if not Load.objects.filter(pk=load.pk, claim_token=token).update(**fields):
+            return
+        load.refresh_from_db()
+        record_action(
+            load.requested_by, "datasets.load_retrying" if retry else "datasets.load_failed", load, error=message
+        )
+        if retry:
+            transaction.on_commit(lambda: _schedule_retry(load))
+
+
+def _schedule_retry(load: Load) -> None:
+    from govshare.datasets import jobs
+
+    jobs.schedule_retry(load)
