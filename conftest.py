@@ -36,3 +36,10 @@ def platform_admin(db):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def outsider(other_department):  # type: ignore[no-untyped-def]
     return testing.make_user(Role.CATALOG_ADMIN, Role.CONSUMER, department=other_department, username="scj_admin")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(settings, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """Datasets, uploads and rejects files of a test go to its own directory, never into the source tree's var/."""
+    data_dir = tmp_path_factory.mktemp("data")
+    settings.GOVSHARE = settings.GOVSHARE.model_copy(update={"data_dir": data_dir})

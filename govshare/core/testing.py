@@ -6,6 +6,7 @@ import itertools
 
 from govshare.accounts import services as account_services
 from govshare.accounts.models import Department, User
+from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft, ResourceDraft
 from govshare.core.identifiers import make_uscc
 
@@ -64,3 +65,20 @@ def resource_draft(department: Department, **overrides: object) -> ResourceDraft
     }
     values.update(overrides)
     return ResourceDraft(**values)  # type: ignore[arg-type]
+
+
+def make_published_resource(
+    department: Department, *, items: list[ItemDraft] | None = None, **overrides: object
+) -> Resource:
+    """A published resource of the department (created by a fresh catalogue administrator, published by a fresh
+    platform administrator)."""
+    from govshare.accounts.choices import Role
+    from govshare.catalog import services as catalog_services
+
+    author = make_user(Role.CATALOG_ADMIN, department=department)
+    reviewer = make_user(Role.PLATFORM_ADMIN)
+    if items is not None:
+        overrides["items"] = items
+    resource = catalog_services.create_resource(resource_draft(department, **overrides), actor=author)
+    catalog_services.submit_resource(resource, actor=author)
+    return catalog_services.publish_resource(resource, actor=reviewer)
