@@ -56,7 +56,8 @@ def generate_utf8(path: Path, rows: int, *, changed_every: int = 0) -> None:
     sql = f"""
     COPY (
       SELECT
-        '510603' || strftime(DATE '1950-01-01' + CAST(i // 1000 AS INTEGER), '%Y%m%d') || lpad(CAST(i % 1000 AS VARCHAR), 3, '0')
+        '510603' || strftime(DATE '1950-01-01' + CAST(i // 1000 AS INTEGER), '%Y%m%d')
+          || lpad(CAST(i % 1000 AS VARCHAR), 3, '0')
           || CASE WHEN i % 100 = 7 THEN 'XX' ELSE 'X' END AS "公民身份号码",
         substr('{surnames}', 1 + CAST(hash(i) % {len(surnames)} AS INTEGER), 1)
           || substr('{given}', 1 + CAST(hash(i * 7) % {len(given)} AS INTEGER), 1)
@@ -259,7 +260,7 @@ def main() -> None:
             text=True,
         )
         line = next(x for x in out.stdout.splitlines() if x.startswith("MEMORY"))
-        _, rows, loaded, rejected, seconds, before, peak = line.split()
+        _, rows, loaded, rejected, seconds, _before, peak = line.split()
         note = (
             f"{int(loaded):,} loaded, {int(rejected):,} rejected; peak RSS {int(peak) / 1024**3:.2f} GB "
             f"(bar ≤ 1.5 GB) {'MET' if int(peak) <= BAR_MEMORY_BYTES else 'NOT MET'}"
