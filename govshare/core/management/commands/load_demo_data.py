@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from govshare.catalog.choices import ReviewStatus
 from govshare.core.errors import DomainError
+from govshare.demo.datasets import load_demo_datasets
 from govshare.demo.generator import DEFAULT_RESOURCES, STATES, capacity, demo_departments
 from govshare.demo.loader import DemoAlreadyLoaded, load_demo
 
@@ -42,11 +43,14 @@ class Command(BaseCommand):
             raise CommandError(
                 f"未装入演示数据（没有做任何改动）：{exc}。演示数据用于空白平台，请换一个空数据库。"
             ) from exc
+        self.stdout.write("归集演示数据集（文件报送）…")
+        loads = load_demo_datasets(self.stdout.write)
         states = "，".join(f"{_STATE_LABELS[s]} {summary.entries[s]}" for s in STATES)
         self.stdout.write(
             self.style.SUCCESS(
                 f"演示数据已装入（{summary.seconds:.1f} 秒）：{summary.departments} 个部门，{summary.accounts} 个账号，"
                 f"{sum(summary.entries.values())} 条目录（{states}），新增分类 {summary.categories} 个，"
-                f"疑似重复 {summary.duplicate_pairs} 对，逾期未维护部门 {summary.overdue_departments} 个。"
+                f"疑似重复 {summary.duplicate_pairs} 对，逾期未维护部门 {summary.overdue_departments} 个，"
+                f"演示归集 {loads} 次。"
             )
         )
