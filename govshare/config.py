@@ -106,6 +106,9 @@ class GovshareSettings(BaseSettings):
     load_stale_seconds: int = Field(
         60, ge=5, le=86_400, description="A running load silent this long is taken as dead and retried."
     )
+    load_realtime_minutes: int = Field(
+        5, ge=1, le=1440, description="Interval of the scheduled loads of a resource whose update cycle is 实时."
+    )
     job_workers: int = Field(2, ge=1, le=64, description="Worker processes of `govshare qcluster`.")
     job_timeout_seconds: int = Field(
         6 * 3600, ge=10, le=7 * 86_400, description="Longest a background job may run before it is stopped."
