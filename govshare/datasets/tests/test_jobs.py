@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
@@ -254,6 +256,7 @@ def test_switching_the_schedule_off_deletes_it(department, admin, django_capture
 def test_a_scheduled_run_requests_a_load_as_the_system(department, admin) -> None:
     source = make_source(department, admin)
     load_id = jobs.run_scheduled_load(source.pk)
+    assert load_id is not None
     load = Load.objects.get(pk=load_id)
     assert (load.source_id, load.requested_by, load.status) == (source.pk, None, LoadStatus.QUEUED)
 
@@ -310,3 +313,57 @@ def test_timeliness_is_unknown_for_irregular_resources_and_before_any_load(depar
     assert jobs.is_timely(_loaded(department, UpdateCycle.DAILY, None)) is None
     never = testing.make_published_resource(department, items=ITEMS, update_cycle=UpdateCycle.DAILY)
     assert jobs.is_timely(never) is None
+
+
+# --- the run_load command -----------------------------------------------------------------------------------------
+
+
+def _people_file(tmp_path: Path) -> Path:
+    path = tmp_path / "people.csv"
+    path.write_text("身份证号,姓名\n510603199001010011,张三\n510603199001010029,李四\n,无号码\n", encoding="utf-8")
+    return path
+
+
+def _command(*args: object) -> str:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("run_load", *[str(a) for a in args], stdout=out, stderr=err)
+    return out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_run_load_command_runs_a_load_in_the_foreground_and_reports_in_chinese(department, admin, tmp_path) -> None:
+    source = make_source(department, admin, kind=SourceKind.FILE, scheduled=False)
+    Source.objects.filter(pk=source.pk).update(key_items=["公民身份号码"])
+    load = services.request_load(source, actor=admin, file_path=_people_file(tmp_path))
+    output = _command(load.pk, "--no-progress")
+    load.refresh_from_db()
+    assert load.status == LoadStatus.SUCCEEDED
+    assert "状态：成功，生成数据集版本 v0" in output
+    assert "读取 3 行，写入 2 行，拒绝 1 行" in output
+    assert f"拒绝记录文件：{load.rejects_path}" in output
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_run_load_command_requests_a_load_of_a_file_source_first(department, admin, tmp_path) -> None:
+    source = make_source(department, admin, kind=SourceKind.FILE, scheduled=False)
+    output = _command("--source", source.pk, "--file", _people_file(tmp_path), "--no-progress")
+    load = Load.objects.get(source=source)
+    assert (load.status, load.requested_by, load.rows_loaded) == (LoadStatus.SUCCEEDED, None, 3)
+    assert f"归集任务 #{load.pk}" in output
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_run_load_command_fails_with_the_loads_error(department, admin, tmp_path) -> None:
+    source = make_source(department, admin, kind=SourceKind.FILE, scheduled=False)
+    path = tmp_path / "other.csv"
+    path.write_text("编号,名称\n1,甲\n", encoding="utf-8")
+    load = services.request_load(source, actor=admin, file_path=path)
+    with pytest.raises(CommandError, match="状态：失败：来源中缺少已映射的字段：身份证号、姓名"):
+        _command(load.pk, "--no-progress")
+
+
+def test_run_load_command_needs_a_load_or_a_source() -> None:
+    with pytest.raises(CommandError, match="二者选一"):
+        _command()
+    with pytest.raises(CommandError, match="归集任务 #424242 不存在"):
+        _command(424242)
