@@ -274,8 +274,9 @@ def _execute(load: Load, progress: Progress, rejects: RejectsFile) -> tuple[Outc
             )
             outcome = Outcome(result.version, result.inserted + result.updated, result.deleted)
         else:
-            write_mode = "append" if load.mode == LoadMode.APPEND and table.exists() else "overwrite"
-            outcome = Outcome(table.write(accepted, mode=write_mode, load_id=load.pk), counts["loaded"])
+            append = load.mode == LoadMode.APPEND and table.exists()
+            version = table.write(accepted, mode="append" if append else "overwrite", load_id=load.pk)
+            outcome = Outcome(version, counts["loaded"])
         progress.log(f"已提交数据集版本 v{outcome.version}")
     finally:
         stream.close()

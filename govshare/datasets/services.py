@@ -24,6 +24,7 @@ from govshare.audit.services import record_action
 from govshare.catalog.choices import ReviewStatus
 from govshare.catalog.models import Item, Resource
 from govshare.core.errors import Conflict, FieldProblem, NotFound, PermissionDenied, ValidationFailed
+from govshare.datasets import jobs
 from govshare.datasets.access import can_manage_sources, can_read_data
 from govshare.datasets.choices import (
     FINISHED_STATUSES,
@@ -33,7 +34,9 @@ from govshare.datasets.choices import (
     PagingMode,
     SourceKind,
 )
+from govshare.datasets.mapping import validate_mapping
 from govshare.datasets.models import Dataset, Load, Source
+from govshare.datasets.tables import dataset_table_uri
 
 _DATABASE_DRIVERS = frozenset({"sqlite", "postgresql", "postgresql+psycopg", "mysql", "mysql+pymysql"})
 _TABLE_NAME = re.compile(r"^[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*(\.[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*)?$")
@@ -252,29 +255,10 @@ def set_source_active(source: Source, active: bool, *, actor: User) -> Source:
 
 
 def mapping_problems(source: Source, entries: Iterable[MappingEntry], columns: list[str] | None) -> list[FieldProblem]:
-    """Each item at most once, each column at most once, known columns and items, key items mapped."""
-    problems: list[FieldProblem] = []
-    item_names = set(Item.objects.filter(resource=source.resource).values_list("name", flat=True))
-    seen_columns: set[str] = set()
-    seen_items: set[str] = set()
-    entries = list(entries)
-    if not entries:
-        return [FieldProblem("mapping", "请至少映射一个字段")]
-    for n, entry in enumerate(entries, start=1):
-        where = f"mapping[{n}]"
-        if columns is not None and entry.column not in columns:
-            problems.append(FieldProblem(where, f"来源中没有字段“{entry.column}”"))
-        if entry.item not in item_names:
-            problems.append(FieldProblem(where, f"“{entry.item}”不是本资源的信息项"))
-        if entry.column in seen_columns:
-            problems.append(FieldProblem(where, f"来源字段“{entry.column}”被映射了两次"))
-        if entry.item in seen_items:
-            problems.append(FieldProblem(where, f"信息项“{entry.item}”被映射了两次"))
-        seen_columns.add(entry.column)
-        seen_items.add(entry.item)
-    for key in source.key_items:
-        if key not in seen_items:
-            problems.append(FieldProblem("mapping", f"主键信息项“{key}”必须映射"))
+    """The mapping checks of `mapping.validate_mapping`, plus the source's watermark column."""
+    items = list(Item.objects.filter(resource=source.resource))
+    mapping = [{"column": e.column, "item": e.item} for e in entries]
+    problems = validate_mapping(mapping, columns, items, key_items=source.key_items)
     if source.load_mode == LoadMode.APPEND and columns is not None and source.watermark_column not in columns:
         problems.append(FieldProblem("watermark_column", f"来源中没有水位字段“{source.watermark_column}”"))
     return problems
@@ -296,21 +280,12 @@ def set_mapping(
 
 
 def _sync_schedule(source_pk: int) -> None:
-    from govshare.datasets import jobs
-
     source = Source.objects.select_related("resource").filter(pk=source_pk).first()
-    if source is not None and hasattr(jobs, "sync_source_schedule"):
+    if source is not None:
         jobs.sync_source_schedule(source)
 
 
 # --- datasets and loads -----------------------------------------------------------------------------------------
-
-
-def dataset_table_uri(dataset_pk: int) -> str:
-    base = settings.GOVSHARE.dataset_storage_uri.rstrip("/")
-    if base:
-        return f"{base}/{dataset_pk}"
-    return str(Path(settings.GOVSHARE.data_dir) / "datasets" / str(dataset_pk))
 
 
 def ensure_dataset(resource: Resource) -> Dataset:
@@ -431,10 +406,7 @@ def retry_load(load: Load, *, actor: User) -> Load:
 
 
 def _enqueue(load: Load) -> None:
-    from govshare.datasets import jobs
-
-    if hasattr(jobs, "enqueue_load"):
-        jobs.enqueue_load(load)
+    jobs.enqueue_load(load)
 
 
 def load_is_finished(load: Load) -> bool:
