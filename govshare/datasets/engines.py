@@ -52,7 +52,7 @@ class DataEngine(Protocol):
         ...
 
 
-class _SourceFailure:
+class StreamFailure:
     """Remembers the exception a raw stream raised, so that it can be re-raised instead of the engine's wrapper."""
 
     def __init__(self) -> None:
@@ -107,7 +107,7 @@ class DuckDBEngine:
         self.batch_rows = batch_rows
 
     def _run(
-        self, con: duckdb.DuckDBPyConnection, sql: str, schema: pa.Schema | None, failure: _SourceFailure | None
+        self, con: duckdb.DuckDBPyConnection, sql: str, schema: pa.Schema | None, failure: StreamFailure | None
     ) -> pa.RecordBatchReader:
         try:
             result = con.sql(sql).to_arrow_reader(self.batch_rows)
@@ -133,7 +133,7 @@ class DuckDBEngine:
         self, raw: pa.RecordBatchReader, sql: str, *, schema: pa.Schema | None = None
     ) -> pa.RecordBatchReader:
         con = connect_duckdb()
-        failure = _SourceFailure()
+        failure = StreamFailure()
         con.register("raw", failure.watch(raw))
         return self._run(con, transform_sql_for(self.name, sql), schema, failure)
 

@@ -1,0 +1,298 @@
+"""A dataset's data: one Delta table (delta-rs, `deltalake`) whose versions are the loads' results.
+
+A version becomes visible only when its commit (one JSON file in `_delta_log`, written atomically) completes: a load
+that fails or is killed half-way leaves Parquet files that no version references, and the previous version stays
+current and readable. Every commit carries the load's id in its custom metadata, so a retried load can find out
+that its commit already happened (`version_for_load`) and not write again.
+
+Tables live under settings.GOVSHARE.dataset_storage_uri (`s3://bucket/prefix`, with the s3_* settings) or under
+<data_dir>/datasets, one directory per dataset id. Versions are read through their Parquet file lists
+(`files`), by DuckDB here and by Spark (which cannot use the Delta jars from Maven on these machines).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import TableNotFoundError
+from django.conf import settings
+
+from govshare.datasets.engines import DuckDBEngine, StreamFailure
+from govshare.datasets.raw import BATCH_ROWS
+from govshare.datasets.transform import quote_identifier
+
+LOAD_ID_KEY = "govshare.load_id"
+# Commits that do not change the data (vacuum bookkeeping): not counted as versions to keep.
+_MAINTENANCE_OPERATIONS = frozenset({"VACUUM START", "VACUUM END", "OPTIMIZE"})
+# How far back version_for_load looks: a retry comes soon after its attempt, a few loads later at most.
+HISTORY_SCAN_LIMIT = 1000
+
+
+class VersionVacuumed(FileNotFoundError):
+    """A version older than the ones kept: its files are gone."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(f"版本 {version} 的数据已按保留策略清理，无法读取")
+        self.version = version
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    version: int
+    inserted: int
+    updated: int
+    deleted: int
+
+
+@dataclass(frozen=True)
+class Commit:
+    version: int
+    timestamp: dt.datetime
+    operation: str
+    load_id: int | None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def dataset_table_uri(dataset_id: int) -> str:
+    """Where a dataset's table lives (stored on the Dataset row when it is created)."""
+    base = settings.GOVSHARE.dataset_storage_uri or str(settings.GOVSHARE.data_dir / "datasets")
+    return f"{base.rstrip('/')}/{dataset_id}"
+
+
+def storage_options_for(uri: str) -> dict[str, str] | None:
+    """delta-rs object-store options: the s3_* settings for s3:// tables, none for local paths."""
+    if not uri.startswith("s3://"):
+        return None
+    config = settings.GOVSHARE
+    options = {"AWS_REGION": config.s3_region}
+    if config.s3_endpoint_url:
+        options["AWS_ENDPOINT_URL"] = config.s3_endpoint_url
+        if config.s3_endpoint_url.startswith("http://"):
+            options["AWS_ALLOW_HTTP"] = "true"
+    if config.s3_access_key_id:
+        options["AWS_ACCESS_KEY_ID"] = config.s3_access_key_id
+        options["AWS_SECRET_ACCESS_KEY"] = config.s3_secret_access_key
+    return options
+
+
+def _commit_properties(load_id: int) -> CommitProperties:
+    return CommitProperties(custom_metadata={LOAD_ID_KEY: str(load_id)})
+
+
+def _load_id(entry: dict[str, Any]) -> int | None:
+    value = entry.get(LOAD_ID_KEY)
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+class DatasetTable:
+    """One dataset's Delta table. Cheap to create: nothing is read until a method needs it."""
+
+    def __init__(
+        self, uri: str, *, storage_options: dict[str, str] | None = None, target_file_size: int | None = None
+    ) -> None:
+        self.uri = uri
+        self.storage_options = storage_options if storage_options is not None else storage_options_for(uri)
+        # Bytes per Parquet file written (None: delta-rs' default, about 100 MB).
+        self.target_file_size = target_file_size
+
+    def _table(self, version: int | None = None) -> DeltaTable:
+        return DeltaTable(self.uri, version=version, storage_options=self.storage_options)
+
+    def exists(self) -> bool:
+        return DeltaTable.is_deltatable(self.uri, storage_options=self.storage_options)
+
+    def version(self) -> int | None:
+        """The newest committed version, or None before the first load."""
+        try:
+            return self._table().version()
+        except TableNotFoundError:
+            return None
+
+    def write(self, batches: pa.RecordBatchReader, *, mode: Literal["overwrite", "append"], load_id: int) -> int:
+        """Commit the batches as a new version (replacing or adding to the rows); returns the version.
+        A load whose commit is already in the table is not written again: its version is returned."""
+        done = self.version_for_load(load_id)
+        if done is not None:
+            return done
+        failure = StreamFailure()
+        options: dict[str, Any] = {
+            "mode": mode,
+            "schema_mode": "overwrite" if mode == "overwrite" else "merge",
+            "storage_options": self.storage_options,
+            "commit_properties": _commit_properties(load_id),
+            "target_file_size": self.target_file_size,
+        }
+        try:
+            write_deltalake(self.uri, failure.watch(batches), **options)
+        except Exception as exc:
+            failure.reraise(exc)
+            raise
+        version = self.version_for_load(load_id)
+        assert version is not None
+        return version
+
+    def upsert(
+        self, batches: pa.RecordBatchReader, *, keys: list[str], delete_missing: bool, load_id: int
+    ) -> UpsertResult:
+        """Merge the batches by key: new keys inserted, changed rows updated (unchanged rows are not counted), and
+        with `delete_missing` (the source gave all its rows) the keys it no longer has deleted."""
+        done = self.version_for_load(load_id)
+        if done is not None:
+            return self._upsert_result(done)
+        if not self.exists():
+            version = self.write(batches, mode="overwrite", load_id=load_id)
+            return UpsertResult(version, self.row_count(version), 0, 0)
+        if not keys:
+            raise ValueError("按主键合并需要至少一个主键信息项")
+        columns = [name for name in batches.schema.names if name not in keys]
+        match = " AND ".join(f"t.{quote_identifier(k)} = s.{quote_identifier(k)}" for k in keys)
+        changed = " OR ".join(f"t.{quote_identifier(c)} IS DISTINCT FROM s.{quote_identifier(c)}" for c in columns)
+        failure = StreamFailure()
+        merger = self._table().merge(
+            failure.watch(batches),
+            predicate=match,
+            source_alias="s",
+            target_alias="t",
+            merge_schema=True,
+            # A full source (deletes detected) is streamed, never held in memory; a change set is small enough
+            # to be materialised, which lets delta-rs skip the files whose key ranges it cannot touch.
+            streamed_exec=delete_missing,
+            commit_properties=_commit_properties(load_id),
+        )
+        merger = merger.when_matched_update_all(predicate=changed or None).when_not_matched_insert_all()
+        if delete_missing:
+            merger = merger.when_not_matched_by_source_delete()
+        try:
+            metrics = merger.execute()
+        except Exception as exc:
+            failure.reraise(exc)
+            raise
+        committed = self.version_for_load(load_id)
+        assert committed is not None
+        return UpsertResult(
+            committed,
+            int(metrics.get("num_target_rows_inserted", 0)),
+            int(metrics.get("num_target_rows_updated", 0)),
+            int(metrics.get("num_target_rows_deleted", 0)),
+        )
+
+    def _upsert_result(self, version: int) -> UpsertResult:
+        [commit] = [c for c in self.history(HISTORY_SCAN_LIMIT) if c.version == version]
+        metrics = commit.metrics
+        return UpsertResult(
+            version,
+            int(metrics.get("num_target_rows_inserted", metrics.get("num_added_rows", 0))),
+            int(metrics.get("num_target_rows_updated", 0)),
+            int(metrics.get("num_target_rows_deleted", 0)),
+        )
+
+    def history(self, limit: int | None = None) -> list[Commit]:
+        """The newest commits first."""
+        if not self.exists():
+            return []
+        return [
+            Commit(
+                version=int(entry["version"]),
+                timestamp=dt.datetime.fromtimestamp(int(entry["timestamp"]) / 1000, tz=dt.UTC),
+                operation=str(entry.get("operation", "")),
+                load_id=_load_id(entry),
+                metrics=dict(entry.get("operationMetrics") or {}),
+            )
+            for entry in self._table().history(limit)
+        ]
+
+    def version_for_load(self, load_id: int) -> int | None:
+        """The version a load committed, if it did (among the last HISTORY_SCAN_LIMIT commits)."""
+        for commit in self.history(HISTORY_SCAN_LIMIT):
+            if commit.load_id == load_id:
+                return commit.version
+        return None
+
+    def files(self, version: int) -> list[str]:
+        """The version's Parquet files (absolute paths, or s3:// URIs)."""
+        return list(self._table(version).file_uris())
+
+    def schema(self, version: int) -> pa.Schema:
+        return pa.schema(self._table(version).schema().to_arrow())
+
+    def row_count(self, version: int) -> int:
+        """From the commit log's per-file statistics: no data file is read."""
+        actions = pa.table(self._table(version).get_add_actions(flatten=True))
+        if actions.num_rows == 0:
+            return 0
+        return int(pc.sum(actions.column("num_records")).as_py() or 0)
+
+    def read(self, version: int, columns: list[str] | None = None) -> pa.RecordBatchReader:
+        """The version's rows, streamed (DuckDB over the Parquet files; the object store's own reader on S3)."""
+        table = self._table(version)
+        schema = pa.schema(table.schema().to_arrow())
+        if columns is not None:
+            schema = pa.schema([schema.field(name) for name in columns])
+        if self.storage_options is not None:
+            dataset = table.to_pyarrow_dataset()
+            return _reader(schema, dataset.to_batches(columns=columns, batch_size=BATCH_ROWS))
+        files = list(table.file_uris())
+        if not all(self._present(name) for name in files):
+            raise VersionVacuumed(version)
+        listed = "*" if columns is None else ", ".join(quote_identifier(name) for name in columns)
+        return DuckDBEngine().query(
+            files,
+            f"SELECT {listed} FROM data",  # noqa: S608 (quoted names)
+            schema=pa.schema(table.schema().to_arrow()),
+            result_schema=schema,
+        )
+
+    def vacuum(self, keep_versions: int) -> list[str]:
+        """Delete the files that only versions older than the newest `keep_versions` data versions use; returns
+        them. Vacuum's own bookkeeping commits are not counted as versions. Files of loads that never committed
+        are deleted once older than the longest a job may run."""
+        if keep_versions < 1:
+            raise ValueError("至少保留 1 个版本")
+        if not self.exists():
+            return []
+        data_versions = [c.version for c in self.history() if c.operation not in _MAINTENANCE_OPERATIONS]
+        if not data_versions:
+            return []
+        oldest_kept = sorted(data_versions, reverse=True)[:keep_versions][-1]
+
+        def run(*, retention_hours: int, full: bool) -> list[str]:
+            table = self._table()
+            options: dict[str, Any] = {
+                "retention_hours": retention_hours,
+                "enforce_retention_duration": False,
+                "full": full,
+                "keep_versions": list(range(oldest_kept, table.version() + 1)),
+            }
+            # delta-rs lists a removed file again at every vacuum until its tombstone expires, and every real run
+            # adds two commits: only run when a listed file is still there.
+            listed = [name for name in table.vacuum(dry_run=True, **options) if self._present(name)]
+            if listed:
+                table.vacuum(dry_run=False, **options)
+            return listed
+
+        removed = run(retention_hours=0, full=False)
+        # Orphans of failed writes are in no commit, so only a full vacuum sees them; the retention spares the
+        # files of a load still being written.
+        orphans = run(retention_hours=math.ceil(settings.GOVSHARE.job_timeout_seconds / 3600), full=True)
+        return [*removed, *orphans]
+
+    def _present(self, name: str) -> bool:
+        if self.storage_options is not None:
+            return True  # an object store: listing each file costs a request; the vacuum itself will tell
+        path = Path(name) if Path(name).is_absolute() else Path(self.uri) / name
+        return path.exists()
+
+
+def _reader(schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> pa.RecordBatchReader:
+    return pa.RecordBatchReader.from_batches(schema, batches)
