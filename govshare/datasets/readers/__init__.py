@@ -1,0 +1,89 @@
+"""Source readers: every source (前置库, 接口, 文件) opened as a raw stream (govshare.datasets.raw).
+
+`open_source_stream` is what a load reads; `preview_source` reads only the start, for the column-mapping page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from govshare.datasets.choices import SourceKind
+from govshare.datasets.raw import RawStream, Reject, RejectSink, SourceInvalid
+
+__all__ = ["SourcePreview", "open_source_stream", "preview_source"]
+
+
+@dataclass
+class SourcePreview:
+    """The first rows of a source as text, for mapping its columns to the resource's items."""
+
+    columns: list[str]
+    rows: list[list[str | None]]
+    encoding: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def open_source_stream(
+    kind: str,
+    config: dict[str, Any],
+    secret: str,
+    *,
+    path: Path | None,
+    on_reject: RejectSink,
+    watermark_column: str = "",
+    watermark_after: str = "",
+    progress: Callable[[int], None] | None = None,
+    preview: bool = False,
+) -> RawStream:
+    """Open a source for reading. Raises SourceUnavailable (retry later) or SourceInvalid (fix the source)."""
+    if kind == SourceKind.FILE:
+        from govshare.datasets.readers.files import open_file_stream
+
+        if path is None:
+            raise SourceInvalid("文件报送需要上传文件")
+        return open_file_stream(path, config, on_reject, progress, preview=preview)
+    if kind == SourceKind.DATABASE:
+        from govshare.datasets.readers.database import DatabaseStream
+
+        return DatabaseStream(
+            config, secret, watermark_column=watermark_column, watermark_after=watermark_after, progress=progress
+        )
+    if kind == SourceKind.HTTP_API:
+        from govshare.datasets.readers.http_api import HttpApiStream
+
+        return HttpApiStream(
+            config,
+            secret,
+            on_reject=on_reject,
+            watermark_after=watermark_after,
+            watermark_column=watermark_column,
+            progress=progress,
+            max_pages=1 if preview else None,
+        )
+    raise SourceInvalid(f"不支持的来源类型“{kind}”")
+
+
+def preview_source(
+    kind: str, config: dict[str, Any], secret: str, *, path: Path | None, rows: int = 20
+) -> SourcePreview:
+    """The columns and first `rows` rows of a source (rows refused by the reader are left out)."""
+    rejects: list[Reject] = []
+    stream = open_source_stream(kind, config, secret, path=path, on_reject=rejects.append, preview=True)
+    found: list[list[str | None]] = []
+    try:
+        for batch in stream.batches():
+            part = batch.slice(0, rows - len(found))
+            values = [part.column(i).to_pylist() for i in range(1, part.num_columns)]
+            found.extend([list(record) for record in zip(*values, strict=True)])
+            if len(found) >= rows:
+                break
+    finally:
+        stream.close()
+    warnings = list(stream.stats.warnings)
+    if rejects:
+        first = rejects[0]
+        warnings.append(f"预览范围内有 {len(rejects)} 行无法读取，例如第 {first.row} 行：{first.reason}")
+    return SourcePreview(stream.columns, found, stream.stats.encoding, warnings)

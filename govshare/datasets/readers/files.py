@@ -1,0 +1,490 @@
+"""Submitted files (文件报送, 线下报送) as raw streams: CSV/TSV, XLSX, JSON and JSON Lines.
+
+CSV goes through pyarrow's streaming CSV reader (files not in UTF-8 are transcoded by a child process as it
+reads); rows with the wrong number of columns, or with bytes that do not decode, go to `on_reject` with their
+record number (the header is row 1). XLSX, JSON and JSON Lines are read record by record (openpyxl in read-only
+mode, ijson), never whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from array import array
+from collections import deque
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from govshare.datasets.choices import FileFormat
+from govshare.datasets.raw import (
+    BATCH_ROWS,
+    HashingReader,
+    ReadStats,
+    Reject,
+    RejectSink,
+    SourceInvalid,
+    SourceUnavailable,
+    raw_schema,
+)
+from govshare.datasets.readers.encoding import (
+    TranscodingReader,
+    decode_sample,
+    detect_encoding,
+    needs_transcoding,
+    read_sample,
+)
+from govshare.datasets.readers.rows import RowBuffer, batched, check_header, text_value
+
+Progress = Callable[[int], None] | None
+# The longest record the CSV reader accepts; a longer one is nearly always an unclosed quote.
+CSV_BLOCK_BYTES = 16 << 20
+PREVIEW_BLOCK_BYTES = 1 << 20
+_REJECT_TEXT = 1000
+
+
+def _first_record(text: str, delimiter: str) -> list[str]:
+    try:
+        return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False), [])
+    except csv.Error as exc:
+        raise SourceInvalid(f"无法读取表头（第 1 行）：{exc}") from exc
+
+
+def _file_encoding(path: Path, config: dict[str, Any]) -> tuple[bytes, str]:
+    sample = read_sample(path)
+    forced = str(config.get("encoding") or "")
+    if forced:
+        try:
+            "".encode(forced)
+        except LookupError as exc:
+            raise SourceInvalid(f"不支持的文件编码“{forced}”") from exc
+        return sample, forced
+    return sample, detect_encoding(sample)
+
+
+def _open_bytes(path: Path, encoding: str, stats: ReadStats, progress: Progress, sample: bytes) -> Any:
+    """The file's bytes as UTF-8: straight from disk (hashed on the way), or transcoded by a child process."""
+    if not needs_transcoding(encoding):
+        try:
+            return HashingReader(path.open("rb"), stats, progress)
+        except OSError as exc:
+            raise SourceUnavailable(f"无法读取上传的文件：{exc.strerror or exc}") from exc
+    ratio = len(sample) / max(1, len(decode_sample(sample, encoding).encode("utf-8")))
+    return TranscodingReader(path, encoding, stats, progress, source_per_utf8=ratio)
+
+
+class CsvStream:
+    """A CSV or TSV file. `columns` comes from the header (row 1); batches hold the data records from row 2."""
+
+    def __init__(
+        self,
+        path: Path,
+        config: dict[str, Any],
+        on_reject: RejectSink,
+        progress: Progress,
+        *,
+        tsv: bool,
+        block_size: int = CSV_BLOCK_BYTES,
+    ) -> None:
+        self.stats = ReadStats()
+        sample, encoding = _file_encoding(path, config)
+        self.stats.encoding = encoding
+        delimiter = str(config.get("delimiter") or ("\t" if tsv else ","))
+        text = decode_sample(sample, encoding).lstrip("\ufeff")
+        if not text.strip():
+            raise SourceInvalid("文件为空：第 1 行应为表头（列名）")
+        self.columns = check_header(_first_record(text, delimiter))
+        self._on_reject = on_reject
+        self._block_size = block_size
+        self._transcoded = needs_transcoding(encoding)
+        self._pending: deque[int] = deque()
+        self._next = 1
+        self._source = _open_bytes(path, encoding, self.stats, progress, sample)
+        try:
+            self._reader = pacsv.open_csv(
+                _ArrowInput(self._source),
+                read_options=pacsv.ReadOptions(
+                    column_names=[f"c{i}" for i in range(len(self.columns))],
+                    use_threads=False,  # keeps the invalid rows' numbers
+                    block_size=block_size,
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter,
+                    newlines_in_values=True,
+                    ignore_empty_lines=False,  # counted, so that row numbers stay those of the file
+                    invalid_row_handler=self._invalid_row,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={
+                        f"c{i}": pa.string() if self._transcoded else pa.binary() for i in range(len(self.columns))
+                    },
+                    strings_can_be_null=True,
+                    check_utf8=False,
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            self._source.close()
+            raise _csv_error(exc, block_size) from exc
+        except BaseException:
+            self._source.close()
+            raise
+
+    def _invalid_row(self, row: pacsv.InvalidRow) -> str:
+        self._pending.append(row.number)
+        if row.text.strip():
+            reason = f"列数不符：应为 {row.expected_columns} 列，实际 {row.actual_columns} 列"
+            self._reject(row.number, "", reason, row.text)
+        return "skip"
+
+    def _reject(self, row: int, column: str, reason: str, value: str) -> None:
+        self.stats.rows_read += 1
+        self._on_reject(Reject(row, column, reason, value[:_REJECT_TEXT]))
+
+    def _numbers(self, count: int) -> pa.Array:
+        """Record numbers of the next `count` parsed rows: consecutive, except for the rows already rejected."""
+        numbers = array("q")
+        n, remaining = self._next, count
+        while remaining:
+            stop = n + remaining
+            if self._pending and self._pending[0] < stop:
+                skipped = self._pending.popleft()
+                if skipped >= n:
+                    numbers.extend(range(n, skipped))
+                    remaining -= skipped - n
+                    n = skipped + 1
+            else:
+                numbers.extend(range(n, stop))
+                n, remaining = stop, 0
+        self._next = n
+        return pa.array(numbers, pa.int64())
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        schema = raw_schema(self.columns)
+        while True:
+            try:
+                parsed = self._reader.read_next_batch()
+            except StopIteration:
+                break
+            except pa.ArrowInvalid as exc:
+                raise _csv_error(exc, self._block_size) from exc
+            batch = self._clean(parsed, self._numbers(parsed.num_rows), schema)
+            self.stats.rows_read += batch.num_rows
+            for offset in range(0, batch.num_rows, BATCH_ROWS):
+                yield batch.slice(offset, BATCH_ROWS)
+        self._source.finish()
+
+    def _clean(self, parsed: pa.RecordBatch, numbers: pa.Array, schema: pa.Schema) -> pa.RecordBatch:
+        """Drop the header and blank records, reject rows whose bytes do not decode; text columns as strings."""
+        columns = list(parsed.columns)
+        keep = pc.not_equal(numbers, 1)
+        blank = pc.is_null(columns[0]) if columns else None
+        for column in columns[1:]:
+            blank = pc.and_(blank, pc.is_null(column))
+        if blank is not None:
+            keep = pc.and_(keep, pc.invert(blank))
+        keep, columns = self._check_text(columns, numbers, keep)
+        if not pc.all(keep).as_py():
+            numbers = numbers.filter(keep)
+            columns = [column.filter(keep) for column in columns]
+        return pa.RecordBatch.from_arrays([numbers, *columns], schema=schema)
+
+    def _check_text(
+        self, columns: list[pa.Array], numbers: pa.Array, keep: pa.Array
+    ) -> tuple[pa.Array, list[pa.Array]]:
+        """Rows holding bytes that are not text of the file's encoding are rejected (column by column)."""
+        if self._transcoded:
+            for name, column in zip(self.columns, columns, strict=True):
+                bad = pc.and_(pc.match_substring(column, "\ufffd"), keep)
+                if pc.any(bad).as_py():
+                    keep = self._reject_rows(bad, numbers, column, name, keep)
+            return keep, columns
+        texts: list[pa.Array] = []
+        for name, column in zip(self.columns, columns, strict=True):
+            try:
+                texts.append(column.cast(pa.string()))
+            except pa.ArrowInvalid:
+                bad = pa.array([v is not None and not _is_utf8(v) for v in column.to_pylist()], pa.bool_())
+                keep = self._reject_rows(pc.and_(bad, keep), numbers, column, name, keep)
+                texts.append(pc.if_else(bad, pa.scalar(None, pa.binary()), column).cast(pa.string()))
+        return keep, texts
+
+    def _reject_rows(self, bad: pa.Array, numbers: pa.Array, column: pa.Array, name: str, keep: pa.Array) -> pa.Array:
+        for number, value in zip(numbers.filter(bad).to_pylist(), column.filter(bad).to_pylist(), strict=True):
+            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+            self._reject(number, name, f"含有无法按 {self.stats.encoding} 编码识别的字节", text)
+        return pc.and_(keep, pc.invert(bad))
+
+    def close(self) -> None:
+        self._source.close()
+
+
+class _ArrowInput:
+    """What pyarrow needs of a Python file (HashingReader has no `closed`)."""
+
+    def __init__(self, source: Any) -> None:
+        self._source = source
+        self.closed = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return bytes(self._source.read(size))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _is_utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _csv_error(exc: pa.ArrowInvalid, block_size: int) -> SourceInvalid:
+    message = str(exc)
+    if "straddling" in message or "block size" in message:
+        limit = block_size >> 20
+        return SourceInvalid(f"文件中有一条记录超过 {limit} MB，无法读取：通常是某个字段的引号没有闭合")
+    return SourceInvalid(f"CSV 文件无法解析：{message}")
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+class XlsxStream:
+    """The first sheet (or config["sheet"]) of an .xlsx workbook, read row by row; row numbers are sheet rows."""
+
+    def __init__(self, path: Path, config: dict[str, Any], on_reject: RejectSink, progress: Progress) -> None:
+        import openpyxl
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        self.stats = ReadStats(encoding="xlsx")
+        self._path = path
+        self._on_reject = on_reject
+        self._progress = progress
+        try:
+            self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise SourceInvalid(f"不是有效的 Excel（xlsx）文件：{exc}") from exc
+        sheet_name = str(config.get("sheet") or "")
+        if sheet_name and sheet_name not in self._book.sheetnames:
+            self._book.close()
+            raise SourceInvalid(f"工作簿中没有名为“{sheet_name}”的工作表（现有：{'、'.join(self._book.sheetnames)}）")
+        sheet = self._book[sheet_name] if sheet_name else self._book.worksheets[0]
+        self._rows = sheet.iter_rows(values_only=True)
+        header = next(self._rows, None)
+        names = [text_value(v) or "" for v in header or ()]
+        while names and not names[-1]:
+            names.pop()
+        if not names:
+            self._book.close()
+            raise SourceInvalid("工作表为空：第 1 行应为表头（列名）")
+        self.columns = check_header(names)
+
+    def _records(self) -> Iterator[tuple[int, list[str | None]]]:
+        width = len(self.columns)
+        for number, row in enumerate(self._rows, start=2):
+            values = [text_value(v) for v in row]
+            if not any(v is not None for v in values):
+                continue
+            if any(v is not None for v in values[width:]):
+                actual = max(i for i, v in enumerate(values) if v is not None) + 1
+                self._on_reject(
+                    Reject(
+                        number, "", f"列数不符：应为 {width} 列，实际 {actual} 列", ",".join(v or "" for v in values)
+                    )
+                )
+                self.stats.rows_read += 1
+                continue
+            self.stats.rows_read += 1
+            if self._progress is not None and number % 10_000 == 0:
+                self._progress(number)
+            yield number, (values + [None] * width)[:width]
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        yield from batched(RowBuffer(self.columns), self._records())
+        self.stats.bytes_read = self._path.stat().st_size
+        self.stats.sha256 = file_sha256(self._path)
+
+    def close(self) -> None:
+        self._book.close()
+
+
+def ijson_prefix(records_path: str) -> str:
+    """A simple JSONPath ("$.data.list[*]", "data.list") as ijson's prefix of the array's items ("data.list.item")."""
+    path = records_path.strip()
+    path = path.removeprefix("$").lstrip(".").removesuffix("[*]")
+    parts = [part for part in path.replace("[*]", ".item").split(".") if part]
+    return ".".join([*parts, "item"])
+
+
+# How many records name the columns of a JSON source.
+JSON_SAMPLE_RECORDS = 1000
+
+
+class JsonRecords:
+    """Records (dicts) as rows of text: columns are the keys of the first records, in first-seen order."""
+
+    def __init__(self, stats: ReadStats, on_reject: RejectSink) -> None:
+        self.stats = stats
+        self._on_reject = on_reject
+        self._warned = False
+        self.columns: list[str] = []
+
+    def name_columns(self, first: list[tuple[int, Any]]) -> None:
+        seen: dict[str, None] = {}
+        for _, record in first:
+            if isinstance(record, dict):
+                seen.update(dict.fromkeys(str(key) for key in record))
+        if not seen:
+            raise SourceInvalid("没有读到任何 JSON 对象记录，无法确定字段")
+        self.columns = check_header(list(seen), what="记录的字段")
+
+    def row(self, number: int, record: Any) -> list[str | None] | None:
+        if not isinstance(record, dict):
+            self._on_reject(Reject(number, "", '不是 JSON 对象（应为 {"字段": 值, …}）', _short(record)))
+            self.stats.rows_read += 1
+            return None
+        self.stats.rows_read += 1
+        if not self._warned and any(str(key) not in self.columns for key in record):
+            self._warned = True
+            new = next(str(key) for key in record if str(key) not in self.columns)
+            self.stats.warnings.append(
+                f"第 {number} 条记录起出现了新的字段（如“{new}”），前 {JSON_SAMPLE_RECORDS} 条记录中没有，已忽略"
+            )
+        return [text_value(record.get(name)) for name in self.columns]
+
+    def rows(self, records: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, list[str | None]]]:
+        for number, record in records:
+            if (values := self.row(number, record)) is not None:
+                yield number, values
+
+
+def _short(value: Any) -> str:
+    return (text_value(value) or "")[:_REJECT_TEXT]
+
+
+class _JsonStreamBase:
+    """Shared by JSON and JSON Lines: the first records are read ahead to name the columns, then the rest stream."""
+
+    columns: list[str]
+
+    def __init__(self, path: Path, config: dict[str, Any], on_reject: RejectSink, progress: Progress) -> None:
+        self.stats = ReadStats()
+        sample, encoding = _file_encoding(path, config)
+        self.stats.encoding = encoding
+        if not sample.strip():
+            raise SourceInvalid("文件为空：没有任何记录")
+        self._config = config
+        self._source = _open_bytes(path, encoding, self.stats, progress, sample)
+        self._json = JsonRecords(self.stats, on_reject)
+        self._on_reject = on_reject
+        try:
+            self._records = self._iter_records(self._source)
+            self._first = self._read_ahead()
+            self._json.name_columns(self._first)
+        except BaseException:
+            self._source.close()
+            raise
+        self.columns = self._json.columns
+
+    def _read_ahead(self) -> list[tuple[int, Any]]:
+        first: list[tuple[int, Any]] = []
+        for item in self._records:
+            first.append(item)
+            if len(first) >= JSON_SAMPLE_RECORDS:
+                break
+        return first
+
+    def _iter_records(self, source: BinaryIO) -> Iterator[tuple[int, Any]]:
+        raise NotImplementedError
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        def records() -> Iterator[tuple[int, Any]]:
+            yield from self._first
+            yield from self._records
+
+        yield from batched(RowBuffer(self.columns), self._json.rows(records()))
+        self._source.finish()
+
+    def close(self) -> None:
+        self._source.close()
+
+
+class JsonStream(_JsonStreamBase):
+    """A JSON array of objects, or the array at config["records_path"] inside an object; numbered from 1."""
+
+    def _iter_records(self, source: BinaryIO) -> Iterator[tuple[int, Any]]:
+        import ijson
+
+        prefix = ijson_prefix(str(self._config.get("records_path") or ""))
+        number = 0
+        try:
+            for number, record in enumerate(ijson.items(source, prefix), start=1):
+                yield number, record
+        except ijson.JSONError as exc:
+            raise SourceInvalid(f"JSON 文件格式错误（第 {number + 1} 条记录附近）：{exc}") from exc
+        if number == 0:
+            where = f"路径“{self._config.get('records_path')}”下" if self._config.get("records_path") else "顶层"
+            raise SourceInvalid(f"JSON 文件{where}没有记录数组：应为 [{{…}}, {{…}}] 形式的对象数组")
+
+
+class JsonLinesStream(_JsonStreamBase):
+    """One JSON object per line; row numbers are line numbers; a line that is not JSON is rejected."""
+
+    def _iter_records(self, source: BinaryIO) -> Iterator[tuple[int, Any]]:
+        for number, line in _lines(source):
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line)
+            except ValueError as exc:
+                text = line.decode("utf-8", "replace").strip()
+                self.stats.rows_read += 1
+                self._on_reject(Reject(number, "", f"不是合法的 JSON：{exc}", text[:_REJECT_TEXT]))
+
+
+def _lines(source: BinaryIO, chunk: int = 1 << 20) -> Iterator[tuple[int, bytes]]:
+    number, rest = 0, b""
+    while data := source.read(chunk):
+        lines = (rest + data).split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            number += 1
+            yield number, line
+    if rest:
+        yield number + 1, rest
+
+
+def open_file_stream(
+    path: Path, config: dict[str, Any], on_reject: RejectSink, progress: Progress = None, *, preview: bool = False
+) -> CsvStream | XlsxStream | JsonStream | JsonLinesStream:
+    """Open an uploaded file by config["format"] (or its suffix). A preview parses CSV in small blocks."""
+    fmt = str(config.get("format") or _format_from_suffix(path))
+    if fmt in (FileFormat.CSV, FileFormat.TSV):
+        block = PREVIEW_BLOCK_BYTES if preview else CSV_BLOCK_BYTES
+        return CsvStream(path, config, on_reject, progress, tsv=fmt == FileFormat.TSV, block_size=block)
+    if fmt == FileFormat.XLSX:
+        return XlsxStream(path, config, on_reject, progress)
+    if fmt == FileFormat.JSON:
+        return JsonStream(path, config, on_reject, progress)
+    if fmt == FileFormat.JSONL:
+        return JsonLinesStream(path, config, on_reject, progress)
+    raise SourceInvalid(f"不支持的文件格式“{fmt}”：支持 CSV、TSV、xlsx、JSON 和 JSON Lines")
+
+
+def _format_from_suffix(path: Path) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    return {"txt": FileFormat.CSV, "xls": "xls", "ndjson": FileFormat.JSONL}.get(suffix, suffix)
