@@ -42,7 +42,7 @@ def compact_json(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "[" + ",".join(compact_json(v) for v in value) + "]"
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value, "f")
     return json.dumps(text_value(value) if isinstance(value, dt.date | dt.time | bytes) else value, ensure_ascii=False)
 
 
@@ -55,8 +55,10 @@ def text_value(value: Any) -> str | None:
         return value or None
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | Decimal):
+    if isinstance(value, int):
         return str(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, dt.datetime):
@@ -69,7 +71,7 @@ def text_value(value: Any) -> str | None:
         return bytes(value).hex()
     if isinstance(value, dict | list | tuple):
         return compact_json(value)
-    return str(value)
+    return str(value)  # UUID, timedelta, IP addresses, …
 
 
 def row_numbers(start: int, count: int) -> pa.Array:

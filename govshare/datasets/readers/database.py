@@ -1,0 +1,216 @@
+"""A front-end database (前置库) as a raw stream: a table or one SELECT, read through a server-side cursor.
+
+Any SQLAlchemy URL works (sqlite, postgresql+psycopg, mysql+pymysql); the password may be kept apart, as the
+source's secret. An incremental load reads `WHERE <watermark column> > :after` (a bound parameter) and records the
+largest watermark value read. The checksum is a SHA-256 over the rows' canonical text that does not depend on the
+order in which the database returns them, so that loading unchanged data twice gives the same checksum.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+import sqlglot
+from sqlalchemy.engine import URL, Connection, CursorResult, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, ProgrammingError
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import NullType
+from sqlglot import exp
+
+from govshare.datasets.raw import BATCH_ROWS, ReadStats, SourceInvalid, SourceUnavailable
+from govshare.datasets.readers.rows import RowBuffer, check_header, text_value
+
+_DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql"}
+_SQLGLOT_DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql"}
+# Statements (or parts of one) that write: refused even inside a SELECT (WITH … DELETE, SELECT … INTO).
+_WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter, exp.Into, exp.Command)
+# SQLite reports a missing table or a syntax error as an OperationalError: the source needs fixing, not a retry.
+_SQLITE_INVALID = ("no such table", "no such column", "syntax error", "ambiguous column")
+_CHECKSUM_MODULUS = 1 << 128
+
+
+def source_url(raw_url: str, secret: str) -> URL:
+    """The SQLAlchemy URL of a front database, with the secret as its password and a default driver."""
+    try:
+        url = make_url(raw_url)
+    except ArgumentError as exc:
+        raise SourceInvalid(
+            "前置库连接地址格式不正确：应为 SQLAlchemy URL，如 postgresql://用户@主机:端口/库名"
+        ) from exc
+    if url.drivername in _DRIVERS:
+        url = url.set(drivername=_DRIVERS[url.drivername])
+    if secret:
+        url = url.set(password=secret)
+    return url
+
+
+def check_select(query: str, backend: str) -> None:
+    """Only one SELECT (or UNION of SELECTs) is accepted as a source query; anything that writes is refused."""
+    try:
+        statements = [s for s in sqlglot.parse(query, read=_SQLGLOT_DIALECTS.get(backend)) if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise SourceInvalid(f"查询语句无法解析：{str(exc).splitlines()[0]}") from exc
+    if len(statements) != 1:
+        raise SourceInvalid(f"查询语句只能是一条 SELECT 语句，实际有 {len(statements)} 条")
+    statement = statements[0]
+    if not isinstance(statement, exp.Query) or statement.find(*_WRITES) is not None:
+        raise SourceInvalid("查询语句只能是 SELECT（只读查询），不能修改数据或表结构")
+
+
+def _connect_args(backend: str, timeout: int) -> dict[str, Any]:
+    if backend == "postgresql":
+        return {"connect_timeout": timeout}
+    if backend == "mysql":
+        return {"connect_timeout": timeout, "read_timeout": max(timeout, 300)}
+    if backend == "sqlite":
+        return {"timeout": timeout}
+    return {}
+
+
+def _error_text(exc: BaseException, secret: str) -> str:
+    original = getattr(exc, "orig", None) or exc
+    text = (str(original).strip().splitlines() or [type(original).__name__])[0]
+    return text.replace(secret, "***") if secret else text
+
+
+def _read_error(exc: DBAPIError, secret: str, backend: str) -> Exception:
+    """Whether a failed query needs a retry (the database is down) or a fix (unknown table or column, bad SQL)."""
+    text = _error_text(exc, secret)
+    if isinstance(exc, ProgrammingError) or (
+        backend == "sqlite" and isinstance(exc, OperationalError) and text.startswith(_SQLITE_INVALID)
+    ):
+        return SourceInvalid(f"前置库查询失败（请检查表名、字段名或查询语句）：{text}")
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        return SourceUnavailable(f"前置库连接失败：{text}")
+    return SourceInvalid(f"前置库查询失败：{text}")
+
+
+class _Checksum:
+    """SHA-256 of a multiset of rows: each row's canonical text hashed, the hashes summed (order-free)."""
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        self._total = 0
+        self._header = "\x1f".join(columns)
+
+    def add(self, values: Sequence[str | None]) -> int:
+        line = "\x1f".join("\x00" if v is None else v for v in values).encode("utf-8", "surrogatepass")
+        self._total += int.from_bytes(hashlib.blake2b(line, digest_size=16).digest(), "big")
+        return len(line) + 1
+
+    def hexdigest(self, rows: int) -> str:
+        total = (self._total % _CHECKSUM_MODULUS).to_bytes(16, "big")
+        return hashlib.sha256(f"{self._header}\n{rows}\n".encode() + total).hexdigest()
+
+
+class DatabaseStream:
+    """Rows of a front database table or query, numbered from 1 in the order the database returns them."""
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        secret: str,
+        *,
+        watermark_column: str = "",
+        watermark_after: str = "",
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.stats = ReadStats(encoding="database")
+        self._secret = secret
+        self._progress = progress
+        self._watermark = watermark_column
+        url = source_url(str(config.get("url") or ""), secret)
+        self._backend = url.get_backend_name()
+        statement = self._statement(config, watermark_column, watermark_after)
+        self._engine = self._create_engine(url, int(config.get("timeout") or 30))
+        self._conn: Connection | None = None
+        try:
+            self._conn = self._engine.connect()
+            options = self._conn.execution_options(stream_results=True, yield_per=BATCH_ROWS)
+            self._result: CursorResult[Any] = options.execute(statement)
+        except DBAPIError as exc:
+            self.close()
+            raise _read_error(exc, secret, self._backend) from exc
+        except BaseException:
+            self.close()
+            raise
+        self.columns = check_header(list(self._result.keys()), what="查询结果的")
+        if watermark_column and watermark_column not in self.columns:
+            self.close()
+            raise SourceInvalid(f"水位字段“{watermark_column}”不在前置库查询结果中")
+
+    def _create_engine(self, url: URL, timeout: int) -> Engine:
+        local = self._backend == "sqlite" and url.database not in (None, "", ":memory:")
+        if local and not Path(str(url.database)).is_file():
+            raise SourceUnavailable(f"前置库连接失败：SQLite 数据库文件“{url.database}”不存在")
+        try:
+            return sa.create_engine(url, poolclass=NullPool, connect_args=_connect_args(self._backend, timeout))
+        except (NoSuchModuleError, ArgumentError) as exc:
+            raise SourceInvalid(f"不支持的前置库类型“{url.drivername}”：支持 sqlite、postgresql、mysql") from exc
+
+    def _statement(self, config: dict[str, Any], watermark_column: str, watermark_after: str) -> sa.Executable:
+        table, query = str(config.get("table") or "").strip(), str(config.get("query") or "").strip()
+        if bool(table) == bool(query):
+            raise SourceInvalid("前置库来源须填写表名（table）或查询语句（query），且只填其一")
+        if query:
+            check_select(query.rstrip(";"), self._backend)
+            source: Any = sa.text(query.rstrip(";")).columns().subquery("govshare_source")
+        else:
+            schema, _, name = table.rpartition(".")
+            source = sa.table(name, schema=schema or None)
+        select = sa.select(sa.text("*")).select_from(source)
+        if watermark_column and watermark_after:
+            column: sa.ColumnElement[Any] = sa.literal_column(_quote_identifier(watermark_column, self._backend))
+            # Untyped, so that the database compares it as the column's type (no ::VARCHAR cast).
+            select = select.where(column > sa.bindparam("after", watermark_after, type_=NullType()))
+        return select
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        buffer = RowBuffer(self.columns)
+        checksum = _Checksum(self.columns)
+        at = self.columns.index(self._watermark) if self._watermark else -1
+        highest: Any = None
+        number = 0
+        try:
+            for partition in self._result.partitions():
+                for row in partition:
+                    number += 1
+                    values = [text_value(v) for v in row]
+                    self.stats.bytes_read += checksum.add(values)
+                    if at >= 0 and row[at] is not None:
+                        highest = _larger(highest, row[at])
+                    if (batch := buffer.add(number, values)) is not None:
+                        yield batch
+                self.stats.rows_read = number
+                if (batch := buffer.flush()) is not None:
+                    yield batch
+                if self._progress is not None:
+                    self._progress(number)
+        except DBAPIError as exc:
+            raise _read_error(exc, self._secret, self._backend) from exc
+        self.stats.sha256 = checksum.hexdigest(number)
+        self.stats.watermark_max = text_value(highest) or ""
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self._engine.dispose()
+
+
+def _larger(current: Any, value: Any) -> Any:
+    if current is None:
+        return value
+    try:
+        return value if value > current else current
+    except TypeError:  # mixed types (SQLite): compare as text
+        return value if str(value) > str(current) else current
+
+
+def _quote_identifier(name: str, backend: str) -> str:
+    quote = "`" if backend == "mysql" else '"'
+    return quote + name.replace(quote, quote * 2) + quote
