@@ -105,12 +105,12 @@ def setup_django(data_dir: Path) -> None:
     call_command("migrate", verbosity=0)
 
 
-def make_population_resource() -> tuple[Any, Any]:
+def make_population_resource(department_name: str = "市公安局") -> tuple[Any, Any]:
     from govshare.accounts.choices import Role
     from govshare.catalog.rules import ItemDraft
     from govshare.core import testing
 
-    department = testing.make_department("市公安局")
+    department = testing.make_department(department_name)
     admin = testing.make_user(Role.CATALOG_ADMIN, department=department)
     items = [ItemDraft(name=c, data_type=TYPES.get(c, "C"), length=LENGTHS.get(c)) for c in COLUMNS]
     return testing.make_published_resource(department, items=items, name="常住人口基本信息"), admin
@@ -219,7 +219,7 @@ def main() -> None:
     # Incremental from a 前置库 (SQLite) by watermark + primary key.
     front = work / "front.db"
     front_database(front, utf8)
-    resource2, admin2 = make_population_resource()
+    resource2, admin2 = make_population_resource("市公安局旌阳区分局")
     db_source = make_source(
         resource2,
         admin2,
