@@ -23,7 +23,7 @@ from sqlalchemy.types import NullType
 from sqlglot import exp
 
 from govshare.datasets.raw import BATCH_ROWS, ReadStats, SourceInvalid, SourceUnavailable
-from govshare.datasets.readers.rows import RowBuffer, check_header, text_value
+from govshare.datasets.readers.rows import RowBuffer, check_header, larger, text_value
 
 _DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql"}
 _SQLGLOT_DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql"}
@@ -182,7 +182,7 @@ class DatabaseStream:
                     values = [text_value(v) for v in row]
                     self.stats.bytes_read += checksum.add(values)
                     if at >= 0 and row[at] is not None:
-                        highest = _larger(highest, row[at])
+                        highest = larger(highest, row[at])
                     if (batch := buffer.add(number, values)) is not None:
                         yield batch
                 self.stats.rows_read = number
@@ -200,15 +200,6 @@ class DatabaseStream:
             self._conn.close()
             self._conn = None
         self._engine.dispose()
-
-
-def _larger(current: Any, value: Any) -> Any:
-    if current is None:
-        return value
-    try:
-        return value if value > current else current
-    except TypeError:  # mixed types (SQLite): compare as text
-        return value if str(value) > str(current) else current
 
 
 def _quote_identifier(name: str, backend: str) -> str:

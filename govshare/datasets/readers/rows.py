@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -74,8 +73,14 @@ def text_value(value: Any) -> str | None:
     return str(value)  # UUID, timedelta, IP addresses, …
 
 
-def row_numbers(start: int, count: int) -> pa.Array:
-    return pa.array(array("q", range(start, start + count)), pa.int64())
+def larger(current: Any, value: Any) -> Any:
+    """The larger of two watermark values (None is smallest); values of mixed types compare as text."""
+    if current is None:
+        return value
+    try:
+        return value if value > current else current
+    except TypeError:
+        return value if str(value) > str(current) else current
 
 
 class RowBuffer:

@@ -1,0 +1,227 @@
+"""HTTP APIs read as raw streams, against a real HTTP server on 127.0.0.1 that serves pages and faults."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from govshare.datasets.choices import SourceKind
+from govshare.datasets.raw import ROW_COLUMN, Reject, SourceInvalid, SourceUnavailable
+from govshare.datasets.readers import open_source_stream, preview_source
+from govshare.datasets.readers.http_api import HttpApiStream
+
+TOKEN = "t0ken-42"
+PEOPLE = [{"id": i, "姓名": f"居民{i}", "更新时间": f"2024-05-{i:02d}T08:00:00"} for i in range(1, 26)]
+
+
+class Api(BaseHTTPRequestHandler):
+    """/page, /offset, /cursor, /all (paging modes); /flaky (500 twice), /broken (500 from page 2 on),
+    /badjson (page 3 is not JSON), /secure (needs the token). Paging of 10 records unless asked otherwise."""
+
+    server: ApiServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        self.server.requests.append((url.path, query, dict(self.headers)))
+        self._route(url.path, query)
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.requests.append(("POST " + urlsplit(self.path).path, body, dict(self.headers)))
+        page = int(body.get("pageNum", 1))
+        self._json({"code": 0, "data": {"rows": PEOPLE[(page - 1) * 10 : page * 10]}})
+
+    def _route(self, path: str, query: dict[str, str]) -> None:
+        page, size = int(query.get("page", 1)), int(query.get("size", 10))
+        if path == "/secure" and self.headers.get("X-Token") != f"Token {TOKEN}":
+            return self._send(401, b'{"msg": "unauthorized"}')
+        if path == "/flaky":
+            self.server.hits += 1
+            if self.server.hits <= 2:
+                return self._send(500, b"boom")
+        if path == "/broken" and page >= 2:
+            return self._send(500, b"boom")
+        if path == "/badjson" and page == 3:
+            return self._send(200, b'{"data": {"list": [{"id": 1}, ')
+        if path == "/all":
+            return self._json(PEOPLE[:5])
+        if path == "/offset":
+            offset, limit = int(query["offset"]), int(query["limit"])
+            return self._json({"items": PEOPLE[offset : offset + limit], "total": len(PEOPLE)})
+        if path == "/cursor":
+            start = int(query.get("after", 0))
+            chunk = PEOPLE[start : start + size]
+            following = str(start + size) if start + size < len(PEOPLE) else None
+            return self._json({"result": {"records": chunk, "next": following}})
+        self._json({"code": 0, "data": {"list": PEOPLE[(page - 1) * size : page * size], "total": len(PEOPLE)}})
+
+    def _json(self, body: Any) -> None:
+        self._send(200, json.dumps(body, ensure_ascii=False).encode())
+
+    def _send(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class ApiServer(ThreadingHTTPServer):
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Api)
+        self.requests: list[tuple[str, Any, dict[str, str]]] = []
+        self.hits = 0
+
+
+@pytest.fixture
+def api() -> Iterator[ApiServer]:
+    server = ApiServer()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def base(server: ApiServer) -> str:
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+PAGED = {"mode": "page", "page_param": "page", "size_param": "size", "size": 10}
+
+
+def read(config: dict[str, Any], secret: str = "", **options: Any) -> tuple[list[dict[str, Any]], list[Reject], Any]:
+    rejects: list[Reject] = []
+    stream = HttpApiStream(config, secret, on_reject=rejects.append, retry_delays=(0, 0, 0), **options)
+    try:
+        rows = [row for batch in stream.batches() for row in batch.to_pylist()]
+    finally:
+        stream.close()
+    return rows, rejects, stream
+
+
+def test_page_paging_reads_every_page_until_an_empty_one(api):
+    rows, _, stream = read({"url": base(api) + "/people", "records_path": "$.data.list[*]", "paging": PAGED})
+    assert stream.columns == ["id", "姓名", "更新时间"]
+    assert [r["id"] for r in rows] == [str(i) for i in range(1, 26)]
+    assert [r[ROW_COLUMN] for r in rows] == list(range(1, 26))
+    assert [q["page"] for _, q, _ in api.requests] == ["1", "2", "3", "4"]
+    assert stream.stats.rows_read == 25 and len(stream.stats.sha256) == 64
+
+
+def test_paging_stops_when_the_total_is_reached(api):
+    paging = {**PAGED, "total_path": "data.total"}
+    rows, _, _ = read({"url": base(api) + "/people", "records_path": "data.list", "paging": paging})
+    assert len(rows) == 25
+    assert len(api.requests) == 3
+
+
+def test_offset_paging(api):
+    paging = {"mode": "offset", "offset_param": "offset", "size_param": "limit", "size": 7}
+    rows, _, _ = read({"url": base(api) + "/offset", "records_path": "$.items[*]", "paging": paging})
+    assert len(rows) == 25
+    assert [q["offset"] for _, q, _ in api.requests] == ["0", "7", "14", "21", "25"]
+
+
+def test_cursor_paging_stops_at_an_empty_cursor(api):
+    paging = {"mode": "cursor", "cursor_param": "after", "cursor_path": "$.result.next", "size": 10}
+    rows, _, _ = read({"url": base(api) + "/cursor", "records_path": "result.records", "paging": paging})
+    assert len(rows) == 25
+    assert [q.get("after") for _, q, _ in api.requests] == [None, "10", "20"]
+
+
+def test_no_paging_and_a_top_level_array(api):
+    rows, _, _ = read({"url": base(api) + "/all"})
+    assert len(rows) == 5 and len(api.requests) == 1
+
+
+def test_post_sends_paging_in_the_body(api):
+    config = {
+        "url": base(api) + "/search",
+        "method": "POST",
+        "body": {"region": "110101"},
+        "records_path": "$.data.rows[*]",
+        "paging": {"mode": "page", "page_param": "pageNum", "size_param": "pageSize", "size": 10},
+    }
+    rows, _, _ = read(config)
+    assert len(rows) == 25
+    assert api.requests[0][1] == {"region": "110101", "pageNum": 1, "pageSize": 10}
+
+
+def test_the_token_goes_in_the_configured_header(api):
+    config = {"url": base(api) + "/secure", "records_path": "data.list", "paging": PAGED}
+    rows, _, _ = read({**config, "token_header": "X-Token", "token_prefix": "Token "}, secret=TOKEN)
+    assert len(rows) == 25
+    with pytest.raises(SourceInvalid, match="接口第 1 页返回 HTTP 401：请检查令牌"):
+        read({**config, "token_header": "X-Token"}, secret="wrong")
+
+
+def test_a_500_twice_then_ok_succeeds(api):
+    rows, _, _ = read({"url": base(api) + "/flaky", "records_path": "data.list", "paging": PAGED})
+    assert len(rows) == 25
+    assert api.hits == 6  # two failures, then pages 1–4
+
+
+def test_500_mid_way_is_unavailable_after_retries(api):
+    with pytest.raises(SourceUnavailable, match=r"接口第 2 页返回 HTTP 500（已重试 3 次）"):
+        read({"url": base(api) + "/broken", "records_path": "data.list", "paging": PAGED})
+    assert [q["page"] for _, q, _ in api.requests] == ["1", "2", "2", "2", "2"]
+
+
+def test_invalid_json_on_page_3_is_unavailable_naming_the_page(api):
+    with pytest.raises(SourceUnavailable, match="接口第 3 页返回的不是合法的 JSON"):
+        read({"url": base(api) + "/badjson", "records_path": "data.list", "paging": PAGED})
+
+
+def test_a_records_path_that_matches_nothing_needs_a_fix(api):
+    with pytest.raises(SourceInvalid, match=r"接口第 1 页的返回中找不到记录路径“data\.rows”"):
+        read({"url": base(api) + "/people", "records_path": "data.rows", "paging": PAGED})
+
+
+def test_a_server_that_ignores_paging_is_caught(api):
+    paging = {**PAGED, "page_param": "p"}  # the server pages by "page": every request gets page 1
+    with pytest.raises(SourceInvalid, match="第 2 页与上一页内容相同"):
+        read({"url": base(api) + "/people", "records_path": "data.list", "paging": paging})
+
+
+def test_a_token_that_cannot_be_a_header_needs_a_fix(api):
+    with pytest.raises(SourceInvalid, match="非 ASCII"):
+        read({"url": base(api) + "/all"}, secret="令牌")
+
+
+def test_a_server_that_is_down_is_unavailable():
+    with pytest.raises(SourceUnavailable, match="接口第 1 页连接失败"):
+        read({"url": "http://127.0.0.1:9/people", "records_path": "data.list", "timeout": 2})
+
+
+def test_watermark_parameter_and_watermark_reached(api):
+    config = {"url": base(api) + "/people", "records_path": "data.list", "paging": PAGED, "watermark_param": "since"}
+    _, _, stream = read(config, watermark_column="更新时间", watermark_after="2024-05-01T00:00:00")
+    assert api.requests[0][1]["since"] == "2024-05-01T00:00:00"
+    assert stream.stats.watermark_max == "2024-05-25T08:00:00"
+
+
+def test_open_source_stream_and_preview_read_the_api(api):
+    config = {"url": base(api) + "/people", "records_path": "data.list", "paging": PAGED}
+    stream = open_source_stream(SourceKind.HTTP_API, config, "", path=None, on_reject=print)
+    assert sum(batch.num_rows for batch in stream.batches()) == 25
+    stream.close()
+    api.requests.clear()
+    preview = preview_source(SourceKind.HTTP_API, config, "", path=None, rows=3)
+    assert preview.columns == ["id", "姓名", "更新时间"]
+    assert preview.rows == [
+        ["1", "居民1", "2024-05-01T08:00:00"],
+        ["2", "居民2", "2024-05-02T08:00:00"],
+        ["3", "居民3", "2024-05-03T08:00:00"],
+    ]
+    assert len(api.requests) == 1
