@@ -53,6 +53,16 @@ class GovshareSettings(BaseSettings):
         92, ge=1, description="A department whose last full catalogue maintenance is older is overdue."
     )
     session_age_seconds: int = Field(8 * 3600, ge=60, description="Signed-in session lifetime.")
+    oidc_private_key: str = Field(
+        "",
+        description="PEM RSA private key that signs OIDC ID tokens; empty means <data_dir>/oidc/signing-key.pem.",
+    )
+    oidc_issuer: str = Field(
+        "", description="Issuer of ID tokens (https://host/o) behind a proxy; empty means taken from the request."
+    )
+    oidc_token_seconds: int = Field(
+        3600, ge=60, le=86_400, description="Lifetime of the access and ID tokens issued to relying parties."
+    )
     login_failure_limit: int = Field(
         5,
         ge=1,

@@ -8,6 +8,7 @@ from pathlib import Path
 import dj_database_url
 
 from govshare.config import load_settings
+from govshare.identity.keys import read_signing_key
 
 GOVSHARE = load_settings()
 
@@ -29,11 +30,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "govshare.core",
     "govshare.accounts",
     "govshare.audit",
     "govshare.catalog",
     "govshare.datasets",
+    # Before oauth2_provider: its consent page template is overridden here.
+    "govshare.identity",
+    "oauth2_provider",
     "django_q",
 ]
 
@@ -45,6 +51,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # A user whose password an administrator set must choose a new one before anything else.
+    "govshare.identity.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a locked-out login into the lockout page.
@@ -168,3 +177,30 @@ Q_CLUSTER = {
     "poll": 1,
     "label": "后台任务",
 }
+
+# The platform as an OpenID Connect provider (django-oauth-toolkit). The ID-token signing key comes from a setting
+# or <data_dir>/oidc/signing-key.pem (`govshare oidc_key`); never from the database.
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": read_signing_key(DATA_DIR, GOVSHARE.oidc_private_key),
+    "OIDC_ISS_ENDPOINT": GOVSHARE.oidc_issuer,
+    "OAUTH2_VALIDATOR_CLASS": "govshare.identity.oidc.PlatformValidator",
+    "SCOPES": {
+        "openid": "确认您的身份（账号标识）",
+        "profile": "您的姓名和账号",
+        "department": "您所属的部门（代码和名称）",
+        "roles": "您在平台上的角色",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": GOVSHARE.oidc_token_seconds,
+    "ID_TOKEN_EXPIRE_SECONDS": GOVSHARE.oidc_token_seconds,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "REQUEST_APPROVAL_PROMPT": "force",
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if GOVSHARE.production else ["http", "https"],
+}
+
+# Second factor (django-otp TOTP). Wrong codes are counted by django-axes like wrong passwords, so the device's
+# own growing delay is off (it would refuse a right code typed soon after a wrong one).
+OTP_TOTP_ISSUER = "govshare 政务数据共享交换平台"
+OTP_TOTP_THROTTLE_FACTOR = 0

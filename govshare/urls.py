@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from govshare.api import api
+from govshare.identity import views as identity_views
 
 admin.site.site_header = "govshare 后台管理"
 admin.site.site_title = "govshare"
@@ -11,8 +12,13 @@ admin.site.site_title = "govshare"
 urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The admin's login with the second-factor step (before admin.site.urls, which it shadows).
+    path("admin/login/", identity_views.AdminLoginView.as_view(), name="admin_login"),
     path("admin/", admin.site.urls),
-    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path("login/", identity_views.LoginView.as_view(), name="login"),
+    path("login/code/", identity_views.login_code, name="login_code"),
+    path("o/", include("govshare.identity.oidc_urls", namespace="oauth2_provider")),
+    path("account/security/", include("govshare.identity.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("catalog/", include("govshare.catalog.urls")),
     path("account/", include("govshare.accounts.urls")),

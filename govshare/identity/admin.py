@@ -1,0 +1,109 @@
+"""Back office: relying parties (registered by the platform administrator only), and on the user page a
+temporary password (changed at next login) and the reset of a lost second factor. Everything goes through the
+identity services, audited; django-oauth-toolkit's and django-otp's own admin pages are replaced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_otp.plugins.otp_totp.admin  # noqa: F401 (registers TOTPDevice; unregistered below)
+import oauth2_provider.admin  # noqa: F401 (registers the token models; unregistered below)
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from oauth2_provider.models import AccessToken, Application, Grant, IDToken, RefreshToken
+
+from govshare.accounts import admin as account_admin
+from govshare.accounts.models import User
+from govshare.identity import services
+
+for _model in (Application, AccessToken, Grant, IDToken, RefreshToken, TOTPDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+class ApplicationForm(ModelForm):  # type: ignore[type-arg]
+    authorization_grant_type = forms.ChoiceField(
+        label="授权方式", choices=list(services.GRANT_LABELS.items()), initial=Application.GRANT_AUTHORIZATION_CODE
+    )
+    redirect_uris = forms.CharField(
+        label="回调地址",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="每行一个，如 https://ybj.example.gov.cn/oidc/callback；授权码方式必填。",
+    )
+
+    class Meta:
+        model = Application
+        fields = ["name", "authorization_grant_type", "redirect_uris", "user", "skip_authorization"]
+        labels = {"name": "接入系统名称", "user": "系统账号（客户端凭证方式）", "skip_authorization": "跳过用户同意页"}
+
+
+@admin.register(Application)
+class ApplicationAdmin(account_admin.PlatformAdminModelAdmin):
+    form = ApplicationForm
+    list_display = ("name", "client_id", "authorization_grant_type", "skip_authorization", "created")
+    search_fields = ("name", "client_id")
+    autocomplete_fields = ("user",)
+    service_fields = {"grant_type": "authorization_grant_type"}
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("client_id", "authorization_grant_type") if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        actor = account_admin.acting_user(request)
+        values = services.ClientInput(
+            name=data["name"],
+            grant_type=data.get("authorization_grant_type") or obj.authorization_grant_type,
+            redirect_uris=str(data.get("redirect_uris") or "").split(),
+            owner=data.get("user"),
+        )
+        if change:
+            services.update_client(
+                Application.objects.get(pk=obj.pk),
+                values,
+                skip_authorization=bool(data.get("skip_authorization")),
+                actor=actor,
+            )
+            return
+        client, secret = services.register_client(values, actor=actor)
+        if data.get("skip_authorization"):
+            services.update_client(client, values, skip_authorization=True, actor=actor)
+        account_admin.adopt_created(obj, client)
+        messages.warning(
+            request,
+            f"已登记“{client.name}”：client_id {client.client_id}，client_secret {secret}"
+            "（客户端密钥只显示这一次，请立即交给该系统的管理员）",
+        )
+
+
+class UserAdmin(account_admin.UserAdmin):
+    """The user page of accounts, where a password the administrator sets is temporary."""
+
+    actions = ["reset_second_factor"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        actor = account_admin.acting_user(request)
+        temporary = str(form.cleaned_data.get("new_password") or "") if change else ""
+        if temporary:
+            form.cleaned_data["new_password"] = ""
+        super().save_model(request, obj, form, change)
+        user = User.objects.get(pk=obj.pk)
+        if temporary:
+            services.set_temporary_password(user, temporary, actor=actor)
+        elif not change:
+            services.require_password_change(user, actor=actor)
+
+    @admin.action(description="重置所选用户的二次验证（丢失验证器时）")
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        actor = account_admin.acting_user(request)
+        reset = sum(services.reset_second_factor(user, actor=actor) for user in queryset)
+        messages.success(request, f"已重置 {reset} 个用户的二次验证")
+
+
+admin.site.unregister(User)
+admin.site.register(User, UserAdmin)

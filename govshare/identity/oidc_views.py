@@ -1,0 +1,36 @@
+"""The consent page (django-oauth-toolkit's authorisation view) with its refusals explained in Chinese."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from oauth2_provider.views import AuthorizationView
+
+# oauthlib's descriptions (English) → what the user is told.
+_DESCRIPTIONS = {
+    "Mismatching redirect URI.": "回调地址与该系统登记的回调地址不一致，已拒绝。请联系该系统的管理员。",
+    "Invalid client_id parameter value.": "该系统未在平台登记（client_id 无效）。",
+    "Missing client_id parameter.": "请求缺少 client_id 参数。",
+    "Code challenge required.": "请求缺少 PKCE 参数 code_challenge，已拒绝。",
+    "Transform algorithm not supported.": "不支持的 PKCE 算法（请使用 S256）。",
+}
+_ERRORS = {
+    "invalid_scope": "请求的权限范围无效。",
+    "unauthorized_client": "该系统未被允许使用授权码方式登录。",
+    "unsupported_response_type": "不支持的 response_type（请使用 code）。",
+    "invalid_request": "授权请求无效。",
+}
+
+
+def explain(error: Any) -> str:
+    english = str(getattr(error, "description", "") or "")
+    return _DESCRIPTIONS.get(english) or _ERRORS.get(str(getattr(error, "error", "")), english)
+
+
+class ConsentView(AuthorizationView):
+    def render_to_response(self, context: dict[str, Any], **response_kwargs: Any) -> HttpResponse:
+        if context.get("error") is not None:
+            context["error_message"] = explain(context["error"])
+        response: HttpResponse = super().render_to_response(context, **response_kwargs)
+        return response
