@@ -82,7 +82,9 @@ class Export:
 
 
 def export_filename(resource_code: str, version: int, file_format: str) -> str:
-    return f"{resource_code}_v{version}.{file_format}"
+    """`<资源代码>_v<版本>.<ext>`; the code's `/` (前段码/顺序码) becomes `-`, as no file name may hold it."""
+    safe_code = resource_code.replace("/", "-").replace("\\", "-")
+    return f"{safe_code}_v{version}.{file_format}"
 
 
 def export_file(

@@ -1,0 +1,310 @@
+"""The data collection and datasets API: thin routes over selectors, services and `reading`.
+
+Data (sources, loads, versions, previews, downloads) belongs to the resource's department and the platform
+administrator; for everyone else these routes answer 404 as if the resource had no data. Every preview and
+download is recorded in the audit trail before its first byte is sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from ninja import File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from govshare.accounts.auth import SIGNED_IN
+from govshare.accounts.models import User
+from govshare.catalog import selectors as catalog_selectors
+from govshare.catalog.models import Resource
+from govshare.core.errors import FieldProblem, ValidationFailed
+from govshare.core.pagination import paginate
+from govshare.core.schemas import ERRORS, ErrorOut
+from govshare.datasets import exporting, jobs, reading, selectors, services
+from govshare.datasets.choices import ExportFormat, SourceKind
+from govshare.datasets.models import Load, Source
+from govshare.datasets.schemas import (
+    DataPreviewOut,
+    DatasetOut,
+    LoadDetailOut,
+    LoadIn,
+    LoadOut,
+    LoadPage,
+    MappingIn,
+    SourceIn,
+    SourceOut,
+    SourcePreviewOut,
+    VersionOut,
+)
+
+router = Router(tags=["数据归集与数据集 datasets"])
+
+# Reads and writes both need a signed-in user; what each may do is decided by the services and selectors.
+DataRead = SIGNED_IN
+DataWrite = SIGNED_IN
+
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+_SOURCE_DOWN = {502: ErrorOut}
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # the auth classes only let real accounts through
+    return user
+
+
+def _resource(user: User, resource_id: int) -> Resource:
+    return catalog_selectors.get_resource(user, resource_id)
+
+
+def _load(user: User, load_id: int) -> Load:
+    return selectors.get_load(user, load_id)
+
+
+# --- sources -------------------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/resources/{resource_id}/sources",
+    response={200: list[SourceOut], **ERRORS},
+    auth=DataRead,
+    summary="资源的数据来源（挂接）",
+)
+def list_sources(request: HttpRequest, resource_id: int) -> list[Source]:
+    user = _user(request)
+    return list(selectors.sources_of(user, _resource(user, resource_id)))
+
+
+@router.post(
+    "/resources/{resource_id}/sources",
+    response={201: SourceOut, **ERRORS},
+    auth=DataWrite,
+    summary="挂接数据来源（前置库、接口或文件报送）",
+    description="只有已发布资源所属部门的目录管理员可以挂接。连接地址中的口令会移入凭据，不再显示。",
+)
+def create_source(request: HttpRequest, resource_id: int, payload: SourceIn) -> Status[Source]:
+    user = _user(request)
+    source = services.register_source(_resource(user, resource_id), payload.to_input(), actor=user)
+    return Status(201, selectors.get_source(user, source.pk))
+
+
+@router.get("/sources/{source_id}", response={200: SourceOut, **ERRORS}, auth=DataRead, summary="数据来源详情")
+def get_source(request: HttpRequest, source_id: int) -> Source:
+    return selectors.get_source(_user(request), source_id)
+
+
+@router.put(
+    "/sources/{source_id}",
+    response={200: SourceOut, **ERRORS},
+    auth=DataWrite,
+    summary="修改数据来源（类型不可改；secret 不填则保留原凭据）",
+)
+def update_source(request: HttpRequest, source_id: int, payload: SourceIn) -> Source:
+    user = _user(request)
+    services.update_source(selectors.get_source(user, source_id), payload.to_input(), actor=user)
+    return selectors.get_source(user, source_id)
+
+
+@router.post(
+    "/sources/{source_id}/preview",
+    response={200: SourcePreviewOut, **_SOURCE_DOWN, **ERRORS},
+    auth=DataWrite,
+    summary="预览来源的前几行并建议字段映射",
+    description=(
+        "前置库和接口直接读取来源；文件报送须以 multipart 字段 file 上传一份样例文件（不上传则用最近一次报送的文件）。"
+        "建议按名称（相同、全半角与大小写、同义词、相近）和样例值类型给出，每个信息项至多建议一次。"
+        "来源暂时无法访问时返回 502。"
+    ),
+)
+def preview_source(request: HttpRequest, source_id: int, file: UploadedFile = File(None)) -> reading.SourceSample:  # noqa: B008
+    user = _user(request)
+    return reading.preview_source_for(user, selectors.get_source(user, source_id), upload=file)
+
+
+@router.put(
+    "/sources/{source_id}/mapping",
+    response={200: SourceOut, **ERRORS},
+    auth=DataWrite,
+    summary="确认字段映射",
+    description="每个来源字段对应一个信息项，每个信息项至多一次，主键信息项必须映射；有误时 422 逐条说明。",
+)
+def confirm_mapping(request: HttpRequest, source_id: int, payload: MappingIn) -> Source:
+    user = _user(request)
+    services.set_mapping(selectors.get_source(user, source_id), payload.entries(), actor=user, columns=payload.columns)
+    return selectors.get_source(user, source_id)
+
+
+# --- loads ---------------------------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/sources/{source_id}/loads",
+    response={201: LoadOut, **ERRORS},
+    auth=DataWrite,
+    summary="发起归集（前置库、接口）",
+    description="归集在后台运行；用 GET /loads/{id} 查看状态、进度、日志与错误。文件报送请用 /uploads。",
+)
+def request_load(request: HttpRequest, source_id: int, payload: LoadIn) -> Status[Load]:
+    user = _user(request)
+    source = selectors.get_source(user, source_id)
+    if source.kind == SourceKind.FILE:
+        raise ValidationFailed(
+            [FieldProblem("file", "文件报送请以 multipart 上传数据文件：POST /sources/{id}/uploads")]
+        )
+    load = services.request_load(source, actor=user, mode=payload.mode)
+    return Status(201, _load(user, load.pk))
+
+
+@router.post(
+    "/sources/{source_id}/uploads",
+    response={201: LoadOut, **ERRORS},
+    auth=DataWrite,
+    summary="文件报送：上传数据文件并发起归集",
+    description=(
+        "multipart 字段 file（CSV/TSV、xlsx、JSON、JSON Lines；UTF-8、GBK、GB18030 自动识别），可选字段 mode"
+        "（full 全量 / upsert 按主键合并）。文件大小上限 GOVSHARE_LOAD_UPLOAD_MAX_BYTES。"
+    ),
+)
+def upload_load(
+    request: HttpRequest,
+    source_id: int,
+    file: UploadedFile = File(None),  # noqa: B008
+    mode: str | None = Form(None),
+) -> Status[Load]:
+    user = _user(request)
+    source = selectors.get_source(user, source_id)
+    if source.kind != SourceKind.FILE:
+        raise ValidationFailed([FieldProblem("file", "只有文件报送的数据来源可以上传文件；前置库和接口请用 /loads")])
+    load = services.request_load(source, actor=user, upload=file, mode=mode or None)
+    return Status(201, _load(user, load.pk))
+
+
+class LoadListIn(Schema):
+    page: int = Field(1, description="页码，从 1 开始")
+    page_size: int | None = Field(None, description="每页条数")
+
+
+@router.get(
+    "/resources/{resource_id}/loads",
+    response={200: LoadPage, **ERRORS},
+    auth=DataRead,
+    summary="归集历史（最新在前）",
+)
+def list_loads(request: HttpRequest, resource_id: int, paging: Query[LoadListIn]) -> dict[str, object]:
+    user = _user(request)
+    loads = selectors.loads_of(user, _resource(user, resource_id)).order_by("-created_at", "-id")
+    return paginate(loads, paging.page, paging.page_size).as_dict()
+
+
+@router.get(
+    "/loads/{load_id}",
+    response={200: LoadDetailOut, **ERRORS},
+    auth=DataRead,
+    summary="归集任务：状态、进度、日志、错误与血缘数据",
+)
+def get_load(request: HttpRequest, load_id: int) -> Load:
+    return _load(_user(request), load_id)
+
+
+@router.post("/loads/{load_id}/retry", response={200: LoadOut, **ERRORS}, auth=DataWrite, summary="重试失败的归集任务")
+def retry_load(request: HttpRequest, load_id: int) -> Load:
+    user = _user(request)
+    services.retry_load(_load(user, load_id), actor=user)
+    return _load(user, load_id)
+
+
+@router.get(
+    "/loads/{load_id}/rejects",
+    response=ERRORS,
+    auth=DataRead,
+    summary="下载拒绝记录（行号、列、原因、原始值，CSV）",
+    description="拒绝记录含来源数据，下载与数据下载一样记入审计日志。",
+    openapi_extra={"responses": {200: {"description": "拒绝记录", "content": {"text/csv": _BINARY}}}},
+)
+def download_rejects(request: HttpRequest, load_id: int) -> HttpResponseBase:
+    user = _user(request)
+    return reading.rejects_response(user, _load(user, load_id))
+
+
+# --- dataset -------------------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/resources/{resource_id}/dataset",
+    response={200: DatasetOut, **ERRORS},
+    auth=DataRead,
+    summary="资源的数据集：当前版本、记录数、字段字典、版本列表、时效",
+)
+def get_dataset(request: HttpRequest, resource_id: int) -> dict[str, Any]:
+    user = _user(request)
+    resource = _resource(user, resource_id)
+    dataset = reading.readable_dataset(user, resource)
+    names = [str(column.get("name")) for column in dataset.columns if isinstance(column, dict)]
+    return {
+        "resource_id": resource.pk,
+        "resource_code": resource.code,
+        "current_version": dataset.current_version,
+        "row_count": dataset.row_count,
+        "last_success_at": dataset.last_success_at,
+        "timely": jobs.is_timely(resource),
+        "fields": reading.field_dictionary(resource, names, dataset),
+        "versions": reading.dataset_versions(dataset),
+        "formats": list(ExportFormat.values),
+    }
+
+
+@router.get(
+    "/resources/{resource_id}/dataset/versions",
+    response={200: list[VersionOut], **ERRORS},
+    auth=DataRead,
+    summary="数据版本（最新在前）",
+)
+def list_versions(request: HttpRequest, resource_id: int) -> list[reading.VersionInfo]:
+    user = _user(request)
+    return reading.dataset_versions(reading.readable_dataset(user, _resource(user, resource_id)))
+
+
+class PreviewIn(Schema):
+    version: int | None = Field(None, description="数据版本；不填为当前版本")
+    limit: int = Field(reading.PREVIEW_ROWS, description=f"行数，1–{reading.PREVIEW_MAX_ROWS}")
+
+
+@router.get(
+    "/resources/{resource_id}/dataset/preview",
+    response={200: DataPreviewOut, **ERRORS},
+    auth=DataRead,
+    summary="预览数据的前几行（含字段字典）",
+    description="每次预览记入审计日志。",
+)
+def preview_dataset(request: HttpRequest, resource_id: int, query: Query[PreviewIn]) -> reading.DataPreview:
+    user = _user(request)
+    return reading.preview_version(user, _resource(user, resource_id), version=query.version, limit=query.limit)
+
+
+class DownloadIn(Schema):
+    version: int | None = Field(None, description="数据版本；不填为当前版本")
+    format: str = Field(ExportFormat.CSV, description="csv（UTF-8 带 BOM）/ xlsx / json / parquet")
+
+
+@router.get(
+    "/resources/{resource_id}/dataset/download",
+    response=ERRORS,
+    auth=DataRead,
+    summary="下载任一版本的数据（流式）",
+    description="文件名为 <资源代码>_v<版本>.<格式>。每次下载在发送第一个字节之前记入审计日志。",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "数据文件",
+                "content": {content_type: _BINARY for content_type in exporting.CONTENT_TYPES.values()},
+            }
+        }
+    },
+)
+def download_dataset(request: HttpRequest, resource_id: int, query: Query[DownloadIn]) -> HttpResponseBase:
+    user = _user(request)
+    return reading.download_response(
+        user, _resource(user, resource_id), version=query.version, file_format=query.format
+    )

@@ -1,0 +1,348 @@
+"""Reading data for people: a source's first rows with mapping suggestions (the mapping page), a dataset's
+versions, a preview of a version's first rows with the field dictionary, and downloads in every export format,
+streamed.
+
+Every preview and download is permission-checked (the owning department and the platform administrator; everyone
+else gets 404) and recorded in the audit trail through `services.record_data_access` — committed before the first
+byte of the answer is produced. The API and the pages both call these functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
+
+from govshare.accounts.models import User
+from govshare.catalog.choices import ItemDataType
+from govshare.catalog.models import Resource
+from govshare.core.errors import DomainError, FieldProblem, NotFound, PermissionDenied, ValidationFailed
+from govshare.datasets import exporting, selectors, services
+from govshare.datasets.access import can_manage_sources, can_read_data
+from govshare.datasets.choices import ExportFormat, LoadStatus, SourceKind
+from govshare.datasets.mapping import MappingSuggestion, suggest_mapping
+from govshare.datasets.models import Dataset, Load, Source
+from govshare.datasets.raw import SourceError
+
+__all__ = [
+    "PREVIEW_MAX_ROWS",
+    "DataField",
+    "DataPreview",
+    "SourceSample",
+    "VersionInfo",
+    "dataset_versions",
+    "download_response",
+    "field_dictionary",
+    "preview_source_for",
+    "preview_version",
+    "readable_dataset",
+    "rejects_response",
+]
+
+PREVIEW_ROWS = 20
+PREVIEW_MAX_ROWS = 200
+
+# Commits of the table that do not change the data (see tables.DatasetTable.vacuum).
+_MAINTENANCE_OPERATIONS = frozenset({"VACUUM START", "VACUUM END", "OPTIMIZE"})
+
+ACTION_PREVIEW = "datasets.data_previewed"
+ACTION_DOWNLOAD = "datasets.data_downloaded"
+ACTION_REJECTS = "datasets.rejects_downloaded"
+ACTION_SOURCE_PREVIEW = "datasets.source_previewed"
+SOURCE_PREVIEW_ROWS = 10
+
+
+class SourceUnreachable(DomainError):
+    """The source could not be read right now (database or API down): 502, the message says what happened."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 502)
+
+
+@dataclass(frozen=True)
+class SourceSample:
+    """A source's columns and first rows as text, with the suggested mapping (the mapping page)."""
+
+    columns: list[str]
+    rows: list[list[str | None]]
+    encoding: str
+    suggestions: list[MappingSuggestion]
+    warnings: list[str] = field(default_factory=list)
+
+    def sample_values(self, column_index: int, limit: int = 3) -> list[str]:
+        """A few non-empty example values of one column."""
+        values = [row[column_index] for row in self.rows if column_index < len(row)]
+        return [v for v in values if v not in (None, "")][:limit]  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class DataField:
+    """One entry of the field dictionary: the item's name, type, length and description."""
+
+    name: str
+    data_type: str
+    data_type_label: str
+    length: int | None
+    description: str
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: int
+    load_id: int | None
+    mode: str
+    rows_loaded: int | None
+    rows_deleted: int | None
+    created_at: dt.datetime | None
+    is_current: bool
+    available: bool = True  # False once cleaned up by the retention policy
+
+
+@dataclass(frozen=True)
+class DataPreview:
+    version: int
+    fields: list[DataField]
+    rows: list[list[Any]]
+    total_rows: int
+
+
+def _latest_input(source: Source) -> Path | None:
+    """The file of the source's latest load that is still on disk (a file source previewed without a new upload)."""
+    latest = Load.objects.filter(source=source).exclude(input_path="").order_by("-created_at", "-pk").first()
+    if latest is None:
+        return None
+    path = Path(latest.input_path)
+    return path if path.is_file() else None
+
+
+def preview_source_for(
+    user: User, source: Source, *, upload: UploadedFile | None = None, rows: int = SOURCE_PREVIEW_ROWS
+) -> SourceSample:
+    """Read the first rows of a source (a file source: the uploaded sample, else the latest load's file) and
+    suggest the mapping of its columns to the resource's items. The read is recorded in the audit trail."""
+    from govshare.datasets.readers import preview_source
+
+    if not can_read_data(user, source.resource):
+        raise NotFound("数据来源不存在或无权访问")
+    if not can_manage_sources(user, source.resource):
+        raise PermissionDenied("只有资源所属部门的目录管理员可以预览数据来源")
+    config = dict(source.config)
+    with tempfile.TemporaryDirectory(prefix="govshare-preview-") as scratch:
+        path: Path | None = None
+        if source.kind == SourceKind.FILE:
+            if upload is not None:
+                name = Path(upload.name or "sample.csv").name
+                config["format"] = services.file_format_for(name, config.get("format"))
+                path = Path(scratch) / ("sample" + Path(name).suffix.lower())
+                with path.open("wb") as out:
+                    for chunk in upload.chunks():
+                        out.write(chunk)
+            else:
+                path = _latest_input(source)
+                if path is None:
+                    raise ValidationFailed([FieldProblem("file", "请上传一份样例文件（与报送文件格式相同）以识别字段")])
+        try:
+            found = preview_source(source.kind, config, source.secret, path=path, rows=rows)
+        except SourceError as exc:
+            if exc.retryable:
+                raise SourceUnreachable(f"无法读取数据来源：{exc.message}") from exc
+            raise ValidationFailed([FieldProblem("source", exc.message)], "无法读取数据来源") from exc
+    items = selectors.field_dictionary(source.resource)
+    suggestions = suggest_mapping(found.columns, found.rows, items)
+    dataset = services.ensure_dataset(source.resource)
+    services.record_data_access(user, dataset, action=ACTION_SOURCE_PREVIEW, version=None, rows=len(found.rows))
+    return SourceSample(found.columns, found.rows, found.encoding, suggestions, list(found.warnings))
+
+
+def readable_dataset(user: User, resource: Resource) -> Dataset:
+    """The resource's dataset when the user may read its data and it has a version; NotFound otherwise."""
+    dataset = selectors.dataset_of(user, resource)
+    if dataset is None or dataset.current_version is None:
+        raise NotFound("该资源尚无归集数据")
+    return dataset
+
+
+def dataset_versions(dataset: Dataset) -> list[VersionInfo]:
+    """The versions made by successful loads, newest first (older ones may have been cleaned up)."""
+    loads = (
+        Load.objects.filter(dataset=dataset, status=LoadStatus.SUCCEEDED, version__isnull=False)
+        .order_by("-version", "-finished_at")
+        .values("pk", "version", "mode", "rows_loaded", "rows_deleted", "finished_at")
+    )
+    _, kept = _kept_versions(dataset)
+    seen: set[int] = set()
+    versions: list[VersionInfo] = []
+    for load in loads:
+        number = load["version"]
+        if number is None or number in seen:
+            continue
+        seen.add(number)
+        versions.append(
+            VersionInfo(
+                version=number,
+                load_id=load["pk"],
+                mode=load["mode"],
+                rows_loaded=load["rows_loaded"],
+                rows_deleted=load["rows_deleted"],
+                created_at=load["finished_at"],
+                is_current=number == dataset.current_version,
+                available=number in kept,
+            )
+        )
+    return versions
+
+
+def _kept_versions(dataset: Dataset) -> tuple[set[int], set[int]]:
+    """(all data versions, the ones still readable): vacuum keeps the newest `keep_versions` data versions; its
+    own bookkeeping commits are not data versions."""
+    from govshare.datasets.tables import DatasetTable
+
+    table = DatasetTable(dataset.table_uri)
+    data_versions = sorted(
+        (c.version for c in table.history() if c.operation not in _MAINTENANCE_OPERATIONS), reverse=True
+    )
+    return set(data_versions), set(data_versions[: max(dataset.keep_versions, 1)])
+
+
+def _version(dataset: Dataset, version: int | None) -> int:
+    """The version asked for (the current one by default), or NotFound when it never existed or was cleaned up."""
+    if version is None:
+        assert dataset.current_version is not None
+        return dataset.current_version
+    all_versions, kept = _kept_versions(dataset)
+    if version not in all_versions or (dataset.current_version is not None and version > dataset.current_version):
+        raise NotFound(f"数据版本 {version} 不存在")
+    if version not in kept:
+        raise NotFound(f"数据版本 {version} 已按保留策略（保留最近 {dataset.keep_versions} 个版本）清理")
+    return version
+
+
+def _open(dataset: Dataset, version: int) -> pa.RecordBatchReader:
+    from govshare.datasets.tables import DatasetTable
+
+    return DatasetTable(dataset.table_uri).read(version)
+
+
+def field_dictionary(resource: Resource, names: list[str], dataset: Dataset | None = None) -> list[DataField]:
+    """The dictionary of the given data columns, from the resource's items (or the dataset's record of them)."""
+    items = {item.name: item for item in selectors.field_dictionary(resource)}
+    recorded = {str(c.get("name")): c for c in (dataset.columns if dataset else []) if isinstance(c, dict)}
+    labels = dict(ItemDataType.choices)
+    fields = []
+    for name in names:
+        item = items.get(name)
+        if item is not None:
+            data_type, length, description = item.data_type, item.length, item.description
+        else:
+            column = recorded.get(name, {})
+            data_type, length, description = str(column.get("data_type", "")), column.get("length"), ""
+        fields.append(DataField(name, data_type, str(labels.get(data_type, data_type)), length, description))
+    return fields
+
+
+def _data_names(schema: pa.Schema) -> list[str]:
+    return [name for name in schema.names if not name.startswith("_")]
+
+
+def _cell(value: Any) -> Any:
+    """A value as JSON and the page show it: dates ISO, decimals exact text, binary as hex."""
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def preview_version(
+    user: User, resource: Resource, *, version: int | None = None, limit: int = PREVIEW_ROWS
+) -> DataPreview:
+    """The first `limit` rows of a version with the field dictionary; the access is recorded."""
+    if not 1 <= limit <= PREVIEW_MAX_ROWS:
+        raise ValidationFailed([FieldProblem("limit", f"预览行数应在 1 到 {PREVIEW_MAX_ROWS} 之间")])
+    dataset = readable_dataset(user, resource)
+    number = _version(dataset, version)
+    reader = _open(dataset, number)
+    names = _data_names(reader.schema)
+    rows: list[list[Any]] = []
+    try:
+        for batch in reader:
+            part = batch.slice(0, limit - len(rows)).select(names)
+            columns = [column.to_pylist() for column in part.columns]
+            rows.extend([_cell(v) for v in values] for values in zip(*columns, strict=True))
+            if len(rows) >= limit:
+                break
+    finally:
+        reader.close()
+    total = _row_count(dataset, number)
+    services.record_data_access(user, dataset, action=ACTION_PREVIEW, version=number, rows=len(rows))
+    return DataPreview(number, field_dictionary(resource, names, dataset), rows, total)
+
+
+def _row_count(dataset: Dataset, version: int) -> int:
+    if version == dataset.current_version:
+        return dataset.row_count
+    from govshare.datasets.tables import DatasetTable
+
+    return int(DatasetTable(dataset.table_uri).row_count(version))
+
+
+def download_response(
+    user: User, resource: Resource, *, version: int | None = None, file_format: str = ExportFormat.CSV
+) -> StreamingHttpResponse:
+    """A version in one format, streamed. The access is recorded (and committed) before the response is built."""
+    if file_format not in ExportFormat.values:
+        raise ValidationFailed(
+            [FieldProblem("format", f"不支持的下载格式“{file_format}”，可选 csv、xlsx、json、parquet")]
+        )
+    dataset = readable_dataset(user, resource)
+    number = _version(dataset, version)
+    reader = _open(dataset, number)
+    try:
+        services.record_data_access(user, dataset, action=ACTION_DOWNLOAD, version=number, export_format=file_format)
+    except BaseException:
+        reader.close()
+        raise
+    export = exporting.export_file(reader, file_format, resource_code=resource.code, version=number)
+    response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
+    response["Content-Disposition"] = export.content_disposition
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _rejects_file(load: Load) -> Path:
+    path = Path(load.rejects_path) if load.rejects_path else None
+    data_dir = Path(settings.GOVSHARE.data_dir).resolve()
+    if path is None or not path.resolve().is_relative_to(data_dir) or not path.is_file():
+        raise NotFound("该归集任务没有拒绝记录文件")
+    return path
+
+
+def rejects_response(user: User, load: Load) -> FileResponse:
+    """The rejects file of a load (row, column, reason, original value): source data, so recorded like a download."""
+    if not can_read_data(user, load.dataset.resource):
+        raise NotFound("归集任务不存在或无权访问")
+    path = _rejects_file(load)
+    handle = path.open("rb")
+    try:
+        services.record_data_access(
+            user, load.dataset, action=ACTION_REJECTS, version=load.version, export_format="csv"
+        )
+    except BaseException:
+        handle.close()
+        raise
+    response = FileResponse(handle, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{load.dataset.resource.code}_归集{load.pk}_拒绝记录.csv"
+    )
+    return response

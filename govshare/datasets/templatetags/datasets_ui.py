@@ -1,0 +1,63 @@
+"""Template helpers of the data pages: timeliness and load-status badges, and the 数据 section of a resource page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from govshare.catalog.models import Resource
+from govshare.datasets import jobs
+from govshare.datasets.access import can_read_data
+from govshare.datasets.choices import LoadMode, LoadStatus
+from govshare.datasets.models import Dataset, Load
+
+register = template.Library()
+
+_STATUS_CLASS = {
+    LoadStatus.QUEUED: "",
+    LoadStatus.RUNNING: "",
+    LoadStatus.RETRYING: "warning",
+    LoadStatus.SUCCEEDED: "ok",
+    LoadStatus.FAILED: "danger",
+}
+
+
+@register.simple_tag
+def timeliness_badge(timely: bool | None) -> SafeString:
+    """及时 when the last successful load is within the update cycle, 已超期 when not; nothing to judge otherwise."""
+    if timely is None:
+        return format_html('<span class="badge timeliness">{}</span>', _("未判定时效"))
+    if timely:
+        return format_html('<span class="badge ok timeliness">{}</span>', _("及时"))
+    return format_html('<span class="badge danger timeliness">{}</span>', _("已超期"))
+
+
+@register.simple_tag
+def load_status_badge(load: Load) -> SafeString:
+    css = _STATUS_CLASS.get(LoadStatus(load.status), "") if load.status in LoadStatus.values else ""
+    return format_html(
+        '<span class="badge load-status {} status-{}">{}</span>', css, load.status, _(load.get_status_display())
+    )
+
+
+@register.filter
+def load_mode_label(mode: str) -> str:
+    return _(LoadMode(mode).label) if mode in LoadMode.values else mode
+
+
+@register.inclusion_tag("datasets/_data_section.html", takes_context=True)
+def data_section(context: template.Context, resource: Resource) -> dict[str, Any]:
+    """The 数据 section of the resource page, for the users who may read the resource's data (else nothing)."""
+    user = context.get("user")
+    visible = user is not None and user.is_authenticated and can_read_data(user, resource)
+    dataset = Dataset.objects.filter(resource=resource).first() if visible else None
+    return {
+        "visible": visible,
+        "resource": resource,
+        "dataset": dataset,
+        "timely": jobs.is_timely(resource) if visible else None,
+    }

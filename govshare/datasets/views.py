@@ -1,0 +1,313 @@
+"""The data pages of a resource: sources and their mapping, loads (upload, run, retry, progress), previews and
+downloads. Views only parse input and call selectors, services and `reading`; an object outside the user's scope
+answers 404, a refused action 403, any other domain error a Chinese message on the page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from govshare.accounts.models import User
+from govshare.catalog import selectors as catalog_selectors
+from govshare.catalog.models import Resource
+from govshare.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from govshare.datasets import jobs, reading, selectors, services
+from govshare.datasets.access import can_manage_sources, can_read_data
+from govshare.datasets.choices import FINISHED_STATUSES, ExportFormat, SourceKind
+from govshare.datasets.forms import SOURCE_FORMS, SampleForm, UploadForm
+from govshare.datasets.models import Load, Source
+from govshare.datasets.schemas import progress_percent
+
+# While a load runs its pages reload themselves this often (HTTP `Refresh` header: no script needed).
+REFRESH_SECONDS = 5
+LOADS_SHOWN = 20
+
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
+
+
+def _domain_errors(view: View) -> View:
+    """NotFound → 404 and PermissionDenied → 403, as every page does."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(exc.message) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # login_required guarantees a real account
+    return user
+
+
+def _resource(user: User, resource_id: int) -> Resource:
+    resource = catalog_selectors.get_resource(user, resource_id)
+    if not can_read_data(user, resource):
+        raise NotFound(_("信息资源不存在或无权访问其数据"))
+    return resource
+
+
+def _with_refresh(response: HttpResponse, running: bool) -> HttpResponse:
+    if running:
+        response["Refresh"] = str(REFRESH_SECONDS)
+    return response
+
+
+@login_required
+@_domain_errors
+def resource_data(request: HttpRequest, resource_id: int) -> HttpResponse:
+    """The resource's data: sources, load history, versions with downloads, timeliness."""
+    user = _user(request)
+    resource = _resource(user, resource_id)
+    dataset = selectors.dataset_of(user, resource)
+    loads = list(selectors.loads_of(user, resource).order_by("-created_at", "-id")[:LOADS_SHOWN])
+    running = any(load.status not in FINISHED_STATUSES for load in loads)
+    has_data = dataset is not None and dataset.current_version is not None
+    context = {
+        "resource": resource,
+        "dataset": dataset,
+        "sources": list(selectors.sources_of(user, resource)),
+        "loads": [(load, progress_percent(load)) for load in loads],
+        "versions": reading.dataset_versions(dataset) if dataset is not None and has_data else [],
+        "formats": ExportFormat.choices,
+        "timely": jobs.is_timely(resource),
+        "can_manage": can_manage_sources(user, resource),
+        "kinds": SourceKind.choices,
+        "upload_form": UploadForm(),
+        "running": running,
+        "refresh_seconds": REFRESH_SECONDS,
+    }
+    return _with_refresh(render(request, "datasets/resource_data.html", context), running)
+
+
+@login_required
+@_domain_errors
+def source_create(request: HttpRequest, resource_id: int, kind: str) -> HttpResponse:
+    user = _user(request)
+    resource = _resource(user, resource_id)
+    if kind not in SOURCE_FORMS:
+        raise Http404(_("没有这种来源类型"))
+    if not can_manage_sources(user, resource):
+        raise DjangoPermissionDenied(_("只有资源所属部门的目录管理员可以管理数据来源和归集"))
+    items = selectors.field_dictionary(resource)
+    form_class = SOURCE_FORMS[kind]
+    form = form_class(request.POST or None, items=items)
+    if request.method == "POST" and form.is_valid():
+        try:
+            source = services.register_source(resource, form.to_input(), actor=user)
+        except ValidationFailed as exc:
+            form.place_problems(exc.problems)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("已挂接数据来源“%(name)s”，请确认字段映射") % {"name": source.name})
+            return redirect("datasets:source_mapping", source.pk)
+    context = {"resource": resource, "form": form, "kind": kind, "kind_label": SourceKind(kind).label}
+    return render(request, "datasets/source_form.html", context)
+
+
+def _mapping_rows(
+    sample: reading.SourceSample | None, columns: list[str], chosen: dict[str, str]
+) -> list[dict[str, Any]]:
+    """One row per source column: its sample values, the suggestion, and the item chosen on the form."""
+    suggestions = {s.column: s for s in sample.suggestions} if sample else {}
+    rows = []
+    for index, column in enumerate(columns):
+        suggestion = suggestions.get(column)
+        rows.append(
+            {
+                "index": index,
+                "column": column,
+                "samples": sample.sample_values(index) if sample else [],
+                "suggestion": suggestion,
+                "chosen": chosen.get(column, suggestion.item_name if suggestion and suggestion.item_name else ""),
+            }
+        )
+    return rows
+
+
+@login_required
+@_domain_errors
+def source_mapping(request: HttpRequest, source_id: int) -> HttpResponse:
+    """Preview the source, show each column with its sample values and the suggested item; confirm the mapping."""
+    user = _user(request)
+    source = selectors.get_source(user, source_id)
+    if not can_manage_sources(user, source.resource):
+        raise DjangoPermissionDenied(_("只有资源所属部门的目录管理员可以管理数据来源和归集"))
+    items = selectors.field_dictionary(source.resource)
+    current = {str(entry["column"]): str(entry["item"]) for entry in source.mapping}
+    sample: reading.SourceSample | None = None
+    columns: list[str] = []
+    errors: list[str] = []
+    sample_form = SampleForm(request.POST or None, request.FILES or None) if source.kind == SourceKind.FILE else None
+    if request.method == "POST" and "confirm" in request.POST:
+        columns = request.POST.getlist("column")
+        chosen = {column: request.POST.get(f"item_{n}", "") for n, column in enumerate(columns)}
+        entries = [services.MappingEntry(column, item) for column, item in chosen.items() if item]
+        try:
+            services.set_mapping(source, entries, actor=user, columns=columns)
+        except ValidationFailed as exc:
+            errors = [problem.message for problem in exc.problems]
+        else:
+            messages.success(request, _("字段映射已确认，可以发起归集"))
+            return redirect("datasets:resource_data", source.resource_id)
+        current = chosen
+    else:
+        upload = None
+        if sample_form is not None and request.method == "POST":
+            upload = request.FILES.get("file")
+        try:
+            if source.kind != SourceKind.FILE or upload is not None or source.loads.exclude(input_path="").exists():
+                sample = reading.preview_source_for(user, source, upload=upload)
+                columns = sample.columns
+        except ValidationFailed as exc:
+            errors = [problem.message for problem in exc.problems]
+        except DomainError as exc:
+            errors = [str(exc)]
+    context = {
+        "source": source,
+        "resource": source.resource,
+        "items": items,
+        "sample": sample,
+        "rows": _mapping_rows(sample, columns, current),
+        "errors": errors,
+        "sample_form": sample_form,
+    }
+    return render(request, "datasets/source_mapping.html", context)
+
+
+def _load_result(request: HttpRequest, source: Source, call: Callable[[], Load]) -> HttpResponse:
+    try:
+        load = call()
+    except ValidationFailed as exc:
+        messages.error(request, "；".join(problem.message for problem in exc.problems))
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已发起归集任务 #%(id)d") % {"id": load.pk})
+        return redirect("datasets:load_detail", load.pk)
+    return redirect("datasets:resource_data", source.resource_id)
+
+
+@login_required
+@require_POST
+@_domain_errors
+def source_upload(request: HttpRequest, source_id: int) -> HttpResponse:
+    """文件报送: the department uploads a data file and its load starts."""
+    user = _user(request)
+    source = selectors.get_source(user, source_id)
+    form = UploadForm(request.POST, request.FILES)
+    if source.kind != SourceKind.FILE:
+        raise Http404(_("只有文件报送的数据来源可以上传文件"))
+    if not form.is_valid():
+        messages.error(request, _("请选择要上传的数据文件"))
+        return redirect("datasets:resource_data", source.resource_id)
+    upload, mode = form.cleaned_data["file"], form.cleaned_data["mode"] or None
+    return _load_result(request, source, lambda: services.request_load(source, actor=user, upload=upload, mode=mode))
+
+
+@login_required
+@require_POST
+@_domain_errors
+def source_load(request: HttpRequest, source_id: int) -> HttpResponse:
+    """Start a load of a 前置库 or 接口 source now."""
+    user = _user(request)
+    source = selectors.get_source(user, source_id)
+    if source.kind == SourceKind.FILE:
+        raise Http404(_("文件报送请上传数据文件"))
+    return _load_result(request, source, lambda: services.request_load(source, actor=user))
+
+
+@login_required
+@_domain_errors
+def load_detail(request: HttpRequest, load_id: int) -> HttpResponse:
+    user = _user(request)
+    load = selectors.get_load(user, load_id)
+    running = load.status not in FINISHED_STATUSES
+    context = {
+        "load": load,
+        "resource": load.dataset.resource,
+        "progress": progress_percent(load),
+        "running": running,
+        "can_manage": can_manage_sources(user, load.dataset.resource),
+        "refresh_seconds": REFRESH_SECONDS,
+    }
+    return _with_refresh(render(request, "datasets/load_detail.html", context), running)
+
+
+@login_required
+@require_POST
+@_domain_errors
+def load_retry(request: HttpRequest, load_id: int) -> HttpResponse:
+    user = _user(request)
+    load = selectors.get_load(user, load_id)
+    try:
+        services.retry_load(load, actor=user)
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已重新排队"))
+    return redirect("datasets:load_detail", load.pk)
+
+
+@login_required
+@_domain_errors
+def load_rejects(request: HttpRequest, load_id: int) -> HttpResponseBase:
+    user = _user(request)
+    return reading.rejects_response(user, selectors.get_load(user, load_id))
+
+
+def _version_param(request: HttpRequest) -> int | None:
+    value = request.GET.get("version", "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise Http404(_("数据版本应为数字"))
+    return int(value)
+
+
+@login_required
+@_domain_errors
+def data_preview(request: HttpRequest, resource_id: int) -> HttpResponse:
+    """The first rows of a version with the field dictionary (each preview is recorded in the audit trail)."""
+    user = _user(request)
+    resource = _resource(user, resource_id)
+    preview = reading.preview_version(user, resource, version=_version_param(request))
+    return render(
+        request,
+        "datasets/preview.html",
+        {"resource": resource, "preview": preview, "formats": ExportFormat.choices},
+    )
+
+
+@login_required
+@_domain_errors
+def data_download(request: HttpRequest, resource_id: int) -> HttpResponseBase:
+    user = _user(request)
+    resource = _resource(user, resource_id)
+    file_format = request.GET.get("format", ExportFormat.CSV)
+    try:
+        return reading.download_response(user, resource, version=_version_param(request), file_format=file_format)
+    except ValidationFailed as exc:
+        messages.error(request, "；".join(problem.message for problem in exc.problems))
+        return redirect("datasets:resource_data", resource.pk)
