@@ -8,6 +8,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from govshare.catalog.models import Resource
 from govshare.datasets import jobs
@@ -16,6 +17,25 @@ from govshare.datasets.choices import LoadMode, LoadStatus
 from govshare.datasets.models import Dataset, Load
 
 register = template.Library()
+
+# The choice labels these pages translate at run time (`|label`, the badges), kept in the message catalogue.
+CHOICE_LABELS = (
+    gettext_noop("前置库"),
+    gettext_noop("接口调用"),
+    gettext_noop("文件报送"),
+    gettext_noop("排队中"),
+    gettext_noop("运行中"),
+    gettext_noop("等待重试"),
+    gettext_noop("成功"),
+    gettext_noop("失败"),
+    gettext_noop("全量"),
+    gettext_noop("增量（按水位字段追加）"),
+    gettext_noop("增量（按主键合并）"),
+    gettext_noop("不分页"),
+    gettext_noop("页码分页"),
+    gettext_noop("偏移量分页"),
+    gettext_noop("游标分页"),
+)
 
 _STATUS_CLASS = {
     LoadStatus.QUEUED: "",

@@ -278,3 +278,8 @@ def test_a_bad_download_format_is_explained_on_the_data_page(resource, catalog_a
     response = owner.get(f"/datasets/resources/{resource.pk}/download/", {"format": "pdf"}, follow=True)
     assert "不支持的下载格式“pdf”" in response.content.decode()
 
+
+def test_the_pages_are_in_english_when_asked(resource, catalog_admin, owner) -> None:  # type: ignore[no-untyped-def]
+    loaded(resource, catalog_admin)
+    html = owner.get(f"/datasets/resources/{resource.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Load history" in html and "Timely" in html
