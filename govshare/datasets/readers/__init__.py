@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from govshare.datasets.choices import SourceKind
-from govshare.datasets.raw import RawStream, Reject, RejectSink, SourceInvalid
+from govshare.datasets.raw import BATCH_ROWS, RawStream, Reject, RejectSink, SourceInvalid
+
+# A preview asks the database for this many rows at a time.
+PREVIEW_BATCH_ROWS = 1000
 
 __all__ = ["SourcePreview", "open_source_stream", "preview_source"]
 
@@ -38,7 +41,8 @@ def open_source_stream(
     progress: Callable[[int], None] | None = None,
     preview: bool = False,
 ) -> RawStream:
-    """Open a source for reading. Raises SourceUnavailable (retry later) or SourceInvalid (fix the source)."""
+    """Open a source for reading. Raises SourceUnavailable (retry later) or SourceInvalid (fix the source).
+    `preview` reads in small blocks (and one page of an API), for `preview_source`."""
     if kind == SourceKind.FILE:
         from govshare.datasets.readers.files import open_file_stream
 
@@ -49,7 +53,12 @@ def open_source_stream(
         from govshare.datasets.readers.database import DatabaseStream
 
         return DatabaseStream(
-            config, secret, watermark_column=watermark_column, watermark_after=watermark_after, progress=progress
+            config,
+            secret,
+            watermark_column=watermark_column,
+            watermark_after=watermark_after,
+            progress=progress,
+            batch_rows=PREVIEW_BATCH_ROWS if preview else BATCH_ROWS,
         )
     if kind == SourceKind.HTTP_API:
         from govshare.datasets.readers.http_api import HttpApiStream

@@ -118,8 +118,10 @@ class DatabaseStream:
         watermark_column: str = "",
         watermark_after: str = "",
         progress: Callable[[int], None] | None = None,
+        batch_rows: int = BATCH_ROWS,
     ) -> None:
         self.stats = ReadStats(encoding="database")
+        self._batch_rows = batch_rows
         self._secret = secret
         self._progress = progress
         self._watermark = watermark_column
@@ -130,7 +132,7 @@ class DatabaseStream:
         self._conn: Connection | None = None
         try:
             self._conn = self._engine.connect()
-            options = self._conn.execution_options(stream_results=True, yield_per=BATCH_ROWS)
+            options = self._conn.execution_options(stream_results=True, yield_per=batch_rows)
             self._result: CursorResult[Any] = options.execute(statement)
         except DBAPIError as exc:
             self.close()
@@ -170,7 +172,7 @@ class DatabaseStream:
         return select
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        buffer = RowBuffer(self.columns)
+        buffer = RowBuffer(self.columns, self._batch_rows)
         checksum = _Checksum(self.columns)
         at = self.columns.index(self._watermark) if self._watermark else -1
         highest: Any = None

@@ -45,8 +45,10 @@ from govshare.datasets.readers.rows import RowBuffer, batched, check_header, tex
 
 Progress = Callable[[int], None] | None
 # The longest record the CSV reader accepts; a longer one is nearly always an unclosed quote.
-CSV_BLOCK_BYTES = 16 << 20
+CSV_BLOCK_BYTES = 8 << 20
+# A preview reads small blocks and batches, so that its first rows come without reading much of the source.
 PREVIEW_BLOCK_BYTES = 1 << 20
+PREVIEW_BATCH_ROWS = 1000
 _REJECT_TEXT = 1000
 
 
@@ -266,11 +268,19 @@ def file_sha256(path: Path) -> str:
 class XlsxStream:
     """The first sheet (or config["sheet"]) of an .xlsx workbook, read row by row; row numbers are sheet rows."""
 
-    def __init__(self, path: Path, config: dict[str, Any], on_reject: RejectSink, progress: Progress) -> None:
+    def __init__(
+        self,
+        path: Path,
+        config: dict[str, Any],
+        on_reject: RejectSink,
+        progress: Progress,
+        batch_rows: int = BATCH_ROWS,
+    ) -> None:
         import openpyxl
         from openpyxl.utils.exceptions import InvalidFileException
 
         self.stats = ReadStats(encoding="xlsx")
+        self._batch_rows = batch_rows
         self._path = path
         self._on_reject = on_reject
         self._progress = progress
@@ -314,7 +324,7 @@ class XlsxStream:
             yield number, (values + [None] * width)[:width]
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        yield from batched(RowBuffer(self.columns), self._records())
+        yield from batched(RowBuffer(self.columns, self._batch_rows), self._records())
         self.stats.bytes_read = self._path.stat().st_size
         self.stats.sha256 = file_sha256(self._path)
 
@@ -381,8 +391,16 @@ class _JsonStreamBase:
 
     columns: list[str]
 
-    def __init__(self, path: Path, config: dict[str, Any], on_reject: RejectSink, progress: Progress) -> None:
+    def __init__(
+        self,
+        path: Path,
+        config: dict[str, Any],
+        on_reject: RejectSink,
+        progress: Progress,
+        batch_rows: int = BATCH_ROWS,
+    ) -> None:
         self.stats = ReadStats()
+        self._batch_rows = batch_rows
         sample, encoding = _file_encoding(path, config)
         self.stats.encoding = encoding
         if not sample.strip():
@@ -416,7 +434,7 @@ class _JsonStreamBase:
             yield from self._first
             yield from self._records
 
-        yield from batched(RowBuffer(self.columns), self._json.rows(records()))
+        yield from batched(RowBuffer(self.columns, self._batch_rows), self._json.rows(records()))
         self._source.finish()
 
     def close(self) -> None:
@@ -473,15 +491,16 @@ def open_file_stream(
 ) -> CsvStream | XlsxStream | JsonStream | JsonLinesStream:
     """Open an uploaded file by config["format"] (or its suffix). A preview parses CSV in small blocks."""
     fmt = str(config.get("format") or _format_from_suffix(path))
+    rows = PREVIEW_BATCH_ROWS if preview else BATCH_ROWS
     if fmt in (FileFormat.CSV, FileFormat.TSV):
         block = PREVIEW_BLOCK_BYTES if preview else CSV_BLOCK_BYTES
         return CsvStream(path, config, on_reject, progress, tsv=fmt == FileFormat.TSV, block_size=block)
     if fmt == FileFormat.XLSX:
-        return XlsxStream(path, config, on_reject, progress)
+        return XlsxStream(path, config, on_reject, progress, rows)
     if fmt == FileFormat.JSON:
-        return JsonStream(path, config, on_reject, progress)
+        return JsonStream(path, config, on_reject, progress, rows)
     if fmt == FileFormat.JSONL:
-        return JsonLinesStream(path, config, on_reject, progress)
+        return JsonLinesStream(path, config, on_reject, progress, rows)
     raise SourceInvalid(f"不支持的文件格式“{fmt}”：支持 CSV、TSV、xlsx、JSON 和 JSON Lines")
 
 
