@@ -128,6 +128,7 @@ class CsvStream:
                         f"c{i}": pa.string() if self._transcoded else pa.binary() for i in range(len(self.columns))
                     },
                     strings_can_be_null=True,
+                    null_values=[""],  # only empty fields: "NA", "NULL" or "NaN" are data
                     check_utf8=False,
                 ),
             )

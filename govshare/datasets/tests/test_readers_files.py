@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from govshare.datasets.choices import SourceKind
 from govshare.datasets.raw import BATCH_ROWS, ROW_COLUMN, Reject, SourceInvalid, raw_schema
@@ -88,6 +92,11 @@ def test_quoted_newlines_stay_in_the_field_and_count_as_one_record(tmp_path):
         (2, "张三", "北京市\n东城区"),
         (3, '李"四', "上海"),
     ]
+
+
+def test_only_empty_fields_are_null(tmp_path):
+    rows, _, _ = read(write(tmp_path, HEADER + 'NA,NULL,""\nnan,N/A,null\n'))
+    assert [list(r.values())[1:] for r in rows] == [["NA", "NULL", None], ["nan", "N/A", "null"]]
 
 
 def test_a_nul_byte_inside_a_field_is_kept_as_data(tmp_path):
@@ -303,3 +312,32 @@ def test_gbk_jsonl_is_transcoded(tmp_path):
     rows, _, stream = read(write(tmp_path, '{"姓名": "张三"}\n', name="p.jsonl", encoding="gbk"))
     assert stream.stats.encoding == "GBK"
     assert rows[0]["姓名"] == "张三"
+
+
+GBK_TEXT = st.text(alphabet=st.sampled_from([*"甲乙丙丁张三李四北京上海，。“”", *"abcXYZ019 ,;\"'\t\n\r"]), max_size=12)
+ANY_TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=12)
+
+
+def _roundtrip(tmp_path: Path, records: list[list[str]], encoding: str) -> None:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows([["姓名", "住址", "备注"], *records])
+    rows, rejects, _ = read(write(tmp_path, buffer.getvalue(), encoding=encoding))
+    expected = [
+        {ROW_COLUMN: number, "姓名": a or None, "住址": b or None, "备注": c or None}
+        for number, (a, b, c) in enumerate(records, start=2)
+        if a or b or c
+    ]
+    assert rejects == []
+    assert rows == expected
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(GBK_TEXT, min_size=3, max_size=3), max_size=8), st.sampled_from(["gbk", "utf-8", "utf-16"]))
+def test_any_csv_written_by_python_reads_back_the_same(tmp_path, records, encoding):
+    _roundtrip(tmp_path, records, encoding)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(ANY_TEXT, min_size=3, max_size=3), max_size=8))
+def test_any_utf8_csv_reads_back_the_same(tmp_path, records):
+    _roundtrip(tmp_path, records, "utf-8")
