@@ -12,6 +12,7 @@ failure from a bad transformation.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -186,7 +187,18 @@ def spark_session() -> SparkSession:
                 .getOrCreate()
             )
             _spark_session.sparkContext.setLogLevel("ERROR")
+            # py4j logs every closed connection at INFO, even while the interpreter shuts down.
+            logging.getLogger("py4j").setLevel(logging.WARNING)
         return _spark_session
+
+
+def stop_spark_session() -> None:
+    """Stop the process's SparkSession and its JVM (tests, and commands that are done with Spark)."""
+    global _spark_session
+    with _spark_lock:
+        if _spark_session is not None:
+            _spark_session.stop()
+            _spark_session = None
 
 
 class SparkEngine:
