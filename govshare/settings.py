@@ -190,6 +190,7 @@ OAUTH2_PROVIDER = {
         "profile": "您的姓名和账号",
         "department": "您所属的部门（代码和名称）",
         "roles": "您在平台上的角色",
+        "api": "以您的身份调用平台 API（权限不超过您的角色）",
     },
     "DEFAULT_SCOPES": ["openid"],
     "PKCE_REQUIRED": True,

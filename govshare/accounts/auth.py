@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 
 from govshare.accounts.services import user_for_token
+from govshare.identity.auth import OAuthTokenAuth
 
 
 class SessionAuth(APIKeyCookie):
@@ -35,5 +36,6 @@ class TokenAuth(HttpBearer):
         return user
 
 
-# The declaration used on every route that needs a signed-in user.
-SIGNED_IN = [TokenAuth(), SessionAuth()]
+# The declaration used on every route that needs a signed-in user. OAuth access tokens of the platform's OIDC
+# provider count only with the `api` scope and act as their user (govshare.identity.auth), never beyond its roles.
+SIGNED_IN = [TokenAuth(), OAuthTokenAuth(), SessionAuth()]

@@ -249,13 +249,3 @@ def test_self_service_application_registration_is_not_offered(catalog_admin) -> 
     client = Client()
     client.force_login(catalog_admin)
     assert client.get("/o/applications/register/").status_code == 404
-
-
-def test_an_oidc_access_token_opens_no_api_route(client_app, catalog_admin) -> None:  # type: ignore[no-untyped-def]
-    app, secret = client_app
-    client = Client()
-    client.force_login(catalog_admin)
-    verifier, challenge = pkce_pair()
-    access = _exchange(client, app, secret, _code(client, app, challenge), verifier).json()["access_token"]
-    answer = Client().get("/api/accounts/me", HTTP_AUTHORIZATION=f"Bearer {access}")
-    assert answer.status_code == 401
