@@ -157,7 +157,7 @@ class DatasetTable:
             raise ValueError("按主键合并需要至少一个主键信息项")
         columns = [name for name in batches.schema.names if name not in keys]
         match = " AND ".join(f"t.{quote_identifier(k)} = s.{quote_identifier(k)}" for k in keys)
-        changed = " OR ".join(f"t.{quote_identifier(c)} IS DISTINCT FROM s.{quote_identifier(c)}" for c in columns)
+        changed = " OR ".join(f"(t.{quote_identifier(c)} IS DISTINCT FROM s.{quote_identifier(c)})" for c in columns)
         failure = StreamFailure()
         merger = self._table().merge(
             failure.watch(batches),

@@ -173,3 +173,19 @@ def test_table_location_and_storage_options_follow_the_settings(settings, tmp_pa
         "AWS_ACCESS_KEY_ID": "minio",
         "AWS_SECRET_ACCESS_KEY": "minio-secret",
     }
+
+
+def test_upsert_sees_a_change_in_any_column(table: DatasetTable) -> None:
+    def three(*records: tuple[int, str, str | None]) -> pa.RecordBatchReader:
+        return pa.table(
+            {"编号": [r[0] for r in records], "姓名": [r[1] for r in records], "地址": [r[2] for r in records]}
+        ).to_reader()
+
+    table.write(three((1, "张三", "旌阳区"), (2, "李四", None), (3, "王五", "罗江区")), mode="overwrite", load_id=1)
+    result = table.upsert(
+        three((1, "张三", "广汉市"), (2, "李四", "什邡市"), (3, "王五", "罗江区")),
+        keys=["编号"],
+        delete_missing=False,
+        load_id=2,
+    )
+    assert (result.inserted, result.updated) == (0, 2)
