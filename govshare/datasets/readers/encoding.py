@@ -150,6 +150,8 @@ def read_sample(path: Path, size: int = SAMPLE_BYTES) -> bytes:
     try:
         with path.open("rb") as handle:
             return handle.read(size)
+    except FileNotFoundError as exc:
+        raise SourceInvalid(f"上传的文件“{path.name}”不存在，请重新上传") from exc
     except OSError as exc:
         raise SourceUnavailable(f"无法读取上传的文件：{exc.strerror or exc}") from exc
 

@@ -294,6 +294,8 @@ class XlsxStream:
             self._book.close()
             raise SourceInvalid(f"工作簿中没有名为“{sheet_name}”的工作表（现有：{'、'.join(self._book.sheetnames)}）")
         sheet = self._book[sheet_name] if sheet_name else self._book.worksheets[0]
+        if hasattr(sheet, "reset_dimensions"):
+            sheet.reset_dimensions()  # some writers store a wrong sheet size: read every row there is
         self._rows = sheet.iter_rows(values_only=True)
         header = next(self._rows, None)
         names = [text_value(v) or "" for v in header or ()]

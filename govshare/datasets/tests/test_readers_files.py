@@ -129,6 +129,11 @@ def test_an_empty_header_name_is_refused(tmp_path):
         read(write(tmp_path, "公民身份号码,,住址\n1,张三,北京\n"))
 
 
+def test_a_missing_file_is_refused(tmp_path):
+    with pytest.raises(SourceInvalid, match=r"上传的文件“gone\.csv”不存在"):
+        read(tmp_path / "gone.csv")
+
+
 def test_an_empty_file_is_refused(tmp_path):
     with pytest.raises(SourceInvalid, match="文件为空"):
         read(write(tmp_path, b""))
