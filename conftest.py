@@ -43,3 +43,15 @@ def _isolated_data_dir(settings, tmp_path_factory) -> None:  # type: ignore[no-u
     """Datasets, uploads and rejects files of a test go to its own directory, never into the source tree's var/."""
     data_dir = tmp_path_factory.mktemp("data")
     settings.GOVSHARE = settings.GOVSHARE.model_copy(update={"data_dir": data_dir})
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """Tests marked `worker` start real `govshare qcluster` processes that must open the test database: on SQLite
+    it is then a file (pytest-django's default is in memory, invisible to another process)."""
+    from django.conf import settings
+
+    if any(item.get_closest_marker("worker") for item in request.session.items):
+        database = settings.DATABASES["default"]
+        if database["ENGINE"] == "django.db.backends.sqlite3":
+            database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("testdb") / "test.sqlite3")
