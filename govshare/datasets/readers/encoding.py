@@ -40,6 +40,7 @@ _BOMS = (
 _TRANSCODER = Path(__file__).with_name("_transcode.py")
 _PIPE_BYTES = 1 << 20
 _F_SETPIPE_SZ = 1031
+_REPLACEMENT = "\ufffd".encode()
 
 
 def _gb2312_characters() -> frozenset[str]:
@@ -176,6 +177,9 @@ class TranscodingReader:
         self._ratio = source_per_utf8
         self._utf8_read = 0
         self._finished = False
+        # Whether a U+FFFD (an undecodable byte) went by: until then the rows need no checking.
+        self.replaced = False
+        self._tail = b""
         self._proc = subprocess.Popen(  # noqa: S603 - our own script, run by this interpreter
             [sys.executable, "-I", "-S", str(_TRANSCODER), str(path), python_codec(encoding)],
             stdin=subprocess.DEVNULL,
@@ -197,6 +201,9 @@ class TranscodingReader:
 
     def read(self, size: int = -1) -> bytes:
         data = self._out.read(size if size >= 0 else 1 << 30)
+        if data and not self.replaced:
+            self.replaced = _REPLACEMENT in self._tail + data
+            self._tail = data[-2:]
         if data:
             self._utf8_read += len(data)
             if self._progress is not None:

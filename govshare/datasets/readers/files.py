@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import zipfile
-from array import array
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -152,21 +151,23 @@ class CsvStream:
 
     def _numbers(self, count: int) -> pa.Array:
         """Record numbers of the next `count` parsed rows: consecutive, except for the rows already rejected."""
-        numbers = array("q")
+        pieces: list[pa.Array] = []
         n, remaining = self._next, count
         while remaining:
             stop = n + remaining
             if self._pending and self._pending[0] < stop:
                 skipped = self._pending.popleft()
-                if skipped >= n:
-                    numbers.extend(range(n, skipped))
+                if skipped > n:
+                    pieces.append(_counting(n, skipped - n))
                     remaining -= skipped - n
-                    n = skipped + 1
+                n = max(n, skipped + 1)
             else:
-                numbers.extend(range(n, stop))
+                pieces.append(_counting(n, remaining))
                 n, remaining = stop, 0
         self._next = n
-        return pa.array(numbers, pa.int64())
+        if len(pieces) == 1:
+            return pieces[0]
+        return pa.concat_arrays(pieces) if pieces else pa.array([], pa.int64())
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         schema = raw_schema(self.columns)
@@ -203,6 +204,8 @@ class CsvStream:
     ) -> tuple[pa.Array, list[pa.Array]]:
         """Rows holding bytes that are not text of the file's encoding are rejected (column by column)."""
         if self._transcoded:
+            if not self._source.replaced:  # read ahead of the parser: it has seen these rows' bytes
+                return keep, columns
             for name, column in zip(self.columns, columns, strict=True):
                 bad = pc.and_(pc.match_substring(column, "\ufffd"), keep)
                 if pc.any(bad).as_py():
@@ -226,6 +229,16 @@ class CsvStream:
 
     def close(self) -> None:
         self._source.close()
+
+
+_COUNT = [pa.array(range(BATCH_ROWS), pa.int64())]
+
+
+def _counting(start: int, count: int) -> pa.Array:
+    """start, start + 1, … (count numbers), from a cached range."""
+    if count > len(_COUNT[0]):
+        _COUNT[0] = pa.array(range(max(count, 2 * len(_COUNT[0]))), pa.int64())
+    return pc.add(_COUNT[0].slice(0, count), pa.scalar(start, pa.int64()))
 
 
 class _ArrowInput:

@@ -346,3 +346,17 @@ def test_any_csv_written_by_python_reads_back_the_same(tmp_path, records, encodi
 @given(st.lists(st.lists(ANY_TEXT, min_size=3, max_size=3), max_size=8))
 def test_any_utf8_csv_reads_back_the_same(tmp_path, records):
     _roundtrip(tmp_path, records, "utf-8")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sets(st.integers(min_value=0, max_value=299), max_size=60))
+def test_row_numbers_are_right_whatever_rows_are_ragged(tmp_path, ragged):
+    lines = ["坏" if i in ragged else f"{i},名{i},址" for i in range(300)]
+    path = write(tmp_path, HEADER + "\n".join(lines) + "\n")
+    rejects: list[Reject] = []
+    stream = CsvStream(path, {}, rejects.append, None, tsv=False, block_size=512)  # many small blocks
+    rows = [row for batch in stream.batches() for row in batch.to_pylist()]
+    stream.close()
+    assert [row[ROW_COLUMN] for row in rows] == [int(row["公民身份号码"]) + 2 for row in rows]
+    assert [reject.row for reject in rejects] == sorted(i + 2 for i in ragged)
+    assert len(rows) == 300 - len(ragged)
