@@ -21,13 +21,11 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
-import math
-import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -61,7 +59,7 @@ PARQUET_ROW_GROUP_ROWS = 65_536
 XLSX_MAX_ROWS = 1_048_576
 XLSX_MAX_CELL_CHARS = 32_767
 # A sheet's XML is closed before it would need ZIP64 (which some spreadsheet programs refuse).
-XLSX_MAX_SHEET_BYTES = 1_800_000_000
+XLSX_MAX_SHEET_BYTES = 1_500_000_000
 XLSX_SHEET_NAME = "数据"
 
 Chunks = Iterator[bytes]
@@ -218,6 +216,7 @@ def stream_csv(reader: pa.RecordBatchReader, columns: Sequence[str] | None = Non
 
 
 def _json_default(value: object) -> object:
+    """Values json cannot write itself (inside nested values): dates ISO, decimals as text, bytes as hex."""
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -227,24 +226,53 @@ def _json_default(value: object) -> object:
     raise TypeError(f"无法转换为 JSON：{type(value).__name__}")
 
 
-def _json_value(value: Any) -> str:
+# Characters JSON text must escape beyond `"`, `\\`, newline, carriage return and tab (RE2 syntax).
+_JSON_CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]"
+
+
+def _iso_text(array: pa.Array) -> pa.Array:
+    """Dates `2024-01-02`, date-times `2024-01-02T03:04:05` (fractions when present, offset when zoned)."""
+    if pa.types.is_timestamp(array.type):
+        zone = "%z" if array.type.tz else ""
+        if array.type.unit != "s":
+            whole = pc.cast(array, pa.timestamp("s", tz=array.type.tz), safe=False)
+            if pc.all(pc.equal(pc.cast(whole, array.type), array)).as_py() is not False:
+                array = whole
+        return pc.strftime(array, format="%Y-%m-%dT%H:%M:%S" + zone)
+    return pc.cast(array, pa.string())
+
+
+def _json_strings(text: pa.Array) -> pa.Array:
+    """Text as JSON string literals, escaped by Arrow for the whole column."""
+    if pc.any(pc.match_substring_regex(text, _JSON_CONTROL)).as_py():
+        return pa.array([None if v is None else json.dumps(v, ensure_ascii=False) for v in text.to_pylist()])
+    for old, new in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+        text = pc.replace_substring(text, old, new)
+    return pc.binary_join_element_wise('"', text, '"', "")
+
+
+def _json_literal(value: Any) -> str | None:
     if value is None:
-        return "null"
-    if isinstance(value, decimal.Decimal):
-        return str(value) if value.is_finite() else "null"
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else "null"
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return '"' + value.isoformat() + '"'
-    return json.dumps(value, ensure_ascii=False, default=_json_default)
+        return None
+    return json.dumps(value.hex() if isinstance(value, bytes) else value, ensure_ascii=False, default=_json_default)
 
 
-def _json_column(array: pa.Array) -> list[str]:
-    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-        return [("null" if v is None else json.dumps(v, ensure_ascii=False)) for v in array.to_pylist()]
-    if pa.types.is_integer(array.type):
-        return [("null" if v is None else str(v)) for v in array.to_pylist()]
-    return [_json_value(v) for v in array.to_pylist()]
+def _json_values(array: pa.Array) -> pa.Array:
+    """A column as JSON literals (null for null): numbers and decimals exact, temporal values as ISO text."""
+    kind = array.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        values = _json_strings(pc.cast(array, pa.string()))
+    elif pa.types.is_timestamp(kind) or pa.types.is_date(kind) or pa.types.is_time(kind):
+        values = _json_strings(_iso_text(array))
+    elif pa.types.is_boolean(kind):
+        values = pc.if_else(array, "true", "false")
+    elif pa.types.is_integer(kind) or pa.types.is_decimal(kind):
+        values = pc.cast(array, pa.string())
+    elif pa.types.is_floating(kind):
+        values = pc.cast(pc.if_else(pc.is_finite(array), array, pa.scalar(None, kind)), pa.string())
+    else:  # binary (as hex), lists, structs
+        values = pa.array([_json_literal(v) for v in array.to_pylist()], pa.string())
+    return pc.fill_null(values, "null")
 
 
 def stream_json(reader: pa.RecordBatchReader, columns: Sequence[str] | None = None) -> Chunks:
@@ -253,12 +281,12 @@ def stream_json(reader: pa.RecordBatchReader, columns: Sequence[str] | None = No
     yield b"["
     separator = "\n"
     for batch in _batches(reader, names):
-        encoded = [_json_column(column) for column in batch.columns]
-        lines = []
-        for values in zip(*encoded, strict=True):
-            lines.append(separator + "{" + ",".join(k + v for k, v in zip(keys, values, strict=True)) + "}")
-            separator = ",\n"
-        yield "".join(lines).encode("utf-8")
+        parts: list[Any] = []
+        for n, column in enumerate(batch.columns):
+            parts += [("{" if n == 0 else ",") + keys[n], _json_values(column)]
+        rows = pc.binary_join_element_wise(*parts, "}", "") if parts else pa.array(["{}"] * batch.num_rows)
+        yield (separator + ",\n".join(rows.to_pylist())).encode("utf-8")
+        separator = ",\n"
     yield b"\n]\n"
 
 
@@ -293,9 +321,6 @@ def stream_parquet(
 
 # ---------------------------------------------------------------------------------------------- xlsx
 
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # noqa: DTZ001 (Excel's serial dates have no time zone)
-_FIRST_EXCEL_DATE = dt.date(1900, 3, 1)
 _STYLE_HEADER, _STYLE_DATE, _STYLE_DATETIME, _STYLE_TIME = 1, 2, 3, 4
 
 _CONTENT_TYPES_XML = (
@@ -349,55 +374,84 @@ _SHEET_HEAD = (
 _SHEET_TAIL = "</sheetData></worksheet>"
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
+_EMPTY_CELL = "<c/>"
+_TEXT_CLOSE = "</t></is></c>"
+# Characters XML 1.0 cannot hold (RE2 syntax: Arrow's regular expressions).
+_ILLEGAL_XML = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x{fffe}\\x{ffff}]"
+_EXCEL_DAY_OF_1970 = 25_569  # 1970-01-01 as an Excel serial day
+# Excel's serial dates start in 1900 (and count a 29 February 1900 that never was): earlier ones are written as text.
+_FIRST_EXCEL_DAY = (dt.date(1900, 3, 1) - dt.date(1970, 1, 1)).days
+_MICROS_PER_DAY = 86_400_000_000
+_PIECE_ROWS = 4_096
 
 
-def _text_cell(ref: str, text: str, style: int = 0) -> str:
-    text = _ILLEGAL_XML.sub("", text)[:XLSX_MAX_CELL_CHARS]
+def _text_cells(text: pa.Array, style: int = 0) -> pa.Array:
+    """Inline-string cells: always text (never a formula), illegal characters dropped, at most 32,767 characters."""
+    text = pc.replace_substring_regex(text, _ILLEGAL_XML, "")
+    text = pc.utf8_slice_codeunits(text, 0, XLSX_MAX_CELL_CHARS)
+    # A carriage return as a character reference: XML parsers turn a literal one into a line feed.
+    for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
+        text = pc.replace_substring(text, old, new)
     style_attr = f' s="{style}"' if style else ""
-    return f'<c r="{ref}"{style_attr} t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>'
+    opening = f'<c{style_attr} t="inlineStr"><is><t xml:space="preserve">'
+    return pc.binary_join_element_wise(opening, text, _TEXT_CLOSE, "")
 
 
-def _serial(value: dt.datetime) -> str:
-    delta = value.replace(tzinfo=None) - _EXCEL_EPOCH
-    return repr(delta.days + delta.seconds / 86_400 + delta.microseconds / 86_400_000_000)
+def _number_cells(text: pa.Array, style: int = 0) -> pa.Array:
+    style_attr = f' s="{style}"' if style else ""
+    return pc.binary_join_element_wise(f"<c{style_attr}><v>", text, "</v></c>", "")
 
 
-def _xlsx_cell(ref: str, value: Any) -> str:
-    """One cell's XML: numbers as numbers, dates as Excel dates, everything else as text (never a formula)."""
+def _serial_text(micros: pa.Array) -> pa.Array:
+    """Microseconds since 1970 as Excel serial days (a day and its fraction)."""
+    days = pc.add(pc.divide(pc.cast(micros, pa.float64()), float(_MICROS_PER_DAY)), float(_EXCEL_DAY_OF_1970))
+    return pc.cast(days, pa.string())
+
+
+def _as_text(value: Any) -> str | None:
     if value is None:
-        return ""
-    if isinstance(value, bool):
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, int):
-        return f'<c r="{ref}"><v>{value}</v></c>'
-    if isinstance(value, float):
-        return f'<c r="{ref}"><v>{value!r}</v></c>' if math.isfinite(value) else ""
-    if isinstance(value, decimal.Decimal):
-        return f'<c r="{ref}"><v>{value}</v></c>' if value.is_finite() else ""
-    if isinstance(value, dt.datetime) and value.date() < _FIRST_EXCEL_DATE:
-        # Excel's serial dates start in 1900 (and count a 29 February 1900 that never was): earlier ones as text.
-        return _text_cell(ref, value.replace(tzinfo=None).isoformat(sep=" "))
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime) and value < _FIRST_EXCEL_DATE:
-        return _text_cell(ref, value.isoformat())
-    if isinstance(value, dt.datetime):
-        return f'<c r="{ref}" s="{_STYLE_DATETIME}"><v>{_serial(value)}</v></c>'
-    if isinstance(value, dt.date):
-        return f'<c r="{ref}" s="{_STYLE_DATE}"><v>{(value - _EXCEL_EPOCH.date()).days}</v></c>'
-    if isinstance(value, dt.time):
-        seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1_000_000
-        return f'<c r="{ref}" s="{_STYLE_TIME}"><v>{seconds / 86_400!r}</v></c>'
+        return None
     if isinstance(value, bytes):
-        return _text_cell(ref, value.hex())
-    if isinstance(value, str):
-        return _text_cell(ref, value)
-    return _text_cell(ref, json.dumps(value, ensure_ascii=False, default=_json_default))
+        return value.hex()
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+def _python_text(array: pa.Array) -> pa.Array:
+    """Values without a spreadsheet type (binary, nested) as text."""
+    return pa.array([_as_text(v) for v in array.to_pylist()], pa.string())
+
+
+def _xlsx_cells(array: pa.Array) -> pa.Array:
+    """One column as cell XML, computed by Arrow for the whole batch: numbers as numbers, dates as Excel dates
+    (a zoned time in its zone's wall time), text as text, null as an empty cell."""
+    kind = array.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        cells = _text_cells(pc.cast(array, pa.string()))
+    elif pa.types.is_boolean(kind):
+        cells = pc.if_else(array, '<c t="b"><v>1</v></c>', '<c t="b"><v>0</v></c>')
+    elif pa.types.is_integer(kind) or pa.types.is_decimal(kind):
+        cells = _number_cells(pc.cast(array, pa.string()))
+    elif pa.types.is_floating(kind):
+        finite = pc.if_else(pc.is_finite(array), array, pa.scalar(None, kind))
+        cells = _number_cells(pc.cast(finite, pa.string()))
+    elif pa.types.is_date(kind):
+        days = pc.cast(pc.cast(array, pa.date32()), pa.int32())
+        serial = _number_cells(pc.cast(pc.add(days, _EXCEL_DAY_OF_1970), pa.string()), _STYLE_DATE)
+        early = _text_cells(pc.cast(array, pa.string()))
+        cells = pc.if_else(pc.less(days, _FIRST_EXCEL_DAY), early, serial)
+    elif pa.types.is_timestamp(kind):
+        wall = pc.local_timestamp(array) if kind.tz else array
+        micros = pc.cast(pc.cast(wall, pa.timestamp("us")), pa.int64())
+        serial = _number_cells(_serial_text(micros), _STYLE_DATETIME)
+        early = _text_cells(pc.strftime(pc.cast(wall, pa.timestamp("s")), format="%Y-%m-%d %H:%M:%S"))
+        cells = pc.if_else(pc.less(micros, _FIRST_EXCEL_DAY * _MICROS_PER_DAY), early, serial)
+    elif pa.types.is_time(kind):
+        micros = pc.cast(pc.cast(array, pa.time64("us")), pa.int64())
+        fraction = pc.divide(pc.cast(micros, pa.float64()), float(_MICROS_PER_DAY))
+        cells = _number_cells(pc.cast(fraction, pa.string()), _STYLE_TIME)
+    else:
+        cells = _text_cells(_python_text(array))
+    return pc.fill_null(cells, _EMPTY_CELL)
 
 
 class _XlsxBook:
@@ -406,10 +460,8 @@ class _XlsxBook:
     def __init__(self, names: list[str]) -> None:
         self.sink = _Sink()
         self._zip = zipfile.ZipFile(self.sink, mode="w", compression=zipfile.ZIP_DEFLATED, compresslevel=5)
-        self._letters = [_column_letter(i) for i in range(len(names))]
-        self._header = "".join(
-            _text_cell(f"{letter}1", name, _STYLE_HEADER) for letter, name in zip(self._letters, names, strict=True)
-        )
+        header = _text_cells(pa.array(names, pa.string()), _STYLE_HEADER).to_pylist()
+        self._header = "<row>" + "".join(header) + "</row>"
         self.sheets = 0
         self._entry: Any = None
         self._row = 0
@@ -424,34 +476,28 @@ class _XlsxBook:
         self.sheets += 1
         self._entry = self._zip.open(f"xl/worksheets/sheet{self.sheets}.xml", mode="w")
         self._row, self._bytes = 1, 0
-        self._write(_SHEET_HEAD + f'<row r="1">{self._header}</row>')
+        self._write(_SHEET_HEAD + self._header)
 
     def _close_sheet(self) -> None:
         self._write(_SHEET_TAIL)
         self._entry.close()
         self._entry = None
 
-    def add_rows(self, batch: pa.RecordBatch) -> None:
-        columns = [column.to_pylist() for column in batch.columns]
-        letters = self._letters
-        parts: list[str] = []
-        for values in zip(*columns, strict=True):
+    def add_rows(self, batch: pa.RecordBatch) -> Iterator[None]:
+        """Write the batch's rows, pausing (yield) after each piece so that the caller can send what is ready."""
+        rows = pc.binary_join_element_wise("<row>", *[_xlsx_cells(column) for column in batch.columns], "</row>", "")
+        offset = 0
+        while offset < len(rows):
             if self._entry is None:
                 self._open_sheet()
             elif self._row >= XLSX_MAX_ROWS or self._bytes >= XLSX_MAX_SHEET_BYTES:
-                self._write("".join(parts))
-                parts = []
                 self._close_sheet()
                 self._open_sheet()
-            self._row += 1
-            row = self._row
-            cells = "".join(_xlsx_cell(f"{letter}{row}", value) for letter, value in zip(letters, values, strict=True))
-            parts.append(f'<row r="{row}">{cells}</row>')
-            if len(parts) >= 1000:
-                self._write("".join(parts))
-                parts = []
-        if parts:
-            self._write("".join(parts))
+            piece = rows.slice(offset, min(_PIECE_ROWS, XLSX_MAX_ROWS - self._row))
+            self._write("".join(piece.to_pylist()))
+            self._row += len(piece)
+            offset += len(piece)
+            yield
 
     def finish(self) -> None:
         if self._entry is None:
@@ -500,8 +546,8 @@ def stream_xlsx(reader: pa.RecordBatchReader, columns: Sequence[str] | None = No
     names = _output_names(reader.schema, columns)
     book = _XlsxBook(names)
     for batch in _batches(reader, names):
-        book.add_rows(batch)
-        if data := book.sink.drain():
-            yield data
+        for _ in book.add_rows(batch):
+            if data := book.sink.drain():
+                yield data
     book.finish()
     yield book.sink.drain()

@@ -14,6 +14,8 @@ import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from govshare.datasets import exporting
 from govshare.datasets.exporting import export_file, stream_csv, stream_json, stream_parquet, stream_xlsx
@@ -237,3 +239,42 @@ def test_xlsx_zoned_times_are_shown_in_their_zone() -> None:
     batches = pa.Table.from_pylist([{"时间": utc}], schema=schema).to_batches()
     data = b"".join(stream_xlsx(pa.RecordBatchReader.from_batches(schema, batches)))
     assert openpyxl.load_workbook(io.BytesIO(data))["数据"]["A2"].value == naive("2024-01-02 00:00:00")
+
+
+def test_xlsx_a_null_in_the_middle_keeps_the_next_values_in_their_columns() -> None:
+    rows = [{**ROWS[0], "姓名": None, "出生日期": None, "是否在册": False}]
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(stream_xlsx(reader(rows)))))["数据"]
+    values = next(sheet.iter_rows(min_row=2, values_only=True))
+    assert values == (None, None, naive("2024-01-02 03:04:05"), 12345.67, 3, False)
+
+
+def test_json_zoned_times_carry_their_offset() -> None:
+    schema = pa.schema([("时间", pa.timestamp("us", tz="Asia/Shanghai"))])
+    utc = dt.datetime(2024, 1, 1, 16, 0, tzinfo=dt.UTC)
+    batches = pa.Table.from_pylist([{"时间": utc}], schema=schema).to_batches()
+    parsed = json.loads(b"".join(stream_json(pa.RecordBatchReader.from_batches(schema, batches))))
+    assert dt.datetime.strptime(parsed[0]["时间"], "%Y-%m-%dT%H:%M:%S%z") == utc
+
+
+TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=30)
+
+
+@given(st.lists(st.one_of(st.none(), TEXT), min_size=1, max_size=20))
+def test_json_round_trips_any_text(values: list[str | None]) -> None:
+    schema = pa.schema([("值", pa.string())])
+    batches = pa.Table.from_pylist([{"值": v} for v in values], schema=schema).to_batches(max_chunksize=7)
+    parsed = json.loads(b"".join(stream_json(pa.RecordBatchReader.from_batches(schema, batches))))
+    assert [row["值"] for row in parsed] == values
+
+
+@given(st.lists(st.one_of(st.none(), TEXT, st.sampled_from(["a\rb", "\r\n", " 前后空格 "])), min_size=1, max_size=10))
+def test_xlsx_keeps_any_text_as_text_without_the_characters_xml_cannot_hold(values: list[str | None]) -> None:
+    schema = pa.schema([("值", pa.string()), ("序号", pa.int64())])
+    rows = [{"值": v, "序号": n} for n, v in enumerate(values)]
+    batches = pa.Table.from_pylist(rows, schema=schema).to_batches()
+    data = b"".join(stream_xlsx(pa.RecordBatchReader.from_batches(schema, batches)))
+    read = list(openpyxl.load_workbook(io.BytesIO(data))["数据"].iter_rows(min_row=2, values_only=True))
+    illegal = {chr(c) for c in (*range(0, 9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF)}
+    expected = [None if v is None else "".join(c for c in v if c not in illegal) for v in values]
+    assert [row[0] for row in read] == expected
+    assert [row[1] for row in read] == list(range(len(values)))
