@@ -353,7 +353,7 @@ def test_any_utf8_csv_reads_back_the_same(tmp_path, records):
 def test_row_numbers_are_right_whatever_rows_are_ragged(tmp_path, ragged):
     lines = ["坏" if i in ragged else f"{i},名{i},址" for i in range(300)]
     path = write(tmp_path, HEADER + "\n".join(lines) + "\n")
-    rejects: list[Reject] = []
+    rejects = []
     stream = CsvStream(path, {}, rejects.append, None, tsv=False, block_size=512)  # many small blocks
     rows = [row for batch in stream.batches() for row in batch.to_pylist()]
     stream.close()
