@@ -81,6 +81,14 @@ def _open_bytes(path: Path, encoding: str, stats: ReadStats, progress: Progress,
     return TranscodingReader(path, encoding, stats, progress, source_per_utf8=ratio)
 
 
+def _delimiter(config: dict[str, Any], tsv: bool) -> str:
+    given = str(config.get("delimiter") or ("\t" if tsv else ","))
+    delimiter = "\t" if given.lower() in ("\\t", "tab") else given
+    if len(delimiter) != 1 or delimiter in '\r\n"':
+        raise SourceInvalid(f"分隔符“{given}”无效：应为一个字符，如逗号、制表符（tab）、分号或竖线")
+    return delimiter
+
+
 class CsvStream:
     """A CSV or TSV file. `columns` comes from the header (row 1); batches hold the data records from row 2."""
 
@@ -97,7 +105,7 @@ class CsvStream:
         self.stats = ReadStats()
         sample, encoding = _file_encoding(path, config)
         self.stats.encoding = encoding
-        delimiter = str(config.get("delimiter") or ("\t" if tsv else ","))
+        delimiter = _delimiter(config, tsv)
         text = decode_sample(sample, encoding).lstrip("\ufeff")
         if not text.strip():
             raise SourceInvalid("文件为空：第 1 行应为表头（列名）")

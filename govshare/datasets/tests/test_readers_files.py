@@ -189,6 +189,15 @@ def test_tsv(tmp_path):
     assert rows[0]["名称"] == "甲,乙"
 
 
+def test_other_delimiters(tmp_path):
+    rows, _, _ = read(write(tmp_path, "编号|名称\n1|甲\n"), delimiter="|")
+    assert rows[0]["名称"] == "甲"
+    rows, _, _ = read(write(tmp_path, "编号\t名称\n1\t甲\n"), delimiter="tab")
+    assert rows[0]["名称"] == "甲"
+    with pytest.raises(SourceInvalid, match="分隔符“,,”无效"):
+        read(write(tmp_path, "编号,名称\n"), delimiter=",,")
+
+
 def test_a_column_named_like_the_row_number_is_refused(tmp_path):
     with pytest.raises(SourceInvalid, match="系统保留"):
         read(write(tmp_path, "_row,名称\n1,甲\n"))
