@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 from deltalake import DeltaTable
 from django.db import connection
-from django_q.models import OrmQ, Task
+from django_q.models import OrmQ, Schedule, Task
 from django_q.tasks import async_task
 
 from govshare.accounts.choices import Role
@@ -237,3 +238,40 @@ def test_a_load_killed_with_sigkill_keeps_the_previous_version_and_is_retried_to
     assert (done.rows_read, done.rows_loaded, done.rows_rejected, done.version) == (BIG_ROWS, BIG_ROWS, 0, 1)
     assert (dataset.current_version, dataset.row_count, delta_rows(dataset, 1)) == (1, BIG_ROWS, BIG_ROWS)
     assert delta_rows(dataset, 0) == 3
+
+
+def test_a_source_database_that_is_down_is_retried_by_the_cluster_then_failed_without_a_new_version(
+    cluster: ClusterProcess, department, admin, settings, tmp_path: Path
+) -> None:
+    settings.GOVSHARE = settings.GOVSHARE.model_copy(update={"load_max_attempts": 2})
+    front = tmp_path / "front.sqlite3"
+    with sqlite3.connect(front) as db:
+        db.execute("CREATE TABLE people (身份证号 TEXT, 姓名 TEXT, 出生日期 TEXT)")
+        db.executemany("INSERT INTO people VALUES (?, ?, ?)", [("510603199001010011", "张三", "1990-01-01")] * 2)
+    resource = testing.make_published_resource(department, items=ITEMS, name="常住人口基本信息")
+    data = services.SourceInput(
+        name="公安前置库", kind=SourceKind.DATABASE, config={"url": f"sqlite:///{front}", "table": "people"}
+    )
+    source = services.set_mapping(services.register_source(resource, data, actor=admin), MAPPING, actor=admin)
+    run_load(services.request_load(source, actor=admin).pk)  # version 0 from the live 前置库
+    OrmQ.objects.all().delete()
+    # The 前置库 goes down (nothing listens on port 1).
+    Source.objects.filter(pk=source.pk).update(
+        config={"url": "postgresql+psycopg://gov@127.0.0.1:1/front", "table": "people"}
+    )
+    load = services.request_load(Source.objects.get(pk=source.pk), actor=admin)
+    cluster.start()
+
+    done = wait_for(
+        lambda: (row := Load.objects.get(pk=load.pk)).status == LoadStatus.FAILED and row,
+        75,
+        "the load to fail after its retry",
+        cluster,
+    )
+    assert done.attempts == 2 and "前置库" in done.error
+    # The second attempt came from the one-off retry schedule, through the cluster's scheduler.
+    attempts = sorted(Task.objects.filter(group=f"load-{load.pk}").values_list("name", flat=True))
+    assert attempts == [f"load-{load.pk}-attempt-1", f"load-{load.pk}-attempt-2"]
+    assert not Schedule.objects.filter(name__startswith=f"load-{load.pk}-retry").exists()
+    dataset = Dataset.objects.get(pk=load.dataset_id)
+    assert (dataset.current_version, delta_version(dataset), delta_rows(dataset, 0)) == (0, 0, 2)
