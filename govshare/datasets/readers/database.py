@@ -17,7 +17,14 @@ import pyarrow as pa
 import sqlalchemy as sa
 import sqlglot
 from sqlalchemy.engine import URL, Connection, CursorResult, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    OperationalError,
+    ProgrammingError,
+    StatementError,
+)
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import NullType
 from sqlglot import exp
@@ -137,6 +144,9 @@ class DatabaseStream:
         except DBAPIError as exc:
             self.close()
             raise _read_error(exc, secret, self._backend) from exc
+        except StatementError as exc:
+            self.close()
+            raise SourceInvalid(f"前置库查询无法执行：{_error_text(exc, secret)}") from exc
         except BaseException:
             self.close()
             raise
@@ -160,7 +170,9 @@ class DatabaseStream:
             raise SourceInvalid("前置库来源须填写表名（table）或查询语句（query），且只填其一")
         if query:
             check_select(query.rstrip(";"), self._backend)
-            source: Any = sa.text(query.rstrip(";")).columns().subquery("govshare_source")
+            # Colons escaped: the query's own text ("10:30", "x::date") must not read as bind parameters.
+            literal = query.rstrip(";").replace(":", "\\:")
+            source: Any = sa.text(literal).columns().subquery("govshare_source")
         else:
             schema, _, name = table.rpartition(".")
             source = sa.table(name, schema=schema or None)

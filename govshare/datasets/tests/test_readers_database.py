@@ -78,6 +78,13 @@ def test_a_select_query_is_read(front_db):
     assert [r["id"] for r in rows] == ["1", "2"]
 
 
+def test_colons_in_a_query_are_sql_not_parameters(front_db):
+    rows, _ = read({"url": front_db, "query": "SELECT id, '10:30' AS t FROM people WHERE id = 1"})
+    assert rows == [{ROW_COLUMN: 1, "id": "1", "t": "10:30"}]
+    with pytest.raises(SourceInvalid, match="前置库查询失败"):
+        read({"url": front_db, "query": "SELECT * FROM people WHERE id = :id"})
+
+
 def test_incremental_reads_only_rows_after_the_watermark(front_db):
     rows, stream = read(
         {"url": front_db, "table": "people"}, watermark_column="updated", watermark_after="2024-05-01 08:00:00"
