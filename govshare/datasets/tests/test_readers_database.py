@@ -253,3 +253,9 @@ def test_postgresql_password_as_secret(postgres_front):
     # trust authentication accepts any password: the point is that the secret reaches the URL and not the message.
     rows, _ = read({"url": postgres_front, "query": "SELECT 1 AS one"}, secret="口令")
     assert rows == [{ROW_COLUMN: 1, "one": "1"}]
+
+
+def test_postgresql_query_text_with_percent_signs_and_casts(postgres_front):
+    query = "SELECT '50%' AS p, '10:30' AS t, DATE '2024-01-02'::text AS d FROM 人口 WHERE 姓名 LIKE '居民1%' LIMIT 1"
+    rows, _ = read({"url": postgres_front, "query": query})
+    assert rows == [{ROW_COLUMN: 1, "p": "50%", "t": "10:30", "d": "2024-01-02"}]
