@@ -41,6 +41,9 @@ class ApplicationForm(ModelForm):  # type: ignore[type-arg]
         fields = ["name", "authorization_grant_type", "redirect_uris", "user", "skip_authorization"]
         labels = {"name": "接入系统名称", "user": "系统账号（客户端凭证方式）", "skip_authorization": "跳过用户同意页"}
 
+    def _post_clean(self) -> None:
+        """No model validation here: the service checks the values (in Chinese) when the admin saves."""
+
 
 @admin.register(Application)
 class ApplicationAdmin(account_admin.PlatformAdminModelAdmin):
@@ -74,6 +77,7 @@ class ApplicationAdmin(account_admin.PlatformAdminModelAdmin):
         if data.get("skip_authorization"):
             services.update_client(client, values, skip_authorization=True, actor=actor)
         account_admin.adopt_created(obj, client)
+        obj.name, obj.client_id = client.name, client.client_id
         messages.warning(
             request,
             f"已登记“{client.name}”：client_id {client.client_id}，client_secret {secret}"

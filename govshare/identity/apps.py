@@ -7,4 +7,4 @@ class IdentityConfig(AppConfig):
     verbose_name = "统一身份认证"
 
     def ready(self) -> None:
-        from govshare.identity import signals  # noqa: F401 (connects the audit receivers)
+        from govshare.identity import checks, signals  # noqa: F401 (registers the check, connects the receivers)
