@@ -32,6 +32,11 @@ from govshare.datasets.transform import quote_identifier
 LOAD_ID_KEY = "govshare.load_id"
 # Commits that do not change the data (vacuum bookkeeping): not counted as versions to keep.
 _MAINTENANCE_OPERATIONS = frozenset({"VACUUM START", "VACUUM END", "OPTIMIZE"})
+# Several files per version instead of delta-rs' one ~100 MB file: a merge rewrites only the files its changed keys
+# fall in, and a merge of a full source (deletes detected) is far faster. Measured with 1,000,000 rows (7 columns,
+# ~23 MB of Parquet) on 2 busy cores: one file: 1% clustered changes 1.2 s, full source 60 s; 4 MB (9 files): 0.3 s
+# and 3.4 s. Changes spread over every file rewrite every file whatever the size (copy-on-write).
+TARGET_FILE_SIZE = 4 * 1024 * 1024
 # How far back version_for_load looks: a retry comes soon after its attempt, a few loads later at most.
 HISTORY_SCAN_LIMIT = 1000
 
@@ -103,8 +108,8 @@ class DatasetTable:
     ) -> None:
         self.uri = uri
         self.storage_options = storage_options if storage_options is not None else storage_options_for(uri)
-        # Bytes per Parquet file written (None: delta-rs' default, about 100 MB).
-        self.target_file_size = target_file_size
+        # Parquet files of about this size (recorded as the table's delta.targetFileSize, which merges follow too).
+        self.target_file_size = target_file_size or TARGET_FILE_SIZE
 
     def _table(self, version: int | None = None) -> DeltaTable:
         return DeltaTable(self.uri, version=version, storage_options=self.storage_options)
@@ -132,6 +137,7 @@ class DatasetTable:
             "storage_options": self.storage_options,
             "commit_properties": _commit_properties(load_id),
             "target_file_size": self.target_file_size,
+            "configuration": {"delta.targetFileSize": str(self.target_file_size)},
         }
         try:
             write_deltalake(self.uri, failure.watch(batches), **options)

@@ -189,3 +189,14 @@ def test_upsert_sees_a_change_in_any_column(table: DatasetTable) -> None:
         load_id=2,
     )
     assert (result.inserted, result.updated) == (0, 2)
+
+
+def test_an_upsert_rewrites_only_the_files_its_keys_fall_in(tmp_path: Path) -> None:
+    table = DatasetTable(str(tmp_path / "dataset"), target_file_size=64 * 1024)
+    table.write(rows(*((n, f"居民{n:06d}" * 4) for n in range(40_000))), mode="overwrite", load_id=1)
+    files = len(table.files(0))
+    assert files >= 4
+    table.upsert(rows(*((n, "改") for n in range(100, 200))), keys=["编号"], delete_missing=False, load_id=2)
+    metrics = table.history(1)[0].metrics
+    assert metrics["num_target_rows_updated"] == 100
+    assert metrics["num_target_files_removed"] < files / 2
