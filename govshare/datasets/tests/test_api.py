@@ -24,7 +24,7 @@ from govshare.catalog.rules import ItemDraft
 from govshare.core import testing
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
-from govshare.datasets.models import Load, Source
+from govshare.datasets.models import Dataset, Load, Source
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +117,44 @@ def test_anonymous_caller_gets_401(resource) -> None:  # type: ignore[no-untyped
     response = Api(None).get(f"/resources/{resource.pk}/sources")
     assert response.status_code == 401
     assert response.json()["detail"] == "未登录或令牌无效"
+
+
+ANONYMOUS_CALLS = [
+    ("get", "/resources/1/sources"),
+    ("post", "/resources/1/sources"),
+    ("get", "/sources/1"),
+    ("put", "/sources/1"),
+    ("post", "/sources/1/preview"),
+    ("put", "/sources/1/mapping"),
+    ("post", "/sources/1/loads"),
+    ("post", "/sources/1/uploads"),
+    ("get", "/resources/1/loads"),
+    ("get", "/loads/1"),
+    ("post", "/loads/1/retry"),
+    ("get", "/loads/1/rejects"),
+    ("get", "/resources/1/dataset"),
+    ("get", "/resources/1/dataset/versions"),
+    ("get", "/resources/1/dataset/preview"),
+    ("get", "/resources/1/dataset/download"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ANONYMOUS_CALLS)
+def test_every_route_refuses_an_anonymous_caller(method: str, path: str) -> None:
+    response = getattr(Client(), method)(f"/api/datasets{path}", content_type="application/json")
+    assert response.status_code == 401
+
+
+def test_the_anonymous_list_covers_every_route() -> None:
+    from govshare.datasets.api import router
+
+    declared = {
+        (m.lower(), p) for p, view in router.path_operations.items() for op in view.operations for m in op.methods
+    }
+    normalised = {
+        (m, p.replace("{resource_id}", "1").replace("{source_id}", "1").replace("{load_id}", "1")) for m, p in declared
+    }
+    assert normalised == set(ANONYMOUS_CALLS)
 
 
 def test_another_department_gets_404_everywhere(resource, owner, outsider) -> None:  # type: ignore[no-untyped-def]
@@ -227,6 +265,7 @@ def test_a_mapping_with_an_item_twice_answers_422_with_each_problem(resource, ow
     response = owner.put(f"/sources/{source['id']}/mapping", {"mapping": mapping, "columns": ["a", "b"]})
     assert response.status_code == 422
     messages = {(e["field"], e["message"]) for e in response.json()["errors"]}
+    assert {e.get("column") for e in response.json()["errors"]} == {"b", "c"}
     assert ("mapping[2]", "信息项“姓名”被映射了两次（另见第 1 行），每个信息项只能对应一个来源字段") in messages
     assert ("mapping[3]", "来源中没有字段“c”") in messages
     assert ("mapping[3]", "“籍贯”不是本资源的信息项") in messages
@@ -425,6 +464,20 @@ def test_an_older_version_stays_downloadable(resource, owner) -> None:  # type: 
     assert len(json.loads(download(owner, resource, "json", version=0)[1])) == 2
     versions = owner.get(f"/resources/{resource.pk}/dataset/versions").json()
     assert [(v["version"], v["is_current"]) for v in versions] == [(1, True), (0, False)]
+
+
+def test_a_version_cleaned_up_by_the_retention_policy_answers_404(resource, owner) -> None:  # type: ignore[no-untyped-def]
+    first = loaded(owner, resource)
+    Dataset.objects.filter(resource=resource).update(keep_versions=1)
+    second = owner.upload(f"/sources/{first.source_id}/uploads", "2.csv", CSV_TEXT.encode()).json()
+    run_load(second["id"])
+    response = owner.get(f"/resources/{resource.pk}/dataset/download", version=0)
+    assert (response.status_code, response.json()["detail"]) == (
+        404,
+        "数据版本 0 已按保留策略（保留最近 1 个版本）清理",
+    )
+    versions = owner.get(f"/resources/{resource.pk}/dataset/versions").json()
+    assert [(v["version"], v["available"]) for v in versions] == [(1, True), (0, False)]
 
 
 def test_download_bad_format_or_version(resource, owner) -> None:  # type: ignore[no-untyped-def]
