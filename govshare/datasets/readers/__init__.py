@@ -82,17 +82,22 @@ def preview_source(
     rejects: list[Reject] = []
     stream = open_source_stream(kind, config, secret, path=path, on_reject=rejects.append, preview=True)
     found: list[list[str | None]] = []
+    last_row = 0
     try:
         for batch in stream.batches():
             part = batch.slice(0, rows - len(found))
             values = [part.column(i).to_pylist() for i in range(1, part.num_columns)]
             found.extend([list(record) for record in zip(*values, strict=True)])
+            last_row = max(last_row, *part.column(0).to_pylist()) if part.num_rows else last_row
             if len(found) >= rows:
                 break
     finally:
         stream.close()
     warnings = list(stream.stats.warnings)
-    if rejects:
-        first = rejects[0]
-        warnings.append(f"预览范围内有 {len(rejects)} 行无法读取，例如第 {first.row} 行：{first.reason}")
+    shown = [r for r in rejects if r.row <= last_row or len(found) < rows]
+    if shown:
+        first = shown[0]
+        warnings.append(
+            f"预览的前 {len(found)} 行中夹有 {len(shown)} 行无法读取，例如第 {first.row} 行：{first.reason}"
+        )
     return SourcePreview(stream.columns, found, stream.stats.encoding, warnings)

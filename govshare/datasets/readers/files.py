@@ -8,6 +8,7 @@ mode, ijson), never whole.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -117,8 +118,9 @@ class CsvStream:
         self._next = 1
         self._source = _open_bytes(path, encoding, self.stats, progress, sample)
         try:
+            self._input = _ArrowInput(self._source)
             self._reader = pacsv.open_csv(
-                _ArrowInput(self._source),
+                self._input,
                 read_options=pacsv.ReadOptions(
                     column_names=[f"c{i}" for i in range(len(self.columns))],
                     use_threads=False,  # keeps the invalid rows' numbers
@@ -148,7 +150,7 @@ class CsvStream:
 
     def _invalid_row(self, row: pacsv.InvalidRow) -> str:
         self._pending.append(row.number)
-        if row.text.strip():
+        if row.text.strip() and not self._input.closed_early:
             reason = f"列数不符：应为 {row.expected_columns} 列，实际 {row.actual_columns} 列"
             self._reject(row.number, "", reason, row.text)
         return "skip"
@@ -236,6 +238,14 @@ class CsvStream:
         return pc.and_(keep, pc.invert(bad))
 
     def close(self) -> None:
+        """Stop pyarrow's read-ahead thread before the file (or the transcoding child) goes away: the input now
+        ends at once, and the reader is read to that end, so that no thread of pyarrow calls into Python any more
+        (one still running when the interpreter exits aborts it)."""
+        self._input.close()
+        with contextlib.suppress(pa.ArrowException, StopIteration):
+            while True:
+                self._reader.read_next_batch()
+        self._reader.close()
         self._source.close()
 
 
@@ -255,15 +265,17 @@ class _ArrowInput:
     def __init__(self, source: Any) -> None:
         self._source = source
         self.closed = False
+        self.closed_early = False
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int = -1) -> bytes:
-        return bytes(self._source.read(size))
+        return b"" if self.closed_early else bytes(self._source.read(size))
 
     def close(self) -> None:
-        self.closed = True
+        # pyarrow checks `closed` before each read: only stop handing out bytes, so that it sees an end of file.
+        self.closed_early = True
 
 
 def _is_utf8(value: bytes) -> bool:

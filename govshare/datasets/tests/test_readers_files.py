@@ -7,6 +7,8 @@ import datetime as dt
 import hashlib
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -369,3 +371,17 @@ def test_row_numbers_are_right_whatever_rows_are_ragged(tmp_path, ragged):
     assert [row[ROW_COLUMN] for row in rows] == [int(row["公民身份号码"]) + 2 for row in rows]
     assert [reject.row for reject in rejects] == sorted(i + 2 for i in ragged)
     assert len(rows) == 300 - len(ragged)
+
+
+def test_stopping_early_leaves_no_reader_thread_behind(tmp_path):
+    # A preview stops after the first rows; pyarrow's read-ahead thread must be stopped before the
+    # interpreter exits (it used to call into Python during finalization and abort the process).
+    path = write(tmp_path, HEADER + ("1,张三,北京\n" * 99 + "2,李四\n") * 30_000, encoding="gbk")
+    script = (
+        "from pathlib import Path; from govshare.datasets.readers import preview_source; "
+        f"print(preview_source('file', {{'format': 'csv'}}, '', path=Path({str(path)!r})).rows[0])"
+    )
+    for _ in range(3):  # the abort was a race: about one run in three
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "['1', '张三', '北京']"
