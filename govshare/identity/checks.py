@@ -1,4 +1,4 @@
-"""`govshare check` warns when single sign-on cannot issue ID tokens (no signing key yet)."""
+"""`govshare check --deploy` warns when single sign-on cannot issue ID tokens (no signing key yet)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.core.checks import CheckMessage, Warning, register
 from oauth2_provider.settings import oauth2_settings
 
 
-@register()
+@register(deploy=True)
 def signing_key_configured(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     if oauth2_settings.OIDC_RSA_PRIVATE_KEY:
         return []
