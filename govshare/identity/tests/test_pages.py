@@ -28,3 +28,9 @@ def test_security_page_in_english(catalog_admin) -> None:  # type: ignore[no-unt
 def test_security_pages_need_a_signed_in_user() -> None:
     for url in ("/account/security/", "/account/security/password/"):
         assert Client().get(url)["Location"].startswith("/login/?next=")
+
+
+def test_every_page_links_to_the_security_page(catalog_admin) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(catalog_admin)
+    assert 'href="/account/security/"' in client.get("/account/tokens/").content.decode()
