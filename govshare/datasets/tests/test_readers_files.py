@@ -9,6 +9,7 @@ import io
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from govshare.datasets.choices import SourceKind
 from govshare.datasets.raw import BATCH_ROWS, ROW_COLUMN, Reject, SourceInvalid, raw_schema
 from govshare.datasets.readers import open_source_stream, preview_source
 from govshare.datasets.readers.files import CsvStream
+from govshare.datasets.readers.rows import text_value
 
 HEADER = "公民身份号码,姓名,住址\n"
 
@@ -385,3 +387,42 @@ def test_stopping_early_leaves_no_reader_thread_behind(tmp_path):
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == "['1', '张三', '北京']"
+
+
+JSON_VALUES = st.none() | st.booleans() | st.integers() | ANY_TEXT
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.fixed_dictionaries({"编号": st.integers(), "名称": JSON_VALUES, "备注": JSON_VALUES}), min_size=1))
+def test_any_json_lines_read_back_as_text(tmp_path, records):
+    text = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+    rows, rejects, stream = read(write(tmp_path, text, name="any.jsonl"))
+    assert stream.columns == list(records[0]) and rejects == []  # first-seen order
+    assert rows == [
+        {ROW_COLUMN: number, **{key: text_value(value) for key, value in record.items()}}
+        for number, record in enumerate(records, start=1)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, None),
+        ("", None),
+        ("北京", "北京"),
+        (True, "true"),
+        (12, "12"),
+        (3.0, "3"),
+        (0.1, "0.1"),
+        (Decimal("1234.500"), "1234.500"),
+        (Decimal("1E+3"), "1000"),
+        (dt.date(2024, 2, 29), "2024-02-29"),
+        (EXCEL_MIDNIGHT, "1985-12-01"),
+        (dt.datetime(2024, 5, 6, 8, 30, tzinfo=dt.UTC), "2024-05-06T08:30:00+00:00"),
+        (dt.time(8, 30), "08:30:00"),
+        (b"\x00\xff", "00ff"),
+        ({"a": [1, Decimal("2.50")]}, '{"a":[1,2.50]}'),
+    ],
+)
+def test_source_values_as_text(value, text):
+    assert text_value(value) == text
