@@ -107,3 +107,30 @@ class VersionAction(models.TextChoices):
     REJECT = "reject", "驳回"
     WITHDRAW = "withdraw", "下线"
     REOPEN = "reopen", "重新编辑"
+    REGRADE = "regrade", "分级调整"
+
+
+class DataGrade(models.TextChoices):
+    """GB/T 43697-2024 数据分类分级: 核心数据 > 重要数据 > 一般数据."""
+
+    CORE = "core", "核心"
+    IMPORTANT = "important", "重要"
+    GENERAL = "general", "一般"
+
+
+class DataLevel(models.TextChoices):
+    """Public-data sensitivity levels of DB33/T 2350: L4 never opened; L3 and L2 opened only on application after
+    masking; L1 open."""
+
+    L4 = "L4", "L4 敏感"
+    L3 = "L3", "L3 较敏感"
+    L2 = "L2", "L2 低敏感"
+    L1 = "L1", "L1 不敏感"
+
+
+# Strictness order of grades and levels: an item may be stricter than its resource, never looser.
+GRADE_STRICTNESS = {DataGrade.GENERAL: 0, DataGrade.IMPORTANT: 1, DataGrade.CORE: 2}
+LEVEL_STRICTNESS = {DataLevel.L1: 0, DataLevel.L2: 1, DataLevel.L3: 2, DataLevel.L4: 3}
+# What a row graded before grading existed (and a draft that leaves them blank) carries.
+DEFAULT_GRADE = DataGrade.GENERAL
+DEFAULT_LEVEL = DataLevel.L2

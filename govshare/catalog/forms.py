@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from govshare.accounts.models import Department, User
 from govshare.catalog.choices import (
     CategoryLevel,
+    DataGrade,
+    DataLevel,
     ItemDataType,
     OpenType,
     PlatformShareType,
@@ -91,6 +93,18 @@ class ResourceForm(forms.Form):
     open_condition = forms.CharField(
         label=_("开放条件"), required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=_("有条件开放必填")
     )
+    grade = forms.ChoiceField(
+        label=_("数据级别"),
+        required=False,
+        choices=_choices(DataGrade, _("一般（默认）")),
+        help_text=_("GB/T 43697：核心数据不予开放；重要数据共享须经安全管理员会签"),
+    )
+    data_level = forms.ChoiceField(
+        label=_("敏感级别"),
+        required=False,
+        choices=_choices(DataLevel, _("默认（L2；无条件开放的为 L1）")),
+        help_text=_("L4 不予开放；L3、L2 只能依申请（有条件）开放并脱敏；L1 可无条件开放"),
+    )
     update_cycle = forms.ChoiceField(label=_("更新周期"), required=False, choices=_choices(UpdateCycle))
     related_codes = forms.CharField(
         label=_("关联资源代码"),
@@ -118,6 +132,11 @@ class ResourceForm(forms.Form):
             # The class decides the code and the department owns the entry: both are fixed once created.
             for name in ("category_code", "department_code"):
                 self.fields[name].disabled = True
+            if resource.published_on is not None:
+                # Grades of a once-published entry change only through a grading change (security officer).
+                for name in ("grade", "data_level"):
+                    self.fields[name].disabled = True
+                    self.fields[name].help_text = _("已发布过的资源请在资源页面提交分级调整申请")
         elif not user.is_platform_admin:
             # A department catalogues for itself only.
             self.fields["department_code"].disabled = True
@@ -144,6 +163,8 @@ class ResourceForm(forms.Form):
             platform_share_type=data["platform_share_type"],
             open_type=data["open_type"],
             open_condition=data["open_condition"],
+            grade=data["grade"],
+            data_level=data["data_level"],
             update_cycle=data["update_cycle"],
             related_codes=data["related_codes"],
             extension=dict(data["extension"]),
@@ -166,6 +187,8 @@ class ResourceForm(forms.Form):
             "platform_share_type": resource.platform_share_type,
             "open_type": resource.open_type,
             "open_condition": resource.open_condition,
+            "grade": resource.grade,
+            "data_level": resource.data_level,
             "update_cycle": resource.update_cycle,
             "related_codes": "\n".join(resource.related_codes or []),
             "extension": format_extension(resource.extension or {}),
@@ -185,6 +208,8 @@ class ItemForm(forms.Form):
     length = forms.IntegerField(label=_("数据长度"), required=False, min_value=1)
     share_type = forms.ChoiceField(label=_("共享属性"), required=False, choices=_choices(ShareType, _("同资源")))
     open_type = forms.ChoiceField(label=_("开放属性"), required=False, choices=_choices(OpenType, _("同资源")))
+    grade = forms.ChoiceField(label=_("数据级别"), required=False, choices=_choices(DataGrade, _("同资源")))
+    data_level = forms.ChoiceField(label=_("敏感级别"), required=False, choices=_choices(DataLevel, _("同资源")))
     description = forms.CharField(label=_("说明"), required=False, max_length=500)
 
     def is_blank(self) -> bool:
@@ -200,6 +225,8 @@ class ItemForm(forms.Form):
             share_type=data["share_type"],
             open_type=data["open_type"],
             description=data["description"],
+            grade=data["grade"],
+            data_level=data["data_level"],
         )
 
 
@@ -214,6 +241,8 @@ def item_initial(resource: Resource) -> list[dict[str, object]]:
             "length": item.length,
             "share_type": item.share_type if item.share_type != resource.share_type else "",
             "open_type": item.open_type if item.open_type != resource.open_type else "",
+            "grade": item.grade if item.grade != resource.grade else "",
+            "data_level": item.data_level if item.data_level != resource.data_level else "",
             "description": item.description,
         }
         for item in resource.items.all()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from govshare.catalog.choices import (
+    DataGrade,
+    DataLevel,
     ItemDataType,
     OpenType,
     PlatformShareType,
@@ -30,6 +32,8 @@ _SNAPSHOT_FIELDS = (
     "platform_share_type",
     "open_type",
     "open_condition",
+    "grade",
+    "data_level",
     "update_cycle",
     "related_codes",
     "extension",
@@ -43,6 +47,8 @@ _DISPLAY_CHOICES: dict[str, Any] = {
     "open_type": OpenType,
     "update_cycle": UpdateCycle,
     "status": ReviewStatus,
+    "grade": DataGrade,
+    "data_level": DataLevel,
 }
 _LABELS = {
     **FIELD_LABELS,
@@ -57,6 +63,8 @@ _ITEM_FIELDS = {
     "length": "数据长度",
     "share_type": "共享属性",
     "open_type": "开放属性",
+    "grade": "数据级别",
+    "data_level": "敏感级别",
     "description": "说明",
 }
 
@@ -74,6 +82,8 @@ def snapshot(resource: Resource, items: list[Item]) -> dict[str, Any]:
             "share_type": item.share_type,
             "open_type": item.open_type,
             "description": item.description,
+            "grade": item.grade,
+            "data_level": item.data_level,
         }
         for item in items
     ]

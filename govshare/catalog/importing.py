@@ -42,6 +42,8 @@ from govshare.accounts.models import User
 from govshare.audit.services import record_action
 from govshare.catalog import access, services
 from govshare.catalog.choices import (
+    DataGrade,
+    DataLevel,
     ItemDataType,
     OpenType,
     PlatformShareType,
@@ -107,6 +109,20 @@ RESOURCE_COLUMNS: tuple[Column, ...] = (
     ),
     Column("开放属性", "open_type", "必填，下拉选择；不予共享的资源只能不予开放", choices=OpenType),
     Column("开放条件", "open_condition", "有条件开放时必填", width=24),
+    Column(
+        "数据级别",
+        "grade",
+        "选填，留空为一般；核心数据只能不予开放，重要数据共享须经安全管理员会签（GB/T 43697）",
+        required_header=False,
+        choices=DataGrade,
+    ),
+    Column(
+        "敏感级别",
+        "data_level",
+        "选填，留空为 L2（无条件开放的资源为 L1）；L4 只能不予开放，L3、L2 只能有条件开放（依申请、脱敏）",
+        required_header=False,
+        choices=DataLevel,
+    ),
     Column("更新周期", "update_cycle", "必填，下拉选择", choices=UpdateCycle),
     Column("关联资源代码", "related_codes", "选填，多个代码用逗号或顿号分隔，如 101000000/000001", width=22, text=True),
     Column(
@@ -125,6 +141,8 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column("数据长度", "length", "字符型、数值型、货币型必填，正整数"),
     Column("共享属性", "share_type", "选填，留空同资源；不得比资源更宽松", choices=ShareType),
     Column("开放属性", "open_type", "选填，留空同资源；不得比资源更宽松", choices=OpenType),
+    Column("数据级别", "grade", "选填，留空同资源；不得比资源更宽松", required_header=False, choices=DataGrade),
+    Column("敏感级别", "data_level", "选填，留空同资源；不得比资源更宽松", required_header=False, choices=DataLevel),
     Column("说明", "description", "选填，不超过500个字符", width=30),
 )
 SHEET_COLUMNS: dict[str, tuple[Column, ...]] = {RESOURCE_SHEET: RESOURCE_COLUMNS, ITEM_SHEET: ITEM_COLUMNS}
@@ -742,6 +760,8 @@ def _resource_row(
         platform_share_type=reader.choice(values, "platform_share_type"),
         open_type=reader.choice(values, "open_type"),
         open_condition=reader.text(values, "open_condition"),
+        grade=reader.choice(values, "grade"),
+        data_level=reader.choice(values, "data_level"),
         update_cycle=reader.choice(values, "update_cycle"),
         related_codes=[c for c in _RELATED_SPLIT.split(related) if c] if related else [],
         code=reader.text(values, "code"),
@@ -773,6 +793,8 @@ def _item_row(reader: _RowReader, row: int, values: list[object], by_seq: Mappin
         share_type=reader.choice(values, "share_type"),
         open_type=reader.choice(values, "open_type"),
         description=description,
+        grade=reader.choice(values, "grade"),
+        data_level=reader.choice(values, "data_level"),
     )
     if not seq:
         reader.report(row, "seq", "资源序号为必填项：请填写该信息项所属资源的序号")
@@ -1144,6 +1166,8 @@ _SAMPLE_RESOURCE: dict[str, object] = {
     "platform_share_type": "接口",
     "open_type": "不予开放",
     "open_condition": "",
+    "grade": "重要",
+    "data_level": "L3 较敏感",
     "update_cycle": "每日",
     "related_codes": "",
     "code": "",
@@ -1230,6 +1254,8 @@ def resource_row_values(resource: Resource, seq: int) -> list[object]:
         else "",
         "open_type": _label(OpenType, resource.open_type),
         "open_condition": resource.open_condition,
+        "grade": _label(DataGrade, resource.grade),
+        "data_level": _label(DataLevel, resource.data_level),
         "update_cycle": _label(UpdateCycle, resource.update_cycle),
         "related_codes": "、".join(resource.related_codes or []),
         "code": resource.code,
@@ -1246,6 +1272,8 @@ def item_row_values(item: Any, seq: int, resource: Resource) -> list[object]:
         "length": item.length,
         "share_type": "" if item.share_type == resource.share_type else _label(ShareType, item.share_type),
         "open_type": "" if item.open_type == resource.open_type else _label(OpenType, item.open_type),
+        "grade": "" if item.grade == resource.grade else _label(DataGrade, item.grade),
+        "data_level": "" if item.data_level == resource.data_level else _label(DataLevel, item.data_level),
         "description": item.description,
     }
     return [values[c.field] if values[c.field] not in ("", None) else None for c in ITEM_COLUMNS]

@@ -5,8 +5,12 @@ from django.db import models
 
 from govshare.accounts.models import Department
 from govshare.catalog.choices import (
+    DEFAULT_GRADE,
+    DEFAULT_LEVEL,
     LEVEL_WIDTH,
     CategoryLevel,
+    DataGrade,
+    DataLevel,
     ItemDataType,
     OpenType,
     PlatformShareType,
@@ -72,6 +76,16 @@ class Resource(models.Model):
     platform_share_type = models.CharField("共享方式类型", max_length=10, choices=PlatformShareType.choices, blank=True)
     open_type = models.CharField("开放属性", max_length=20, choices=OpenType.choices)
     open_condition = models.TextField("开放条件", blank=True)
+    grade = models.CharField(
+        "数据级别",
+        max_length=10,
+        choices=DataGrade.choices,
+        default=DEFAULT_GRADE,
+        help_text="GB/T 43697：核心、重要、一般",
+    )
+    data_level = models.CharField(
+        "敏感级别", max_length=2, choices=DataLevel.choices, default=DEFAULT_LEVEL, help_text="公共数据分级 L1–L4"
+    )
     update_cycle = models.CharField("更新周期", max_length=20, choices=UpdateCycle.choices)
     published_on = models.DateField("发布日期", null=True, blank=True)
     related_codes = models.JSONField("关联资源代码", default=list, blank=True)
@@ -112,6 +126,8 @@ class Item(models.Model):
     length = models.PositiveIntegerField("数据长度", null=True, blank=True)
     share_type = models.CharField("共享属性", max_length=20, choices=ShareType.choices)
     open_type = models.CharField("开放属性", max_length=20, choices=OpenType.choices)
+    grade = models.CharField("数据级别", max_length=10, choices=DataGrade.choices, default=DEFAULT_GRADE)
+    data_level = models.CharField("敏感级别", max_length=2, choices=DataLevel.choices, default=DEFAULT_LEVEL)
     description = models.CharField("说明", max_length=500, blank=True)
 
     class Meta:

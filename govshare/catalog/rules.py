@@ -7,7 +7,7 @@ refers to, so that an import of 20,000 rows validates with two queries.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -15,11 +15,17 @@ from django.db import models
 
 from govshare.accounts.models import Department
 from govshare.catalog.choices import (
+    DEFAULT_GRADE,
+    DEFAULT_LEVEL,
     FORMAT_ALLOWED_PLATFORM_TYPES,
+    GRADE_STRICTNESS,
     LENGTH_REQUIRED_TYPES,
+    LEVEL_STRICTNESS,
     OPEN_STRICTNESS,
     SHARE_STRICTNESS,
     CategoryLevel,
+    DataGrade,
+    DataLevel,
     ItemDataType,
     OpenType,
     PlatformShareType,
@@ -28,7 +34,7 @@ from govshare.catalog.choices import (
     ShareType,
     UpdateCycle,
 )
-from govshare.catalog.models import Category
+from govshare.catalog.models import Category, Item, Resource
 from govshare.core.errors import FieldProblem
 
 RESOURCE_CODE_RE = re.compile(r"^\d{9}/\d{6}$")
@@ -50,6 +56,8 @@ FIELD_LABELS: dict[str, str] = {
     "platform_share_type": "共享方式类型",
     "open_type": "开放属性",
     "open_condition": "开放条件",
+    "grade": "数据级别",
+    "data_level": "敏感级别",
     "update_cycle": "更新周期",
     "related_codes": "关联资源代码",
     "items": "信息项",
@@ -64,6 +72,8 @@ class ItemDraft:
     share_type: str = ""
     open_type: str = ""
     description: str = ""
+    grade: str = ""  # blank: same as the resource
+    data_level: str = ""  # blank: same as the resource
 
 
 @dataclass
@@ -88,6 +98,8 @@ class ResourceDraft:
     related_codes: list[str] = field(default_factory=list)
     extension: dict[str, object] = field(default_factory=dict)
     code: str = ""
+    grade: str = ""  # blank: 一般
+    data_level: str = ""  # blank: L2, or L1 for an entry declared 无条件开放 (see `effective_level`)
 
 
 def _label(name: str) -> str:
@@ -178,8 +190,143 @@ def check_resource_draft(
     if draft.open_type == OpenType.CONDITIONAL and not _required(draft.open_condition):
         add(FieldProblem("open_condition", "有条件开放的资源必须填写开放条件"))
 
+    problems.extend(_grading_problems(draft))
     problems.extend(_share_method_problems(draft))
     problems.extend(_item_problems(draft))
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------- grading
+
+
+def effective_grade(grade: str, parent: str = "") -> str:
+    """A blank grade is the resource's (for an item) or 一般 (for a resource)."""
+    return grade or parent or DEFAULT_GRADE
+
+
+def effective_level(level: str, open_type: str, parent: str = "") -> str:
+    """A blank level is the resource's (for an item); for a resource it is L2, or L1 when the entry is declared
+    无条件开放: only L1 may be opened without condition, so an entry (or a file, or an API client) from before
+    grading that opens its data freely keeps doing so, and the security officer may regrade it."""
+    if level:
+        return level
+    if parent:
+        return parent
+    return DataLevel.L1 if open_type == OpenType.UNCONDITIONAL else DEFAULT_LEVEL
+
+
+def grading_open_problem(grade: str, level: str, open_type: str, *, subject: str = "资源") -> str | None:
+    """What is wrong with this open attribute for this grade and level (GB/T 43697, DB33/T 2350), or None.
+
+    核心 or L4 data is never opened; L3 and L2 data is opened only on application (有条件开放), after masking.
+    """
+    if open_type not in _values(OpenType):
+        return None
+    current = OpenType(open_type).label
+    if open_type != OpenType.NOT_OPEN:
+        if grade == DataGrade.CORE:
+            return f"{subject}的数据级别为“核心”，开放属性只能为“不予开放”（现为“{current}”）"
+        if level == DataLevel.L4:
+            return f"{subject}的敏感级别为“L4 敏感”，开放属性只能为“不予开放”（现为“{current}”）"
+    if open_type == OpenType.UNCONDITIONAL and level in (DataLevel.L3, DataLevel.L2):
+        label = DataLevel(level).label
+        return (
+            f"{subject}的敏感级别为“{label}”，不能“无条件开放”："
+            "L3、L2 级数据只能依申请开放（有条件开放），并经脱敏后提供"
+        )
+    return None
+
+
+CO_APPROVAL_GRADES = frozenset({DataGrade.IMPORTANT, DataGrade.CORE})
+
+
+def needs_security_co_approval(resource: Resource, items: Iterable[Item] | None = None) -> bool:
+    """Does sharing this resource need the security officer's co-approval (重要 data, GB/T 43697; 核心 even more)?
+
+    `items` are the items a share request asks for (all of the resource's when None): a 一般 resource with one
+    重要 item needs the co-approval only for requests that include that item.
+    """
+    if resource.grade in CO_APPROVAL_GRADES:
+        return True
+    if items is None:
+        return resource.items.filter(grade__in=CO_APPROVAL_GRADES).exists()
+    return any(item.grade in CO_APPROVAL_GRADES for item in items)
+
+
+def tightened_open_type(open_type: str, grade: str, level: str) -> str:
+    """The loosest open attribute at most as open as `open_type` that the grade and level allow."""
+    if grade == DataGrade.CORE or level == DataLevel.L4:
+        return OpenType.NOT_OPEN
+    if open_type == OpenType.UNCONDITIONAL and level in (DataLevel.L3, DataLevel.L2):
+        return OpenType.CONDITIONAL
+    return open_type
+
+
+def is_looser_grade(grade: str, than: str) -> bool:
+    return GRADE_STRICTNESS[DataGrade(grade)] < GRADE_STRICTNESS[DataGrade(than)]
+
+
+def is_looser_level(level: str, than: str) -> bool:
+    return LEVEL_STRICTNESS[DataLevel(level)] < LEVEL_STRICTNESS[DataLevel(than)]
+
+
+def _grading_problems(draft: ResourceDraft) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    for name, enum in (("grade", DataGrade), ("data_level", DataLevel)):
+        value = getattr(draft, name)
+        if value and (problem := _choice_problem(name, value, enum)):
+            problems.append(problem)
+    if problems:
+        return problems
+    message = grading_open_problem(
+        effective_grade(draft.grade), effective_level(draft.data_level, draft.open_type), draft.open_type
+    )
+    if message:
+        problems.append(FieldProblem("open_type", message))
+    return problems
+
+
+def _item_grading_problems(draft: ResourceDraft, item: ItemDraft, index: int) -> list[FieldProblem]:
+    """An item's grade and level: valid, never looser than the resource's, and consistent with its open attribute."""
+    where = f"第{index}个信息项“{item.name.strip()}”" if item.name.strip() else f"第{index}个信息项"
+    problems: list[FieldProblem] = []
+    if item.grade and item.grade not in _values(DataGrade):
+        allowed = "、".join(str(label) for label in DataGrade.labels)
+        problems.append(
+            FieldProblem(f"items[{index}].grade", f"{where}的数据级别“{item.grade}”无效，可选值：{allowed}")
+        )
+    if item.data_level and item.data_level not in _values(DataLevel):
+        allowed = "、".join(str(label) for label in DataLevel.labels)
+        problems.append(
+            FieldProblem(f"items[{index}].data_level", f"{where}的敏感级别“{item.data_level}”无效，可选值：{allowed}")
+        )
+    if problems or (draft.grade and draft.grade not in _values(DataGrade)):
+        return problems
+    if draft.data_level and draft.data_level not in _values(DataLevel):
+        return problems
+    resource_grade = effective_grade(draft.grade)
+    resource_level = effective_level(draft.data_level, draft.open_type)
+    grade = effective_grade(item.grade, resource_grade)
+    level = effective_level(item.data_level, item.open_type or draft.open_type, resource_level)
+    if is_looser_grade(grade, resource_grade):
+        problems.append(
+            FieldProblem(
+                f"items[{index}].grade",
+                f"{where}的数据级别“{DataGrade(grade).label}”不能比资源的数据级别“{DataGrade(resource_grade).label}”更宽松",
+            )
+        )
+    if is_looser_level(level, resource_level):
+        problems.append(
+            FieldProblem(
+                f"items[{index}].data_level",
+                f"{where}的敏感级别“{DataLevel(level).label}”不能比资源的敏感级别“{DataLevel(resource_level).label}”更宽松",
+            )
+        )
+    inherited = (grade, level, item.open_type or draft.open_type) == (resource_grade, resource_level, draft.open_type)
+    if not problems and not inherited:  # an item that only follows its resource shares the resource's problem
+        message = grading_open_problem(grade, level, item.open_type or draft.open_type, subject=where)
+        if message:
+            problems.append(FieldProblem(f"items[{index}].open_type", message))
     return problems
 
 
@@ -254,4 +401,56 @@ def _item_problems(draft: ResourceDraft) -> list[FieldProblem]:
                 problems.append(
                     FieldProblem(f"items[{index}].open_type", f"{where}的开放属性不能比资源的开放属性更宽松")
                 )
+        problems.extend(_item_grading_problems(draft, item, index))
     return problems
+
+
+GRADING_BY_PROPOSAL = "请在资源页面提交“分级调整申请”，由安全管理员审核后生效"
+
+
+def grading_edit_problems(resource: Resource, items: Iterable[Item], draft: ResourceDraft) -> list[FieldProblem]:
+    """Edits of a once-published entry may not change its grades or levels: those go through a grading change
+    reviewed by the security officer. Items added by the edit get their first grade with the edit."""
+    if resource.published_on is None:
+        return []
+    problems: list[FieldProblem] = []
+    grade = effective_grade(draft.grade)
+    level = effective_level(draft.data_level, draft.open_type)
+    if grade != resource.grade:
+        problems.append(
+            FieldProblem(
+                "grade",
+                f"资源已发布过，数据级别不能直接从“{resource.get_grade_display()}”改为"
+                f"“{_choice_label(DataGrade, grade)}”：{GRADING_BY_PROPOSAL}",
+            )
+        )
+    if level != resource.data_level:
+        problems.append(
+            FieldProblem(
+                "data_level",
+                f"资源已发布过，敏感级别不能直接从“{resource.get_data_level_display()}”改为"
+                f"“{_choice_label(DataLevel, level)}”：{GRADING_BY_PROPOSAL}",
+            )
+        )
+    current = {item.name: item for item in items}
+    for index, item in enumerate(draft.items, start=1):
+        existing = current.get(item.name.strip())
+        if existing is None or not (item.grade or item.data_level):
+            continue  # a new item, or one that follows the resource (whose own change is reported above)
+        item_grade = effective_grade(item.grade, grade)
+        item_level = effective_level(item.data_level, item.open_type or draft.open_type, level)
+        if item_grade != existing.grade or item_level != existing.data_level:
+            problems.append(
+                FieldProblem(
+                    f"items[{index}].grade" if item_grade != existing.grade else f"items[{index}].data_level",
+                    f"信息项“{existing.name}”已发布过，其数据级别、敏感级别不能直接修改：{GRADING_BY_PROPOSAL}",
+                )
+            )
+    return problems
+
+
+def _choice_label(choices: type[models.TextChoices], value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value

@@ -23,6 +23,8 @@ class ItemIn(Schema):
     share_type: str = Field("", description="信息项共享属性，留空则同资源")
     open_type: str = Field("", description="信息项开放属性，留空则同资源")
     description: str = ""
+    grade: str = Field("", description="信息项数据级别 core/important/general，留空则同资源；不得比资源更宽松")
+    data_level: str = Field("", description="信息项敏感级别 L1–L4，留空则同资源；不得比资源更宽松")
 
 
 class ResourceIn(Schema):
@@ -39,6 +41,16 @@ class ResourceIn(Schema):
     platform_share_type: str = Field("", description="api/table/file")
     open_type: str = Field(..., description="unconditional/conditional/not_open")
     open_condition: str = ""
+    grade: str = Field(
+        "",
+        description="数据级别（GB/T 43697）core 核心 / important 重要 / general 一般；"
+        "新建时留空为一般，修改时留空则不变",
+    )
+    data_level: str = Field(
+        "",
+        description="敏感级别 L4 敏感 / L3 较敏感 / L2 低敏感 / L1 不敏感；新建时留空为 L2（无条件开放的资源为 L1），"
+        "修改时留空则不变。核心或 L4 只能不予开放，L3、L2 不能无条件开放",
+    )
     update_cycle: str = Field(..., description="realtime/daily/weekly/monthly/quarterly/half_yearly/yearly/irregular")
     related_codes: list[str] = []
     extension: dict[str, Any] = {}
@@ -58,6 +70,8 @@ class ItemOut(Schema):
     share_type: str
     open_type: str
     description: str
+    grade: str
+    data_level: str
 
 
 class ResourceBrief(Schema):
@@ -70,6 +84,8 @@ class ResourceBrief(Schema):
     format: str
     share_type: str
     open_type: str
+    grade: str
+    data_level: str
     update_cycle: str
     status: str
     published_on: dt.date | None

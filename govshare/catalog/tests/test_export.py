@@ -80,7 +80,7 @@ def test_edited_export_without_codes_imports_again(catalog_admin, department) ->
     exporting.write_xlsx(exporting.export_queryset(catalog_admin, exporting.parse_export_query({})), buffer)
     book = load_workbook(io.BytesIO(buffer.getvalue()))
     sheet = book["信息资源"]
-    sheet["Q2"] = None
+    sheet.cell(row=2, column=[c.field for c in importing.RESOURCE_COLUMNS].index("code") + 1).value = None
     sheet["B2"] = "常住人口户籍登记信息（区县）"
     edited = io.BytesIO()
     book.save(edited)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import IllegalCharacterError
 
 from govshare.catalog import importing, services
@@ -58,8 +59,9 @@ def test_missing_header_is_named(catalog_admin, department) -> None:
 def test_unknown_header_is_named_with_its_column(catalog_admin, department) -> None:
     headers = [*ITEM_HEADERS, "备注"]
     problem = only(refused(xlsx([resource_row(1, department.code)], item_rows(1), item_headers=headers), catalog_admin))
-    assert (problem.sheet, problem.letter) == ("信息项", "H")
-    assert problem.message.startswith("未知的列“备注”（H列）：模板中没有这一列")
+    letter = get_column_letter(len(headers))
+    assert (problem.sheet, problem.letter) == ("信息项", letter)
+    assert problem.message.startswith(f"未知的列“备注”（{letter}列）：模板中没有这一列")
 
 
 @pytest.mark.django_db
@@ -232,7 +234,8 @@ def test_duplicate_codes_in_the_file(catalog_admin, department) -> None:
         resource_row(2, department.code, 信息资源代码=code),
     ]
     problem = only(refused(xlsx(resources, item_rows(1) + item_rows(2)), catalog_admin))
-    assert (problem.row, problem.header, problem.letter) == (3, "信息资源代码", "Q")
+    letter = get_column_letter(RESOURCE_HEADERS.index("信息资源代码") + 1)
+    assert (problem.row, problem.header, problem.letter) == (3, "信息资源代码", letter)
     assert problem.message == f"信息资源代码“{code}”与第2行重复"
 
 
