@@ -133,7 +133,9 @@ class HttpApiSourceForm(SourceForm):
         label=_("分页参数（JSON）"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_('如 {"page_param": "page", "size_param": "size", "page_size": 500} 或 {"cursor_path": "$.next"}'),
+        help_text=_(
+            '如 {"page_param": "page", "size_param": "size", "size": 500} 或 {"cursor_path": "$.next", "cursor_param": "cursor"}'  # noqa: E501
+        ),
     )
 
     field_order = ["name", "url", "method", "headers", "token", "records_path", "paging_mode", "paging_options"]
@@ -160,7 +162,7 @@ class HttpApiSourceForm(SourceForm):
                 _("分页参数不是有效的 JSON：第 %(col)d 个字符附近有误") % {"col": exc.pos + 1}
             ) from exc
         if not isinstance(value, dict):
-            raise forms.ValidationError(_('分页参数应为 JSON 对象，如 {"page_size": 500}'))
+            raise forms.ValidationError(_('分页参数应为 JSON 对象，如 {"size": 500}'))
         return value
 
     def config(self) -> dict[str, Any]:

@@ -297,3 +297,40 @@ def test_the_back_office_lists_sources_and_loads_without_credentials(resource, c
     assert "pw-9z7" not in detail
     assert client.get("/admin/datasets/source/add/").status_code == 403
     assert signed_in(catalog_admin).get("/admin/datasets/load/").status_code == 302  # not staff: to the login
+
+
+def test_register_an_api_source_with_headers_and_paging(resource, owner) -> None:  # type: ignore[no-untyped-def]
+    form = {
+        "name": "人口接口",
+        "load_mode": "full",
+        "url": "https://api.example.gov.cn/population",
+        "method": "GET",
+        "headers": "X-App: govshare\nAccept: application/json",
+        "token": "tok-123",
+        "records_path": "$.data.list[*]",
+        "paging_mode": "page",
+        "paging_options": '{"size": 500}',
+    }
+    response = owner.post(f"/datasets/resources/{resource.pk}/sources/new/http_api/", form)
+    assert response.status_code == 302, response.content.decode()
+    source = Source.objects.get(resource=resource)
+    assert source.config["headers"] == {"X-App": "govshare", "Accept": "application/json"}
+    assert source.config["paging"] == {"size": 500, "mode": "page"}
+    assert source.secret == "tok-123"
+
+
+def test_bad_headers_and_paging_are_explained(resource, owner) -> None:  # type: ignore[no-untyped-def]
+    form = {
+        "name": "人口接口",
+        "load_mode": "full",
+        "url": "https://api.example.gov.cn/population",
+        "method": "GET",
+        "headers": "X-App govshare",
+        "records_path": "$.data[*]",
+        "paging_mode": "page",
+        "paging_options": "{size: 500}",
+    }
+    html = owner.post(f"/datasets/resources/{resource.pk}/sources/new/http_api/", form).content.decode()
+    assert "第 1 行应为“名称: 值”" in html
+    assert "分页参数不是有效的 JSON：第 2 个字符附近有误" in html
+    assert not Source.objects.exists()
