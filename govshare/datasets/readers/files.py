@@ -395,7 +395,7 @@ class JsonRecords:
             if isinstance(record, dict):
                 seen.update(dict.fromkeys(str(key) for key in record))
         if not seen:
-            raise SourceInvalid("没有读到任何 JSON 对象记录，无法确定字段")
+            raise SourceInvalid("来源没有任何记录（JSON 对象），无法确定字段")
         self.columns = check_header(list(seen), what="记录的字段")
 
     def row(self, number: int, record: Any) -> list[str | None] | None:

@@ -87,7 +87,11 @@ class HttpApiStream:
         self._method = str(config.get("method") or "GET").upper()
         if self._method not in ("GET", "POST"):
             raise SourceInvalid(f"接口请求方式只能是 GET 或 POST，而不是“{self._method}”")
-        self._params = {str(k): v for k, v in dict(config.get("params") or {}).items()}
+        # httpx would drop the URL's own query string once params are given: keep it as params.
+        url = httpx.URL(self._url)
+        self._url = str(url.copy_with(query=None))
+        self._params: dict[str, Any] = dict(url.params.multi_items())
+        self._params.update({str(k): v for k, v in dict(config.get("params") or {}).items()})
         self._body = dict(config.get("body") or {})
         if config.get("watermark_param") and watermark_after:
             self._params[str(config["watermark_param"])] = watermark_after
@@ -112,12 +116,14 @@ class HttpApiStream:
         try:
             self._pages = self._iter_pages()
             self._first = self._read_ahead()
-            self._json.name_columns(self._first)
+            if self._first or not watermark_after:
+                self._json.name_columns(self._first)
         except BaseException:
             self._client.close()
             raise
+        # An incremental read with nothing new has no records to name the columns: no columns, no batches.
         self.columns = self._json.columns
-        if watermark_column and watermark_column not in self.columns:
+        if watermark_column and self._first and watermark_column not in self.columns:
             self._client.close()
             raise SourceInvalid(f"水位字段“{watermark_column}”不在接口返回的记录中")
 
@@ -203,11 +209,19 @@ class HttpApiStream:
                 return body
             raise SourceInvalid("接口返回的不是记录数组：请填写记录路径（records_path），如 $.data.list[*]")
         found = _find(self._records_expr, body)
-        if not found and page == 1:
+        if not found and page == 1 and not self._empty_list_at_path(body):
             raise SourceInvalid(f"接口第 1 页的返回中找不到记录路径“{self._records_path}”")
         if len(found) == 1 and isinstance(found[0], list):
             return list(found[0])
         return [] if found == [None] else found
+
+    def _empty_list_at_path(self, body: Any) -> bool:
+        """Whether "$.data.list[*]" found nothing because data.list is an empty list (no records: not an error)."""
+        container = self._records_path.strip()
+        if not container.endswith("[*]"):
+            return False
+        found = _find(_jsonpath(container.removesuffix("[*]") or "$", "记录路径"), body)
+        return found == [[]]
 
     def _track_watermark(self, record: Any) -> None:
         if self._watermark and isinstance(record, dict) and record.get(self._watermark) is not None:

@@ -126,6 +126,12 @@ def test_paging_stops_when_the_total_is_reached(api):
     assert len(api.requests) == 3
 
 
+def test_the_urls_own_query_is_kept(api):
+    config = {"url": base(api) + "/people?region=110101&size=3", "records_path": "data.list", "paging": PAGED}
+    read({**config, "params": {"type": "1"}})
+    assert api.requests[0][1] == {"region": "110101", "type": "1", "page": "1", "size": "10"}
+
+
 def test_offset_paging(api):
     paging = {"mode": "offset", "offset_param": "offset", "size_param": "limit", "size": 7}
     rows, _, _ = read({"url": base(api) + "/offset", "records_path": "$.items[*]", "paging": paging})
@@ -225,3 +231,13 @@ def test_open_source_stream_and_preview_read_the_api(api):
         ["3", "居民3", "2024-05-03T08:00:00"],
     ]
     assert len(api.requests) == 1
+
+
+def test_an_empty_first_page_is_no_records_not_a_wrong_path(api):
+    config = {"url": base(api) + "/people", "params": {"page": 9}, "records_path": "$.data.list[*]"}
+    with pytest.raises(SourceInvalid, match="来源没有任何记录"):
+        read(config)
+    # Incremental: nothing new since the watermark is a read of no rows.
+    rows, _, stream = read(config, watermark_column="更新时间", watermark_after="2030-01-01")
+    assert rows == [] and stream.columns == []
+    assert stream.stats.watermark_max == ""
