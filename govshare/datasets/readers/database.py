@@ -9,6 +9,7 @@ order in which the database returns them, so that loading unchanged data twice g
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,13 @@ _SQLGLOT_DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mys
 _WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter, exp.Into, exp.Command)
 # SQLite reports a missing table or a syntax error as an OperationalError: the source needs fixing, not a retry.
 _SQLITE_INVALID = ("no such table", "no such column", "syntax error", "ambiguous column")
+# Errors that a retry will not mend: PostgreSQL's wrong password / no such database, MySQL's access denied /
+# unknown database; MySQL's unknown table or column and syntax errors (raised as OperationalError by PyMySQL).
+_LOGIN_REFUSED = frozenset({"28P01", "28000", "3D000", "1044", "1045", "1049"})
+_PG_LOGIN_REFUSED = re.compile(
+    r'password authentication failed|no password supplied|(database|role) ".*" does not exist'
+)
+_MYSQL_BAD_QUERY = frozenset({"1054", "1064", "1146", "1142", "1143", "1052"})
 _CHECKSUM_MODULUS = 1 << 128
 
 
@@ -86,15 +94,36 @@ def _error_text(exc: BaseException, secret: str) -> str:
 
 
 def _read_error(exc: DBAPIError, secret: str, backend: str) -> Exception:
-    """Whether a failed query needs a retry (the database is down) or a fix (unknown table or column, bad SQL)."""
+    """Whether a failed query needs a retry (the database is down) or a fix (unknown table or column, bad SQL,
+    wrong password or database name)."""
     text = _error_text(exc, secret)
-    if isinstance(exc, ProgrammingError) or (
-        backend == "sqlite" and isinstance(exc, OperationalError) and text.startswith(_SQLITE_INVALID)
-    ):
+    if _refused_login(exc, text):
+        return SourceInvalid(f"前置库拒绝登录（请检查用户名、密码和库名）：{text}")
+    if _bad_query(exc, backend, text):
         return SourceInvalid(f"前置库查询失败（请检查表名、字段名或查询语句）：{text}")
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         return SourceUnavailable(f"前置库连接失败：{text}")
     return SourceInvalid(f"前置库查询失败：{text}")
+
+
+def _error_code(exc: DBAPIError) -> str:
+    """MySQL's error number or PostgreSQL's SQLSTATE of a driver error, as text ("" when it has none)."""
+    original = exc.orig
+    args = getattr(original, "args", ())
+    if args and isinstance(args[0], int):
+        return str(args[0])
+    return str(getattr(original, "sqlstate", None) or "")
+
+
+def _refused_login(exc: DBAPIError, text: str) -> bool:
+    # psycopg reports a refused connection without a SQLSTATE: its message says why.
+    return _error_code(exc) in _LOGIN_REFUSED or _PG_LOGIN_REFUSED.search(text) is not None
+
+
+def _bad_query(exc: DBAPIError, backend: str, text: str) -> bool:
+    if isinstance(exc, ProgrammingError) or _error_code(exc) in _MYSQL_BAD_QUERY:
+        return True
+    return backend == "sqlite" and isinstance(exc, OperationalError) and text.startswith(_SQLITE_INVALID)
 
 
 class _Checksum:

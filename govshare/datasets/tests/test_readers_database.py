@@ -259,3 +259,43 @@ def test_postgresql_query_text_with_percent_signs_and_casts(postgres_front):
     query = "SELECT '50%' AS p, '10:30' AS t, DATE '2024-01-02'::text AS d FROM 人口 WHERE 姓名 LIKE '居民1%' LIMIT 1"
     rows, _ = read({"url": postgres_front, "query": query})
     assert rows == [{ROW_COLUMN: 1, "p": "50%", "t": "10:30", "d": "2024-01-02"}]
+
+
+def test_postgresql_unknown_database_needs_a_fix():
+    server = make_url(_postgres_server()).set(drivername="postgresql", database=f"nowhere_{secrets.token_hex(4)}")
+    with pytest.raises(SourceInvalid, match="前置库拒绝登录"):
+        read({"url": server.render_as_string(hide_password=False), "table": "人口"})
+
+
+# --- MySQL / MariaDB, when a server is given (not in CI: GOVSHARE_TEST_MYSQL_URL=mysql://root@127.0.0.1:3306) ----
+
+
+@pytest.fixture
+def mysql_front() -> Iterator[str]:
+    import pymysql
+
+    server = os.environ.get("GOVSHARE_TEST_MYSQL_URL", "")
+    if not server:
+        pytest.skip("GOVSHARE_TEST_MYSQL_URL is not set: no MySQL server to read from")
+    url = make_url(server)
+    name = f"govshare_front_{secrets.token_hex(4)}"
+    conn = pymysql.connect(host=url.host, port=url.port or 3306, user=url.username, password=url.password or "")
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+            cursor.execute(f"CREATE TABLE {name}.人口 (id BIGINT PRIMARY KEY, 姓名 VARCHAR(50), 收入 DECIMAL(14,2))")
+            cursor.execute(f"INSERT INTO {name}.人口 VALUES (1, '张三', 1000.10), (2, '李四', NULL)")
+        conn.commit()
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with conn.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.close()
+
+
+def test_mysql_front_database(mysql_front):
+    rows, stream = read({"url": mysql_front, "table": "人口"}, watermark_column="id", watermark_after="0")
+    assert [(r["姓名"], r["收入"]) for r in rows] == [("张三", "1000.10"), ("李四", None)]
+    assert stream.stats.watermark_max == "2"
+    with pytest.raises(SourceInvalid, match="Unknown column"):
+        read({"url": mysql_front, "query": "SELECT nope FROM 人口"})
