@@ -283,8 +283,9 @@ def mysql_front() -> Iterator[str]:
     try:
         with conn.cursor() as cursor:
             cursor.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
-            cursor.execute(f"CREATE TABLE {name}.人口 (id BIGINT PRIMARY KEY, 姓名 VARCHAR(50), 收入 DECIMAL(14,2))")
-            cursor.execute(f"INSERT INTO {name}.人口 VALUES (1, '张三', 1000.10), (2, '李四', NULL)")
+            conn.select_db(name)
+            cursor.execute("CREATE TABLE 人口 (id BIGINT PRIMARY KEY, 姓名 VARCHAR(50), 收入 DECIMAL(14,2))")
+            cursor.execute("INSERT INTO 人口 VALUES (1, '张三', 1000.10), (2, '李四', NULL)")
         conn.commit()
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
