@@ -85,9 +85,20 @@ class ApplicationAdmin(account_admin.PlatformAdminModelAdmin):
         )
 
 
+class TemporaryPasswordUserForm(account_admin.UserAdminForm):
+    new_password = forms.CharField(
+        label="设置密码",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="新建账号必填；修改时留空表示不改密码。管理员设置的密码是临时密码：用户下次登录时必须先修改。",
+    )
+
+
 class UserAdmin(account_admin.UserAdmin):
     """The user page of accounts, where a password the administrator sets is temporary."""
 
+    form = TemporaryPasswordUserForm
     actions = ["reset_second_factor"]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

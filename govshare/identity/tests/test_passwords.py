@@ -141,3 +141,8 @@ def test_only_a_platform_administrator_sets_a_temporary_password(catalog_admin) 
         services.set_temporary_password(other, TEMPORARY, actor=catalog_admin)
     assert not PasswordChangeRequired.objects.filter(user=other).exists()
     assert User.objects.get(pk=other.pk).check_password(TEST_PASSWORD)
+
+
+def test_the_user_page_says_the_password_it_sets_is_temporary(platform_admin, catalog_admin) -> None:  # type: ignore[no-untyped-def]
+    page = _signed_in_client(platform_admin).get(f"/admin/accounts/user/{catalog_admin.pk}/change/")
+    assert "管理员设置的密码是临时密码：用户下次登录时必须先修改" in page.content.decode()
