@@ -1,6 +1,7 @@
 """The data plane's engines: embedded DuckDB by default, Apache Spark (PySpark) when configured.
 
-Both run the same SQL (`transform.py`, transpiled for Spark) over a relation named `raw`, and hand back an Arrow
+Both run the same SQL (`transform.py`, written for DuckDB; the caller hands each engine
+`transform_sql_for(engine.name, sql)`) over a relation named `raw`, and hand back an Arrow
 stream with the same schema, so the callers never know which engine ran. Nothing here holds a whole dataset in
 Python: DuckDB streams batches out while it reads batches in; Spark stages the raw stream to a Parquet file batch
 by batch, writes its result as Parquet files, and those are read back batch by batch.
@@ -28,7 +29,6 @@ import pyarrow.parquet as pq
 from django.conf import settings
 
 from govshare.datasets.raw import BATCH_ROWS
-from govshare.datasets.transform import transform_sql_for
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -43,13 +43,14 @@ class DataEngine(Protocol):
     def transform(
         self, raw: pa.RecordBatchReader, sql: str, *, schema: pa.Schema | None = None
     ) -> pa.RecordBatchReader:
-        """Run `sql` (DuckDB dialect) over `raw`; batches come out while batches go in. `schema`: cast to it."""
+        """Run `sql` (this engine's dialect: `transform.transform_sql_for(engine.name, …)`) over relation `raw`;
+        batches come out while batches go in. `schema`: the result is cast to it (`transform.output_schema`)."""
         ...
 
     def query(
         self, files: list[str], sql: str, *, schema: pa.Schema | None = None, result_schema: pa.Schema | None = None
     ) -> pa.RecordBatchReader:
-        """Run `sql` (DuckDB dialect) over relation `data` = the Parquet `files` (`schema` when there are none)."""
+        """Run `sql` (this engine's dialect) over relation `data` = the Parquet `files` (`schema` when none)."""
         ...
 
 
@@ -136,7 +137,7 @@ class DuckDBEngine:
         con = connect_duckdb()
         failure = StreamFailure()
         con.register("raw", failure.watch(raw))
-        return self._run(con, transform_sql_for(self.name, sql), schema, failure)
+        return self._run(con, sql, schema, failure)
 
     def query(
         self, files: list[str], sql: str, *, schema: pa.Schema | None = None, result_schema: pa.Schema | None = None
@@ -246,7 +247,7 @@ class SparkEngine:
         except BaseException:
             shutil.rmtree(workdir, ignore_errors=True)
             raise
-        return self._collect(session, transform_sql_for(self.name, sql), workdir, schema)
+        return self._collect(session, sql, workdir, schema)
 
     def query(
         self, files: list[str], sql: str, *, schema: pa.Schema | None = None, result_schema: pa.Schema | None = None
@@ -266,7 +267,7 @@ class SparkEngine:
         except BaseException:
             shutil.rmtree(workdir, ignore_errors=True)
             raise
-        return self._collect(spark, transform_sql_for(self.name, sql), workdir, result_schema)
+        return self._collect(spark, sql, workdir, result_schema)
 
 
 def get_engine(name: str | None = None) -> DataEngine:

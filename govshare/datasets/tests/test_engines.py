@@ -15,7 +15,7 @@ import pytest
 
 from govshare.datasets.engines import DataEngine, DuckDBEngine, SparkEngine, get_engine, stop_spark_session
 from govshare.datasets.raw import ERROR_REASON, ColumnSpec, SourceUnavailable, raw_schema
-from govshare.datasets.transform import build_transform_sql, output_schema
+from govshare.datasets.transform import build_transform_sql, output_schema, transform_sql_for
 
 SPECS = [
     ColumnSpec("sfzh", "身份证号", "C", 18, required=True),
@@ -76,7 +76,7 @@ def mixed_load(count: int = 400, seed: int = 20260301) -> pa.Table:
 
 
 def transformed(engine: DataEngine, raw: pa.Table) -> pa.Table:
-    sql = build_transform_sql(SPECS, max_field_chars=MAX_FIELD_CHARS)
+    sql = transform_sql_for(engine.name, build_transform_sql(SPECS, max_field_chars=MAX_FIELD_CHARS))
     return engine.transform(raw.to_reader(max_chunksize=64), sql, schema=output_schema(SPECS)).read_all()
 
 
@@ -178,7 +178,7 @@ def test_spark_reads_dates_times_and_money_exactly(spark: SparkEngine) -> None:
         {"_row": pa.array([2], pa.int64()), "csrq": ["1582-10-10"], "djsj": ["1500-01-01T00:00:00Z"], "je": ["-0.01"]}
     )
     specs = [ColumnSpec("csrq", "日期", "D"), ColumnSpec("djsj", "时间", "T"), ColumnSpec("je", "金额", "Y")]
-    sql = build_transform_sql(specs, max_field_chars=10)
+    sql = transform_sql_for("spark", build_transform_sql(specs, max_field_chars=10))
     [row] = spark.transform(raw.to_reader(), sql, schema=output_schema(specs)).read_all().to_pylist()
     assert (row["日期"], row["时间"], str(row["金额"])) == (
         dt.date(1582, 10, 10),
@@ -188,9 +188,19 @@ def test_spark_reads_dates_times_and_money_exactly(spark: SparkEngine) -> None:
 
 
 @pytest.mark.spark
+def test_without_a_schema_to_cast_to_spark_gives_duckdbs_arrow_types(spark: SparkEngine) -> None:
+    raw = mixed_load(count=20)
+    sql = build_transform_sql(SPECS, max_field_chars=MAX_FIELD_CHARS)
+    duck = DuckDBEngine().transform(raw.to_reader(), sql).read_all()
+    spk = spark.transform(raw.to_reader(), transform_sql_for("spark", sql)).read_all()
+    assert spk.schema == duck.schema == output_schema(SPECS)
+
+
+@pytest.mark.spark
 def test_spark_queries_parquet_files(spark: SparkEngine, tmp_path: Path) -> None:
     pq.write_table(pa.table({"编号": [1, 2, 3]}), tmp_path / "part-0.parquet")
-    result = spark.query([str(tmp_path / "part-0.parquet")], 'SELECT sum("编号") AS total FROM data').read_all()
+    sql = transform_sql_for("spark", 'SELECT sum("编号") AS total FROM data')
+    result = spark.query([str(tmp_path / "part-0.parquet")], sql).read_all()
     assert result.to_pylist() == [{"total": 6}]
 
 
@@ -203,5 +213,5 @@ def test_a_source_failing_while_spark_stages_it_raises_its_own_error(spark: Spar
     with pytest.raises(SourceUnavailable, match="接口返回 500"):
         spark.transform(
             pa.RecordBatchReader.from_batches(raw_schema(["sl"]), source()),
-            build_transform_sql([ColumnSpec("sl", "数量", "N")], max_field_chars=10),
+            transform_sql_for("spark", build_transform_sql([ColumnSpec("sl", "数量", "N")], max_field_chars=10)),
         )
