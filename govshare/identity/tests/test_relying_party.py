@@ -10,10 +10,12 @@ import os
 import re
 import secrets
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,12 @@ class Platform:
     url: str
     client_id: str
     client_secret: str
+    data_dir: Path
+
+    def audit_actions(self) -> list[tuple[str, str]]:
+        """(action, actor) of the platform's audit rows, read from its database file."""
+        with closing(sqlite3.connect(self.data_dir / "govshare.sqlite3")) as db:
+            return list(db.execute("SELECT action, actor_name FROM audit_auditlog ORDER BY id"))
 
 
 def _free_port() -> int:
@@ -88,7 +96,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError((data_dir / "server.log").read_text()) from None
                 time.sleep(0.3)
-        yield Platform(url, registered["client_id"], registered["client_secret"])
+        yield Platform(url, registered["client_id"], registered["client_secret"], data_dir)
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -172,6 +180,11 @@ def test_a_relying_party_signs_a_user_in_through_the_real_flow(platform: Platfor
     userinfo = rp.get(discovery["userinfo_endpoint"]).json()
     assert userinfo["sub"] == id_token.claims["sub"]
     assert userinfo["department"] == id_token.claims["department"]
+
+    audited = platform.audit_actions()
+    assert ("oidc.client.register", "system") in audited
+    assert ("oidc.authorize", "ybj_zhang") in audited
+    assert ("oidc.token.issue", "ybj_zhang") in audited
 
 
 def test_an_id_token_for_another_nonce_or_audience_fails_verification(platform: Platform) -> None:
