@@ -143,6 +143,7 @@ def _base32(key: bytes) -> str:
     return base64.b32encode(key).decode().rstrip("=")
 
 
+@never_cache  # the page shows a pending authenticator key
 @login_required
 def security(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -209,6 +210,7 @@ def totp_disable(request: HttpRequest) -> HttpResponse:
 
 
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@never_cache
 @login_required
 def password_change(request: HttpRequest) -> HttpResponse:
     user = _user(request)

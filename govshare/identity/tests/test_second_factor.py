@@ -249,3 +249,10 @@ def test_only_a_platform_administrator_resets_a_second_factor(catalog_admin, out
     with pytest.raises(PermissionDenied):
         services.reset_second_factor(catalog_admin, actor=outsider)
     assert TOTPDevice.objects.filter(user=catalog_admin).exists()
+
+
+def test_the_page_with_the_key_is_not_cached(catalog_admin) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(catalog_admin)
+    client.post("/account/security/totp/start/")
+    assert "no-store" in client.get("/account/security/")["Cache-Control"]
