@@ -16,13 +16,14 @@ import datetime as dt
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
+from deltalake.fs import DeltaStorageHandler
 from django.conf import settings
 
 from govshare.datasets.engines import DuckDBEngine, StreamFailure
@@ -245,12 +246,13 @@ class DatasetTable:
         schema = pa.schema(table.schema().to_arrow())
         if columns is not None:
             schema = pa.schema([schema.field(name) for name in columns])
+        files = list(table.file_uris())
+        stored = self._stored_files()
+        if not all(self._name(path) in stored for path in files):
+            raise VersionVacuumed(version)
         if self.storage_options is not None:
             dataset = table.to_pyarrow_dataset()
             return _reader(schema, dataset.to_batches(columns=columns, batch_size=BATCH_ROWS))
-        files = list(table.file_uris())
-        if not all(self._present(name) for name in files):
-            raise VersionVacuumed(version)
         listed = "*" if columns is None else ", ".join(quote_identifier(name) for name in columns)
         return DuckDBEngine().query(
             files,
@@ -282,7 +284,9 @@ class DatasetTable:
             }
             # delta-rs lists a removed file again at every vacuum until its tombstone expires, and every real run
             # adds two commits: only run when a listed file is still there.
-            listed = [name for name in table.vacuum(dry_run=True, **options) if self._present(name)]
+            stored = self._stored_files()
+            listed = [self._name(path) for path in table.vacuum(dry_run=True, **options)]
+            listed = [name for name in listed if name in stored]
             if listed:
                 table.vacuum(dry_run=False, **options)
             return listed
@@ -293,11 +297,15 @@ class DatasetTable:
         orphans = run(retention_hours=math.ceil(settings.GOVSHARE.job_timeout_seconds / 3600), full=True)
         return [*removed, *orphans]
 
-    def _present(self, name: str) -> bool:
-        if self.storage_options is not None:
-            return True  # an object store: listing each file costs a request; the vacuum itself will tell
-        path = Path(name) if Path(name).is_absolute() else Path(self.uri) / name
-        return path.exists()
+    def _stored_files(self) -> set[str]:
+        """The names of the files in the table's directory: one listing, on a local disk or an object store."""
+        store = pafs.PyFileSystem(DeltaStorageHandler(self.uri, self.storage_options))
+        return {info.base_name for info in store.get_file_info(pafs.FileSelector("", recursive=False)) if info.is_file}
+
+    def _name(self, path: str) -> str:
+        """A data file's name in the table's directory, from a URI, an absolute path or a relative name."""
+        root = self.uri.rstrip("/") + "/"
+        return path[len(root) :] if path.startswith(root) else path.rsplit("/", 1)[-1]
 
 
 def _reader(schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> pa.RecordBatchReader:
