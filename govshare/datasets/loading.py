@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import logging
 import threading
 import time
@@ -66,7 +67,7 @@ class NoValidRows(SourceInvalid):
 
 @dataclass
 class Outcome:
-    version: int
+    version: int | None  # None: nothing new, no version made
     rows_loaded: int
     rows_deleted: int = 0
     note: str = ""
@@ -243,7 +244,8 @@ def _open_stream(load: Load, source: Source, dataset: Dataset, rejects: RejectsF
         source.secret,
         path=Path(load.input_path) if source.kind == SourceKind.FILE else None,
         on_reject=rejects.add,
-        watermark_column=source.watermark_column if incremental_by_watermark else "",
+        # A full load also records the watermark it reached, so the next incremental load starts there.
+        watermark_column=source.watermark_column if source.kind != SourceKind.FILE else "",
         watermark_after=dataset.watermark if incremental_by_watermark else "",
         progress=on_progress,
     )
@@ -254,6 +256,9 @@ def _execute(load: Load, progress: Progress, rejects: RejectsFile) -> tuple[Outc
     specs = column_specs(source)
     stream = _open_stream(load, source, dataset, rejects, progress)
     try:
+        if load.mode != LoadMode.FULL and not stream.columns:
+            progress.log("来源没有新的数据，未生成新版本")
+            return Outcome(dataset.current_version, 0, note="nothing new"), stream
         missing = [spec.source for spec in specs if spec.source not in stream.columns]
         if missing:
             raise SourceInvalid("来源中缺少已映射的字段：" + "、".join(missing) + "，请检查来源或重新确认字段映射")
@@ -263,9 +268,13 @@ def _execute(load: Load, progress: Progress, rejects: RejectsFile) -> tuple[Outc
         raw = pa.RecordBatchReader.from_batches(raw_schema(stream.columns), stream.batches())
         transformed = engine.transform(raw, sql)
         counts = {"loaded": 0}
+        batches = _accepted_batches(transformed, rejects, counts, progress, full=load.mode == LoadMode.FULL)
+        first = next(batches, None)  # a full load without a valid row raised NoValidRows here
+        if first is None:
+            progress.log("没有新的有效记录，未生成新版本")
+            return Outcome(dataset.current_version, 0, note="nothing new"), stream
         accepted = pa.RecordBatchReader.from_batches(
-            _data_schema(transformed.schema),
-            _accepted_batches(transformed, rejects, counts, progress, full=load.mode == LoadMode.FULL),
+            _data_schema(transformed.schema), itertools.chain([first], batches)
         )
         table = DatasetTable(dataset.table_uri)
         if load.mode == LoadMode.UPSERT and table.exists():
@@ -339,7 +348,8 @@ def _succeed(
 ) -> None:
     table = DatasetTable(load.dataset.table_uri)
     now = timezone.now()
-    figures: dict[str, Any] = {"version": outcome.version, "rows_loaded": outcome.rows_loaded}
+    made_version = outcome.version if outcome.note != "nothing new" else None
+    figures: dict[str, Any] = {"version": made_version, "rows_loaded": outcome.rows_loaded}
     if read is not None:
         stream, rejects = read
         figures |= {
@@ -357,7 +367,7 @@ def _succeed(
             progress.log(f"提示：{warning}")
     with contextlib.suppress(Exception):
         table.vacuum(keep_versions=load.dataset.keep_versions)
-    row_count = table.row_count(outcome.version)
+    row_count = table.row_count(outcome.version) if outcome.version is not None else 0
     with transaction.atomic():
         updated = Load.objects.filter(pk=load.pk, claim_token=token).update(
             status=LoadStatus.SUCCEEDED,
@@ -370,12 +380,13 @@ def _succeed(
         )
         if not updated:
             return
-        dataset_update: dict[str, Any] = {
-            "current_version": outcome.version,
-            "row_count": row_count,
-            "last_success_at": now,
-            "columns": _columns_of(load.source),
-        }
+        dataset_update: dict[str, Any] = {"last_success_at": now}
+        if outcome.version is not None:
+            dataset_update |= {
+                "current_version": outcome.version,
+                "row_count": row_count,
+                "columns": _columns_of(load.source),
+            }
         if figures.get("watermark_to"):
             dataset_update["watermark"] = figures["watermark_to"]
         Dataset.objects.filter(pk=load.dataset_id).update(**dataset_update)

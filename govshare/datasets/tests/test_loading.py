@@ -193,6 +193,17 @@ def test_an_incremental_load_by_watermark_appends_only_newer_rows(resource, admi
     assert dataset.watermark.startswith("2026-02-01")
 
 
+def test_an_incremental_load_with_nothing_new_makes_no_version(resource, admin, tmp_path) -> None:
+    url = _front_db(tmp_path / "front.db", _people(4))
+    source = _db_source(resource, admin, url, load_mode=LoadMode.APPEND, watermark_column="gxsj")
+    _run(source, admin, mode=LoadMode.FULL)
+    again = _run(source, admin)
+    assert (again.rows_read, again.rows_loaded, again.version) == (0, 0, None)
+    dataset = Dataset.objects.get(resource=resource)
+    assert (dataset.current_version, dataset.row_count) == (0, 4)
+    assert DatasetTable(dataset.table_uri).version() == 0
+
+
 def test_an_upsert_updates_inserts_and_detects_deletes(resource, admin, tmp_path) -> None:
     db = tmp_path / "front.db"
     url = _front_db(db, _people(5))
