@@ -185,8 +185,10 @@ class DatasetTable:
         except Exception as exc:
             failure.reraise(exc)
             raise
+        # A merge that changes nothing commits nothing: the current version stays the dataset's version.
         committed = self.version_for_load(load_id)
-        assert committed is not None
+        if committed is None:
+            committed = self._table().version()
         return UpsertResult(
             committed,
             int(metrics.get("num_target_rows_inserted", 0)),

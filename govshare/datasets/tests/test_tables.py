@@ -200,3 +200,10 @@ def test_an_upsert_rewrites_only_the_files_its_keys_fall_in(tmp_path: Path) -> N
     metrics = table.history(1)[0].metrics
     assert metrics["num_target_rows_updated"] == 100
     assert metrics["num_target_files_removed"] < files / 2
+
+
+def test_an_upsert_that_changes_nothing_keeps_the_current_version(table: DatasetTable) -> None:
+    table.write(rows((1, "张三"), (2, "李四")), mode="overwrite", load_id=1)
+    result = table.upsert(rows((1, "张三"), (2, "李四")), keys=["编号"], delete_missing=True, load_id=2)
+    assert result == UpsertResult(version=0, inserted=0, updated=0, deleted=0)
+    assert table.version() == 0
