@@ -93,6 +93,7 @@ def test_requesting_a_load_queues_its_task_once_the_transaction_commits(
     assert [task["args"] for task in queued_tasks()] == [(load.pk,)]
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # as in a worker: no enclosing transaction
 def test_run_load_job_runs_the_load_to_success(department, admin, tmp_path: Path) -> None:
     source = make_source(department, admin, kind=SourceKind.FILE, scheduled=False)
     path = tmp_path / "people.csv"
