@@ -271,10 +271,9 @@ class DatasetTable:
             raise ValueError("至少保留 1 个版本")
         if not self.exists():
             return []
-        data_versions = [c.version for c in self.history() if c.operation not in _MAINTENANCE_OPERATIONS]
-        if not data_versions:
+        oldest_kept = self._oldest_kept_version(keep_versions)
+        if oldest_kept is None:
             return []
-        oldest_kept = sorted(data_versions, reverse=True)[:keep_versions][-1]
 
         def run(*, retention_hours: int, full: bool) -> list[str]:
             table = self._table()
@@ -298,6 +297,16 @@ class DatasetTable:
         # files of a load still being written.
         orphans = run(retention_hours=math.ceil(settings.GOVSHARE.job_timeout_seconds / 3600), full=True)
         return [*removed, *orphans]
+
+    def _oldest_kept_version(self, keep_versions: int) -> int | None:
+        """The oldest of the newest `keep_versions` data versions, reading only as much history as needed."""
+        limit = 2 * keep_versions + 4
+        while True:
+            commits = self.history(limit)
+            data_versions = [c.version for c in commits if c.operation not in _MAINTENANCE_OPERATIONS]
+            if len(data_versions) >= keep_versions or len(commits) < limit:
+                return min(data_versions[:keep_versions]) if data_versions else None
+            limit *= 4
 
     def _stored_files(self) -> set[str]:
         """The names of the files in the table's directory: one listing, on a local disk or an object store."""
