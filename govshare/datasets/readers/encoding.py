@@ -19,8 +19,11 @@ import codecs
 import contextlib
 import fcntl
 import json
+import os
+import queue
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,6 +44,9 @@ _TRANSCODER = Path(__file__).with_name("_transcode.py")
 _PIPE_BYTES = 1 << 20
 _F_SETPIPE_SZ = 1031
 _REPLACEMENT = "\ufffd".encode()
+# The pipe is drained in chunks into a queue of at most this many (64 MB ahead of the parser).
+_CHUNK_BYTES = 4 << 20
+_QUEUED_CHUNKS = 16
 
 
 def _gb2312_characters() -> frozenset[str]:
@@ -160,8 +166,10 @@ def read_sample(path: Path, size: int = SAMPLE_BYTES) -> bytes:
 class TranscodingReader:
     """A file in a non-UTF-8 encoding read as UTF-8 bytes, decoded by a child process writing into a pipe.
 
-    Undecodable bytes become U+FFFD (the CSV reader rejects the rows that hold one). The child counts and hashes
-    the source bytes; `finish()` waits for it and puts the figures into the stats."""
+    A thread drains the pipe into a bounded queue, so that the child runs ahead of the parser instead of waiting
+    for it at every pipe-full (which, on a busy machine, made the two take turns). Undecodable bytes become
+    U+FFFD (the CSV reader rejects the rows that hold one). The child counts and hashes the source bytes;
+    `finish()` waits for it and puts the figures into the stats."""
 
     def __init__(
         self,
@@ -177,9 +185,13 @@ class TranscodingReader:
         self._ratio = source_per_utf8
         self._utf8_read = 0
         self._finished = False
+        self._stopping = False
         # Whether a U+FFFD (an undecodable byte) went by: until then the rows need no checking.
         self.replaced = False
         self._tail = b""
+        self._held = memoryview(b"")
+        self._ended = False
+        self._chunks: queue.Queue[bytes] = queue.Queue(maxsize=_QUEUED_CHUNKS)
         self._proc = subprocess.Popen(  # noqa: S603 - our own script, run by this interpreter
             [sys.executable, "-I", "-S", str(_TRANSCODER), str(path), python_codec(encoding)],
             stdin=subprocess.DEVNULL,
@@ -191,6 +203,23 @@ class TranscodingReader:
         self._out = self._proc.stdout
         with contextlib.suppress(OSError):  # a smaller pipe is only slower
             fcntl.fcntl(self._out.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
+        self._pump = threading.Thread(target=self._drain_pipe, name="govshare-transcode-pipe", daemon=True)
+        self._pump.start()
+
+    def _drain_pipe(self) -> None:
+        fd = self._out.fileno()
+        chunk = b"x"
+        while chunk:
+            try:
+                chunk = os.read(fd, _CHUNK_BYTES)
+            except OSError:
+                chunk = b""
+            while not self._stopping:
+                try:
+                    self._chunks.put(chunk, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
 
     @property
     def closed(self) -> bool:
@@ -200,23 +229,34 @@ class TranscodingReader:
         return True
 
     def read(self, size: int = -1) -> bytes:
-        data = self._out.read(size if size >= 0 else 1 << 30)
-        if data and not self.replaced:
-            self.replaced = _REPLACEMENT in self._tail + data
-            self._tail = data[-2:]
-        if data:
-            self._utf8_read += len(data)
-            if self._progress is not None:
-                self._progress(int(self._utf8_read * self._ratio))
-        return data or b""
+        if not self._held and not self._ended:
+            chunk = self._chunks.get()
+            self._ended = not chunk
+            self._note(chunk)
+            if size < 0 or size >= len(chunk):
+                return chunk  # the usual case (pyarrow asks for a block larger than a chunk): no copy
+            self._held = memoryview(chunk)
+        size = len(self._held) if size < 0 else size
+        data, self._held = bytes(self._held[:size]), self._held[size:]
+        return data
+
+    def _note(self, chunk: bytes) -> None:
+        if chunk and not self.replaced:
+            self.replaced = _REPLACEMENT in self._tail + chunk[:2] or _REPLACEMENT in chunk
+            self._tail = chunk[-2:]
+        self._utf8_read += len(chunk)
+        if chunk and self._progress is not None:
+            self._progress(int(self._utf8_read * self._ratio))
 
     def finish(self) -> None:
         """Wait for the child (reading what is left) and record the source's byte count and checksum."""
         if self._finished:
             return
-        while self.read(1 << 20):
+        while self.read(_CHUNK_BYTES):
             pass
-        _, err = self._proc.communicate()
+        assert self._proc.stderr is not None
+        err = self._proc.stderr.read()
+        self._proc.wait()
         self._finished = True
         lines = err.decode("utf-8", "replace").strip().splitlines()
         if self._proc.returncode != 0 or not lines:
@@ -226,9 +266,11 @@ class TranscodingReader:
         self._stats.sha256 = str(figures["sha256"])
 
     def close(self) -> None:
+        self._stopping = True
         if self._proc.poll() is None:
             self._proc.kill()
         self._proc.wait()
+        self._pump.join(timeout=10)
         self._out.close()
         if self._proc.stderr is not None:
             self._proc.stderr.close()
