@@ -343,6 +343,6 @@ def rejects_response(user: User, load: Load) -> FileResponse:
         raise
     response = FileResponse(handle, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"{load.dataset.resource.code}_归集{load.pk}_拒绝记录.csv"
+        as_attachment=True, filename=f"{load.dataset.resource.code.replace('/', '-')}_归集{load.pk}_拒绝记录.csv"
     )
     return response

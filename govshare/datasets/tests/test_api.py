@@ -8,6 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import openpyxl
 import pyarrow.parquet as pq
@@ -350,6 +351,8 @@ def test_the_rejects_file_is_downloaded_and_recorded(resource, owner, catalog_ad
     response = owner.get(f"/loads/{load.pk}/rejects")
     assert response.status_code == 200
     lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    code = resource.code.replace("/", "-")
+    assert response["Content-Disposition"].endswith(quote(f"{code}_归集{load.pk}_拒绝记录.csv"))
     assert lines[0] == "行号,列,原因,原始值"
     assert lines[1].startswith("4,出生日期,")
     assert AuditLog.objects.filter(actor=catalog_admin, action="datasets.rejects_downloaded").exists()
