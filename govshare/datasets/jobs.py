@@ -27,7 +27,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
-from django_q.models import Schedule
+from django_q.models import OrmQ, Schedule
 from django_q.tasks import async_task
 
 from govshare.audit.services import record_action
@@ -61,6 +61,9 @@ RECOVER_FUNC = "govshare.datasets.jobs.recover_stale_loads"
 RECOVER_SCHEDULE_NAME = "govshare-recover-stale-loads"
 # A RETRYING load whose retry time passed this long ago without any run lost its schedule: it is queued again.
 RETRY_OVERDUE = timedelta(minutes=5)
+# A QUEUED load this old without a task in django-q's queue lost it (its requesting process died between its commit
+# and the enqueue, or django-q dropped the task): it is queued again.
+QUEUED_WITHOUT_TASK = timedelta(minutes=1)
 # Scheduled loads of the slower cycles start at night (local time), spread over the hour by source id.
 SCHEDULE_HOUR = 2
 _CRON_BY_CYCLE = {
@@ -136,10 +139,11 @@ class RecoveryReport:
     requeued: list[int]  # RUNNING loads whose worker died, queued again
     failed: list[int]  # RUNNING loads whose worker died on their last attempt
     overdue: list[int]  # RETRYING loads whose retry never ran, queued again
+    lost: list[int]  # QUEUED loads whose task was lost, queued again
 
     @property
     def total(self) -> int:
-        return len(self.requeued) + len(self.failed) + len(self.overdue)
+        return len(self.requeued) + len(self.failed) + len(self.overdue) + len(self.lost)
 
 
 def _log_line(now: datetime, message: str) -> Concat:
@@ -193,15 +197,47 @@ def _requeue_overdue(load: Load, now: datetime) -> bool:
     return True
 
 
-def recover_stale_loads(now: datetime | None = None) -> RecoveryReport:
+def _load_tasks_in_queue(now: datetime) -> tuple[set[int], set[int]]:
+    """Ids of loads with a task waiting in django-q's queue table, and with a task taken from it (locked) by a
+    cluster's pusher: held in that cluster's memory until a worker is free, or lost if that cluster was killed."""
+    waiting: set[int] = set()
+    taken: set[int] = set()
+    for row in OrmQ.objects.only("payload", "lock").iterator():
+        task = row.task
+        if task.get("func") != RUN_LOAD_FUNC or not task.get("args"):
+            continue
+        (taken if row.lock is not None and row.lock > now else waiting).add(int(task["args"][0]))
+    return waiting, taken
+
+
+def _requeue_queued(load: Load, now: datetime, reason: str) -> bool:
+    message = "归集任务在后台队列中丢失（发起或执行进程中断），已重新排队。"
+    with transaction.atomic():
+        # Compare-and-set on the log: two workers starting together queue it once.
+        updated = Load.objects.filter(pk=load.pk, status=LoadStatus.QUEUED, log=load.log).update(
+            log=_log_line(now, message)
+        )
+        if not updated:
+            return False
+        record_action(None, "datasets.load_requeued", load, reason=reason)
+        enqueue_load(load)
+    return True
+
+
+def recover_stale_loads(now: datetime | None = None, *, at_worker_start: bool = False) -> RecoveryReport:
     """Find loads whose worker died (RUNNING, heartbeat older than `load_stale_seconds`) and queue them again, or
-    fail them when their attempts are used up; queue again RETRYING loads whose retry never ran."""
+    fail them when their attempts are used up; queue again RETRYING loads whose retry never ran, and QUEUED loads
+    whose task is missing from django-q's queue. `at_worker_start` (a cluster or worker that just started) also
+    queues again the QUEUED loads whose task a pusher had taken: after a kill -9 of the cluster those tasks are
+    gone with its memory, and django-q would present them again only after Q_CLUSTER `retry` seconds. A duplicate
+    task is harmless (the load is claimed once); a lost one is not."""
     now = now or timezone.now()
     stale_seconds = settings.GOVSHARE.load_stale_seconds
     stale_before = now - timedelta(seconds=stale_seconds)
     requeued: list[int] = []
     failed: list[int] = []
     overdue: list[int] = []
+    lost: list[int] = []
     dead = (
         Load.objects.filter(status=LoadStatus.RUNNING)
         .alias(last_sign=Coalesce("heartbeat_at", "started_at", "created_at"))
@@ -222,19 +258,37 @@ def recover_stale_loads(now: datetime | None = None) -> RecoveryReport:
     for load in waiting.order_by("pk"):
         if load.pk not in scheduled and _requeue_overdue(load, now):
             overdue.append(load.pk)
-    report = RecoveryReport(requeued=requeued, failed=failed, overdue=overdue)
+    in_queue, taken = _load_tasks_in_queue(now)
+    for load in Load.objects.filter(status=LoadStatus.QUEUED).order_by("pk"):
+        if load.pk in in_queue:
+            continue
+        if load.pk in taken:
+            reason = "task_taken_by_a_stopped_cluster"
+            if not at_worker_start:
+                continue
+        elif load.created_at < now - QUEUED_WITHOUT_TASK:
+            reason = "task_missing"
+        else:
+            continue
+        if _requeue_queued(load, now, reason):
+            lost.append(load.pk)
+    report = RecoveryReport(requeued=requeued, failed=failed, overdue=overdue, lost=lost)
     if report.total:
         logger.warning(
-            "recovered loads: requeued %s, failed %s, overdue retries requeued %s", requeued, failed, overdue
+            "recovered loads: requeued %s, failed %s, overdue retries requeued %s, lost tasks requeued %s",
+            requeued,
+            failed,
+            overdue,
+            lost,
         )
     return report
 
 
 def recover_on_worker_start(sender: object = None, proc_name: str = "", **kwargs: object) -> None:
     """django-q's `post_spawn` signal: every worker that starts sweeps once, so a cluster restarted after a crash
-    takes back its dead loads at once instead of at the next scheduler pass."""
+    takes back its dead and lost loads at once instead of at the next scheduler pass."""
     try:
-        recover_stale_loads()
+        recover_stale_loads(at_worker_start=True)
     except Exception:
         logger.exception("stale-load sweep at worker start failed (%s)", proc_name)
 

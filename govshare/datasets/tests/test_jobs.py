@@ -184,6 +184,50 @@ def test_a_retry_that_still_has_its_schedule_is_left_to_the_scheduler(department
     assert jobs.recover_stale_loads().total == 0
 
 
+def test_a_queued_load_whose_task_went_missing_is_queued_again(department, admin) -> None:
+    load = make_load(make_source(department, admin), created_at=timezone.now() - timedelta(minutes=2))
+    OrmQ.objects.all().delete()
+    report = jobs.recover_stale_loads()
+    assert report.lost == [load.pk]
+    assert [task["args"] for task in queued_tasks()] == [(load.pk,)]
+
+
+def test_a_queued_load_with_its_task_waiting_in_the_queue_is_left_alone(department, admin) -> None:
+    load = make_load(make_source(department, admin), created_at=timezone.now() - timedelta(minutes=2))
+    OrmQ.objects.all().delete()
+    jobs.enqueue_load(load)
+    assert jobs.recover_stale_loads().total == 0
+    assert OrmQ.objects.count() == 1
+
+
+def _taken_by_a_pusher(load: Load) -> None:
+    """As django-q's pusher does when it takes a task into its cluster's memory: the row is locked for `retry`."""
+    OrmQ.objects.all().delete()
+    jobs.enqueue_load(load)
+    OrmQ.objects.update(lock=timezone.now() + timedelta(hours=6))
+
+
+def test_a_queued_load_whose_task_a_killed_cluster_had_taken_is_queued_again_when_a_worker_starts(
+    department, admin
+) -> None:
+    load = make_load(make_source(department, admin))
+    _taken_by_a_pusher(load)
+    assert jobs.recover_stale_loads().total == 0  # the minute sweep cannot tell a live cluster's task from a lost one
+    jobs.recover_on_worker_start(proc_name="Process-test")
+    unlocked = OrmQ.objects.filter(lock__lte=timezone.now())
+    assert [row.task["args"] for row in unlocked] == [(load.pk,)]
+    assert AuditLog.objects.filter(action="datasets.load_requeued", object_id=str(load.pk)).count() == 1
+
+
+def test_two_workers_starting_together_queue_a_lost_load_once(department, admin) -> None:
+    load = make_load(make_source(department, admin))
+    _taken_by_a_pusher(load)
+    stale_view = Load.objects.get(pk=load.pk)
+    assert jobs._requeue_queued(stale_view, timezone.now(), "test") is True
+    assert jobs._requeue_queued(stale_view, timezone.now(), "test") is False
+    assert OrmQ.objects.filter(lock__lte=timezone.now()).count() == 1
+
+
 # --- recurring loads from the update cycle --------------------------------------------------------------------
 
 

@@ -20,10 +20,12 @@ from typing import Any
 import pytest
 from deltalake import DeltaTable
 from django.db import connection
+from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 from django_q.tasks import async_task
 
 from govshare.accounts.choices import Role
+from govshare.audit.models import AuditLog
 from govshare.catalog.rules import ItemDraft
 from govshare.core import testing
 from govshare.datasets import loading, services
@@ -181,11 +183,15 @@ def admin(department):  # type: ignore[no-untyped-def]
     return testing.make_user(Role.CATALOG_ADMIN, department=department)
 
 
-@pytest.fixture
-def file_source(department, admin) -> Source:  # type: ignore[no-untyped-def]
-    resource = testing.make_published_resource(department, items=ITEMS, name="常住人口基本信息")
+def make_file_source(department, admin, name: str) -> Source:  # type: ignore[no-untyped-def]
+    resource = testing.make_published_resource(department, items=ITEMS, name=name)
     data = services.SourceInput(name="线下报送", kind=SourceKind.FILE, config={"format": "csv"})
     return services.set_mapping(services.register_source(resource, data, actor=admin), MAPPING, actor=admin)
+
+
+@pytest.fixture
+def file_source(department, admin) -> Source:  # type: ignore[no-untyped-def]
+    return make_file_source(department, admin, "常住人口基本信息")
 
 
 def delta_version(dataset: Dataset) -> int:
@@ -197,8 +203,9 @@ def delta_rows(dataset: Dataset, version: int) -> int:
 
 
 def test_a_load_killed_with_sigkill_keeps_the_previous_version_and_is_retried_to_success(
-    cluster: ClusterProcess, file_source: Source, admin, tmp_path: Path
+    cluster: ClusterProcess, file_source: Source, department, admin, tmp_path: Path
 ) -> None:
+    other_source = make_file_source(department, admin, "法人基本信息")
     # Version 0: three rows, loaded in this process.
     first = services.request_load(file_source, actor=admin, file_path=people_csv(tmp_path / "v0.csv", 3))
     run_load(first.pk)
@@ -208,7 +215,9 @@ def test_a_load_killed_with_sigkill_keeps_the_previous_version_and_is_retried_to
 
     big = people_csv(tmp_path / "big.csv", BIG_ROWS)
     load = services.request_load(file_source, actor=admin, file_path=big)
-    assert OrmQ.objects.count() == 1  # queued when the request committed
+    # A second load queued behind it: with one worker busy, the cluster's pusher takes its task into memory.
+    behind = services.request_load(other_source, actor=admin, file_path=people_csv(tmp_path / "other.csv", 5))
+    assert OrmQ.objects.count() == 2  # queued when the requests committed
     cluster.start()
 
     def running_with_progress() -> Load | None:
@@ -216,12 +225,14 @@ def test_a_load_killed_with_sigkill_keeps_the_previous_version_and_is_retried_to
         return row if row.status == LoadStatus.RUNNING and row.progress_bytes > 0 else None
 
     wait_for(running_with_progress, 60, "the load running with progress", cluster)
+    wait_for(lambda: OrmQ.objects.filter(lock__gt=timezone.now()).count() == 2, 10, "both tasks taken", cluster)
     cluster.kill_9()
 
     # Killed mid-way: the previous version is current and readable, nothing new became visible.
     dataset.refresh_from_db()
     load.refresh_from_db()
     assert load.status == LoadStatus.RUNNING and load.attempts == 1
+    assert Load.objects.get(pk=behind.pk).status == LoadStatus.QUEUED
     assert (dataset.current_version, delta_version(dataset), delta_rows(dataset, 0)) == (0, 0, 3)
 
     # Restarted after the heartbeat went stale (a supervisor restarts it): the load is taken back and finishes.
@@ -238,6 +249,12 @@ def test_a_load_killed_with_sigkill_keeps_the_previous_version_and_is_retried_to
     assert (done.rows_read, done.rows_loaded, done.rows_rejected, done.version) == (BIG_ROWS, BIG_ROWS, 0, 1)
     assert (dataset.current_version, dataset.row_count, delta_rows(dataset, 1)) == (1, BIG_ROWS, BIG_ROWS)
     assert delta_rows(dataset, 0) == 3
+    assert AuditLog.objects.filter(action="datasets.load_requeued", object_id=str(load.pk)).exists()
+    # The load the killed cluster held in memory ran too (django-q alone would present it again after hours).
+    other = wait_for(
+        lambda: (row := Load.objects.get(pk=behind.pk)).status in FINISHED_STATUSES and row, 30, "the other", cluster
+    )
+    assert (other.status, other.rows_loaded) == (LoadStatus.SUCCEEDED, 5)
 
 
 def test_a_source_database_that_is_down_is_retried_by_the_cluster_then_failed_without_a_new_version(
