@@ -3,12 +3,15 @@ every change is validated and audited). Credentials are never shown."""
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
 from govshare.accounts.admin import ReadOnlyModelAdmin
 from govshare.datasets.models import Dataset, Load, Source
+from govshare.datasets.schemas import public_config
 
 
 def _data_page(resource_id: int) -> str:
@@ -21,11 +24,17 @@ class SourceAdmin(ReadOnlyModelAdmin):
     list_filter = ("kind", "load_mode", "schedule_enabled", "is_active")
     search_fields = ("name", "resource__code", "resource__name")
     list_select_related = ("resource",)
-    exclude = ("secret",)
+    exclude = ("secret", "config")
+    readonly_fields = ("connection",)
 
     @admin.display(description="数据页")
     def page(self, obj: Source) -> str:
         return _data_page(obj.resource_id)
+
+    @admin.display(description="连接配置")
+    def connection(self, obj: Source) -> str:
+        """The settings without a password written into a connection URL."""
+        return json.dumps(public_config(obj.config), ensure_ascii=False, indent=2)
 
 
 @admin.register(Dataset)

@@ -287,14 +287,18 @@ def test_the_pages_are_in_english_when_asked(resource, catalog_admin, owner) -> 
 
 def test_the_back_office_lists_sources_and_loads_without_credentials(resource, catalog_admin, platform_admin) -> None:  # type: ignore[no-untyped-def]
     data = services.SourceInput(
-        name="人口前置库", kind=SourceKind.DATABASE, config={"url": "sqlite:///front.db", "table": "t"}, secret="pw-9z7"
+        name="人口前置库",
+        kind=SourceKind.DATABASE,
+        config={"url": "postgresql+psycopg://reader:url-pw-5q@10.0.0.5/front", "table": "t"},
+        secret="pw-9z7",
     )
     source = services.register_source(resource, data, actor=catalog_admin)
     client = signed_in(platform_admin)
     listing = page(client, "/admin/datasets/source/")
     assert "人口前置库" in listing
     detail = page(client, f"/admin/datasets/source/{source.pk}/change/")
-    assert "pw-9z7" not in detail
+    assert "pw-9z7" not in detail and "url-pw-5q" not in detail
+    assert "postgresql+psycopg://reader@10.0.0.5/front" in detail
     assert client.get("/admin/datasets/source/add/").status_code == 403
     assert signed_in(catalog_admin).get("/admin/datasets/load/").status_code == 302  # not staff: to the login
 
