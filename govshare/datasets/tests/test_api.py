@@ -507,3 +507,15 @@ def test_path_of_a_rejects_file_outside_the_data_directory_is_never_served(resou
     load = loaded(owner, resource)
     Load.objects.filter(pk=load.pk).update(rejects_path=str(Path("/etc/passwd")))
     assert owner.get(f"/loads/{load.pk}/rejects").status_code == 404
+
+
+def test_preview_of_a_database_that_is_down_answers_502_in_chinese(resource, owner) -> None:  # type: ignore[no-untyped-def]
+    body = {
+        "name": "前置库",
+        "kind": "database",
+        "config": {"url": "postgresql+psycopg://reader@127.0.0.1:1/front", "table": "population"},
+    }
+    source = owner.post(f"/resources/{resource.pk}/sources", body).json()
+    response = owner.post(f"/sources/{source['id']}/preview")
+    assert response.status_code == 502
+    assert response.json()["detail"].startswith("无法读取数据来源：")
