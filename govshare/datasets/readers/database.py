@@ -2,13 +2,12 @@
 
 Any SQLAlchemy URL works (sqlite, postgresql+psycopg, mysql+pymysql); the password may be kept apart, as the
 source's secret. An incremental load reads `WHERE <watermark column> > :after` (a bound parameter) and records the
-largest watermark value read. The checksum is a SHA-256 over the rows' canonical text that does not depend on the
-order in which the database returns them, so that loading unchanged data twice gives the same checksum.
+largest watermark value read. The checksum is a SHA-256 over the rows' canonical text in the order read (an unchanged
+table read again gives the same checksum).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -30,8 +29,8 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.types import NullType
 from sqlglot import exp
 
-from govshare.datasets.raw import BATCH_ROWS, ReadStats, SourceInvalid, SourceUnavailable
-from govshare.datasets.readers.rows import RowBuffer, check_header, larger, text_value
+from govshare.datasets.raw import BATCH_ROWS, ReadStats, SourceInvalid, SourceUnavailable, raw_schema
+from govshare.datasets.readers.rows import BatchChecksum, check_header, column_text, counting, larger, text_value
 
 _DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql"}
 _SQLGLOT_DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql"}
@@ -46,7 +45,6 @@ _PG_LOGIN_REFUSED = re.compile(
     r'password authentication failed|no password supplied|(database|role) ".*" does not exist'
 )
 _MYSQL_BAD_QUERY = frozenset({"1054", "1064", "1146", "1142", "1143", "1052"})
-_CHECKSUM_MODULUS = 1 << 128
 
 
 def source_url(raw_url: str, secret: str) -> URL:
@@ -126,23 +124,6 @@ def _bad_query(exc: DBAPIError, backend: str, text: str) -> bool:
     return backend == "sqlite" and isinstance(exc, OperationalError) and text.startswith(_SQLITE_INVALID)
 
 
-class _Checksum:
-    """SHA-256 of a multiset of rows: each row's canonical text hashed, the hashes summed (order-free)."""
-
-    def __init__(self, columns: Sequence[str]) -> None:
-        self._total = 0
-        self._header = "\x1f".join(columns)
-
-    def add(self, values: Sequence[str | None]) -> int:
-        line = "\x1f".join("\x00" if v is None else v for v in values).encode("utf-8", "surrogatepass")
-        self._total += int.from_bytes(hashlib.blake2b(line, digest_size=16).digest(), "big")
-        return len(line) + 1
-
-    def hexdigest(self, rows: int) -> str:
-        total = (self._total % _CHECKSUM_MODULUS).to_bytes(16, "big")
-        return hashlib.sha256(f"{self._header}\n{rows}\n".encode() + total).hexdigest()
-
-
 class DatabaseStream:
     """Rows of a front database table or query, numbered from 1 in the order the database returns them."""
 
@@ -213,29 +194,26 @@ class DatabaseStream:
         return select
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        buffer = RowBuffer(self.columns, self._batch_rows)
-        checksum = _Checksum(self.columns)
+        schema = raw_schema(self.columns)
+        checksum = BatchChecksum()
         at = self.columns.index(self._watermark) if self._watermark else -1
         highest: Any = None
-        number = 0
         try:
             for partition in self._result.partitions():
-                for row in partition:
-                    number += 1
-                    values = [text_value(v) for v in row]
-                    self.stats.bytes_read += checksum.add(values)
-                    if at >= 0 and row[at] is not None:
-                        highest = larger(highest, row[at])
-                    if (batch := buffer.add(number, values)) is not None:
-                        yield batch
-                self.stats.rows_read = number
-                if (batch := buffer.flush()) is not None:
-                    yield batch
+                columns = list(zip(*partition, strict=True))
+                if at >= 0:
+                    highest = _highest(highest, columns[at])
+                numbers = counting(self.stats.rows_read + 1, len(partition))
+                batch = pa.RecordBatch.from_arrays([numbers, *map(column_text, columns)], schema=schema)
+                checksum.add(batch)
+                self.stats.rows_read += batch.num_rows
+                self.stats.bytes_read = checksum.bytes
+                yield batch
                 if self._progress is not None:
-                    self._progress(number)
+                    self._progress(self.stats.rows_read)
         except DBAPIError as exc:
             raise _read_error(exc, self._secret, self._backend) from exc
-        self.stats.sha256 = checksum.hexdigest(number)
+        self.stats.sha256 = checksum.hexdigest()
         self.stats.watermark_max = text_value(highest) or ""
 
     def close(self) -> None:
@@ -243,6 +221,19 @@ class DatabaseStream:
             self._conn.close()
             self._conn = None
         self._engine.dispose()
+
+
+def _highest(current: Any, values: Sequence[Any]) -> Any:
+    """The largest non-null value of a column (and of `current`); mixed types compare as text."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return current
+    try:
+        return larger(current, max(present))
+    except TypeError:
+        for value in present:
+            current = larger(current, value)
+        return current
 
 
 def _quote_identifier(name: str, backend: str) -> str:

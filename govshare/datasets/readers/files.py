@@ -41,7 +41,7 @@ from govshare.datasets.readers.encoding import (
     needs_transcoding,
     read_sample,
 )
-from govshare.datasets.readers.rows import RowBuffer, batched, check_header, text_value
+from govshare.datasets.readers.rows import RowBuffer, batched, check_header, counting, text_value
 
 Progress = Callable[[int], None] | None
 # The longest record the CSV reader accepts; a longer one is nearly always an unclosed quote.
@@ -168,11 +168,11 @@ class CsvStream:
             if self._pending and self._pending[0] < stop:
                 skipped = self._pending.popleft()
                 if skipped > n:
-                    pieces.append(_counting(n, skipped - n))
+                    pieces.append(counting(n, skipped - n))
                     remaining -= skipped - n
                 n = max(n, skipped + 1)
             else:
-                pieces.append(_counting(n, remaining))
+                pieces.append(counting(n, remaining))
                 n, remaining = stop, 0
         self._next = n
         if len(pieces) == 1:
@@ -247,16 +247,6 @@ class CsvStream:
                 self._reader.read_next_batch()
         self._reader.close()
         self._source.close()
-
-
-_COUNT = [pa.array(range(BATCH_ROWS), pa.int64())]
-
-
-def _counting(start: int, count: int) -> pa.Array:
-    """start, start + 1, … (count numbers), from a cached range."""
-    if count > len(_COUNT[0]):
-        _COUNT[0] = pa.array(range(max(count, 2 * len(_COUNT[0]))), pa.int64())
-    return pc.add(_COUNT[0].slice(0, count), pa.scalar(start, pa.int64()))
 
 
 class _ArrowInput:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from govshare.datasets.raw import BATCH_ROWS, ROW_COLUMN, SourceInvalid, raw_schema
 
@@ -81,6 +83,62 @@ def larger(current: Any, value: Any) -> Any:
         return value if value > current else current
     except TypeError:
         return value if str(value) > str(current) else current
+
+
+_COUNT = [pa.array(range(BATCH_ROWS), pa.int64())]
+
+
+def counting(start: int, count: int) -> pa.Array:
+    """start, start + 1, … (count numbers) as an int64 array, from a cached range."""
+    if count > len(_COUNT[0]):
+        _COUNT[0] = pa.array(range(max(count, 2 * len(_COUNT[0]))), pa.int64())
+    return pc.add(_COUNT[0].slice(0, count), pa.scalar(start, pa.int64()))
+
+
+_NULL_TEXT = pa.scalar(None, pa.string())
+
+
+def column_text(values: Sequence[Any]) -> pa.Array:
+    """One column of source values as text (as `text_value` would give), converted by Arrow when the column
+    holds only text or only integers (the common case: no Python call per value)."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    try:
+        if kinds <= {str}:
+            text = pa.array(values, pa.string())
+            return pc.if_else(pc.equal(text, ""), _NULL_TEXT, text)
+        if kinds == {int}:
+            return pa.array(values, pa.int64()).cast(pa.string())
+    except (pa.ArrowException, OverflowError):
+        pass  # integers beyond int64
+    return pa.array([text_value(v) for v in values], pa.string())
+
+
+class BatchChecksum:
+    """SHA-256 over the canonical text of the rows in the order read: each row's fields joined by U+001F (null as
+    U+0000), each field followed by the separator. Computed by Arrow over whole batches."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self.bytes = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows == 0 or batch.num_columns < 2:
+            return
+        fields = [batch.column(i) for i in range(1, batch.num_columns)]
+        lines = pc.binary_join_element_wise(
+            *fields, pa.scalar(""), "\x1f", null_handling="replace", null_replacement="\x00"
+        )
+        offsets = lines.buffers()[1]
+        first, last = (
+            int.from_bytes(offsets[i * 4 : i * 4 + 4], "little") for i in (lines.offset, lines.offset + len(lines))
+        )
+        data = memoryview(lines.buffers()[2])[first:last]
+        self._hash.update(data)
+        self.bytes += len(data)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
 
 
 class RowBuffer:
