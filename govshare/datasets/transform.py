@@ -264,6 +264,16 @@ def _error(spec: ColumnSpec, v: str, p: str, max_field_chars: int) -> str:
     return "CASE " + " ".join(whens) + " END"
 
 
+def _trimmed(text: str) -> str:
+    """`text` trimmed, null when empty. Most values have nothing to trim: looking at their first and last character
+    first is 2–3× faster on DuckDB than trimming every value."""
+    chars = quote_literal(TRIM_CHARACTERS)
+    return (
+        f"CASE WHEN contains({chars}, left({text}, 1)) OR contains({chars}, right({text}, 1)) "
+        f"THEN nullif(trim({text}, {chars}), '') ELSE {text} END"
+    )
+
+
 def _check_specs(specs: Sequence[ColumnSpec]) -> None:
     if not specs:
         raise ValueError("字段映射为空：至少映射一个信息项")
@@ -281,10 +291,8 @@ def _check_specs(specs: Sequence[ColumnSpec]) -> None:
 def build_transform_sql(specs: Sequence[ColumnSpec], *, max_field_chars: int) -> str:
     """The DuckDB query turning relation `raw` into the dataset's typed columns plus `_error_column`, `_error`."""
     _check_specs(specs)
-    trim = quote_literal(TRIM_CHARACTERS)
     cleaned = ", ".join(
-        f"nullif(trim(CAST({quote_identifier(spec.source)} AS VARCHAR), {trim}), '') AS v{i}"
-        for i, spec in enumerate(specs)
+        f"{_trimmed(f'CAST({quote_identifier(spec.source)} AS VARCHAR)')} AS v{i}" for i, spec in enumerate(specs)
     )
     prepared = ", ".join(f"v{i}, {_prepared(spec, f'v{i}')} AS q{i}" for i, spec in enumerate(specs))
     parsed = ", ".join(f"v{i}, {_parsed(spec, f'v{i}', f'q{i}')} AS p{i}" for i, spec in enumerate(specs))
