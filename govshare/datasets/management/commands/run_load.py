@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from tqdm import tqdm
@@ -35,6 +36,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The bar follows the Load row, which the load updates at each heartbeat: beat often in this process.
+        heartbeat = min(settings.GOVSHARE.load_heartbeat_seconds, POLL_SECONDS)
+        settings.GOVSHARE = settings.GOVSHARE.model_copy(update={"load_heartbeat_seconds": heartbeat})
         load = self._load(options)
         self.stdout.write(f"归集任务 #{load.pk}：{load.source.resource.name} · {load.source.name}")
         worker = threading.Thread(target=_run_in_thread, args=(load.pk,), name=f"run-load-{load.pk}")
@@ -84,9 +88,10 @@ class Command(BaseCommand):
         try:
             while True:
                 worker.join(POLL_SECONDS)
-                load.refresh_from_db(fields=["status", "progress_bytes", "heartbeat_at", "attempts"])
-                bar.set_postfix_str(load.get_status_display(), refresh=False)
+                load.refresh_from_db(fields=["status", "progress_bytes", "heartbeat_at", "attempts", "log"])
+                bar.set_postfix_str(_stage(load), refresh=False)
                 bar.update(max(load.progress_bytes - bar.n, 0))
+                bar.refresh()  # the elapsed time and the stage move even when the bytes do not
                 # Done when this attempt ended; a load another live process runs is followed to its end, and one
                 # whose process died is taken over once its heartbeat is stale.
                 if not worker.is_alive() and load.status != LoadStatus.RUNNING:
@@ -120,6 +125,13 @@ class Command(BaseCommand):
             raise CommandError(f"状态：{status}：{load.error}")
         # QUEUED or RUNNING: another process holds the load and this one stopped following it.
         self.stdout.write(f"状态：{status}（由其他进程执行中）")
+
+
+def _stage(load: Load) -> str:
+    """The status and the load's last log line (without its time), e.g. 运行中 · 开始读取来源（3 个字段）."""
+    lines = [line for line in load.log.splitlines() if line.strip()]
+    last = lines[-1].split(" ", 1)[-1] if lines else ""
+    return f"{load.get_status_display()} · {last[:40]}" if last else load.get_status_display()
 
 
 def _run_in_thread(load_id: int) -> None:
