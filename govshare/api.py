@@ -16,6 +16,7 @@ from govshare.catalog.api_search import router as catalog_search_router
 from govshare.catalog.api_transfer import router as catalog_transfer_router
 from govshare.core.errors import DomainError
 from govshare.datasets.api import router as datasets_router
+from govshare.grading.api import router as grading_router
 
 
 class _RateFromSettings:
@@ -101,3 +102,4 @@ api.add_router("/catalog", catalog_router)
 api.add_router("/catalog", catalog_search_router)
 api.add_router("/catalog", catalog_transfer_router)
 api.add_router("/datasets", datasets_router)
+api.add_router("/grading", grading_router)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "govshare.audit",
     "govshare.catalog",
     "govshare.datasets",
+    "govshare.grading",
     # Before oauth2_provider: its consent page template is overridden here.
     "govshare.identity",
     "oauth2_provider",

@@ -23,6 +23,7 @@ urlpatterns = [
     path("catalog/", include("govshare.catalog.urls")),
     path("account/", include("govshare.accounts.urls")),
     path("audit/", include("govshare.audit.urls")),
+    path("grading/", include("govshare.grading.urls")),
     path("datasets/", include("govshare.datasets.urls")),
     path("", RedirectView.as_view(pattern_name="catalog:browse", permanent=False), name="home"),
 ]

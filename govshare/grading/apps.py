@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class GradingConfig(AppConfig):
+    name = "govshare.grading"
+    label = "grading"
+    verbose_name = "数据分类分级"

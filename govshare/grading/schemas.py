@@ -1,0 +1,83 @@
+"""Typed API shapes of grading."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Schema
+from pydantic import Field
+
+from govshare.grading.models import GradingChange
+
+
+class GradingChangeIn(Schema):
+    resource_id: int = Field(..., description="信息资源 ID（须为已发布过的资源）")
+    item_name: str = Field("", description="信息项名称；留空表示调整资源本身的分级")
+    to_grade: str = Field(..., description="新数据级别：core 核心 / important 重要 / general 一般")
+    to_level: str = Field(..., description="新敏感级别：L4 / L3 / L2 / L1")
+    reason: str = Field(..., description="调整理由（必填）")
+
+
+class GradingChangeOut(Schema):
+    id: int
+    resource_id: int
+    resource_code: str
+    resource_name: str
+    department_name: str
+    item_name: str
+    from_grade: str
+    from_level: str
+    to_grade: str
+    to_level: str
+    reason: str
+    proposer_name: str
+    proposed_at: dt.datetime
+    status: str
+    reviewer_name: str
+    decided_at: dt.datetime | None
+    review_note: str
+
+    @staticmethod
+    def resolve_resource_code(obj: GradingChange) -> str:
+        return obj.resource.code
+
+    @staticmethod
+    def resolve_resource_name(obj: GradingChange) -> str:
+        return obj.resource.name
+
+    @staticmethod
+    def resolve_department_name(obj: GradingChange) -> str:
+        return obj.resource.department.name
+
+
+class GradingChangePage(Schema):
+    items: list[GradingChangeOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class ApproveIn(Schema):
+    note: str = Field("", description="审核意见（选填）")
+
+
+class RejectIn(Schema):
+    reason: str = Field(..., description="驳回理由（必填）")
+
+
+class ItemGradingOut(Schema):
+    name: str
+    grade: str
+    data_level: str
+    open_type: str
+    masking_rule: str | None = Field(None, description="非所有者获取时的脱敏规则；withhold 表示不得提供")
+
+
+class ResourceGradingOut(Schema):
+    resource_id: int
+    code: str
+    grade: str
+    data_level: str
+    open_type: str
+    needs_security_co_approval: bool = Field(..., description="共享是否须经安全管理员会签（重要、核心数据）")
+    items: list[ItemGradingOut]
