@@ -140,8 +140,12 @@ def _group(value: str, pattern: str, group: int) -> str:
 
 
 def _digits(number: str) -> str:
-    """How many digits a number's mantissa has (the catalogue's length of N and Y items)."""
-    return f"length(regexp_replace(split_part(lower({number}), 'e', 1), '[^0-9]', '', 'g'))"
+    """How many digits the mantissa of a canonical number (`_canonical_number`) has: the length of N and Y items."""
+    mantissa = f"split_part(lower({number}), 'e', 1)"
+    return (
+        f"(length({mantissa}) - CASE WHEN left({number}, 1) IN ('+', '-') THEN 1 ELSE 0 END "
+        f"- CASE WHEN contains({number}, '.') THEN 1 ELSE 0 END)"
+    )
 
 
 def _canonical_number(v: str, plain: str) -> str:
@@ -203,7 +207,7 @@ def _prepared(spec: ColumnSpec, v: str) -> str:
     if kind == ItemDataType.NUMBER:
         return _canonical_number(v, _NUMBER)
     if kind == ItemDataType.CURRENCY:
-        return _canonical_number(f"regexp_replace({v}, '^[¥￥]', '')", _MONEY)
+        return _canonical_number(f"CASE WHEN left({v}, 1) IN ('¥', '￥') THEN substr({v}, 2) ELSE {v} END", _MONEY)
     if kind == ItemDataType.DATE:
         return _date_text(v)
     if kind == ItemDataType.DATETIME:
@@ -238,7 +242,7 @@ def _quoted_value(v: str) -> str:
     return f"CASE WHEN length({v}) > {QUOTED_VALUE_CHARS} THEN substr({v}, 1, {QUOTED_VALUE_CHARS}) || '…' ELSE {v} END"
 
 
-def _error(spec: ColumnSpec, v: str, p: str, max_field_chars: int) -> str:
+def _error(spec: ColumnSpec, v: str, q: str, p: str, max_field_chars: int) -> str:
     """The Chinese reason why column `v` (parsed as `p`) fails, or null."""
     kind = spec.data_type
     whens = [
@@ -256,7 +260,7 @@ def _error(spec: ColumnSpec, v: str, p: str, max_field_chars: int) -> str:
             f"'超过长度 {spec.length}（实际 ' || CAST(length({v}) AS VARCHAR) || '）'"
         )
     if spec.length is not None and kind in (ItemDataType.NUMBER, ItemDataType.CURRENCY):
-        digits = _digits(f"regexp_replace({v}, '^[¥￥]', '')")
+        digits = _digits(q)
         whens.append(
             f"WHEN {p} IS NOT NULL AND {digits} > {spec.length} THEN "
             f"'超过长度 {spec.length}（实际 ' || CAST({digits} AS VARCHAR) || ' 位数字）'"
@@ -295,9 +299,9 @@ def build_transform_sql(specs: Sequence[ColumnSpec], *, max_field_chars: int) ->
         f"{_trimmed(f'CAST({quote_identifier(spec.source)} AS VARCHAR)')} AS v{i}" for i, spec in enumerate(specs)
     )
     prepared = ", ".join(f"v{i}, {_prepared(spec, f'v{i}')} AS q{i}" for i, spec in enumerate(specs))
-    parsed = ", ".join(f"v{i}, {_parsed(spec, f'v{i}', f'q{i}')} AS p{i}" for i, spec in enumerate(specs))
+    parsed = ", ".join(f"v{i}, q{i}, {_parsed(spec, f'v{i}', f'q{i}')} AS p{i}" for i, spec in enumerate(specs))
     checked = ", ".join(
-        f"p{i}, {_error(spec, f'v{i}', f'p{i}', max_field_chars)} AS e{i}" for i, spec in enumerate(specs)
+        f"p{i}, {_error(spec, f'v{i}', f'q{i}', f'p{i}', max_field_chars)} AS e{i}" for i, spec in enumerate(specs)
     )
     values = ", ".join(
         f"CAST(p{i} AS {SQL_TYPES[spec.data_type]}) AS {quote_identifier(spec.target)}" for i, spec in enumerate(specs)

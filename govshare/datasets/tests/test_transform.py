@@ -353,6 +353,18 @@ def test_integers_with_thousands_separators(numbers: list[int]) -> None:
     assert [r["值"] for r in values("N", [f"{n:,}" for n in numbers])] == [float(n) for n in numbers]
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(min_value=-(10**9), max_value=10**9), st.integers(0, 3)), min_size=1, max_size=40)
+)
+def test_the_length_of_a_number_counts_its_digits(cases: list[tuple[int, int]]) -> None:
+    texts = [f"{n}.{'5' * decimals}" if decimals else str(n) for n, decimals in cases]
+    for (n, decimals), row in zip(cases, values("N", texts, length=6), strict=True):
+        digits = len(str(abs(n))) + decimals
+        expected = None if digits <= 6 else f"超过长度 6（实际 {digits} 位数字）"
+        assert row["_error"] == expected
+
+
 def _reference_number(text: str) -> float | None:
     if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
         number = float(text)
