@@ -113,6 +113,8 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[str,
     for name, label in _LABELS.items():
         if name not in after or name == "items":
             continue
+        if name not in before:
+            continue  # the older snapshot predates the field (数据级别 and 敏感级别 came with grading)
         old, new = before.get(name), after.get(name)
         if old != new:
             changes.append({"field": name, "label": label, "old": _display(name, old), "new": _display(name, new)})
@@ -124,6 +126,8 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[str,
         changes.append({"field": "items", "label": f"信息项“{name}”", "old": "存在", "new": "删除"})
     for name in sorted(old_items.keys() & new_items.keys()):
         for key, label in _ITEM_FIELDS.items():
+            if key not in old_items[name]:
+                continue
             old, new = old_items[name].get(key), new_items[name].get(key)
             if old != new:
                 changes.append(

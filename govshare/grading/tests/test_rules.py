@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from govshare.catalog import services
+from govshare.catalog import history, services
 from govshare.catalog.models import Category
 from govshare.catalog.rules import ItemDraft, check_resource_draft, needs_security_co_approval, tightened_open_type
 from govshare.core.errors import ValidationFailed
@@ -210,3 +210,14 @@ def test_a_reopened_entrys_item_grade_is_not_edited_directly(catalog_admin, plat
         services.update_resource(resource, resource_draft(department, items=items), actor=catalog_admin)
     assert [p.field for p in caught.value.problems] == ["items[1].data_level"]
     assert "信息项“公民身份号码”已发布过" in caught.value.problems[0].message
+
+
+def test_a_snapshot_from_before_grading_shows_no_grade_change() -> None:
+    before = {"name": "甲", "items": [{"name": "姓名", "data_type": "C"}]}
+    after = {
+        "name": "甲",
+        "grade": "general",
+        "data_level": "L2",
+        "items": [{"name": "姓名", "data_type": "C", "grade": "general", "data_level": "L2"}],
+    }
+    assert history.diff(before, after) == []
