@@ -164,7 +164,8 @@ def _secret_from_url(config: dict[str, Any], secret: str | None) -> tuple[dict[s
         return config, secret
     if parsed.password:
         password = str(parsed.password)
-        config = {**config, "url": parsed.set(password=None).render_as_string(hide_password=False)}
+        # URL.set(password=None) means "unchanged" to SQLAlchemy; the named-tuple replace really drops it.
+        config = {**config, "url": parsed._replace(password=None).render_as_string(hide_password=False)}
         return config, secret or password
     return config, secret
 
@@ -311,6 +312,24 @@ def file_format_for(name: str, configured: str | None) -> str:
     raise ValidationFailed([FieldProblem("file", f"无法识别文件“{name}”的格式，支持 .csv .tsv .xlsx .json .jsonl")])
 
 
+def _check_upload_format(name: str | None, source: Source) -> None:
+    """The file is read as the source's configured format, so a file of another kind is refused up front."""
+    if not name:
+        return
+    configured = source.config.get("format") or FileFormat.CSV
+    actual = file_format_for(name, configured)
+    if actual != configured:
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    "file",
+                    f"上传的文件“{Path(name).name}”是 {FileFormat(actual).label} 格式，而该数据来源约定为 "
+                    f"{FileFormat(configured).label}，请上传 {FileFormat(configured).label} 文件或修改数据来源",
+                )
+            ]
+        )
+
+
 def _store_upload(upload: UploadedFile | None, file_path: Path | None) -> tuple[Path, str]:
     """Keep the reported file under the data directory (it is the load's input and its lineage)."""
     limit = settings.GOVSHARE.load_upload_max_bytes
@@ -360,8 +379,8 @@ def request_load(
         raise ValidationFailed([FieldProblem("mode", "按主键合并须先在数据来源中指定主键信息项")])
     input_path, input_name = "", ""
     if source.kind == SourceKind.FILE:
+        _check_upload_format(upload.name if upload is not None else getattr(file_path, "name", ""), source)
         stored, input_name = _store_upload(upload, file_path)
-        file_format_for(input_name, source.config.get("format"))
         input_path = str(stored)
     with transaction.atomic():
         dataset = ensure_dataset(source.resource)
