@@ -145,7 +145,9 @@ class DuckDBEngine:
         con = connect_duckdb()
         if files:
             listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-            con.execute(f"CREATE VIEW {DATA_RELATION} AS SELECT * FROM read_parquet([{listed}])")  # noqa: S608
+            # By name: files written before a column was added (an append with a new item) lack it.
+            view = f"CREATE VIEW {DATA_RELATION} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)"  # noqa: S608
+            con.execute(view)
         elif schema is not None:
             con.register(DATA_RELATION, schema.empty_table())
         else:
@@ -256,7 +258,7 @@ class SparkEngine:
         try:
             spark = spark_session().newSession()
             if files:
-                frame = spark.read.parquet(*files)
+                frame = spark.read.option("mergeSchema", "true").parquet(*files)
             elif schema is not None:
                 empty = workdir / "empty.parquet"
                 pq.write_table(schema.empty_table(), empty)

@@ -42,6 +42,10 @@ TARGET_FILE_SIZE = 4 * 1024 * 1024
 HISTORY_SCAN_LIMIT = 1000
 
 
+class SchemaChanged(ValueError):
+    """An incremental load whose columns no longer fit the table's (an item's type changed): a full load is needed."""
+
+
 class VersionVacuumed(FileNotFoundError):
     """A version older than the ones kept: its files are gone."""
 
@@ -131,6 +135,8 @@ class DatasetTable:
         done = self.version_for_load(load_id)
         if done is not None:
             return done
+        if mode == "append":
+            self._check_fits(batches.schema)
         failure = StreamFailure()
         options: dict[str, Any] = {
             "mode": mode,
@@ -162,6 +168,10 @@ class DatasetTable:
             return UpsertResult(version, self.row_count(version), 0, 0)
         if not keys:
             raise ValueError("按主键合并需要至少一个主键信息项")
+        missing = [key for key in keys if key not in batches.schema.names]
+        if missing:
+            raise ValueError("主键信息项不在数据中：" + "、".join(missing))
+        self._check_fits(batches.schema)
         columns = [name for name in batches.schema.names if name not in keys]
         match = " AND ".join(f"t.{quote_identifier(k)} = s.{quote_identifier(k)}" for k in keys)
         changed = " OR ".join(f"(t.{quote_identifier(c)} IS DISTINCT FROM s.{quote_identifier(c)})" for c in columns)
@@ -195,6 +205,18 @@ class DatasetTable:
             int(metrics.get("num_target_rows_updated", 0)),
             int(metrics.get("num_target_rows_deleted", 0)),
         )
+
+    def _check_fits(self, schema: pa.Schema) -> None:
+        """Refuse, before writing anything, rows whose column types differ from the table's current ones."""
+        if not self.exists():
+            return
+        current = pa.schema(self._table().schema().to_arrow())
+        for name in schema.names:
+            if name in current.names and not current.field(name).type.equals(schema.field(name).type):
+                raise SchemaChanged(
+                    f"信息项“{name}”的数据类型已变化（{current.field(name).type} → {schema.field(name).type}），"
+                    "增量加载无法与已有数据合并，请先做一次全量加载"
+                )
 
     def _upsert_result(self, version: int) -> UpsertResult:
         [commit] = [c for c in self.history(HISTORY_SCAN_LIMIT) if c.version == version]
@@ -255,7 +277,7 @@ class DatasetTable:
         if self.storage_options is not None:
             dataset = table.to_pyarrow_dataset()
             return _reader(schema, dataset.to_batches(columns=columns, batch_size=BATCH_ROWS))
-        listed = "*" if columns is None else ", ".join(quote_identifier(name) for name in columns)
+        listed = ", ".join(quote_identifier(name) for name in schema.names)
         return DuckDBEngine().query(
             files,
             f"SELECT {listed} FROM data",  # noqa: S608 (quoted names)

@@ -136,11 +136,11 @@ def test_a_source_failing_mid_stream_raises_its_own_error_through_the_engine() -
 
 
 def test_duckdb_queries_a_versions_parquet_files(tmp_path: Path) -> None:
-    for n in range(2):
-        pq.write_table(pa.table({"编号": [n * 10 + 1, n * 10 + 2]}), tmp_path / f"part-{n}.parquet")
+    pq.write_table(pa.table({"编号": [1, 2]}), tmp_path / "part-0.parquet")
+    pq.write_table(pa.table({"编号": [11, 12], "地址": ["旌阳区", None]}), tmp_path / "part-1.parquet")
     files = sorted(str(p) for p in tmp_path.glob("*.parquet"))
-    result = DuckDBEngine().query(files, 'SELECT sum("编号") AS total FROM data').read_all()
-    assert result.to_pylist() == [{"total": 26}]
+    result = DuckDBEngine().query(files, 'SELECT sum("编号") AS total, count("地址") AS addresses FROM data')
+    assert result.read_all().to_pylist() == [{"total": 26, "addresses": 1}]
 
 
 def test_a_query_over_no_files_reads_the_given_schema() -> None:
@@ -199,9 +199,10 @@ def test_without_a_schema_to_cast_to_spark_gives_duckdbs_arrow_types(spark: Spar
 @pytest.mark.spark
 def test_spark_queries_parquet_files(spark: SparkEngine, tmp_path: Path) -> None:
     pq.write_table(pa.table({"编号": [1, 2, 3]}), tmp_path / "part-0.parquet")
-    sql = transform_sql_for("spark", 'SELECT sum("编号") AS total FROM data')
-    result = spark.query([str(tmp_path / "part-0.parquet")], sql).read_all()
-    assert result.to_pylist() == [{"total": 6}]
+    pq.write_table(pa.table({"编号": [4], "地址": ["旌阳区"]}), tmp_path / "part-1.parquet")  # a column added later
+    sql = transform_sql_for("spark", 'SELECT sum("编号") AS total, count("地址") AS addresses FROM data')
+    files = [str(tmp_path / "part-0.parquet"), str(tmp_path / "part-1.parquet")]
+    assert spark.query(files, sql).read_all().to_pylist() == [{"total": 10, "addresses": 1}]
 
 
 @pytest.mark.spark

@@ -11,6 +11,7 @@ import pytest
 from govshare.datasets.raw import SourceUnavailable
 from govshare.datasets.tables import (
     DatasetTable,
+    SchemaChanged,
     UpsertResult,
     VersionVacuumed,
     dataset_table_uri,
@@ -207,3 +208,27 @@ def test_an_upsert_that_changes_nothing_keeps_the_current_version(table: Dataset
     result = table.upsert(rows((1, "张三"), (2, "李四")), keys=["编号"], delete_missing=True, load_id=2)
     assert result == UpsertResult(version=0, inserted=0, updated=0, deleted=0)
     assert table.version() == 0
+
+
+def test_an_append_may_bring_a_new_column(table: DatasetTable) -> None:
+    table.write(rows((1, "张三")), mode="overwrite", load_id=1)
+    more = pa.table({"编号": [2], "姓名": ["李四"], "地址": ["旌阳区"]}).to_reader()
+    table.write(more, mode="append", load_id=2)
+    result = sorted(table.read(1).read_all().to_pylist(), key=lambda r: r["编号"])
+    assert result == [{"编号": 1, "姓名": "张三", "地址": None}, {"编号": 2, "姓名": "李四", "地址": "旌阳区"}]
+
+
+def test_an_incremental_load_whose_column_changed_type_is_refused_before_writing(table: DatasetTable) -> None:
+    table.write(rows((1, "张三")), mode="overwrite", load_id=1)
+    changed = pa.table({"编号": ["2"], "姓名": ["李四"]})
+    with pytest.raises(SchemaChanged, match="信息项“编号”的数据类型已变化（int64 → string）"):
+        table.write(changed.to_reader(), mode="append", load_id=2)
+    with pytest.raises(SchemaChanged, match="请先做一次全量加载"):
+        table.upsert(changed.to_reader(), keys=["姓名"], delete_missing=False, load_id=3)
+    assert table.version() == 0
+
+
+def test_an_upsert_needs_its_keys_in_the_rows(table: DatasetTable) -> None:
+    table.write(rows((1, "张三")), mode="overwrite", load_id=1)
+    with pytest.raises(ValueError, match="主键信息项不在数据中：身份证号"):
+        table.upsert(rows((1, "张三")), keys=["身份证号"], delete_missing=False, load_id=2)
