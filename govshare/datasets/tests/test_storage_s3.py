@@ -178,14 +178,6 @@ def test_vacuum_keeping_one_version_deletes_the_old_objects_and_the_current_vers
     assert content(table, 1) == [(2, "李四")]
 
 
-# DatasetTable._present answers True for every object-store file without asking the store, so on S3 a vacuum re-runs
-# (two more commits, the already-deleted files listed again) and a vacuumed version is not recognised as such.
-# The fix (one listing of the table's root through deltalake.fs.DeltaStorageHandler) is in the report of the S3 tests;
-# strict: these turn into failures once it is in, and the markers go.
-_PRESENT_ON_S3 = pytest.mark.xfail(strict=True, reason="tables.DatasetTable._present does not look at object stores")
-
-
-@_PRESENT_ON_S3
 def test_a_second_vacuum_finds_nothing_more_to_delete(table: DatasetTable) -> None:
     for n in range(3):
         table.write(rows((n, f"第{n}版")), mode="overwrite", load_id=n + 1)
@@ -194,7 +186,6 @@ def test_a_second_vacuum_finds_nothing_more_to_delete(table: DatasetTable) -> No
     assert [c.operation for c in table.history()][:2] == ["VACUUM END", "VACUUM START"]
 
 
-@_PRESENT_ON_S3
 def test_reading_a_vacuumed_version_says_it_was_cleaned_up(table: DatasetTable) -> None:
     table.write(rows((1, "张三")), mode="overwrite", load_id=1)
     table.write(rows((2, "李四")), mode="overwrite", load_id=2)
