@@ -250,21 +250,21 @@ class DatasetTable:
                 return commit.version
         return None
 
-    def files(self, version: int) -> list[str]:
-        """The version's Parquet files (absolute paths, or s3:// URIs)."""
+    def files(self, version: int | None = None) -> list[str]:
+        """The version's Parquet files (absolute paths, or s3:// URIs); None: the newest version."""
         return list(self._table(version).file_uris())
 
-    def schema(self, version: int) -> pa.Schema:
+    def schema(self, version: int | None = None) -> pa.Schema:
         return pa.schema(self._table(version).schema().to_arrow())
 
-    def row_count(self, version: int) -> int:
+    def row_count(self, version: int | None = None) -> int:
         """From the commit log's per-file statistics: no data file is read."""
         actions = pa.table(self._table(version).get_add_actions(flatten=True))
         if actions.num_rows == 0:
             return 0
         return int(pc.sum(actions.column("num_records")).as_py() or 0)
 
-    def read(self, version: int, columns: list[str] | None = None) -> pa.RecordBatchReader:
+    def read(self, version: int | None = None, columns: list[str] | None = None) -> pa.RecordBatchReader:
         """The version's rows, streamed (DuckDB over the Parquet files; the object store's own reader on S3)."""
         table = self._table(version)
         schema = pa.schema(table.schema().to_arrow())
@@ -273,7 +273,7 @@ class DatasetTable:
         files = list(table.file_uris())
         stored = self._stored_files()
         if not all(self._name(path) in stored for path in files):
-            raise VersionVacuumed(version)
+            raise VersionVacuumed(table.version())
         if self.storage_options is not None:
             dataset = table.to_pyarrow_dataset()
             return _reader(schema, dataset.to_batches(columns=columns, batch_size=BATCH_ROWS))
