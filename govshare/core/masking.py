@@ -252,27 +252,40 @@ def _occurrences(data: np.ndarray, chars: str) -> dict[str, np.ndarray]:
     """Byte positions of each three-byte UTF-8 character. One pass finds the bytes that could end one of them
     (a continuation byte: each is a few per cent of the data), then their two leading bytes are compared."""
     encoded = {char: char.encode() for char in chars}
-    ends = np.zeros(256, np.bool_)
-    ends[[code[2] for code in encoded.values()]] = True
-    last = np.flatnonzero(ends[data[2:]]) + 2 if len(data) >= 3 else np.zeros(0, np.int64)
+    if len(data) < 3:
+        return {char: np.zeros(0, np.int64) for char in chars}
+    tail = data[2:]
+    possible = np.zeros(len(tail), np.bool_)
+    for byte in {code[2] for code in encoded.values()}:
+        possible |= tail == byte  # comparisons: a lookup table would index with 8-byte integers per byte
+    last = np.flatnonzero(possible) + 2
     first, second, third = data[last - 2], data[last - 1], data[last]
     return {
         char: last[(first == code[0]) & (second == code[1]) & (third == code[2])] - 2 for char, code in encoded.items()
     }
 
 
-def _slices(data: np.ndarray, begin: np.ndarray, end: np.ndarray, kind: pa.DataType) -> pa.Array:
-    """The strings data[begin[i]:end[i]] for ascending, non-overlapping ranges on character boundaries.
-
-    One array whose offsets interleave the ranges (begin0, end0, begin1, end1, …) holds them at its even
-    positions, with the gaps at the odd ones: no byte is copied to find them.
-    """
+def _spans(data: np.ndarray, begin: np.ndarray, end: np.ndarray, kind: pa.DataType) -> pa.Array:
+    """The strings data[begin[i]:end[i]] (ascending, non-overlapping ranges on character boundaries) at the even
+    positions of one array whose offsets interleave the ranges (begin0, end0, begin1, …): no byte is copied."""
     bounds = np.empty(2 * len(begin), np.int64 if pa.types.is_large_string(kind) else np.int32)
     bounds[0::2], bounds[1::2] = begin, end
     if not len(bounds):
         return pa.array([], kind)
-    spans = pa.Array.from_buffers(kind, len(bounds) - 1, [None, pa.py_buffer(bounds), pa.py_buffer(data)])
-    return spans.take(pa.array(np.arange(0, len(bounds), 2, dtype=np.int64)))
+    return pa.Array.from_buffers(kind, len(bounds) - 1, [None, pa.py_buffer(bounds), pa.py_buffer(data)])
+
+
+def _slices(data: np.ndarray, begin: np.ndarray, end: np.ndarray, kind: pa.DataType) -> pa.Array:
+    """The strings data[begin[i]:end[i]] as their own array."""
+    spans = _spans(data, begin, end, kind)
+    return spans.take(pa.array(np.arange(0, len(spans) + 1, 2, dtype=np.int64))) if len(spans) else spans
+
+
+def _first_per_row(row: np.ndarray) -> np.ndarray:
+    """Indexes of the first entry of each row in an ascending array of rows."""
+    if not len(row):
+        return np.zeros(0, np.int64)
+    return np.flatnonzero(np.concatenate(([True], row[1:] != row[:-1])))
 
 
 def _address_prefixes(values: pa.Array, length: np.ndarray, window: int) -> tuple[pa.Array, np.ndarray]:
@@ -291,7 +304,10 @@ def _address_prefixes(values: pa.Array, length: np.ndarray, window: int) -> tupl
 
     def characters_before(row: np.ndarray, pos: np.ndarray) -> np.ndarray:
         """How many characters of its value precede byte `pos` (rows ascending, one position each)."""
-        return pc.utf8_length(_slices(data, starts[row], pos, head.type)).to_numpy(zero_copy_only=False)
+        if not len(row):
+            return np.zeros(0, np.int64)
+        spans = _spans(data, starts[row], pos, head.type)
+        return pc.utf8_length(spans).to_numpy(zero_copy_only=False)[0::2].astype(np.int64)
 
     def keep(row: np.ndarray, pos: np.ndarray, chars: np.ndarray) -> None:
         usable = (chars < length[row]) & (kept_chars[row] == 0)
@@ -304,7 +320,9 @@ def _address_prefixes(values: pa.Array, length: np.ndarray, window: int) -> tupl
     first = np.full(rows, len(data), np.int64)
     for marker in "区县旗":
         pos = markers[marker]
-        found, index = np.unique(np.searchsorted(offsets, pos, side="right") - 1, return_index=True)
+        row = np.searchsorted(offsets, pos, side="right") - 1
+        index = _first_per_row(row)
+        found = row[index]
         first[found] = np.minimum(first[found], pos[index])
     row = np.flatnonzero(first < len(data))
     pos = first[row]
@@ -314,7 +332,8 @@ def _address_prefixes(values: pa.Array, length: np.ndarray, window: int) -> tupl
     # City: through the first 市 in the window, or through a second 市 one to four characters after it.
     pos = markers["市"]
     row = np.searchsorted(offsets, pos, side="right") - 1
-    found, first_index = np.unique(row, return_index=True)
+    first_index = _first_per_row(row)
+    found = row[first_index]
     first_pos = pos[first_index]
     index = characters_before(found, first_pos)
     inside = index < window
