@@ -27,6 +27,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
+from django_q.conf import Conf
 from django_q.models import OrmQ, Schedule
 from django_q.tasks import async_task
 
@@ -64,6 +65,9 @@ RETRY_OVERDUE = timedelta(minutes=5)
 # A QUEUED load this old without a task in django-q's queue lost it (its requesting process died between its commit
 # and the enqueue, or django-q dropped the task): it is queued again.
 QUEUED_WITHOUT_TASK = timedelta(minutes=1)
+# When this process set Django up: in `govshare qcluster`, the main process before it forks the sentinel, pusher and
+# workers. A task locked before this moment was taken by another (earlier) cluster's pusher, never by this one's.
+PROCESS_STARTED_AT = timezone.now()
 # Scheduled loads of the slower cycles start at night (local time), spread over the hour by source id.
 SCHEDULE_HOUR = 2
 _CRON_BY_CYCLE = {
@@ -197,17 +201,25 @@ def _requeue_overdue(load: Load, now: datetime) -> bool:
     return True
 
 
-def _load_tasks_in_queue(now: datetime) -> tuple[set[int], set[int]]:
-    """Ids of loads with a task waiting in django-q's queue table, and with a task taken from it (locked) by a
-    cluster's pusher: held in that cluster's memory until a worker is free, or lost if that cluster was killed."""
+def _load_tasks_in_queue(now: datetime) -> tuple[set[int], set[int], set[int]]:
+    """Ids of loads with a task in django-q's queue table: waiting there; taken from it (locked) by a pusher before
+    this process started, so not by this cluster's (lost if that cluster was killed); taken since."""
     waiting: set[int] = set()
-    taken: set[int] = set()
+    taken_before_start: set[int] = set()
+    taken_since: set[int] = set()
+    retry = timedelta(seconds=Conf.RETRY)
     for row in OrmQ.objects.only("payload", "lock").iterator():
         task = row.task
         if task.get("func") != RUN_LOAD_FUNC or not task.get("args"):
             continue
-        (taken if row.lock is not None and row.lock > now else waiting).add(int(task["args"][0]))
-    return waiting, taken
+        load_id = int(task["args"][0])
+        if row.lock is None or row.lock <= now:
+            waiting.add(load_id)
+        elif row.lock - retry < PROCESS_STARTED_AT:  # the broker locks a task it takes until now + retry
+            taken_before_start.add(load_id)
+        else:
+            taken_since.add(load_id)
+    return waiting, taken_before_start, taken_since
 
 
 def _requeue_queued(load: Load, now: datetime, reason: str) -> bool:
@@ -228,9 +240,9 @@ def recover_stale_loads(now: datetime | None = None, *, at_worker_start: bool = 
     """Find loads whose worker died (RUNNING, heartbeat older than `load_stale_seconds`) and queue them again, or
     fail them when their attempts are used up; queue again RETRYING loads whose retry never ran, and QUEUED loads
     whose task is missing from django-q's queue. `at_worker_start` (a cluster or worker that just started) also
-    queues again the QUEUED loads whose task a pusher had taken: after a kill -9 of the cluster those tasks are
-    gone with its memory, and django-q would present them again only after Q_CLUSTER `retry` seconds. A duplicate
-    task is harmless (the load is claimed once); a lost one is not."""
+    queues again the QUEUED loads whose task a pusher took before this cluster started: after a kill -9 of a
+    cluster those tasks are gone with its memory, and django-q would present them again only after Q_CLUSTER
+    `retry` seconds. A duplicate task is harmless (the load is claimed once); a lost one is not."""
     now = now or timezone.now()
     stale_seconds = settings.GOVSHARE.load_stale_seconds
     stale_before = now - timedelta(seconds=stale_seconds)
@@ -258,9 +270,9 @@ def recover_stale_loads(now: datetime | None = None, *, at_worker_start: bool = 
     for load in waiting.order_by("pk"):
         if load.pk not in scheduled and _requeue_overdue(load, now):
             overdue.append(load.pk)
-    in_queue, taken = _load_tasks_in_queue(now)
+    in_queue, taken, taken_since = _load_tasks_in_queue(now)
     for load in Load.objects.filter(status=LoadStatus.QUEUED).order_by("pk"):
-        if load.pk in in_queue:
+        if load.pk in in_queue or load.pk in taken_since:
             continue
         if load.pk in taken:
             reason = "task_taken_by_a_stopped_cluster"

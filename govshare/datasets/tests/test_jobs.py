@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from django_q.conf import Conf
 from django_q.models import OrmQ, Schedule
 
 from govshare.accounts.choices import Role
@@ -200,18 +201,22 @@ def test_a_queued_load_with_its_task_waiting_in_the_queue_is_left_alone(departme
     assert OrmQ.objects.count() == 1
 
 
-def _taken_by_a_pusher(load: Load) -> None:
+def _taken_by_a_pusher(load: Load, taken_at: datetime) -> None:
     """As django-q's pusher does when it takes a task into its cluster's memory: the row is locked for `retry`."""
     OrmQ.objects.all().delete()
     jobs.enqueue_load(load)
-    OrmQ.objects.update(lock=timezone.now() + timedelta(hours=6))
+    OrmQ.objects.update(lock=taken_at + timedelta(seconds=Conf.RETRY))
+
+
+def _before_this_cluster_started() -> datetime:
+    return jobs.PROCESS_STARTED_AT - timedelta(minutes=1)
 
 
 def test_a_queued_load_whose_task_a_killed_cluster_had_taken_is_queued_again_when_a_worker_starts(
     department, admin
 ) -> None:
     load = make_load(make_source(department, admin))
-    _taken_by_a_pusher(load)
+    _taken_by_a_pusher(load, _before_this_cluster_started())
     assert jobs.recover_stale_loads().total == 0  # the minute sweep cannot tell a live cluster's task from a lost one
     jobs.recover_on_worker_start(proc_name="Process-test")
     unlocked = OrmQ.objects.filter(lock__lte=timezone.now())
@@ -219,9 +224,17 @@ def test_a_queued_load_whose_task_a_killed_cluster_had_taken_is_queued_again_whe
     assert AuditLog.objects.filter(action="datasets.load_requeued", object_id=str(load.pk)).count() == 1
 
 
+def test_a_task_this_clusters_pusher_took_is_left_to_it_when_a_worker_starts(department, admin) -> None:
+    load = make_load(make_source(department, admin))
+    _taken_by_a_pusher(load, timezone.now())
+    jobs.recover_on_worker_start(proc_name="Process-test")
+    assert OrmQ.objects.filter(lock__lte=timezone.now()).count() == 0
+    assert not AuditLog.objects.filter(action="datasets.load_requeued", object_id=str(load.pk)).exists()
+
+
 def test_two_workers_starting_together_queue_a_lost_load_once(department, admin) -> None:
     load = make_load(make_source(department, admin))
-    _taken_by_a_pusher(load)
+    _taken_by_a_pusher(load, _before_this_cluster_started())
     stale_view = Load.objects.get(pk=load.pk)
     assert jobs._requeue_queued(stale_view, timezone.now(), "test") is True
     assert jobs._requeue_queued(stale_view, timezone.now(), "test") is False

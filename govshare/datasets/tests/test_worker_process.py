@@ -164,7 +164,7 @@ MAPPING = [
     services.MappingEntry("姓名", "姓名"),
     services.MappingEntry("出生日期", "出生日期"),
 ]
-BIG_ROWS = 1_500_000
+BIG_ROWS = 2_500_000
 
 
 def people_csv(path: Path, rows: int) -> Path:
@@ -220,18 +220,19 @@ def test_a_load_killed_with_sigkill_keeps_the_previous_version_and_is_retried_to
     assert OrmQ.objects.count() == 2  # queued when the requests committed
     cluster.start()
 
-    def running_with_progress() -> Load | None:
+    def running_with_progress_and_next_task_taken() -> bool:
         row = Load.objects.get(pk=load.pk)
-        return row if row.status == LoadStatus.RUNNING and row.progress_bytes > 0 else None
+        taken = OrmQ.objects.filter(lock__gt=timezone.now()).count()
+        return row.status == LoadStatus.RUNNING and row.progress_bytes > 0 and taken == 2
 
-    wait_for(running_with_progress, 60, "the load running with progress", cluster)
-    wait_for(lambda: OrmQ.objects.filter(lock__gt=timezone.now()).count() == 2, 10, "both tasks taken", cluster)
+    wait_for(running_with_progress_and_next_task_taken, 60, "the load running with progress", cluster)
     cluster.kill_9()
 
     # Killed mid-way: the previous version is current and readable, nothing new became visible.
     dataset.refresh_from_db()
     load.refresh_from_db()
-    assert load.status == LoadStatus.RUNNING and load.attempts == 1
+    assert load.status == LoadStatus.RUNNING, "the load ended before the kill: make BIG_ROWS larger"
+    assert load.attempts == 1
     assert Load.objects.get(pk=behind.pk).status == LoadStatus.QUEUED
     assert (dataset.current_version, delta_version(dataset), delta_rows(dataset, 0)) == (0, 0, 3)
 
