@@ -10,6 +10,7 @@ cursor is empty. Each page is retried on 5xx, timeouts and connection errors (th
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -234,7 +235,10 @@ class HttpApiStream:
         raw = response.content
         self.stats.bytes_read += len(raw)
         self._hash.update(raw)
+        charset = (response.charset_encoding or "utf-8").lower().replace("_", "-")
         try:
+            if charset not in ("utf-8", "utf8"):  # e.g. an API answering in GBK, as its Content-Type says
+                return json.loads(response.text), raw
             return response.json(), raw
         except ValueError as exc:
             snippet = raw[:_SNIPPET].decode("utf-8", "replace")

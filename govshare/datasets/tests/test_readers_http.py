@@ -55,6 +55,8 @@ class Api(BaseHTTPRequestHandler):
             return self._send(200, b'{"data": {"list": [{"id": 1}, ')
         if path == "/all":
             return self._json(PEOPLE[:5])
+        if path == "/gbk":
+            return self._send(200, json.dumps(PEOPLE[:2], ensure_ascii=False).encode("gbk"), "GBK")
         if path == "/offset":
             offset, limit = int(query["offset"]), int(query["limit"])
             return self._json({"items": PEOPLE[offset : offset + limit], "total": len(PEOPLE)})
@@ -68,9 +70,9 @@ class Api(BaseHTTPRequestHandler):
     def _json(self, body: Any) -> None:
         self._send(200, json.dumps(body, ensure_ascii=False).encode())
 
-    def _send(self, status: int, body: bytes) -> None:
+    def _send(self, status: int, body: bytes, charset: str = "utf-8") -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", f"application/json; charset={charset}")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -149,6 +151,11 @@ def test_cursor_paging_stops_at_an_empty_cursor(api):
 def test_no_paging_and_a_top_level_array(api):
     rows, _, _ = read({"url": base(api) + "/all"})
     assert len(rows) == 5 and len(api.requests) == 1
+
+
+def test_a_gbk_answer_is_decoded_by_its_charset(api):
+    rows, _, _ = read({"url": base(api) + "/gbk"})
+    assert [r["姓名"] for r in rows] == ["居民1", "居民2"]
 
 
 def test_post_sends_paging_in_the_body(api):
