@@ -336,18 +336,18 @@ class XlsxStream:
             if not any(v is not None for v in values):
                 continue
             if any(v is not None for v in values[width:]):
-                actual = max(i for i, v in enumerate(values) if v is not None) + 1
-                self._on_reject(
-                    Reject(
-                        number, "", f"列数不符：应为 {width} 列，实际 {actual} 列", ",".join(v or "" for v in values)
-                    )
-                )
-                self.stats.rows_read += 1
+                self._reject_ragged(number, values, width)
                 continue
             self.stats.rows_read += 1
             if self._progress is not None and number % 10_000 == 0:
                 self._progress(number)
             yield number, (values + [None] * width)[:width]
+
+    def _reject_ragged(self, number: int, values: list[str | None], width: int) -> None:
+        actual = max(i for i, v in enumerate(values) if v is not None) + 1
+        text = ",".join(v or "" for v in values)[:_REJECT_TEXT]
+        self._on_reject(Reject(number, "", f"列数不符：应为 {width} 列，实际 {actual} 列", text))
+        self.stats.rows_read += 1
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         yield from batched(RowBuffer(self.columns, self._batch_rows), self._records())
