@@ -49,7 +49,7 @@ from govshare.datasets.raw import (
 )
 from govshare.datasets.readers import open_source_stream
 from govshare.datasets.tables import DatasetTable
-from govshare.datasets.transform import build_transform_sql, transform_sql_for
+from govshare.datasets.transform import build_transform_sql, output_schema, transform_sql_for
 
 logger = logging.getLogger(__name__)
 
@@ -266,7 +266,7 @@ def _execute(load: Load, progress: Progress, rejects: RejectsFile) -> tuple[Outc
         engine = get_engine(load.engine)
         sql = transform_sql_for(engine.name, build_transform_sql(specs, max_field_chars=_max_field_chars()))
         raw = pa.RecordBatchReader.from_batches(raw_schema(stream.columns), stream.batches())
-        transformed = engine.transform(raw, sql)
+        transformed = engine.transform(raw, sql, schema=output_schema(specs))
         counts = {"loaded": 0}
         batches = _accepted_batches(transformed, rejects, counts, progress, full=load.mode == LoadMode.FULL)
         first = next(batches, None)  # a full load without a valid row raised NoValidRows here
