@@ -167,8 +167,29 @@ class MaskingPolicy:
 
 
 def masking_policy() -> MaskingPolicy:
+    """The default policy with `settings.MASKING` applied: `keep` entries replace only the rules they name; sets
+    may be given as lists; an unknown key is an error (a misspelt setting must not silently mask less)."""
     overrides: Mapping[str, Any] = getattr(settings, "MASKING", None) or {}
-    return dataclasses.replace(MaskingPolicy(), **overrides) if overrides else MaskingPolicy()
+    default = MaskingPolicy()
+    if not overrides:
+        return default
+    unknown = set(overrides) - {f.name for f in dataclasses.fields(MaskingPolicy)}
+    if unknown:
+        raise ValueError(f"settings.MASKING has unknown keys: {', '.join(sorted(unknown))}")
+    values = dict(overrides)
+    if "keep" in values:
+        values["keep"] = {**default.keep, **{k: tuple(v) for k, v in values["keep"].items()}}
+    for name in (
+        "compound_surnames",
+        "masked_levels",
+        "text_levels",
+        "withheld_levels",
+        "withheld_grades",
+        "text_types",
+    ):
+        if name in values:
+            values[name] = frozenset(values[name])
+    return dataclasses.replace(default, **values)
 
 
 class GradedItem(Protocol):

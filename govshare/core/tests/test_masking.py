@@ -106,8 +106,16 @@ def test_no_rule_leaves_the_column_as_it_is() -> None:
 
 
 def test_policy_is_configurable(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.MASKING = {"keep": {"mobile": (3, 0), "id_number": (6, 4), "bank_card": (0, 4), "text": (1, 1)}}
+    settings.MASKING = {"keep": {"mobile": [3, 0]}, "masked_levels": ["L2", "L3", "L1"]}
     assert mask_value("13812345678", "mobile") == "138********"
+    assert mask_value("11010519491231002X", "id_number") == "110105********002X"
+    assert masking_rule_for(FakeItem("姓名", data_level="L1")) == "name"
+
+
+def test_a_misspelt_setting_is_refused(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.MASKING = {"masked_level": ["L1"]}
+    with pytest.raises(ValueError, match="unknown keys: masked_level"):
+        mask_value("张三", "name")
 
 
 @dataclass
