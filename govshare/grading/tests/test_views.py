@@ -111,3 +111,20 @@ def test_the_proposer_sees_the_outcome_on_the_grading_page(catalog_admin, securi
     services.reject_grading_change(change, reason="请补充数据来源说明", actor=security_officer)
     page = signed_in(catalog_admin).get(reverse("grading:queue"), {"resource": published.pk}).content.decode()
     assert "已驳回" in page and "请补充数据来源说明" in page
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_are_sent_to_sign_in(published) -> None:
+    response = Client().get(reverse("grading:queue"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    response = Client().post(reverse("grading:propose", args=[published.pk]), {"to_grade": "core"})
+    assert response.status_code == 302 and not GradingChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_navigation_links_grading_for_the_security_officer_only_among_the_separated_roles(
+    security_officer, platform_admin
+) -> None:
+    grading = f'href="{reverse("grading:queue")}"'
+    assert grading in signed_in(security_officer).get(reverse("catalog:browse")).content.decode()
+    assert grading not in signed_in(platform_admin).get(reverse("catalog:browse")).content.decode()
