@@ -14,6 +14,7 @@ from govshare.core.schemas import ERRORS
 from govshare.grading import selectors, services
 from govshare.grading.auth import GradingRead, GradingWrite
 from govshare.grading.schemas import (
+    MAX_ID,
     ApproveIn,
     GradingChangeIn,
     GradingChangeOut,
@@ -31,7 +32,7 @@ def _user(request: HttpRequest):  # type: ignore[no-untyped-def]
 
 class ChangeFiltersIn(Schema):
     status: str = Field("", description="pending 待审核 / approved 已通过 / rejected 已驳回")
-    resource_id: int | None = None
+    resource_id: int | None = Field(None, ge=1, le=MAX_ID)
     page: int = Field(1, ge=1)
     page_size: int | None = Field(None, ge=1)
 

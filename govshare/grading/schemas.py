@@ -9,9 +9,11 @@ from pydantic import Field
 
 from govshare.grading.models import GradingChange
 
+MAX_ID = 2**63 - 1  # the largest primary key a database integer holds
+
 
 class GradingChangeIn(Schema):
-    resource_id: int = Field(..., description="信息资源 ID（须为已发布过的资源）")
+    resource_id: int = Field(..., ge=1, le=MAX_ID, description="信息资源 ID（须为已发布过的资源）")
     item_name: str = Field("", description="信息项名称；留空表示调整资源本身的分级")
     to_grade: str = Field(..., description="新数据级别：core 核心 / important 重要 / general 一般")
     to_level: str = Field(..., description="新敏感级别：L4 / L3 / L2 / L1")

@@ -141,3 +141,13 @@ def test_resource_grading_names_co_approval_and_masking(department) -> None:
     body = Client().get(f"/api/grading/resources/{resource.pk}", headers=bearer(consumer)).json()
     assert body["needs_security_co_approval"] is True
     assert {i["name"]: i["masking_rule"] for i in body["items"]} == {"公民身份号码": "id_number", "出生日期": None}
+
+
+@pytest.mark.django_db
+def test_an_id_beyond_any_database_integer_answers_422(catalog_admin) -> None:
+    too_big = 2**64
+    payload = {"resource_id": too_big, "to_grade": "core", "to_level": "L4", "reason": "x"}
+    response = post(catalog_admin, "/api/grading/changes", payload)
+    assert response.status_code == 422
+    listing = Client().get(f"/api/grading/changes?resource_id={too_big}", headers=bearer(catalog_admin))
+    assert listing.status_code == 422
