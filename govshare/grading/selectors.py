@@ -35,7 +35,7 @@ def review_queue(user: User) -> QuerySet[GradingChange]:
 
 
 def get_change(user: User, pk: int) -> GradingChange:
-    change = visible_changes(user).filter(pk=pk).first()
+    change = visible_changes(user).filter(pk=pk).first() if 0 < pk < 2**63 else None
     if change is None:
         raise NotFound("分级调整申请不存在或无权访问")
     return change

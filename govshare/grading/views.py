@@ -18,6 +18,7 @@ from govshare.core.pagination import paginate
 from govshare.grading import access, selectors, services
 from govshare.grading.choices import ChangeStatus
 from govshare.grading.models import GradingChange
+from govshare.grading.schemas import MAX_ID
 
 
 def _page_number(value: str | None) -> int:
@@ -35,7 +36,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     if status not in ChangeStatus.values:
         status = ""
     resource = request.GET.get("resource", "")
-    resource_id = int(resource) if resource.isdigit() else None
+    resource_id = int(resource) if resource.isdigit() and int(resource) <= MAX_ID else None
     changes = selectors.change_list(user, status=status, resource_id=resource_id)
     if officer and status == ChangeStatus.PENDING and resource_id is None:
         changes = selectors.review_queue(user)
@@ -101,6 +102,8 @@ def decide(request: HttpRequest, change_id: int, decision: str) -> HttpResponse:
 @require_POST
 def propose(request: HttpRequest, resource_id: int) -> HttpResponse:
     user = signed_in_user(request)
+    if resource_id > MAX_ID:
+        raise Http404(_("信息资源不存在或无权访问"))
     try:
         resource = catalog_selectors.get_resource(user, resource_id)
     except NotFound as exc:

@@ -128,3 +128,12 @@ def test_the_navigation_links_grading_for_the_security_officer_only_among_the_se
     grading = f'href="{reverse("grading:queue")}"'
     assert grading in signed_in(security_officer).get(reverse("catalog:browse")).content.decode()
     assert grading not in signed_in(platform_admin).get(reverse("catalog:browse")).content.decode()
+
+
+@pytest.mark.django_db
+def test_ids_beyond_any_database_integer_are_not_found(catalog_admin) -> None:
+    client = signed_in(catalog_admin)
+    too_big = 2**64
+    assert client.get(reverse("grading:queue"), {"resource": too_big}).status_code == 200
+    assert client.get(reverse("grading:change", args=[too_big])).status_code == 404
+    assert client.post(reverse("grading:propose", args=[too_big]), {"to_grade": "core"}).status_code == 404
