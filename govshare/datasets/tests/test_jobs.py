@@ -119,6 +119,24 @@ def test_schedule_retry_makes_a_one_off_schedule_at_the_next_attempt_time(depart
     assert f"load-{load.pk}-attempt-2" in (schedule.kwargs or "")
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_load_whose_source_is_down_gets_a_retry_schedule_at_its_backoff(department, admin) -> None:
+    source = make_source(department, admin)
+    Source.objects.filter(pk=source.pk).update(
+        config={"url": "postgresql+psycopg://gov@127.0.0.1:1/front", "table": "t"}
+    )
+    load = services.request_load(Source.objects.get(pk=source.pk), actor=admin)
+    jobs.run_load_job(load.pk)
+    load.refresh_from_db()
+    assert load.status == LoadStatus.RETRYING and load.next_attempt_at is not None
+    schedule = Schedule.objects.get(name=f"load-{load.pk}-retry-1")
+    assert (schedule.schedule_type, schedule.next_run, schedule.args) == (
+        Schedule.ONCE,
+        load.next_attempt_at,
+        repr((load.pk,)),
+    )
+
+
 def test_schedule_retry_twice_for_the_same_attempt_keeps_one_schedule(department, admin) -> None:
     at = timezone.now() + timedelta(seconds=60)
     load = make_load(make_source(department, admin), status=LoadStatus.RETRYING, attempts=1, next_attempt_at=at)
@@ -399,6 +417,19 @@ def test_run_load_command_runs_a_load_in_the_foreground_and_reports_in_chinese(d
     assert "状态：成功，生成数据集版本 v0" in output
     assert "读取 3 行，写入 2 行，拒绝 1 行" in output
     assert f"拒绝记录文件：{load.rejects_path}" in output
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_run_load_command_shows_a_progress_bar_of_the_bytes_read(department, admin, tmp_path) -> None:
+    source = make_source(department, admin, kind=SourceKind.FILE, scheduled=False)
+    path = _people_file(tmp_path)
+    load = services.request_load(source, actor=admin, file_path=path)
+    err = io.StringIO()
+    call_command("run_load", str(load.pk), stdout=io.StringIO(), stderr=err)
+    final = err.getvalue().split("\r")[-1]
+    size = path.stat().st_size
+    assert "读取: 100%" in final and f"{size}.0/{size}.0" in final
+    assert "成功 · 已提交数据集版本 v0" in final
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
