@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from govshare.accounts.models import User
 from govshare.catalog.choices import ItemDataType
 from govshare.catalog.models import Resource
 from govshare.core.errors import DomainError, FieldProblem, NotFound, PermissionDenied, ValidationFailed
+from govshare.core.masking import MaskRule, mask_arrow_column, masking_rule_for
 from govshare.datasets import exporting, selectors, services
 from govshare.datasets.access import can_manage_sources, can_read_data
 from govshare.datasets.choices import ExportFormat, LoadStatus, SourceKind
@@ -226,10 +228,43 @@ def _version(dataset: Dataset, version: int | None) -> int:
     return version
 
 
-def _open(dataset: Dataset, version: int) -> pa.RecordBatchReader:
+def _open(dataset: Dataset, version: int, user: User) -> pa.RecordBatchReader:
     from govshare.datasets.tables import DatasetTable
 
-    return DatasetTable(dataset.table_uri).read(version)
+    return masked_for(user, dataset.resource, DatasetTable(dataset.table_uri).read(version))
+
+
+def masking_rules(user: User, resource: Resource) -> dict[str, str]:
+    """The masking each column gets in this user's copy: none for the owning department; for anyone else (the
+    platform administrator, later the grantees of a share) the rule of the item's grade and level."""
+    if user.department_id is not None and user.department_id == resource.department_id:
+        return {}
+    return {item.name: rule for item in selectors.field_dictionary(resource) if (rule := masking_rule_for(item))}
+
+
+def masked_for(user: User, resource: Resource, reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
+    """Masking on the server, before any format is written: masked columns become text, withheld ones (L4, 核心)
+    are left out altogether."""
+    rules = masking_rules(user, resource)
+    if not rules:
+        return reader
+    names = [name for name in reader.schema.names if rules.get(name) != MaskRule.WITHHOLD]
+    schema = pa.schema([pa.field(name, pa.string()) if name in rules else reader.schema.field(name) for name in names])
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            for batch in reader:
+                arrays = [
+                    mask_arrow_column(batch.column(name), rules[name]).cast(pa.string())
+                    if name in rules
+                    else batch.column(name)
+                    for name in names
+                ]
+                yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+        finally:
+            reader.close()
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 def field_dictionary(resource: Resource, names: list[str], dataset: Dataset | None = None) -> list[DataField]:
@@ -272,7 +307,7 @@ def preview_version(
         raise ValidationFailed([FieldProblem("limit", f"预览行数应在 1 到 {PREVIEW_MAX_ROWS} 之间")])
     dataset = readable_dataset(user, resource)
     number = _version(dataset, version)
-    reader = _open(dataset, number)
+    reader = _open(dataset, number, user)
     names = _data_names(reader.schema)
     rows: list[list[Any]] = []
     try:
@@ -307,7 +342,7 @@ def download_response(
         )
     dataset = readable_dataset(user, resource)
     number = _version(dataset, version)
-    reader = _open(dataset, number)
+    reader = _open(dataset, number, user)
     try:
         services.record_data_access(user, dataset, action=ACTION_DOWNLOAD, version=number, export_format=file_format)
     except BaseException:
@@ -330,7 +365,9 @@ def _rejects_file(load: Load) -> Path:
 
 def rejects_response(user: User, load: Load) -> FileResponse:
     """The rejects file of a load (row, column, reason, original value): source data, so recorded like a download."""
-    if not can_read_data(user, load.dataset.resource):
+    resource = load.dataset.resource
+    # Rejected rows are the source's raw values, unmasked: only the owning department sees them.
+    if not can_read_data(user, resource) or user.department_id != resource.department_id:
         raise NotFound("归集任务不存在或无权访问")
     path = _rejects_file(load)
     handle = path.open("rb")
