@@ -302,7 +302,8 @@ def _data_schema(schema: pa.Schema) -> pa.Schema:
 
 def run_load(load_id: int) -> None:
     """Run one attempt of the load; returns quietly when it is finished or held by a live worker."""
-    close_old_connections()
+    if not connection.in_atomic_block:  # inside a caller's transaction (tests, CLI) the connection stays
+        close_old_connections()
     token = claim_load(load_id)
     if token is None:
         return
