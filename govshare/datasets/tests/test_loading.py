@@ -19,6 +19,7 @@ from govshare.datasets.choices import LoadMode, LoadStatus, SourceKind
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Dataset, Load, Source
 from govshare.datasets.tables import DatasetTable
+from govshare.datasets.tests.test_readers_http import PAGED, base
 
 pytestmark = pytest.mark.django_db
 
@@ -237,3 +238,39 @@ def test_a_source_database_that_is_down_is_retried_then_failed_without_a_version
     assert load.status == LoadStatus.FAILED
     assert load.attempts == load.max_attempts
     assert not DatasetTable(load.dataset.table_uri).exists()
+
+
+# --- HTTP API source ---------------------------------------------------------------------------------------------
+
+
+def _api_source(resource, admin, url: str) -> Source:  # type: ignore[no-untyped-def]
+    config = {"url": url, "records_path": "$.data.list[*]", "paging": PAGED}
+    source = services.register_source(
+        resource, services.SourceInput(name="人口接口", kind=SourceKind.HTTP_API, config=config), actor=admin
+    )
+    mapping = [
+        services.MappingEntry("id", "公民身份号码"),
+        services.MappingEntry("姓名", "姓名"),
+        services.MappingEntry("更新时间", "更新时间"),
+    ]
+    return services.set_mapping(source, mapping, actor=admin)
+
+
+def test_an_api_source_loads_every_page(resource, admin, api) -> None:
+    load = _run(_api_source(resource, admin, base(api) + "/people"), admin)
+    assert (load.rows_read, load.rows_loaded, load.version) == (25, 25, 0)
+
+
+def test_invalid_json_mid_way_publishes_no_version_and_is_retried(resource, admin, api) -> None:
+    source = _api_source(resource, admin, base(api) + "/people")
+    _run(source, admin)
+    source.config = {**source.config, "url": base(api) + "/badjson"}
+    source.save(update_fields=["config"])
+    load = services.request_load(source, actor=admin)
+    run_load(load.pk)
+    load.refresh_from_db()
+    assert load.status == LoadStatus.RETRYING
+    assert "第 3 页" in load.error
+    dataset = Dataset.objects.get(resource=resource)
+    assert (dataset.current_version, dataset.row_count) == (0, 25)
+    assert DatasetTable(dataset.table_uri).version() == 0
