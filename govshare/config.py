@@ -63,6 +63,12 @@ class GovshareSettings(BaseSettings):
     oidc_token_seconds: int = Field(
         3600, ge=60, le=86_400, description="Lifetime of the access and ID tokens issued to relying parties."
     )
+    encryption_keys: str = Field(
+        "",
+        description=(
+            "Encryption key ring `id:base64,…` (active first; 48-byte keys); empty means <data_dir>/keys/keyring.json."
+        ),
+    )
     login_failure_limit: int = Field(
         5,
         ge=1,

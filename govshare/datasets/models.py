@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 
 from govshare.catalog.models import Resource
+from govshare.core.fields import EncryptedTextField
 from govshare.datasets.choices import Engine, FileFormat, LoadMode, LoadStatus, SourceKind
 
 
@@ -24,8 +25,8 @@ class Source(models.Model):
     #   http_api: {"url", "method", "headers", "records_path", "paging": {...}}
     #   file:     {"format", "delimiter", "sheet"}
     config = models.JSONField("连接配置", default=dict, blank=True)
-    # Credentials kept apart from config so that pages and the API never show them.
-    secret = models.TextField("凭据", blank=True)
+    # Credentials kept apart from config so that pages and the API never show them; encrypted at rest (SM4-GCM).
+    secret = EncryptedTextField("凭据", blank=True)
     # [{"column": source column, "item": item name}], confirmed by the user.
     mapping = models.JSONField("字段映射", default=list, blank=True)
     load_mode = models.CharField("加载方式", max_length=10, choices=LoadMode.choices, default=LoadMode.FULL)

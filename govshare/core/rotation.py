@@ -1,0 +1,153 @@
+"""Key rotation over the metadata database: which keys stored values use, re-encrypting them with the active key.
+
+Values are read and written as raw column text (no model instances, no `save()` side effects). Rotation walks each
+encrypted column in primary-key order, one transaction per batch; it only rewrites values not yet under the active
+key and only if they did not change meanwhile, so it can run while the platform serves, and re-running it after an
+interruption continues where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.db import connection, models, transaction
+
+from govshare.audit.services import record_action
+from govshare.core import crypto
+from govshare.core.fields import EncryptedTextField
+
+__all__ = ["BatchReport", "EncryptedColumn", "encrypted_columns", "key_usage", "rotate_column", "rotate_keys"]
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptedColumn:
+    model: type[models.Model]
+    field: EncryptedTextField
+
+    @property
+    def place(self) -> str:
+        return self.field.associated_data
+
+    @property
+    def count(self) -> int:
+        return self.model._default_manager.exclude(**{f"{self.field.name}__isnull": True}).count()
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReport:
+    place: str
+    batch: int
+    scanned: int
+    total: int
+    rewritten: int
+    last_pk: Any
+
+
+def encrypted_columns() -> list[EncryptedColumn]:
+    """Every EncryptedTextField of every installed (concrete, managed) model."""
+    found: list[EncryptedColumn] = []
+    for model in apps.get_models():
+        if model._meta.proxy or not model._meta.managed:
+            continue
+        for field in model._meta.local_fields:
+            if isinstance(field, EncryptedTextField):
+                found.append(EncryptedColumn(model, field))
+    return found
+
+
+def _raw_batches(column: EncryptedColumn, batch_size: int, *, after: Any = None) -> Iterator[list[tuple[Any, str]]]:
+    """(pk, stored text) of non-empty values in pk order, `batch_size` at a time (each read in the caller's loop)."""
+    quote = connection.ops.quote_name
+    meta = column.model._meta
+    pk, col, table = quote(str(meta.pk.column)), quote(str(column.field.column)), quote(meta.db_table)
+    while True:
+        condition = f"{col} IS NOT NULL AND {col} <> ''"
+        params: list[Any] = []
+        if after is not None:
+            condition += f" AND {pk} > %s"
+            params.append(after)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {pk}, {col} FROM {table} WHERE {condition} ORDER BY {pk} LIMIT %s",  # noqa: S608
+                [*params, batch_size],
+            )
+            rows = [(row[0], str(row[1])) for row in cursor.fetchall()]
+        if not rows:
+            return
+        yield rows
+        after = rows[-1][0]
+
+
+def key_usage(batch_size: int = 5000) -> dict[str, Counter[str]]:
+    """Per column ("app.Model.field"), how many stored values each key id encrypts."""
+    usage: dict[str, Counter[str]] = {}
+    for column in encrypted_columns():
+        counter: Counter[str] = Counter()
+        for rows in _raw_batches(column, batch_size):
+            counter.update(crypto.key_id_of(stored) for _, stored in rows)
+        usage[column.place] = counter
+    return usage
+
+
+def keys_in_use(batch_size: int = 5000) -> set[str]:
+    return {key_id for counter in key_usage(batch_size).values() for key_id in counter}
+
+
+def rotate_column(
+    column: EncryptedColumn,
+    ring: crypto.KeyRing,
+    *,
+    batch_size: int,
+    report: Callable[[BatchReport], None] = lambda _: None,
+) -> int:
+    """Re-encrypt one column's values that are not under the active key; returns how many were rewritten."""
+    quote = connection.ops.quote_name
+    meta = column.model._meta
+    pk, col, table = quote(str(meta.pk.column)), quote(str(column.field.column)), quote(meta.db_table)
+    active = ring.active.key_id
+    total = column.count
+    scanned = rewritten = 0
+    for number, rows in enumerate(_raw_batches(column, batch_size), start=1):
+        changed = 0
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                for row_pk, stored in rows:
+                    if crypto.key_id_of(stored) == active:
+                        continue
+                    fresh = crypto.encrypt_text(crypto.decrypt_text(stored, column.place, ring), column.place, ring)
+                    # Only if nobody wrote the value meanwhile (theirs is already under the active key).
+                    cursor.execute(
+                        f"UPDATE {table} SET {col} = %s WHERE {pk} = %s AND {col} = %s",  # noqa: S608
+                        [fresh, row_pk, stored],
+                    )
+                    changed += cursor.rowcount
+            if changed:
+                record_action(
+                    None,
+                    "crypto.rotate",
+                    object_type=meta.label_lower,
+                    object_repr=column.place,
+                    batch=number,
+                    rewritten=changed,
+                    first_pk=str(rows[0][0]),
+                    last_pk=str(rows[-1][0]),
+                    active_key=active,
+                )
+        scanned += len(rows)
+        rewritten += changed
+        report(BatchReport(column.place, number, scanned, total, changed, rows[-1][0]))
+    return rewritten
+
+
+def rotate_keys(
+    *, batch_size: int = 500, report: Callable[[BatchReport], None] = lambda _: None
+) -> dict[str, Counter[str]]:
+    """Re-encrypt every encrypted value of the metadata database with the active key; the key usage afterwards."""
+    ring = crypto.current_key_ring()
+    for column in encrypted_columns():
+        rotate_column(column, ring, batch_size=batch_size, report=report)
+    return key_usage()
