@@ -17,8 +17,10 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +36,15 @@ __all__ = [
     "KeyRing",
     "KeyRingError",
     "add_key",
+    "current_key_ring",
+    "decrypt_bytes",
     "decrypt_text",
+    "encrypt_bytes",
     "encrypt_text",
     "equality_hash",
     "equality_hash_bytes",
     "equality_hash_candidates",
+    "equality_hasher",
     "generate_key",
     "init_key_file",
     "key_file",
@@ -253,10 +259,16 @@ def current_key_ring() -> KeyRing:
 # --- Values ------------------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=32)
+def _sm4(key: bytes) -> algorithms.SM4:
+    """The algorithm object of a key, built once (it only holds the checked key; a column reuses it per value)."""
+    return algorithms.SM4(key)
+
+
 def encrypt_bytes(plaintext: bytes, associated_data: bytes, entry: KeyEntry) -> bytes:
     """nonce ‖ ciphertext ‖ tag under SM4-GCM."""
     nonce = secrets.token_bytes(NONCE_BYTES)
-    encryptor = Cipher(algorithms.SM4(entry.sm4_key), modes.GCM(nonce)).encryptor()
+    encryptor = Cipher(_sm4(entry.sm4_key), modes.GCM(nonce)).encryptor()
     encryptor.authenticate_additional_data(associated_data)
     body = encryptor.update(plaintext) + encryptor.finalize()
     return nonce + body + encryptor.tag
@@ -266,7 +278,7 @@ def decrypt_bytes(blob: bytes, associated_data: bytes, entry: KeyEntry, *, where
     if len(blob) < NONCE_BYTES + TAG_BYTES:
         raise DecryptionError(f"{where}密文长度不足，已损坏")
     nonce, body, tag = blob[:NONCE_BYTES], blob[NONCE_BYTES:-TAG_BYTES], blob[-TAG_BYTES:]
-    decryptor = Cipher(algorithms.SM4(entry.sm4_key), modes.GCM(nonce, tag)).decryptor()
+    decryptor = Cipher(_sm4(entry.sm4_key), modes.GCM(nonce, tag)).decryptor()
     decryptor.authenticate_additional_data(associated_data)
     try:
         return decryptor.update(body) + decryptor.finalize()
@@ -313,11 +325,22 @@ def equality_hash(value: str, purpose: str, ring: KeyRing | None = None, *, key_
 
 
 def equality_hash_bytes(value: bytes, purpose: str, ring: KeyRing | None = None, *, key_id: str | None = None) -> str:
+    return equality_hasher(purpose, ring, key_id=key_id)(value)
+
+
+def equality_hasher(purpose: str, ring: KeyRing | None = None, *, key_id: str | None = None) -> Callable[[bytes], str]:
+    """`equality_hash_bytes` for many values of one purpose: the keyed state is built once and copied per value."""
     ring = ring or current_key_ring()
     entry = ring.get(key_id) if key_id else ring.active
-    mac = hmac.HMAC(entry.mac_key, hashes.SM3())
-    mac.update(purpose.encode("utf-8") + b"\x00" + value)
-    return mac.finalize().hex()
+    keyed = hmac.HMAC(entry.mac_key, hashes.SM3())
+    keyed.update(purpose.encode("utf-8") + b"\x00")
+
+    def digest(value: bytes) -> str:
+        mac = keyed.copy()
+        mac.update(value)
+        return mac.finalize().hex()
+
+    return digest
 
 
 def equality_hash_candidates(value: str, purpose: str, ring: KeyRing | None = None) -> list[str]:
