@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.apps import apps
@@ -20,7 +21,16 @@ from govshare.audit.services import record_action
 from govshare.core import crypto
 from govshare.core.fields import EncryptedTextField
 
-__all__ = ["BatchReport", "EncryptedColumn", "encrypted_columns", "key_usage", "rotate_column", "rotate_keys"]
+__all__ = [
+    "BatchReport",
+    "EncryptedColumn",
+    "add_encryption_key",
+    "encrypted_columns",
+    "key_usage",
+    "retire_encryption_key",
+    "rotate_column",
+    "rotate_keys",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,3 +161,29 @@ def rotate_keys(
     for column in encrypted_columns():
         rotate_column(column, ring, batch_size=batch_size, report=report)
     return key_usage()
+
+
+def add_encryption_key(data_dir: Path) -> crypto.KeyEntry:
+    """`keys add`: a new active key in the key file, recorded in the audit log (its id, never its material)."""
+    with transaction.atomic():
+        entry = crypto.add_key(data_dir)
+        record_action(None, "crypto.key.add", object_type="crypto.key", object_id=entry.key_id, object_repr="加密密钥")
+    return entry
+
+
+def retire_encryption_key(data_dir: Path, key_id: str) -> None:
+    """`keys retire`: drop an old key from the key file, refused (KeyRingError, in Chinese) while anything uses it."""
+    ring = crypto.current_key_ring()
+    ring.get(key_id)
+    if ring.active.key_id == key_id:
+        raise crypto.KeyRingError(
+            f"密钥 {key_id} 是当前启用的密钥，不能退役：请先运行 govshare keys add 和 rotate_keys"
+        )
+    users = {place: counter[key_id] for place, counter in key_usage().items() if counter[key_id]}
+    if users:
+        detail = "；".join(f"{place} 有 {count} 个值" for place, count in sorted(users.items()))
+        raise crypto.KeyRingError(f"密钥 {key_id} 仍在使用，不能退役（{detail}）：请先运行 govshare rotate_keys")
+    with transaction.atomic():
+        # The audit row first: if the key file cannot be written, the row rolls back with the failed retirement.
+        record_action(None, "crypto.key.retire", object_type="crypto.key", object_id=key_id, object_repr="加密密钥")
+        crypto.remove_key(data_dir, key_id)

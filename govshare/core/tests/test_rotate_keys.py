@@ -41,6 +41,12 @@ def test_rotate_then_retire_the_old_key_and_every_value_still_decrypts(settings)
     assert {crypto.key_id_of(raw_secret(s)) for s in sources} == {new}
     run("keys", "retire", old)
     assert key_ids(settings) == [new]
+    assert list(
+        AuditLog.objects.filter(action__startswith="crypto.key.").order_by("id").values_list("action", "object_id")
+    ) == [
+        ("crypto.key.add", new),
+        ("crypto.key.retire", old),
+    ]
     assert [Source.objects.get(pk=s.pk).secret for s in sources] == [f"口令-{n}" for n in range(5)]
 
 
@@ -51,6 +57,7 @@ def test_retiring_a_key_still_in_use_is_refused_in_chinese(settings) -> None:  #
     with pytest.raises(CommandError, match=rf"密钥 {old} 仍在使用，不能退役（datasets.Source.secret 有 1 个值）"):
         run("keys", "retire", old)
     assert old in key_ids(settings)
+    assert not AuditLog.objects.filter(action="crypto.key.retire").exists()
 
 
 def test_the_active_key_cannot_be_retired(settings) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from govshare.core import crypto
-from govshare.core.rotation import key_usage
+from govshare.core.rotation import add_encryption_key, key_usage, retire_encryption_key
 
 
 class Command(BaseCommand):
@@ -49,7 +49,7 @@ class Command(BaseCommand):
                 else:
                     self.stdout.write(f"密钥文件已存在，未覆盖：{path}")
             elif action == "add":
-                entry = crypto.add_key(data_dir)
+                entry = add_encryption_key(data_dir)
                 message = f"已新增并启用密钥 {entry.key_id}；运行 govshare rotate_keys 用它重新加密已有数据"
                 self.stdout.write(self.style.SUCCESS(message))
             elif action == "retire":
@@ -58,15 +58,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
     def _retire(self, data_dir: Path, key_id: str) -> None:
-        ring = crypto.current_key_ring()
-        ring.get(key_id)
-        if ring.active.key_id == key_id:
-            raise CommandError(f"密钥 {key_id} 是当前启用的密钥，不能退役：请先运行 govshare keys add 和 rotate_keys")
-        users = {place: counter[key_id] for place, counter in key_usage().items() if counter[key_id]}
-        if users:
-            detail = "；".join(f"{place} 有 {count} 个值" for place, count in sorted(users.items()))
-            raise CommandError(f"密钥 {key_id} 仍在使用，不能退役（{detail}）：请先运行 govshare rotate_keys")
-        crypto.remove_key(data_dir, key_id)
+        retire_encryption_key(data_dir, key_id)
         self.stdout.write(self.style.SUCCESS(f"已退役密钥 {key_id}（已从密钥文件删除）"))
 
     def _status(self) -> None:
