@@ -12,7 +12,6 @@ decrypt. Only `cryptography`'s SM4, GCM and HMAC-SM3 are used; nothing here is h
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import os
 import re
@@ -143,7 +142,7 @@ def parse_key_setting(value: str) -> KeyRing:
             raise KeyRingError(f"{SETTING} 中的“{key_id[:8]}…”缺少密钥标识：格式为 标识:Base64密钥，多个用逗号分隔")
         try:
             material = base64.b64decode(encoded.strip(), validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or a character outside ASCII
             raise KeyRingError(f"{SETTING} 中密钥“{key_id.strip()}”不是有效的 Base64") from None
         entries.append(KeyEntry.from_material(key_id.strip(), material))
     return KeyRing(tuple(entries), source="setting")
@@ -160,7 +159,7 @@ def _read_key_file(path: Path) -> KeyRing:
             KeyEntry.from_material(str(item["id"]), base64.b64decode(str(item["key"]), validate=True))
             for item in document["keys"]
         )
-    except (OSError, ValueError, KeyError, TypeError, binascii.Error) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise KeyRingError(f"密钥文件 {path} 无法读取或格式错误：{exc}") from None
     return KeyRing(entries, source=str(path))
 
@@ -312,7 +311,7 @@ def decrypt_text(stored: str, associated_data: str, ring: KeyRing | None = None)
     ring = ring or current_key_ring()
     try:
         blob = base64.b64decode(stored[len(PREFIX) + len(key_id) + 2 :], validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a character outside ASCII
         raise DecryptionError(f"{where}密文不是有效的 Base64，已损坏") from None
     plaintext = decrypt_bytes(blob, associated_data.encode("utf-8"), ring.get(key_id), where=where)
     return plaintext.decode("utf-8")

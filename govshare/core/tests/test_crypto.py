@@ -125,6 +125,31 @@ def test_a_bad_setting_says_what_is_wrong(value: str, message: str) -> None:
         crypto.parse_key_setting(value)
 
 
+KEY_IDS = st.from_regex(r"[A-Za-z0-9_-]{1,32}", fullmatch=True)
+
+
+@given(st.lists(KEY_IDS, min_size=1, max_size=5, unique=True))
+def test_any_ring_written_as_the_setting_reads_back_the_same(ids: list[str]) -> None:
+    entries = [crypto.generate_key(key_id) for key_id in ids]
+    assert crypto.parse_key_setting(setting_value(*entries)).keys == tuple(entries)
+
+
+@given(st.text())
+def test_any_setting_text_is_a_ring_or_a_chinese_key_ring_error(value: str) -> None:
+    try:
+        crypto.parse_key_setting(value)
+    except crypto.KeyRingError as exc:
+        assert "密钥" in str(exc)
+
+
+@given(st.text())
+def test_any_stored_text_decrypts_or_raises_a_clear_error(stored: str) -> None:
+    try:
+        crypto.decrypt_text(stored, PLACE, RING)
+    except (crypto.DecryptionError, crypto.KeyRingError) as exc:
+        assert "密" in str(exc)
+
+
 def test_development_creates_the_key_file_on_first_use_readable_only_by_its_owner(tmp_path: Path) -> None:
     ring = crypto.load_key_ring(configured="", data_dir=tmp_path, production=False)
     path = tmp_path / "keys" / "keyring.json"
