@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import importlib
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -252,3 +254,22 @@ def test_the_data_migration_encrypts_credentials_stored_in_plaintext_and_leaves_
     migration.encrypt_source_secrets(None, SimpleNamespace(connection=connection))
     assert raw_secret(plain).startswith("gs1:") and raw_secret(already) == encrypted
     assert Source.objects.get(pk=plain.pk).secret == "legacy-password"
+
+
+def test_production_does_not_start_without_keys_and_starts_with_keys_init(tmp_path: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "GOVSHARE_DATA_DIR": str(tmp_path),
+        "GOVSHARE_PRODUCTION": "true",
+        "GOVSHARE_SECRET_KEY": "p" * 50,
+    }
+
+    def govshare(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "govshare", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+    refused = govshare("check")
+    assert refused.returncode != 0 and "govshare.E030" in refused.stderr
+    assert "GOVSHARE_ENCRYPTION_KEYS" in refused.stderr
+    assert govshare("keys", "init").returncode == 0
+    assert govshare("check").returncode == 0
