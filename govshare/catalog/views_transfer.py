@@ -79,11 +79,11 @@ def _import_page(request: HttpRequest, limit: importing.UploadSizeLimit | None) 
 def import_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
     """One earlier attempt of the user with its stored report."""
     user = _user(request)
-    _may_import_or_403(user)
     try:
         batch = importing.get_my_batch(user, batch_id)
-    except NotFound as exc:
+    except NotFound as exc:  # another user's batch answers 404 whatever the role, never 403
         raise Http404(exc.message) from exc
+    _may_import_or_403(user)
     return render(
         request,
         "catalog/import_batch.html",

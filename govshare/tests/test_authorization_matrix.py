@@ -1,0 +1,308 @@
+"""The authorisation matrix: every API route and page × every role × an object in and out of scope.
+
+Each route has one line: the kind of object it is tried with and the expected class of answer per role (groups in
+the order of authz.ROLES, one letter per object in the order of authz.OBJECTS[kind]; one letter for all):
+O authorised (2xx, a redirect elsewhere than sign-in, or a business refusal 400/409/422 on the API),
+L not signed in (401 / redirect to sign-in), F 403, H 404, R a page that redirects back with an error message,
+N a 4xx of a protocol endpoint called without its client credentials.
+Roles: anonymous, 平台管理员, department A's 目录管理员 / 审核员 / 使用方, 安全管理员, 审计员, and B's 目录管理员.
+Objects: a = department A's, b = department B's (resources: A's draft, A's published, B's draft, B's published).
+No answer may be a 500; an out-of-scope object answers 404, never 403.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client, override_settings
+
+from govshare.identity.keys import generate_signing_key
+from govshare.tests import authz
+from govshare.tests.authz import World
+
+Body = Callable[[Any], Any]
+
+
+def _upload(_: Any) -> dict[str, Any]:
+    return {"file": authz.csv_upload()}
+
+
+TOKEN: Body = lambda _: {"name": "矩阵令牌"}  # noqa: E731
+RESOURCE: Body = lambda _: authz.resource_body()  # noqa: E731
+REASON: Body = lambda _: {"reason": "信息项描述不完整"}  # noqa: E731
+NOTE: Body = lambda _: {"note": "同意"}  # noqa: E731
+CATEGORY: Body = lambda _: {"parent_code": "1", "segment": "77", "name": "矩阵测试分类"}  # noqa: E731
+CATEGORY_UPDATE: Body = lambda _: {"name": "人口", "description": "", "is_active": True}  # noqa: E731
+IMPORT: Body = _upload
+UPLOAD: Body = _upload
+SOURCE: Body = lambda _: {"name": "线下报送", "kind": "file", "config": {"format": "csv"}}  # noqa: E731
+MAPPING: Body = lambda _: {"mapping": authz.MAPPING}  # noqa: E731
+LOAD: Body = lambda _: {}  # noqa: E731
+DOWNLOAD: Body = lambda _: {"format": "csv"}  # noqa: E731
+PROPOSE: Body = lambda resource_id: {  # noqa: E731
+    "resource_id": resource_id,
+    "to_grade": "important",
+    "to_level": "L3",
+    "reason": "含个人信息",
+}
+LANGUAGE: Body = lambda _: {"language": "zh-hans", "next": "/catalog/"}  # noqa: E731
+NOTE_FORM: Body = NOTE
+PROPOSE_FORM: Body = lambda _: {"to_grade": "important", "to_level": "L3", "reason": "含个人信息"}  # noqa: E731
+UPLOAD_FORM: Body = _upload
+
+# --- the API ---------------------------------------------------------------------------------------------------
+# route → (object kind, expectations, request body from the object's id, or None).
+#            anon platform catalog reviewer consumer security auditor other
+API: dict[str, tuple[str, str, Body | None]] = {
+    "accounts_api_me": ("none", "L O O O O O O O", None),
+    "accounts_api_list_departments": ("none", "L O O O O O O O", None),
+    "accounts_api_maintenance_overdue": ("none", "L O O O O O O O", None),
+    "accounts_api_confirm_maintenance": ("department", "L O OF F F F F FO", None),
+    "accounts_api_list_tokens": ("none", "L O O O O O O O", None),
+    "accounts_api_create_token": ("none", "L O O O O O O O", TOKEN),
+    "accounts_api_revoke_token": ("token", "L OH OH OH OH OH OH OH", None),
+    "audit_api_list_logs": ("none", "L F F F F F O F", None),
+    "audit_api_export_logs": ("none", "L F F F F F O F", None),
+    "audit_api_get_log": ("row", "L F F F F F O F", None),
+    "audit_api_verify_chain": ("none", "L F F F F F O F", None),
+    "catalog_api_list_resources": ("none", "L O O O O O O O", None),
+    # Platform, security and auditor accounts have no department: 422 names the missing 提供方代码.
+    "catalog_api_create_resource": ("none", "L V O F F V V O", RESOURCE),
+    "catalog_api_get_resource": ("resource", "L O OOHO OOHO OOHO HOHO HOHO HOOO", None),
+    "catalog_api_update_resource": ("resource", "L OVOV OVHF FFHF FFHF HFHF HFHF HFOV", RESOURCE),
+    "catalog_api_delete_resource": ("resource", "L OVOV OVHF FFHF FFHF HFHF HFHF HFOV", None),
+    "catalog_api_submit_resource": ("resource", "L OVOV OVHF FFHF FFHF HFHF HFHF HFOV", None),
+    # Publish/reject: only the platform administrator; none of the four is submitted, so 409 (V).
+    "catalog_api_publish_resource": ("resource", "L V FFHF FFHF FFHF HFHF HFHF HFFF", None),
+    "catalog_api_reject_resource": ("resource", "L V FFHF FFHF FFHF HFHF HFHF HFFF", REASON),
+    "catalog_api_withdraw_resource": ("resource", "L VOVO VOHF FFHF FFHF HFHF HFHF HFVO", REASON),
+    "catalog_api_reopen_resource": ("resource", "L V VVHF FFHF FFHF HFHF HFHF HFVV", None),
+    # Version history belongs to the owning department and the platform administrator, even when published.
+    "catalog_api_list_versions": ("resource", "L O OOHH OOHH OOHH H H HHOO", None),
+    "catalog_api_list_duplicates": ("resource", "L O OOHO OOHO OOHO HOHO HOHO HOOO", None),
+    "catalog_api_review_queue": ("none", "L O O O O O O O", None),
+    "catalog_api_list_categories": ("none", "L O O O O O O O", None),
+    "catalog_api_create_category": ("none", "L O F F F F F F", CATEGORY),
+    "catalog_api_update_category": ("category", "L O F F F F F F", CATEGORY_UPDATE),
+    "catalog_api_search_search_resources": ("none", "L O O O O O O O", None),
+    "catalog_api_transfer_import_template": ("none", "L O O O O O O O", None),
+    "catalog_api_transfer_import_file": ("none", "L V V F F F F V", IMPORT),
+    "catalog_api_transfer_list_imports": ("none", "L O O O O O O O", None),
+    "catalog_api_transfer_get_import": ("batch", "L H OH H H H H HO", None),
+    "catalog_api_transfer_export_list": ("none", "L O O O O O O O", None),
+    "datasets_api_list_sources": ("resource", "L O OOHH OOHH OOHH H H HHOO", None),
+    "datasets_api_create_source": ("resource", "L VOVO VOHH FFHH FFHH H H HHVO", SOURCE),
+    "datasets_api_get_source": ("source", "L O OH OH OH H H HO", None),
+    "datasets_api_update_source": ("source", "L O OH FH FH H H HO", SOURCE),
+    "datasets_api_preview_source": ("source", "L O OH FH FH H H HO", UPLOAD),
+    "datasets_api_confirm_mapping": ("source", "L O OH FH FH H H HO", MAPPING),
+    "datasets_api_request_load": ("api_source", "L O OH FH FH H H HO", LOAD),
+    "datasets_api_upload_load": ("source", "L O OH FH FH H H HO", UPLOAD),
+    "datasets_api_list_loads": ("resource", "L O OOHH OOHH OOHH H H HHOO", None),
+    "datasets_api_get_load": ("load", "L O OH OH OH H H HO", None),
+    "datasets_api_retry_load": ("load", "L V VH FH FH H H HV", None),
+    # Rejects keep unmasked values: the owning department only (not even the platform administrator).
+    "datasets_api_download_rejects": ("load", "L H OH OH OH H H HO", None),
+    # Drafts have no dataset (404 for everyone); another department's data is 404 even when published.
+    "datasets_api_get_dataset": ("resource", "L HOHO HOHH HOHH HOHH H H HHHO", None),
+    "datasets_api_list_versions": ("resource", "L HOHO HOHH HOHH HOHH H H HHHO", None),
+    "datasets_api_preview_dataset": ("resource", "L HOHO HOHH HOHH HOHH H H HHHO", None),
+    "datasets_api_download_dataset": ("resource", "L HOHO HOHH HOHH HOHH H H HHHO", DOWNLOAD),
+    "grading_api_list_changes": ("none", "L O O O O O O O", None),
+    "grading_api_propose_change": ("resource", "L F VVHF FFHF FFHF HFHF HFHF HFVV", PROPOSE),
+    "grading_api_review_queue": ("none", "L O O O O O O O", None),
+    # Grading changes: the security officer sees all, department users their department's, others none.
+    "grading_api_get_change": ("change", "L H OH OH OH O H HO", None),
+    "grading_api_approve_change": ("change", "L H FH FH FH O H HF", NOTE),
+    "grading_api_reject_change": ("change", "L H FH FH FH O H HF", REASON),
+    "grading_api_resource_grading": ("resource", "L O OOHO OOHO OOHO HOHO HOHO HOOO", None),
+}
+
+# --- pages -----------------------------------------------------------------------------------------------------
+# URL name → (object kind, method, expectations, POST data from the object's id, or None).
+PAGES: dict[str, tuple[str, str, str, Body | None]] = {
+    "set_language": ("none", "POST", "O O O O O O O O", LANGUAGE),
+    "admin:index": ("none", "GET", "L O L L L L L L", None),
+    "admin_login": ("none", "GET", "O O O O O O O O", None),
+    "login": ("none", "GET", "O O O O O O O O", None),
+    "login_code": ("none", "GET", "L L L L L L L L", None),
+    "oauth2_provider:authorize": ("none", "GET", "L N N N N N N N", None),
+    "oauth2_provider:token": ("none", "POST", "N N N N N N N N", None),
+    "oauth2_provider:revoke-token": ("none", "POST", "N N N N N N N N", None),
+    "oauth2_provider:introspect": ("none", "POST", "F F F F F F F F", None),
+    "oauth2_provider:oidc-connect-discovery-info": ("none", "GET", "O O O O O O O O", None),
+    "oauth2_provider:jwks-info": ("none", "GET", "O O O O O O O O", None),
+    "oauth2_provider:user-info": ("none", "GET", "L L L L L L L L", None),
+    "identity:security": ("none", "GET", "L O O O O O O O", None),
+    "identity:totp_start": ("none", "POST", "L O O O O O O O", None),
+    "identity:totp_confirm": ("none", "POST", "L R R R R R R R", None),
+    "identity:totp_disable": ("none", "POST", "L R R R R R R R", None),
+    "identity:password_change": ("none", "GET", "L O O O O O O O", None),
+    # Logging out ends on the sign-in page; anonymous callers are sent there as well.
+    "logout": ("none", "POST", "L L L L L L L L", None),
+    "catalog:browse": ("none", "GET", "L O O O O O O O", None),
+    "catalog:detail": ("resource", "GET", "L O OOHO OOHO OOHO HOHO HOHO HOOO", None),
+    "catalog:create": ("none", "GET", "L O O F F F F O", None),
+    "catalog:edit": ("resource", "GET", "L OROR ORHF FFHF FFHF HFHF HFHF HFOR", None),
+    # The action is `submit` (PAGE_CONSTANTS); refusals come back to the page with the reason as a message.
+    "catalog:action": ("resource", "POST", "L OROR ORHR RRHR RRHR HRHR HRHR HROR", None),
+    # The review page exists only for the platform administrator (the API answers others an empty queue).
+    "catalog:review_queue": ("none", "GET", "L O H H H H H H", None),
+    "catalog:maintenance": ("none", "GET", "L O O O O O O O", None),
+    "catalog:import": ("none", "GET", "L O O F F F F O", None),
+    "catalog:import_template": ("none", "GET", "L O O O O O O O", None),
+    "catalog:import_batch": ("batch", "GET", "L H OH H H H H HO", None),
+    "catalog:export": ("none", "GET", "L O O O O O O O", None),
+    "accounts:tokens": ("none", "GET", "L O O O O O O O", None),
+    "accounts:revoke_token": ("token", "POST", "L OH OH OH OH OH OH OH", None),
+    "audit:log_list": ("none", "GET", "L F F F F F O F", None),
+    "audit:export": ("none", "GET", "L F F F F F O F", None),
+    "audit:verify": ("none", "GET", "L F F F F F O F", None),
+    "grading:queue": ("none", "GET", "L O O O O O O O", None),
+    "grading:change": ("change", "GET", "L H OH OH OH O H HO", None),
+    "grading:decide": ("change", "POST", "L H RH RH RH O H HR", NOTE_FORM),
+    # A pending change of A's published resource exists already, so even its administrator is sent back (R).
+    "grading:propose": ("resource", "POST", "L R RRHR RRHR RRHR HRHR HRHR HRRR", PROPOSE_FORM),
+    "datasets:resource_data": ("resource", "GET", "L O OOHH OOHH OOHH H H HHOO", None),
+    "datasets:source_create": ("resource", "GET", "L O OOHH FFHH FFHH H H HHOO", None),
+    "datasets:preview": ("resource", "GET", "L HOHO HOHH HOHH HOHH H H HHHO", None),
+    "datasets:download": ("resource", "GET", "L HOHO HOHH HOHH HOHH H H HHHO", DOWNLOAD),
+    "datasets:source_mapping": ("source", "GET", "L O OH FH FH H H HO", None),
+    "datasets:source_upload": ("source", "POST", "L O OH FH FH H H HO", UPLOAD_FORM),
+    "datasets:source_load": ("api_source", "POST", "L O OH FH FH H H HO", None),
+    "datasets:load_detail": ("load", "GET", "L O OH OH OH H H HO", None),
+    "datasets:load_retry": ("load", "POST", "L R RH FH FH H H HR", None),
+    "datasets:load_rejects": ("load", "GET", "L H OH OH OH H H HO", None),
+    "home": ("none", "GET", "O O O O O O O O", None),
+}
+
+# URL parameters of pages that are not an object of the matrix.
+PAGE_CONSTANTS = {"action": "submit", "kind": "file", "decision": "approve"}
+
+
+# --- fixtures --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir() -> None:
+    """The module's data directory is set once by `world` (the loads' tables must outlive one test)."""
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """Users, tokens and objects built once for the module inside a transaction that is rolled back at its end;
+    each test's own writes roll back with its `db` transaction (a savepoint inside it)."""
+    from django.db import transaction
+
+    data_dir = tmp_path_factory.mktemp("matrix-data")
+    key_path = tmp_path_factory.mktemp("matrix-oidc") / "signing-key.pem"
+    generate_signing_key(key_path)
+    oidc = {**settings.OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": key_path.read_text()}
+    with (
+        override_settings(GOVSHARE=settings.GOVSHARE.model_copy(update={"data_dir": data_dir}), OAUTH2_PROVIDER=oidc),
+        django_db_blocker.unblock(),
+    ):
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield authz.build_world()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def _cases_of(table: dict[str, Any], kind_at: int, spec_at: int) -> Iterator[Any]:
+    for name, entry in table.items():
+        kind, spec = entry[kind_at], entry[spec_at]
+        for (role, obj), expected in authz.expand(spec, kind).items():
+            yield pytest.param(name, role, obj, expected, id=f"{name}-{role}-{obj}")
+
+
+def _fill(route: str, value: Any) -> str:
+    return re.sub(r"\{[^}]+\}", str(value), route)
+
+
+def _client(world: World, role: str) -> Client:
+    client = Client()
+    user = world.users[role]
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+# --- the matrix ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "role", "obj", "expected"), list(_cases_of(API, 0, 1)))
+def test_api_route(world: World, name: str, role: str, obj: str, expected: str) -> None:
+    kind, _, body = API[name]
+    method, path = authz.api_operations()[name]
+    value = world.object_value(kind, obj, role)
+    payload = body(value) if body is not None else None
+    response = authz.api_request(Client(), method, _fill(path, value), payload, world.tokens.get(role))
+    got = authz.classify(response, page=False)
+    assert got == expected, f"{method} {path} as {role} on {obj}: {authz.describe(response)}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "role", "obj", "expected"), list(_cases_of(PAGES, 0, 2)))
+def test_page(world: World, name: str, role: str, obj: str, expected: str) -> None:
+    kind, method, _, data = PAGES[name]
+    route = authz.page_patterns()[name]
+    value = world.object_value(kind, obj, role)
+    route = route.replace("^", "").replace("$", "").replace("\\.", ".").replace("/?", "/")
+    url = "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(PAGE_CONSTANTS.get(m.group(1), value)), route)
+    client = _client(world, role)
+    if method == "GET":
+        response = client.get(url, data(value) if data is not None else {})
+    else:
+        response = client.post(url, data(value) if data is not None else {})
+    got = authz.classify(response, page=True)
+    assert got == expected, f"{method} {url} as {role} on {obj}: {authz.describe(response)}"
+
+
+# --- the table itself --------------------------------------------------------------------------------------------
+
+# Objects outside each department role's scope: department B's (A's for B's administrator); drafts of another
+# department, and any data, load, source, grading change or import batch of another department.
+OUT_OF_SCOPE = {
+    "catalog": {"b_draft", "b"},
+    "reviewer": {"b_draft", "b"},
+    "consumer": {"b_draft", "b"},
+    "other": {"a_draft", "a"},
+}
+
+
+def test_out_of_scope_objects_are_declared_404_never_403() -> None:
+    tables = [(name, kind, spec) for name, (kind, spec, _) in API.items()]
+    tables += [(name, kind, spec) for name, (kind, _, spec, _) in PAGES.items()]
+    wrong = [
+        f"{name} {role} {obj}: {letter}"
+        for name, kind, spec in tables
+        if kind not in {"department", "token"}  # departments are public; tokens checked below
+        for (role, obj), letter in authz.expand(spec, kind).items()
+        if obj in OUT_OF_SCOPE.get(role, set()) and letter != authz.HIDDEN
+    ]
+    assert wrong == []
+
+
+def test_someone_elses_token_is_declared_404() -> None:
+    for spec in (API["accounts_api_revoke_token"][1], PAGES["accounts:revoke_token"][2]):
+        expected = authz.expand(spec, "token")
+        assert {expected[(role, "someone_else")] for role in authz.ROLES if role != "anon"} == {authz.HIDDEN}
+
+
+# --- the matrix stays complete ---------------------------------------------------------------------------------
+
+
+def test_every_api_route_is_in_the_matrix() -> None:
+    assert set(authz.api_operations()) == set(API)
+
+
+def test_every_page_is_in_the_matrix() -> None:
+    assert set(authz.page_patterns()) == set(PAGES)
