@@ -172,22 +172,24 @@ def _write_key_file(path: Path, ring: KeyRing, *, exclusive: bool) -> bool:
     }
     data = (json.dumps(document, indent=2) + "\n").encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if exclusive:
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return False
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        return True
-    # Replace atomically: a reader sees the old ring or the new one, never half a file.
+    # Written whole to a temporary file first: a reader sees no ring, the old one or the new one, never half a file.
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    if not exclusive:
+        os.replace(temporary, path)
+        return True
+    try:
+        # A hard link fails if the file exists: two processes starting at once cannot both create (and one
+        # silently replace the other's key).
+        os.link(temporary, path)
+    except FileExistsError:
+        return False
+    finally:
+        temporary.unlink()
     return True
 
 

@@ -273,3 +273,11 @@ def test_production_does_not_start_without_keys_and_starts_with_keys_init(tmp_pa
     assert "GOVSHARE_ENCRYPTION_KEYS" in refused.stderr
     assert govshare("keys", "init").returncode == 0
     assert govshare("check").returncode == 0
+
+
+def test_init_never_replaces_an_existing_key_file_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+    assert crypto.init_key_file(tmp_path) is True
+    before = crypto.key_file(tmp_path).read_bytes()
+    assert crypto.init_key_file(tmp_path) is False
+    assert crypto.key_file(tmp_path).read_bytes() == before
+    assert [p.name for p in (tmp_path / "keys").iterdir()] == ["keyring.json"]
