@@ -206,7 +206,7 @@ def add_key(data_dir: Path) -> KeyEntry:
     while entry.key_id in ring.key_ids:
         entry = generate_key()
     _write_key_file(path, KeyRing((entry, *ring.keys), source=str(path)), exclusive=False)
-    _CACHE.clear()
+    _forget()
     return entry
 
 
@@ -218,20 +218,32 @@ def remove_key(data_dir: Path, key_id: str) -> None:
     if ring.active.key_id == key_id:
         raise KeyRingError(f"密钥“{key_id}”是当前启用的密钥，不能退役：请先运行 govshare keys add 和 rotate_keys")
     _write_key_file(path, KeyRing(tuple(k for k in ring.keys if k.key_id != key_id), source=str(path)), exclusive=False)
-    _CACHE.clear()
+    _forget()
 
 
-_CACHE: dict[tuple[str, str, int], KeyRing] = {}
+# The last ring read, with what it was read from: one tuple replaced whole, so threads never see it half-updated.
+_cached: tuple[tuple[str, str, int], KeyRing] | None = None
+
+
+def _remember(source: tuple[str, str, int], read: Callable[[], KeyRing]) -> KeyRing:
+    global _cached
+    cached = _cached
+    if cached is not None and cached[0] == source:
+        return cached[1]
+    ring = read()
+    _cached = (source, ring)
+    return ring
+
+
+def _forget() -> None:
+    global _cached
+    _cached = None
 
 
 def load_key_ring(*, configured: str, data_dir: Path, production: bool) -> KeyRing:
     """The key ring from the setting if given, else the key file (created on first use outside production)."""
     if configured.strip():
-        cache_key = ("setting", configured, 0)
-        if cache_key not in _CACHE:
-            _CACHE.clear()
-            _CACHE[cache_key] = parse_key_setting(configured)
-        return _CACHE[cache_key]
+        return _remember(("setting", configured, 0), lambda: parse_key_setting(configured))
     path = key_file(data_dir)
     if not path.is_file():
         if production:
@@ -239,12 +251,8 @@ def load_key_ring(*, configured: str, data_dir: Path, production: bool) -> KeyRi
                 f"生产模式下未配置加密密钥：请设置 {SETTING}，或在数据目录下运行 govshare keys init 生成 {path}"
             )
         init_key_file(data_dir)
-    stamp = path.stat().st_mtime_ns
-    cache_key = ("file", str(path), stamp)
-    if cache_key not in _CACHE:
-        _CACHE.clear()
-        _CACHE[cache_key] = _read_key_file(path)
-    return _CACHE[cache_key]
+    # The file's modification time is part of the cache key: `keys add` in another process is seen at the next use.
+    return _remember(("file", str(path), path.stat().st_mtime_ns), lambda: _read_key_file(path))
 
 
 def current_key_ring() -> KeyRing:
