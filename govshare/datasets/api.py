@@ -148,7 +148,7 @@ def confirm_mapping(request: HttpRequest, source_id: int, payload: MappingIn) ->
 )
 def request_load(request: HttpRequest, source_id: int, payload: LoadIn) -> Status[Load]:
     user = _user(request)
-    source = selectors.get_source(user, source_id)
+    source = selectors.get_managed_source(user, source_id)
     if source.kind == SourceKind.FILE:
         raise ValidationFailed(
             [FieldProblem("file", "文件报送请以 multipart 上传数据文件：POST /sources/{id}/uploads")]
@@ -174,7 +174,7 @@ def upload_load(
     mode: str | None = Form(None),
 ) -> Status[Load]:
     user = _user(request)
-    source = selectors.get_source(user, source_id)
+    source = selectors.get_managed_source(user, source_id)
     if source.kind != SourceKind.FILE:
         raise ValidationFailed([FieldProblem("file", "只有文件报送的数据来源可以上传文件；前置库和接口请用 /loads")])
     load = services.request_load(source, actor=user, upload=file, mode=mode or None)

@@ -6,8 +6,8 @@ from django.db.models import QuerySet
 
 from govshare.accounts.models import User
 from govshare.catalog.models import Item, Resource
-from govshare.core.errors import NotFound
-from govshare.datasets.access import can_read_data
+from govshare.core.errors import NotFound, PermissionDenied
+from govshare.datasets.access import can_manage_sources, can_read_data
 from govshare.datasets.models import Dataset, Load, Source
 
 
@@ -28,6 +28,14 @@ def get_source(user: User, pk: int) -> Source:
     return source
 
 
+def get_managed_source(user: User, pk: int) -> Source:
+    """A source the user may load into: 404 outside their scope, 403 for a role that may only read the data."""
+    source = get_source(user, pk)
+    if not can_manage_sources(user, source.resource):
+        raise PermissionDenied("只有资源所属部门的目录管理员可以管理数据来源和归集")
+    return source
+
+
 def dataset_of(user: User, resource: Resource) -> Dataset | None:
     _require_data_access(user, resource)
     return Dataset.objects.filter(resource=resource).first()
@@ -39,9 +47,7 @@ def loads_of(user: User, resource: Resource) -> QuerySet[Load]:
 
 
 def get_load(user: User, pk: int) -> Load:
-    load = (
-        Load.objects.select_related("dataset", "dataset__resource", "source", "requested_by").filter(pk=pk).first()
-    )
+    load = Load.objects.select_related("dataset", "dataset__resource", "source", "requested_by").filter(pk=pk).first()
     if load is None or not can_read_data(user, load.dataset.resource):
         raise NotFound("归集任务不存在或无权访问")
     return load

@@ -213,7 +213,7 @@ def _load_result(request: HttpRequest, source: Source, call: Callable[[], Load])
 def source_upload(request: HttpRequest, source_id: int) -> HttpResponse:
     """文件报送: the department uploads a data file and its load starts."""
     user = _user(request)
-    source = selectors.get_source(user, source_id)
+    source = selectors.get_managed_source(user, source_id)
     form = UploadForm(request.POST, request.FILES)
     if source.kind != SourceKind.FILE:
         raise Http404(_("只有文件报送的数据来源可以上传文件"))
@@ -230,7 +230,7 @@ def source_upload(request: HttpRequest, source_id: int) -> HttpResponse:
 def source_load(request: HttpRequest, source_id: int) -> HttpResponse:
     """Start a load of a 前置库 or 接口 source now."""
     user = _user(request)
-    source = selectors.get_source(user, source_id)
+    source = selectors.get_managed_source(user, source_id)
     if source.kind == SourceKind.FILE:
         raise Http404(_("文件报送请上传数据文件"))
     return _load_result(request, source, lambda: services.request_load(source, actor=user))
