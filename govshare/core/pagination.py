@@ -52,4 +52,7 @@ def paginate(queryset: QuerySet[T], page: int | None, page_size: int | None) -> 
     number, size = clamp_paging(page, page_size)
     total = queryset.count()
     start = (number - 1) * size
-    return Page(list(queryset[start : start + size]), total, number, size)
+    # A page past the last one is empty; not asking the database keeps an offset beyond its integers (a page
+    # number like 10**25) from failing there.
+    items = list(queryset[start : start + size]) if start < total else []
+    return Page(items, total, number, size)
