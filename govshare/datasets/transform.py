@@ -194,8 +194,9 @@ def _timestamp_value(v: str, q: str) -> str:
         f"CASE WHEN {offset} = '' THEN 0 WHEN {offset} = 'Z' THEN {LOCAL_UTC_OFFSET_MINUTES} "
         f"ELSE {LOCAL_UTC_OFFSET_MINUTES} - {offset_minutes} END"
     )
+    # The fast path: both engines' casts read 'YYYY-MM-DD HH:MM:SS' and 'YYYY-MM-DDTHH:MM:SS' alike.
     return (
-        f"CASE WHEN {q} IS NULL THEN TRY_CAST(replace({v}, 'T', ' ') AS TIMESTAMP) "
+        f"CASE WHEN {q} IS NULL THEN TRY_CAST({v} AS TIMESTAMP) "
         f"WHEN {_matches(q, _TIMESTAMP)} AND {in_range} THEN "
         f"TRY_CAST({text} AS TIMESTAMP) + to_minutes(CAST({shift} AS BIGINT)) END"
     )
