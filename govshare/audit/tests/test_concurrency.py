@@ -12,7 +12,9 @@ from govshare.audit.models import AuditChainHead, AuditLog
 from govshare.audit.services import record_action
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after this test then leaves content types alone; otherwise post_migrate
+# re-creates them under new ids and a later serialized_rollback test cannot restore its snapshot.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_recording_does_not_wait_while_another_process_holds_the_chain_lock(
     settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -282,7 +282,9 @@ def _index_objects() -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after this test then leaves content types alone; otherwise post_migrate
+# re-creates them under new ids and a later serialized_rollback test cannot restore its snapshot.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_search_index_migration_is_reversible():
     try:
         MigrationExecutor(connection).migrate([("catalog", "0003_import_batches_and_duplicate_candidates")])
