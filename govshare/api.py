@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -89,6 +90,15 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
     # django-ninja adds the Retry-After header itself.
     return api.create_response(request, {"detail": "请求过于频繁，请稍后再试", "errors": []}, status=429)
+
+
+@api.exception_handler(MultiPartParserError)
+def multipart_invalid(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    # Django would answer 400 and log a traceback; a malformed upload is the client's error, said plainly.
+    detail = "请求体不是合法的 multipart/form-data（缺少 boundary 或格式错误），请重新选择文件上传"
+    return api.create_response(
+        request, {"detail": detail, "errors": [{"field": "body", "message": detail}]}, status=422
+    )
 
 
 @api.exception_handler(HttpError)
