@@ -93,7 +93,8 @@ def load_is_stale(load: Load, now: datetime | None = None) -> bool:
 
 
 def claim_load(load_id: int, now: datetime | None = None) -> str | None:
-    """Take the load for this attempt (compare-and-set). None when it is finished or a live worker holds it."""
+    """Take the load for this attempt (compare-and-set). None when it is finished, a live worker holds it, or it
+    has no attempts left."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.GOVSHARE.load_stale_seconds)
     token = str(uuid.uuid4())
@@ -115,16 +116,8 @@ def claim_load(load_id: int, now: datetime | None = None) -> str | None:
         if updated:
             Load.objects.filter(pk=load_id, started_at__isnull=True).update(started_at=now)
             return token
-        # A dead worker's load with no attempts left ends here rather than hanging in RUNNING.
-        exhausted = Load.objects.filter(claimable, pk=load_id, attempts__gte=F("max_attempts"))
-        for load in exhausted.select_related("dataset"):
-            _fail(load, "多次尝试均未完成（执行进程中断），已停止重试", now)
+    # A dead worker's load with no attempts left is failed by jobs.recover_stale_loads (audited, compare-and-set).
     return None
-
-
-def _fail(load: Load, message: str, now: datetime) -> None:
-    Load.objects.filter(pk=load.pk).update(status=LoadStatus.FAILED, error=message, finished_at=now, claim_token="")
-    record_action(None, "datasets.load_failed", load, error=message)
 
 
 def _rejects_path(load: Load) -> Path:
@@ -264,7 +257,8 @@ def _execute(load: Load, progress: Progress, rejects: RejectsFile) -> tuple[Outc
             raise SourceInvalid("来源中缺少已映射的字段：" + "、".join(missing) + "，请检查来源或重新确认字段映射")
         progress.log(f"开始读取来源（{len(stream.columns)} 个字段）")
         engine = get_engine(load.engine)
-        sql = transform_sql_for(engine.name, build_transform_sql(specs, max_field_chars=_max_field_chars()))
+        max_chars = settings.GOVSHARE.load_max_field_chars
+        sql = transform_sql_for(engine.name, build_transform_sql(specs, max_field_chars=max_chars))
         raw = pa.RecordBatchReader.from_batches(raw_schema(stream.columns), stream.batches())
         transformed = engine.transform(raw, sql, schema=output_schema(specs))
         counts = {"loaded": 0}
@@ -290,10 +284,6 @@ def _execute(load: Load, progress: Progress, rejects: RejectsFile) -> tuple[Outc
     finally:
         stream.close()
     return outcome, stream
-
-
-def _max_field_chars() -> int:
-    return int(settings.GOVSHARE.load_max_field_chars)
 
 
 def _data_schema(schema: pa.Schema) -> pa.Schema:

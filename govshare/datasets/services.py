@@ -27,7 +27,6 @@ from govshare.core.errors import Conflict, FieldProblem, NotFound, PermissionDen
 from govshare.datasets import jobs
 from govshare.datasets.access import can_manage_sources, can_read_data
 from govshare.datasets.choices import (
-    FINISHED_STATUSES,
     FileFormat,
     LoadMode,
     LoadStatus,
@@ -426,10 +425,6 @@ def retry_load(load: Load, *, actor: User) -> Load:
 
 def _enqueue(load: Load) -> None:
     jobs.enqueue_load(load)
-
-
-def load_is_finished(load: Load) -> bool:
-    return load.status in FINISHED_STATUSES
 
 
 def record_data_access(
