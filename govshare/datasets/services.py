@@ -363,8 +363,13 @@ def request_load(
     upload: UploadedFile | None = None,
     file_path: Path | None = None,
     mode: str | None = None,
+    enqueue: bool = True,
 ) -> Load:
-    """Queue a load of the source into the resource's dataset. `actor` None is the scheduler."""
+    """Queue a load of the source into the resource's dataset. `actor` None is the scheduler.
+
+    `enqueue=False` is for a caller that runs the load itself at once (`govshare run_load --source`, the demo data):
+    no django-q task is queued for it. Should that caller die before the load starts, the recovery sweep queues it
+    (a QUEUED load without a task, `jobs.QUEUED_WITHOUT_TASK`)."""
     if actor is not None:
         _require_manager(actor, source.resource)
     if not source.is_active:
@@ -397,7 +402,8 @@ def request_load(
         record_action(
             actor, "datasets.load_requested", load, source=source.pk, mode=mode, resource=source.resource.code
         )
-        transaction.on_commit(lambda: _enqueue(load))
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue(load))
     return load
 
 

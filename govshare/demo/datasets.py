@@ -93,7 +93,7 @@ def load_demo_datasets(say: Callable[[str], None]) -> int:
                 for month, rows in (("10", ROWS), ("11", ROWS + 120)):
                     report = Path(tmp) / f"{resource.code.replace('/', '-')}-2026{month}.csv"
                     _write_report(report, items, rng, rows)
-                    load = services.request_load(source, actor=user, file_path=report)
+                    load = services.request_load(source, actor=user, file_path=report, enqueue=False)
                     run_load(load.pk)
                     loads += 1
                 say(f"  {resource.name}：已归集 2 个版本")

@@ -94,6 +94,22 @@ def test_requesting_a_load_queues_its_task_once_the_transaction_commits(
     assert [task["args"] for task in queued_tasks()] == [(load.pk,)]
 
 
+def test_a_load_requested_without_enqueue_queues_no_task(department, admin, django_capture_on_commit_callbacks) -> None:
+    source = make_source(department, admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        load = services.request_load(source, actor=admin, enqueue=False)
+    assert OrmQ.objects.count() == 0
+    assert load.status == LoadStatus.QUEUED
+
+
+def test_a_load_requested_without_enqueue_that_nobody_ran_is_queued_by_the_sweep(department, admin) -> None:
+    # The synchronous caller died before running it: after QUEUED_WITHOUT_TASK the recovery sweep queues it.
+    load = services.request_load(make_source(department, admin), actor=admin, enqueue=False)
+    Load.objects.filter(pk=load.pk).update(created_at=timezone.now() - jobs.QUEUED_WITHOUT_TASK - timedelta(seconds=1))
+    assert jobs.recover_stale_loads().lost == [load.pk]
+    assert [task["args"] for task in queued_tasks()] == [(load.pk,)]
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # as in a worker: no enclosing transaction
 def test_run_load_job_runs_the_load_to_success(department, admin, tmp_path: Path) -> None:
     source = make_source(department, admin, kind=SourceKind.FILE, scheduled=False)
@@ -439,6 +455,8 @@ def test_run_load_command_requests_a_load_of_a_file_source_first(department, adm
     load = Load.objects.get(source=source)
     assert (load.status, load.requested_by, load.rows_loaded) == (LoadStatus.SUCCEEDED, None, 3)
     assert f"归集任务 #{load.pk}" in output
+    # It ran here, in the foreground: no django-q task was left behind to find it finished.
+    assert OrmQ.objects.count() == 0
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -67,7 +67,7 @@ class Command(BaseCommand):
         if path is not None and not path.is_file():
             raise CommandError(f"文件 {path} 不存在")
         try:
-            load = services.request_load(source, actor=actor, file_path=path)
+            load = services.request_load(source, actor=actor, file_path=path, enqueue=False)
         except DomainError as exc:
             details = "；".join(problem.message for problem in getattr(exc, "problems", []))
             raise CommandError(f"{exc}{'：' + details if details else ''}") from exc
