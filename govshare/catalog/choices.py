@@ -134,3 +134,15 @@ LEVEL_STRICTNESS = {DataLevel.L1: 0, DataLevel.L2: 1, DataLevel.L3: 2, DataLevel
 # What a row graded before grading existed (and a draft that leaves them blank) carries.
 DEFAULT_GRADE = DataGrade.GENERAL
 DEFAULT_LEVEL = DataLevel.L2
+
+
+class AtRest(models.TextChoices):
+    """How an item's column is stored in the platform's datasets (M30): in plain text, encrypted with SM4-GCM, or
+    encrypted with an HMAC-SM3 of each value beside it so the column can still be searched by equality."""
+
+    PLAIN = "plain", "明文"
+    ENCRYPTED = "encrypted", "加密"
+    SEARCHABLE = "searchable", "加密可检索"
+
+
+ENCRYPTED_AT_REST = frozenset({AtRest.ENCRYPTED, AtRest.SEARCHABLE})

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from govshare.accounts.models import Department, User
 from govshare.catalog.choices import (
+    AtRest,
     CategoryLevel,
     DataGrade,
     DataLevel,
@@ -211,6 +212,13 @@ class ItemForm(forms.Form):
     grade = forms.ChoiceField(label=_("数据级别"), required=False, choices=_choices(DataGrade, _("同资源")))
     data_level = forms.ChoiceField(label=_("敏感级别"), required=False, choices=_choices(DataLevel, _("同资源")))
     description = forms.CharField(label=_("说明"), required=False, max_length=500)
+    at_rest = forms.ChoiceField(
+        label=_("静态加密"),
+        required=False,
+        choices=[(str(c.value), _(str(c.label))) for c in AtRest],
+        initial=AtRest.PLAIN,
+        help_text=_("加密：归集数据以 SM4 加密存储；加密可检索：另存 HMAC-SM3，可按等值查询；数据来源的主键须为明文"),
+    )
 
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})
@@ -227,6 +235,7 @@ class ItemForm(forms.Form):
             description=data["description"],
             grade=data["grade"],
             data_level=data["data_level"],
+            at_rest=data["at_rest"],
         )
 
 
@@ -244,6 +253,7 @@ def item_initial(resource: Resource) -> list[dict[str, object]]:
             "grade": item.grade if item.grade != resource.grade else "",
             "data_level": item.data_level if item.data_level != resource.data_level else "",
             "description": item.description,
+            "at_rest": item.at_rest,
         }
         for item in resource.items.all()
     ]

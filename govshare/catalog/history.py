@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from govshare.catalog.choices import (
+    AtRest,
     DataGrade,
     DataLevel,
     ItemDataType,
@@ -49,6 +50,7 @@ _DISPLAY_CHOICES: dict[str, Any] = {
     "status": ReviewStatus,
     "grade": DataGrade,
     "data_level": DataLevel,
+    "at_rest": AtRest,
 }
 _LABELS = {
     **FIELD_LABELS,
@@ -65,6 +67,7 @@ _ITEM_FIELDS = {
     "open_type": "开放属性",
     "grade": "数据级别",
     "data_level": "敏感级别",
+    "at_rest": "静态加密",
     "description": "说明",
 }
 
@@ -84,6 +87,7 @@ def snapshot(resource: Resource, items: list[Item]) -> dict[str, Any]:
             "description": item.description,
             "grade": item.grade,
             "data_level": item.data_level,
+            "at_rest": item.at_rest,
         }
         for item in items
     ]

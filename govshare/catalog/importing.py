@@ -42,6 +42,7 @@ from govshare.accounts.models import User
 from govshare.audit.services import record_action
 from govshare.catalog import access, services
 from govshare.catalog.choices import (
+    AtRest,
     DataGrade,
     DataLevel,
     ItemDataType,
@@ -144,6 +145,14 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column("数据级别", "grade", "选填，留空同资源；不得比资源更宽松", required_header=False, choices=DataGrade),
     Column("敏感级别", "data_level", "选填，留空同资源；不得比资源更宽松", required_header=False, choices=DataLevel),
     Column("说明", "description", "选填，不超过500个字符", width=30),
+    Column(
+        "静态加密",
+        "at_rest",
+        "选填，留空为明文（更新已有资源时留空则不变）；加密：归集数据以 SM4 加密存储；"
+        "加密可检索：另存 HMAC-SM3，可按等值查询。数据来源的主键信息项须为明文",
+        required_header=False,
+        choices=AtRest,
+    ),
 )
 SHEET_COLUMNS: dict[str, tuple[Column, ...]] = {RESOURCE_SHEET: RESOURCE_COLUMNS, ITEM_SHEET: ITEM_COLUMNS}
 _RESOURCE_BY_FIELD = {c.field: c for c in RESOURCE_COLUMNS}
@@ -795,6 +804,7 @@ def _item_row(reader: _RowReader, row: int, values: list[object], by_seq: Mappin
         description=description,
         grade=reader.choice(values, "grade"),
         data_level=reader.choice(values, "data_level"),
+        at_rest=reader.choice(values, "at_rest"),
     )
     if not seq:
         reader.report(row, "seq", "资源序号为必填项：请填写该信息项所属资源的序号")
@@ -1275,6 +1285,7 @@ def item_row_values(item: Any, seq: int, resource: Resource) -> list[object]:
         "grade": "" if item.grade == resource.grade else _label(DataGrade, item.grade),
         "data_level": "" if item.data_level == resource.data_level else _label(DataLevel, item.data_level),
         "description": item.description,
+        "at_rest": "" if item.at_rest == AtRest.PLAIN else _label(AtRest, item.at_rest),
     }
     return [values[c.field] if values[c.field] not in ("", None) else None for c in ITEM_COLUMNS]
 

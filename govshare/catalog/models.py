@@ -8,6 +8,7 @@ from govshare.catalog.choices import (
     DEFAULT_GRADE,
     DEFAULT_LEVEL,
     LEVEL_WIDTH,
+    AtRest,
     CategoryLevel,
     DataGrade,
     DataLevel,
@@ -129,6 +130,9 @@ class Item(models.Model):
     grade = models.CharField("数据级别", max_length=10, choices=DataGrade.choices, default=DEFAULT_GRADE)
     data_level = models.CharField("敏感级别", max_length=2, choices=DataLevel.choices, default=DEFAULT_LEVEL)
     description = models.CharField("说明", max_length=500, blank=True)
+    # Whether the platform stores this column encrypted in datasets (SM4-GCM), with an HMAC-SM3 beside it when it
+    # must stay searchable by equality. A source's key items stay plain (datasets.encryption explains why).
+    at_rest = models.CharField("静态加密", max_length=12, choices=AtRest.choices, default=AtRest.PLAIN)
 
     class Meta:
         verbose_name = "信息项"

@@ -23,6 +23,7 @@ from govshare.catalog.choices import (
     LEVEL_STRICTNESS,
     OPEN_STRICTNESS,
     SHARE_STRICTNESS,
+    AtRest,
     CategoryLevel,
     DataGrade,
     DataLevel,
@@ -74,6 +75,7 @@ class ItemDraft:
     description: str = ""
     grade: str = ""  # blank: same as the resource
     data_level: str = ""  # blank: same as the resource
+    at_rest: str = ""  # blank: 明文 for a new item, unchanged for an existing one
 
 
 @dataclass
@@ -402,6 +404,11 @@ def _item_problems(draft: ResourceDraft) -> list[FieldProblem]:
                     FieldProblem(f"items[{index}].open_type", f"{where}的开放属性不能比资源的开放属性更宽松")
                 )
         problems.extend(_item_grading_problems(draft, item, index))
+        if item.at_rest and item.at_rest not in _values(AtRest):
+            allowed = "、".join(str(c.label) for c in AtRest)
+            problems.append(
+                FieldProblem(f"items[{index}].at_rest", f"{where}的静态加密“{item.at_rest}”无效，可选：{allowed}")
+            )
     return problems
 
 

@@ -25,6 +25,11 @@ class ItemIn(Schema):
     description: str = ""
     grade: str = Field("", description="信息项数据级别 core/important/general，留空则同资源；不得比资源更宽松")
     data_level: str = Field("", description="信息项敏感级别 L1–L4，留空则同资源；不得比资源更宽松")
+    at_rest: str = Field(
+        "",
+        description="静态加密 plain 明文 / encrypted 加密（SM4-GCM）/ searchable 加密可检索"
+        "（另存 HMAC-SM3，可按等值查询）；新建时留空为明文，修改时留空则不变。数据来源的主键信息项须为明文",
+    )
 
 
 class ResourceIn(Schema):
@@ -72,6 +77,7 @@ class ItemOut(Schema):
     description: str
     grade: str
     data_level: str
+    at_rest: str
 
 
 class ResourceBrief(Schema):

@@ -15,7 +15,7 @@ from govshare.accounts.models import Department, User
 from govshare.audit.models import AuditLog
 from govshare.audit.services import record_action
 from govshare.catalog import access, duplicates, history
-from govshare.catalog.choices import LEVEL_WIDTH, SEQUENCE_WIDTH, CategoryLevel, ReviewStatus, VersionAction
+from govshare.catalog.choices import LEVEL_WIDTH, SEQUENCE_WIDTH, AtRest, CategoryLevel, ReviewStatus, VersionAction
 from govshare.catalog.models import Category, CodeSequence, Item, Resource, ResourceVersion, RetiredResourceCode
 from govshare.catalog.rules import (
     ResourceDraft,
@@ -187,8 +187,9 @@ _ITEM_FIELDS = (
     "description",
     "grade",
     "data_level",
+    "at_rest",
 )
-ItemValues = tuple[int, str, str, int | None, str, str, str, str, str]
+ItemValues = tuple[int, str, str, int | None, str, str, str, str, str, str]
 
 
 def _item_values(draft: ResourceDraft) -> list[ItemValues]:
@@ -205,6 +206,7 @@ def _item_values(draft: ResourceDraft) -> list[ItemValues]:
             item.description.strip(),
             effective_grade(item.grade, grade),
             effective_level(item.data_level, item.open_type or draft.open_type, level),
+            item.at_rest or AtRest.PLAIN,
         )
         for position, item in enumerate(draft.items, start=1)
     ]
@@ -299,8 +301,9 @@ def create_resources(resolved: Sequence[ResolvedDraft], *, actor: User, batch_no
                     "description": description,
                     "grade": grade,
                     "data_level": data_level,
+                    "at_rest": at_rest,
                 }
-                for _, name, data_type, length, share_type, open_type, description, grade, data_level in items
+                for _, name, data_type, length, share_type, open_type, description, grade, data_level, at_rest in items
             ]
             snapshots.append(snapshot)
             labels.append(str(resource)[:255])
@@ -400,6 +403,10 @@ def update_resource(resource: Resource, draft: ResourceDraft, *, actor: User) ->
     draft.grade = draft.grade or resource.grade
     draft.data_level = draft.data_level or resource.data_level
     current_items = list(resource.items.all())
+    # An item whose storage is not given keeps it (API clients from before encryption at rest).
+    stored_as = {item.name: item.at_rest for item in current_items}
+    for item in draft.items:
+        item.at_rest = item.at_rest or stored_as.get(item.name.strip(), "")
     if resource.published_on is not None:
         by_name = {item.name: item for item in current_items}
         for item in draft.items:

@@ -269,6 +269,8 @@ def list_versions(request: HttpRequest, resource_id: int) -> list[reading.Versio
 class PreviewIn(Schema):
     version: int | None = Field(None, description="数据版本；不填为当前版本")
     limit: int = Field(reading.PREVIEW_ROWS, description=f"行数，1–{reading.PREVIEW_MAX_ROWS}")
+    column: str = Field("", description="按值查询：信息项名称（与 value 一起使用；加密可检索的列经 HMAC 比对）")
+    value: str = Field("", description="按值查询：只返回该信息项等于此值的行")
 
 
 @router.get(
@@ -280,7 +282,10 @@ class PreviewIn(Schema):
 )
 def preview_dataset(request: HttpRequest, resource_id: int, query: Query[PreviewIn]) -> reading.DataPreview:
     user = _user(request)
-    return reading.preview_version(user, _resource(user, resource_id), version=query.version, limit=query.limit)
+    where = {query.column: query.value} if query.column else None
+    return reading.preview_version(
+        user, _resource(user, resource_id), version=query.version, limit=query.limit, where=where
+    )
 
 
 class DownloadIn(Schema):

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from govshare.audit.services import record_action
 from govshare.catalog.models import Item
+from govshare.datasets import encryption
 from govshare.datasets.choices import LoadMode, LoadStatus, SourceKind
 from govshare.datasets.engines import get_engine
 from govshare.datasets.models import Dataset, Load, Source
@@ -48,7 +49,7 @@ from govshare.datasets.raw import (
     raw_schema,
 )
 from govshare.datasets.readers import open_source_stream
-from govshare.datasets.tables import DatasetTable
+from govshare.datasets.tables import DatasetTable, SchemaChanged
 from govshare.datasets.transform import build_transform_sql, output_schema, transform_sql_for
 
 logger = logging.getLogger(__name__)
@@ -270,6 +271,8 @@ def _execute(load: Load, progress: Progress, rejects: RejectsFile) -> tuple[Outc
         accepted = pa.RecordBatchReader.from_batches(
             _data_schema(transformed.schema), itertools.chain([first], batches)
         )
+        # Designated columns encrypted (and hashed) under the active key before anything is written (M30).
+        accepted = encryption.for_load(dataset.resource_id, accepted, list(source.key_items))
         table = DatasetTable(dataset.table_uri)
         if load.mode == LoadMode.UPSERT and table.exists():
             result = table.upsert(
@@ -318,6 +321,9 @@ def run_load(load_id: int) -> None:
         return
     except SourceError as error:
         _failed_attempt(load, token, error.message, retryable=error.retryable, progress=progress)
+        return
+    except SchemaChanged as error:  # the same rows would not fit at a retry either: a full load is needed
+        _failed_attempt(load, token, str(error), retryable=False, progress=progress)
         return
     except Exception as error:  # an unexpected failure is retried: the previous version is intact
         logger.exception("load %s failed", load.pk)

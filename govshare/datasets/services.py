@@ -21,7 +21,7 @@ from sqlalchemy.exc import ArgumentError
 
 from govshare.accounts.models import User
 from govshare.audit.services import record_action
-from govshare.catalog.choices import ReviewStatus
+from govshare.catalog.choices import AtRest, ReviewStatus
 from govshare.catalog.models import Item, Resource
 from govshare.core.errors import Conflict, FieldProblem, NotFound, PermissionDenied, ValidationFailed
 from govshare.datasets import jobs
@@ -143,12 +143,17 @@ def _source_problems(resource: Resource, data: SourceInput) -> list[FieldProblem
         problems.append(FieldProblem("watermark_column", "按水位增量加载须指定水位字段（如更新时间）"))
     if data.load_mode == LoadMode.APPEND and data.kind == SourceKind.FILE:
         problems.append(FieldProblem("load_mode", "文件报送不能按水位增量加载，请选择全量或按主键合并"))
-    item_names = set(Item.objects.filter(resource=resource).values_list("name", flat=True))
+    stored_as = dict(Item.objects.filter(resource=resource).values_list("name", "at_rest"))
     if data.load_mode == LoadMode.UPSERT and not data.key_items:
         problems.append(FieldProblem("key_items", "按主键合并须指定主键信息项"))
     for name in data.key_items:
-        if name not in item_names:
+        if name not in stored_as:
             problems.append(FieldProblem("key_items", f"主键“{name}”不是本资源的信息项"))
+        elif stored_as[name] != AtRest.PLAIN:
+            # A merge matches rows by equal plaintext keys (see datasets.encryption).
+            problems.append(
+                FieldProblem("key_items", f"主键“{name}”在目录中设为加密存储，主键信息项须为明文（静态加密选“明文”）")
+            )
     if data.detect_deletes and data.load_mode != LoadMode.UPSERT:
         problems.append(FieldProblem("detect_deletes", "只有按主键合并时才能识别删除"))
     return problems

@@ -172,7 +172,10 @@ class DatasetTable:
         if missing:
             raise ValueError("主键信息项不在数据中：" + "、".join(missing))
         self._check_fits(batches.schema)
-        columns = [name for name in batches.schema.names if name not in keys]
+        # A searchable encrypted column changes when its HMAC column does (fresh ciphertexts always differ).
+        columns = [
+            name for name in batches.schema.names if name not in keys and not _hashed_ciphertext(batches.schema, name)
+        ]
         match = " AND ".join(f"t.{quote_identifier(k)} = s.{quote_identifier(k)}" for k in keys)
         changed = " OR ".join(f"(t.{quote_identifier(c)} IS DISTINCT FROM s.{quote_identifier(c)})" for c in columns)
         failure = StreamFailure()
@@ -212,11 +215,54 @@ class DatasetTable:
             return
         current = pa.schema(self._table().schema().to_arrow())
         for name in schema.names:
+            if name in current.names and _at_rest(current.field(name)) != _at_rest(schema.field(name)):
+                raise SchemaChanged(
+                    f"信息项“{name}”的静态加密设置已变化，增量加载无法与已有数据合并，请先做一次全量加载"
+                )
             if name in current.names and not current.field(name).type.equals(schema.field(name).type):
                 raise SchemaChanged(
                     f"信息项“{name}”的数据类型已变化（{current.field(name).type} → {schema.field(name).type}），"
                     "增量加载无法与已有数据合并，请先做一次全量加载"
                 )
+
+    def replace(self, batches: pa.RecordBatchReader, *, metadata: dict[str, str]) -> int:
+        """Commit the batches as a new version replacing every row, with `metadata` in the commit instead of a load
+        id (key rotation); returns the version. Like a load, nothing is visible before the commit completes."""
+        failure = StreamFailure()
+        try:
+            write_deltalake(
+                self.uri,
+                failure.watch(batches),
+                mode="overwrite",
+                schema_mode="overwrite",
+                storage_options=self.storage_options,
+                commit_properties=CommitProperties(custom_metadata=metadata),
+                target_file_size=self.target_file_size,
+                configuration={"delta.targetFileSize": str(self.target_file_size)},
+            )
+        except Exception as exc:
+            failure.reraise(exc)
+            raise
+        for entry in self._table().history(HISTORY_SCAN_LIMIT):
+            if all(entry.get(key) == value for key, value in metadata.items()):
+                return int(entry["version"])
+        raise RuntimeError("写入的版本未出现在表的历史中")  # pragma: no cover - delta-rs committed it above
+
+    def commit_metadata(self, version: int) -> dict[str, str]:
+        """The custom metadata of one commit (load id, rotation), from the newest HISTORY_SCAN_LIMIT commits."""
+        for entry in self._table().history(HISTORY_SCAN_LIMIT):
+            if int(entry["version"]) == version:
+                return {str(k): str(v) for k, v in entry.items() if str(k).startswith("govshare.")}
+        return {}
+
+    def restore(self, version: int) -> int:
+        """A new version whose rows are those of `version` (undoes a rotation that raced with a load)."""
+        self._table().restore(version)
+        return int(self._table().version())
+
+    def oldest_kept_version(self, keep_versions: int) -> int | None:
+        """The oldest of the newest `keep_versions` data versions (the ones vacuum keeps), None without data."""
+        return self._oldest_kept_version(keep_versions) if self.exists() else None
 
     def _upsert_result(self, version: int) -> UpsertResult:
         [commit] = [c for c in self.history(HISTORY_SCAN_LIMIT) if c.version == version]
@@ -339,6 +385,16 @@ class DatasetTable:
         """A data file's name in the table's directory, from a URI, an absolute path or a relative name."""
         root = self.uri.rstrip("/") + "/"
         return path[len(root) :] if path.startswith(root) else path.rsplit("/", 1)[-1]
+
+
+def _at_rest(field: pa.Field) -> bytes:
+    """A column's encryption designation (datasets.encryption), empty for a plain column."""
+    return (field.metadata or {}).get(b"govshare.at_rest", b"")
+
+
+def _hashed_ciphertext(schema: pa.Schema, name: str) -> bool:
+    """A searchable encrypted column (its HMAC column says whether its value changed)."""
+    return _at_rest(schema.field(name)) == b"searchable"
 
 
 def _reader(schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> pa.RecordBatchReader:

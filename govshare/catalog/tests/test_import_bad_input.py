@@ -75,9 +75,10 @@ def test_missing_sheet_is_named(catalog_admin, department) -> None:
 @pytest.mark.django_db
 def test_data_in_a_column_without_header_is_reported(catalog_admin, department) -> None:
     book = workbook([resource_row(1, department.code)], item_rows(1))
-    book["信息项"]["J2"] = "多余的内容"
+    letter = get_column_letter(len(ITEM_HEADERS) + 1)
+    book["信息项"][f"{letter}2"] = "多余的内容"
     problem = only(refused(to_bytes(book), catalog_admin))
-    assert (problem.sheet, problem.row, problem.letter) == ("信息项", 2, "J")
+    assert (problem.sheet, problem.row, problem.letter) == ("信息项", 2, letter)
     assert "但该列没有表头" in problem.message
 
 
