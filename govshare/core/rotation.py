@@ -9,7 +9,7 @@ interruption continues where it stopped.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,8 +171,12 @@ def add_encryption_key(data_dir: Path) -> crypto.KeyEntry:
     return entry
 
 
-def retire_encryption_key(data_dir: Path, key_id: str) -> None:
-    """`keys retire`: drop an old key from the key file, refused (KeyRingError, in Chinese) while anything uses it."""
+def retire_encryption_key(
+    data_dir: Path, key_id: str, *, data_usage: Callable[[], Mapping[str, Counter[str]]] | None = None
+) -> None:
+    """`keys retire`: drop an old key from the key file, refused (KeyRingError, in Chinese) while anything uses it:
+    a value of the metadata database, or (`data_usage`, given by the caller: core does not know the data plane) a
+    kept dataset version."""
     ring = crypto.current_key_ring()
     ring.get(key_id)
     if ring.active.key_id == key_id:
@@ -183,6 +187,15 @@ def retire_encryption_key(data_dir: Path, key_id: str) -> None:
     if users:
         detail = "；".join(f"{place} 有 {count} 个值" for place, count in sorted(users.items()))
         raise crypto.KeyRingError(f"密钥 {key_id} 仍在使用，不能退役（{detail}）：请先运行 govshare rotate_keys")
+    kept = {
+        place: counter[key_id] for place, counter in (data_usage() if data_usage else {}).items() if counter[key_id]
+    }
+    if kept:
+        detail = "；".join(f"{place} 有 {count} 个值" for place, count in kept.items())
+        raise crypto.KeyRingError(
+            f"密钥 {key_id} 仍被保留的数据集版本使用，不能退役（{detail}）：先运行 govshare rotate_keys 生成新版本，"
+            "待旧版本按各数据集的保留版本数清理后再退役"
+        )
     with transaction.atomic():
         # The audit row first: if the key file cannot be written, the row rolls back with the failed retirement.
         record_action(None, "crypto.key.retire", object_type="crypto.key", object_id=key_id, object_repr="加密密钥")

@@ -21,27 +21,36 @@ never leave the server. Rotation (`reencrypt`) rewrites a version's encrypted co
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.db import transaction
 
+from govshare.audit.services import record_action
 from govshare.catalog.choices import AtRest, ItemDataType
 from govshare.catalog.models import Item
 from govshare.core import crypto
 from govshare.core.crypto_arrow import decrypt_arrow_column, encrypt_arrow_column, hmac_arrow_column
+from govshare.datasets.choices import LoadStatus
+from govshare.datasets.models import Dataset
 from govshare.datasets.raw import SourceInvalid
+from govshare.datasets.tables import DatasetTable
 from govshare.datasets.transform import ARROW_TYPES
 
 __all__ = [
+    "ACTION_ROTATED",
     "AT_REST_KEY",
     "DATA_TYPE_KEY",
     "HMAC_OF_KEY",
     "HMAC_SUFFIX",
+    "DatasetRotation",
     "EncryptedColumn",
     "EncryptionPlan",
+    "dataset_key_usage",
     "decrypted",
     "encrypt_batch",
     "encrypt_reader",
@@ -55,7 +64,10 @@ __all__ = [
     "plan_for_load",
     "purpose",
     "reencrypt_batch",
+    "rotate_dataset",
+    "rotate_datasets",
     "stored_columns",
+    "version_key_usage",
 ]
 
 AT_REST_KEY = b"govshare.at_rest"
@@ -349,8 +361,164 @@ def reencrypt_batch(batch: pa.RecordBatch, stored: pa.Schema, resource_id: int, 
         else:
             arrays.append(batch.column(name))
     for index, name in enumerate(batch.schema.names):
-        source = (batch.schema.field(name).metadata or {}).get(HMAC_OF_KEY)
+        source = (stored.field(name).metadata or {}).get(HMAC_OF_KEY) if name in stored.names else None
         if source is not None and source.decode() in plain_of:
             column = source.decode()
             arrays[index] = hmac_arrow_column(plain_of[column], ring, purpose(resource_id, column))
     return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+
+
+# ---------------------------------------------------------------------------------------------- datasets' keys
+
+# The custom metadata of a rotation's commit (a load's commit carries its load id instead).
+ROTATION_KEY = "govshare.operation"
+ROTATION = "rotate_keys"
+ROTATED_FROM_KEY = "govshare.rotated_from"
+ROTATION_KEY_ID = "govshare.active_key"
+ACTION_ROTATED = "datasets.encryption_rotated"
+# Commits that do not change the data (see tables.DatasetTable.vacuum).
+_MAINTENANCE_OPERATIONS = frozenset({"VACUUM START", "VACUUM END", "OPTIMIZE"})
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetRotation:
+    """What rotation did with one dataset: `version` is the new version, None when nothing was written."""
+
+    dataset: str
+    from_version: int | None
+    version: int | None
+    rows: int = 0
+    note: str = ""
+
+
+def _dataset_label(dataset: Dataset) -> str:
+    return f"数据集 {dataset.resource.code}（{dataset.resource.name}）"
+
+
+def _file_usage(table: DatasetTable, path: str, columns: list[str]) -> Counter[str]:
+    stored = table.read_file(path, columns)
+    usage: Counter[str] = Counter()
+    for name in columns:
+        usage.update(key_ids_in(stored.column(name)))
+    return usage
+
+
+def version_key_usage(table: DatasetTable, version: int, cache: dict[str, Counter[str]] | None = None) -> Counter[str]:
+    """How many stored ciphertexts of a version each key id encrypts (only the key-id bytes are read)."""
+    columns = [column.name for column in stored_columns(table.schema(version))]
+    usage: Counter[str] = Counter()
+    if not columns:
+        return usage
+    cache = {} if cache is None else cache
+    for path in table.files(version):
+        if path not in cache:
+            cache[path] = _file_usage(table, path, columns)
+        usage.update(cache[path])
+    return usage
+
+
+def _kept_versions(table: DatasetTable, keep_versions: int) -> list[int]:
+    """The data versions still readable (the newest `keep_versions`; reading.py serves no older one)."""
+    oldest = table.oldest_kept_version(max(keep_versions, 1))
+    if oldest is None:
+        return []
+    return sorted(
+        c.version for c in table.history() if c.version >= oldest and c.operation not in _MAINTENANCE_OPERATIONS
+    )
+
+
+def dataset_key_usage() -> dict[str, Counter[str]]:
+    """Per kept dataset version ("数据集 <代码>（名称） v<n>"), how many stored values each key id encrypts."""
+    usage: dict[str, Counter[str]] = {}
+    for dataset in Dataset.objects.select_related("resource").order_by("pk"):
+        table = DatasetTable(dataset.table_uri)
+        if not table.exists():
+            continue
+        cache: dict[str, Counter[str]] = {}
+        for version in _kept_versions(table, dataset.keep_versions):
+            counter = version_key_usage(table, version, cache)
+            if counter:
+                usage[f"{_dataset_label(dataset)} v{version}"] = counter
+    return usage
+
+
+def _adopt(dataset: Dataset, table: DatasetTable, base: int, version: int, ring: crypto.KeyRing) -> bool:
+    """Make the rotated version current (compare-and-set on the version it was made from) with its audit row."""
+    with transaction.atomic():
+        updated = Dataset.objects.filter(pk=dataset.pk, current_version=base).update(
+            current_version=version, row_count=table.row_count(version)
+        )
+        if updated:
+            record_action(
+                None,
+                ACTION_ROTATED,
+                dataset,
+                resource=dataset.resource.code,
+                from_version=base,
+                version=version,
+                active_key=ring.active.key_id,
+            )
+    return bool(updated)
+
+
+def _other_commits(table: DatasetTable, after: int, before: int) -> list[int]:
+    return [
+        c.version for c in table.history() if after < c.version < before and c.operation not in _MAINTENANCE_OPERATIONS
+    ]
+
+
+def rotate_dataset(dataset: Dataset, ring: crypto.KeyRing | None = None) -> DatasetRotation:
+    """Re-encrypt the current version of a dataset under the active key, as a NEW table version: the current one
+    stays readable until the new commit is made current (nothing changes if the process dies before), and a run
+    that died between the commit and the bookkeeping is finished by the next run instead of writing again."""
+    ring = ring or crypto.current_key_ring()
+    label = _dataset_label(dataset)
+    base = dataset.current_version
+    table = DatasetTable(dataset.table_uri)
+    if base is None or not table.exists():
+        return DatasetRotation(label, base, None, note="尚无数据")
+    stored = table.schema(base)
+    if not stored_columns(stored):
+        return DatasetRotation(label, base, None, note="无加密列")
+    head = table.version()
+    if head is not None and head != base:
+        done = table.commit_metadata(head)
+        if done.get(ROTATED_FROM_KEY) == str(base) and not _other_commits(table, base, head):
+            # The previous run committed and died before making its version current.
+            _adopt(dataset, table, base, head, ring)
+            return DatasetRotation(label, base, head, table.row_count(head), note="补记上次轮换已提交的版本")
+    usage = version_key_usage(table, base)
+    if set(usage) <= {ring.active.key_id}:
+        return DatasetRotation(label, base, None, note="已全部使用启用密钥")
+    if dataset.loads.filter(status__in=[LoadStatus.QUEUED, LoadStatus.RUNNING, LoadStatus.RETRYING]).exists():
+        return DatasetRotation(label, base, None, note="有未完成的归集任务，本次跳过，请稍后重跑 rotate_keys")
+    reader = table.read(base)
+    batches = (
+        pa.RecordBatch.from_arrays(reencrypt_batch(batch, stored, dataset.resource_id, ring).columns, schema=stored)
+        for batch in reader
+    )
+    metadata = {ROTATION_KEY: ROTATION, ROTATED_FROM_KEY: str(base), ROTATION_KEY_ID: ring.active.key_id}
+    try:
+        version = table.replace(pa.RecordBatchReader.from_batches(stored, batches), metadata=metadata)
+    finally:
+        reader.close()
+    if _other_commits(table, base, version):
+        # A load committed while this rotation was being written: its rows win, rotation runs again later.
+        table.restore(max(_other_commits(table, base, version)))
+        return DatasetRotation(label, base, None, note="期间有归集提交了新版本，已恢复为该版本，请稍后重跑 rotate_keys")
+    if not _adopt(dataset, table, base, version, ring):
+        return DatasetRotation(label, base, None, note="期间当前版本已变化，请稍后重跑 rotate_keys")
+    with contextlib.suppress(Exception):
+        table.vacuum(keep_versions=dataset.keep_versions)
+    return DatasetRotation(label, base, version, table.row_count(version))
+
+
+def rotate_datasets(report: Callable[[DatasetRotation], None] = lambda _: None) -> list[DatasetRotation]:
+    """`rotate_keys` over the data plane: every dataset whose current version holds values under another key."""
+    ring = crypto.current_key_ring()
+    done = []
+    for dataset in Dataset.objects.select_related("resource").exclude(current_version=None).order_by("pk"):
+        result = rotate_dataset(dataset, ring)
+        report(result)
+        done.append(result)
+    return done

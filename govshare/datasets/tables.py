@@ -21,6 +21,7 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 from deltalake.fs import DeltaStorageHandler
@@ -259,6 +260,11 @@ class DatasetTable:
         """A new version whose rows are those of `version` (undoes a rotation that raced with a load)."""
         self._table().restore(version)
         return int(self._table().version())
+
+    def read_file(self, path: str, columns: list[str]) -> pa.Table:
+        """Some columns of one of the table's Parquet files (a path from `files`), on a local disk or a store."""
+        store = pafs.PyFileSystem(DeltaStorageHandler(self.uri, self.storage_options))
+        return pq.read_table(self._name(path), columns=columns, filesystem=store)
 
     def oldest_kept_version(self, keep_versions: int) -> int | None:
         """The oldest of the newest `keep_versions` data versions (the ones vacuum keeps), None without data."""

@@ -1,4 +1,6 @@
-"""`govshare keys init|add|retire <id>|status|generate`: the encryption key ring of the key file."""
+"""`govshare keys init|add|retire <id>|status|generate`: the encryption key ring of the key file.
+
+`status` and `retire` also look at the data plane: every kept version of every dataset (datasets.encryption)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from govshare.core import crypto
 from govshare.core.rotation import add_encryption_key, key_usage, retire_encryption_key
+from govshare.datasets.encryption import dataset_key_usage
 
 
 class Command(BaseCommand):
@@ -24,7 +27,7 @@ class Command(BaseCommand):
         commands.add_parser("add", help="生成新密钥并设为启用密钥（旧密钥保留用于解密，之后运行 rotate_keys）")
         retire = commands.add_parser("retire", help="从密钥文件删除一个已无数据使用的旧密钥")
         retire.add_argument("key_id")
-        commands.add_parser("status", help="列出密钥及各加密字段使用每个密钥的值的个数")
+        commands.add_parser("status", help="列出密钥，以及元数据库各加密字段和各数据集保留版本使用每个密钥的值的个数")
         commands.add_parser("generate", help="输出一个新密钥（标识:Base64），用于 GOVSHARE_ENCRYPTION_KEYS")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -58,7 +61,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
     def _retire(self, data_dir: Path, key_id: str) -> None:
-        retire_encryption_key(data_dir, key_id)
+        retire_encryption_key(data_dir, key_id, data_usage=dataset_key_usage)
         self.stdout.write(self.style.SUCCESS(f"已退役密钥 {key_id}（已从密钥文件删除）"))
 
     def _status(self) -> None:
@@ -66,10 +69,12 @@ class Command(BaseCommand):
         source = "GOVSHARE_ENCRYPTION_KEYS" if ring.source == "setting" else ring.source
         self.stdout.write(f"密钥来源：{source}")
         usage = key_usage()
+        data = dataset_key_usage()
         for entry in ring.keys:
             marker = "（启用）" if entry is ring.active else ""
             total = sum(counter[entry.key_id] for counter in usage.values())
-            self.stdout.write(f"  {entry.key_id}{marker}：{total} 个值")
-        for place, counter in sorted(usage.items()):
+            versions = sum(1 for counter in data.values() if counter[entry.key_id])
+            self.stdout.write(f"  {entry.key_id}{marker}：元数据库 {total} 个值，{versions} 个保留的数据集版本")
+        for place, counter in [*sorted(usage.items()), *data.items()]:
             parts = "，".join(f"{key_id} {count}" for key_id, count in sorted(counter.items())) or "无加密值"
             self.stdout.write(f"  {place}：{parts}")
