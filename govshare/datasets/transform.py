@@ -239,6 +239,12 @@ def _parsed(spec: ColumnSpec, v: str, q: str) -> str:
     raise ValueError(f"未知的数据类型：{kind}")
 
 
+def _longer_than(v: str, chars: int) -> str:
+    """`length(v) > chars`, counting characters only for the values with more bytes than that (a UTF-8 character
+    is at least one byte): the byte length is known without reading the value, the character count is not."""
+    return f"(strlen({v}) > {chars} AND length({v}) > {chars})"
+
+
 def _quoted_value(v: str) -> str:
     return f"CASE WHEN length({v}) > {QUOTED_VALUE_CHARS} THEN substr({v}, 1, {QUOTED_VALUE_CHARS}) || '…' ELSE {v} END"
 
@@ -247,8 +253,8 @@ def _error(spec: ColumnSpec, v: str, q: str, p: str, max_field_chars: int) -> st
     """The Chinese reason why column `v` (parsed as `p`) fails, or null."""
     kind = spec.data_type
     whens = [
-        f"WHEN strpos({v}, chr(0)) > 0 THEN '含空字符（NUL）'",
-        f"WHEN length({v}) > {max_field_chars} THEN '超过单个字段最大长度 {max_field_chars}'",
+        f"WHEN contains({v}, chr(0)) THEN '含空字符（NUL）'",
+        f"WHEN {_longer_than(v, max_field_chars)} THEN '超过单个字段最大长度 {max_field_chars}'",
     ]
     if spec.required:
         whens.append(f"WHEN {v} IS NULL THEN '必填项为空'")
@@ -257,7 +263,7 @@ def _error(spec: ColumnSpec, v: str, q: str, p: str, max_field_chars: int) -> st
         whens.append(f"WHEN {v} IS NOT NULL AND {p} IS NULL THEN {reason} || {_quoted_value(v)}")
     if spec.length is not None and kind in (ItemDataType.CHAR, ItemDataType.MEMO):
         whens.append(
-            f"WHEN length({v}) > {spec.length} THEN "
+            f"WHEN {_longer_than(v, spec.length)} THEN "
             f"'超过长度 {spec.length}（实际 ' || CAST(length({v}) AS VARCHAR) || '）'"
         )
     if spec.length is not None and kind in (ItemDataType.NUMBER, ItemDataType.CURRENCY):
@@ -354,13 +360,19 @@ def build_transform_sql(specs: Sequence[ColumnSpec], *, max_field_chars: int) ->
     )
 
 
-def _spark_intervals(node: exp.Expression) -> exp.Expression:
-    """DuckDB's to_minutes(n) is Spark's make_dt_interval(0, 0, n, 0)."""
-    if isinstance(node, exp.Anonymous) and str(node.this).lower() == "to_minutes":
+def _spark_functions(node: exp.Expression) -> exp.Expression:
+    """DuckDB functions SQLGlot leaves as they are: to_minutes(n) is Spark's make_dt_interval(0, 0, n, 0),
+    strlen(v) (bytes of a string) is octet_length(v)."""
+    if not isinstance(node, exp.Anonymous):
+        return node
+    name = str(node.this).lower()
+    if name == "to_minutes":
         return exp.Anonymous(
             this="make_dt_interval",
             expressions=[exp.Literal.number(0), exp.Literal.number(0), node.expressions[0], exp.Literal.number(0)],
         )
+    if name == "strlen":
+        return exp.Anonymous(this="octet_length", expressions=node.expressions)
     return node
 
 
@@ -369,6 +381,6 @@ def transform_sql_for(engine: str, sql: str) -> str:
     if engine == "duckdb":
         return sql
     if engine == "spark":
-        tree = sqlglot.parse_one(sql, read="duckdb").transform(_spark_intervals)
+        tree = sqlglot.parse_one(sql, read="duckdb").transform(_spark_functions)
         return tree.sql(dialect="spark")
     raise ValueError(f"未知的计算引擎：{engine}")

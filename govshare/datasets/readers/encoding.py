@@ -43,7 +43,6 @@ _BOMS = (
 _TRANSCODER = Path(__file__).with_name("_transcode.py")
 _PIPE_BYTES = 1 << 20
 _F_SETPIPE_SZ = 1031
-_REPLACEMENT = "\ufffd".encode()
 # The pipe is drained in chunks into a queue of at most this many (64 MB ahead of the parser).
 _CHUNK_BYTES = 4 << 20
 _QUEUED_CHUNKS = 16
@@ -200,18 +199,27 @@ class TranscodingReader:
         self._stopping = False
         # Whether a U+FFFD (an undecodable byte) went by: until then the rows need no checking.
         self.replaced = False
-        self._tail = b""
         self._held = memoryview(b"")
         self._ended = False
         self._chunks: queue.Queue[bytes] = queue.Queue(maxsize=_QUEUED_CHUNKS)
-        self._proc = subprocess.Popen(  # noqa: S603 - our own script, run by this interpreter
-            [sys.executable, "-I", "-S", str(_TRANSCODER), str(path), python_codec(encoding)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            bufsize=0,
-            env=_child_environment(),
-        )
+        # The child writes a byte here before the first chunk holding a U+FFFD of its own (see _transcode.py).
+        self._flag, flag_out = os.pipe()
+        os.set_blocking(self._flag, False)
+        try:
+            self._proc = subprocess.Popen(  # noqa: S603 - our own script, run by this interpreter
+                [sys.executable, "-I", "-S", str(_TRANSCODER), str(path), python_codec(encoding), str(flag_out)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                bufsize=0,
+                env=_child_environment(),
+                pass_fds=(flag_out,),
+            )
+        except BaseException:
+            os.close(self._flag)
+            raise
+        finally:
+            os.close(flag_out)
         assert self._proc.stdout is not None
         self._out = self._proc.stdout
         with contextlib.suppress(OSError):  # a smaller pipe is only slower
@@ -271,9 +279,9 @@ class TranscodingReader:
         return data
 
     def _note(self, chunk: bytes) -> None:
-        if chunk and not self.replaced:
-            self.replaced = _REPLACEMENT in self._tail + chunk[:2] or _REPLACEMENT in chunk
-            self._tail = chunk[-2:]
+        if chunk and not self.replaced and self._flag >= 0:
+            with contextlib.suppress(BlockingIOError):
+                self.replaced = bool(os.read(self._flag, 1))
         self._utf8_read += len(chunk)
         if chunk and self._progress is not None:
             self._progress(int(self._utf8_read * self._ratio))
@@ -302,5 +310,8 @@ class TranscodingReader:
         self._proc.wait()
         self._pump.join(timeout=10)
         self._out.close()
+        if self._flag >= 0:  # never twice: the number may be another file's by then
+            os.close(self._flag)
+            self._flag = -1
         if self._proc.stderr is not None:
             self._proc.stderr.close()

@@ -172,6 +172,17 @@ def test_bytes_that_do_not_decode_reject_their_row_only(tmp_path):
     assert "无法按 GBK 编码识别" in rejects[0].reason
 
 
+def test_an_undecodable_byte_after_megabytes_of_gbk_rejects_its_row_only(tmp_path):
+    # Some 9 MB of good rows come first: the transcoder has sent whole chunks, and the CSV reader parsed batches,
+    # before the bad byte; the rows after it are read as well.
+    good = "1,张三,四川省德阳市旌阳区长江西路一段十八号\n".encode("gbk")
+    count = 9_000_000 // len(good)
+    data = HEADER.encode("gbk") + good * count + b"2,\x81\x20,x\n" + good * 3
+    rows, rejects, _ = read(write(tmp_path, data))
+    assert len(rows) == count + 3
+    assert [(r.row, r.column) for r in rejects] == [(count + 2, "姓名")]
+
+
 def test_invalid_utf8_later_in_a_utf8_file_rejects_its_row(tmp_path):
     data = (HEADER + "1,张三,北京\n" * 1000).encode() + b"2,\xff\xfe,x\n" + "3,王五,广州\n".encode()
     rows, rejects, stream = read(write(tmp_path, data))

@@ -197,6 +197,12 @@ def test_text_longer_than_the_item_length() -> None:
     assert (row["值"], row["_error_column"], row["_error"]) == ("一二三四五六", "值", "超过长度 5（实际 6）")
 
 
+def test_lengths_count_characters_not_bytes() -> None:
+    # 15 bytes of UTF-8 within a length of 5 characters, and within a platform limit of 5.
+    rows = run([ColumnSpec("x", "值", "C", 5)], [{"x": "一二三四五"}, {"x": "一二三四五六"}], max_field_chars=5)
+    assert [r["_error"] for r in rows] == [None, "超过单个字段最大长度 5"]
+
+
 def test_a_number_with_more_digits_than_the_item_length() -> None:
     assert one("N", "-1234.56", length=5)["_error"] == "超过长度 5（实际 6 位数字）"
     assert one("N", "-123.45", length=5)["_error"] is None
