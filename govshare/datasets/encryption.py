@@ -22,6 +22,7 @@ never leave the server. Rotation (`reencrypt`) rewrites a version's encrypted co
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import transaction
 
+from govshare.audit.models import AuditLog
 from govshare.audit.services import record_action
 from govshare.catalog.choices import AtRest, ItemDataType
 from govshare.catalog.models import Item
@@ -47,6 +49,7 @@ __all__ = [
     "DATA_TYPE_KEY",
     "HMAC_OF_KEY",
     "HMAC_SUFFIX",
+    "ROTATION_MODE",
     "DatasetRotation",
     "EncryptedColumn",
     "EncryptionPlan",
@@ -66,6 +69,7 @@ __all__ = [
     "reencrypt_batch",
     "rotate_dataset",
     "rotate_datasets",
+    "rotated_versions",
     "stored_columns",
     "version_key_usage",
 ]
@@ -376,6 +380,7 @@ ROTATION = "rotate_keys"
 ROTATED_FROM_KEY = "govshare.rotated_from"
 ROTATION_KEY_ID = "govshare.active_key"
 ACTION_ROTATED = "datasets.encryption_rotated"
+ROTATION_MODE = "key_rotation"  # how a rotated version is listed among a dataset's versions
 # Commits that do not change the data (see tables.DatasetTable.vacuum).
 _MAINTENANCE_OPERATIONS = frozenset({"VACUUM START", "VACUUM END", "OPTIMIZE"})
 
@@ -442,11 +447,31 @@ def dataset_key_usage() -> dict[str, Counter[str]]:
     return usage
 
 
+@dataclass(frozen=True, slots=True)
+class RotatedVersion:
+    version: int
+    rows: int | None
+    created_at: dt.datetime
+
+
+def rotated_versions(dataset: Dataset) -> list[RotatedVersion]:
+    """The versions rotation made current (from its audit rows: no table is read)."""
+    rows = AuditLog.objects.filter(
+        action=ACTION_ROTATED, object_type=Dataset._meta.label_lower, object_id=str(dataset.pk)
+    ).values_list("extra", "at")
+    return [
+        RotatedVersion(int(extra["version"]), extra.get("rows"), created_at)
+        for extra, created_at in rows
+        if isinstance(extra, dict) and "version" in extra
+    ]
+
+
 def _adopt(dataset: Dataset, table: DatasetTable, base: int, version: int, ring: crypto.KeyRing) -> bool:
     """Make the rotated version current (compare-and-set on the version it was made from) with its audit row."""
+    dataset_rows = table.row_count(version)
     with transaction.atomic():
         updated = Dataset.objects.filter(pk=dataset.pk, current_version=base).update(
-            current_version=version, row_count=table.row_count(version)
+            current_version=version, row_count=dataset_rows
         )
         if updated:
             record_action(
@@ -456,6 +481,7 @@ def _adopt(dataset: Dataset, table: DatasetTable, base: int, version: int, ring:
                 resource=dataset.resource.code,
                 from_version=base,
                 version=version,
+                rows=dataset_rows,
                 active_key=ring.active.key_id,
             )
     return bool(updated)

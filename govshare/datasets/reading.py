@@ -200,7 +200,22 @@ def dataset_versions(dataset: Dataset) -> list[VersionInfo]:
                 available=number in kept,
             )
         )
-    return versions
+    for rotated in encryption.rotated_versions(dataset):  # versions written by rotate_keys (M30), not by a load
+        if rotated.version not in seen:
+            seen.add(rotated.version)
+            versions.append(
+                VersionInfo(
+                    version=rotated.version,
+                    load_id=None,
+                    mode=encryption.ROTATION_MODE,
+                    rows_loaded=rotated.rows,
+                    rows_deleted=0,
+                    created_at=rotated.created_at,
+                    is_current=rotated.version == dataset.current_version,
+                    available=rotated.version in kept,
+                )
+            )
+    return sorted(versions, key=lambda info: info.version, reverse=True)
 
 
 def _kept_versions(dataset: Dataset) -> tuple[set[int], set[int]]:

@@ -14,6 +14,7 @@ from govshare.catalog.models import Resource
 from govshare.datasets import jobs
 from govshare.datasets.access import can_read_data
 from govshare.datasets.choices import LoadMode, LoadStatus
+from govshare.datasets.encryption import ROTATION_MODE
 from govshare.datasets.models import Dataset, Load
 
 register = template.Library()
@@ -66,6 +67,8 @@ def load_status_badge(load: Load) -> SafeString:
 
 @register.filter
 def load_mode_label(mode: str) -> str:
+    if mode == ROTATION_MODE:
+        return _("密钥轮换")
     return _(LoadMode(mode).label) if mode in LoadMode.values else mode
 
 

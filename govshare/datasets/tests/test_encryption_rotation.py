@@ -167,3 +167,14 @@ def test_a_dataset_with_a_pending_load_is_skipped(resource: Resource, owner: Use
     output = run("rotate_keys")
     assert "有未完成的归集任务，本次跳过" in output
     assert _table(resource).version() == before
+
+
+def test_the_rotated_version_is_listed_among_the_datasets_versions(resource: Resource) -> None:
+    run("keys", "add")
+    run("rotate_keys")
+    versions = reading.dataset_versions(_dataset(resource))
+    assert [(v.version, v.mode, v.is_current, v.load_id) for v in versions] == [
+        (1, encryption.ROTATION_MODE, True, None),
+        (0, "full", False, versions[1].load_id),
+    ]
+    assert versions[0].rows_loaded == 2
