@@ -116,12 +116,21 @@ class DatasetTable:
         self.storage_options = storage_options if storage_options is not None else storage_options_for(uri)
         # Parquet files of about this size (recorded as the table's delta.targetFileSize, which merges follow too).
         self.target_file_size = target_file_size or TARGET_FILE_SIZE
+        self._latest: DeltaTable | None = None
 
     def _table(self, version: int | None = None) -> DeltaTable:
-        return DeltaTable(self.uri, version=version, storage_options=self.storage_options)
+        if version is not None:
+            return DeltaTable(self.uri, version=version, storage_options=self.storage_options)
+        # The newest version: opened once, then brought up to date by reading only the commits since (a load asks
+        # several times; each full open replays the log).
+        if self._latest is None:
+            self._latest = DeltaTable(self.uri, storage_options=self.storage_options)
+        else:
+            self._latest.update_incremental()
+        return self._latest
 
     def exists(self) -> bool:
-        return DeltaTable.is_deltatable(self.uri, storage_options=self.storage_options)
+        return self._latest is not None or DeltaTable.is_deltatable(self.uri, storage_options=self.storage_options)
 
     def version(self) -> int | None:
         """The newest committed version, or None before the first load."""
