@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -16,6 +18,7 @@ from govshare.catalog.api import router as catalog_router
 from govshare.catalog.api_search import router as catalog_search_router
 from govshare.catalog.api_transfer import router as catalog_transfer_router
 from govshare.core.errors import DomainError
+from govshare.core.security import TooManyWrongTokens
 from govshare.datasets.api import router as datasets_router
 from govshare.grading.api import router as grading_router
 
@@ -88,8 +91,13 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 @api.exception_handler(Throttled)
 def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
-    # django-ninja adds the Retry-After header itself.
-    return api.create_response(request, {"detail": "请求过于频繁，请稍后再试", "errors": []}, status=429)
+    # django-ninja adds the Retry-After header itself to its throttles' answers; a refusal raised elsewhere (too
+    # many wrong bearer tokens, govshare.core.security) carries its wait here.
+    detail = str(exc) if isinstance(exc, TooManyWrongTokens) else "请求过于频繁，请稍后再试"
+    response = api.create_response(request, {"detail": detail, "errors": []}, status=429)
+    if exc.wait:
+        response["Retry-After"] = str(math.ceil(exc.wait))
+    return response
 
 
 @api.exception_handler(MultiPartParserError)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
 _RATE = r"^[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)$"
+CACHE_TABLE = "govshare_cache"
 INSECURE_DEV_SECRET = "govshare-insecure-development-key-do-not-use-in-production"  # noqa: S105
 
 
@@ -84,6 +86,34 @@ class GovshareSettings(BaseSettings):
     api_rate_user: str = Field(
         "1200/min", pattern=_RATE, description="API requests allowed per signed-in user or token (n/s|min|hour|day)."
     )
+    api_token_failure_limit: int = Field(
+        20,
+        ge=1,
+        le=10_000,
+        description="Wrong API bearer tokens from one address after which every token from it is refused (429).",
+    )
+    api_token_failure_minutes: int = Field(
+        15, ge=1, le=24 * 60, description="Window of api_token_failure_limit, and how long the refusal lasts."
+    )
+    cache_url: str = Field(
+        "db://",
+        pattern=r"^(db://|locmem://|file://.*)$",
+        description=(
+            "Cache shared by all processes (API rate limits): db:// the metadata database's govshare_cache table, "
+            "file:///path a directory (file:// is <data_dir>/cache), locmem:// one process only (tests)."
+        ),
+    )
+    ssl_redirect: bool = Field(
+        True, description="In production, redirect plain HTTP to HTTPS (off when a proxy already does)."
+    )
+    proxy_ssl_header: str = Field(
+        "",
+        pattern=r"^$|^[A-Za-z][A-Za-z0-9-]*$",
+        description="Header by which a TLS-terminating proxy says the request was HTTPS (e.g. X-Forwarded-Proto).",
+    )
+    hsts_seconds: int = Field(
+        31_536_000, ge=0, le=2 * 31_536_000, description="In production, Strict-Transport-Security max-age (0: off)."
+    )
     audit_seal_batch_size: int = Field(
         500,
         ge=1,
@@ -146,6 +176,31 @@ class GovshareSettings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'govshare.sqlite3'}"
+
+    @property
+    def django_cache(self) -> dict[str, Any]:
+        """Django's CACHES["default"] for cache_url.
+
+        `db://` is Django's database cache in the table govshare_cache of the metadata database (SQLite or
+        PostgreSQL: every gunicorn worker, the job worker and other hosts on the same database share it);
+        `file://` a directory (one host), `locmem://` the memory of one process (each worker counts alone).
+        """
+        options = {"MAX_ENTRIES": 100_000, "CULL_FREQUENCY": 4}  # histories of every address and user
+        scheme, _, path = self.cache_url.partition("://")
+        if scheme == "db":
+            return {
+                "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                "LOCATION": CACHE_TABLE,
+                "OPTIONS": options,
+            }
+        if scheme == "file":
+            location = Path(unquote(path)) if path else self.data_dir / "cache"
+            return {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(location),
+                "OPTIONS": options,
+            }
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "govshare"}
 
 
 def load_settings() -> GovshareSettings:

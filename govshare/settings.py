@@ -42,10 +42,14 @@ INSTALLED_APPS = [
     "govshare.identity",
     "oauth2_provider",
     "django_q",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (django-csp) and Permissions-Policy on every answer, static files included.
+    "csp.middleware.CSPMiddleware",
+    "govshare.core.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -126,15 +130,50 @@ API_RATE_ANONYMOUS = GOVSHARE.api_rate_anonymous
 API_RATE_USER = GOVSHARE.api_rate_user
 # Throttling counts per REMOTE_ADDR, never per a client-supplied X-Forwarded-For.
 NINJA_NUM_PROXIES = 0
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"
-CSRF_COOKIE_SAMESITE = "Lax"
+# Security headers. Django sets nosniff, Referrer-Policy, X-Frame-Options and Cross-Origin-Opener-Policy;
+# django-csp the Content-Security-Policy; govshare.core.security the Permissions-Policy.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Scripts and styles only from the platform's own static files: no inline <script>, <style>, style="" or on…=
+# handlers (page behaviour is govshare/static/govshare/app.js). img data: is for the admin's and Swagger UI's
+# icons. No form-action: the OIDC consent form redirects to the relying party, which Chromium checks against it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie (forms carry the token; the API docs page takes it from the page).
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+if GOVSHARE.proxy_ssl_header:
+    # Behind a TLS-terminating proxy that sets this header (and strips it from clients): the request was HTTPS.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + GOVSHARE.proxy_ssl_header.upper().replace("-", "_"), "https")
+# HSTS preload is not set: a preload entry covers the whole registered domain (every host under it) and is the
+# domain owner's decision, not one platform's; `check --deploy` would otherwise warn about it.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 if GOVSHARE.production:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = GOVSHARE.ssl_redirect
+    SECURE_HSTS_SECONDS = GOVSHARE.hsts_seconds
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = GOVSHARE.hsts_seconds > 0
+    SECURE_HSTS_PRELOAD = False
+
+# One cache for all processes (gunicorn workers, the job worker): API rate limits and wrong-token counters must be
+# counted once for the platform, not once per process. Default: the metadata database (`migrate` creates the table).
+CACHES = {"default": GOVSHARE.django_cache}
 
 LANGUAGE_CODE = GOVSHARE.language_code
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -148,15 +187,24 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-# Uploads are streamed to disk above 2.5 MB; the import size limit is checked before parsing.
+# Uploads are streamed to disk above 2.5 MB, into the data directory (large data files would fill a small /tmp);
+# the size limits (import_max_bytes, load_upload_max_bytes) are checked before anything is parsed or kept.
+# A request body that is not a file (form fields, JSON) may hold at most 5 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_TEMP_DIR = DATA_DIR / "tmp"
+FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A safety net behind the log calls themselves: ID numbers, mobile numbers, URL passwords and key=value
+    # secrets are replaced in every record (govshare.core.security; records are also redacted when made).
+    "filters": {"redact": {"()": "govshare.core.security.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "jieba": {"level": "WARNING"}},
 }
@@ -200,6 +248,16 @@ OAUTH2_PROVIDER = {
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     "REQUEST_APPROVAL_PROMPT": "force",
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if GOVSHARE.production else ["http", "https"],
+    # OAuth 2.0 Security BCP (RFC 9700): no implicit or password grant, PKCE S256 only, access tokens only in the
+    # Authorization header, `iss` in the authorization response, tokens stored hashed, a replayed refresh token
+    # revokes its family (`check --deploy` is clean).
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
 }
 
 # Second factor (django-otp TOTP). Wrong codes are counted by django-axes like wrong passwords, so the device's

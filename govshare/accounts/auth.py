@@ -7,7 +7,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 
-from govshare.accounts.services import user_for_token
+from govshare.accounts.services import TOKEN_PREFIX, user_for_token
+from govshare.core.security import bearer_failure, check_bearer_allowed
 from govshare.identity.auth import OAuthTokenAuth
 
 
@@ -30,8 +31,14 @@ class TokenAuth(HttpBearer):
     """`Authorization: Bearer gs_…` personal API token."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
+        # An address with too many wrong tokens is refused (429) before any token is looked up.
+        check_bearer_allowed(request)
+        if not token.startswith(TOKEN_PREFIX):
+            return None  # an OAuth access token: OAuthTokenAuth counts it if it is wrong
         user = user_for_token(token)
-        if user is not None:
+        if user is None:
+            bearer_failure(request)
+        else:
             request.user = user
         return user
 

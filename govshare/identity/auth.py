@@ -12,6 +12,8 @@ from ninja.security import HttpBearer
 from oauth2_provider.models import AccessToken
 
 from govshare.accounts.models import User
+from govshare.accounts.services import TOKEN_PREFIX
+from govshare.core.security import bearer_failure, check_bearer_allowed
 
 API_SCOPE = "api"
 
@@ -31,7 +33,12 @@ class OAuthTokenAuth(HttpBearer):
     """`Authorization: Bearer <OAuth access token>` issued by this platform with the `api` scope."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
+        if token.startswith(TOKEN_PREFIX):
+            return None  # a personal API token: TokenAuth has checked and counted it
+        check_bearer_allowed(request)
         user = user_for_access_token(token)
-        if user is not None:
+        if user is None:
+            bearer_failure(request)
+        else:
             request.user = user
         return user
