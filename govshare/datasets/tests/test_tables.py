@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from govshare.datasets.raw import SourceUnavailable
@@ -56,6 +57,17 @@ def test_each_commit_records_its_load(table: DatasetTable) -> None:
     assert [(c.version, c.operation, c.load_id) for c in history] == [(1, "WRITE", 42), (0, "WRITE", 41)]
     assert history[0].metrics["num_added_rows"] == 1
     assert (table.version_for_load(41), table.version_for_load(42), table.version_for_load(43)) == (0, 1, None)
+
+
+def test_data_files_of_writes_and_merges_are_zstandard_compressed(table: DatasetTable) -> None:
+    table.write(rows((1, "张三"), (2, "李四")), mode="overwrite", load_id=1)
+    table.upsert(rows((2, "李四改"), (3, "王五")), keys=["编号"], delete_missing=False, load_id=2)
+    codecs = {
+        pq.ParquetFile(path).metadata.row_group(0).column(i).compression
+        for path in table.files()
+        for i in range(len(SCHEMA))
+    }
+    assert codecs == {"ZSTD"}
 
 
 def test_a_retried_load_whose_commit_happened_does_not_write_again(table: DatasetTable) -> None:
