@@ -117,7 +117,7 @@ def test_keys_init_creates_the_file_once_and_status_counts_values(settings) -> N
     assert "密钥文件已存在，未覆盖" in run("keys", "init")
     make_source("db-password")
     active = crypto.current_key_ring().active.key_id
-    assert f"{active}（启用）：1 个值" in run("keys", "status")
+    assert f"{active}（启用）：元数据库 1 个值，0 个保留的数据集版本" in run("keys", "status")
 
 
 def test_a_generated_key_is_a_valid_setting_value() -> None:
