@@ -6,19 +6,27 @@ decode, one byte goes to FLAG_FD, before the chunk holding its U+FFFD is written
 that rows need checking by the time it sees that chunk (searching every chunk for U+FFFD cost more than decoding).
 Standard library only, so that it starts in milliseconds. The checksum is computed on a thread (hashlib releases
 the GIL) while chunks decode.
+
+GB18030 (and so GBK, its subset) is decoded by the C library's iconv when it has one that knows GB18030 (glibc
+does): straight to UTF-8, twice as fast as Python's codec, which decodes to str and encodes again. Both give the
+same characters (tested); other encodings use Python's codecs.
 """
 
 from __future__ import annotations
 
 import codecs
+import ctypes
+import errno
 import hashlib
 import json
 import os
 import queue
 import sys
 import threading
+from typing import Protocol
 
 CHUNK = 4 << 20
+REPLACEMENT = "\ufffd".encode()
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -27,49 +35,95 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-class _Replacements:
-    """The decoders' error handler: U+FFFD for an undecodable byte, and a note that there was one."""
+class _Decoder(Protocol):
+    replaced: bool
 
-    def __init__(self) -> None:
-        self.seen = False
-        self.flagged = False
+    def decode(self, data: bytes, final: bool = False) -> bytes:
+        """The UTF-8 bytes of `data`, undecodable bytes as U+FFFD (noting `replaced`); an incomplete character at
+        the end waits for the next call, unless `final`."""
+        ...
 
-    def __call__(self, error: UnicodeError) -> tuple[str, int]:
+
+class _PythonDecoder:
+    def __init__(self, codec: str) -> None:
+        self.replaced = False
+        codecs.register_error("govshare-replace", self._replace)
+        self._decoder = codecs.getincrementaldecoder(codec)("govshare-replace")
+
+    def _replace(self, error: UnicodeError) -> tuple[str, int]:
         assert isinstance(error, UnicodeDecodeError)
-        self.seen = True
+        self.replaced = True
         return "\ufffd", error.end
 
+    def decode(self, data: bytes, final: bool = False) -> bytes:
+        return self._decoder.decode(data, final).encode("utf-8")
 
-_replacements = _Replacements()
-codecs.register_error("govshare-replace", _replacements)
 
-
-class _Decoder:
-    """GB18030 decodes every GBK file, but the plain GBK codec is faster: use it until a chunk needs GB18030."""
+class _IconvDecoder:
+    """iconv(3) through ctypes. An invalid byte becomes one U+FFFD and decoding goes on at the next byte, as
+    Python's "replace" does; an incomplete sequence at a chunk's end is kept for the next chunk."""
 
     def __init__(self, codec: str) -> None:
-        self._fast = codec == "gb18030"
-        self._decoder = codecs.getincrementaldecoder("gbk" if self._fast else codec)(
-            "strict" if self._fast else "govshare-replace"
-        )
+        self.replaced = False
+        libc = ctypes.CDLL(None, use_errno=True)
+        iconv_open = libc.iconv_open
+        iconv_open.restype = ctypes.c_void_p
+        iconv_open.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+        handle = iconv_open(b"UTF-8", codec.encode("ascii"))
+        if handle is None or handle == ctypes.c_void_p(-1).value:
+            raise LookupError(codec)
+        self._handle = ctypes.c_void_p(handle)
+        self._iconv = libc.iconv
+        self._iconv.restype = ctypes.c_size_t
+        pointer, size = ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t)
+        self._iconv.argtypes = [ctypes.c_void_p, pointer, size, pointer, size]
+        self._pending = b""
+        self._out = ctypes.create_string_buffer(0)
 
-    def decode(self, data: bytes, final: bool = False) -> str:
-        if self._fast:
-            pending = self._decoder.getstate()[0]
-            try:
-                return self._decoder.decode(data, final)
-            except UnicodeDecodeError:
-                self._fast = False
-                self._decoder = codecs.getincrementaldecoder("gb18030")("govshare-replace")
-                data = pending + data
-        return self._decoder.decode(data, final)
+    def decode(self, data: bytes, final: bool = False) -> bytes:
+        data = self._pending + data if self._pending else data
+        self._pending = b""
+        # Room for the worst case: every byte a U+FFFD (3 bytes).
+        if len(self._out) < 3 * len(data) + 8:
+            self._out = ctypes.create_string_buffer(3 * len(data) + 8)
+        source = ctypes.create_string_buffer(data, len(data))
+        in_ptr, in_left = ctypes.c_void_p(ctypes.addressof(source)), ctypes.c_size_t(len(data))
+        start = ctypes.addressof(self._out)
+        out_ptr, out_left = ctypes.c_void_p(start), ctypes.c_size_t(len(self._out))
+        args = (ctypes.byref(in_ptr), ctypes.byref(in_left), ctypes.byref(out_ptr), ctypes.byref(out_left))
+        while in_left.value:
+            if self._iconv(self._handle, *args) != ctypes.c_size_t(-1).value:
+                break
+            error = ctypes.get_errno()
+            if error == errno.EINVAL and not final:  # a character cut at the chunk's end
+                self._pending = ctypes.string_at(in_ptr.value or 0, in_left.value)
+                break
+            if error not in (errno.EILSEQ, errno.EINVAL):
+                raise OSError(error, os.strerror(error))
+            self.replaced = True
+            ctypes.memmove(out_ptr.value or 0, REPLACEMENT, len(REPLACEMENT))
+            out_ptr.value = (out_ptr.value or 0) + len(REPLACEMENT)
+            out_left.value -= len(REPLACEMENT)
+            in_ptr.value = (in_ptr.value or 0) + 1
+            in_left.value -= 1
+        return ctypes.string_at(start, (out_ptr.value or 0) - start)
 
 
-def _write_decoded(out_fd: int, flag_fd: int, text: str) -> None:
-    if _replacements.seen and not _replacements.flagged:
+def _decoder(codec: str) -> _Decoder:
+    if codecs.lookup(codec).name == "gb18030":
+        try:
+            return _IconvDecoder("GB18030")
+        except (OSError, LookupError, AttributeError):  # no iconv, or one without GB18030
+            pass
+    return _PythonDecoder(codec)
+
+
+def _write_decoded(out_fd: int, flag_fd: int, decoder: _Decoder, data: bytes, final: bool = False) -> None:
+    flagged = decoder.replaced
+    utf8 = decoder.decode(data, final)
+    if decoder.replaced and not flagged:
         _write_all(flag_fd, b"!")
-        _replacements.flagged = True
-    _write_all(out_fd, text.encode("utf-8"))
+    _write_all(out_fd, utf8)
 
 
 def _hash_in_background(digest: hashlib._Hash, chunks: queue.Queue[bytes | None]) -> None:
@@ -78,7 +132,7 @@ def _hash_in_background(digest: hashlib._Hash, chunks: queue.Queue[bytes | None]
 
 
 def transcode(path: str, codec: str, out_fd: int, flag_fd: int) -> dict[str, object]:
-    decoder = _Decoder(codec)
+    decoder = _decoder(codec)
     digest = hashlib.sha256()
     chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
     hasher = threading.Thread(target=_hash_in_background, args=(digest, chunks), daemon=True)
@@ -88,8 +142,8 @@ def transcode(path: str, codec: str, out_fd: int, flag_fd: int) -> dict[str, obj
         while chunk := source.read(CHUNK):
             total += len(chunk)
             chunks.put(chunk)
-            _write_decoded(out_fd, flag_fd, decoder.decode(chunk))
-    _write_decoded(out_fd, flag_fd, decoder.decode(b"", final=True))
+            _write_decoded(out_fd, flag_fd, decoder, chunk)
+    _write_decoded(out_fd, flag_fd, decoder, b"", final=True)
     chunks.put(None)
     hasher.join()
     return {"bytes": total, "sha256": digest.hexdigest()}

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from govshare.datasets.raw import ReadStats, SourceInvalid
+from govshare.datasets.readers import _transcode as transcoder
 from govshare.datasets.readers.encoding import TranscodingReader, detect_encoding, python_codec
 
 GB2312 = sorted(
@@ -147,3 +148,48 @@ def test_transcoding_any_gbk_text_round_trips(tmp_path, text):
     path = tmp_path / "any.csv"
     path.write_bytes(text.encode("gbk"))
     assert _transcode(path, "GBK")[0].decode("utf-8") == text
+
+
+# The transcoder's GB18030 decoder (the C library's iconv where there is one, as on Debian)
+
+# Every character GBK encodes, and some that only GB18030's four-byte sequences do (supplementary planes, Tibetan).
+gbk_characters = st.characters(codec="gbk", exclude_categories=["Cs", "Co"])
+gb18030_characters = st.one_of(
+    gbk_characters, st.characters(min_codepoint=0x20000, max_codepoint=0x2A6DF), st.sampled_from("ཀཁགྷ")
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=gb18030_characters, max_size=200), st.lists(st.integers(1, 7), max_size=60))
+def test_gb18030_decodes_like_pythons_codec_across_any_chunk_boundaries(text: str, cuts: list[int]) -> None:
+    decoder = transcoder._decoder("gb18030")
+    data = text.encode("gb18030")
+    parts, start = [], 0
+    for size in cuts:
+        parts.append(decoder.decode(data[start : start + size]))
+        start += size
+    parts.append(decoder.decode(data[start:], final=True))
+    assert b"".join(parts).decode("utf-8") == text
+    assert not decoder.replaced
+
+
+def test_gb18030_uses_the_2022_mappings_of_former_private_use_code_points() -> None:
+    # GB 18030-2022 gives FE51 the character 𠂇 (U+20087); the 2000 edition (Python's codec) a private-use one.
+    decoder = transcoder._decoder("gb18030")
+    if isinstance(decoder, transcoder._PythonDecoder):
+        pytest.skip("the C library has no GB18030 iconv")
+    assert decoder.decode(bytes.fromhex("fe51"), final=True).decode("utf-8") == "\U00020087"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\x81\x20", "\ufffd "),  # a lead byte without its trail byte: the next byte is read as itself
+        ("张".encode("gbk") + b"\xff" + "三".encode("gbk"), "张\ufffd三"),
+        ("张".encode("gbk") + b"\x81", "张\ufffd"),  # cut at the end of the file
+    ],
+)
+def test_undecodable_gb18030_bytes_become_one_replacement_each_and_are_noted(data: bytes, expected: str) -> None:
+    decoder = transcoder._decoder("gb18030")
+    assert decoder.decode(data, final=True).decode("utf-8") == expected
+    assert decoder.replaced
