@@ -14,8 +14,9 @@ _ID_NUMBER = re.compile(
 )
 # Mainland mobile numbers, optionally with +86 / 86.
 _MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?![0-9A-Za-z])")
-# The password of a URL's user information: scheme://user:password@host.
-_URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://[^\s/:@]*:)([^\s@]+)(@)")
+# The password of a URL's user information: scheme://user:password@host (up to the last @ before the host, so
+# that a password holding an unencoded @ is hidden whole).
+_URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://[^\s/:@]*:)([^\s/]+)(@)(?=[^\s@/]*(?:[/\s]|$))")
 # key=value secrets in query strings and connection strings (password=…, token=…).
 _KEY_SECRET = re.compile(
     r"(?i)\b((?:password|passwd|pwd|secret|secret_access_key|access_token|api_key|apikey|token)\s*[=:]\s*['\"]?)"

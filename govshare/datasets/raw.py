@@ -18,6 +18,8 @@ from typing import BinaryIO, Protocol
 
 import pyarrow as pa
 
+from govshare.core.redaction import redact
+
 ROW_COLUMN = "_row"
 ERROR_COLUMN = "_error_column"
 ERROR_REASON = "_error"
@@ -116,6 +118,9 @@ class SourceError(Exception):
     retryable = False
 
     def __init__(self, message: str) -> None:
+        # Shown to users and kept in the load's log: a password in a source URL or a personal value quoted from a
+        # driver's message never is (govshare.core.security.redact).
+        message = redact(message)
         super().__init__(message)
         self.message = message
 

@@ -28,6 +28,7 @@ from govshare.catalog.choices import ItemDataType
 from govshare.catalog.models import Resource
 from govshare.core.errors import DomainError, FieldProblem, NotFound, PermissionDenied, ValidationFailed
 from govshare.core.masking import MaskRule, mask_arrow_column, masking_rule_for
+from govshare.core.uploads import check_data_upload
 from govshare.datasets import encryption, exporting, selectors, services
 from govshare.datasets.access import can_manage_sources, can_read_data
 from govshare.datasets.choices import ExportFormat, LoadStatus, SourceKind
@@ -144,6 +145,7 @@ def preview_source_for(
             if upload is not None:
                 name = Path(upload.name or "sample.csv").name
                 config["format"] = services.file_format_for(name, config.get("format"))
+                check_data_upload(upload, name=name, size=upload.size or 0, file_format=config["format"])
                 path = Path(scratch) / ("sample" + Path(name).suffix.lower())
                 with path.open("wb") as out:
                     for chunk in upload.chunks():

@@ -24,6 +24,7 @@ from govshare.audit.services import record_action
 from govshare.catalog.choices import AtRest, ReviewStatus
 from govshare.catalog.models import Item, Resource
 from govshare.core.errors import Conflict, FieldProblem, NotFound, PermissionDenied, ValidationFailed
+from govshare.core.uploads import check_data_upload
 from govshare.datasets import jobs
 from govshare.datasets.access import can_manage_sources, can_read_data
 from govshare.datasets.choices import (
@@ -334,7 +335,7 @@ def _check_upload_format(name: str | None, source: Source) -> None:
         )
 
 
-def _store_upload(upload: UploadedFile | None, file_path: Path | None) -> tuple[Path, str]:
+def _store_upload(upload: UploadedFile | None, file_path: Path | None, file_format: str) -> tuple[Path, str]:
     """Keep the reported file under the data directory (it is the load's input and its lineage)."""
     limit = settings.GOVSHARE.load_upload_max_bytes
     if upload is not None:
@@ -343,6 +344,9 @@ def _store_upload(upload: UploadedFile | None, file_path: Path | None) -> tuple[
         name, size = file_path.name, file_path.stat().st_size
     else:
         raise ValidationFailed([FieldProblem("file", "文件报送须上传数据文件")])
+    if upload is not None:
+        # Its size against the setting (the limit named in the message) and its type by content, before it is kept.
+        check_data_upload(upload, name=name, size=size, file_format=file_format)
     if size > limit:
         raise ValidationFailed([FieldProblem("file", f"文件 {size:,} 字节，超过上限 {limit:,} 字节")])
     if size == 0:
@@ -389,7 +393,7 @@ def request_load(
     input_path, input_name = "", ""
     if source.kind == SourceKind.FILE:
         _check_upload_format(upload.name if upload is not None else getattr(file_path, "name", ""), source)
-        stored, input_name = _store_upload(upload, file_path)
+        stored, input_name = _store_upload(upload, file_path, source.config.get("format") or FileFormat.CSV)
         input_path = str(stored)
     with transaction.atomic():
         dataset = ensure_dataset(source.resource)

@@ -1,0 +1,110 @@
+"""Checks of an uploaded data file before anything is kept: its size against the setting, and its type by its
+content (not only its name): an .xlsx must be a zip holding the OOXML workbook parts; a CSV, TSV or JSON file must
+be text, not a zip, an old Excel file, a PDF, an image or other binary data."""
+
+from __future__ import annotations
+
+import zipfile
+from typing import IO
+
+from django.conf import settings
+
+from govshare.core.errors import FieldProblem, ValidationFailed
+
+__all__ = ["check_data_upload", "data_file_problem", "size_text"]
+
+# Magic numbers of the binary files most often uploaded by mistake, with what to call them.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "zip 压缩文件（Excel .xlsx、Word .docx 等都属于这一类）"),
+    (b"PK\x05\x06", "空的 zip 压缩文件"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "旧版 Office 文件（Excel 97-2003 .xls 或 Word .doc）"),
+    (b"%PDF-", "PDF 文件"),
+    (b"\x1f\x8b", "gzip 压缩文件"),
+    (b"Rar!", "RAR 压缩文件"),
+    (b"7z\xbc\xaf\x27\x1c", "7z 压缩文件"),
+    (b"\x89PNG", "PNG 图片"),
+    (b"\xff\xd8\xff", "JPEG 图片"),
+    (b"GIF8", "GIF 图片"),
+    (b"SQLite format 3\x00", "SQLite 数据库文件"),
+    (b"PAR1", "Parquet 文件"),
+)
+# The parts every SpreadsheetML workbook holds (ECMA-376 / ISO/IEC 29500).
+_OOXML_PARTS = ("[Content_Types].xml", "xl/workbook.xml")
+_SNIFF_BYTES = 64 * 1024
+_TEXT_FORMATS = {"csv": "CSV", "tsv": "TSV", "json": "JSON", "jsonl": "JSON Lines"}
+
+
+def size_text(size: int) -> str:
+    """A byte count as people say it: 2 GB, 20 MB, 512 KB."""
+    for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} 字节"
+
+
+def data_file_problem(head: bytes, file_format: str, archive: IO[bytes] | None = None) -> str | None:
+    """What is wrong with a data file of `file_format` whose first bytes are `head`, or None.
+
+    For xlsx, `archive` (the whole file, seekable) is opened to look for the workbook parts.
+    """
+    if not head:
+        return "上传的文件是空的（0 字节）"
+    if file_format == "xlsx":
+        if not head.startswith(b"PK\x03\x04"):
+            found = next((label for magic, label in _MAGIC if head.startswith(magic)), None)
+            what = found or "文本或其他格式的文件（可能是改了扩展名的 .csv）"
+            return f"文件内容不是 Excel 工作簿（.xlsx），而是{what}；请在 Excel 或 WPS 中另存为 .xlsx 后上传"
+        if archive is not None:
+            try:
+                archive.seek(0)
+                with zipfile.ZipFile(archive) as workbook:
+                    names = set(workbook.namelist())
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+                return "文件不是有效的 Excel 工作簿（.xlsx）：zip 结构已损坏或不完整，请重新保存后上传"
+            finally:
+                archive.seek(0)
+            missing = [part for part in _OOXML_PARTS if part not in names]
+            if missing:
+                return (
+                    f"文件是 zip 压缩包但不是 Excel 工作簿（缺少 {'、'.join(missing)}），"
+                    "请上传用 Excel 或 WPS 保存的 .xlsx 文件"
+                )
+        return None
+    label = _TEXT_FORMATS.get(file_format, file_format.upper())
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return f"文件内容是{what}，不是 {label} 文本文件；请导出为 {label}（UTF-8 或 GBK 编码）后上传"
+    if b"\x00" in head[:_SNIFF_BYTES]:
+        offset = head.index(b"\x00")
+        return (
+            f"文件第 {offset + 1} 个字节起含有空字节（0x00），是二进制文件而不是 {label} 文本文件"
+            "（UTF-16 编码的文本也不支持）；请导出为 UTF-8 或 GBK 编码的文本后上传"
+        )
+    return None
+
+
+def check_data_upload(upload: IO[bytes], *, name: str, size: int, file_format: str) -> None:
+    """Refuse (422, field `file`) an upload that is too large or whose content is not of `file_format`.
+
+    Called before the file is kept anywhere: a refused upload leaves nothing behind but Django's own temporary
+    file, which is removed at the end of the request.
+    """
+    limit = settings.GOVSHARE.load_upload_max_bytes
+    if size > limit:
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    "file",
+                    f"文件“{name}”大小 {size_text(size)}（{size:,} 字节），超过上传上限 {size_text(limit)}"
+                    f"（{limit:,} 字节），未保存也未归集；请拆分后分批报送，或请平台管理员调整设置 "
+                    "load_upload_max_bytes（环境变量 GOVSHARE_LOAD_UPLOAD_MAX_BYTES）",
+                )
+            ],
+            "上传的文件超过大小上限",
+        )
+    upload.seek(0)
+    head = upload.read(_SNIFF_BYTES)
+    upload.seek(0)
+    problem = data_file_problem(head, file_format, upload)
+    if problem:
+        raise ValidationFailed([FieldProblem("file", f"文件“{name}”：{problem}")], "上传的文件类型不符")
