@@ -51,7 +51,7 @@ from govshare.datasets.raw import (
 )
 from govshare.datasets.readers import open_source_stream
 from govshare.datasets.tables import DatasetTable, SchemaChanged
-from govshare.datasets.transform import build_transform_sql, output_schema, transform_sql_for
+from govshare.datasets.transform import run_transform
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +246,7 @@ def _open_stream(load: Load, source: Source, dataset: Dataset, rejects: RejectsF
     )
 
 
-def _execute(load: Load, progress: Progress, rejects: RejectsFile) -> tuple[Outcome, RawStream]:
+def _execute(load: Load, table: DatasetTable, progress: Progress, rejects: RejectsFile) -> tuple[Outcome, RawStream]:
     source, dataset = load.source, load.dataset
     specs = column_specs(source)
     stream = _open_stream(load, source, dataset, rejects, progress)
@@ -260,9 +260,8 @@ def _execute(load: Load, progress: Progress, rejects: RejectsFile) -> tuple[Outc
         progress.log(f"开始读取来源（{len(stream.columns)} 个字段）")
         engine = get_engine(load.engine)
         max_chars = settings.GOVSHARE.load_max_field_chars
-        sql = transform_sql_for(engine.name, build_transform_sql(specs, max_field_chars=max_chars))
         raw = pa.RecordBatchReader.from_batches(raw_schema(stream.columns), stream.batches())
-        transformed = engine.transform(raw, sql, schema=output_schema(specs))
+        transformed = run_transform(engine, raw, specs, max_field_chars=max_chars)
         counts = {"loaded": 0}
         batches = _accepted_batches(transformed, rejects, counts, progress, full=load.mode == LoadMode.FULL)
         first = next(batches, None)  # a full load without a valid row raised NoValidRows here
@@ -274,7 +273,6 @@ def _execute(load: Load, progress: Progress, rejects: RejectsFile) -> tuple[Outc
         )
         # Designated columns encrypted (and hashed) under the active key before anything is written (M30).
         accepted = encryption.for_load(dataset.resource_id, accepted, list(source.key_items))
-        table = DatasetTable(dataset.table_uri)
         if load.mode == LoadMode.UPSERT and table.exists():
             result = table.upsert(
                 accepted, keys=list(source.key_items), delete_missing=source.detect_deletes, load_id=load.pk
@@ -310,13 +308,14 @@ def run_load(load_id: int) -> None:
     if committed is not None:
         # The previous attempt committed and died before its bookkeeping: finish it, never write twice.
         progress.log(f"上次执行已提交版本 v{committed}，补记结果")
-        _succeed(load, token, Outcome(committed, table.row_count(committed), note="resumed"), None, progress, started)
+        outcome = Outcome(committed, table.row_count(committed), note="resumed")
+        _succeed(load, table, token, outcome, None, progress, started)
         return
     heartbeat = Heartbeat(load.pk, token, progress)
     heartbeat.start()
     rejects = RejectsFile(_rejects_path(load))
     try:
-        outcome, stream = _execute(load, progress, rejects)
+        outcome, stream = _execute(load, table, progress, rejects)
     except ClaimLost:
         logger.warning("load %s was taken over by another attempt; this one stops", load.pk)
         return
@@ -333,18 +332,18 @@ def run_load(load_id: int) -> None:
     finally:
         heartbeat.stop()
         rejects.close()
-    _succeed(load, token, outcome, (stream, rejects), progress, started)
+    _succeed(load, table, token, outcome, (stream, rejects), progress, started)
 
 
 def _succeed(
     load: Load,
+    table: DatasetTable,
     token: str,
     outcome: Outcome,
     read: tuple[RawStream, RejectsFile] | None,
     progress: Progress,
     started: float,
 ) -> None:
-    table = DatasetTable(load.dataset.table_uri)
     now = timezone.now()
     made_version = outcome.version if outcome.note != "nothing new" else None
     figures: dict[str, Any] = {"version": made_version, "rows_loaded": outcome.rows_loaded}

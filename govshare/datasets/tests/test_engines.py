@@ -15,7 +15,7 @@ import pytest
 
 from govshare.datasets.engines import DataEngine, DuckDBEngine, SparkEngine, get_engine, stop_spark_session
 from govshare.datasets.raw import ERROR_REASON, ColumnSpec, SourceUnavailable, raw_schema
-from govshare.datasets.transform import build_transform_sql, output_schema, transform_sql_for
+from govshare.datasets.transform import build_transform_sql, output_schema, run_transform, transform_sql_for
 
 SPECS = [
     ColumnSpec("sfzh", "身份证号", "C", 18, required=True),
@@ -76,8 +76,7 @@ def mixed_load(count: int = 400, seed: int = 20260301) -> pa.Table:
 
 
 def transformed(engine: DataEngine, raw: pa.Table) -> pa.Table:
-    sql = transform_sql_for(engine.name, build_transform_sql(SPECS, max_field_chars=MAX_FIELD_CHARS))
-    return engine.transform(raw.to_reader(max_chunksize=64), sql, schema=output_schema(SPECS)).read_all()
+    return run_transform(engine, raw.to_reader(max_chunksize=64), SPECS, max_field_chars=MAX_FIELD_CHARS).read_all()
 
 
 @pytest.fixture(scope="session")
@@ -113,10 +112,8 @@ def test_duckdb_streams_batches_out_while_batches_come_in() -> None:
             )
 
     spec = [ColumnSpec("sl", "数量", "N")]
-    reader = DuckDBEngine().transform(
-        pa.RecordBatchReader.from_batches(raw_schema(["sl"]), source()),
-        build_transform_sql(spec, max_field_chars=10),
-        schema=output_schema(spec),
+    reader = run_transform(
+        DuckDBEngine(), pa.RecordBatchReader.from_batches(raw_schema(["sl"]), source()), spec, max_field_chars=10
     )
     first = reader.read_next_batch()
     assert first.num_rows > 0 and consumed < total / 2
@@ -129,9 +126,11 @@ def test_a_source_failing_mid_stream_raises_its_own_error_through_the_engine() -
         raise SourceUnavailable("前置库连接中断")
 
     with pytest.raises(SourceUnavailable, match="前置库连接中断"):  # the call or the reading
-        DuckDBEngine().transform(
+        run_transform(
+            DuckDBEngine(),
             pa.RecordBatchReader.from_batches(raw_schema(["sl"]), source()),
-            build_transform_sql([ColumnSpec("sl", "数量", "N")], max_field_chars=10),
+            [ColumnSpec("sl", "数量", "N")],
+            max_field_chars=10,
         ).read_all()
 
 

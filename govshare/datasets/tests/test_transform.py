@@ -19,6 +19,7 @@ from govshare.datasets.raw import ColumnSpec, raw_schema
 from govshare.datasets.transform import (
     build_transform_sql,
     output_schema,
+    run_transform,
     transform_sql_for,
 )
 
@@ -31,8 +32,7 @@ def run(specs: list[ColumnSpec], rows: list[dict[str, str | None]], *, max_field
         schema=raw_schema(columns),
     )
     reader = pa.RecordBatchReader.from_batches(batch.schema, [batch])
-    sql = build_transform_sql(specs, max_field_chars=max_field_chars)
-    return DuckDBEngine().transform(reader, sql, schema=output_schema(specs)).read_all().to_pylist()
+    return run_transform(DuckDBEngine(), reader, specs, max_field_chars=max_field_chars).read_all().to_pylist()
 
 
 def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, us: int = 0) -> dt.datetime:
