@@ -1,0 +1,176 @@
+"""The Content-Security-Policy in a real browser (Debian's Chromium through Playwright): the platform's pages, the
+Django admin and the API docs (Swagger UI) work under it, and Chromium reports no violation in the console."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from govshare.core.testing import TEST_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+USERS = """
+from govshare.accounts.choices import Role
+from govshare.core import testing
+department = testing.make_department("市公安局")
+testing.make_user(Role.CATALOG_ADMIN, department=department, username="csp_catalog")
+testing.make_user(Role.PLATFORM_ADMIN, username="csp_admin")
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Browser tests need Debian's Chromium: apt-get install -y chromium fonts-noto-cjk")
+    data_dir = tmp_path_factory.mktemp("govshare-csp")
+    env = {**os.environ, "GOVSHARE_DATA_DIR": str(data_dir), "DATABASE_URL": "", "GOVSHARE_DEBUG": "false"}
+    env["DJANGO_SETTINGS_MODULE"] = "govshare.settings"
+    run = {"env": env, "cwd": ROOT, "check": True, "timeout": 300, "stdout": subprocess.DEVNULL}
+    subprocess.run([sys.executable, "-m", "govshare", "migrate", "-v", "0"], **run)  # type: ignore[call-overload]
+    subprocess.run([sys.executable, "-m", "govshare", "shell", "-c", USERS], **run)  # type: ignore[call-overload]
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "govshare", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=(data_dir / "server.log").open("w"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{url}/login/", timeout=2)  # noqa: S310 (the local test server)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        yield browser
+        browser.close()
+
+
+class Violations:
+    """Console messages and page errors of one browser page that concern the Content-Security-Policy."""
+
+    def __init__(self, page: Any) -> None:
+        self.messages: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.messages.append(f"pageerror: {error}"))
+
+    def _console(self, message: Any) -> None:
+        text = str(message.text)
+        if "Content Security Policy" in text or "Content-Security-Policy" in text or "Refused to" in text:
+            self.messages.append(text)
+
+
+def _page(browser: Any) -> tuple[Any, Violations]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    return page, Violations(page)
+
+
+def _log_in(page: Any, url: str, username: str) -> None:
+    page.goto(f"{url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_selector("nav.mainnav")
+
+
+def test_platform_pages_run_their_scripts_without_violations(server: str, browser: Any) -> None:
+    page, violations = _page(browser)
+    _log_in(page, server, "csp_catalog")
+    # Styles from app.css (moved out of the page): the browse layout is a grid.
+    assert page.eval_on_selector(".search-layout", "e => getComputedStyle(e).display") == "grid"
+    # Scripts from app.js: the catalogue form's "add item" button adds a row.
+    page.goto(f"{server}/catalog/resources/new/")
+    rows = page.locator("#item-rows tr").count()
+    page.click("#add-item")
+    assert page.locator("#item-rows tr").count() == rows + 1
+    # The import page refuses an oversized file in the browser (data-max-bytes) before sending it.
+    page.goto(f"{server}/catalog/import/")
+    page.eval_on_selector("#import-form", "f => f.dataset.maxBytes = '10'")
+    page.set_input_files(
+        "#import-file", {"name": "a.xlsx", "mimeType": "application/octet-stream", "buffer": b"x" * 50}
+    )
+    page.click("#import-form button[type=submit]")
+    assert page.is_visible("#import-size-error")
+    # The language select submits its form on change.
+    page.goto(f"{server}/account/tokens/")
+    page.select_option("#language-select", "en")
+    page.wait_for_load_state()
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert violations.messages == []
+
+
+def test_the_admin_works_without_violations(server: str, browser: Any) -> None:
+    page, violations = _page(browser)
+    _log_in(page, server, "csp_admin")
+    page.goto(f"{server}/admin/")
+    assert page.is_visible("#content-main")
+    page.goto(f"{server}/admin/accounts/user/")
+    page.wait_for_selector("#result_list")
+    page.goto(f"{server}/admin/accounts/user/add/")
+    page.wait_for_selector("form")
+    assert violations.messages == []
+
+
+def test_the_api_docs_render_without_violations(server: str, browser: Any) -> None:
+    page, violations = _page(browser)
+    _log_in(page, server, "csp_catalog")
+    page.goto(f"{server}/api/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "govshare" in page.inner_text(".swagger-ui .info .title")
+    page.wait_for_selector(".opblock-tag")
+    assert violations.messages == []
+
+
+def test_an_inline_script_or_style_would_be_refused_and_reported(server: str, browser: Any) -> None:
+    page, violations = _page(browser)
+    page.goto(f"{server}/login/")
+    page.evaluate(
+        """() => {
+            const style = document.createElement("style");
+            style.textContent = "body { color: red }";
+            document.head.appendChild(style);
+            const script = document.createElement("script");
+            script.textContent = "window.inlineRan = true";
+            document.head.appendChild(script);
+        }"""
+    )
+    page.wait_for_timeout(200)
+    assert page.evaluate("() => window.inlineRan === undefined")
+    assert any("style-src" in message for message in violations.messages), violations.messages
+    assert any("script-src" in message for message in violations.messages), violations.messages
