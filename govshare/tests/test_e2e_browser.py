@@ -12,97 +12,35 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from govshare.core.testing_live import CHROMIUM, ROOT, chromium, live_server
 from govshare.demo.accounts import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 NEW_ENTRY = "网约车驾驶员从业资格信息"
 FORM_ENTRY = "巡游出租汽车驾驶员信息"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _govshare(*args: str, env: dict[str, str], timeout: float = 300) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "govshare", *args],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        timeout=timeout,
-        stdout=subprocess.DEVNULL,
-    )
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         pytest.fail("Browser tests need Debian's Chromium: apt-get install -y chromium fonts-noto-cjk")
-    data_dir = tmp_path_factory.mktemp("govshare-e2e")
-    env = {**os.environ, "GOVSHARE_DATA_DIR": str(data_dir), "DATABASE_URL": "", "GOVSHARE_DEBUG": "false"}
-    env["GOVSHARE_PAGE_SIZE"] = "20"
-    env["DJANGO_SETTINGS_MODULE"] = "govshare.settings"
-    _govshare("migrate", "-v", "0", env=env)
     # The demo city (84 departments, 3,000 entries in every state) with its documented accounts.
-    _govshare("load_demo_data", env=env)
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "govshare", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=(data_dir / "server.log").open("w"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/login/", timeout=2) as response:  # noqa: S310 (local server)
-                    if response.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((data_dir / "server.log").read_text()) from None
-                time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    setup = [["load_demo_data"]]
+    with live_server(tmp_path_factory.mktemp("govshare-e2e"), setup=setup, env={"GOVSHARE_PAGE_SIZE": "20"}) as live:
+        yield live.url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _log_in(page: Any, url: str, username: str) -> None:

@@ -3,15 +3,15 @@ once anonymously and once with a consumer's personal API token. Neither run may 
 the document does not describe (status code, content type, headers, body schema).
 
 The server runs on its own temporary SQLite database with one published entry, a consumer in another department
-and the consumer's token; the API rate limits are raised so that 429 does not hide anything. Runs are bounded
-(max examples per operation, fixed seed) and the reports (NDJSON) are kept in the test's temporary directory.
+and the consumer's token; the API rate limits and the wrong-token limit are raised so that 429 does not hide
+anything. Runs are bounded (max examples per operation, fixed seed) and the reports (NDJSON) are kept in the test's
+temporary directory.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -22,9 +22,10 @@ from pathlib import Path
 
 import pytest
 
+from govshare.core.testing_live import live_server
+
 pytestmark = pytest.mark.schemathesis
 
-ROOT = Path(__file__).resolve().parents[2]
 # Fixed, so that a run is repeatable; GOVSHARE_SCHEMATHESIS_SEED / _MAX_EXAMPLES explore further.
 SEED = int(os.environ.get("GOVSHARE_SCHEMATHESIS_SEED", "20261126"))
 MAX_EXAMPLES = int(os.environ.get("GOVSHARE_SCHEMATHESIS_MAX_EXAMPLES", "20"))
@@ -62,53 +63,17 @@ class Server:
     log: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _govshare(*args: str, env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "govshare", *args], env=env, cwd=ROOT, check=True, timeout=300, stdout=subprocess.DEVNULL
-    )
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("govshare-schemathesis")
-    env = {**os.environ, "GOVSHARE_DATA_DIR": str(data_dir), "DATABASE_URL": "", "GOVSHARE_DEBUG": "false"}
-    env["DJANGO_SETTINGS_MODULE"] = "govshare.settings"
-    env["GOVSHARE_API_RATE_ANONYMOUS"] = "1000000/min"
-    env["GOVSHARE_API_RATE_USER"] = "1000000/min"
-    _govshare("migrate", "-v", "0", env=env)
     token_file = data_dir / "token"
-    _govshare("shell", "-c", SETUP.format(path=str(token_file)), env=env)
-    port = _free_port()
-    log = data_dir / "server.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "govshare", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/api/openapi.json", timeout=2) as response:  # noqa: S310 (local)
-                    if response.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(log.read_text()) from None
-                time.sleep(0.3)
-        yield Server(url=url, token=token_file.read_text().strip(), log=log)
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    setup = [["shell", "-c", SETUP.format(path=str(token_file))]]
+    limits = {"GOVSHARE_API_RATE_ANONYMOUS": "1000000/min", "GOVSHARE_API_RATE_USER": "1000000/min"}
+    # The anonymous run sends wrong bearer tokens; at the default limit (20) its address, which the consumer run
+    # shares, would have every token refused with 429 afterwards.
+    limits["GOVSHARE_API_TOKEN_FAILURE_LIMIT"] = "10000"
+    with live_server(data_dir, setup=setup, env=limits, ready_path="/api/openapi.json") as live:
+        yield Server(url=live.url, token=token_file.read_text().strip(), log=live.log)
 
 
 def _schemathesis(server: Server, report_dir: Path, *options: str, label: str, max_time: int) -> str:

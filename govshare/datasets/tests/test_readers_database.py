@@ -221,6 +221,7 @@ def postgres_front() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.mark.postgresql
 def test_postgresql_front_database(postgres_front):
     rows, stream = read({"url": postgres_front, "query": "SELECT * FROM 人口 ORDER BY id"})
     assert len(rows) == 70000 and rows[-1][ROW_COLUMN] == 70000
@@ -233,6 +234,7 @@ def test_postgresql_front_database(postgres_front):
     assert len(stream.stats.sha256) == 64
 
 
+@pytest.mark.postgresql
 def test_postgresql_incremental_load(postgres_front):
     after = (START + dt.timedelta(hours=69_990)).isoformat()
     rows, stream = read({"url": postgres_front, "table": "人口"}, watermark_column="更新时间", watermark_after=after)
@@ -247,23 +249,27 @@ def test_postgresql_incremental_load(postgres_front):
     assert again == []
 
 
+@pytest.mark.postgresql
 def test_postgresql_unknown_table_needs_a_fix(postgres_front):
     with pytest.raises(SourceInvalid, match="前置库查询失败"):
         read({"url": postgres_front, "table": "不存在的表"})
 
 
+@pytest.mark.postgresql
 def test_postgresql_password_as_secret(postgres_front):
     # trust authentication accepts any password: the point is that the secret reaches the URL and not the message.
     rows, _ = read({"url": postgres_front, "query": "SELECT 1 AS one"}, secret="口令")
     assert rows == [{ROW_COLUMN: 1, "one": "1"}]
 
 
+@pytest.mark.postgresql
 def test_postgresql_query_text_with_percent_signs_and_casts(postgres_front):
     query = "SELECT '50%' AS p, '10:30' AS t, DATE '2024-01-02'::text AS d FROM 人口 WHERE 姓名 LIKE '居民1%' LIMIT 1"
     rows, _ = read({"url": postgres_front, "query": query})
     assert rows == [{ROW_COLUMN: 1, "p": "50%", "t": "10:30", "d": "2024-01-02"}]
 
 
+@pytest.mark.postgresql
 def test_postgresql_unknown_database_needs_a_fix():
     server = make_url(_postgres_server()).set(drivername="postgresql", database=f"nowhere_{secrets.token_hex(4)}")
     with pytest.raises(SourceInvalid, match="前置库拒绝登录"):

@@ -6,14 +6,9 @@ to verify the ID token against the published JWKS (signature, iss, aud, exp, non
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -27,7 +22,8 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-ROOT = Path(__file__).resolve().parents[3]
+from govshare.core.testing_live import govshare_command, live_server
+
 PASSWORD = "Ybj-Passw0rd-2026"
 CALLBACK = "http://127.0.0.1:9/oidc/callback"  # never contacted: the code is read from the redirect
 SETUP_USERS = f"""
@@ -52,54 +48,17 @@ class Platform:
             return list(db.execute("SELECT action, actor_name FROM audit_auditlog ORDER BY id"))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _govshare(*args: str, env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "govshare", *args], env=env, cwd=ROOT, check=True, timeout=300, capture_output=True
-    )
-    return done.stdout.decode()
-
-
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    setup = [["oidc_key"], ["shell", "-c", SETUP_USERS]]
     data_dir = tmp_path_factory.mktemp("govshare-oidc")
-    env = {**os.environ, "GOVSHARE_DATA_DIR": str(data_dir), "DATABASE_URL": "", "GOVSHARE_DEBUG": "false"}
-    env["DJANGO_SETTINGS_MODULE"] = "govshare.settings"
-    env.pop("GOVSHARE_OIDC_PRIVATE_KEY", None)
-    _govshare("migrate", "-v", "0", env=env)
-    _govshare("oidc_key", env=env)
-    _govshare("shell", "-c", SETUP_USERS, env=env)
-    registered = json.loads(
-        _govshare("oidc_client", "--name", "医保局业务系统", "--redirect-uri", CALLBACK, "--json", env=env)
-    )
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "govshare", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=(data_dir / "server.log").open("w"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(url + "/login/", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((data_dir / "server.log").read_text()) from None
-                time.sleep(0.3)
-        yield Platform(url, registered["client_id"], registered["client_secret"], data_dir)
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    with live_server(data_dir, setup=setup, drop_env=["GOVSHARE_OIDC_PRIVATE_KEY"]) as server:
+        registered = json.loads(
+            govshare_command(
+                "oidc_client", "--name", "医保局业务系统", "--redirect-uri", CALLBACK, "--json", env=server.env
+            )
+        )
+        yield Platform(server.url, registered["client_id"], registered["client_secret"], data_dir)
 
 
 def _relying_party(platform: Platform, redirect_uri: str = CALLBACK) -> OAuth2Session:

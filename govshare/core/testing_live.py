@@ -1,0 +1,148 @@
+"""A real platform server for tests that talk to it over HTTP (the OIDC relying party, the browser test, schemathesis).
+
+`live_server` prepares its own data directory with a SQLite database (whatever DATABASE_URL the test run has: the
+server is another process and must not share the test database), runs `govshare migrate` and the given setup
+commands, starts `govshare runserver` on a free port, waits until `ready_path` answers 200 and stops the server on
+exit. The server's stderr goes to `<data_dir>/server.log`, which a start-up failure raises with.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CHROMIUM", "ROOT", "LiveServer", "chromium", "free_port", "govshare_command", "live_server", "server_env"]
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 60.0  # seconds for runserver to answer
+COMMAND_TIMEOUT = 300.0  # seconds for one set-up command (load_demo_data is the slowest)
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright cannot download its own here
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    data_dir: Path
+    env: Mapping[str, str]  # the environment the server runs with; `govshare_command(..., env=server.env)` shares it
+
+    @property
+    def log(self) -> Path:
+        return self.data_dir / "server.log"
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "govshare.sqlite3"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def govshare_command(*args: str, env: Mapping[str, str], timeout: float = COMMAND_TIMEOUT) -> str:
+    """Run `python -m govshare <args>` with `env`; its stdout. A failure raises with the command's stderr."""
+    done = subprocess.run(  # noqa: S603 (this interpreter, our own command)
+        [sys.executable, "-m", "govshare", *args],
+        env=dict(env),
+        cwd=ROOT,
+        timeout=timeout,
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"govshare {' '.join(args[:1])} failed ({done.returncode}):\n{done.stderr.decode()}")
+    return done.stdout.decode()
+
+
+def server_env(data_dir: Path, extra: Mapping[str, str] | None = None, *, drop: Iterable[str] = ()) -> dict[str, str]:
+    """This process's environment for a server on its own SQLite database in `data_dir`, in production mode."""
+    env = {**os.environ, "GOVSHARE_DATA_DIR": str(data_dir), "DATABASE_URL": "", "GOVSHARE_DEBUG": "false"}
+    env["DJANGO_SETTINGS_MODULE"] = "govshare.settings"
+    for name in drop:
+        env.pop(name, None)
+    env.update(extra or {})
+    return env
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (a local server)
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@contextmanager
+def live_server(
+    data_dir: Path,
+    *,
+    setup: Sequence[Sequence[str]] = (),
+    env: Mapping[str, str] | None = None,
+    drop_env: Iterable[str] = (),
+    ready_path: str = "/login/",
+) -> Iterator[LiveServer]:
+    """A migrated platform in `data_dir`, each `setup` command run on it (e.g. ["load_demo_data"]), served on a free
+    port until the block ends. `env` adds settings (GOVSHARE_*), `drop_env` removes inherited ones."""
+    environment = server_env(data_dir, env, drop=drop_env)
+    govshare_command("migrate", "-v", "0", env=environment)
+    for command in setup:
+        govshare_command(*command, env=environment)
+    port = free_port()
+    log = data_dir / "server.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(  # noqa: S603 (this interpreter, our own command)
+            [sys.executable, "-m", "govshare", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],
+            env=environment,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _answers(url + ready_path):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the test server did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield LiveServer(url=url, data_dir=data_dir, env=environment)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=20)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright (a playwright Browser); fails with the install command if the
+    machine has none."""
+    if not CHROMIUM.exists():
+        raise RuntimeError("Browser tests need Debian's Chromium: apt-get install -y chromium fonts-noto-cjk")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS), headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
