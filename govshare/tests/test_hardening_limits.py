@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -20,6 +24,8 @@ from govshare.core import testing
 from govshare.core.security import BEARER_FAILURE_KEY
 
 pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cache_table_exists() -> bool:
@@ -141,3 +147,41 @@ def test_right_tokens_do_not_count(settings, consumer_token: str) -> None:  # ty
     _limit(settings, 2)
     for _ in range(4):
         assert _get(consumer_token).status_code == 200
+
+
+# --- real processes ----------------------------------------------------------------------------------------------
+
+_CHECKS = """
+import sys
+import django
+django.setup()
+from django.conf import settings
+from django.test import RequestFactory
+from govshare.api import AnonymousRate
+settings.API_RATE_ANONYMOUS = "3/min"
+request = RequestFactory().get("/api/catalog/resources", REMOTE_ADDR="10.7.7.7")
+print(" ".join("allowed" if AnonymousRate().allow_request(request) else "refused" for _ in range(int(sys.argv[1]))))
+"""
+
+
+def _in_process(env: dict[str, str], checks: int) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", _CHECKS, str(checks)], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+@pytest.mark.parametrize(("cache_url", "shared"), [("db://", True), ("file://", True), ("locmem://", False)])
+def test_two_real_processes_share_the_counters(tmp_path: Path, cache_url: str, shared: bool) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "govshare.settings",
+        "GOVSHARE_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": "",
+        "GOVSHARE_CACHE_URL": cache_url,
+    }
+    subprocess.run([sys.executable, "-m", "govshare", "createcachetable"], env=env, cwd=ROOT, check=True, timeout=120)
+    assert _in_process(env, 2) == ["allowed", "allowed"]
+    # A second process (another gunicorn worker) sees the first one's two requests when the cache is shared.
+    assert _in_process(env, 2) == (["allowed", "refused"] if shared else ["allowed", "allowed"])
