@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
@@ -106,6 +107,16 @@ def multipart_invalid(request: HttpRequest, exc: MultiPartParserError) -> HttpRe
     detail = "请求体不是合法的 multipart/form-data（缺少 boundary 或格式错误），请重新选择文件上传"
     return api.create_response(
         request, {"detail": detail, "errors": [{"field": "body", "message": detail}]}, status=422
+    )
+
+
+@api.exception_handler(RequestDataTooBig)
+def body_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # Django would answer an HTML 400; the client sent a body past DATA_UPLOAD_MAX_MEMORY_SIZE (files do not count).
+    limit = f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024):g} MB"
+    detail = f"请求体超过上限 {limit}（文件请以 multipart/form-data 上传，另有文件大小上限），未处理"
+    return api.create_response(
+        request, {"detail": detail, "errors": [{"field": "body", "message": detail}]}, status=413
     )
 
 

@@ -148,3 +148,18 @@ def test_any_text_without_nul_passes_as_csv_in_utf8_or_gbk(text: str) -> None:
     # taken for that file type, as a browser or `file` would.
     if not encoded.startswith((b"%PDF-", b"GIF8", b"Rar!", b"PAR1", b"PK\x03\x04", b"PK\x05\x06", b"SQLite format 3")):
         assert data_file_problem(encoded, "csv") is None
+
+
+def test_an_api_body_past_the_request_limit_answers_413_in_chinese(catalog_admin, client) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(catalog_admin)
+    body = '{"name": "' + "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + '"}'
+    response = client.post("/api/catalog/resources", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("请求体超过上限 5 MB")
+
+
+def test_a_page_form_past_the_request_limit_answers_400_in_chinese(catalog_admin, client) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(catalog_admin)
+    response = client.post("/catalog/resources/new/", {"name": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)})
+    assert response.status_code == 400
+    assert "超过了大小上限" in response.content.decode()
