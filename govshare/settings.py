@@ -50,6 +50,8 @@ MIDDLEWARE = [
     # Content-Security-Policy (django-csp) and Permissions-Policy on every answer, static files included.
     "csp.middleware.CSPMiddleware",
     "govshare.core.security.PermissionsPolicyMiddleware",
+    # Wrong client secrets and access tokens at /o/token/, /o/userinfo/ … are limited per address like API tokens.
+    "govshare.core.security.OAuthEndpointGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

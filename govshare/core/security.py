@@ -13,13 +13,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja.errors import Throttled
 
 from govshare.core.redaction import redact
 
 __all__ = [
     "BEARER_FAILURE_KEY",
+    "OAuthEndpointGuardMiddleware",
     "PermissionsPolicyMiddleware",
     "RedactingFilter",
     "TooManyWrongTokens",
@@ -95,6 +96,32 @@ def bearer_failure(request: HttpRequest) -> None:
     address = _address(request)
     history = [*_recent_failures(address, now), now]
     cache.set(BEARER_FAILURE_KEY % address, history, settings.GOVSHARE.api_token_failure_minutes * 60)
+
+
+class OAuthEndpointGuardMiddleware:
+    """The OpenID Connect provider's credential endpoints (/o/token/, /o/userinfo/, /o/introspect/,
+    /o/revoke_token/) answer 401 to a wrong client secret or access token; those count against the address like
+    wrong API bearer tokens, and an address past the limit gets 429 before its credentials are checked."""
+
+    PREFIXES = ("/o/token/", "/o/userinfo/", "/o/introspect/", "/o/revoke_token/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path_info.startswith(self.PREFIXES):
+            return self.get_response(request)
+        try:
+            check_bearer_allowed(request)
+        except TooManyWrongTokens as refused:
+            detail = refused.message.replace("错误 API 令牌", "错误的客户端凭据或访问令牌")
+            answer = JsonResponse({"error": "too_many_requests", "error_description": detail}, status=429)
+            answer["Retry-After"] = str(refused.wait)
+            return answer
+        response = self.get_response(request)
+        if response.status_code == 401:
+            bearer_failure(request)
+        return response
 
 
 # ---------------------------------------------------------------------------------------------- redaction

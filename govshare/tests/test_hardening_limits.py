@@ -185,3 +185,15 @@ def test_two_real_processes_share_the_counters(tmp_path: Path, cache_url: str, s
     assert _in_process(env, 2) == ["allowed", "allowed"]
     # A second process (another gunicorn worker) sees the first one's two requests when the cache is shared.
     assert _in_process(env, 2) == (["allowed", "refused"] if shared else ["allowed", "allowed"])
+
+
+def test_wrong_client_secrets_at_the_oidc_token_endpoint_are_limited(settings) -> None:  # type: ignore[no-untyped-def]
+    _limit(settings, 2)
+    client = Client(REMOTE_ADDR="10.0.0.9")
+    body = {"grant_type": "client_credentials", "client_id": "no-such-client", "client_secret": "guess"}
+    assert client.post("/o/token/", body).status_code == 401
+    assert client.post("/o/token/", body).status_code == 401
+    refused = client.post("/o/token/", body)
+    assert refused.status_code == 429
+    assert "错误的客户端凭据或访问令牌已达 2 次" in refused.json()["error_description"]
+    assert Client(REMOTE_ADDR="10.0.0.10").post("/o/token/", body).status_code == 401
