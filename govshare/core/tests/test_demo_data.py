@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from django_q.models import OrmQ
 
 from govshare.accounts import selectors as account_selectors
 from govshare.accounts import services as account_services
@@ -20,6 +21,8 @@ from govshare.catalog.rules import RESOURCE_CODE_RE, check_resource_draft
 from govshare.core.errors import ValidationFailed
 from govshare.core.identifiers import uscc_problem
 from govshare.core.testing import department_code
+from govshare.datasets.choices import LoadStatus
+from govshare.datasets.models import Load
 from govshare.demo import vocabulary
 from govshare.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from govshare.demo.generator import DEFAULT_RESOURCES, capacity, demo_departments, demo_entries
@@ -103,6 +106,15 @@ def test_published_demo_entries_carry_spread_publication_dates_never_in_the_futu
     dates = {d for d in Resource.objects.values_list("published_on", flat=True) if d is not None}
     assert len(dates) > 5
     assert max(dates) <= timezone.localdate()
+
+
+@pytest.mark.django_db
+def test_demo_loads_run_at_once_and_leave_no_job_behind(fast_passwords, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        _load(300)  # enough for published entries of 市公安局 and 市民政局, whose datasets the demo loads
+    assert Load.objects.exists()
+    assert not Load.objects.exclude(status=LoadStatus.SUCCEEDED).exists()
+    assert not OrmQ.objects.exists()  # no django-q task that would later find its load finished
 
 
 @pytest.mark.django_db
