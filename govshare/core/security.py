@@ -1,6 +1,6 @@
-"""Hardening helpers: the Permissions-Policy header, the shared cache's configuration, the limit on failed API
-bearer tokens per address (counted in the shared cache, see GovshareSettings.django_cache),
-and the redaction of personal values and secrets from log records and error texts."""
+"""Hardening helpers: the Permissions-Policy header; the limit on wrong API bearer tokens (and wrong OIDC client
+secrets or access tokens) per address, counted in the cache that all processes share (GovshareSettings.django_cache);
+and the redaction of personal values and secrets from every log record (govshare.core.redaction)."""
 
 from __future__ import annotations
 
