@@ -6,7 +6,8 @@ Runs in a temporary directory (GOVSHARE_DATA_DIR set before Django starts; metad
 of N records (公民身份号码, 姓名, 手机号码, 住址) is loaded twice, into two resources that differ only in their
 items' designation: all plain, and 手机号码 加密可检索 + 住址 加密 (2 × N values encrypted, N hashed).
 Then, on the encrypted dataset: a full CSV download by the owner (2 × N values decrypted), a preview with an
-equality lookup on 手机号码 (through the HMAC column), and `rotate_dataset` after `keys add` (a new version).
+equality lookup on 手机号码 (through the HMAC column), the key-usage scan of `keys status` / `keys retire`, and
+`rotate_dataset` after `keys add` (a new version).
 """
 
 from __future__ import annotations
@@ -112,6 +113,10 @@ def main() -> None:
         start = time.perf_counter()
         found = reading.preview_version(admin, resource, where={"手机号码": phone}).rows
         print(f"equality lookup through HMAC        {time.perf_counter() - start:7.2f} s  ({len(found)} row)")
+
+        start = time.perf_counter()
+        usage = encryption.dataset_key_usage()
+        print(f"key usage of kept versions (keys status/retire) {time.perf_counter() - start:7.2f} s  ({usage})")
 
         crypto.add_key(Path(scratch) / "data")
         start = time.perf_counter()
