@@ -33,7 +33,7 @@ from django.db import transaction
 
 from govshare.audit.models import AuditLog
 from govshare.audit.services import record_action
-from govshare.catalog.choices import AtRest, ItemDataType
+from govshare.catalog.choices import ENCRYPTED_AT_REST, AtRest, ItemDataType
 from govshare.catalog.models import Item
 from govshare.core import crypto
 from govshare.core.crypto_arrow import decrypt_arrow_column, encrypt_arrow_column, hmac_arrow_column
@@ -50,6 +50,7 @@ __all__ = [
     "HMAC_OF_KEY",
     "HMAC_SUFFIX",
     "ROTATION_MODE",
+    "WITHHELD_REJECT_VALUE",
     "DatasetRotation",
     "EncryptedColumn",
     "EncryptionPlan",
@@ -61,6 +62,7 @@ __all__ = [
     "equality_mask",
     "filtered",
     "for_load",
+    "has_encrypted_items",
     "hmac_column",
     "key_ids_in",
     "plan_for_items",
@@ -150,6 +152,14 @@ def plan_for_items(
             if name in designated
         ),
     )
+
+
+# What a load's rejects file shows instead of a refused row's raw text when the resource has encrypted items.
+WITHHELD_REJECT_VALUE = "（该资源有加密存储的信息项，不记录原始值）"
+
+
+def has_encrypted_items(resource_id: int) -> bool:
+    return Item.objects.filter(resource_id=resource_id, at_rest__in=ENCRYPTED_AT_REST).exists()
 
 
 def plan_for_load(resource_id: int, loaded: Sequence[str], keys: Sequence[str]) -> EncryptionPlan:

@@ -129,16 +129,19 @@ def _rejects_path(load: Load) -> Path:
 class RejectsFile:
     """行号, 列, 原因, 原始值 — UTF-8 with BOM so that Excel opens it; one file per load, rewritten per attempt."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, keep_values: bool = True) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        # False for a resource with encrypted items: a refused row's raw text would put them on disk in plain text.
+        self.keep_values = keep_values
         self._file = path.open("w", encoding="utf-8-sig", newline="")
         self._writer = csv.writer(self._file)
         self._writer.writerow(REJECTS_HEADER)
         self.count = 0
 
     def add(self, reject: Reject) -> None:
-        self._writer.writerow([reject.row, reject.column, reject.reason, reject.value[:200]])
+        value = reject.value[:200] if self.keep_values or not reject.value else encryption.WITHHELD_REJECT_VALUE
+        self._writer.writerow([reject.row, reject.column, reject.reason, value])
         self.count += 1
 
     def add_batch(self, batch: pa.RecordBatch) -> None:
@@ -313,7 +316,7 @@ def run_load(load_id: int) -> None:
         return
     heartbeat = Heartbeat(load.pk, token, progress)
     heartbeat.start()
-    rejects = RejectsFile(_rejects_path(load))
+    rejects = RejectsFile(_rejects_path(load), keep_values=not encryption.has_encrypted_items(load.dataset.resource_id))
     try:
         outcome, stream = _execute(load, table, progress, rejects)
     except ClaimLost:

@@ -236,3 +236,13 @@ def test_a_resource_without_encrypted_items_is_stored_as_before(
     stored = _table(plain).schema()
     assert load.status == LoadStatus.SUCCEEDED and stored.names == HEADER
     assert encryption.stored_columns(stored) == []
+
+
+def test_the_rejects_file_of_a_resource_with_encrypted_items_keeps_no_raw_row_text(
+    resource: Resource, owner: User, tmp_path: Path
+) -> None:
+    path = _csv(tmp_path / "a.csv", [*ROWS[:1], ["13999999999", "多出的列"]])
+    load = _load(_source(resource, owner), owner, path)
+    assert load.status == LoadStatus.SUCCEEDED and load.rows_rejected == 1
+    text = Path(load.rejects_path).read_text(encoding="utf-8-sig")
+    assert "13999999999" not in text and encryption.WITHHELD_REJECT_VALUE in text
