@@ -400,6 +400,9 @@ def _succeed(
             rows_rejected=figures.get("rows_rejected", 0),
             checksum=figures.get("checksum", ""),
         )
+        if load.input_path and encryption.has_encrypted_items(load.dataset.resource_id):
+            # The uploaded file holds the encrypted items in plain text: gone once its rows are stored encrypted.
+            transaction.on_commit(lambda: Path(load.input_path).unlink(missing_ok=True))
 
 
 def _columns_of(source: Source) -> list[dict[str, Any]]:

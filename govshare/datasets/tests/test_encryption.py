@@ -246,3 +246,13 @@ def test_the_rejects_file_of_a_resource_with_encrypted_items_keeps_no_raw_row_te
     assert load.status == LoadStatus.SUCCEEDED and load.rows_rejected == 1
     text = Path(load.rejects_path).read_text(encoding="utf-8-sig")
     assert "13999999999" not in text and encryption.WITHHELD_REJECT_VALUE in text
+
+
+def test_the_uploaded_file_is_removed_once_its_rows_are_stored_encrypted(
+    resource: Resource, owner: User, tmp_path: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    source = _source(resource, owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        load = _load(source, owner, _csv(tmp_path / "a.csv", ROWS))
+    assert load.status == LoadStatus.SUCCEEDED and load.input_path
+    assert not Path(load.input_path).exists()
