@@ -256,6 +256,12 @@ def _open(
     stored = table.schema(version)
     reader = table.read(version)
     if where:
+        # A lookup by value on a column this user sees masked (or not at all) would confirm the hidden value.
+        hidden = [column for column in where if column in masking_rules(user, dataset.resource)]
+        if hidden:
+            reader.close()
+            message = f"信息项“{hidden[0]}”对您脱敏显示或不提供，不能按值查询"
+            raise ValidationFailed([FieldProblem("column", message)])
         try:
             reader = encryption.filtered(reader, stored, dataset.resource_id, where)
         except ValueError as exc:

@@ -256,3 +256,9 @@ def test_the_uploaded_file_is_removed_once_its_rows_are_stored_encrypted(
         load = _load(source, owner, _csv(tmp_path / "a.csv", ROWS))
     assert load.status == LoadStatus.SUCCEEDED and load.input_path
     assert not Path(load.input_path).exists()
+
+
+def test_a_reader_who_sees_a_column_masked_cannot_look_it_up_by_value(loaded: Resource, platform_admin: User) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        reading.preview_version(platform_admin, loaded, where={"手机号码": ROWS[0][2]})
+    assert refused.value.problems[0].message == "信息项“手机号码”对您脱敏显示或不提供，不能按值查询"
