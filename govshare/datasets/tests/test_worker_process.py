@@ -280,9 +280,10 @@ def test_a_source_database_that_is_down_is_retried_by_the_cluster_then_failed_wi
     load = services.request_load(Source.objects.get(pk=source.pk), actor=admin)
     cluster.start()
 
+    # django-q's scheduler runs every 30 s of the cluster's life: the retry waits for the first or second run.
     done = wait_for(
         lambda: (row := Load.objects.get(pk=load.pk)).status == LoadStatus.FAILED and row,
-        75,
+        150,
         "the load to fail after its retry",
         cluster,
     )
