@@ -58,3 +58,38 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, r
         database = settings.DATABASES["default"]
         if database["ENGINE"] == "django.db.backends.sqlite3":
             database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("testdb") / "test.sqlite3")
+
+
+# Fixtures through which a test reaches the test database: pytest-django's `db`, `transactional_db`, … all request
+# `_django_db_helper`; a fixture of ours that requests `django_db_blocker` (to unblock it for a module- or
+# session-scoped set-up) or `django_db_setup` does too.
+_DATABASE_FIXTURES = frozenset({"_django_db_helper", "live_server"})
+_UNBLOCKING_FIXTURES = frozenset({"django_db_blocker", "django_db_setup"})
+
+
+def _reaches_database(item: pytest.Item) -> bool:
+    if item.get_closest_marker("django_db") is not None or item.get_closest_marker("postgresql") is not None:
+        return True
+    if _DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    for definitions in info.name2fixturedefs.values() if info is not None else ():
+        for definition in definitions:
+            if definition.func.__module__.startswith("pytest_django"):
+                continue  # its autouse fixtures request django_db_blocker only to keep the database blocked
+            if _UNBLOCKING_FIXTURES.intersection(definition.argnames):
+                return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `dbindependent` every test that cannot touch the test database: it has no `django_db` marker and uses
+    no fixture that reaches the database (above), so pytest-django refuses it any query ("Database access not
+    allowed"). Such a test (parsers, validators, masking, crypto, readers, hypothesis properties, and the live-server
+    tests, whose server is another process on its own SQLite database whatever DATABASE_URL says) gives the same
+    answer on SQLite and on PostgreSQL, so .ci/run's PostgreSQL pass skips it with `-m "not dbindependent"`. A test
+    that reads DATABASE_URL to reach the PostgreSQL server itself (a PostgreSQL 前置库) is marked `postgresql`."""
+    for item in items:
+        if not _reaches_database(item):
+            item.add_marker(pytest.mark.dbindependent)

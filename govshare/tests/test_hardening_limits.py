@@ -172,6 +172,7 @@ def _in_process(env: dict[str, str], checks: int) -> list[str]:
     return result.stdout.split()
 
 
+@pytest.mark.dbindependent  # both processes run on their own SQLite database (DATABASE_URL empty), never the test's
 @pytest.mark.parametrize(("cache_url", "shared"), [("db://", True), ("file://", True), ("locmem://", False)])
 def test_two_real_processes_share_the_counters(tmp_path: Path, cache_url: str, shared: bool) -> None:
     env = {
