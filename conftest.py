@@ -2,9 +2,15 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from hypothesis import HealthCheck, settings
 
 from govshare.accounts.choices import Role
 from govshare.core import testing
+
+# Property tests check behaviour, not speed (speed is measured in benchmarks/): on a busy machine a slow example or
+# slow input generation must not fail them.
+settings.register_profile("govshare", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("govshare")
 
 
 @pytest.fixture(autouse=True)
