@@ -90,7 +90,10 @@ class GovshareSettings(BaseSettings):
         20,
         ge=1,
         le=10_000,
-        description="Wrong API bearer tokens from one address after which every token from it is refused (429).",
+        description=(
+            "Wrong API bearer tokens (or OIDC client secrets/access tokens) from one address after which every "
+            "token from it is refused (429)."
+        ),
     )
     api_token_failure_minutes: int = Field(
         15, ge=1, le=24 * 60, description="Window of api_token_failure_limit, and how long the refusal lasts."
