@@ -39,7 +39,7 @@ from govshare.core import crypto
 from govshare.core.crypto_arrow import decrypt_arrow_column, encrypt_arrow_column, hmac_arrow_column
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.models import Dataset
-from govshare.datasets.raw import SourceInvalid
+from govshare.datasets.raw import SourceInvalid, map_columns
 from govshare.datasets.tables import DatasetTable
 from govshare.datasets.transform import ARROW_TYPES
 
@@ -270,20 +270,10 @@ def decrypted(reader: pa.RecordBatchReader, stored: pa.Schema, resource_id: int)
         ]
     )
 
-    def batches() -> Iterator[pa.RecordBatch]:
-        try:
-            for batch in reader:
-                arrays = [
-                    _plain(batch.column(name), encrypted[name], ring, purpose(resource_id, name))
-                    if name in encrypted
-                    else batch.column(name)
-                    for name in names
-                ]
-                yield pa.RecordBatch.from_arrays(arrays, schema=schema)
-        finally:
-            reader.close()
+    def plain(column: EncryptedColumn) -> Callable[[pa.Array], pa.Array]:
+        return lambda values: _plain(values, column, ring, purpose(resource_id, column.name))
 
-    return pa.RecordBatchReader.from_batches(schema, batches())
+    return map_columns(reader, schema, {name: plain(column) for name, column in encrypted.items()})
 
 
 def equality_mask(

@@ -12,7 +12,7 @@ hands them to `on_reject` with the row number and the reason, and goes on.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
@@ -131,3 +131,24 @@ class SourceUnavailable(SourceError):
 
 class SourceInvalid(SourceError):
     retryable = False
+
+
+def map_columns(
+    reader: pa.RecordBatchReader, schema: pa.Schema, convert: Mapping[str, Callable[[pa.Array], pa.Array]]
+) -> pa.RecordBatchReader:
+    """`reader`'s batches as `schema`: each of its columns taken from the batch by name, through `convert[name]`
+    when there is one (columns `schema` leaves out are dropped). Streamed batch by batch; `reader` is closed when
+    the result is finished or abandoned, and an error of `reader` comes out as it is."""
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            for batch in reader:
+                arrays = [
+                    convert[name](batch.column(name)) if name in convert else batch.column(name)
+                    for name in schema.names
+                ]
+                yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+        finally:
+            reader.close()
+
+    return pa.RecordBatchReader.from_batches(schema, batches())

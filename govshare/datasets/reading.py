@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from govshare.datasets.access import can_manage_sources, can_read_data
 from govshare.datasets.choices import ExportFormat, LoadStatus, SourceKind
 from govshare.datasets.mapping import MappingSuggestion, suggest_mapping
 from govshare.datasets.models import Dataset, Load, Source
-from govshare.datasets.raw import SourceError
+from govshare.datasets.raw import SourceError, map_columns
 
 __all__ = [
     "PREVIEW_MAX_ROWS",
@@ -287,20 +287,10 @@ def masked_for(user: User, resource: Resource, reader: pa.RecordBatchReader) -> 
     names = [name for name in reader.schema.names if rules.get(name) != MaskRule.WITHHOLD]
     schema = pa.schema([pa.field(name, pa.string()) if name in rules else reader.schema.field(name) for name in names])
 
-    def batches() -> Iterator[pa.RecordBatch]:
-        try:
-            for batch in reader:
-                arrays = [
-                    mask_arrow_column(batch.column(name), rules[name]).cast(pa.string())
-                    if name in rules
-                    else batch.column(name)
-                    for name in names
-                ]
-                yield pa.RecordBatch.from_arrays(arrays, schema=schema)
-        finally:
-            reader.close()
+    def masked(rule: str) -> Callable[[pa.Array], pa.Array]:
+        return lambda values: mask_arrow_column(values, rule).cast(pa.string())
 
-    return pa.RecordBatchReader.from_batches(schema, batches())
+    return map_columns(reader, schema, {name: masked(rule) for name, rule in rules.items() if name in names})
 
 
 def field_dictionary(resource: Resource, names: list[str], dataset: Dataset | None = None) -> list[DataField]:

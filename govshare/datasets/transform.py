@@ -37,7 +37,7 @@ empty; not convertible to the type; longer than the item's length.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -46,7 +46,7 @@ import sqlglot
 from sqlglot import exp
 
 from govshare.catalog.choices import ItemDataType
-from govshare.datasets.raw import ERROR_COLUMN, ERROR_REASON, ROW_COLUMN, ColumnSpec
+from govshare.datasets.raw import ERROR_COLUMN, ERROR_REASON, ROW_COLUMN, ColumnSpec, map_columns
 
 if TYPE_CHECKING:
     from govshare.datasets.engines import DataEngine
@@ -287,15 +287,10 @@ def trimmed_raw(raw: pa.RecordBatchReader) -> pa.RecordBatchReader:
     as it is)."""
 
     def trim(column: pa.Array) -> pa.Array:
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            return pc.utf8_trim(column, TRIM_CHARACTERS)
-        return column
+        return pc.utf8_trim(column, TRIM_CHARACTERS)
 
-    def batches() -> Iterator[pa.RecordBatch]:
-        for batch in raw:
-            yield pa.RecordBatch.from_arrays([trim(column) for column in batch.columns], schema=batch.schema)
-
-    return pa.RecordBatchReader.from_batches(raw.schema, batches())
+    texts = [f.name for f in raw.schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    return map_columns(raw, raw.schema, dict.fromkeys(texts, trim))
 
 
 def run_transform(
