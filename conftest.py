@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.core.cache import cache
+from django.test import override_settings
 from hypothesis import HealthCheck, settings
 
 from govshare.accounts.choices import Role
@@ -11,6 +14,24 @@ from govshare.core import testing
 # slow input generation must not fail them.
 settings.register_profile("govshare", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("govshare")
+
+
+# Django's PBKDF2 (1,000,000 iterations) costs about 0.25 s of CPU a password here, and nearly every test creates
+# users (and many sign them in): tests hash new passwords with MD5 instead. What the tests check is the behaviour
+# around passwords (lockout, change, reset, sign-in), not the strength of the hash; production keeps Django's
+# PBKDF2 (test_production_hashes_passwords_with_pbkdf2), and PBKDF2 hashes made elsewhere still verify.
+TEST_PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing(django_test_environment: None) -> Iterator[None]:
+    # Session-wide, so that module-scoped set-ups (the authorization matrix's world) are covered too.
+    with override_settings(PASSWORD_HASHERS=TEST_PASSWORD_HASHERS):
+        yield
 
 
 @pytest.fixture(autouse=True)
