@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "ninja",
     "axes",
     "django_otp",
+    # Devices are identity.TOTPDevice (key encrypted at rest). django-otp's own TOTPDevice (key in plain text) stays
+    # installed only for migration identity.0003, which reads its old rows, moves them and deletes them.
     "django_otp.plugins.otp_totp",
     "govshare.core",
     "govshare.accounts",

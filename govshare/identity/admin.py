@@ -1,12 +1,13 @@
 """Back office: relying parties (registered by the platform administrator only), and on the user page a
 temporary password (changed at next login) and the reset of a lost second factor. Everything goes through the
-identity services, audited; django-oauth-toolkit's and django-otp's own admin pages are replaced."""
+identity services, audited; django-oauth-toolkit's and django-otp's own admin pages are replaced. The devices
+(identity.TOTPDevice, key encrypted) have no admin page: nobody reads an authenticator key back."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import django_otp.plugins.otp_totp.admin  # noqa: F401 (registers TOTPDevice; unregistered below)
+import django_otp.plugins.otp_totp.admin  # noqa: F401 (registers django-otp's TOTPDevice; unregistered below)
 import oauth2_provider.admin  # noqa: F401 (registers the token models; unregistered below)
 from django import forms
 from django.contrib import admin, messages

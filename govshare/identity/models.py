@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django.conf import settings
 from django.db import models
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.plugins.otp_totp import models as otp_totp
+
+from govshare.core.fields import EncryptedTextField
 
 
 class PasswordChangeRequired(models.Model):
@@ -30,3 +36,60 @@ class PasswordChangeRequired(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):  # type: ignore[misc]
+    """A user's authenticator app (TOTP, RFC 6238), django-otp's `TOTPDevice` with its shared secret encrypted at
+    rest: `key` (hex, as django-otp generates it) is an EncryptedTextField, so the database holds only SM4-GCM
+    ciphertext and `govshare rotate_keys` re-encrypts it like every other encrypted field.
+
+    django-otp's own model is concrete (its `key` a plain CharField), so it cannot be subclassed without keeping
+    that column: the fields are declared again here, on django-otp's abstract `Device`, `ThrottlingMixin` and
+    `TimestampMixin`, and the behaviour is django-otp's own methods, taken over unchanged (verification through
+    django_otp.oath.TOTP with tolerance, drift, `last_t` replay protection and throttling; the otpauth:// URL).
+    """
+
+    # Device's `user` again, with a related name: django-otp's model (still installed, see settings) keeps the
+    # default one.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="用户",
+        on_delete=models.CASCADE,
+        related_name="totp_devices",
+        help_text="The user that this device belongs to.",
+    )
+    key = EncryptedTextField(
+        "密钥",
+        default=otp_totp.default_key,
+        validators=[otp_totp.key_validator],
+        help_text="A hex-encoded secret key of up to 40 bytes, stored encrypted (SM4-GCM).",
+    )
+    step = models.PositiveSmallIntegerField(default=30, help_text="The time step in seconds.")
+    t0 = models.BigIntegerField(default=0, help_text="The Unix time at which to begin counting steps.")
+    digits = models.PositiveSmallIntegerField(
+        choices=[(6, 6), (8, 8)], default=6, help_text="The number of digits to expect in a token."
+    )
+    tolerance = models.PositiveSmallIntegerField(
+        default=1, help_text="The number of time steps in the past or future to allow."
+    )
+    drift = models.SmallIntegerField(
+        default=0, help_text="The number of time steps the prover is known to deviate from our clock."
+    )
+    last_t = models.BigIntegerField(
+        default=-1,
+        help_text="The t value of the latest verified token. The next token must be at a higher time step.",
+    )
+
+    if TYPE_CHECKING:  # django-otp is untyped: its manager (Device.objects) is given to the type checker here
+        _default_manager: ClassVar[models.Manager[TOTPDevice]]
+
+    # django-otp's implementation, unchanged (they read only the fields above and the mixins' methods).
+    bin_key = otp_totp.TOTPDevice.bin_key
+    verify_token = otp_totp.TOTPDevice.verify_token
+    get_throttle_factor = otp_totp.TOTPDevice.get_throttle_factor
+    config_url = otp_totp.TOTPDevice.config_url
+    _read_str_from_settings = otp_totp.TOTPDevice._read_str_from_settings
+
+    class Meta:
+        verbose_name = "TOTP 验证器"
+        verbose_name_plural = "TOTP 验证器"

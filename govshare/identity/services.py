@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import Application
 from oauth2_provider.settings import oauth2_settings
@@ -17,7 +16,7 @@ from govshare.accounts import services as account_services
 from govshare.accounts.models import User
 from govshare.audit.services import record_action
 from govshare.core.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
-from govshare.identity.models import PasswordChangeRequired
+from govshare.identity.models import PasswordChangeRequired, TOTPDevice
 
 GRANT_LABELS = {
     Application.GRANT_AUTHORIZATION_CODE: "授权码（用户单点登录）",

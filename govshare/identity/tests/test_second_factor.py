@@ -12,13 +12,13 @@ import pytest
 from axes.models import AccessAttempt
 from django.test import Client
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from govshare.accounts.models import User
 from govshare.audit.models import AuditLog
 from govshare.core.errors import PermissionDenied
 from govshare.core.testing import TEST_PASSWORD
 from govshare.identity import services
+from govshare.identity.models import TOTPDevice
 from govshare.identity.tests.conftest import REDIRECT_URI, pkce_pair
 
 pytestmark = pytest.mark.django_db
