@@ -31,8 +31,9 @@ migration = importlib.import_module("govshare.identity.migrations.0003_move_totp
 
 
 def raw_key(device: TOTPDevice) -> str:
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute("SELECT key FROM identity_totpdevice WHERE id = %s", [device.pk])
+        cursor.execute(f"SELECT {quote('key')} FROM {quote('identity_totpdevice')} WHERE id = %s", [device.pk])  # noqa: S608
         return str(cursor.fetchone()[0])
 
 
