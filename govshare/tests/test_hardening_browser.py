@@ -3,24 +3,16 @@ Django admin and the API docs (Swagger UI) work under it, and Chromium reports n
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from govshare.core.testing import TEST_PASSWORD
+from govshare.core.testing_live import CHROMIUM, chromium, live_server
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 USERS = """
 from govshare.accounts.choices import Role
 from govshare.core import testing
@@ -30,54 +22,18 @@ testing.make_user(Role.PLATFORM_ADMIN, username="csp_admin")
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         pytest.fail("Browser tests need Debian's Chromium: apt-get install -y chromium fonts-noto-cjk")
-    data_dir = tmp_path_factory.mktemp("govshare-csp")
-    env = {**os.environ, "GOVSHARE_DATA_DIR": str(data_dir), "DATABASE_URL": "", "GOVSHARE_DEBUG": "false"}
-    env["DJANGO_SETTINGS_MODULE"] = "govshare.settings"
-    run = {"env": env, "cwd": ROOT, "check": True, "timeout": 300, "stdout": subprocess.DEVNULL}
-    subprocess.run([sys.executable, "-m", "govshare", "migrate", "-v", "0"], **run)  # type: ignore[call-overload]
-    subprocess.run([sys.executable, "-m", "govshare", "shell", "-c", USERS], **run)  # type: ignore[call-overload]
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "govshare", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=(data_dir / "server.log").open("w"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{url}/login/", timeout=2)  # noqa: S310 (the local test server)
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    with live_server(tmp_path_factory.mktemp("govshare-csp"), setup=[["shell", "-c", USERS]]) as live:
+        yield live.url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 class Violations:
