@@ -25,6 +25,7 @@ from govshare.core.redaction import redact
 from govshare.datasets import services
 from govshare.datasets.choices import LoadStatus, SourceKind
 from govshare.datasets.loading import run_load
+from govshare.datasets.readers import http_api
 
 ID_NUMBER = "510603199001011231"
 ID_BODY = ID_NUMBER[:17]
@@ -172,8 +173,9 @@ def test_a_failing_database_load_shows_no_password(resource, admin, caplog) -> N
 
 
 @pytest.mark.django_db
-def test_a_failing_api_load_shows_no_password(resource, admin, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_a_failing_api_load_shows_no_password(resource, admin, caplog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     caplog.set_level(logging.DEBUG)
+    monkeypatch.setattr(http_api, "RETRY_DELAYS", (0.0, 0.0, 0.0))  # the page retries happen, without their pauses
     url = f"http://gov:{URL_PASSWORD}@127.0.0.1:1/people?token={URL_PASSWORD}"
     config = {"url": url, "records_path": "$.data[*]"}
     data = services.SourceInput(name="人口接口", kind=SourceKind.HTTP_API, config=config)
