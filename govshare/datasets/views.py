@@ -292,11 +292,24 @@ def data_preview(request: HttpRequest, resource_id: int) -> HttpResponse:
     """The first rows of a version with the field dictionary (each preview is recorded in the audit trail)."""
     user = _user(request)
     resource = _resource(user, resource_id)
-    preview = reading.preview_version(user, resource, version=_version_param(request))
+    version = _version_param(request)
+    # 按值查询: rows whose item equals the value (a searchable encrypted item is compared through its HMAC column).
+    column, value = request.GET.get("column", "").strip(), request.GET.get("value", "").strip()
+    lookup_error = ""
+    try:
+        preview = reading.preview_version(user, resource, version=version, where={column: value} if column else None)
+    except ValidationFailed as exc:
+        lookup_error = "；".join(problem.message for problem in exc.problems)
+        preview = reading.preview_version(user, resource, version=version)
     return render(
         request,
         "datasets/preview.html",
-        {"resource": resource, "preview": preview, "formats": ExportFormat.choices},
+        {
+            "resource": resource,
+            "preview": preview,
+            "formats": ExportFormat.choices,
+            "lookup": {"column": column, "value": value, "error": lookup_error},
+        },
     )
 
 

@@ -265,6 +265,20 @@ def test_the_preview_page_shows_the_field_dictionary_and_rows_and_is_audited(res
     assert AuditLog.objects.filter(actor=catalog_admin, action="datasets.data_previewed").count() == 1
 
 
+def test_the_preview_page_looks_up_rows_by_value(resource, catalog_admin, owner) -> None:  # type: ignore[no-untyped-def]
+    loaded(resource, catalog_admin)
+    html = page(owner, f"/datasets/resources/{resource.pk}/preview/", column="姓名", value="李四")
+    assert "<td>440524188001010014</td>" in html and "<td>11010519491231002X</td>" not in html
+    assert "以下为“姓名”等于“李四”的记录" in html
+
+
+def test_a_lookup_on_an_unknown_item_is_explained_and_the_rows_still_shown(resource, catalog_admin, owner) -> None:  # type: ignore[no-untyped-def]
+    loaded(resource, catalog_admin)
+    html = page(owner, f"/datasets/resources/{resource.pk}/preview/", column="住址", value="x")
+    assert "数据中没有信息项“住址”，无法按值查询" in html
+    assert "<td>11010519491231002X</td>" in html
+
+
 def test_download_from_the_page_is_streamed_and_audited(resource, catalog_admin, owner) -> None:  # type: ignore[no-untyped-def]
     loaded(resource, catalog_admin)
     response = owner.get(f"/datasets/resources/{resource.pk}/download/", {"format": "json", "version": "0"})
@@ -283,6 +297,8 @@ def test_the_pages_are_in_english_when_asked(resource, catalog_admin, owner) -> 
     loaded(resource, catalog_admin)
     html = owner.get(f"/datasets/resources/{resource.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Load history" in html and "Timely" in html
+    preview = owner.get(f"/datasets/resources/{resource.pk}/preview/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Look up by value: item" in preview
 
 
 def test_the_back_office_lists_sources_and_loads_without_credentials(resource, catalog_admin, platform_admin) -> None:  # type: ignore[no-untyped-def]
