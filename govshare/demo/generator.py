@@ -258,6 +258,7 @@ def _draft(planned: _Planned, rng: random.Random) -> ResourceDraft:
                 share_type="conditional" if stricter and template.share == "unconditional" else "",
                 open_type="not_open" if stricter and template.open != "not_open" else "",
                 description=v.FIELD_NOTES.get(name, ""),
+                at_rest=v.AT_REST_FIELDS.get(name, ""),
             )
         )
     return ResourceDraft(

@@ -244,6 +244,15 @@ SENSITIVE_FIELDS = frozenset(
     }
 )
 
+# How the demo stores sensitive columns at rest (M30): phone numbers encrypted and still searchable by equality,
+# home addresses encrypted (ID numbers stay plain: they are the lookup keys of sharing and upserts).
+AT_REST_FIELDS: dict[str, str] = {
+    "联系电话": "searchable",
+    "手机号码": "searchable",
+    "家庭住址": "encrypted",
+    "居住地址": "encrypted",
+}
+
 # ---------------------------------------------------------------------------------------------- resources
 
 # Kinds of resource: (format, sub-format choices, share method, platform share type).

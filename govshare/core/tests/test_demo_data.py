@@ -5,6 +5,7 @@ import io
 from collections import Counter
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
@@ -15,14 +16,15 @@ from govshare.accounts import services as account_services
 from govshare.accounts.choices import SEPARATED_ROLES, Role
 from govshare.accounts.models import Department, User, UserRole
 from govshare.audit.models import AuditLog
-from govshare.catalog.choices import ReviewStatus
-from govshare.catalog.models import Category, DuplicateCandidate, Resource
+from govshare.catalog.choices import AtRest, ReviewStatus
+from govshare.catalog.models import Category, DuplicateCandidate, Item, Resource
 from govshare.catalog.rules import RESOURCE_CODE_RE, check_resource_draft
 from govshare.core.errors import ValidationFailed
 from govshare.core.identifiers import uscc_problem
 from govshare.core.testing import department_code
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.models import Load
+from govshare.datasets.tables import DatasetTable
 from govshare.demo import vocabulary
 from govshare.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from govshare.demo.generator import DEFAULT_RESOURCES, capacity, demo_departments, demo_entries
@@ -115,6 +117,17 @@ def test_demo_loads_run_at_once_and_leave_no_job_behind(fast_passwords, django_c
     assert Load.objects.exists()
     assert not Load.objects.exclude(status=LoadStatus.SUCCEEDED).exists()
     assert not OrmQ.objects.exists()  # no django-q task that would later find its load finished
+
+
+@pytest.mark.django_db
+def test_demo_datasets_store_phone_numbers_and_addresses_encrypted(fast_passwords) -> None:
+    _load(300)
+    designated = Item.objects.filter(resource__dataset__isnull=False).exclude(at_rest=AtRest.PLAIN)
+    assert designated.exists()  # the demo shows encryption at rest on data that was really loaded
+    for item in designated.select_related("resource__dataset"):
+        stored = DatasetTable(item.resource.dataset.table_uri).schema()
+        assert pa.types.is_binary(stored.field(item.name).type), item.name
+        assert (f"{item.name}__hmac" in stored.names) == (item.at_rest == AtRest.SEARCHABLE)
 
 
 @pytest.mark.django_db
