@@ -68,26 +68,27 @@ def _recent_failures(address: str, now: float) -> list[float]:
 class TooManyWrongTokens(Throttled):
     """429 for an address that sent too many wrong bearer tokens; says so, and when to try again."""
 
-    def __init__(self, wait: int) -> None:
+    def __init__(self, wait: int, what: str = "错误 API 令牌") -> None:
         super().__init__(wait)
         minutes = max(1, math.ceil(wait / 60))
         limit, window = settings.GOVSHARE.api_token_failure_limit, settings.GOVSHARE.api_token_failure_minutes
         self.message = (
-            f"该地址在 {window} 分钟内提交的错误 API 令牌已达 {limit} 次，暂停接受令牌，请约 {minutes} 分钟后再试；"
+            f"该地址在 {window} 分钟内提交的{what}已达 {limit} 次，暂停接受令牌，请约 {minutes} 分钟后再试；"
             "请检查令牌是否已过期、被撤销或抄错"
         )
 
 
-def check_bearer_allowed(request: HttpRequest) -> None:
+def check_bearer_allowed(request: HttpRequest, what: str = "错误 API 令牌") -> None:
     """Refuse (429) any bearer token, right or wrong, from an address with too many recent wrong tokens.
 
-    Checked before the token is looked up, so that an address that is guessing learns nothing more.
+    Checked before the token is looked up, so that an address that is guessing learns nothing more. `what` names
+    the wrong credentials in the message.
     """
     now = time.time()
     failures = _recent_failures(_address(request), now)
     if len(failures) >= settings.GOVSHARE.api_token_failure_limit:
         window = settings.GOVSHARE.api_token_failure_minutes * 60
-        raise TooManyWrongTokens(max(1, math.ceil(failures[0] + window - now)))
+        raise TooManyWrongTokens(max(1, math.ceil(failures[0] + window - now)), what)
 
 
 def bearer_failure(request: HttpRequest) -> None:
@@ -112,10 +113,9 @@ class OAuthEndpointGuardMiddleware:
         if not request.path_info.startswith(self.PREFIXES):
             return self.get_response(request)
         try:
-            check_bearer_allowed(request)
+            check_bearer_allowed(request, what="错误的客户端凭据或访问令牌")
         except TooManyWrongTokens as refused:
-            detail = refused.message.replace("错误 API 令牌", "错误的客户端凭据或访问令牌")
-            answer = JsonResponse({"error": "too_many_requests", "error_description": detail}, status=429)
+            answer = JsonResponse({"error": "too_many_requests", "error_description": refused.message}, status=429)
             answer["Retry-After"] = str(refused.wait)
             return answer
         response = self.get_response(request)
