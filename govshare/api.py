@@ -20,6 +20,7 @@ from govshare.catalog.api_search import router as catalog_search_router
 from govshare.catalog.api_transfer import router as catalog_transfer_router
 from govshare.core.errors import DomainError
 from govshare.core.security import TooManyWrongTokens
+from govshare.core.uploads import size_text
 from govshare.datasets.api import router as datasets_router
 from govshare.grading.api import router as grading_router
 
@@ -113,7 +114,7 @@ def multipart_invalid(request: HttpRequest, exc: MultiPartParserError) -> HttpRe
 @api.exception_handler(RequestDataTooBig)
 def body_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     # Django would answer an HTML 400; the client sent a body past DATA_UPLOAD_MAX_MEMORY_SIZE (files do not count).
-    limit = f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024):g} MB"
+    limit = size_text(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     detail = f"请求体超过上限 {limit}（文件请以 multipart/form-data 上传，另有文件大小上限），未处理"
     return api.create_response(
         request, {"detail": detail, "errors": [{"field": "body", "message": detail}]}, status=413
