@@ -59,7 +59,7 @@ __all__ = [
     "encrypt_batch",
     "encrypt_reader",
     "encrypted_schema",
-    "equality_mask",
+    "equality_matcher",
     "filtered",
     "for_load",
     "has_encrypted_items",
@@ -276,50 +276,50 @@ def decrypted(reader: pa.RecordBatchReader, stored: pa.Schema, resource_id: int)
     return map_columns(reader, schema, {name: plain(column) for name, column in encrypted.items()})
 
 
-def equality_mask(
-    batch: pa.RecordBatch,
-    stored: pa.Schema,
-    resource_id: int,
-    column: str,
-    value: str,
-    ring: crypto.KeyRing | None = None,
-) -> pa.Array:
+def equality_matcher(
+    stored: pa.Schema, resource_id: int, column: str, value: str, ring: crypto.KeyRing | None = None
+) -> Callable[[pa.RecordBatch], pa.Array]:
     """Which rows of a stored batch have `column` = `value` (the value's text): through the HMAC column for a
     searchable column (its hash under each key of the ring, so rows not yet rotated are found too), by comparing
-    text for a plain one. ValueError (in Chinese) for a column encrypted without a hash: it cannot be searched."""
+    text for a plain one. The hashes are computed once, for every batch the matcher is applied to. ValueError (in
+    Chinese) for a column encrypted without a hash: it cannot be searched."""
     encrypted = {c.name: c for c in stored_columns(stored)}
     if column in encrypted:
         if not encrypted[column].searchable:
             raise ValueError(f"信息项“{column}”加密存储且不可检索，不能按值查询（需在目录中设为“加密可检索”）")
         hashes = crypto.equality_hash_candidates(value, purpose(resource_id, column), ring or crypto.current_key_ring())
         candidates = pa.array(hashes, pa.string())
-        return pc.fill_null(pc.is_in(batch.column(hmac_column(column)), value_set=candidates), False)
-    values = batch.column(column)
-    text = values if pa.types.is_string(values.type) else pc.cast(values, pa.string())
-    return pc.fill_null(pc.equal(text, pa.scalar(value, pa.string())), False)
+        hashed = hmac_column(column)
+        return lambda batch: pc.fill_null(pc.is_in(batch.column(hashed), value_set=candidates), False)
+    wanted = pa.scalar(value, pa.string())
+
+    def plain(batch: pa.RecordBatch) -> pa.Array:
+        values = batch.column(column)
+        text = values if pa.types.is_string(values.type) else pc.cast(values, pa.string())
+        return pc.fill_null(pc.equal(text, wanted), False)
+
+    return plain
 
 
 def filtered(
     reader: pa.RecordBatchReader, stored: pa.Schema, resource_id: int, where: Mapping[str, str]
 ) -> pa.RecordBatchReader:
-    """The stored rows whose columns equal `where`'s values (`equality_mask`), before decryption: a searchable
+    """The stored rows whose columns equal `where`'s values (`equality_matcher`), before decryption: a searchable
     column is matched through its HMAC column, never decrypted. ValueError (in Chinese) for an unknown column or
     one encrypted without a hash."""
-    encrypted = {c.name: c for c in stored_columns(stored)}
     hidden = _hmac_columns(stored)
     for column in where:
         if column not in reader.schema.names or column in hidden:
             raise ValueError(f"数据中没有信息项“{column}”，无法按值查询")
-        if column in encrypted and not encrypted[column].searchable:
-            raise ValueError(f"信息项“{column}”加密存储且不可检索，不能按值查询（需在目录中设为“加密可检索”）")
-    ring = crypto.current_key_ring() if encrypted else None
+    ring = crypto.current_key_ring() if stored_columns(stored) else None
+    matchers = [equality_matcher(stored, resource_id, column, value, ring) for column, value in where.items()]
 
     def batches() -> Iterator[pa.RecordBatch]:
         try:
             for batch in reader:
                 keep = pa.array([True] * batch.num_rows, pa.bool_())
-                for column, value in where.items():
-                    keep = pc.and_(keep, equality_mask(batch, stored, resource_id, column, value, ring))
+                for matcher in matchers:
+                    keep = pc.and_(keep, matcher(batch))
                 selected = batch.filter(keep)
                 if selected.num_rows:
                     yield selected
@@ -466,8 +466,9 @@ def rotated_versions(dataset: Dataset) -> list[RotatedVersion]:
     ]
 
 
-def _adopt(dataset: Dataset, table: DatasetTable, base: int, version: int, ring: crypto.KeyRing) -> bool:
-    """Make the rotated version current (compare-and-set on the version it was made from) with its audit row."""
+def _adopt(dataset: Dataset, table: DatasetTable, base: int, version: int, ring: crypto.KeyRing) -> int | None:
+    """Make the rotated version current (compare-and-set on the version it was made from) with its audit row; its
+    row count, or None when the current version changed meanwhile."""
     dataset_rows = table.row_count(version)
     with transaction.atomic():
         updated = Dataset.objects.filter(pk=dataset.pk, current_version=base).update(
@@ -484,7 +485,7 @@ def _adopt(dataset: Dataset, table: DatasetTable, base: int, version: int, ring:
                 rows=dataset_rows,
                 active_key=ring.active.key_id,
             )
-    return bool(updated)
+    return dataset_rows if updated else None
 
 
 def _other_commits(table: DatasetTable, after: int, before: int) -> list[int]:
@@ -511,8 +512,10 @@ def rotate_dataset(dataset: Dataset, ring: crypto.KeyRing | None = None) -> Data
         done = table.commit_metadata(head)
         if done.get(ROTATED_FROM_KEY) == str(base) and not _other_commits(table, base, head):
             # The previous run committed and died before making its version current.
-            _adopt(dataset, table, base, head, ring)
-            return DatasetRotation(label, base, head, table.row_count(head), note="补记上次轮换已提交的版本")
+            rows = _adopt(dataset, table, base, head, ring)
+            if rows is None:
+                return DatasetRotation(label, base, None, note="期间当前版本已变化，请稍后重跑 rotate_keys")
+            return DatasetRotation(label, base, head, rows, note="补记上次轮换已提交的版本")
     usage = version_key_usage(table, base)
     if set(usage) <= {ring.active.key_id}:
         return DatasetRotation(label, base, None, note="已全部使用启用密钥")
@@ -528,15 +531,16 @@ def rotate_dataset(dataset: Dataset, ring: crypto.KeyRing | None = None) -> Data
         version = table.replace(pa.RecordBatchReader.from_batches(stored, batches), metadata=metadata)
     finally:
         reader.close()
-    if _other_commits(table, base, version):
+    if others := _other_commits(table, base, version):
         # A load committed while this rotation was being written: its rows win, rotation runs again later.
-        table.restore(max(_other_commits(table, base, version)))
+        table.restore(max(others))
         return DatasetRotation(label, base, None, note="期间有归集提交了新版本，已恢复为该版本，请稍后重跑 rotate_keys")
-    if not _adopt(dataset, table, base, version, ring):
+    rows = _adopt(dataset, table, base, version, ring)
+    if rows is None:
         return DatasetRotation(label, base, None, note="期间当前版本已变化，请稍后重跑 rotate_keys")
     with contextlib.suppress(Exception):
         table.vacuum(keep_versions=dataset.keep_versions)
-    return DatasetRotation(label, base, version, table.row_count(version))
+    return DatasetRotation(label, base, version, rows)
 
 
 def rotate_datasets(report: Callable[[DatasetRotation], None] = lambda _: None) -> list[DatasetRotation]:
