@@ -46,10 +46,6 @@ class LiveServer:
     def log(self) -> Path:
         return self.data_dir / "server.log"
 
-    @property
-    def database(self) -> Path:
-        return self.data_dir / "govshare.sqlite3"
-
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -106,8 +102,8 @@ def live_server(
     for command in setup:
         govshare_command(*command, env=environment)
     port = free_port()
-    log = data_dir / "server.log"
-    with log.open("w") as stderr:
+    server = LiveServer(url=f"http://127.0.0.1:{port}", data_dir=data_dir, env=environment)
+    with server.log.open("w") as stderr:
         process = subprocess.Popen(  # noqa: S603 (this interpreter, our own command)
             [sys.executable, "-m", "govshare", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],
             env=environment,
@@ -115,14 +111,13 @@ def live_server(
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
-    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT
-        while not _answers(url + ready_path):
+        while not _answers(server.url + ready_path):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the test server did not start:\n{log.read_text()}")
+                raise RuntimeError(f"the test server did not start:\n{server.log.read_text()}")
             time.sleep(0.2)
-        yield LiveServer(url=url, data_dir=data_dir, env=environment)
+        yield server
     finally:
         process.terminate()
         try:
