@@ -74,8 +74,8 @@ def data_file_problem(head: bytes, file_format: str, archive: IO[bytes] | None =
     for magic, what in _MAGIC:
         if head.startswith(magic):
             return f"文件内容是{what}，不是 {label} 文本文件；请导出为 {label}（UTF-8 或 GBK 编码）后上传"
-    if b"\x00" in head[:_SNIFF_BYTES]:
-        offset = head.index(b"\x00")
+    offset = head.find(b"\x00", 0, _SNIFF_BYTES)
+    if offset >= 0:
         return (
             f"文件第 {offset + 1} 个字节起含有空字节（0x00），是二进制文件而不是 {label} 文本文件"
             "（UTF-16 编码的文本也不支持）；请导出为 UTF-8 或 GBK 编码的文本后上传"

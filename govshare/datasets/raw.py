@@ -119,7 +119,7 @@ class SourceError(Exception):
 
     def __init__(self, message: str) -> None:
         # Shown to users and kept in the load's log: a password in a source URL or a personal value quoted from a
-        # driver's message never is (govshare.core.security.redact).
+        # driver's message never is (govshare.core.redaction.redact).
         message = redact(message)
         super().__init__(message)
         self.message = message
