@@ -43,6 +43,13 @@ class EncryptedColumn:
         return self.field.associated_data
 
     @property
+    def sql_names(self) -> tuple[str, str, str]:
+        """The quoted primary-key column, value column and table, for the raw SQL below."""
+        quote = connection.ops.quote_name
+        meta = self.model._meta
+        return quote(str(meta.pk.column)), quote(str(self.field.column)), quote(meta.db_table)
+
+    @property
     def count(self) -> int:
         return self.model._default_manager.exclude(**{f"{self.field.name}__isnull": True}).count()
 
@@ -71,9 +78,7 @@ def encrypted_columns() -> list[EncryptedColumn]:
 
 def _raw_batches(column: EncryptedColumn, batch_size: int, *, after: Any = None) -> Iterator[list[tuple[Any, str]]]:
     """(pk, stored text) of non-empty values in pk order, `batch_size` at a time (each read in the caller's loop)."""
-    quote = connection.ops.quote_name
-    meta = column.model._meta
-    pk, col, table = quote(str(meta.pk.column)), quote(str(column.field.column)), quote(meta.db_table)
+    pk, col, table = column.sql_names
     while True:
         condition = f"{col} IS NOT NULL AND {col} <> ''"
         params: list[Any] = []
@@ -103,10 +108,6 @@ def key_usage(batch_size: int = 5000) -> dict[str, Counter[str]]:
     return usage
 
 
-def keys_in_use(batch_size: int = 5000) -> set[str]:
-    return {key_id for counter in key_usage(batch_size).values() for key_id in counter}
-
-
 def rotate_column(
     column: EncryptedColumn,
     ring: crypto.KeyRing,
@@ -115,9 +116,7 @@ def rotate_column(
     report: Callable[[BatchReport], None] = lambda _: None,
 ) -> int:
     """Re-encrypt one column's values that are not under the active key; returns how many were rewritten."""
-    quote = connection.ops.quote_name
-    meta = column.model._meta
-    pk, col, table = quote(str(meta.pk.column)), quote(str(column.field.column)), quote(meta.db_table)
+    pk, col, table = column.sql_names
     active = ring.active.key_id
     total = column.count
     scanned = rewritten = 0
@@ -139,7 +138,7 @@ def rotate_column(
                 record_action(
                     None,
                     "crypto.rotate",
-                    object_type=meta.label_lower,
+                    object_type=column.model._meta.label_lower,
                     object_repr=column.place,
                     batch=number,
                     rewritten=changed,
