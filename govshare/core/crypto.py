@@ -51,6 +51,7 @@ __all__ = [
     "load_key_ring",
     "parse_key_setting",
     "remove_key",
+    "split_stored",
 ]
 
 PREFIX = "gs1"
@@ -306,6 +307,15 @@ def key_id_of(stored: str) -> str:
     return key_id
 
 
+def split_stored(stored: str) -> tuple[str, bytes]:
+    """(key id, nonce ‖ ciphertext ‖ tag) of a stored value `gs1:<id>:<base64>`; DecryptionError if it is not one."""
+    key_id = key_id_of(stored)
+    try:
+        return key_id, base64.b64decode(stored[len(PREFIX) + len(key_id) + 2 :], validate=True)
+    except ValueError:  # binascii.Error, or a character outside ASCII
+        raise DecryptionError("密文不是有效的 Base64，已损坏") from None
+
+
 def encrypt_text(plaintext: str, associated_data: str, ring: KeyRing | None = None) -> str:
     ring = ring or current_key_ring()
     blob = encrypt_bytes(plaintext.encode("utf-8"), associated_data.encode("utf-8"), ring.active)
@@ -315,14 +325,10 @@ def encrypt_text(plaintext: str, associated_data: str, ring: KeyRing | None = No
 def decrypt_text(stored: str, associated_data: str, ring: KeyRing | None = None) -> str:
     where = f"{associated_data}：" if associated_data else ""
     try:
-        key_id = key_id_of(stored)
+        key_id, blob = split_stored(stored)
     except DecryptionError as exc:
         raise DecryptionError(f"{where}{exc}") from None
     ring = ring or current_key_ring()
-    try:
-        blob = base64.b64decode(stored[len(PREFIX) + len(key_id) + 2 :], validate=True)
-    except ValueError:  # binascii.Error, or a character outside ASCII
-        raise DecryptionError(f"{where}密文不是有效的 Base64，已损坏") from None
     plaintext = decrypt_bytes(blob, associated_data.encode("utf-8"), ring.get(key_id), where=where)
     return plaintext.decode("utf-8")
 

@@ -82,14 +82,6 @@ def _split_binary(value: bytes) -> tuple[str, bytes]:
     return value[2 : 2 + value[1]].decode("ascii"), value[2 + value[1] :]
 
 
-def _split_text(value: str) -> tuple[str, bytes]:
-    key_id = crypto.key_id_of(value)
-    try:
-        return key_id, base64.b64decode(value[len(crypto.PREFIX) + len(key_id) + 2 :], validate=True)
-    except ValueError:
-        raise crypto.DecryptionError("密文不是有效的 Base64，已损坏") from None
-
-
 def decrypt_arrow_column(
     array: pa.Array | pa.ChunkedArray, key_ring: crypto.KeyRing, purpose: str, *, as_binary: bool = False
 ) -> pa.Array | pa.ChunkedArray:
@@ -99,7 +91,11 @@ def decrypt_arrow_column(
     where = f"{purpose}：" if purpose else ""
 
     def convert(chunk: pa.Array) -> pa.Array:
-        split = _split_binary if pa.types.is_binary(chunk.type) or pa.types.is_large_binary(chunk.type) else _split_text
+        split = (
+            _split_binary
+            if pa.types.is_binary(chunk.type) or pa.types.is_large_binary(chunk.type)
+            else crypto.split_stored
+        )
         plain: list[bytes | str | None] = []
         for row, value in enumerate(chunk.to_pylist()):
             if value is None:
