@@ -252,22 +252,22 @@ def _open(
     column through its HMAC column), decrypted on the server (HMAC columns left out), then masked."""
     from govshare.datasets.tables import DatasetTable
 
+    rules = masking_rules(user, dataset.resource)
+    # A lookup by value on a column this user sees masked (or not at all) would confirm the hidden value.
+    hidden = [column for column in where or () if column in rules]
+    if hidden:
+        message = f"信息项“{hidden[0]}”对您脱敏显示或不提供，不能按值查询"
+        raise ValidationFailed([FieldProblem("column", message)])
     table = DatasetTable(dataset.table_uri)
     stored = table.schema(version)
     reader = table.read(version)
     if where:
-        # A lookup by value on a column this user sees masked (or not at all) would confirm the hidden value.
-        hidden = [column for column in where if column in masking_rules(user, dataset.resource)]
-        if hidden:
-            reader.close()
-            message = f"信息项“{hidden[0]}”对您脱敏显示或不提供，不能按值查询"
-            raise ValidationFailed([FieldProblem("column", message)])
         try:
             reader = encryption.filtered(reader, stored, dataset.resource_id, where)
         except ValueError as exc:
             reader.close()
             raise ValidationFailed([FieldProblem("column", str(exc))]) from None
-    return masked_for(user, dataset.resource, encryption.decrypted(reader, stored, dataset.resource_id))
+    return masked_for(user, dataset.resource, encryption.decrypted(reader, stored, dataset.resource_id), rules=rules)
 
 
 def masking_rules(user: User, resource: Resource) -> dict[str, str]:
@@ -278,10 +278,12 @@ def masking_rules(user: User, resource: Resource) -> dict[str, str]:
     return {item.name: rule for item in selectors.field_dictionary(resource) if (rule := masking_rule_for(item))}
 
 
-def masked_for(user: User, resource: Resource, reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
+def masked_for(
+    user: User, resource: Resource, reader: pa.RecordBatchReader, *, rules: Mapping[str, str] | None = None
+) -> pa.RecordBatchReader:
     """Masking on the server, before any format is written: masked columns become text, withheld ones (L4, 核心)
-    are left out altogether."""
-    rules = masking_rules(user, resource)
+    are left out altogether. `rules`: `masking_rules(user, resource)` if the caller already has them."""
+    rules = masking_rules(user, resource) if rules is None else rules
     if not rules:
         return reader
     names = [name for name in reader.schema.names if rules.get(name) != MaskRule.WITHHOLD]
