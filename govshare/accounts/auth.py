@@ -31,10 +31,10 @@ class TokenAuth(HttpBearer):
     """`Authorization: Bearer gs_…` personal API token."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
+        if not token.startswith(TOKEN_PREFIX):
+            return None  # an OAuth access token: OAuthTokenAuth checks the address and counts it if it is wrong
         # An address with too many wrong tokens is refused (429) before any token is looked up.
         check_bearer_allowed(request)
-        if not token.startswith(TOKEN_PREFIX):
-            return None  # an OAuth access token: OAuthTokenAuth counts it if it is wrong
         user = user_for_token(token)
         if user is None:
             bearer_failure(request)

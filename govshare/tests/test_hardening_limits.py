@@ -121,6 +121,14 @@ def test_wrong_oauth_style_tokens_count_as_well(settings, consumer_token: str) -
     assert _get(consumer_token).status_code == 429
 
 
+def test_past_the_limit_an_oauth_style_token_is_refused_too(settings) -> None:  # type: ignore[no-untyped-def]
+    _limit(settings, 2)
+    assert _get(f"gs_wrong{1:040d}").status_code == 401
+    assert _get(f"gs_wrong{2:040d}").status_code == 401
+    # Not a personal token: refused by the OAuth access-token check before it is looked up.
+    assert _get("not-a-platform-token").status_code == 429
+
+
 def test_another_address_is_not_refused(settings, consumer_token: str) -> None:  # type: ignore[no-untyped-def]
     _limit(settings, 2)
     for n in range(2):
