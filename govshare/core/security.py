@@ -128,7 +128,9 @@ class OAuthEndpointGuardMiddleware:
 
 
 def _redact_record(record: logging.LogRecord) -> None:
-    if getattr(record, "_govshare_redacted", False):
+    # Skipped only when the message is still the one redacted here: logging.makeLogRecord (socket and queue
+    # receivers) makes an empty record through the factory and sets its message afterwards.
+    if record.args is None and getattr(record, "_govshare_redacted", None) is record.msg:
         return
     try:
         message = record.getMessage()
@@ -143,7 +145,7 @@ def _redact_record(record: logging.LogRecord) -> None:
         record.exc_text = redact(record.exc_text)
     if record.stack_info:
         record.stack_info = redact(record.stack_info)
-    record._govshare_redacted = True
+    record._govshare_redacted = record.msg
 
 
 class RedactingFilter(logging.Filter):

@@ -22,6 +22,7 @@ from govshare.catalog.rules import ItemDraft
 from govshare.core import testing
 from govshare.core.identifiers import resident_id_check_char
 from govshare.core.redaction import redact
+from govshare.core.security import RedactingFilter
 from govshare.datasets import services
 from govshare.datasets.choices import LoadStatus, SourceKind
 from govshare.datasets.loading import run_load
@@ -125,6 +126,13 @@ def test_the_console_handler_of_the_settings_redacts() -> None:
     logging_config: dict[str, Any] = settings.LOGGING
     assert logging_config["handlers"]["console"]["filters"] == ["redact"]
     assert logging_config["filters"]["redact"]["()"] == "govshare.core.security.RedactingFilter"
+
+
+def test_the_filter_redacts_a_record_rebuilt_from_a_dict() -> None:
+    # As a socket or queue log receiver rebuilds records: made empty through the factory, message set afterwards.
+    record = logging.makeLogRecord({"msg": "row of %s rejected", "args": (ID_NUMBER,), "levelno": logging.INFO})
+    assert RedactingFilter().filter(record)
+    assert record.getMessage() == "row of [身份证号已隐藏] rejected"
 
 
 # --- real failures ---------------------------------------------------------------------------------------------
