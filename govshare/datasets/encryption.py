@@ -26,6 +26,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import reduce
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -307,6 +308,8 @@ def filtered(
     """The stored rows whose columns equal `where`'s values (`equality_matcher`), before decryption: a searchable
     column is matched through its HMAC column, never decrypted. ValueError (in Chinese) for an unknown column or
     one encrypted without a hash."""
+    if not where:
+        return reader
     hidden = _hmac_columns(stored)
     for column in where:
         if column not in reader.schema.names or column in hidden:
@@ -317,10 +320,7 @@ def filtered(
     def batches() -> Iterator[pa.RecordBatch]:
         try:
             for batch in reader:
-                keep = pa.array([True] * batch.num_rows, pa.bool_())
-                for matcher in matchers:
-                    keep = pc.and_(keep, matcher(batch))
-                selected = batch.filter(keep)
+                selected = batch.filter(reduce(pc.and_, (matcher(batch) for matcher in matchers)))
                 if selected.num_rows:
                     yield selected
         finally:

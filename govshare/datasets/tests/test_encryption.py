@@ -174,6 +174,11 @@ def test_an_equality_lookup_on_a_plain_column_compares_its_text(loaded: Resource
     assert reading.preview_version(owner, loaded, where={"姓名": "张三"}).rows == [ROWS[1]]
 
 
+def test_a_lookup_on_two_columns_keeps_only_rows_matching_both(loaded: Resource, owner: User) -> None:
+    assert reading.preview_version(owner, loaded, where={"手机号码": "13800001111", "姓名": "张三"}).rows == [ROWS[1]]
+    assert reading.preview_version(owner, loaded, where={"手机号码": "13800001111", "姓名": "李四"}).rows == []
+
+
 def test_an_encrypted_column_without_a_hash_cannot_be_searched(loaded: Resource, owner: User) -> None:
     with pytest.raises(ValidationFailed) as refused:
         reading.preview_version(owner, loaded, where={"住址": ROWS[0][3]})
