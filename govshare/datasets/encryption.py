@@ -41,7 +41,7 @@ from govshare.core.crypto_arrow import decrypt_arrow_column, encrypt_arrow_colum
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.models import Dataset
 from govshare.datasets.raw import SourceInvalid, map_columns
-from govshare.datasets.tables import DatasetTable
+from govshare.datasets.tables import _MAINTENANCE_OPERATIONS, DatasetTable  # commits that change no data
 from govshare.datasets.transform import ARROW_TYPES
 
 __all__ = [
@@ -381,8 +381,6 @@ ROTATED_FROM_KEY = "govshare.rotated_from"
 ROTATION_KEY_ID = "govshare.active_key"
 ACTION_ROTATED = "datasets.encryption_rotated"
 ROTATION_MODE = "key_rotation"  # how a rotated version is listed among a dataset's versions
-# Commits that do not change the data (see tables.DatasetTable.vacuum).
-_MAINTENANCE_OPERATIONS = frozenset({"VACUUM START", "VACUUM END", "OPTIMIZE"})
 
 
 @dataclass(frozen=True, slots=True)
