@@ -21,7 +21,6 @@ never leave the server. Rotation (`reencrypt`) rewrites a version's encrypted co
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -41,7 +40,7 @@ from govshare.core.crypto_arrow import decrypt_arrow_column, encrypt_arrow_colum
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.models import Dataset
 from govshare.datasets.raw import SourceInvalid, map_columns
-from govshare.datasets.tables import _MAINTENANCE_OPERATIONS, DatasetTable  # commits that change no data
+from govshare.datasets.tables import MAINTENANCE_OPERATIONS, DatasetTable
 from govshare.datasets.transform import ARROW_TYPES
 
 __all__ = [
@@ -426,7 +425,7 @@ def _kept_versions(table: DatasetTable, keep_versions: int) -> list[int]:
     if oldest is None:
         return []
     return sorted(
-        c.version for c in table.history() if c.version >= oldest and c.operation not in _MAINTENANCE_OPERATIONS
+        c.version for c in table.history() if c.version >= oldest and c.operation not in MAINTENANCE_OPERATIONS
     )
 
 
@@ -488,7 +487,7 @@ def _adopt(dataset: Dataset, table: DatasetTable, base: int, version: int, ring:
 
 def _other_commits(table: DatasetTable, after: int, before: int) -> list[int]:
     return [
-        c.version for c in table.history() if after < c.version < before and c.operation not in _MAINTENANCE_OPERATIONS
+        c.version for c in table.history() if after < c.version < before and c.operation not in MAINTENANCE_OPERATIONS
     ]
 
 
@@ -536,8 +535,7 @@ def rotate_dataset(dataset: Dataset, ring: crypto.KeyRing | None = None) -> Data
     rows = _adopt(dataset, table, base, version, ring)
     if rows is None:
         return DatasetRotation(label, base, None, note="期间当前版本已变化，请稍后重跑 rotate_keys")
-    with contextlib.suppress(Exception):
-        table.vacuum(keep_versions=dataset.keep_versions)
+    table.vacuum_after_commit(dataset.keep_versions)
     return DatasetRotation(label, base, version, rows)
 
 

@@ -11,7 +11,6 @@ Safety rules, in order of importance:
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import itertools
 import logging
@@ -365,8 +364,7 @@ def _succeed(
         }
         for warning in stream.stats.warnings:
             progress.log(f"提示：{warning}")
-    with contextlib.suppress(Exception):
-        table.vacuum(keep_versions=load.dataset.keep_versions)
+    table.vacuum_after_commit(load.dataset.keep_versions)
     row_count = table.row_count(outcome.version) if outcome.version is not None else 0
     with transaction.atomic():
         updated = Load.objects.filter(pk=load.pk, claim_token=token).update(

@@ -55,7 +55,6 @@ PREVIEW_ROWS = 20
 PREVIEW_MAX_ROWS = 200
 
 # Commits of the table that do not change the data (see tables.DatasetTable.vacuum).
-_MAINTENANCE_OPERATIONS = frozenset({"VACUUM START", "VACUUM END", "OPTIMIZE"})
 
 ACTION_PREVIEW = "datasets.data_previewed"
 ACTION_DOWNLOAD = "datasets.data_downloaded"
@@ -223,11 +222,11 @@ def dataset_versions(dataset: Dataset) -> list[VersionInfo]:
 def _kept_versions(dataset: Dataset) -> tuple[set[int], set[int]]:
     """(all data versions, the ones still readable): vacuum keeps the newest `keep_versions` data versions; its
     own bookkeeping commits are not data versions."""
-    from govshare.datasets.tables import DatasetTable
+    from govshare.datasets.tables import MAINTENANCE_OPERATIONS, DatasetTable
 
     table = DatasetTable(dataset.table_uri)
     data_versions = sorted(
-        (c.version for c in table.history() if c.operation not in _MAINTENANCE_OPERATIONS), reverse=True
+        (c.version for c in table.history() if c.operation not in MAINTENANCE_OPERATIONS), reverse=True
     )
     return set(data_versions), set(data_versions[: max(dataset.keep_versions, 1)])
 

@@ -13,6 +13,7 @@ Tables live under settings.GOVSHARE.dataset_storage_uri (`s3://bucket/prefix`, w
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,9 +32,11 @@ from govshare.datasets.engines import DuckDBEngine, StreamFailure
 from govshare.datasets.raw import BATCH_ROWS
 from govshare.datasets.transform import quote_identifier
 
+logger = logging.getLogger(__name__)
+
 LOAD_ID_KEY = "govshare.load_id"
-# Commits that do not change the data (vacuum bookkeeping): not counted as versions to keep.
-_MAINTENANCE_OPERATIONS = frozenset({"VACUUM START", "VACUUM END", "OPTIMIZE"})
+# Commits that do not change the data (vacuum bookkeeping): not counted as versions to keep or shown.
+MAINTENANCE_OPERATIONS = frozenset({"VACUUM START", "VACUUM END", "OPTIMIZE"})
 # Several files per version instead of delta-rs' one ~100 MB file: a merge rewrites only the files its changed keys
 # fall in, and a merge of a full source (deletes detected) is far faster. Measured with 1,000,000 rows (7 columns,
 # ~23 MB of Parquet) on 2 busy cores: one file: 1% clustered changes 1.2 s, full source 60 s; 4 MB (9 files): 0.3 s
@@ -353,6 +356,14 @@ class DatasetTable:
             result_schema=schema,
         )
 
+    def vacuum_after_commit(self, keep_versions: int) -> None:
+        """Housekeeping after a new version: vacuum, and a failure is logged, never the committed version's
+        failure (the next commit's vacuum tries again)."""
+        try:
+            self.vacuum(keep_versions)
+        except Exception:
+            logger.exception("vacuum of %s failed; the next commit retries it", self.uri)
+
     def vacuum(self, keep_versions: int) -> list[str]:
         """Delete the files that only versions older than the newest `keep_versions` data versions use; returns
         them. Vacuum's own bookkeeping commits are not counted as versions. Files of loads that never committed
@@ -393,7 +404,7 @@ class DatasetTable:
         limit = 2 * keep_versions + 4
         while True:
             commits = self.history(limit)
-            data_versions = [c.version for c in commits if c.operation not in _MAINTENANCE_OPERATIONS]
+            data_versions = [c.version for c in commits if c.operation not in MAINTENANCE_OPERATIONS]
             if len(data_versions) >= keep_versions or len(commits) < limit:
                 return min(data_versions[:keep_versions]) if data_versions else None
             limit *= 4

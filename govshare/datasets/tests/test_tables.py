@@ -70,6 +70,13 @@ def test_data_files_of_writes_and_merges_are_zstandard_compressed(table: Dataset
     assert codecs == {"ZSTD"}
 
 
+def test_a_failing_vacuum_after_a_commit_is_logged_not_raised(table: DatasetTable, caplog) -> None:  # type: ignore[no-untyped-def]
+    table.write(rows((1, "张三")), mode="overwrite", load_id=1)
+    table.vacuum_after_commit(keep_versions=0)  # refused by vacuum itself
+    assert "vacuum of" in caplog.text and "至少保留 1 个版本" in caplog.text
+    assert table.version() == 0
+
+
 def test_a_retried_load_whose_commit_happened_does_not_write_again(table: DatasetTable) -> None:
     table.write(rows((1, "张三")), mode="overwrite", load_id=1)
     assert table.write(rows((2, "李四")), mode="append", load_id=2) == 1
