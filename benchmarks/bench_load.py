@@ -132,7 +132,7 @@ def timed_load(source: Any, admin: Any, *, path: Path | None = None, mode: str |
     from govshare.datasets import services
     from govshare.datasets.loading import run_load
 
-    load = services.request_load(source, actor=admin, file_path=path, mode=mode)
+    load = services.request_load(source, actor=admin, file_path=path, mode=mode, enqueue=False)  # run here
     start = time.perf_counter()
     run_load(load.pk)
     elapsed = time.perf_counter() - start
