@@ -366,7 +366,12 @@ def sync_source_schedule(source: Source, now: datetime | None = None) -> Schedul
     schedule.minutes = plan.minutes
     schedule.cron = plan.cron
     schedule.repeats = -1
-    schedule.next_run = _first_run(plan, now or timezone.now())
+    first_run = _first_run(plan, now or timezone.now())
+    if schedule.pk is None:
+        # django-q2's Schedule.save() replaces a new cron schedule's next_run with one computed from the wall clock;
+        # the first run must follow from the `now` given, so it is set again once the row exists.
+        schedule.save()
+    schedule.next_run = first_run
     schedule.save()
     return schedule
 
