@@ -40,6 +40,13 @@ class NotFound(DomainError):
         super().__init__(message, 404)
 
 
+class Unauthenticated(DomainError):
+    """401 that says why a presented credential is refused (the generic 401 says only 未登录或令牌无效)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 401)
+
+
 class PermissionDenied(DomainError):
     def __init__(self, message: str = "无权执行此操作") -> None:
         super().__init__(message, 403)

@@ -25,8 +25,10 @@ __all__ = [
     "RedactingFilter",
     "TooManyWrongTokens",
     "bearer_failure",
+    "bearer_kind",
     "check_bearer_allowed",
     "install_log_record_redaction",
+    "mark_bearer",
     "redact",
 ]
 
@@ -97,6 +99,20 @@ def bearer_failure(request: HttpRequest) -> None:
     address = _address(request)
     history = [*_recent_failures(address, now), now]
     cache.set(BEARER_FAILURE_KEY % address, history, settings.GOVSHARE.api_token_failure_minutes * 60)
+
+
+_BEARER = "_govshare_bearer"
+
+
+def mark_bearer(request: HttpRequest, kind: str) -> None:
+    """Note that the request acts through a bearer token (`personal` or `oauth`) rather than a signed-in session."""
+    setattr(request, _BEARER, kind)
+
+
+def bearer_kind(request: HttpRequest) -> str | None:
+    """`personal` or `oauth` when the request was authenticated by a bearer token, None for a session."""
+    kind: str | None = getattr(request, _BEARER, None)
+    return kind
 
 
 class OAuthEndpointGuardMiddleware:

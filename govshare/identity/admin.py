@@ -28,7 +28,13 @@ for _model in (Application, AccessToken, Grant, IDToken, RefreshToken, TOTPDevic
 
 class ApplicationForm(ModelForm):  # type: ignore[type-arg]
     authorization_grant_type = forms.ChoiceField(
-        label="授权方式", choices=list(services.GRANT_LABELS.items()), initial=Application.GRANT_AUTHORIZATION_CODE
+        label="授权方式",
+        choices=list(services.GRANT_LABELS.items()),
+        initial=Application.GRANT_AUTHORIZATION_CODE,
+        help_text=(
+            "授权码方式的令牌代表登录并同意授权的本人。客户端凭证方式的令牌背后没有具体的人，"
+            "不以任何账号的身份调用平台 API（机器客户端将在后续版本获得自己的身份）。"
+        ),
     )
     redirect_uris = forms.CharField(
         label="回调地址",
@@ -39,8 +45,8 @@ class ApplicationForm(ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Application
-        fields = ["name", "authorization_grant_type", "redirect_uris", "user", "skip_authorization"]
-        labels = {"name": "接入系统名称", "user": "系统账号（客户端凭证方式）", "skip_authorization": "跳过用户同意页"}
+        fields = ["name", "authorization_grant_type", "redirect_uris", "skip_authorization"]
+        labels = {"name": "接入系统名称", "skip_authorization": "跳过用户同意页"}
 
     def _post_clean(self) -> None:
         """No model validation here: the service checks the values (in Chinese) when the admin saves."""
@@ -51,7 +57,6 @@ class ApplicationAdmin(account_admin.PlatformAdminModelAdmin):
     form = ApplicationForm
     list_display = ("name", "client_id", "authorization_grant_type", "skip_authorization", "created")
     search_fields = ("name", "client_id")
-    autocomplete_fields = ("user",)
     service_fields = {"grant_type": "authorization_grant_type"}
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
@@ -64,7 +69,6 @@ class ApplicationAdmin(account_admin.PlatformAdminModelAdmin):
             name=data["name"],
             grant_type=data.get("authorization_grant_type") or obj.authorization_grant_type,
             redirect_uris=str(data.get("redirect_uris") or "").split(),
-            owner=data.get("user"),
         )
         if change:
             services.update_client(

@@ -20,7 +20,7 @@ from govshare.identity.models import PasswordChangeRequired, TOTPDevice
 
 GRANT_LABELS = {
     Application.GRANT_AUTHORIZATION_CODE: "授权码（用户单点登录）",
-    Application.GRANT_CLIENT_CREDENTIALS: "客户端凭证（系统对接）",
+    Application.GRANT_CLIENT_CREDENTIALS: "客户端凭证（系统对接，不代表任何人）",
 }
 TOTP_DEVICE_NAME = "验证器应用"
 
@@ -35,11 +35,12 @@ def _require_platform_admin(actor: User | None) -> None:
 
 @dataclass(frozen=True)
 class ClientInput:
+    """A relying party. It has no owner account: an authorisation-code token acts as the person who signed in, and
+    a client-credentials token acts as nobody (govshare.identity.auth), so no account is named here."""
+
     name: str
     grant_type: str = Application.GRANT_AUTHORIZATION_CODE
     redirect_uris: list[str] = field(default_factory=list)
-    # The system's own account for client credentials: its roles bound what its tokens may reach.
-    owner: User | None = None
 
 
 def redirect_uri_problem(uri: str) -> str | None:
@@ -85,7 +86,6 @@ def register_client(data: ClientInput, *, actor: User | None) -> tuple[Applicati
         client_secret=secret,
         skip_authorization=False,
         algorithm=Application.RS256_ALGORITHM,
-        user=data.owner,
     )
     client.save()
     record_action(
@@ -95,7 +95,6 @@ def register_client(data: ClientInput, *, actor: User | None) -> tuple[Applicati
         client_id=client.client_id,
         grant_type=data.grant_type,
         redirect_uris=data.redirect_uris,
-        owner=data.owner.username if data.owner else None,
     )
     return client, secret
 
@@ -104,7 +103,7 @@ def register_client(data: ClientInput, *, actor: User | None) -> tuple[Applicati
 def update_client(
     client: Application, data: ClientInput, *, skip_authorization: bool, actor: User | None
 ) -> Application:
-    """Change a relying party's name, callback addresses, owner and whether its users see the consent page."""
+    """Change a relying party's name, callback addresses and whether its users see the consent page."""
     _require_platform_admin(actor)
     if data.grant_type != client.authorization_grant_type:
         raise ValidationFailed([FieldProblem("grant_type", "已登记系统的授权方式不能修改，请重新登记")])
@@ -114,13 +113,11 @@ def update_client(
         "name": client.name,
         "redirect_uris": client.redirect_uris.split(),
         "skip_authorization": client.skip_authorization,
-        "owner": client.user_id,
     }
     client.name = data.name.strip()
     client.redirect_uris = " ".join(data.redirect_uris)
     client.skip_authorization = skip_authorization
-    client.user = data.owner
-    client.save(update_fields=["name", "redirect_uris", "skip_authorization", "user", "updated"])
+    client.save(update_fields=["name", "redirect_uris", "skip_authorization", "updated"])
     record_action(actor, "oidc.client.update", client, before=before)
     return client
 

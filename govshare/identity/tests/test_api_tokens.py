@@ -1,15 +1,12 @@
-"""OAuth access tokens on the platform API: only with the `api` scope, acting as their user or the consumer
-system's account, so a scope never reaches beyond that account's roles."""
+"""OAuth access tokens on the platform API: only with the `api` scope, acting as the person who signed in, so a
+scope never reaches beyond that person's roles. (Client-credentials tokens act as nobody:
+test_threat_impersonation_by_client_credentials.)"""
 
 from __future__ import annotations
 
 import pytest
 from django.test import Client
-from oauth2_provider.models import Application
 
-from govshare.accounts.choices import Role
-from govshare.core import testing
-from govshare.identity import services
 from govshare.identity.tests.conftest import pkce_pair
 from govshare.identity.tests.test_oidc import _code, _exchange
 
@@ -22,19 +19,6 @@ def _user_token(client_app, user, scope: str) -> str:  # type: ignore[no-untyped
     client.force_login(user)
     verifier, challenge = pkce_pair()
     answer = _exchange(client, app, secret, _code(client, app, challenge, scope=scope), verifier)
-    return str(answer.json()["access_token"])
-
-
-def _system_token(owner, scope: str = "api", name: str = "医保局前置机") -> str:  # type: ignore[no-untyped-def]
-    app, secret = services.register_client(
-        services.ClientInput(name=name, grant_type=Application.GRANT_CLIENT_CREDENTIALS, owner=owner),
-        actor=None,
-    )
-    answer = Client().post(
-        "/o/token/",
-        {"grant_type": "client_credentials", "client_id": app.client_id, "client_secret": secret, "scope": scope},
-    )
-    assert answer.status_code == 200, answer.content
     return str(answer.json()["access_token"])
 
 
@@ -59,22 +43,6 @@ def test_a_user_token_reaches_no_further_than_the_users_roles(client_app, outsid
     )
     assert answer.status_code == 403
     assert answer.json()["detail"] == "只有本部门目录管理员可以确认目录全面维护"
-
-
-def test_a_consumer_system_acts_as_its_account_and_within_its_roles(department) -> None:  # type: ignore[no-untyped-def]
-    account = testing.make_user(Role.CONSUMER, department=department, username="ybj_system")
-    token = _system_token(account)
-    assert _me(token).json()["username"] == "ybj_system"
-    answer = Client().post(
-        f"/api/accounts/departments/{department.code}/maintenance", HTTP_AUTHORIZATION=f"Bearer {token}"
-    )
-    assert answer.status_code == 403
-
-
-def test_a_system_without_an_account_or_without_the_scope_is_refused(department) -> None:  # type: ignore[no-untyped-def]
-    assert _me(_system_token(None)).status_code == 401
-    account = testing.make_user(Role.CONSUMER, department=department, username="ybj_system")
-    assert _me(_system_token(account, scope="openid", name="医保局另一前置机")).status_code == 401
 
 
 def test_a_deactivated_account_loses_its_tokens(client_app, catalog_admin) -> None:  # type: ignore[no-untyped-def]
