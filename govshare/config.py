@@ -98,6 +98,12 @@ class GovshareSettings(BaseSettings):
     api_token_failure_minutes: int = Field(
         15, ge=1, le=24 * 60, description="Window of api_token_failure_limit, and how long the refusal lasts."
     )
+    api_token_days: int = Field(
+        30, ge=1, le=3650, description="Lifetime of a new personal API token when its creator gives no expiry (days)."
+    )
+    api_token_max_days: int = Field(
+        365, ge=1, le=3650, description="Longest lifetime a personal API token may be given (days)."
+    )
     cache_url: str = Field(
         "db://",
         pattern=r"^(db://|locmem://|file://.*)$",
@@ -169,6 +175,14 @@ class GovshareSettings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _token_days_within_the_maximum(self) -> GovshareSettings:
+        if self.api_token_days > self.api_token_max_days:
+            raise ValueError(
+                "GOVSHARE_API_TOKEN_DAYS（令牌默认有效期）不能大于 GOVSHARE_API_TOKEN_MAX_DAYS（令牌最长有效期）"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> GovshareSettings:

@@ -283,10 +283,11 @@ class UserAdmin(PlatformAdminModelAdmin):
 @admin.register(ApiToken)
 class ApiTokenAdmin(ReadOnlyModelAdmin):
     """Tokens are issued by their holders on the token page; here the platform administrator can see them and
-    revoke one that leaked. Only digests are stored, so nothing secret is shown."""
+    revoke one that leaked (not one of a 安全管理员 or 审计员: 三员分立). Only digests are stored, so nothing
+    secret is shown."""
 
-    list_display = ("name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
-    list_filter = ("revoked_at",)
+    list_display = ("name", "user", "prefix", "scope", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_filter = ("scope", "revoked_at")
     search_fields = ("name", "prefix", "user__username", "user__full_name")
     list_select_related = ("user",)
     exclude = ("digest",)
@@ -296,7 +297,11 @@ class ApiTokenAdmin(ReadOnlyModelAdmin):
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         actor = acting_user(request)
         revoked = 0
-        for token in queryset.filter(revoked_at__isnull=True):
-            services.revoke_api_token(token, actor=actor)
-            revoked += 1
+        for token in queryset.filter(revoked_at__isnull=True).select_related("user"):
+            try:
+                services.revoke_api_token(token, actor=actor)
+            except DomainError as exc:
+                self.message_user(request, f"“{token}”未吊销：{exc}", messages.ERROR)
+            else:
+                revoked += 1
         self.message_user(request, f"已吊销 {revoked} 个令牌", messages.SUCCESS)

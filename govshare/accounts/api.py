@@ -8,9 +8,10 @@ from ninja import Router, Status
 from govshare.accounts import selectors, services
 from govshare.accounts.auth import SIGNED_IN
 from govshare.accounts.schemas import DepartmentOut, DepartmentPage, MeOut, TokenCreatedOut, TokenIn, TokenOut
-from govshare.core.errors import NotFound
+from govshare.core.errors import NotFound, PermissionDenied
 from govshare.core.pagination import paginate
 from govshare.core.schemas import ERRORS
+from govshare.core.security import bearer_kind
 
 router = Router(tags=["组织与用户 accounts"])
 
@@ -55,12 +56,28 @@ def list_tokens(request: HttpRequest) -> object:
     return list(selectors.tokens_of(request.user))  # type: ignore[arg-type]
 
 
+MINT_NEEDS_SESSION = "令牌不能再创建令牌：请登录后在“我的 API 令牌”页面（/account/tokens/）创建，或以登录会话调用本接口"
+
+
 @router.post(
-    "/tokens", response={201: TokenCreatedOut, **ERRORS}, auth=SIGNED_IN, summary="创建 API 令牌（令牌只显示这一次）"
+    "/tokens",
+    response={201: TokenCreatedOut, **ERRORS},
+    auth=SIGNED_IN,
+    summary="创建 API 令牌（只限登录会话；令牌只显示这一次）",
 )
 def create_token(request: HttpRequest, payload: TokenIn) -> Status[object]:
+    # A token (personal or OIDC) never mints another: the new one could outlive it, its revocation and a password
+    # change. Only a signed-in session (password and second factor) creates tokens.
+    if bearer_kind(request) is not None:
+        raise PermissionDenied(MINT_NEEDS_SESSION)
     user = request.user
-    token, raw = services.create_api_token(user, name=payload.name, expires_at=payload.expires_at, actor=user)  # type: ignore[arg-type]
+    token, raw = services.create_api_token(
+        user,  # type: ignore[arg-type]
+        name=payload.name,
+        scope=payload.scope,
+        expires_at=payload.expires_at,
+        actor=user,  # type: ignore[arg-type]
+    )
     return Status(201, {**TokenOut.from_orm(token).model_dump(), "token": raw})
 
 

@@ -1,4 +1,6 @@
-"""How API callers authenticate: the browser session (with CSRF) or a personal bearer token."""
+"""How API callers authenticate: the browser session (with CSRF) or a bearer token (personal, or an OIDC access
+token with the `api` scope). A read-only personal token (scope `read`) opens the read routes only: any other method
+than GET, HEAD or OPTIONS answers 403."""
 
 from __future__ import annotations
 
@@ -7,8 +9,10 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 
-from govshare.accounts.services import TOKEN_PREFIX, user_for_token
-from govshare.core.security import bearer_failure, check_bearer_allowed
+from govshare.accounts.choices import TokenScope
+from govshare.accounts.services import TOKEN_PREFIX, token_for
+from govshare.core.errors import PermissionDenied
+from govshare.core.security import bearer_failure, check_bearer_allowed, mark_bearer
 from govshare.identity.auth import OAuthTokenAuth
 
 
@@ -27,20 +31,27 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_ONLY_REFUSED = "该 API 令牌为只读令牌（范围：只读），只能调用读取接口；写操作请在“我的 API 令牌”页面创建读写令牌"
+
+
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer gs_…` personal API token."""
+    """`Authorization: Bearer gs_…` personal API token, within its scope."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         if not token.startswith(TOKEN_PREFIX):
             return None  # an OAuth access token: OAuthTokenAuth checks the address and counts it if it is wrong
         # An address with too many wrong tokens is refused (429) before any token is looked up.
         check_bearer_allowed(request)
-        user = user_for_token(token)
-        if user is None:
+        found = token_for(token)
+        if found is None:
             bearer_failure(request)
-        else:
-            request.user = user
-        return user
+            return None
+        if found.scope != TokenScope.WRITE and request.method not in READ_METHODS:
+            raise PermissionDenied(READ_ONLY_REFUSED)
+        request.user = found.user
+        mark_bearer(request, "personal")
+        return found.user
 
 
 # The declaration used on every route that needs a signed-in user. OAuth access tokens of the platform's OIDC

@@ -18,3 +18,10 @@ class Role(models.TextChoices):
 
 # 三员分立: no account holds two of these.
 SEPARATED_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.SECURITY_OFFICER, Role.AUDITOR})
+
+
+class TokenScope(models.TextChoices):
+    """What a personal API token may do: the API's *Read routes (GET) or also its *Write routes."""
+
+    READ = "read", "只读"
+    WRITE = "write", "读写"

@@ -5,7 +5,7 @@ import datetime as dt
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
-from govshare.accounts.choices import DepartmentLevel, Role
+from govshare.accounts.choices import DepartmentLevel, Role, TokenScope
 
 
 class Department(models.Model):
@@ -78,23 +78,28 @@ class UserRole(models.Model):
 
 
 class ApiToken(models.Model):
-    """A personal API token for scripts. Only its SHA-256 digest is stored; the token is shown once."""
+    """A personal API token for scripts. Only its SHA-256 digest is stored; the token is shown once.
+
+    Every token expires (settings api_token_days / api_token_max_days), has a scope, and is revoked when its owner's
+    password changes or the account is deactivated (services.revoke_user_tokens)."""
 
     user = models.ForeignKey(User, verbose_name="用户", on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField("名称", max_length=100)
     prefix = models.CharField("前缀", max_length=12, db_index=True)
     digest = models.CharField("摘要", max_length=64, unique=True)
+    scope = models.CharField("范围", max_length=8, choices=TokenScope.choices, default=TokenScope.READ)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    expires_at = models.DateTimeField("过期时间", null=True, blank=True)
+    expires_at = models.DateTimeField("过期时间")
     last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
     revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "API 令牌"
         verbose_name_plural = "API 令牌"
+        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
     def is_usable(self, now: dt.datetime) -> bool:
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+        return self.revoked_at is None and self.expires_at > now

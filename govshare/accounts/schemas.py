@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from govshare.accounts.models import Department, User
 
@@ -51,15 +51,19 @@ class MeOut(Schema):
 
 class TokenIn(Schema):
     name: str
-    expires_at: dt.datetime | None = None
+    scope: str = Field("read", description="read（只读：只能调用 GET 接口）或 write（读写）")
+    expires_at: dt.datetime | None = Field(
+        None, description="过期时间；不填为 GOVSHARE_API_TOKEN_DAYS 天后，最长 GOVSHARE_API_TOKEN_MAX_DAYS 天"
+    )
 
 
 class TokenOut(Schema):
     id: int
     name: str
     prefix: str
+    scope: str
     created_at: dt.datetime
-    expires_at: dt.datetime | None
+    expires_at: dt.datetime
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
 

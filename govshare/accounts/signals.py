@@ -1,4 +1,5 @@
-"""Every login, failed login and lockout is written to the audit trail."""
+"""Every login, failed login and lockout is written to the audit trail; `credentials_ended` tells other apps that an
+account's tokens must end (its password changed, it was deactivated)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ from typing import Any
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.http import HttpRequest
 
 from govshare.accounts.lockout import client_address
 from govshare.audit.services import record_action
+
+# Sent (with `user` and `reason`) inside the transaction that revoked the account's personal tokens: the apps that
+# issue other tokens for the account end theirs too (govshare.identity.signals: OIDC access and refresh tokens).
+credentials_ended = Signal()
 
 
 def _address(request: HttpRequest | None) -> str:

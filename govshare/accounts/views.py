@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,30 +17,56 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from govshare.accounts import selectors, services
+from govshare.accounts.choices import TokenScope
 from govshare.accounts.models import User
 from govshare.core.errors import DomainError, ValidationFailed
 
 
 class TokenForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("令牌名称"), required=False, max_length=100)
+    scope = forms.ChoiceField(
+        label=gettext_lazy("范围"),
+        choices=[
+            (TokenScope.READ, gettext_lazy("只读：只能读取（GET 接口）")),
+            (TokenScope.WRITE, gettext_lazy("读写：与本人账号的权限相同")),
+        ],
+        initial=TokenScope.READ,
+        required=False,
+        widget=forms.RadioSelect,
+    )
     expires_on = forms.DateField(
         label=gettext_lazy("有效期至"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=gettext_lazy("可选；留空为长期有效"),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limits = settings.GOVSHARE
+        self.fields["expires_on"].help_text = _("可选；留空为 %(days)s 天，最长 %(most)s 天") % {
+            "days": limits.api_token_days,
+            "most": limits.api_token_max_days,
+        }
+
+    def clean_scope(self) -> str:
+        return str(self.cleaned_data.get("scope") or TokenScope.READ)
 
     def clean_expires_on(self) -> dt.date | None:
         value: dt.date | None = self.cleaned_data.get("expires_on")
+        longest = settings.GOVSHARE.api_token_max_days
         if value is not None and value <= timezone.localdate():
             raise forms.ValidationError(_("有效期应晚于今天"))
+        if value is not None and value > timezone.localdate() + dt.timedelta(days=longest):
+            raise forms.ValidationError(_("有效期最长 %(most)s 天") % {"most": longest})
         return value
 
     def expires_at(self) -> dt.datetime | None:
+        """The end of the chosen day, but no later than the longest lifetime from now."""
         value: dt.date | None = self.cleaned_data.get("expires_on")
         if value is None:
             return None
-        return timezone.make_aware(dt.datetime.combine(value, dt.time.max))
+        end_of_day = timezone.make_aware(dt.datetime.combine(value, dt.time.max))
+        return min(end_of_day, timezone.now() + dt.timedelta(days=settings.GOVSHARE.api_token_max_days))
 
 
 def _user(request: HttpRequest) -> User:
@@ -55,11 +83,16 @@ def tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             token, raw_token = services.create_api_token(
-                user, name=form.cleaned_data["name"], expires_at=form.expires_at(), actor=user
+                user,
+                name=form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"],
+                expires_at=form.expires_at(),
+                actor=user,
             )
         except ValidationFailed as exc:
             for problem in exc.problems:
-                form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+                field = "expires_on" if problem.field == "expires_at" else problem.field
+                form.add_error(field if field in form.fields else None, problem.message)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:

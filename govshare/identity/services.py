@@ -13,6 +13,7 @@ from oauth2_provider.models import Application
 from oauth2_provider.settings import oauth2_settings
 
 from govshare.accounts import services as account_services
+from govshare.accounts.choices import Role
 from govshare.accounts.models import User
 from govshare.audit.services import record_action
 from govshare.core.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
@@ -26,7 +27,7 @@ TOTP_DEVICE_NAME = "验证器应用"
 
 
 def _require_platform_admin(actor: User | None) -> None:
-    if actor is not None and not actor.is_platform_admin:
+    if actor is not None and Role.PLATFORM_ADMIN not in account_services.held_roles(actor):
         raise PermissionDenied("只有平台管理员可以管理接入系统和重置用户的认证方式")
 
 
@@ -178,8 +179,10 @@ def disable_totp(user: User, code: str) -> None:
 
 @transaction.atomic
 def reset_second_factor(user: User, *, actor: User | None) -> bool:
-    """An administrator removes a user's authenticator (lost phone); True if there was one."""
+    """An administrator removes a user's authenticator (lost phone); True if there was one. Never one of an account
+    holding another separated role (三员分立: the operator resets those with `govshare separated_roles`)."""
     _require_platform_admin(actor)
+    account_services.require_may_administer(actor, user, "二次验证")
     deleted, _ = TOTPDevice.objects.filter(user=user).delete()
     if deleted:
         record_action(actor, "user.totp.reset", user)
@@ -197,6 +200,7 @@ def must_change_password(user: User) -> bool:
 def require_password_change(user: User, *, actor: User | None) -> None:
     """The user's password (set by an administrator) is temporary: it must be changed at next login."""
     _require_platform_admin(actor)
+    account_services.require_may_administer(actor, user, "密码")
     PasswordChangeRequired.objects.update_or_create(user=user, defaults={"set_by": actor})
     record_action(actor, "user.password.temporary", user)
 
@@ -210,7 +214,8 @@ def set_temporary_password(user: User, password: str, *, actor: User | None) -> 
 
 @transaction.atomic
 def change_own_password(user: User, old_password: str, new_password: str) -> None:
-    """The user changes their own password: the current one must be right, the new one pass the validators."""
+    """The user changes their own password: the current one must be right, the new one pass the validators. The
+    account's tokens (personal and OIDC) end with the old password."""
     problems: list[FieldProblem] = []
     if not user.check_password(old_password):
         problems.append(FieldProblem("old_password", "当前密码不正确"))
@@ -226,3 +231,4 @@ def change_own_password(user: User, old_password: str, new_password: str) -> Non
     user.save(update_fields=["password"])
     PasswordChangeRequired.objects.filter(user=user).delete()
     record_action(user, "user.password.change", user)
+    account_services.revoke_user_tokens(user, actor=user, reason="password")

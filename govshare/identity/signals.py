@@ -1,4 +1,5 @@
-"""Audit rows of tokens issued to relying parties; the temporary-password mark copied into the session at login."""
+"""Audit rows of tokens issued to relying parties; the temporary-password mark copied into the session at login; the
+end of an account's OIDC tokens when its credentials end (password changed, account deactivated)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, RefreshToken
 from oauth2_provider.signals import app_authorized
 
+from govshare.accounts.signals import credentials_ended
 from govshare.audit.services import record_action
 from govshare.identity.middleware import MUST_CHANGE_PASSWORD
 from govshare.identity.models import PasswordChangeRequired
@@ -37,3 +41,11 @@ def mark_password_change_required(sender: Any, request: HttpRequest | None, user
             request.session[MUST_CHANGE_PASSWORD] = True
         else:
             request.session.pop(MUST_CHANGE_PASSWORD, None)
+
+
+@receiver(credentials_ended, dispatch_uid="govshare.identity.end_oidc_tokens")
+def end_oidc_tokens(sender: Any, user: Any, **kwargs: Any) -> None:
+    """The account's OIDC access tokens are deleted and its refresh tokens revoked, in the caller's transaction: a
+    relying party must sign the person in again."""
+    RefreshToken.objects.filter(user=user, revoked__isnull=True).update(revoked=timezone.now())
+    AccessToken.objects.filter(user=user).delete()

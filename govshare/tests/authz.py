@@ -179,10 +179,10 @@ def build_world() -> World:
     for role, user in users.items():
         if user is None:
             continue
-        tokens[role] = account_services.create_api_token(user, name="矩阵", actor=user)[1]
-        spare[role] = account_services.create_api_token(user, name="备用", actor=user)[0].pk
+        tokens[role] = account_services.create_api_token(user, name="矩阵", scope="write", actor=user)[1]
+        spare[role] = account_services.create_api_token(user, name="备用", scope="write", actor=user)[0].pk
     someone = testing.make_user(Role.CONSUMER, department=b)
-    someone_token = account_services.create_api_token(someone, name="别人的", actor=someone)[0]
+    someone_token = account_services.create_api_token(someone, name="别人的", scope="write", actor=someone)[0]
 
     admin_a, admin_b, platform = users["catalog"], users["other"], users["platform"]
     assert admin_a is not None and admin_b is not None and platform is not None

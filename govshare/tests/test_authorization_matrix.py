@@ -63,7 +63,8 @@ API: dict[str, tuple[str, str, Body | None]] = {
     "accounts_api_maintenance_overdue": ("none", "L O O O O O O O", None),
     "accounts_api_confirm_maintenance": ("department", "L O OF F F F F FO", None),
     "accounts_api_list_tokens": ("none", "L O O O O O O O", None),
-    "accounts_api_create_token": ("none", "L O O O O O O O", TOKEN),
+    # A token never mints a token (it could outlive itself): only a signed-in session creates one, so 403 here.
+    "accounts_api_create_token": ("none", "L F F F F F F F", TOKEN),
     "accounts_api_revoke_token": ("token", "L OH OH OH OH OH OH OH", None),
     "audit_api_list_logs": ("none", "L F F F F F O F", None),
     "audit_api_export_logs": ("none", "L F F F F F O F", None),

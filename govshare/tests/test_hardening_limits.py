@@ -73,7 +73,7 @@ def test_two_processes_count_the_same_rate_limit(settings) -> None:  # type: ign
 def test_the_api_refuses_a_user_past_the_rate(settings) -> None:  # type: ignore[no-untyped-def]
     settings.API_RATE_USER = "2/min"
     user = testing.make_user(Role.CONSUMER, department=testing.make_department())
-    _, raw = create_api_token(user, name="脚本", actor=user)
+    _, raw = create_api_token(user, name="脚本", scope="write", actor=user)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert client.get("/api/catalog/resources").status_code == 200
     assert client.get("/api/catalog/resources").status_code == 200
@@ -88,7 +88,7 @@ def test_the_api_refuses_a_user_past_the_rate(settings) -> None:  # type: ignore
 @pytest.fixture
 def consumer_token() -> str:
     user = testing.make_user(Role.CONSUMER, department=testing.make_department())
-    _, raw = create_api_token(user, name="脚本", actor=user)
+    _, raw = create_api_token(user, name="脚本", scope="write", actor=user)
     return raw
 
 

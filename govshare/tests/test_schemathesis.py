@@ -51,7 +51,7 @@ from govshare.core.testing import make_department, make_published_resource, make
 
 make_published_resource(make_department("市公安局"))
 consumer = make_user(Role.CONSUMER, department=make_department("市医保局"), username="st_consumer")
-_, raw = create_api_token(consumer, name="schemathesis", actor=consumer)
+_, raw = create_api_token(consumer, name="schemathesis", scope="write", actor=consumer)
 open({path!r}, "w").write(raw)
 """
 

@@ -131,7 +131,7 @@ def test_resources_are_read_only_in_the_back_office(platform_admin, catalog_admi
 
 
 def test_platform_admin_revokes_a_leaked_token_through_the_service(platform_admin, catalog_admin) -> None:
-    token, raw = services.create_api_token(catalog_admin, name="泄露的令牌", actor=catalog_admin)
+    token, raw = services.create_api_token(catalog_admin, name="泄露的令牌", scope="write", actor=catalog_admin)
     data = {"action": "revoke_tokens", "_selected_action": [token.pk]}
     response = client_for(platform_admin).post("/admin/accounts/apitoken/", data)
     assert response.status_code == 302

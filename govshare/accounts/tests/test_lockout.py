@@ -112,7 +112,7 @@ def test_failures_on_the_admin_login_count_for_the_site_login(platform_admin) ->
 
 
 def test_personal_api_token_keeps_working_while_the_account_is_locked(catalog_admin) -> None:
-    _token, raw = services.create_api_token(catalog_admin, name="同步脚本", actor=catalog_admin)
+    _token, raw = services.create_api_token(catalog_admin, name="同步脚本", scope="write", actor=catalog_admin)
     _fail(Client(), "gaj_admin", 6)
     answer = Client().get("/api/accounts/me", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert answer.status_code == 200

@@ -65,7 +65,7 @@ def test_department_code_must_be_a_valid_credit_code() -> None:
 
 @pytest.mark.django_db
 def test_api_token_is_stored_as_a_digest_and_authenticates(catalog_admin) -> None:
-    token, raw = services.create_api_token(catalog_admin, name="脚本", actor=catalog_admin)
+    token, raw = services.create_api_token(catalog_admin, name="脚本", scope="write", actor=catalog_admin)
     assert raw not in token.digest
     assert services.user_for_token(raw) == catalog_admin
     services.revoke_api_token(token, actor=catalog_admin)

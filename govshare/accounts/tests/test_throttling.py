@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _token(user) -> str:  # type: ignore[no-untyped-def]
-    _token, raw = services.create_api_token(user, name="同步脚本", actor=user)
+    _token, raw = services.create_api_token(user, name="同步脚本", scope="read", actor=user)
     return raw
 
 

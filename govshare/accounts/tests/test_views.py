@@ -36,12 +36,12 @@ def test_token_without_name_shows_the_chinese_error(catalog_admin) -> None:
 
 
 def test_token_revoked_from_the_page_no_longer_authenticates(catalog_admin) -> None:
-    token, raw = services.create_api_token(catalog_admin, name="旧脚本", actor=catalog_admin)
+    token, raw = services.create_api_token(catalog_admin, name="旧脚本", scope="write", actor=catalog_admin)
     client_for(catalog_admin).post(reverse("accounts:revoke_token", args=[token.pk]))
     assert user_for_token(raw) is None
 
 
 def test_another_users_token_cannot_be_revoked(catalog_admin, outsider) -> None:
-    token, raw = services.create_api_token(catalog_admin, name="旧脚本", actor=catalog_admin)
+    token, raw = services.create_api_token(catalog_admin, name="旧脚本", scope="write", actor=catalog_admin)
     response = client_for(outsider).post(reverse("accounts:revoke_token", args=[token.pk]))
     assert response.status_code == 404 and user_for_token(raw) == catalog_admin

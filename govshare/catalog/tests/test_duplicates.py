@@ -83,7 +83,7 @@ def test_consumer_sees_only_duplicates_it_may_see(civil_affairs) -> None:
     second = services.create_resource(marriage(district), actor=district_admin)
     platform_admin = testing.make_user(Role.PLATFORM_ADMIN)
     for user, expected in ((platform_admin, [first.pk]), (district_admin, [])):
-        _, raw = account_services.create_api_token(user, name="t", actor=user)
+        _, raw = account_services.create_api_token(user, name="t", scope="read", actor=user)
         response = Client().get(
             f"/api/catalog/resources/{second.pk}/duplicates", headers={"Authorization": f"Bearer {raw}"}
         )

@@ -17,7 +17,7 @@ from govshare.core.testing import resource_draft
 
 
 def bearer(user) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    _, raw = account_services.create_api_token(user, name="导出", actor=user)
+    _, raw = account_services.create_api_token(user, name="导出", scope="read", actor=user)
     return {"Authorization": f"Bearer {raw}"}
 
 

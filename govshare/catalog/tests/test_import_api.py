@@ -18,7 +18,7 @@ FIFTY_MB = 50 * 1024 * 1024
 
 
 def bearer(user) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    _, raw = account_services.create_api_token(user, name="导入脚本", actor=user)
+    _, raw = account_services.create_api_token(user, name="导入脚本", scope="write", actor=user)
     return {"Authorization": f"Bearer {raw}"}
 
 

@@ -20,7 +20,7 @@ MARRIAGE = {
 
 
 def bearer(user) -> dict[str, str]:
-    _, raw = account_services.create_api_token(user, name="测试", actor=user)
+    _, raw = account_services.create_api_token(user, name="测试", scope="read", actor=user)
     return {"Authorization": f"Bearer {raw}"}
 
 

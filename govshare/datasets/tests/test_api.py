@@ -48,7 +48,7 @@ MAPPING = [
 
 
 def bearer(user: User) -> dict[str, str]:
-    _, raw = account_services.create_api_token(user, name="测试", actor=user)
+    _, raw = account_services.create_api_token(user, name="测试", scope="write", actor=user)
     return {"Authorization": f"Bearer {raw}"}
 
 

@@ -14,7 +14,7 @@ from govshare.grading import services
 
 
 def bearer(user) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    _, raw = account_services.create_api_token(user, name="测试", actor=user)
+    _, raw = account_services.create_api_token(user, name="测试", scope="write", actor=user)
     return {"Authorization": f"Bearer {raw}"}
 
 
