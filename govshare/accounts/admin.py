@@ -17,9 +17,9 @@ from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse
 
-from govshare.accounts import services
-from govshare.accounts.choices import SEPARATED_ROLES, Role
-from govshare.accounts.models import ApiToken, Department, User
+from govshare.accounts import selectors, services
+from govshare.accounts.choices import CONFIRMED_BY, SEPARATED_ROLES, Role
+from govshare.accounts.models import ApiToken, Department, RoleGrantRequest, User
 from govshare.core.errors import DomainError, FieldProblem, NotFound
 
 _SERVICE_ERROR = "_govshare_service_error"
@@ -167,7 +167,11 @@ class UserAdminForm(ModelForm):  # type: ignore[type-arg]
         choices=Role.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="三员分立：平台管理员、安全管理员、审计员不得由同一账号兼任。",
+        help_text=(
+            "三员分立：平台管理员、安全管理员、审计员不得由同一账号兼任；勾选安全管理员或审计员是提出申请，"
+            "须由另一名三员（审计员由安全管理员、安全管理员由审计员）确认后生效。安全管理员和审计员账号的角色、"
+            "密码和二次验证不由平台管理员管理。"
+        ),
     )
     new_password = forms.CharField(
         label="设置密码",
@@ -217,7 +221,7 @@ class UserAdmin(PlatformAdminModelAdmin):
     autocomplete_fields = ("department",)
     fieldsets = (
         (None, {"fields": ("username", "full_name", "email", "department", "is_active")}),
-        ("角色与密码", {"fields": ("roles", "new_password")}),
+        ("角色与密码", {"fields": ("roles", "pending_grants", "new_password")}),
     )
     service_fields = {"role": "roles", "password": "new_password"}
 
@@ -229,12 +233,17 @@ class UserAdmin(PlatformAdminModelAdmin):
         return "、".join(str(Role(r.role).label) for r in obj.roles.all())
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return ("username",) if obj is not None else ()
+        return ("username", "pending_grants") if obj is not None else ("pending_grants",)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Roles are changed against the roles held now (read from the database, never a cached set): removals
+        first, so that no account holds two separated roles even within this save, and every later step is
+        checked against the acting administrator's roles after them. 安全管理员 and 审计员 become pending
+        grants that a holder of the other separated role confirms."""
         data = form.cleaned_data
         actor = acting_user(request)
         wanted = set(data.get("roles") or [])
+        proposals: list[RoleGrantRequest] = []
         if not change:
             created = services.create_user(
                 username=data["username"],
@@ -255,23 +264,38 @@ class UserAdmin(PlatformAdminModelAdmin):
                     actor=actor,
                 )
             adopt_created(obj, created)
-            return
-        user = User.objects.get(pk=obj.pk)
-        held = set(user.role_set())
-        for role in held - wanted:
-            services.revoke_role(user, role, actor=actor)
-        services.update_user(
-            user,
-            full_name=data.get("full_name", ""),
-            email=data.get("email", ""),
-            department=data.get("department"),
-            is_active=data.get("is_active", True),
-            actor=actor,
-        )
-        for role in [r for r in Role.values if r in wanted - held]:
-            services.assign_role(user, role, actor=actor)
-        if data.get("new_password"):
-            services.set_user_password(user, data["new_password"], actor=actor)
+            proposals = list(selectors.pending_role_grants().filter(user=created))
+        else:
+            user = User.objects.get(pk=obj.pk)
+            held = services.held_roles(user)
+            for role in [r for r in Role.values if r in held - wanted]:
+                services.revoke_role(user, role, actor=actor)
+            services.update_user(
+                user,
+                full_name=data.get("full_name", ""),
+                email=data.get("email", ""),
+                department=data.get("department"),
+                is_active=data.get("is_active", True),
+                actor=actor,
+            )
+            for role in [r for r in Role.values if r in wanted - held]:
+                if proposal := services.request_role(user, role, actor=actor):
+                    proposals.append(proposal)
+            if data.get("new_password"):
+                services.set_user_password(user, data["new_password"], actor=actor)
+        for proposal in proposals:
+            confirmer = Role(CONFIRMED_BY[proposal.role]).label
+            self.message_user(
+                request,
+                f"已申请授予“{proposal.user}”{proposal.get_role_display()}角色：须由{confirmer}在“三员授权”页面"
+                "（/account/role-grants/）确认后生效",
+                messages.WARNING,
+            )
+
+    @admin.display(description="待确认的三员角色授予")
+    def pending_grants(self, obj: User) -> str:
+        grants = selectors.pending_role_grants().filter(user=obj) if obj.pk else []
+        return "、".join(f"{g.get_role_display()}（{g.proposed_by} 申请）" for g in grants) or "—"
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Roles were saved by the services in save_model; the form has no other relations to write."""
@@ -305,3 +329,17 @@ class ApiTokenAdmin(ReadOnlyModelAdmin):
             else:
                 revoked += 1
         self.message_user(request, f"已吊销 {revoked} 个令牌", messages.SUCCESS)
+
+
+# ---------------------------------------------------------------------------------------------- role grants
+
+
+@admin.register(RoleGrantRequest)
+class RoleGrantRequestAdmin(ReadOnlyModelAdmin):
+    """Proposed grants of 安全管理员 and 审计员, for the record: they are proposed from the user page and decided by
+    the other separated role on /account/role-grants/, never here."""
+
+    list_display = ("user", "role", "status", "proposed_by", "proposed_at", "decided_by", "decided_at")
+    list_filter = ("status", "role")
+    search_fields = ("user__username", "user__full_name")
+    list_select_related = ("user", "proposed_by", "decided_by")

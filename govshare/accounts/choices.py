@@ -19,6 +19,18 @@ class Role(models.TextChoices):
 # 三员分立: no account holds two of these.
 SEPARATED_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.SECURITY_OFFICER, Role.AUDITOR})
 
+# 三员分立 across people: a grant of one of these roles is proposed by a 平台管理员 and takes effect only when a holder
+# of the role it maps to (the third separated role: neither the proposer's nor the one granted) confirms it. The
+# first holders come from the operator on the server (`govshare separated_roles grant`), never from the web.
+CONFIRMED_BY: dict[str, str] = {Role.AUDITOR: Role.SECURITY_OFFICER, Role.SECURITY_OFFICER: Role.AUDITOR}
+
+
+class RoleGrantStatus(models.TextChoices):
+    PENDING = "pending", "待确认"
+    CONFIRMED = "confirmed", "已确认"
+    REJECTED = "rejected", "已拒绝"
+    CANCELLED = "cancelled", "已撤回"
+
 
 class TokenScope(models.TextChoices):
     """What a personal API token may do: the API's *Read routes (GET) or also its *Write routes."""

@@ -5,7 +5,7 @@ import datetime as dt
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
-from govshare.accounts.choices import DepartmentLevel, Role, TokenScope
+from govshare.accounts.choices import DepartmentLevel, Role, RoleGrantStatus, TokenScope
 
 
 class Department(models.Model):
@@ -75,6 +75,39 @@ class UserRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()}"
+
+
+class RoleGrantRequest(models.Model):
+    """A proposed grant of 安全管理员 or 审计员 (三员分立 across people): a 平台管理员 proposes it, and the role is
+    granted only when a holder of the other separated role (choices.CONFIRMED_BY) confirms it."""
+
+    user = models.ForeignKey(User, verbose_name="账号", on_delete=models.CASCADE, related_name="role_grant_requests")
+    role = models.CharField("角色", max_length=32, choices=Role.choices)
+    status = models.CharField(
+        "状态", max_length=16, choices=RoleGrantStatus.choices, default=RoleGrantStatus.PENDING, db_index=True
+    )
+    proposed_by = models.ForeignKey(User, verbose_name="申请人", on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        User, verbose_name="处理人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+    reason = models.CharField("拒绝理由", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "三员角色授予申请"
+        verbose_name_plural = "三员角色授予申请"
+        ordering = ["-proposed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=models.Q(status="pending"),
+                name="accounts_rolegrantrequest_one_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}（{self.get_status_display()}）"
 
 
 class ApiToken(models.Model):

@@ -6,14 +6,22 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from govshare.accounts.choices import SEPARATED_ROLES, DepartmentLevel, Role, TokenScope
-from govshare.accounts.models import ApiToken, Department, User, UserRole
-from govshare.accounts.signals import credentials_ended
+from govshare.accounts.choices import (
+    CONFIRMED_BY,
+    SEPARATED_ROLES,
+    DepartmentLevel,
+    Role,
+    RoleGrantStatus,
+    TokenScope,
+)
+from govshare.accounts.models import ApiToken, Department, RoleGrantRequest, User, UserRole
+from govshare.accounts.signals import credentials_ended, separated_role_confirming
 from govshare.audit.services import record_action
 from govshare.core.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
 from govshare.core.identifiers import uscc_problem
@@ -117,6 +125,8 @@ def create_user(
     actor: User | None,
     email: str = "",
 ) -> User:
+    """Create an account with its roles; a 安全管理员 or 审计员 role asked for by an administrator becomes a pending
+    grant (request_role), granted only when a holder of the other separated role confirms it."""
     _require_platform_admin(actor)
     if User.objects.filter(username=username).exists():
         raise Conflict(f"账号“{username}”已存在")
@@ -125,19 +135,37 @@ def create_user(
     user.save()
     record_action(actor, "user.create", user, department=department.code if department else None)
     for role in roles:
-        assign_role(user, role, actor=actor)
+        request_role(user, role, actor=actor)
     return user
+
+
+def request_role(user: User, role: str, *, actor: User | None) -> RoleGrantRequest | None:
+    """What the back office's role checkbox does: grant the role at once, or, for a 安全管理员 or 审计员 role asked
+    for by an administrator (not the operator), propose it for confirmation; returns the pending grant then."""
+    if actor is not None and role in CONFIRMED_BY:
+        return propose_role_grant(user, role, actor=actor)
+    assign_role(user, role, actor=actor)
+    return None
 
 
 @transaction.atomic
 def assign_role(user: User, role: str, *, actor: User | None) -> UserRole:
-    """Grant a role; 三员分立 forbids one account holding two of 平台管理员/安全管理员/审计员."""
+    """Grant a role at once. 安全管理员 and 审计员 are granted so only by the operator (actor None: a command run on
+    the server); an administrator proposes them (propose_role_grant) and another separated role confirms."""
     _require_platform_admin(actor)
-    if role not in Role.values:
-        raise ValidationFailed([FieldProblem("role", f"角色“{role}”不存在")])
-    # Lock the user's row so that two concurrent assignments cannot both pass the check.
-    User.objects.select_for_update().filter(pk=user.pk).first()
-    held = set(UserRole.objects.filter(user=user).values_list("role", flat=True))
+    if actor is not None:
+        if role in CONFIRMED_BY:
+            raise PermissionDenied(
+                f"三员分立：授予{Role(role).label}须两人办理，由平台管理员提出申请，"
+                f"再由{Role(CONFIRMED_BY[role]).label}确认"
+            )
+        require_may_administer(actor, user, "角色")
+    return _grant_role(user, role, actor=actor)
+
+
+def _require_grantable(user: User, role: str) -> None:
+    """The account does not hold the role yet and, 三员分立, no other separated role (held now)."""
+    held = held_roles(user)
     if role in held:
         raise Conflict(f"用户“{user}”已拥有角色“{Role(role).label}”")
     clash = (held & SEPARATED_ROLES) if role in SEPARATED_ROLES else set()
@@ -147,6 +175,16 @@ def assign_role(user: User, role: str, *, actor: User | None) -> UserRole:
             [FieldProblem("role", f"三员分立：用户“{user}”已是{other}，不能再授予{Role(role).label}")],
             message="违反三员分立原则",
         )
+
+
+def _grant_role(user: User, role: str, *, actor: User | None, **audit: Any) -> UserRole:
+    """The grant itself (in the caller's transaction); 三员分立 forbids one account holding two of
+    平台管理员/安全管理员/审计员, checked against the roles held now."""
+    if role not in Role.values:
+        raise ValidationFailed([FieldProblem("role", f"角色“{role}”不存在")])
+    # Lock the user's row so that two concurrent assignments cannot both pass the check.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    _require_grantable(user, role)
     if role in (Role.CATALOG_ADMIN, Role.DEPT_REVIEWER) and user.department_id is None:
         raise ValidationFailed([FieldProblem("role", f"{Role(role).label}必须属于一个部门")])
     granted = UserRole.objects.create(user=user, role=role)
@@ -155,13 +193,23 @@ def assign_role(user: User, role: str, *, actor: User | None) -> UserRole:
         # The back office (Django admin) is the platform administrator's: the role carries staff status.
         user.is_staff = True
         user.save(update_fields=["is_staff"])
-    record_action(actor, "user.role.assign", user, role=role)
+    record_action(actor, "user.role.assign", user, role=role, **audit)
+    if role in SEPARATED_ROLES:
+        # Tokens issued before the account held the role (by whoever could sign in as it then) do not gain it.
+        _end_tokens(user, actor=actor, reason="separated_role")
     return granted
 
 
 @transaction.atomic
 def revoke_role(user: User, role: str, *, actor: User | None) -> None:
     _require_platform_admin(actor)
+    if actor is not None:
+        require_may_administer(actor, user, "角色")
+        if actor.pk == user.pk and role == Role.PLATFORM_ADMIN:
+            raise ValidationFailed(
+                [FieldProblem("role", "不能撤销自己的平台管理员角色：请由另一名平台管理员办理")],
+                message="违反三员分立原则",
+            )
     deleted, _ = UserRole.objects.filter(user=user, role=role).delete()
     if deleted:
         user.__dict__.pop("_role_cache", None)
@@ -169,6 +217,96 @@ def revoke_role(user: User, role: str, *, actor: User | None) -> None:
             user.is_staff = False
             user.save(update_fields=["is_staff"])
         record_action(actor, "user.role.revoke", user, role=role)
+
+
+# ---------------------------------------------------------------------------------------------- two-person grants
+
+
+def _has_active_holder(role: str, *, besides: User) -> bool:
+    return UserRole.objects.filter(role=role, user__is_active=True).exclude(user_id=besides.pk).exists()
+
+
+@transaction.atomic
+def propose_role_grant(user: User, role: str, *, actor: User) -> RoleGrantRequest:
+    """A 平台管理员 proposes granting 安全管理员 or 审计员; nothing is granted until confirm_role_grant."""
+    _require_platform_admin(actor)
+    if role not in CONFIRMED_BY:
+        raise ValidationFailed([FieldProblem("role", f"{Role(role).label}不需要确认，可直接授予")])
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    label, confirmer = Role(role).label, Role(CONFIRMED_BY[role]).label
+    if actor.pk == user.pk:
+        raise PermissionDenied(f"三员分立：不能为自己申请{label}角色")
+    require_may_administer(actor, user, "角色")
+    _require_grantable(user, role)
+    if not user.is_active:
+        raise ValidationFailed([FieldProblem("role", f"账号“{user}”已停用，不能授予{label}")])
+    if RoleGrantRequest.objects.filter(user=user, role=role, status=RoleGrantStatus.PENDING).exists():
+        raise Conflict(f"已有授予“{user}”{label}角色的申请，正等待{confirmer}确认")
+    if not _has_active_holder(CONFIRMED_BY[role], besides=user):
+        raise Conflict(
+            f"尚无在任的{confirmer}，无人可以确认{label}的授予：三员的首任人选由运维人员在服务器上运行 "
+            f"govshare separated_roles grant {user.username} {role} 指定"
+        )
+    grant = RoleGrantRequest.objects.create(user=user, role=role, proposed_by=actor)
+    record_action(actor, "user.role.propose", user, role=role, grant=grant.pk)
+    return grant
+
+
+def _pending_grant(grant: RoleGrantRequest) -> RoleGrantRequest:
+    locked = RoleGrantRequest.objects.select_for_update().select_related("user", "proposed_by").get(pk=grant.pk)
+    if locked.status != RoleGrantStatus.PENDING:
+        raise Conflict(f"该申请已{locked.get_status_display()}，不能再处理")
+    return locked
+
+
+def _require_confirmer(grant: RoleGrantRequest, actor: User) -> None:
+    """Only a holder of the other separated role decides; never the proposer, never the account itself."""
+    confirmer = CONFIRMED_BY[grant.role]
+    if confirmer not in held_roles(actor):
+        raise PermissionDenied(f"三员分立：只有{Role(confirmer).label}可以确认或拒绝授予{Role(grant.role).label}的申请")
+    if actor.pk in (grant.proposed_by_id, grant.user_id):
+        raise PermissionDenied("三员分立：申请人和被授予人不能处理这项申请")
+
+
+@transaction.atomic
+def confirm_role_grant(grant: RoleGrantRequest, *, actor: User) -> UserRole:
+    """A holder of the other separated role confirms: the role is granted, checked against the roles held now."""
+    grant = _pending_grant(grant)
+    _require_confirmer(grant, actor)
+    if Role.PLATFORM_ADMIN not in held_roles(grant.proposed_by) or not grant.proposed_by.is_active:
+        raise Conflict("申请人已不再是在任的平台管理员，该申请不能再确认；请重新申请")
+    if not grant.user.is_active:
+        raise Conflict(f"账号“{grant.user}”已停用，不能确认授予")
+    separated_role_confirming.send(sender=RoleGrantRequest, user=grant.user, role=grant.role)
+    granted = _grant_role(grant.user, grant.role, actor=actor, proposed_by=grant.proposed_by.username, grant=grant.pk)
+    grant.status, grant.decided_by, grant.decided_at = RoleGrantStatus.CONFIRMED, actor, timezone.now()
+    grant.save(update_fields=["status", "decided_by", "decided_at"])
+    record_action(actor, "user.role.confirm", grant.user, role=grant.role, grant=grant.pk)
+    return granted
+
+
+@transaction.atomic
+def reject_role_grant(grant: RoleGrantRequest, *, reason: str, actor: User) -> RoleGrantRequest:
+    grant = _pending_grant(grant)
+    _require_confirmer(grant, actor)
+    if not reason.strip():
+        raise ValidationFailed([FieldProblem("reason", "拒绝时请写明理由")])
+    grant.status, grant.decided_by, grant.decided_at = RoleGrantStatus.REJECTED, actor, timezone.now()
+    grant.reason = reason.strip()[:500]
+    grant.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+    record_action(actor, "user.role.reject", grant.user, role=grant.role, grant=grant.pk, reason=grant.reason)
+    return grant
+
+
+@transaction.atomic
+def cancel_role_grant(grant: RoleGrantRequest, *, actor: User) -> RoleGrantRequest:
+    """A 平台管理员 withdraws a pending proposal."""
+    _require_platform_admin(actor)
+    grant = _pending_grant(grant)
+    grant.status, grant.decided_by, grant.decided_at = RoleGrantStatus.CANCELLED, actor, timezone.now()
+    grant.save(update_fields=["status", "decided_by", "decided_at"])
+    record_action(actor, "user.role.cancel", grant.user, role=grant.role, grant=grant.pk)
+    return grant
 
 
 @transaction.atomic
@@ -231,7 +369,7 @@ def update_user(
     user.save(update_fields=["full_name", "email", "department", "is_active"])
     record_action(actor, "user.update", user, before=before)
     if before["active"] and not is_active:
-        revoke_user_tokens(user, actor=actor, reason="deactivated")
+        _end_tokens(user, actor=actor, reason="deactivated")
     return user
 
 
@@ -243,7 +381,7 @@ def set_user_password(user: User, password: str, *, actor: User | None) -> None:
     user.set_password(password)
     user.save(update_fields=["password"])
     record_action(actor, "user.password.set", user)
-    revoke_user_tokens(user, actor=actor, reason="password")
+    _end_tokens(user, actor=actor, reason="password")
 
 
 def _digest(raw_token: str) -> str:
@@ -307,11 +445,17 @@ def revoke_api_token(token: ApiToken, *, actor: User) -> None:
 
 @transaction.atomic
 def revoke_user_tokens(user: User, *, actor: User | None, reason: str) -> int:
-    """Revoke every personal token of the account (its password changed, it was deactivated, it took up a
-    separated role), and tell the apps that issue other tokens (OIDC) through `credentials_ended`."""
+    """Revoke every personal token of the account, by its holder, an administrator of it or the operator."""
     if actor is not None and actor.pk != user.pk:
         _require_platform_admin(actor)
         require_may_administer(actor, user, "令牌")
+    return _end_tokens(user, actor=actor, reason=reason)
+
+
+def _end_tokens(user: User, *, actor: User | None, reason: str) -> int:
+    """Revoke every personal token of the account (its password changed, it was deactivated, it took up a separated
+    role), and tell the apps that issue other tokens (OIDC) through `credentials_ended`, in the caller's
+    transaction."""
     ended = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     if ended:
         record_action(actor, "user.token.revoke_all", user, count=ended, reason=reason)

@@ -17,6 +17,10 @@ from govshare.audit.services import record_action
 # Sent (with `user` and `reason`) inside the transaction that revoked the account's personal tokens: the apps that
 # issue other tokens for the account end theirs too (govshare.identity.signals: OIDC access and refresh tokens).
 credentials_ended = Signal()
+# Sent (with `user` and `role`) inside confirm_role_grant before a 安全管理员 or 审计员 role takes effect; a receiver
+# refuses the grant by raising a DomainError (govshare.identity.signals: the account must not still sign in with a
+# temporary password that an administrator set, and so knows).
+separated_role_confirming = Signal()
 
 
 def _address(request: HttpRequest | None) -> str:

@@ -1,4 +1,5 @@
-"""The personal API token page: list, create (the raw token is shown once) and revoke."""
+"""The personal API token page: list, create (the raw token is shown once) and revoke; the 三员授权 page where a
+holder of one separated role confirms or rejects a proposed grant of another (and a 平台管理员 withdraws one)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from govshare.accounts import selectors, services
-from govshare.accounts.choices import TokenScope
+from govshare.accounts.choices import CONFIRMED_BY, Role, TokenScope
 from govshare.accounts.models import User
 from govshare.core.errors import DomainError, ValidationFailed
 
@@ -118,3 +119,54 @@ def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
     else:
         messages.success(request, _("已吊销令牌“%(name)s”") % {"name": token.name})
     return redirect("accounts:tokens")
+
+
+# ---------------------------------------------------------------------------------------------- 三员授权
+
+
+@login_required
+def role_grants(request: HttpRequest) -> HttpResponse:
+    """Pending and recent grants of 安全管理员 / 审计员, for holders of a separated role only (404 for others)."""
+    user = _user(request)
+    if not user.role_set() & {Role.PLATFORM_ADMIN, Role.SECURITY_OFFICER, Role.AUDITOR}:
+        raise Http404(_("页面不存在"))
+    pending, decided = selectors.role_grants_for(user)
+    rows = [
+        {
+            "grant": grant,
+            "confirmer": Role(CONFIRMED_BY[grant.role]).label,
+            "may_decide": CONFIRMED_BY[grant.role] in user.role_set()
+            and user.pk not in (grant.proposed_by_id, grant.user_id),
+        }
+        for grant in pending
+    ]
+    context = {"rows": rows, "decided": decided, "may_cancel": user.is_platform_admin}
+    return render(request, "accounts/role_grants.html", context)
+
+
+@login_required
+@require_POST
+def decide_role_grant(request: HttpRequest, grant_id: int) -> HttpResponse:
+    """POST `decision` = confirm / reject (with `reason`) / cancel; a refusal comes back as a message."""
+    user = _user(request)
+    grant = selectors.role_grant_for(user, grant_id)
+    if grant is None:
+        raise Http404(_("申请不存在"))
+    decision = request.POST.get("decision", "")
+    try:
+        if decision == "confirm":
+            services.confirm_role_grant(grant, actor=user)
+            messages.success(
+                request, _("已确认：%(user)s 现为%(role)s") % {"user": grant.user, "role": grant.get_role_display()}
+            )
+        elif decision == "reject":
+            services.reject_role_grant(grant, reason=request.POST.get("reason", ""), actor=user)
+            messages.success(request, _("已拒绝这项申请"))
+        elif decision == "cancel":
+            services.cancel_role_grant(grant, actor=user)
+            messages.success(request, _("已撤回这项申请"))
+        else:
+            messages.error(request, _("请选择确认、拒绝或撤回"))
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("accounts:role_grants")

@@ -19,6 +19,7 @@ from oauth2_provider.models import AccessToken, Application, Grant, IDToken, Ref
 
 from govshare.accounts import admin as account_admin
 from govshare.accounts.models import User
+from govshare.core.errors import DomainError
 from govshare.identity import services
 
 for _model in (Application, AccessToken, Grant, IDToken, RefreshToken, TOTPDevice):
@@ -121,7 +122,12 @@ class UserAdmin(account_admin.UserAdmin):
     @admin.action(description="重置所选用户的二次验证（丢失验证器时）")
     def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         actor = account_admin.acting_user(request)
-        reset = sum(services.reset_second_factor(user, actor=actor) for user in queryset)
+        reset = 0
+        for user in queryset:
+            try:
+                reset += services.reset_second_factor(user, actor=actor)
+            except DomainError as exc:
+                messages.error(request, f"“{user}”未重置：{exc}")
         messages.success(request, f"已重置 {reset} 个用户的二次验证")
 
 

@@ -1,5 +1,6 @@
 """Audit rows of tokens issued to relying parties; the temporary-password mark copied into the session at login; the
-end of an account's OIDC tokens when its credentials end (password changed, account deactivated)."""
+end of an account's OIDC tokens when its credentials end (password changed, account deactivated); no 安全管理员 or
+审计员 role for an account still on a temporary password an administrator set."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken
 from oauth2_provider.signals import app_authorized
 
-from govshare.accounts.signals import credentials_ended
+from govshare.accounts.signals import credentials_ended, separated_role_confirming
 from govshare.audit.services import record_action
+from govshare.core.errors import FieldProblem, ValidationFailed
 from govshare.identity.middleware import MUST_CHANGE_PASSWORD
 from govshare.identity.models import PasswordChangeRequired
 
@@ -49,3 +51,19 @@ def end_oidc_tokens(sender: Any, user: Any, **kwargs: Any) -> None:
     relying party must sign the person in again."""
     RefreshToken.objects.filter(user=user, revoked__isnull=True).update(revoked=timezone.now())
     AccessToken.objects.filter(user=user).delete()
+
+
+@receiver(separated_role_confirming, dispatch_uid="govshare.identity.no_separated_role_on_a_temporary_password")
+def refuse_a_temporary_password(sender: Any, user: Any, role: str, **kwargs: Any) -> None:
+    """The administrator who proposed the grant may have set the account's password: the person signs in and
+    chooses their own before the role can be confirmed, so that nobody else knows the new role holder's password."""
+    if PasswordChangeRequired.objects.filter(user=user).exists():
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    "user",
+                    f"账号“{user}”仍在使用管理员设置的临时密码：请本人先登录并修改密码，再确认授予",
+                )
+            ],
+            message="暂不能确认授予",
+        )

@@ -50,6 +50,7 @@ OBJECTS: dict[str, tuple[str, ...]] = {
     "department": ("a", "b"),
     "category": ("101",),
     "batch": ("a", "b"),
+    "role_grant": ("pending",),  # the platform administrator's proposal to make a consumer of B 审计员
 }
 
 # Classes of answers.
@@ -201,6 +202,8 @@ def build_world() -> World:
     )
     batch_a = importing.import_catalog(io.BytesIO(b"not a workbook"), file_name="目录.xlsx", actor=admin_a).batch
     batch_b = importing.import_catalog(io.BytesIO(b"not a workbook"), file_name="目录.xlsx", actor=admin_b).batch
+    candidate = testing.make_user(Role.CONSUMER, department=b)
+    grant = account_services.propose_role_grant(candidate, Role.AUDITOR, actor=platform)
     assert Category.objects.filter(code="101").exists()
     world = World(users=users, tokens=tokens, spare_tokens=spare)
     world.objects = {
@@ -220,6 +223,7 @@ def build_world() -> World:
         "department": {"a": a.code, "b": b.code},
         "category": {"101": "101"},
         "batch": {"a": batch_a.pk, "b": batch_b.pk},
+        "role_grant": {"pending": grant.pk},
     }
     assert isinstance(batch_a, ImportBatch) and isinstance(change_a, GradingChange)
     return world

@@ -51,6 +51,7 @@ PROPOSE: Body = lambda resource_id: {  # noqa: E731
 }
 LANGUAGE: Body = lambda _: {"language": "zh-hans", "next": "/catalog/"}  # noqa: E731
 NOTE_FORM: Body = NOTE
+CONFIRM: Body = lambda _: {"decision": "confirm"}  # noqa: E731
 PROPOSE_FORM: Body = lambda _: {"to_grade": "important", "to_level": "L3", "reason": "含个人信息"}  # noqa: E731
 UPLOAD_FORM: Body = _upload
 
@@ -166,6 +167,10 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "grading:queue": ("none", "GET", "L O O O O O O O", None),
     "grading:change": ("change", "GET", "L H OH OH OH O H HO", None),
     "grading:decide": ("change", "POST", "L H RH RH RH O H HR", NOTE_FORM),
+    # 三员授权: the separated roles only. The pending grant makes B's consumer 审计员, which only the 安全管理员
+    # confirms; the platform administrator (its proposer) and the auditor are sent back with the reason.
+    "accounts:role_grants": ("none", "GET", "L O H H H O O H", None),
+    "accounts:decide_role_grant": ("role_grant", "POST", "L R H H H O R H", CONFIRM),
     # A pending change of A's published resource exists already, so even its administrator is sent back (R).
     "grading:propose": ("resource", "POST", "L R RRHR RRHR RRHR HRHR HRHR HRRR", PROPOSE_FORM),
     "datasets:resource_data": ("resource", "GET", "L O OOHH OOHH OOHH H H HHOO", None),
