@@ -161,16 +161,16 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "catalog:export": ("none", "GET", "L O O O O O O O", None),
     "accounts:tokens": ("none", "GET", "L O O O O O O O", None),
     "accounts:revoke_token": ("token", "POST", "L OH OH OH OH OH OH OH", None),
+    # 三员授权: the separated roles only. The pending grant makes B's consumer 审计员, which only the 安全管理员
+    # confirms; the platform administrator (its proposer) and the auditor are sent back with the reason.
+    "accounts:role_grants": ("none", "GET", "L O H H H O O H", None),
+    "accounts:decide_role_grant": ("role_grant", "POST", "L R H H H O R H", CONFIRM),
     "audit:log_list": ("none", "GET", "L F F F F F O F", None),
     "audit:export": ("none", "GET", "L F F F F F O F", None),
     "audit:verify": ("none", "GET", "L F F F F F O F", None),
     "grading:queue": ("none", "GET", "L O O O O O O O", None),
     "grading:change": ("change", "GET", "L H OH OH OH O H HO", None),
     "grading:decide": ("change", "POST", "L H RH RH RH O H HR", NOTE_FORM),
-    # 三员授权: the separated roles only. The pending grant makes B's consumer 审计员, which only the 安全管理员
-    # confirms; the platform administrator (its proposer) and the auditor are sent back with the reason.
-    "accounts:role_grants": ("none", "GET", "L O H H H O O H", None),
-    "accounts:decide_role_grant": ("role_grant", "POST", "L R H H H O R H", CONFIRM),
     # A pending change of A's published resource exists already, so even its administrator is sent back (R).
     "grading:propose": ("resource", "POST", "L R RRHR RRHR RRHR HRHR HRHR HRRR", PROPOSE_FORM),
     "datasets:resource_data": ("resource", "GET", "L O OOHH OOHH OOHH H H HHOO", None),
