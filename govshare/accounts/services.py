@@ -259,13 +259,21 @@ def _pending_grant(grant: RoleGrantRequest) -> RoleGrantRequest:
     return locked
 
 
+def may_decide_role_grant(grant: RoleGrantRequest, user: User, roles: frozenset[str] | None = None) -> bool:
+    """Whether the user may confirm or reject the grant: a holder of the other separated role, neither its proposer
+    nor the account itself (`roles` defaults to the user's roles of this request, for pages)."""
+    held = user.role_set() if roles is None else roles
+    return CONFIRMED_BY[grant.role] in held and user.pk not in (grant.proposed_by_id, grant.user_id)
+
+
 def _require_confirmer(grant: RoleGrantRequest, actor: User) -> None:
-    """Only a holder of the other separated role decides; never the proposer, never the account itself."""
+    held = held_roles(actor)
+    if may_decide_role_grant(grant, actor, held):
+        return
     confirmer = CONFIRMED_BY[grant.role]
-    if confirmer not in held_roles(actor):
+    if confirmer not in held:
         raise PermissionDenied(f"三员分立：只有{Role(confirmer).label}可以确认或拒绝授予{Role(grant.role).label}的申请")
-    if actor.pk in (grant.proposed_by_id, grant.user_id):
-        raise PermissionDenied("三员分立：申请人和被授予人不能处理这项申请")
+    raise PermissionDenied("三员分立：申请人和被授予人不能处理这项申请")
 
 
 @transaction.atomic

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from govshare.accounts import selectors, services
-from govshare.accounts.choices import CONFIRMED_BY, Role, TokenScope
+from govshare.accounts.choices import CONFIRMED_BY, SEPARATED_ROLES, Role, TokenScope
 from govshare.accounts.models import User
 from govshare.core.errors import DomainError, ValidationFailed
 
@@ -128,15 +128,14 @@ def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
 def role_grants(request: HttpRequest) -> HttpResponse:
     """Pending and recent grants of 安全管理员 / 审计员, for holders of a separated role only (404 for others)."""
     user = _user(request)
-    if not user.role_set() & {Role.PLATFORM_ADMIN, Role.SECURITY_OFFICER, Role.AUDITOR}:
+    if not user.role_set() & SEPARATED_ROLES:
         raise Http404(_("页面不存在"))
     pending, decided = selectors.role_grants_for(user)
     rows = [
         {
             "grant": grant,
             "confirmer": Role(CONFIRMED_BY[grant.role]).label,
-            "may_decide": CONFIRMED_BY[grant.role] in user.role_set()
-            and user.pk not in (grant.proposed_by_id, grant.user_id),
+            "may_decide": services.may_decide_role_grant(grant, user),
         }
         for grant in pending
     ]
