@@ -75,6 +75,22 @@ def _isolated_data_dir(settings, tmp_path_factory) -> None:  # type: ignore[no-u
     settings.GOVSHARE = settings.GOVSHARE.model_copy(update={"data_dir": data_dir})
 
 
+@pytest.fixture
+def allow_local_sources(settings, tmp_path_factory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """What the tests' own sources need from the connection policy, and no more: 127.0.0.1 (the tests' HTTP APIs,
+    PostgreSQL in CI, closed ports), 10.0.0.5 (the private 前置库 server the tests' examples name, never connected
+    to) and SQLite files under pytest's temporary directory (whose data directories stay refused). Also in the
+    environment, for the worker processes a test starts. Tests of the policy itself run without it
+    (govshare/datasets/tests/test_connection_policy.py)."""
+    hosts = ["127.0.0.1", "10.0.0.5"]
+    base = tmp_path_factory.getbasetemp()
+    settings.GOVSHARE = settings.GOVSHARE.model_copy(
+        update={"source_allowed_hosts": hosts, "source_sqlite_dirs": [base]}
+    )
+    monkeypatch.setenv("GOVSHARE_SOURCE_ALLOWED_HOSTS", ",".join(hosts))
+    monkeypatch.setenv("GOVSHARE_SOURCE_SQLITE_DIRS", str(base))
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request, tmp_path_factory):  # type: ignore[no-untyped-def]
     """Tests marked `worker` start real `govshare qcluster` processes that must open the test database: on SQLite

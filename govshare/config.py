@@ -6,7 +6,9 @@ that names the variable and what is wrong with it (fail fast, never a half-confi
 
 from __future__ import annotations
 
+import re
 import sys
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
@@ -18,6 +20,8 @@ SOURCE_ROOT = Path(__file__).resolve().parent.parent
 _RATE = r"^[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)$"
 CACHE_TABLE = "govshare_cache"
 INSECURE_DEV_SECRET = "govshare-insecure-development-key-do-not-use-in-production"  # noqa: S105
+# A host name of source_allowed_hosts, or *.name for the name's subdomains.
+_ALLOWED_SOURCE_HOST = re.compile(r"^(\*\.)?[\w-]+(\.[\w-]+)*\.?$")
 
 
 class GovshareSettings(BaseSettings):
@@ -169,11 +173,59 @@ class GovshareSettings(BaseSettings):
         6 * 3600, ge=10, le=7 * 86_400, description="Longest a background job may run before it is stopped."
     )
 
-    @field_validator("allowed_hosts", "csrf_trusted_origins", mode="before")
+    source_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        [],
+        description=(
+            "Hosts a 前置库 or API source may reach besides public addresses: host names (*.example.gov.cn for its "
+            "subdomains), addresses and CIDR ranges, comma-separated; loopback, private, link-local and reserved "
+            "addresses are refused unless listed."
+        ),
+    )
+    source_sqlite_dirs: Annotated[list[Path], NoDecode] = Field(
+        [],
+        description=(
+            "Directories (absolute, comma-separated) in which SQLite 前置库 files may be read; never the data "
+            "directory or the metadata database. Empty: no SQLite source."
+        ),
+    )
+    source_timeout_max_seconds: float = Field(
+        120.0, gt=0, le=3600, description="Largest connect/read timeout a source's own `timeout` may ask for."
+    )
+    source_preview_seconds: float = Field(
+        20.0, gt=0, le=600, description="Longest a source preview (in a web request) may take, connecting included."
+    )
+    source_http_max_bytes: int = Field(
+        64 * 1024**2,
+        ge=1024,
+        description="Largest response (bytes, decompressed) of one API page, in previews and loads.",
+    )
+
+    @field_validator(
+        "allowed_hosts", "csrf_trusted_origins", "source_allowed_hosts", "source_sqlite_dirs", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("source_allowed_hosts")
+    @classmethod
+    def _hosts_or_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not _ALLOWED_SOURCE_HOST.match(entry):
+                try:
+                    ip_network(entry.strip("[]"), strict=False)
+                except ValueError:
+                    raise ValueError(f"“{entry}”既不是主机名，也不是 IP 地址或 CIDR 网段") from None
+        return value
+
+    @field_validator("source_sqlite_dirs")
+    @classmethod
+    def _absolute_directories(cls, value: list[Path]) -> list[Path]:
+        for entry in value:
+            if not entry.is_absolute():
+                raise ValueError(f"“{entry}”不是绝对路径")
         return value
 
     @model_validator(mode="after")

@@ -115,7 +115,7 @@ def update_source(request: HttpRequest, source_id: int, payload: SourceIn) -> So
     description=(
         "前置库和接口直接读取来源；文件报送须以 multipart 字段 file 上传一份样例文件（不上传则用最近一次报送的文件）。"
         "建议按名称（相同、全半角与大小写、同义词、相近）和样例值类型给出，每个信息项至多建议一次。"
-        "来源暂时无法访问时返回 502。"
+        "来源暂时无法访问或超过预览时限时返回 502；来源地址不在平台允许访问的范围内时返回 422。"
     ),
 )
 def preview_source(request: HttpRequest, source_id: int, file: UploadedFile = File(None)) -> reading.SourceSample:  # noqa: B008

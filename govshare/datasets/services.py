@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,8 +34,11 @@ from govshare.datasets.choices import (
     PagingMode,
     SourceKind,
 )
+from govshare.datasets.connection_policy import HostUnresolved, SourcePolicy, source_timeout
 from govshare.datasets.mapping import validate_mapping
 from govshare.datasets.models import Dataset, Load, Source
+from govshare.datasets.raw import SourceError
+from govshare.datasets.readers.database import check_select, source_url
 from govshare.datasets.tables import dataset_table_uri
 
 _DATABASE_DRIVERS = frozenset({"sqlite", "postgresql", "postgresql+psycopg", "mysql", "mysql+pymysql"})
@@ -80,12 +83,15 @@ def _database_problems(config: dict[str, Any]) -> list[FieldProblem]:
         return [FieldProblem("config.url", "请填写前置库连接地址（SQLAlchemy URL）")]
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return [FieldProblem("config.url", "前置库连接地址格式不正确，应如 postgresql+psycopg://用户@主机:5432/库名")]
-    if parsed.drivername not in _DATABASE_DRIVERS:
+    supported = parsed.drivername in _DATABASE_DRIVERS
+    if not supported:
         problems.append(
             FieldProblem("config.url", f"不支持的数据库类型“{parsed.drivername}”，支持 SQLite、PostgreSQL、MySQL")
         )
+    elif problem := _reach_problem(lambda: SourcePolicy.from_settings().check_database(source_url(url, ""))):
+        problems.append(FieldProblem("config.url", problem))
     table, query = str(config.get("table") or "").strip(), str(config.get("query") or "").strip()
     if bool(table) == bool(query):
         problems.append(FieldProblem("config.table", "请填写表名或查询语句（二者选一）"))
@@ -93,7 +99,32 @@ def _database_problems(config: dict[str, Any]) -> list[FieldProblem]:
         problems.append(FieldProblem("config.table", f"表名“{table}”不合法，应为“表名”或“模式.表名”"))
     elif query and not re.match(r"^\s*(select|with)\b", query, re.IGNORECASE):
         problems.append(FieldProblem("config.query", "查询语句只能是一条 SELECT 语句"))
-    return problems
+    elif query and supported and (problem := _reach_problem(lambda: check_select(query, parsed.get_backend_name()))):
+        problems.append(FieldProblem("config.query", problem))
+    return problems + _timeout_problems(config)
+
+
+def _reach_problem(check: Callable[[], object]) -> str:
+    """What the connection policy (or the query check) objects to, "" when nothing. A host name that does not
+    resolve now is left to the check made each time the source is opened."""
+    try:
+        check()
+    except HostUnresolved:
+        return ""
+    except SourceError as exc:
+        return exc.message
+    return ""
+
+
+def _timeout_problems(config: dict[str, Any]) -> list[FieldProblem]:
+    try:
+        seconds = source_timeout(config.get("timeout"))
+    except SourceError as exc:
+        return [FieldProblem("config.timeout", exc.message)]
+    limit = settings.GOVSHARE.source_timeout_max_seconds
+    if seconds > limit:
+        return [FieldProblem("config.timeout", f"超时（timeout）不能超过 {limit:g} 秒")]
+    return []
 
 
 def _http_problems(config: dict[str, Any]) -> list[FieldProblem]:
@@ -101,6 +132,8 @@ def _http_problems(config: dict[str, Any]) -> list[FieldProblem]:
     url = str(config.get("url") or "").strip()
     if not re.match(r"^https?://[^\s/]+", url):
         problems.append(FieldProblem("config.url", "接口地址应以 http:// 或 https:// 开头"))
+    elif problem := _reach_problem(lambda: SourcePolicy.from_settings().check_http_url(url)):
+        problems.append(FieldProblem("config.url", problem))
     if str(config.get("method", "GET")).upper() not in {"GET", "POST"}:
         problems.append(FieldProblem("config.method", "请求方法只能是 GET 或 POST"))
     if not str(config.get("records_path") or "").strip():
@@ -113,7 +146,7 @@ def _http_problems(config: dict[str, Any]) -> list[FieldProblem]:
         problems.append(FieldProblem("config.paging.mode", "分页方式只能是 不分页、页码、偏移量 或 游标"))
     elif paging.get("mode") == PagingMode.CURSOR and not paging.get("cursor_path"):
         problems.append(FieldProblem("config.paging.cursor_path", "游标分页须填写下一页游标的 JSON 路径"))
-    return problems
+    return problems + _timeout_problems(config)
 
 
 def _file_problems(config: dict[str, Any]) -> list[FieldProblem]:

@@ -166,6 +166,7 @@ def _assert_clean(*texts: str) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("allow_local_sources")  # 127.0.0.1:1, where nothing listens
 def test_a_failing_database_load_shows_no_password(resource, admin, caplog) -> None:  # type: ignore[no-untyped-def]
     caplog.set_level(logging.DEBUG)
     url = f"postgresql+psycopg://gov:{URL_PASSWORD}@127.0.0.1:1/front"
@@ -181,6 +182,7 @@ def test_a_failing_database_load_shows_no_password(resource, admin, caplog) -> N
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("allow_local_sources")  # 127.0.0.1:1, where nothing listens
 def test_a_failing_api_load_shows_no_password(resource, admin, caplog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     caplog.set_level(logging.DEBUG)
     monkeypatch.setattr(http_api, "RETRY_DELAYS", (0.0, 0.0, 0.0))  # the page retries happen, without their pauses

@@ -188,9 +188,8 @@ def make_source(secret: str) -> Source:
     department = testing.make_department()
     admin = testing.make_user(Role.CATALOG_ADMIN, department=department)
     resource = testing.make_published_resource(department, items=[ItemDraft(name="姓名", data_type="C", length=50)])
-    data = services.SourceInput(
-        name="前置库", kind=SourceKind.DATABASE, config={"url": "sqlite:////tmp/front.db", "table": "t"}, secret=secret
-    )
+    config = {"url": "postgresql+psycopg://gov@front-db.example.invalid/front", "table": "t"}
+    data = services.SourceInput(name="前置库", kind=SourceKind.DATABASE, config=config, secret=secret)
     return services.register_source(resource, data, actor=admin)
 
 

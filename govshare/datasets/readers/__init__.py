@@ -1,6 +1,9 @@
 """Source readers: every source (前置库, 接口, 文件) opened as a raw stream (govshare.datasets.raw).
 
 `open_source_stream` is what a load reads; `preview_source` reads only the start, for the column-mapping page.
+A 前置库 or API source is opened through the connection policy (connection_policy.SourcePolicy) within read
+limits: a load's (the worker's job timeout) or a preview's (GOVSHARE_SOURCE_PREVIEW_SECONDS in all, the web
+request waiting no longer whatever the source does).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from govshare.datasets.choices import SourceKind
+from govshare.datasets.connection_policy import ReadLimits, SourcePolicy, run_within
 from govshare.datasets.raw import BATCH_ROWS, RawStream, Reject, RejectSink, SourceInvalid
 
 # A preview asks the database for this many rows at a time.
@@ -40,9 +44,12 @@ def open_source_stream(
     watermark_after: str = "",
     progress: Callable[[int], None] | None = None,
     preview: bool = False,
+    policy: SourcePolicy | None = None,
+    limits: ReadLimits | None = None,
 ) -> RawStream:
     """Open a source for reading. Raises SourceUnavailable (retry later) or SourceInvalid (fix the source).
-    `preview` reads in small blocks (and one page of an API), for `preview_source`."""
+    `preview` reads in small blocks (and one page of an API), for `preview_source`. `policy` and `limits` default
+    to the deployment's policy and a load's limits."""
     if kind == SourceKind.FILE:
         from govshare.datasets.readers.files import open_file_stream
 
@@ -59,6 +66,8 @@ def open_source_stream(
             watermark_after=watermark_after,
             progress=progress,
             batch_rows=PREVIEW_BATCH_ROWS if preview else BATCH_ROWS,
+            policy=policy,
+            limits=limits,
         )
     if kind == SourceKind.HTTP_API:
         from govshare.datasets.readers.http_api import HttpApiStream
@@ -71,16 +80,45 @@ def open_source_stream(
             watermark_column=watermark_column,
             progress=progress,
             max_pages=1 if preview else None,
+            policy=policy,
+            limits=limits,
         )
     raise SourceInvalid(f"不支持的来源类型“{kind}”")
 
 
 def preview_source(
-    kind: str, config: dict[str, Any], secret: str, *, path: Path | None, rows: int = 20
+    kind: str,
+    config: dict[str, Any],
+    secret: str,
+    *,
+    path: Path | None,
+    rows: int = 20,
+    policy: SourcePolicy | None = None,
+    limits: ReadLimits | None = None,
 ) -> SourcePreview:
-    """The columns and first `rows` rows of a source (rows refused by the reader are left out)."""
+    """The columns and first `rows` rows of a source (rows refused by the reader are left out). A 前置库 or API
+    is read within `limits` (a preview's by default): past its deadline the caller gets SourceUnavailable, and the
+    reading thread, left behind, stops at the same deadline by its own limits."""
+    if kind == SourceKind.FILE:
+        return _preview(kind, config, secret, path, rows, policy, limits)
+    policy = policy or SourcePolicy.from_settings()
+    limits = limits or ReadLimits.for_preview()
+    return run_within(limits, lambda: _preview(kind, config, secret, path, rows, policy, limits))
+
+
+def _preview(
+    kind: str,
+    config: dict[str, Any],
+    secret: str,
+    path: Path | None,
+    rows: int,
+    policy: SourcePolicy | None,
+    limits: ReadLimits | None,
+) -> SourcePreview:
     rejects: list[Reject] = []
-    stream = open_source_stream(kind, config, secret, path=path, on_reject=rejects.append, preview=True)
+    stream = open_source_stream(
+        kind, config, secret, path=path, on_reject=rejects.append, preview=True, policy=policy, limits=limits
+    )
     found: list[list[str | None]] = []
     last_row = 0
     try:

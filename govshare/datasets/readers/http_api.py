@@ -4,7 +4,13 @@ config: {"url", "method": "GET"|"POST", "headers": {}, "params": {}, "body": {} 
 "paging": {"mode": none|page|offset|cursor, "page_param", "size_param", "size", "start", "offset_param",
 "cursor_param", "cursor_path", "total_path"}, "token_header", "token_prefix", "timeout", "watermark_param"};
 the token is the source's secret. Paging stops at an empty page, when `total_path`'s total is reached, or when the
-cursor is empty. Each page is retried on 5xx, timeouts and connection errors (three times, with backoff).
+cursor is empty. Each page is retried on 5xx, timeouts and connection errors (three times, with backoff, while the
+read's deadline allows).
+
+Where the URL may lead is the connection policy's decision (connection_policy): checked when the stream opens and
+again for every connection, which goes to the address that was checked (PinnedTransport). A redirect is followed
+only within the same scheme, host and port; a page larger than GOVSHARE_SOURCE_HTTP_MAX_BYTES is refused; no error
+message quotes what the server answered.
 """
 
 from __future__ import annotations
@@ -21,13 +27,14 @@ import pyarrow as pa
 from jsonpath_ng import parse as parse_jsonpath
 
 from govshare.datasets.choices import PagingMode
+from govshare.datasets.connection_policy import PinnedTransport, ReadLimits, SourcePolicy, source_timeout
 from govshare.datasets.raw import ReadStats, RejectSink, SourceInvalid, SourceUnavailable
 from govshare.datasets.readers.files import JSON_SAMPLE_RECORDS, JsonRecords
 from govshare.datasets.readers.rows import RowBuffer, batched, larger, text_value
 
 RETRY_DELAYS = (1.0, 3.0, 10.0)
 MAX_PAGES = 100_000
-_SNIPPET = 200
+MAX_REDIRECTS = 5
 _CLIENT_ERROR_HINTS = {401: "请检查令牌（凭据）", 403: "令牌无权访问该接口", 404: "请检查接口地址"}
 
 
@@ -66,6 +73,26 @@ def _find(expression: Any, body: Any) -> list[Any]:
     return [match.value for match in expression.find(body)]
 
 
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port or {"http": 80, "https": 443}.get(url.scheme)
+
+
+def _json_error(exc: ValueError) -> str:
+    """Where a JSON document breaks: json's message names positions only, and a decoding error is named by type."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg}，第 {exc.lineno} 行第 {exc.colno} 列"
+    return type(exc).__name__
+
+
+def _transport_error(exc: httpx.TransportError) -> str:
+    """Why the connection failed: the system's reason for a connect error; never what the other end sent (a
+    protocol error's text may quote it, e.g. another service's banner)."""
+    if isinstance(exc, httpx.ProtocolError):
+        return "对方返回的不是有效的 HTTP 响应"
+    text = str(exc).strip().splitlines() if isinstance(exc, httpx.ConnectError) else []
+    return text[0] if text else type(exc).__name__
+
+
 class HttpApiStream:
     """Records of a JSON API, numbered from 1 across pages."""
 
@@ -80,16 +107,18 @@ class HttpApiStream:
         progress: Callable[[int], None] | None = None,
         max_pages: int | None = None,
         retry_delays: Sequence[float] | None = None,
+        policy: SourcePolicy | None = None,
+        limits: ReadLimits | None = None,
     ) -> None:
         self.stats = ReadStats(encoding="UTF-8")
-        self._url = str(config.get("url") or "")
-        if not self._url.startswith(("http://", "https://")):
-            raise SourceInvalid("接口地址须以 http:// 或 https:// 开头")
+        self._limits = limits or ReadLimits.for_load()
+        policy = policy or SourcePolicy.from_settings()
+        url = policy.check_http_url(str(config.get("url") or ""))
         self._method = str(config.get("method") or "GET").upper()
         if self._method not in ("GET", "POST"):
             raise SourceInvalid(f"接口请求方式只能是 GET 或 POST，而不是“{self._method}”")
+        self._timeout = source_timeout(config.get("timeout"))
         # httpx would drop the URL's own query string once params are given: keep it as params.
-        url = httpx.URL(self._url)
         self._url = str(url.copy_with(query=None))
         self._params: dict[str, Any] = dict(url.params.multi_items())
         self._params.update({str(k): v for k, v in dict(config.get("params") or {}).items()})
@@ -110,8 +139,9 @@ class HttpApiStream:
         self._hash = hashlib.sha256()
         self._client = httpx.Client(
             headers=self._headers(config, secret),
-            timeout=float(config.get("timeout") or 30),
-            follow_redirects=True,
+            transport=PinnedTransport(policy, self._limits),
+            follow_redirects=False,
+            trust_env=False,
         )
         self._json = JsonRecords(self.stats, on_reject)
         try:
@@ -231,50 +261,99 @@ class HttpApiStream:
     # --- one page, with retries -------------------------------------------------------------------------------------
 
     def _fetch(self, page: int, paging_params: dict[str, Any]) -> tuple[Any, bytes]:
-        response = self._request(page, paging_params)
-        raw = response.content
+        raw, charset = self._request(page, paging_params)
         self.stats.bytes_read += len(raw)
         self._hash.update(raw)
-        charset = (response.charset_encoding or "utf-8").lower().replace("_", "-")
+        charset = (charset or "utf-8").lower().replace("_", "-")
         try:
             if charset not in ("utf-8", "utf8"):  # e.g. an API answering in GBK, as its Content-Type says
-                return json.loads(response.text), raw
-            return response.json(), raw
+                try:
+                    text = raw.decode(charset, errors="replace")
+                except LookupError:
+                    text = raw.decode("utf-8", errors="replace")
+                return json.loads(text), raw
+            return json.loads(raw), raw
         except ValueError as exc:
-            snippet = raw[:_SNIPPET].decode("utf-8", "replace")
-            raise SourceUnavailable(f"接口第 {page} 页返回的不是合法的 JSON（{exc}）：{snippet}") from exc
+            # The error says where the JSON breaks, never what the server sent.
+            raise SourceUnavailable(f"接口第 {page} 页返回的不是合法的 JSON（{_json_error(exc)}）") from exc
 
-    def _request(self, page: int, paging_params: dict[str, Any]) -> httpx.Response:
+    def _request(self, page: int, paging_params: dict[str, Any]) -> tuple[bytes, str | None]:
+        """The page's body (and charset), fetched within the read's deadline and the response size limit."""
         params, body = dict(self._params), None
         if self._method == "POST":
             body = {**self._body, **paging_params}
         else:
             params.update(paging_params)
         problem = ""
+        attempts = 0
         for attempt in range(len(self._delays) + 1):
             if attempt:
-                time.sleep(self._delays[attempt - 1])
+                delay = self._delays[attempt - 1]
+                if delay >= self._limits.remaining():
+                    break
+                time.sleep(delay)
+            attempts = attempt
+            timeout = self._limits.timeout(self._timeout)
+            request = self._client.build_request(self._method, self._url, params=params, json=body, timeout=timeout)
             try:
-                response = self._client.request(self._method, self._url, params=params, json=body)
+                response = self._send(request, page)
+                try:
+                    status = response.status_code
+                    if status >= 500 or status == 429:
+                        problem = f"返回 HTTP {status}"
+                        continue
+                    if status >= 300:
+                        raise SourceInvalid(self._client_error(page, status))
+                    return self._body_of(response, page), response.charset_encoding
+                finally:
+                    response.close()
             except httpx.TimeoutException:
                 problem = "请求超时"
-                continue
             except httpx.TransportError as exc:
-                problem = f"连接失败（{exc}）"
-                continue
-            if response.status_code >= 500 or response.status_code == 429:
-                problem = f"返回 HTTP {response.status_code}"
-                continue
-            if response.status_code >= 400:
-                raise SourceInvalid(self._client_error(page, response))
-            return response
-        raise SourceUnavailable(f"接口第 {page} 页{problem}（已重试 {len(self._delays)} 次）")
+                problem = f"连接失败（{_transport_error(exc)}）"
+            except httpx.HTTPError as exc:  # an undecodable body, a broken redirect
+                raise SourceUnavailable(f"接口第 {page} 页的返回无法读取（{type(exc).__name__}）") from exc
+        raise SourceUnavailable(f"接口第 {page} 页{problem}（已重试 {attempts} 次）")
+
+    def _send(self, request: httpx.Request, page: int) -> httpx.Response:
+        """The response to `request`, following a redirect only within the same origin (scheme, host and port):
+        one elsewhere is refused, never followed."""
+        origin = _origin(request.url)
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._client.send(request, stream=True)
+            following = response.next_request
+            if following is None:
+                return response
+            response.close()
+            if _origin(following.url) != origin:
+                raise SourceInvalid(
+                    f"接口第 {page} 页返回了跳转到其他地址的重定向（HTTP {response.status_code}）；"
+                    "平台只跟随同一主机和端口内的重定向，请填写接口的最终地址"
+                )
+            following.extensions["timeout"] = httpx.Timeout(self._limits.timeout(self._timeout)).as_dict()
+            request = following
+        raise SourceInvalid(f"接口第 {page} 页重定向超过 {MAX_REDIRECTS} 次")
+
+    def _body_of(self, response: httpx.Response, page: int) -> bytes:
+        """The response's (decompressed) body, refused past GOVSHARE_SOURCE_HTTP_MAX_BYTES."""
+        limit = self._limits.http_max_bytes
+        too_large = SourceInvalid(f"接口第 {page} 页的返回超过 {limit:,} 字节上限，请减小每页条数")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     @staticmethod
-    def _client_error(page: int, response: httpx.Response) -> str:
-        hint = _CLIENT_ERROR_HINTS.get(response.status_code, "")
-        snippet = response.text[:_SNIPPET]
-        return f"接口第 {page} 页返回 HTTP {response.status_code}{'：' + hint if hint else ''}（{snippet}）"
+    def _client_error(page: int, status: int) -> str:
+        hint = _CLIENT_ERROR_HINTS.get(status, "")
+        return f"接口第 {page} 页返回 HTTP {status}{'：' + hint if hint else ''}"
 
     # --- the stream -------------------------------------------------------------------------------------------------
 

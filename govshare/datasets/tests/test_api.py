@@ -27,7 +27,7 @@ from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Dataset, Load, Source
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_local_sources")]
 
 ITEMS = [
     ItemDraft(name="公民身份号码", data_type="C", length=18),

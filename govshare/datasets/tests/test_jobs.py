@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_q.conf import Conf
@@ -23,7 +24,7 @@ from govshare.datasets import jobs, services
 from govshare.datasets.choices import LoadStatus, SourceKind
 from govshare.datasets.models import Dataset, Load, Source
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_local_sources")]
 
 ITEMS = [ItemDraft(name="公民身份号码", data_type="C", length=18), ItemDraft(name="姓名", data_type="C", length=50)]
 MAPPING = [services.MappingEntry("身份证号", "公民身份号码"), services.MappingEntry("姓名", "姓名")]
@@ -35,11 +36,16 @@ def admin(department):  # type: ignore[no-untyped-def]
     return testing.make_user(Role.CATALOG_ADMIN, department=department)
 
 
+def front_url() -> str:
+    """A 前置库 file where the tests' allowance lets a source read (these tests never open it)."""
+    return f"sqlite:///{django_settings.GOVSHARE.source_sqlite_dirs[0] / 'front.sqlite3'}"
+
+
 def make_source(
     department, admin, *, cycle: str = UpdateCycle.DAILY, kind: str = SourceKind.DATABASE, scheduled: bool = True
 ) -> Source:  # type: ignore[no-untyped-def]
     resource = testing.make_published_resource(department, items=ITEMS, update_cycle=cycle)
-    config = {"url": "sqlite:////tmp/front.sqlite3", "table": "people"} if kind == SourceKind.DATABASE else {}
+    config = {"url": front_url(), "table": "people"} if kind == SourceKind.DATABASE else {}
     data = services.SourceInput(name="前置库", kind=kind, config=config, schedule_enabled=scheduled)
     source = services.set_mapping(services.register_source(resource, data, actor=admin), MAPPING, actor=admin)
     # register_source syncs the schedule after commit, which a test's rolled-back transaction never reaches.
@@ -320,7 +326,7 @@ def test_registering_a_scheduled_source_creates_its_schedule_after_commit(
 ) -> None:
     resource = testing.make_published_resource(department, items=ITEMS, update_cycle=UpdateCycle.DAILY)
     data = services.SourceInput(
-        name="前置库", kind=SourceKind.DATABASE, config={"url": "sqlite:///x.db", "table": "t"}, schedule_enabled=True
+        name="前置库", kind=SourceKind.DATABASE, config={"url": front_url(), "table": "t"}, schedule_enabled=True
     )
     with django_capture_on_commit_callbacks(execute=True):
         source = services.register_source(resource, data, actor=admin)

@@ -21,7 +21,7 @@ from govshare.datasets.models import Dataset, Load, Source
 from govshare.datasets.tables import DatasetTable
 from govshare.datasets.tests.test_readers_http import PAGED, base
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_local_sources")]
 
 ITEMS = [
     ItemDraft(name="公民身份号码", data_type="C", length=18),

@@ -23,6 +23,9 @@ from govshare.datasets.readers import open_source_stream, preview_source
 from govshare.datasets.readers.database import check_select
 from govshare.datasets.readers.rows import column_text, text_value
 
+# Front databases in pytest's temporary directory and on 127.0.0.1: the tests' allowance (conftest.py).
+pytestmark = pytest.mark.usefixtures("allow_local_sources")
+
 
 def read(
     config: dict[str, Any], secret: str = "", watermark_column: str = "", watermark_after: str = ""

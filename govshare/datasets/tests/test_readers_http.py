@@ -14,6 +14,9 @@ from govshare.datasets.raw import ROW_COLUMN, Reject, SourceInvalid, SourceUnava
 from govshare.datasets.readers import open_source_stream, preview_source
 from govshare.datasets.readers.http_api import HttpApiStream
 
+# The API servers listen on 127.0.0.1, which only the tests' allowance lets a source reach.
+pytestmark = pytest.mark.usefixtures("allow_local_sources")
+
 TOKEN = "t0ken-42"
 PEOPLE = [{"id": i, "姓名": f"居民{i}", "更新时间": f"2024-05-{i:02d}T08:00:00"} for i in range(1, 26)]
 

@@ -33,7 +33,11 @@ from govshare.datasets.choices import FINISHED_STATUSES, LoadStatus, SourceKind
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Dataset, Load, Source
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("allow_local_sources"),
+]
 
 GOVSHARE = Path(sys.executable).with_name("govshare")
 # Short on purpose: a killed worker's load is taken back within seconds, a retry waits one second.
