@@ -136,6 +136,19 @@ class GovshareSettings(BaseSettings):
     audit_seal_interval_seconds: float = Field(
         10.0, gt=0, le=86_400, description="Seconds after which recorded audit rows are sealed even if fewer."
     )
+    audit_keys: str = Field(
+        "",
+        description=(
+            "Audit MAC key ring `id:base64,…` (active first; 32-byte HMAC-SM3 keys); empty means "
+            "<data_dir>/keys/audit-keyring.json."
+        ),
+    )
+    audit_anchor_path: str = Field(
+        "", description="Append-only file of audit chain anchors; empty means <data_dir>/audit-anchors.log."
+    )
+    audit_anchor_interval_seconds: int = Field(
+        60, ge=1, le=86_400, description="Least seconds between two anchors written after seals."
+    )
 
     data_engine: Literal["duckdb", "spark"] = Field(
         "duckdb", description="Engine of the data plane: embedded DuckDB, or Apache Spark (pip extra `spark`)."

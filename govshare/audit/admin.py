@@ -15,7 +15,7 @@ class AuditLogAdmin(admin.ModelAdmin):
     list_display = ("at", "actor_name", "action", "object_type", "object_repr", "seq")
     list_filter = ("action", "object_type")
     search_fields = ("actor_name", "object_repr", "object_id")
-    readonly_fields = ("seq", "prev_hash", "row_hash", "batch")
+    readonly_fields = ("seq", "prev_hash", "row_hash", "key_id", "content_mac", "batch")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -65,7 +65,10 @@ def get_log(request: HttpRequest, row_id: int) -> AuditLog:
     response={200: ChainReportOut, **ERRORS},
     auth=SIGNED_IN,
     summary="校验审计日志哈希链（审计员）",
-    description="按序号遍历已封存的记录，重新计算 SM3 哈希；列出每处断链（第一处在前）和尚未封存的记录数。",
+    description=(
+        "按序号遍历已封存的记录，核对内容指纹、封存 MAC 与链接，并与数据库之外的锚点核对；"
+        "列出每处断链（第一处在前）和尚未封存的记录数。"
+    ),
 )
 def verify_chain(request: HttpRequest) -> dict[str, object]:
     user = _user(request)
@@ -78,5 +81,8 @@ def verify_chain(request: HttpRequest) -> dict[str, object]:
         "last_seq": report.last_seq,
         "unsealed": report.unsealed,
         "oldest_unsealed_at": report.oldest_unsealed_at,
+        "legacy_rows": report.legacy_rows,
+        "anchors": report.anchors,
+        "anchored_seq": report.anchored_seq,
         "problems": [p.as_dict() for p in report.problems],
     }

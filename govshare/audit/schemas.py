@@ -27,7 +27,10 @@ class AuditLogOut(Schema):
     extra: dict[str, Any]
     seq: int | None = Field(None, description="哈希链序号；尚未封存时为空")
     prev_hash: str
-    row_hash: str = Field(description="SM3 哈希（十六进制）；尚未封存时为空")
+    row_hash: str = Field(
+        description="封存 MAC（HMAC-SM3，十六进制）；启用审计密钥之前封存的记录为 SM3 哈希；尚未封存时为空"
+    )
+    key_id: str = Field("", description="封存所用的审计密钥标识；启用审计密钥之前封存的记录为空")
     batch_id: int | None
 
 
@@ -40,7 +43,10 @@ class AuditLogPage(Schema):
 
 class ChainProblemOut(Schema):
     kind: str = Field(
-        description="edited 被修改 / missing 被删除 / relinked 链接断开 / forged 伪造或插入 / head 链头不符"
+        description=(
+            "edited 被修改 / missing 被删除 / relinked 链接断开 / forged 伪造或插入 / head 链头不符 / "
+            "anchor 与库外锚点不符或锚点文件被改动 / key 审计密钥环中没有所需密钥，无法校验"
+        )
     )
     seq: int | None
     row_id: int | None
@@ -54,4 +60,7 @@ class ChainReportOut(Schema):
     last_seq: int
     unsealed: int
     oldest_unsealed_at: dt.datetime | None
+    legacy_rows: int = Field(0, description="启用审计密钥之前封存的记录数（无密钥 SM3，按旧方式校验）")
+    anchors: int = Field(0, description="核对过的库外锚点个数")
+    anchored_seq: int = Field(0, description="最近一个库外锚点记录的链尾序号")
     problems: list[ChainProblemOut]

@@ -3,7 +3,8 @@
 Django's bulk_create prepares every value through its field machinery (about 3 µs a value); an import of 20,000
 resources with 100,000 items spends most of its time there. Here only the fields that need conversion (dates,
 JSON, decimals) go through `get_db_prep_save`; the rest are passed to the driver's executemany as they are.
-Model `save()` logic and signals do not run, exactly as with bulk_create.
+Model `save()` logic and signals do not run, exactly as with bulk_create; fields stamped or computed on insert
+(`auto_now_add`, the audit log's content MAC) are, as bulk_create's `pre_save` does.
 """
 
 from __future__ import annotations
@@ -20,10 +21,25 @@ from django.utils import timezone
 _CONVERTED = (models.DateTimeField, models.DateField, models.JSONField, models.DecimalField, models.UUIDField)
 
 
+def _computed_on_insert(field: models.Field[Any, Any]) -> bool:
+    """A field whose value is derived from the row's other values when it is inserted (`value_on_insert`, e.g. the
+    audit log's content MAC): computed here too, never taken from the caller."""
+    return bool(getattr(field, "computed_on_insert", False))
+
+
 def _value_getter(field: models.Field[Any, Any], now: Any) -> Callable[[models.Model], Any]:
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         stamp = field.get_db_prep_save(now, connection)
-        return lambda _obj: stamp
+        attname = field.attname
+
+        def stamped(obj: models.Model) -> Any:
+            setattr(obj, attname, now)  # as pre_save does: a field computed from the row sees the time
+            return stamp
+
+        return stamped
+    if _computed_on_insert(field):
+        # Getters run in field order, so the fields it is computed from have been stamped already.
+        return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
     if isinstance(field, _CONVERTED):
         return lambda obj: field.get_db_prep_save(getattr(obj, field.attname), connection)
     return attrgetter(field.attname)
@@ -80,8 +96,10 @@ def insert_tuples(
     building model instances (about 10 µs each). Every other field gets its default, as an unsaved instance
     would: `auto_now`/`auto_now_add` the current time, otherwise `Field.get_default()`. JSON, dates and decimals
     among `names` are converted per value; the rest are passed to the driver as they are. `same` gives fields
-    whose value is the same in every row (converted once). `ignore_conflicts` skips rows that would break a
-    unique constraint, as bulk_create(ignore_conflicts=True) does."""
+    whose value is the same in every row (converted once). A field computed on insert (`computed_on_insert`, the
+    audit log's content MAC) is computed per row from the row's values, as `pre_save` would, and may not be given.
+    `ignore_conflicts` skips rows that would break a unique constraint, as bulk_create(ignore_conflicts=True)
+    does."""
     if not rows:
         return
     meta = model._meta
@@ -92,39 +110,48 @@ def insert_tuples(
     unknown = [name for name in (*names, *same) if name not in by_attname]
     if unknown:
         raise ValueError(f"{meta.label} has no concrete fields {unknown}")
+    given = [name for name in (*names, *same) if _computed_on_insert(by_attname[name])]
+    if given:
+        raise ValueError(f"{meta.label}: {given} are computed when a row is inserted, never given")
     converters = [
         (index, by_attname[name]) for index, name in enumerate(names) if isinstance(by_attname[name], _CONVERTED)
     ]
-    rest = [f for f in fields if f.attname not in names]
-    constants = tuple(
-        f.get_db_prep_save(
-            same[f.attname]
-            if f.attname in same
-            else now
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-            else f.get_default(),
-            connection,
-        )
+    computed: list[Any] = [f for f in fields if _computed_on_insert(f)]
+    rest = [f for f in fields if f.attname not in names and f not in computed]
+    values = {
+        f.attname: same[f.attname]
+        if f.attname in same
+        else now
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        else f.get_default()
         for f in rest
-    )
+    }
+    constants = tuple(f.get_db_prep_save(values[f.attname], connection) for f in rest)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(by_attname[name].column)) for name in names) + "".join(
-        f", {quote(str(f.column))}" for f in rest
+        f", {quote(str(f.column))}" for f in (*rest, *computed)
     )
-    placeholders = ", ".join(["%s"] * (len(names) + len(rest)))
+    placeholders = ", ".join(["%s"] * (len(names) + len(rest) + len(computed)))
     # Identifiers come from the model and are quoted; every value is a bound parameter.
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     insert = connection.ops.insert_statement(on_conflict=on_conflict)
     suffix = connection.ops.on_conflict_suffix_sql([], on_conflict, None, None)
     sql = f"{insert} {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) {suffix}".rstrip()
 
+    def derived(row: Sequence[Any]) -> tuple[Any, ...]:
+        # From the row's own values as Python has them (before conversion), with the defaults of the others.
+        if not computed:
+            return ()
+        whole = {**values, **dict(zip(names, row, strict=True))}
+        return tuple(f.get_db_prep_save(f.value_on_insert(whole), connection) for f in computed)
+
     def params(row: Sequence[Any]) -> Sequence[Any]:
         if converters:
-            values = list(row)
+            converted = list(row)
             for index, field in converters:
-                values[index] = field.get_db_prep_save(values[index], connection)
-            return (*values, *constants)
-        return (*row, *constants)
+                converted[index] = field.get_db_prep_save(converted[index], connection)
+            return (*converted, *constants, *derived(row))
+        return (*row, *constants, *derived(row))
 
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch_size):

@@ -52,6 +52,7 @@ __all__ = [
     "parse_key_setting",
     "remove_key",
     "split_stored",
+    "write_private_json",
 ]
 
 PREFIX = "gs1"
@@ -171,6 +172,12 @@ def _write_key_file(path: Path, ring: KeyRing, *, exclusive: bool) -> bool:
         "comment": "govshare encryption keys: the first is active. Never commit or copy this file into the database.",
         "keys": [{"id": k.key_id, "key": base64.b64encode(k.material).decode("ascii")} for k in ring.keys],
     }
+    return write_private_json(path, document, exclusive=exclusive)
+
+
+def write_private_json(path: Path, document: dict[str, Any], *, exclusive: bool) -> bool:
+    """Write a key file (mode 0600, its directory 0700) whole; with `exclusive`, only if it does not exist yet.
+    True if it was written."""
     data = (json.dumps(document, indent=2) + "\n").encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     # Written whole to a temporary file first: a reader sees no ring, the old one or the new one, never half a file.

@@ -16,6 +16,7 @@ import pytest
 from django.test import Client
 
 from govshare.accounts.choices import Role
+from govshare.audit import keys as audit_keys
 from govshare.core import crypto, testing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,6 +93,7 @@ def _production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "GOVSHARE_PRODUCTION": "true",
         "GOVSHARE_SECRET_KEY": secrets.token_urlsafe(50),
         "GOVSHARE_ENCRYPTION_KEYS": f"{key.key_id}:{base64.b64encode(key.material).decode('ascii')}",
+        "GOVSHARE_AUDIT_KEYS": audit_keys.encode(audit_keys.generate_key()),
         "GOVSHARE_ALLOWED_HOSTS": "data.example.gov.cn",
         **extra,
     }

@@ -271,6 +271,10 @@ def test_production_does_not_start_without_keys_and_starts_with_keys_init(tmp_pa
     assert refused.returncode != 0 and "govshare.E030" in refused.stderr
     assert "GOVSHARE_ENCRYPTION_KEYS" in refused.stderr
     assert govshare("keys", "init").returncode == 0
+    # The audit MAC key is a key ring of its own (govshare.audit.keys), required as well.
+    refused = govshare("check")
+    assert refused.returncode != 0 and "govshare.E031" in refused.stderr and "GOVSHARE_AUDIT_KEYS" in refused.stderr
+    assert govshare("audit_keys", "init").returncode == 0
     assert govshare("check").returncode == 0
 
 

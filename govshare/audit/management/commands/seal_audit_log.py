@@ -1,4 +1,5 @@
-"""`govshare seal_audit_log`: link every unchained audit row into the SM3 hash chain (once, or every T seconds)."""
+"""`govshare seal_audit_log`: link every unsealed audit row into the chain (once, or every T seconds) and anchor the
+head outside the database."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from govshare.audit.anchors import anchor_head
 from govshare.audit.chain import seal_audit_log
 
 
 class Command(BaseCommand):
-    help = "封存审计日志：把尚未入链的记录按顺序链接进 SM3 哈希链 (seal unchained audit rows into the SM3 chain)."
+    help = (
+        "封存审计日志：把尚未入链的记录按顺序链接进哈希链并写入库外锚点 "
+        "(seal unsealed audit rows into the chain and anchor it)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -24,6 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, watch: bool = False, **options: Any) -> None:
         while True:
             result = seal_audit_log()
+            anchor_head()  # unless the seal's own anchor, or an earlier one, already has the head
             if result.sealed:
                 self.stdout.write(
                     f"已封存 {result.sealed} 条审计记录，链尾序号 {result.last_seq}"

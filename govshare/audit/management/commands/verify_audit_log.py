@@ -1,4 +1,5 @@
-"""`govshare verify_audit_log`: seal pending rows, then walk the SM3 chain; exit code 1 names the first broken link."""
+"""`govshare verify_audit_log`: seal pending rows, then walk the chain and check it against the anchors outside the
+database; exit code 1 names the first broken link. An intact chain's head is anchored if no anchor has it yet."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from govshare.audit.anchors import anchor_head
 from govshare.audit.chain import seal_audit_log, verify_audit_chain
 
 
 class Command(BaseCommand):
-    help = "校验审计日志哈希链，报告第一处断链 (verify the audit log's SM3 hash chain; exit 1 if broken)."
+    help = (
+        "校验审计日志哈希链并与库外锚点核对，报告第一处断链 "
+        "(verify the audit log's chain and its anchors outside the database; exit 1 if broken)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -28,6 +33,14 @@ class Command(BaseCommand):
                 f"另有 {report.unsealed} 条记录尚未封存，未参与校验"
                 f" ({report.unsealed} rows not yet sealed, not checked)"
             )
+        if report.anchors:
+            self.stdout.write(
+                f"已与 {report.anchors} 个库外锚点核对，最近锚定至序号 {report.anchored_seq}（{report.anchored_at}）"
+                f" (checked against {report.anchors} anchors in {report.anchor_path}; last anchored seq "
+                f"{report.anchored_seq} at {report.anchored_at})"
+            )
+        elif report.last_seq:
+            self.stdout.write(f"尚无库外锚点 (no anchors yet in {report.anchor_path})")
         if report.ok:
             self.stdout.write(
                 self.style.SUCCESS(
@@ -35,9 +48,15 @@ class Command(BaseCommand):
                     f" (audit chain intact: {report.checked} rows checked, last seq {report.last_seq})"
                 )
             )
+            if report.legacy_rows:
+                self.stdout.write(
+                    f"其中 {report.legacy_rows} 条是启用审计密钥之前封存的旧式记录（无密钥 SM3）"
+                    f" ({report.legacy_rows} rows were sealed before the chain was keyed: unkeyed SM3)"
+                )
             if report.last_hash:
-                # Written down elsewhere (a ticket, a signed mail), this hash later proves the log was not rewritten.
                 self.stdout.write(f"链尾 SM3 哈希 (last hash): {report.last_hash}")
+            if anchor_head():
+                self.stdout.write(f"已将链尾写入库外锚点 (head anchored in {report.anchor_path})")
             return
         for problem in report.problems:
             self.stderr.write(f"{problem.message} ({problem.message_en})")
