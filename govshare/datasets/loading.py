@@ -31,6 +31,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from govshare.audit.services import record_action
+from govshare.catalog.choices import ENCRYPTED_AT_REST
 from govshare.catalog.models import Item
 from govshare.core.redaction import redact
 from govshare.datasets import encryption
@@ -205,6 +206,7 @@ def column_specs(source: Source) -> list[ColumnSpec]:
                 data_type=item.data_type,
                 length=item.length,
                 required=item.name in keys,
+                withhold_values=item.at_rest in ENCRYPTED_AT_REST,
             )
         )
     return specs

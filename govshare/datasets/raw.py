@@ -109,6 +109,9 @@ class ColumnSpec:
     data_type: str  # catalog.choices.ItemDataType value (C N Y D T L M B)
     length: int | None = None  # item length: characters for C, digits for N/Y
     required: bool = False  # key columns must not be empty
+    # An item stored encrypted (加密, 加密可检索): a refused value's reason never quotes it (the rejects file is plain
+    # text on disk and downloadable).
+    withhold_values: bool = False
 
 
 class SourceError(Exception):

@@ -32,7 +32,9 @@ Types (catalog.choices.ItemDataType):
 - B 二进制 → VARCHAR holding hexadecimal (optionally 0x…) or Base64 text, checked but not decoded.
 
 Checks of one column, first failing wins: NUL character; longer than the platform's field limit; a required item
-empty; not convertible to the type; longer than the item's length.
+empty; not convertible to the type; longer than the item's length. A reason quotes the refused value (its first
+QUOTED_VALUE_CHARS characters), except for an item stored encrypted (`ColumnSpec.withhold_values`): the rejects
+file is plain text, so it only says what was wrong.
 """
 
 from __future__ import annotations
@@ -53,8 +55,9 @@ if TYPE_CHECKING:
 
 # Wall-clock time of the platform: China Standard Time has had no daylight saving since 1991.
 LOCAL_UTC_OFFSET_MINUTES = 8 * 60
-# How much of a bad value an error message quotes.
+# How much of a bad value an error message quotes; nothing of a value of an item stored encrypted.
 QUOTED_VALUE_CHARS = 40
+WITHHELD_VALUE = "加密存储的信息项，不引用原始值"
 
 # Characters trimmed from both ends of every value. Includes every character that Java's regex `$` treats as a
 # line terminator, so that an anchored pattern means the same on Spark (java.util.regex) and DuckDB (RE2).
@@ -265,7 +268,10 @@ def _error(spec: ColumnSpec, v: str, q: str, p: str, max_field_chars: int) -> st
     ]
     if spec.required:
         whens.append(f"WHEN {v} IS NULL THEN '必填项为空'")
-    if kind in _TYPE_NAMES:
+    if kind in _TYPE_NAMES and spec.withhold_values:
+        reason = quote_literal(f"无法转换为{_TYPE_NAMES[kind]}（{WITHHELD_VALUE}）")
+        whens.append(f"WHEN {v} IS NOT NULL AND {p} IS NULL THEN {reason}")
+    elif kind in _TYPE_NAMES:
         reason = quote_literal(f"无法转换为{_TYPE_NAMES[kind]}：")
         whens.append(f"WHEN {v} IS NOT NULL AND {p} IS NULL THEN {reason} || {_quoted_value(v)}")
     if spec.length is not None and kind in (ItemDataType.CHAR, ItemDataType.MEMO):
