@@ -8,13 +8,16 @@ from pathlib import Path
 import dj_database_url
 
 from govshare.config import load_settings
+from govshare.core.datadir import secure_data_dir
 from govshare.identity.keys import read_signing_key
 
 GOVSHARE = load_settings()
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = GOVSHARE.data_dir
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Before anything is written: umask 077 for this process and its children, the data directory 0700 (and its content
+# owner-only if it was open), so that no file of the platform is readable by another account of the machine.
+secure_data_dir(DATA_DIR)
 
 SECRET_KEY = GOVSHARE.secret_key
 DEBUG = GOVSHARE.debug
