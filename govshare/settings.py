@@ -55,6 +55,8 @@ MIDDLEWARE = [
     # Content-Security-Policy (django-csp) and Permissions-Policy on every answer, static files included.
     "csp.middleware.CSPMiddleware",
     "govshare.core.security.PermissionsPolicyMiddleware",
+    # Cache-Control: no-store on every attachment; data views (previews, lookups, samples, the audit log) are marked.
+    "govshare.core.nostore.NoStoreMiddleware",
     # Wrong client secrets and access tokens at /o/token/, /o/userinfo/ … are limited per address like API tokens.
     "govshare.core.security.OAuthEndpointGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router
+from ninja.decorators import decorate_view
 
 from govshare.accounts.auth import SIGNED_IN
 from govshare.accounts.models import User
 from govshare.audit import chain, selectors, services, views
 from govshare.audit.models import AuditLog
 from govshare.audit.schemas import AuditLogOut, AuditLogPage, AuditQueryIn, ChainReportOut
+from govshare.core.nostore import no_store
 from govshare.core.pagination import paginate
 from govshare.core.schemas import ERRORS
 
@@ -34,6 +36,7 @@ def _params(request: HttpRequest) -> dict[str, str]:
     summary="查询审计日志（审计员）",
     description="按操作人、操作、对象和时间段筛选，新记录在前，分页。只有审计员可以调用，其他角色得到 403。",
 )
+@decorate_view(no_store)
 def list_logs(
     request: HttpRequest, filters: Query[AuditQueryIn], page: int = 1, page_size: int | None = None
 ) -> dict[str, object]:
@@ -48,6 +51,7 @@ def list_logs(
     description="与查询相同的筛选条件；UTF-8 带 BOM 的 CSV，流式输出。只有审计员可以调用。",
     openapi_extra={"responses": {200: {"description": "CSV 文件", "content": _CSV}}},
 )
+@decorate_view(no_store)
 def export_logs(request: HttpRequest, filters: Query[AuditQueryIn]) -> StreamingHttpResponse:
     user, params = _user(request), _params(request)
     queryset = selectors.search(user, params)
@@ -56,6 +60,7 @@ def export_logs(request: HttpRequest, filters: Query[AuditQueryIn]) -> Streaming
 
 
 @router.get("/logs/{row_id}", response={200: AuditLogOut, **ERRORS}, auth=SIGNED_IN, summary="一条审计记录（审计员）")
+@decorate_view(no_store)
 def get_log(request: HttpRequest, row_id: int) -> AuditLog:
     return selectors.get_row(_user(request), row_id)
 

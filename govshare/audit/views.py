@@ -15,6 +15,7 @@ from govshare.accounts.models import User
 from govshare.audit import chain, selectors, services
 from govshare.audit.models import AuditLog
 from govshare.core.errors import ValidationFailed
+from govshare.core.nostore import no_store
 from govshare.core.pagination import paginate
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -46,6 +47,7 @@ def _page_number(value: str | None) -> int:
 
 
 @login_required
+@no_store
 def log_list(request: HttpRequest) -> HttpResponse:
     user = _auditor(request)
     params = {key: request.GET.get(key, "") for key in FILTER_FIELDS}
@@ -69,6 +71,7 @@ def log_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@no_store
 def log_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     user = _auditor(request)
     params = {key: request.GET.get(key, "") for key in FILTER_FIELDS}

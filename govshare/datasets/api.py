@@ -12,6 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from ninja import File, Form, Query, Router, Schema, Status
+from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 from pydantic import Field
 
@@ -20,6 +21,7 @@ from govshare.accounts.models import User
 from govshare.catalog import selectors as catalog_selectors
 from govshare.catalog.models import Resource
 from govshare.core.errors import FieldProblem, ValidationFailed
+from govshare.core.nostore import no_store
 from govshare.core.pagination import paginate
 from govshare.core.schemas import ERRORS, ErrorOut
 from govshare.datasets import exporting, jobs, reading, selectors, services
@@ -118,6 +120,7 @@ def update_source(request: HttpRequest, source_id: int, payload: SourceIn) -> So
         "来源暂时无法访问或超过预览时限时返回 502；来源地址不在平台允许访问的范围内时返回 422。"
     ),
 )
+@decorate_view(no_store)
 def preview_source(request: HttpRequest, source_id: int, file: UploadedFile = File(None)) -> reading.SourceSample:  # noqa: B008
     user = _user(request)
     return reading.preview_source_for(user, selectors.get_source(user, source_id), upload=file)
@@ -223,6 +226,7 @@ def retry_load(request: HttpRequest, load_id: int) -> Load:
     description="拒绝记录含来源数据，下载与数据下载一样记入审计日志。",
     openapi_extra={"responses": {200: {"description": "拒绝记录", "content": {"text/csv": _BINARY}}}},
 )
+@decorate_view(no_store)
 def download_rejects(request: HttpRequest, load_id: int) -> HttpResponseBase:
     user = _user(request)
     return reading.rejects_response(user, _load(user, load_id))
@@ -280,6 +284,7 @@ class PreviewIn(Schema):
     summary="预览数据的前几行（含字段字典）",
     description="每次预览记入审计日志。",
 )
+@decorate_view(no_store)
 def preview_dataset(request: HttpRequest, resource_id: int, query: Query[PreviewIn]) -> reading.DataPreview:
     user = _user(request)
     where = {query.column: query.value} if query.column else None
@@ -308,6 +313,7 @@ class DownloadIn(Schema):
         }
     },
 )
+@decorate_view(no_store)
 def download_dataset(request: HttpRequest, resource_id: int, query: Query[DownloadIn]) -> HttpResponseBase:
     user = _user(request)
     return reading.download_response(

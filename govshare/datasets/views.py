@@ -21,6 +21,7 @@ from govshare.accounts.models import User
 from govshare.catalog import selectors as catalog_selectors
 from govshare.catalog.models import Resource
 from govshare.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from govshare.core.nostore import no_store
 from govshare.datasets import jobs, reading, selectors, services
 from govshare.datasets.access import can_manage_sources, can_read_data
 from govshare.datasets.choices import FINISHED_STATUSES, ExportFormat, SourceKind
@@ -143,6 +144,7 @@ def _mapping_rows(
 
 
 @login_required
+@no_store
 @_domain_errors
 def source_mapping(request: HttpRequest, source_id: int) -> HttpResponse:
     """Preview the source, show each column with its sample values and the suggested item; confirm the mapping."""
@@ -271,6 +273,7 @@ def load_retry(request: HttpRequest, load_id: int) -> HttpResponse:
 
 
 @login_required
+@no_store
 @_domain_errors
 def load_rejects(request: HttpRequest, load_id: int) -> HttpResponseBase:
     user = _user(request)
@@ -287,6 +290,7 @@ def _version_param(request: HttpRequest) -> int | None:
 
 
 @login_required
+@no_store
 @_domain_errors
 def data_preview(request: HttpRequest, resource_id: int) -> HttpResponse:
     """The first rows of a version with the field dictionary (each preview is recorded in the audit trail)."""
@@ -314,6 +318,7 @@ def data_preview(request: HttpRequest, resource_id: int) -> HttpResponse:
 
 
 @login_required
+@no_store
 @_domain_errors
 def data_download(request: HttpRequest, resource_id: int) -> HttpResponseBase:
     user = _user(request)
