@@ -1,8 +1,11 @@
 """The data collection and datasets API: thin routes over selectors, services and `reading`.
 
 Data (sources, loads, versions, previews, downloads) belongs to the resource's department and the platform
-administrator; for everyone else these routes answer 404 as if the resource had no data. Every preview and
-download is recorded in the audit trail before its first byte is sent.
+administrator; for everyone else these routes answer 404 as if the resource had no data. Changing a source,
+previewing its raw rows, mapping it and requesting or retrying its loads are the owning department's catalogue
+administrators' alone: the platform administrator of another department sees the source and its loads and reads
+the dataset masked, but gets 404 from those routes (access.require_source_manager). Every preview and download is
+recorded in the audit trail before its first byte is sent.
 """
 
 from __future__ import annotations
@@ -84,12 +87,18 @@ def list_sources(request: HttpRequest, resource_id: int) -> list[Source]:
     response={201: SourceOut, **ERRORS},
     auth=DataWrite,
     summary="挂接数据来源（前置库、接口或文件报送）",
-    description="只有已发布资源所属部门的目录管理员可以挂接。连接地址中的口令会移入凭据，不再显示。",
+    description=(
+        "只有已发布资源所属部门的目录管理员可以挂接。连接地址中的口令，以及写在请求头、查询参数或请求体中的凭据"
+        "（Authorization、X-Api-Key、access_token 等）会移入加密保存的凭据，不再显示（notices 说明）；一个来源只能"
+        "有一个凭据，多出的会被拒绝（422，指明字段）。"
+    ),
 )
 def create_source(request: HttpRequest, resource_id: int, payload: SourceIn) -> Status[Source]:
     user = _user(request)
     source = services.register_source(_resource(user, resource_id), payload.to_input(), actor=user)
-    return Status(201, selectors.get_source(user, source.pk))
+    created = selectors.get_source(user, source.pk)
+    created.notices = source.notices
+    return Status(201, created)
 
 
 @router.get("/sources/{source_id}", response={200: SourceOut, **ERRORS}, auth=DataRead, summary="数据来源详情")
@@ -101,12 +110,19 @@ def get_source(request: HttpRequest, source_id: int) -> Source:
     "/sources/{source_id}",
     response={200: SourceOut, **ERRORS},
     auth=DataWrite,
-    summary="修改数据来源（类型不可改；secret 不填则保留原凭据）",
+    summary="修改数据来源（类型不可改；secret 不填则保留原凭据，连接目标改变时除外）",
+    description=(
+        "只有资源所属部门的目录管理员可以修改。secret 不填则保留原凭据；但接口地址的协议、主机或端口改变，或前置库的"
+        "驱动、主机、端口、库名或连接参数改变时，原凭据清除（不会发往新地址），notices 说明，须随修改一并填写 secret。"
+        "审计日志记录每项设置的原值与新值（凭据除外）。"
+    ),
 )
 def update_source(request: HttpRequest, source_id: int, payload: SourceIn) -> Source:
     user = _user(request)
-    services.update_source(selectors.get_source(user, source_id), payload.to_input(), actor=user)
-    return selectors.get_source(user, source_id)
+    updated = services.update_source(selectors.get_managed_source(user, source_id), payload.to_input(), actor=user)
+    source = selectors.get_source(user, source_id)
+    source.notices = updated.notices
+    return source
 
 
 @router.post(
@@ -118,12 +134,14 @@ def update_source(request: HttpRequest, source_id: int, payload: SourceIn) -> So
         "前置库和接口直接读取来源；文件报送须以 multipart 字段 file 上传一份样例文件（不上传则用最近一次报送的文件）。"
         "建议按名称（相同、全半角与大小写、同义词、相近）和样例值类型给出，每个信息项至多建议一次。"
         "来源暂时无法访问或超过预览时限时返回 502；来源地址不在平台允许访问的范围内时返回 422。"
+        "预览的是来源的原始数据（未脱敏）：只有资源所属部门的目录管理员可以预览，"
+        "其他人（包括平台管理员）得到 404。"
     ),
 )
 @decorate_view(no_store)
 def preview_source(request: HttpRequest, source_id: int, file: UploadedFile = File(None)) -> reading.SourceSample:  # noqa: B008
     user = _user(request)
-    return reading.preview_source_for(user, selectors.get_source(user, source_id), upload=file)
+    return reading.preview_source_for(user, selectors.get_managed_source(user, source_id), upload=file)
 
 
 @router.put(
@@ -135,7 +153,8 @@ def preview_source(request: HttpRequest, source_id: int, file: UploadedFile = Fi
 )
 def confirm_mapping(request: HttpRequest, source_id: int, payload: MappingIn) -> Source:
     user = _user(request)
-    services.set_mapping(selectors.get_source(user, source_id), payload.entries(), actor=user, columns=payload.columns)
+    source = selectors.get_managed_source(user, source_id)
+    services.set_mapping(source, payload.entries(), actor=user, columns=payload.columns)
     return selectors.get_source(user, source_id)
 
 

@@ -22,10 +22,12 @@ class Source(models.Model):
     kind = models.CharField("来源类型", max_length=16, choices=SourceKind.choices)
     # Kind-specific settings, validated by services.validate_source_config:
     #   database: {"url", "table" | "query"}
-    #   http_api: {"url", "method", "headers", "records_path", "paging": {...}}
+    #   http_api: {"url", "method", "headers", "records_path", "paging": {...},
+    #              where the secret is sent: "token_header" + "token_prefix", "token_param" or "token_field"}
     #   file:     {"format", "delimiter", "sheet"}
     config = models.JSONField("连接配置", default=dict, blank=True)
-    # Credentials kept apart from config so that pages and the API never show them; encrypted at rest (SM4-GCM).
+    # Credentials kept apart from config so that pages, the API and the audit trail never show them; encrypted at
+    # rest (SM4-GCM). A credential written into config is moved here (services._take_credentials).
     secret = EncryptedTextField("凭据", blank=True)
     # [{"column": source column, "item": item name}], confirmed by the user.
     mapping = models.JSONField("字段映射", default=list, blank=True)
@@ -40,6 +42,10 @@ class Source(models.Model):
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    # What the last save through the services has to tell the user (a credential moved out of the settings into
+    # `secret`, or dropped because the settings now point elsewhere); not stored.
+    notices: tuple[str, ...] = ()
 
     class Meta:
         verbose_name = "数据来源"

@@ -26,11 +26,11 @@ from django.utils.http import content_disposition_header
 from govshare.accounts.models import User
 from govshare.catalog.choices import ItemDataType
 from govshare.catalog.models import Resource
-from govshare.core.errors import DomainError, FieldProblem, NotFound, PermissionDenied, ValidationFailed
+from govshare.core.errors import DomainError, FieldProblem, NotFound, ValidationFailed
 from govshare.core.masking import MaskRule, mask_arrow_column, masking_rule_for
 from govshare.core.uploads import check_data_upload
 from govshare.datasets import encryption, exporting, selectors, services
-from govshare.datasets.access import can_manage_sources, can_read_data
+from govshare.datasets.access import can_read_data, require_source_manager
 from govshare.datasets.choices import ExportFormat, LoadStatus, SourceKind
 from govshare.datasets.mapping import MappingSuggestion, suggest_mapping
 from govshare.datasets.models import Dataset, Load, Source
@@ -133,10 +133,9 @@ def preview_source_for(
     suggest the mapping of its columns to the resource's items. The read is recorded in the audit trail."""
     from govshare.datasets.readers import preview_source
 
-    if not can_read_data(user, source.resource):
-        raise NotFound("数据来源不存在或无权访问")
-    if not can_manage_sources(user, source.resource):
-        raise PermissionDenied("只有资源所属部门的目录管理员可以预览数据来源")
+    # Raw, unmasked rows: the owning department's catalogue administrators only (404 for the platform
+    # administrator of another department, who reads the dataset masked).
+    require_source_manager(user, source.resource, missing="数据来源不存在或无权访问")
     config = dict(source.config)
     with tempfile.TemporaryDirectory(prefix="govshare-preview-") as scratch:
         path: Path | None = None

@@ -7,10 +7,9 @@ from typing import Any
 
 from ninja import Schema
 from pydantic import Field
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from govshare.datasets.choices import LoadMode
+from govshare.datasets.credentials import censored_config
 from govshare.datasets.models import Load, Source
 from govshare.datasets.services import MappingEntry, SourceInput
 
@@ -25,7 +24,15 @@ class SourceIn(Schema):
             " {mode: none/page/offset/cursor, …}}；file: {format: csv/tsv/xlsx/json/jsonl, delimiter, sheet}"
         ),
     )
-    secret: str | None = Field(None, description="凭据（口令或令牌）；修改时不填则保留原凭据；任何接口都不会返回")
+    secret: str | None = Field(
+        None,
+        description=(
+            "凭据（口令或令牌）；修改时不填则保留原凭据，但连接目标（接口的协议、主机、端口；前置库的驱动、主机、"
+            "端口、库名、连接参数）改变时原凭据清除、不会发往新地址，须一并填写；任何接口都不会返回。写在连接地址、"
+            "请求头、查询参数或请求体中的凭据（Authorization、X-Api-Key、access_token、password 等）移入凭据"
+            "（一个来源只能有一个）"
+        ),
+    )
     load_mode: str = Field(LoadMode.FULL, description="full 全量 / append 按水位追加 / upsert 按主键合并")
     watermark_column: str = Field("", description="水位字段（按水位追加时必填），为来源中的字段名")
     key_items: list[str] = Field([], description="主键信息项名称（按主键合并时必填）")
@@ -58,6 +65,9 @@ class SourceOut(Schema):
     is_active: bool
     created_at: dt.datetime
     updated_at: dt.datetime
+    notices: list[str] = Field(
+        [], description="本次保存的提示：凭据已从连接配置移入加密保存，或因连接目标改变原凭据已清除"
+    )
 
     @staticmethod
     def resolve_resource_code(obj: Source) -> str:
@@ -70,6 +80,10 @@ class SourceOut(Schema):
     @staticmethod
     def resolve_config(obj: Source) -> dict[str, Any]:
         return public_config(obj.config)
+
+    @staticmethod
+    def resolve_notices(obj: Source) -> list[str]:
+        return list(obj.notices)
 
 
 class MappingIn(Schema):
@@ -207,17 +221,10 @@ class DataPreviewOut(Schema):
 
 
 def public_config(config: dict[str, Any]) -> dict[str, Any]:
-    """The connection settings as shown: a password written into a connection URL is left out."""
-    url = config.get("url")
-    if not isinstance(url, str) or "@" not in url:
-        return config
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return config
-    if not parsed.password:
-        return config
-    return {**config, "url": parsed._replace(password=None).render_as_string(hide_password=False)}
+    """The connection settings as shown: no password of a connection URL, and no value of a secret-looking header,
+    query parameter or body field (credentials.censored_config; the services move such values into the encrypted
+    credential, so this only guards settings stored before)."""
+    return censored_config(config)
 
 
 def progress_percent(load: Load) -> int | None:

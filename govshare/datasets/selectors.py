@@ -6,8 +6,8 @@ from django.db.models import QuerySet
 
 from govshare.accounts.models import User
 from govshare.catalog.models import Item, Resource
-from govshare.core.errors import NotFound, PermissionDenied
-from govshare.datasets.access import can_manage_sources, can_read_data
+from govshare.core.errors import NotFound
+from govshare.datasets.access import can_read_data, require_source_manager
 from govshare.datasets.models import Dataset, Load, Source
 
 
@@ -29,10 +29,10 @@ def get_source(user: User, pk: int) -> Source:
 
 
 def get_managed_source(user: User, pk: int) -> Source:
-    """A source the user may load into: 404 outside their scope, 403 for a role that may only read the data."""
+    """A source the user may preview, map and load: 404 outside the owning department (the platform administrator
+    of another department included), 403 for a colleague whose role may only read the data."""
     source = get_source(user, pk)
-    if not can_manage_sources(user, source.resource):
-        raise PermissionDenied("只有资源所属部门的目录管理员可以管理数据来源和归集")
+    require_source_manager(user, source.resource)
     return source
 
 

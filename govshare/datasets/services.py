@@ -23,10 +23,10 @@ from govshare.accounts.models import User
 from govshare.audit.services import record_action
 from govshare.catalog.choices import AtRest, ReviewStatus
 from govshare.catalog.models import Item, Resource
-from govshare.core.errors import Conflict, FieldProblem, NotFound, PermissionDenied, ValidationFailed
+from govshare.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from govshare.core.uploads import check_data_upload
-from govshare.datasets import jobs
-from govshare.datasets.access import can_manage_sources, can_read_data
+from govshare.datasets import credentials, jobs
+from govshare.datasets.access import can_read_data, require_source_manager
 from govshare.datasets.choices import (
     FileFormat,
     LoadMode,
@@ -193,29 +193,93 @@ def _source_problems(resource: Resource, data: SourceInput) -> list[FieldProblem
     return problems
 
 
-def _secret_from_url(config: dict[str, Any], secret: str | None) -> tuple[dict[str, Any], str | None]:
-    """A password written into the connection URL is moved to the credential, so it is never shown again."""
-    url = str(config.get("url") or "")
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return config, secret
-    if parsed.password:
-        password = str(parsed.password)
-        # URL.set(password=None) means "unchanged" to SQLAlchemy; the named-tuple replace really drops it.
-        config = {**config, "url": parsed._replace(password=None).render_as_string(hide_password=False)}
-        return config, secret or password
-    return config, secret
+def _take_credentials(
+    kind: str, config: dict[str, Any], secret: str | None
+) -> tuple[dict[str, Any], str | None, list[str]]:
+    """Credentials written into the settings (a URL's password or `?password=`, a secret-looking header, query
+    parameter or body field: `credentials.find_credentials`) move into the encrypted credential, so they are never
+    shown or recorded; what a source cannot keep (a second credential) is refused, naming where it was written.
+    Returns the settings, the credential (None: keep the stored one) and notices for the user."""
+    config, moved, refused = credentials.find_credentials(kind, config)
+    problems = [
+        FieldProblem(found.field, f"{found.label}像是凭据，不能写在连接配置中（会明文保存和显示），请删去")
+        for found in refused
+    ]
+    notices: list[str] = []
+    if kind == SourceKind.DATABASE and moved:
+        if len({found.value for found in moved}) > 1:
+            problems.append(FieldProblem("config.url", "连接地址中写了两个不同的口令，请删去，把口令填在口令栏"))
+        elif not secret:
+            secret = moved[0].value
+            notices.append("连接地址中的口令已移入加密保存的凭据，不再显示")
+    elif kind == SourceKind.HTTP_API and moved:
+        labels = "、".join(found.label for found in moved)
+        if len(moved) > 1:
+            problems += [
+                FieldProblem(
+                    found.field,
+                    f"{found.label}像是凭据，不能明文保存：一个数据来源只能保存一个凭据（加密），这里有 {len(moved)} 个"
+                    f"（{labels}），请只保留一个",
+                )
+                for found in moved
+            ]
+        elif secret and secret != moved[0].value:
+            problems.append(
+                FieldProblem(
+                    moved[0].field,
+                    f"{labels}像是凭据，不能明文保存：一个数据来源只能保存一个凭据（加密），且已填写令牌，请删去其一",
+                )
+            )
+        else:
+            config, secret = credentials.with_token_location(config, moved[0]), moved[0].value
+            notices.append(f"{labels}的值已移入加密保存的凭据，不再显示；归集时仍照原样发送")
+    if problems:
+        raise ValidationFailed(problems)
+    return config, secret, notices
+
+
+def _dropped_credential_notice(kind: str, before: tuple[Any, ...] | None, after: tuple[Any, ...] | None) -> str:
+    what, place = ("令牌", "接口地址") if kind == SourceKind.HTTP_API else ("口令", "前置库连接目标")
+    return (
+        f"{place}已由 {credentials.describe_destination(before)} 改为 {credentials.describe_destination(after)}："
+        f"原{what}已清除，不会发往新地址。如新地址需要{what}，请在修改时一并填写。"
+    )
+
+
+def _audited_settings(source: Source) -> dict[str, Any]:
+    """The settings of a source as the audit trail records them: no credential (credentials.censored_config)."""
+    return {
+        "name": source.name,
+        "config": credentials.censored_config(source.config),
+        "load_mode": source.load_mode,
+        "watermark_column": source.watermark_column,
+        "key_items": list(source.key_items),
+        "detect_deletes": source.detect_deletes,
+        "schedule_enabled": source.schedule_enabled,
+    }
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any], changed: list[str]) -> dict[str, dict[str, Any]]:
+    """Old → new of each changed setting; the connection settings key by key ("config.query", "config.url" …)."""
+    changes: dict[str, dict[str, Any]] = {}
+    for name in changed:
+        if name == "config":
+            old, new = before["config"], after["config"]
+            for key in sorted(set(old) | set(new)):
+                if old.get(key) != new.get(key):
+                    changes[f"config.{key}"] = {"from": old.get(key), "to": new.get(key)}
+        elif name in before:
+            changes[name] = {"from": before[name], "to": after[name]}
+    return changes
 
 
 # --- sources --------------------------------------------------------------------------------------------------
 
 
 def _require_manager(actor: User, resource: Resource) -> None:
-    if not can_read_data(actor, resource):
-        raise NotFound("信息资源不存在或无权访问其数据")
-    if not can_manage_sources(actor, resource):
-        raise PermissionDenied("只有资源所属部门的目录管理员可以管理数据来源和归集")
+    """The owning department's catalogue administrators only: 404 outside the department (the platform
+    administrator included, see access), 403 for a colleague without the role."""
+    require_source_manager(actor, resource, missing="信息资源不存在或无权访问其数据")
 
 
 def register_source(resource: Resource, data: SourceInput, *, actor: User) -> Source:
@@ -223,8 +287,7 @@ def register_source(resource: Resource, data: SourceInput, *, actor: User) -> So
     _require_manager(actor, resource)
     if resource.status != ReviewStatus.PUBLISHED:
         raise Conflict("只有已发布的信息资源可以挂接数据来源")
-    if data.kind == SourceKind.DATABASE:
-        data.config, data.secret = _secret_from_url(data.config, data.secret)
+    data.config, data.secret, notices = _take_credentials(data.kind, data.config, data.secret)
     problems = _source_problems(resource, data)
     if problems:
         raise ValidationFailed(problems)
@@ -243,22 +306,36 @@ def register_source(resource: Resource, data: SourceInput, *, actor: User) -> So
             created_by=actor,
         )
         ensure_dataset(resource)
-        record_action(actor, "datasets.source_registered", source, kind=data.kind, resource=resource.code)
+        record_action(
+            actor,
+            "datasets.source_registered",
+            source,
+            kind=data.kind,
+            resource=resource.code,
+            settings=_audited_settings(source),
+            credential="已填写" if source.secret else "无",
+        )
         transaction.on_commit(lambda: _sync_schedule(source.pk))
+    source.notices = tuple(notices)
     return source
 
 
 def update_source(source: Source, data: SourceInput, *, actor: User) -> Source:
+    """Change a source's settings. `data.secret` None keeps the stored credential, unless the credential's
+    destination changes (an API's origin; a front database's driver, host, port, database or options): then it is
+    cleared, never sent to the new destination, and the returned source's `notices` say so. The audit row records
+    old → new of each changed setting, credentials excepted."""
     _require_manager(actor, source.resource)
     if data.kind != source.kind:
         raise ValidationFailed([FieldProblem("kind", "来源类型不能修改，请新建数据来源")])
-    if data.kind == SourceKind.DATABASE:
-        data.config, data.secret = _secret_from_url(data.config, data.secret)
+    data.config, data.secret, notices = _take_credentials(data.kind, data.config, data.secret)
     problems = _source_problems(source.resource, data)
     if problems:
         raise ValidationFailed(problems)
     with transaction.atomic():
         source = Source.objects.select_for_update().get(pk=source.pk)
+        before = _audited_settings(source)
+        was_sent_to = credentials.destination(source.kind, source.config)
         changed = [
             name
             for name, value in (
@@ -274,12 +351,28 @@ def update_source(source: Source, data: SourceInput, *, actor: User) -> Source:
         ]
         for name in changed:
             setattr(source, name, getattr(data, name) if name != "name" else data.name.strip())
+        credential = ""
         if data.secret is not None and data.secret != source.secret:
-            source.secret = data.secret
+            source.secret, credential = data.secret, ("已更换" if data.secret else "已清除")
+        elif data.secret is None and source.secret:
+            will_be_sent_to = credentials.destination(source.kind, source.config)
+            if will_be_sent_to != was_sent_to:
+                # Kept, the stored credential would go to wherever the new settings point (an attacker's host).
+                source.secret, credential = "", "已清除（连接目标改变，未随修改填写新凭据）"
+                notices.append(_dropped_credential_notice(source.kind, was_sent_to, will_be_sent_to))
+        if credential:
             changed.append("secret")
-        source.save()
-        record_action(actor, "datasets.source_updated", source, fields=changed)
+        source.save(update_fields=[*changed, "updated_at"])
+        record_action(
+            actor,
+            "datasets.source_updated",
+            source,
+            fields=changed,
+            changes=_changes(before, _audited_settings(source), changed),
+            credential=credential or "未变",
+        )
         transaction.on_commit(lambda: _sync_schedule(source.pk))
+    source.notices = tuple(notices)
     return source
 
 

@@ -23,7 +23,7 @@ from govshare.catalog.models import Resource
 from govshare.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from govshare.core.nostore import no_store
 from govshare.datasets import jobs, reading, selectors, services
-from govshare.datasets.access import can_manage_sources, can_read_data
+from govshare.datasets.access import can_manage_sources, can_read_data, require_source_manager
 from govshare.datasets.choices import FINISHED_STATUSES, ExportFormat, SourceKind
 from govshare.datasets.forms import SOURCE_FORMS, SampleForm, UploadForm
 from govshare.datasets.models import Load, Source
@@ -104,8 +104,7 @@ def source_create(request: HttpRequest, resource_id: int, kind: str) -> HttpResp
     resource = _resource(user, resource_id)
     if kind not in SOURCE_FORMS:
         raise Http404(_("没有这种来源类型"))
-    if not can_manage_sources(user, resource):
-        raise DjangoPermissionDenied(_("只有资源所属部门的目录管理员可以管理数据来源和归集"))
+    require_source_manager(user, resource, missing=_("信息资源不存在或无权访问其数据"))
     items = selectors.field_dictionary(resource)
     form_class = SOURCE_FORMS[kind]
     form = form_class(request.POST or None, items=items)
@@ -118,6 +117,8 @@ def source_create(request: HttpRequest, resource_id: int, kind: str) -> HttpResp
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("已挂接数据来源“%(name)s”，请确认字段映射") % {"name": source.name})
+            for notice in source.notices:
+                messages.warning(request, notice)
             return redirect("datasets:source_mapping", source.pk)
     context = {"resource": resource, "form": form, "kind": kind, "kind_label": SourceKind(kind).label}
     return render(request, "datasets/source_form.html", context)
@@ -147,11 +148,10 @@ def _mapping_rows(
 @no_store
 @_domain_errors
 def source_mapping(request: HttpRequest, source_id: int) -> HttpResponse:
-    """Preview the source, show each column with its sample values and the suggested item; confirm the mapping."""
+    """Preview the source, show each column with its sample values and the suggested item; confirm the mapping.
+    The sample is the source's raw rows: 404 outside the owning department, the platform administrator included."""
     user = _user(request)
-    source = selectors.get_source(user, source_id)
-    if not can_manage_sources(user, source.resource):
-        raise DjangoPermissionDenied(_("只有资源所属部门的目录管理员可以管理数据来源和归集"))
+    source = selectors.get_managed_source(user, source_id)
     items = selectors.field_dictionary(source.resource)
     current = {str(entry["column"]): str(entry["item"]) for entry in source.mapping}
     sample: reading.SourceSample | None = None

@@ -96,17 +96,23 @@ API: dict[str, tuple[str, str, Body | None]] = {
     "catalog_api_transfer_list_imports": ("none", "L O O O O O O O", None),
     "catalog_api_transfer_get_import": ("batch", "L H OH H H H H HO", None),
     "catalog_api_transfer_export_list": ("none", "L O O O O O O O", None),
+    # The platform administrator sees every department's sources and loads (that they exist, their status, settings
+    # without credentials, mapping) ...
     "datasets_api_list_sources": ("resource", "L O OOHH OOHH OOHH H H HHOO", None),
-    "datasets_api_create_source": ("resource", "L VOVO VOHH FFHH FFHH H H HHVO", SOURCE),
     "datasets_api_get_source": ("source", "L O OH OH OH H H HO", None),
-    "datasets_api_update_source": ("source", "L O OH FH FH H H HO", SOURCE),
-    "datasets_api_preview_source": ("source", "L O OH FH FH H H HO", UPLOAD),
-    "datasets_api_confirm_mapping": ("source", "L O OH FH FH H H HO", MAPPING),
-    "datasets_api_request_load": ("api_source", "L O OH FH FH H H HO", LOAD),
-    "datasets_api_upload_load": ("source", "L O OH FH FH H H HO", UPLOAD),
     "datasets_api_list_loads": ("resource", "L O OOHH OOHH OOHH H H HHOO", None),
     "datasets_api_get_load": ("load", "L O OH OH OH H H HO", None),
-    "datasets_api_retry_load": ("load", "L V VH FH FH H H HV", None),
+    # ... but a source's preview is its raw, unmasked rows (he reads the dataset masked), and its settings, mapping
+    # and loads decide what goes into the department's dataset (a changed URL or query would also carry the stored
+    # credential elsewhere): registering, changing, previewing, mapping and loading are the owning department's
+    # catalogue administrators' alone, and answer him 404 as for a missing source (PLATFORM_SOURCE_WORK, below).
+    "datasets_api_create_source": ("resource", "L H VOHH FFHH FFHH H H HHVO", SOURCE),
+    "datasets_api_update_source": ("source", "L H OH FH FH H H HO", SOURCE),
+    "datasets_api_preview_source": ("source", "L H OH FH FH H H HO", UPLOAD),
+    "datasets_api_confirm_mapping": ("source", "L H OH FH FH H H HO", MAPPING),
+    "datasets_api_request_load": ("api_source", "L H OH FH FH H H HO", LOAD),
+    "datasets_api_upload_load": ("source", "L H OH FH FH H H HO", UPLOAD),
+    "datasets_api_retry_load": ("load", "L H VH FH FH H H HV", None),
     # Rejects keep unmasked values: the owning department only (not even the platform administrator).
     "datasets_api_download_rejects": ("load", "L H OH OH OH H H HO", None),
     # Drafts have no dataset (404 for everyone); another department's data is 404 even when published.
@@ -174,14 +180,16 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     # A pending change of A's published resource exists already, so even its administrator is sent back (R).
     "grading:propose": ("resource", "POST", "L R RRHR RRHR RRHR HRHR HRHR HRRR", PROPOSE_FORM),
     "datasets:resource_data": ("resource", "GET", "L O OOHH OOHH OOHH H H HHOO", None),
-    "datasets:source_create": ("resource", "GET", "L O OOHH FFHH FFHH H H HHOO", None),
+    # Source work (the mapping page shows the source's raw rows) is the owning department's: 404 for the platform
+    # administrator of another department, as on the API (PLATFORM_SOURCE_WORK).
+    "datasets:source_create": ("resource", "GET", "L H OOHH FFHH FFHH H H HHOO", None),
     "datasets:preview": ("resource", "GET", "L HOHO HOHH HOHH HOHH H H HHHO", None),
     "datasets:download": ("resource", "GET", "L HOHO HOHH HOHH HOHH H H HHHO", DOWNLOAD),
-    "datasets:source_mapping": ("source", "GET", "L O OH FH FH H H HO", None),
-    "datasets:source_upload": ("source", "POST", "L O OH FH FH H H HO", UPLOAD_FORM),
-    "datasets:source_load": ("api_source", "POST", "L O OH FH FH H H HO", None),
+    "datasets:source_mapping": ("source", "GET", "L H OH FH FH H H HO", None),
+    "datasets:source_upload": ("source", "POST", "L H OH FH FH H H HO", UPLOAD_FORM),
+    "datasets:source_load": ("api_source", "POST", "L H OH FH FH H H HO", None),
     "datasets:load_detail": ("load", "GET", "L O OH OH OH H H HO", None),
-    "datasets:load_retry": ("load", "POST", "L R RH FH FH H H HR", None),
+    "datasets:load_retry": ("load", "POST", "L H RH FH FH H H HR", None),
     "datasets:load_rejects": ("load", "GET", "L H OH OH OH H H HO", None),
     "home": ("none", "GET", "O O O O O O O O", None),
 }
@@ -293,6 +301,36 @@ def test_out_of_scope_objects_are_declared_404_never_403() -> None:
         if kind not in {"department", "token"}  # departments are public; tokens checked below
         for (role, obj), letter in authz.expand(spec, kind).items()
         if obj in OUT_OF_SCOPE.get(role, set()) and letter != authz.HIDDEN
+    ]
+    assert wrong == []
+
+
+# Routes and pages of source work: raw source rows, the mapping, settings and loads of another department's source.
+# The platform administrator (of no department in the matrix) gets 404 from each, for A's objects and B's alike.
+PLATFORM_SOURCE_WORK = {
+    "datasets_api_create_source",
+    "datasets_api_update_source",
+    "datasets_api_preview_source",
+    "datasets_api_confirm_mapping",
+    "datasets_api_request_load",
+    "datasets_api_upload_load",
+    "datasets_api_retry_load",
+    "datasets:source_create",
+    "datasets:source_mapping",
+    "datasets:source_upload",
+    "datasets:source_load",
+    "datasets:load_retry",
+}
+
+
+def test_source_work_of_another_department_is_declared_404_for_the_platform_administrator() -> None:
+    specs = {name: (kind, spec) for name, (kind, spec, _) in API.items()}
+    specs |= {name: (kind, spec) for name, (kind, _, spec, _) in PAGES.items()}
+    wrong = [
+        f"{name} {obj}: {letter}"
+        for name in sorted(PLATFORM_SOURCE_WORK)
+        for (role, obj), letter in authz.expand(specs[name][1], specs[name][0]).items()
+        if role == "platform" and letter != authz.HIDDEN
     ]
     assert wrong == []
 

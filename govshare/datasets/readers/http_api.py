@@ -3,9 +3,10 @@
 config: {"url", "method": "GET"|"POST", "headers": {}, "params": {}, "body": {} (POST), "records_path": JSONPath,
 "paging": {"mode": none|page|offset|cursor, "page_param", "size_param", "size", "start", "offset_param",
 "cursor_param", "cursor_path", "total_path"}, "token_header", "token_prefix", "timeout", "watermark_param"};
-the token is the source's secret. Paging stops at an empty page, when `total_path`'s total is reached, or when the
-cursor is empty. Each page is retried on 5xx, timeouts and connection errors (three times, with backoff, while the
-read's deadline allows).
+the token is the source's secret, sent in the header `token_header` (Authorization) after `token_prefix` ("Bearer "),
+or, when the API wants it there, as the query parameter `token_param` or the POST body's field `token_field`.
+Paging stops at an empty page, when `total_path`'s total is reached, or when the cursor is empty. Each page is
+retried on 5xx, timeouts and connection errors (three times, with backoff, while the read's deadline allows).
 
 Where the URL may lead is the connection policy's decision (connection_policy): checked when the stream opens and
 again for every connection, which goes to the address that was checked (PinnedTransport). A redirect is followed
@@ -123,6 +124,10 @@ class HttpApiStream:
         self._params: dict[str, Any] = dict(url.params.multi_items())
         self._params.update({str(k): v for k, v in dict(config.get("params") or {}).items()})
         self._body = dict(config.get("body") or {})
+        if secret and config.get("token_param"):
+            self._params[str(config["token_param"])] = secret
+        elif secret and config.get("token_field"):
+            self._body[str(config["token_field"])] = secret
         if config.get("watermark_param") and watermark_after:
             self._params[str(config["watermark_param"])] = watermark_after
         self._paging = Paging.from_config(config.get("paging"))
@@ -161,7 +166,7 @@ class HttpApiStream:
     @staticmethod
     def _headers(config: dict[str, Any], secret: str) -> dict[str, str]:
         headers = {str(k): str(v) for k, v in dict(config.get("headers") or {}).items()}
-        if secret:
+        if secret and not config.get("token_param") and not config.get("token_field"):
             name = str(config.get("token_header") or "Authorization")
             prefix = str(config.get("token_prefix") if config.get("token_prefix") is not None else "Bearer ")
             headers[name] = prefix + secret
