@@ -81,7 +81,7 @@ def allow_local_sources(settings, tmp_path_factory, monkeypatch) -> None:  # typ
     PostgreSQL in CI, closed ports), 10.0.0.5 (the private 前置库 server the tests' examples name, never connected
     to) and SQLite files under pytest's temporary directory (whose data directories stay refused). Also in the
     environment, for the worker processes a test starts. Tests of the policy itself run without it
-    (govshare/datasets/tests/test_connection_policy.py)."""
+    (govshare/datasets/tests/test_threat_source_reaches_forbidden_targets.py)."""
     hosts = ["127.0.0.1", "10.0.0.5"]
     base = tmp_path_factory.getbasetemp()
     settings.GOVSHARE = settings.GOVSHARE.model_copy(
