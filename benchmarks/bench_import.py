@@ -121,27 +121,25 @@ def build_file(path: Path, rows: int, items_per_row: int, department_codes: dict
             f"{department}负责的{area or '全市'}{subject}数据，记录办理对象、办理事项、办理结果和办理时间，"
             f"自{rng.randint(2001, 2025)}年起共约{rng.randint(1, 9000) / 10:g}万条，按{rng.choice(CYCLES)}更新。"
         )
-        resources.append(
-            [
-                seq,
-                name,
-                rng.choice(CATEGORIES),
-                department_codes[department],
-                summary,
-                fmt,
-                "xlsx" if fmt == "电子表格" else "PostgreSQL",
-                share,
-                condition or None,
-                basis or None,
-                method or None,
-                kind or None,
-                open_type,
-                open_condition or None,
-                rng.choice(CYCLES),
-                None,
-                None,
-            ]
-        )
+        values = {
+            "seq": seq,
+            "name": name,
+            "category_code": rng.choice(CATEGORIES),
+            "department_code": department_codes[department],
+            "summary": summary,
+            "format": fmt,
+            "sub_format": "xlsx" if fmt == "电子表格" else "PostgreSQL",
+            "share_type": share,
+            "share_condition": condition or None,
+            "share_basis": basis or None,
+            "share_method": method or None,
+            "platform_share_type": kind or None,
+            "open_type": open_type,
+            "open_condition": open_condition or None,
+            "update_cycle": rng.choice(CYCLES),
+        }
+        # By header, not by position: the template gains optional columns (数据级别, 敏感级别 …) in the middle.
+        resources.append([values.get(c.field) for c in RESOURCE_COLUMNS])
         for item_name, data_type, length in rng.sample(ITEMS, items_per_row):
             items.append([seq, item_name, data_type, length, None, None, None])
             item_count += 1
