@@ -52,6 +52,25 @@ class GovshareSettings(BaseSettings):
         20 * 1024 * 1024, ge=1024, description="Largest catalogue import file accepted (bytes)."
     )
     import_max_rows: int = Field(50_000, ge=1, description="Most resource rows one catalogue import file may hold.")
+    xlsx_max_member_bytes: int = Field(
+        2 * 1024**3,
+        ge=1024**2,
+        description="Largest size one member of an uploaded .xlsx (a zip) may expand to; a sheet is read row by row.",
+    )
+    xlsx_max_part_bytes: int = Field(
+        128 * 1024**2,
+        ge=1024**2,
+        description="Largest expanded size of an .xlsx's shared strings and styles (the strings are kept in memory).",
+    )
+    xlsx_max_total_bytes: int = Field(
+        4 * 1024**3, ge=1024**2, description="Largest size all members of an uploaded .xlsx may expand to together."
+    )
+    xlsx_max_ratio: int = Field(
+        100,
+        ge=10,
+        le=1000,
+        description="Most times a member of an uploaded .xlsx over 1 MiB, or the whole archive, may expand.",
+    )
     duplicate_threshold: float = Field(
         0.6, gt=0, le=1, description="Similarity from which two entries are listed as near-duplicates."
     )

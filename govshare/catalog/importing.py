@@ -6,11 +6,12 @@ resource against the catalogue's rules (`services.resolve_drafts`, the same rule
 Any problem refuses the whole file with a report of 工作表 / 行号 / 列 / 问题; a clean file is created in one
 transaction through `services.create_resources`. Every attempt is kept as an `ImportBatch` with an audit row.
 
-Reading: openpyxl opens the workbook (read-only: workbook, sheet paths, shared strings); the rows are then
-streamed from the sheet XML with lxml's iterparse, which reports only the <row> elements (ElementTree's reported
-every cell and value: 30 % slower). openpyxl's own read-only cell loop costs about 5 µs a cell in Python (7.7 s
-for a 20,000-resource file, measured), four times this reader, and would alone miss the 2,000 rows/s bar; the
-stream also gives us formulas, merged ranges and the sheet dimension in the same pass.
+Reading: `govshare.core.xlsx`, the reader data loads use too: the archive and the parts read whole are bounded
+before anything is parsed (zip bombs), then the rows are streamed from the sheet XML with lxml's iterparse, which
+reports only the <row> elements (ElementTree's reported every cell and value: 30 % slower). openpyxl's own
+read-only cell loop costs about 5 µs a cell in Python (7.7 s for a 20,000-resource file, measured), four times this
+reader, and would alone miss the 2,000 rows/s bar; the stream also gives us formulas and the sheet dimension in the
+same pass, and merged ranges come from a scan of the sheet's bytes.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from django.db.models import QuerySet
 from lxml import etree  # type: ignore[import-untyped]
 from openpyxl import Workbook
 from openpyxl.comments import Comment
-from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -56,6 +56,8 @@ from govshare.catalog.choices import (
 from govshare.catalog.models import ImportBatch, Resource, RetiredResourceCode
 from govshare.catalog.rules import ItemDraft, ResourceDraft
 from govshare.core.errors import DomainError, FieldProblem, NotFound, PermissionDenied
+from govshare.core.xlsx import ErrorValue, SheetStream, WorkbookInvalid, XlsxRefused, open_workbook
+from govshare.core.xlsx import Workbook as UploadedWorkbook
 
 RESOURCE_SHEET = "信息资源"
 ITEM_SHEET = "信息项"
@@ -283,136 +285,6 @@ def sniff_file(head: bytes) -> ImportProblem | None:
     return _file_problem("无法识别的文件格式：只接受 Excel 工作簿（.xlsx）。请下载模板填写后再导入。")
 
 
-# ---------------------------------------------------------------------------------------------- sheet reader
-
-_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_ROW, _V, _F, _IS, _T, _R = (_NS + t for t in ("row", "v", "f", "is", "t", "r"))
-_DIMENSION, _MERGE = _NS + "dimension", _NS + "mergeCell"
-_REF_RE = re.compile(r"^([A-Z]{1,3})(\d+)$")
-_LETTERS: dict[str, int] = {}
-
-
-def _column_index(letters: str) -> int:
-    index = _LETTERS.get(letters)
-    if index is None:
-        index = 0
-        for ch in letters:
-            index = index * 26 + ord(ch) - 64
-        _LETTERS[letters] = index
-    return index
-
-
-def _number(text: str) -> int | float:
-    try:
-        return int(text)
-    except ValueError:
-        value = float(text)
-        return int(value) if value.is_integer() and abs(value) < 2**53 else value
-
-
-def _inline_text(element: Any) -> str:
-    if len(element) == 1 and element[0].tag == _T:
-        return element[0].text or ""
-    parts: list[str] = []
-    for child in element:
-        if child.tag == _T:
-            parts.append(child.text or "")
-        elif child.tag == _R:  # rich-text run; phonetic runs (rPh) are skipped
-            parts.extend(t.text or "" for t in child.iter(_T))
-    return "".join(parts)
-
-
-class ErrorValue(str):
-    """A cell holding an Excel error such as #N/A or #REF!."""
-
-
-class SheetStream:
-    """Rows of one sheet as lists of cell values (index 0 = column A), streamed with constant memory.
-
-    While streaming it notes the declared dimension, formula cells and merged ranges (which follow the rows).
-    """
-
-    def __init__(self, source: IO[bytes], shared_strings: Sequence[str]) -> None:
-        self.source = source
-        self.shared = shared_strings
-        self.dimension_rows: int | None = None
-        self.formulas: list[str] = []
-        self.merged: list[str] = []
-
-    def rows(self) -> Iterator[tuple[int, list[object]]]:
-        row_number = 0
-        shared = self.shared
-        digits = "0123456789"
-        columns = _LETTERS
-        # The untrusted sheet XML cannot reach the file system or the network, nor blow up memory: entities are
-        # not expanded, no DTD is loaded, nothing is fetched and libxml2's size limits stay on (huge_tree off).
-        # Only the rows, the dimension and merged ranges are reported (the cells are read from their row), and
-        # rows already read are dropped from the tree, so memory stays constant.
-        for _, element in etree.iterparse(
-            self.source,
-            events=("end",),
-            tag=(_ROW, _DIMENSION, _MERGE),
-            resolve_entities=False,
-            load_dtd=False,
-            no_network=True,
-            huge_tree=False,
-        ):
-            tag = element.tag
-            if tag == _ROW:
-                r = element.get("r")
-                row_number = int(r) if r else row_number + 1
-                values: list[object] = []
-                column = 0
-                for cell in element:
-                    ref = cell.get("r")
-                    if ref:
-                        letters = ref.rstrip(digits)
-                        column = columns.get(letters) or _column_index(letters)
-                    else:
-                        column += 1
-                    if not len(cell):
-                        continue
-                    first = cell[0]
-                    kind = cell.get("t")
-                    value: object
-                    if kind == "inlineStr" and first.tag == _IS:
-                        value = _inline_text(first)
-                    elif first.tag == _F:
-                        self.formulas.append(ref or f"{get_column_letter(column)}{row_number}")
-                        continue
-                    else:
-                        text = first.text if first.tag == _V else cell.findtext(_V)
-                        if text is None:
-                            continue
-                        if kind == "s":
-                            value = shared[int(text)]
-                        elif kind is None or kind == "n":
-                            value = _number(text)
-                        elif kind == "b":
-                            value = "是" if text == "1" else "否"
-                        elif kind == "e":
-                            value = ErrorValue(text)
-                        else:  # str, d (ISO date)
-                            value = text
-                    if column > len(values):
-                        values.extend([None] * (column - len(values)))
-                    values[column - 1] = value
-                element.clear()
-                while element.getprevious() is not None:
-                    del element.getparent()[0]
-                yield row_number, values
-            elif tag == _DIMENSION:
-                self._dimension(element.get("ref", ""))
-            elif tag == _MERGE:
-                self.merged.append(element.get("ref", ""))
-
-    def _dimension(self, ref: str) -> None:
-        last = ref.split(":")[-1]
-        match = _REF_RE.match(last)
-        if match:
-            self.dimension_rows = int(match.group(2))
-
-
 # ---------------------------------------------------------------------------------------------- parsed rows
 
 
@@ -455,6 +327,8 @@ def _text(value: object) -> str:
         return ""
     if isinstance(value, str):
         return value.strip()
+    if isinstance(value, bool):
+        return "是" if value else "否"
     if isinstance(value, float):
         return repr(value)
     return str(value)
@@ -579,10 +453,10 @@ def _blank(values: list[object]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
-def _structure_problems(sheet: str, stream: SheetStream) -> list[ImportProblem]:
+def _structure_problems(sheet: str, stream: SheetStream, merged: list[str]) -> list[ImportProblem]:
     """Merged ranges and formulas, each named (at most 50 of each are listed)."""
     found: list[ImportProblem] = []
-    for ref in stream.merged[:50]:
+    for ref in merged[:50]:
         letter = ref.split(":")[0].rstrip("0123456789")
         message = f"单元格 {ref} 是合并单元格：请取消合并，并在每一行填写完整的值"
         found.append(ImportProblem(sheet, None, "", letter, message))
@@ -591,8 +465,8 @@ def _structure_problems(sheet: str, stream: SheetStream) -> list[ImportProblem]:
         row = ref[len(letter) :]
         message = f"单元格 {ref} 含公式：导入只接受数值。请复制后“选择性粘贴 → 数值”再导入"
         found.append(ImportProblem(sheet, int(row) if row.isdigit() else None, "", letter, message))
-    if len(stream.formulas) > 50:
-        message = f"共有 {len(stream.formulas)} 个单元格含公式，以上仅列出前 50 个"
+    if stream.formula_count > 50:
+        message = f"共有 {stream.formula_count} 个单元格含公式，以上仅列出前 50 个"
         found.append(ImportProblem(sheet, None, "", "", message))
     return found
 
@@ -600,60 +474,61 @@ def _structure_problems(sheet: str, stream: SheetStream) -> list[ImportProblem]:
 # ---------------------------------------------------------------------------------------------- parse
 
 
-def _open_workbook(source: IO[bytes]) -> tuple[zipfile.ZipFile, dict[str, str], list[str]]:
-    """The archive, sheet title → path, shared strings; ImportRefused when it is not a usable workbook.
-
-    openpyxl's ExcelReader reads the package manifest, the shared strings and the workbook part; its
-    worksheets are not instantiated, because a read-only worksheet without a <dimension> (files written by
-    openpyxl's write-only mode, our own exports) would be scanned in full just to size it.
-    """
+def _open_workbook(source: IO[bytes]) -> tuple[UploadedWorkbook, dict[str, str]]:
+    """The workbook and its two sheets' titles (stripped title → title); ImportRefused when it is not a usable
+    workbook, or when a member, a part or one of the two sheets is too large (nothing of the cells, nor the shared
+    strings, has been read then)."""
     try:
-        reader = ExcelReader(source, read_only=True, data_only=False, keep_links=False)
-        reader.read_manifest()
-        reader.read_strings()
-        reader.read_workbook()
-        # Sheet names are matched without surrounding spaces ("信息资源 " is a common slip).
-        paths = {sheet.name.strip(): rel.target for sheet, rel in reader.parser.find_sheets()}
-        for path in paths.values():
-            reader.archive.getinfo(path)
-    except Exception as exc:  # openpyxl and zipfile raise many kinds for broken or foreign files
+        book = open_workbook(source)
+    except WorkbookInvalid as exc:
         raise ImportRefused(
             _file_problem(
                 "文件不是有效的 Excel 工作簿（.xlsx）：可能已损坏，或是改了扩展名的其他文件。请用模板重新保存后导入。"
             )
         ) from exc
-    archive: zipfile.ZipFile = reader.archive
-    shared = [str(s) for s in reader.shared_strings]
-    missing = [name for name in (RESOURCE_SHEET, ITEM_SHEET) if name not in paths]
-    if missing:
-        found = "、".join(f"“{t}”" for t in paths) or "（无）"
-        raise ImportRefused(
-            *[
-                ImportProblem(
-                    name, None, "", "", f"缺少工作表“{name}”（文件中的工作表：{found}）。请使用平台提供的导入模板"
-                )
-                for name in missing
-            ]
-        )
-    limit = settings.GOVSHARE.import_max_bytes * UNCOMPRESSED_FACTOR
-    for name in (RESOURCE_SHEET, ITEM_SHEET):
-        info = archive.getinfo(paths[name])
-        if info.file_size > limit:
+    except XlsxRefused as refused:
+        raise ImportRefused(_file_problem(refused.message)) from refused
+    try:
+        # Sheet names are matched without surrounding spaces ("信息资源 " is a common slip).
+        titles = {title.strip(): title for title in book.sheets}
+        missing = [name for name in (RESOURCE_SHEET, ITEM_SHEET) if name not in titles]
+        if missing:
+            found = "、".join(f"“{t}”" for t in titles) or "（无）"
             raise ImportRefused(
-                ImportProblem(
-                    name,
-                    None,
-                    "",
-                    "",
-                    f"工作表“{name}”解压后超过 {_mb(limit)}，不予读取。{row_limit_message(None, at_least=False)}",
-                )
+                *[
+                    ImportProblem(
+                        name, None, "", "", f"缺少工作表“{name}”（文件中的工作表：{found}）。请使用平台提供的导入模板"
+                    )
+                    for name in missing
+                ]
             )
-    return archive, paths, shared
+        # Tighter than xlsx_max_member_bytes: an import file is at most import_max_bytes.
+        limit = settings.GOVSHARE.import_max_bytes * UNCOMPRESSED_FACTOR
+        for name in (RESOURCE_SHEET, ITEM_SHEET):
+            if book.archive.getinfo(book.sheets[titles[name]]).file_size > limit:
+                raise ImportRefused(
+                    ImportProblem(
+                        name,
+                        None,
+                        "",
+                        "",
+                        f"工作表“{name}”解压后超过 {_mb(limit)}，不予读取。{row_limit_message(None, at_least=False)}",
+                    )
+                )
+    except BaseException:
+        book.close()
+        raise
+    return book, titles
 
 
 def parse_workbook(source: IO[bytes]) -> ParsedFile:
     """Read both sheets into drafts, reporting every cell-level problem (rules are checked afterwards)."""
-    archive, paths, shared = _open_workbook(source)
+    book, titles = _open_workbook(source)
+    with book:
+        return _parse_sheets(book, titles)
+
+
+def _parse_sheets(book: UploadedWorkbook, titles: Mapping[str, str]) -> ParsedFile:
     problems = _Problems()
     max_rows = settings.GOVSHARE.import_max_rows
     result = ParsedFile([], [])
@@ -661,10 +536,9 @@ def parse_workbook(source: IO[bytes]) -> ParsedFile:
     structure: list[ImportProblem] = []
     for sheet in (RESOURCE_SHEET, ITEM_SHEET):
         columns = SHEET_COLUMNS[sheet]
-        with archive.open(paths[sheet]) as handle:
-            stream = SheetStream(handle, shared)
-            rows = stream.rows()
-            try:
+        try:
+            with book.open_sheet(titles[sheet]) as stream:
+                rows = stream.rows()
                 header = _first_row(sheet, rows, stream, max_rows)
                 positions = _read_headers(sheet, header, columns, problems)
                 if positions is None or (sheet == ITEM_SHEET and not result.letters):
@@ -675,14 +549,16 @@ def parse_workbook(source: IO[bytes]) -> ParsedFile:
                     _read_resources(reader, rows, result, by_seq, max_rows)
                 else:
                     _read_items(reader, rows, result, by_seq, max_rows * ITEM_ROWS_PER_RESOURCE_ROW)
-            except etree.XMLSyntaxError as exc:
-                message = f"工作表内容不是有效的 XML，文件可能已损坏：{exc}"
-                raise ImportRefused(ImportProblem(sheet, None, "", "", message)) from exc
-            except (zipfile.BadZipFile, zlib.error, EOFError, IndexError, ValueError, KeyError) as exc:
-                # A damaged zip member, a truncated stream, a shared-string index out of range, a bad row number.
-                message = f"工作表“{sheet}”无法读取，文件可能已损坏或不完整。请在 Excel 中打开并重新保存为 .xlsx 后导入"
-                raise ImportRefused(ImportProblem(sheet, None, "", "", message)) from exc
-        structure.extend(_structure_problems(sheet, stream))
+            structure.extend(_structure_problems(sheet, stream, book.merged_ranges(titles[sheet])))
+        except XlsxRefused as refused:
+            raise ImportRefused(ImportProblem(sheet, None, "", "", refused.message)) from refused
+        except etree.XMLSyntaxError as exc:
+            message = f"工作表内容不是有效的 XML，文件可能已损坏：{exc}"
+            raise ImportRefused(ImportProblem(sheet, None, "", "", message)) from exc
+        except (zipfile.BadZipFile, zlib.error, EOFError, IndexError, ValueError, KeyError) as exc:
+            # A damaged zip member, a truncated stream, a shared-string index out of range, a bad row number.
+            message = f"工作表“{sheet}”无法读取，文件可能已损坏或不完整。请在 Excel 中打开并重新保存为 .xlsx 后导入"
+            raise ImportRefused(ImportProblem(sheet, None, "", "", message)) from exc
     if structure:
         # Values under merged ranges and formulas are not what the user sees: report the structure only.
         problems.items = structure

@@ -1,6 +1,7 @@
 """Checks of an uploaded data file before anything is kept: its size against the setting, and its type by its
-content (not only its name): an .xlsx must be a zip holding the OOXML workbook parts; a CSV, TSV or JSON file must
-be text, not a zip, an old Excel file, a PDF, an image or other binary data."""
+content (not only its name): an .xlsx must be a zip holding the OOXML workbook parts, within the zip-bomb limits of
+`govshare.core.xlsx` (every member's expanded size and ratio, the parts read whole); a CSV, TSV or JSON file must be
+text, not a zip, an old Excel file, a PDF, an image or other binary data."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import IO
 
 from django.conf import settings
 
+from govshare.core.archives import size_text
 from govshare.core.errors import FieldProblem, ValidationFailed
+from govshare.core.xlsx import WorkbookInvalid, XlsxRefused, open_workbook
 
 __all__ = ["check_data_upload", "data_file_problem", "size_text"]
 
@@ -34,14 +37,6 @@ _SNIFF_BYTES = 64 * 1024
 _TEXT_FORMATS = {"csv": "CSV", "tsv": "TSV", "json": "JSON", "jsonl": "JSON Lines"}
 
 
-def size_text(size: int) -> str:
-    """A byte count as people say it: 2 GB, 20 MB, 512 KB."""
-    for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if size >= factor:
-            return f"{size / factor:.3g} {unit}"
-    return f"{size} 字节"
-
-
 def data_file_problem(head: bytes, file_format: str, archive: IO[bytes] | None = None) -> str | None:
     """What is wrong with a data file of `file_format` whose first bytes are `head`, or None.
 
@@ -57,18 +52,15 @@ def data_file_problem(head: bytes, file_format: str, archive: IO[bytes] | None =
         if archive is not None:
             try:
                 archive.seek(0)
-                with zipfile.ZipFile(archive) as workbook:
-                    names = set(workbook.namelist())
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-                return "文件不是有效的 Excel 工作簿（.xlsx）：zip 结构已损坏或不完整，请重新保存后上传"
+                # The archive's members and the parts read whole, against the limits (nothing of the cells is read).
+                with open_workbook(archive):
+                    pass
+            except WorkbookInvalid:
+                return _not_a_workbook(archive)
+            except XlsxRefused as refused:
+                return refused.message
             finally:
                 archive.seek(0)
-            missing = [part for part in _OOXML_PARTS if part not in names]
-            if missing:
-                return (
-                    f"文件是 zip 压缩包但不是 Excel 工作簿（缺少 {'、'.join(missing)}），"
-                    "请上传用 Excel 或 WPS 保存的 .xlsx 文件"
-                )
         return None
     label = _TEXT_FORMATS.get(file_format, file_format.upper())
     for magic, what in _MAGIC:
@@ -81,6 +73,21 @@ def data_file_problem(head: bytes, file_format: str, archive: IO[bytes] | None =
             "（UTF-16 编码的文本也不支持）；请导出为 UTF-8 或 GBK 编码的文本后上传"
         )
     return None
+
+
+def _not_a_workbook(archive: IO[bytes]) -> str:
+    """What a zip archive that is not a readable workbook is (its members were within the limits)."""
+    try:
+        archive.seek(0)
+        with zipfile.ZipFile(archive) as workbook:
+            names = set(workbook.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return "文件不是有效的 Excel 工作簿（.xlsx）：zip 结构已损坏或不完整，请重新保存后上传"
+    missing = [part for part in _OOXML_PARTS if part not in names]
+    if missing:
+        parts = "、".join(missing)
+        return f"文件是 zip 压缩包但不是 Excel 工作簿（缺少 {parts}），请上传用 Excel 或 WPS 保存的 .xlsx 文件"
+    return "文件不是有效的 Excel 工作簿（.xlsx）：工作簿的部件已损坏，请在 Excel 或 WPS 中重新保存后上传"
 
 
 def check_data_upload(upload: IO[bytes], *, name: str, size: int, file_format: str) -> None:

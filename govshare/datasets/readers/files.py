@@ -2,8 +2,8 @@
 
 CSV goes through pyarrow's streaming CSV reader (files not in UTF-8 are transcoded by a child process as it
 reads); rows with the wrong number of columns, or with bytes that do not decode, go to `on_reject` with their
-record number (the header is row 1). XLSX, JSON and JSON Lines are read record by record (openpyxl in read-only
-mode, ijson), never whole.
+record number (the header is row 1). XLSX, JSON and JSON Lines are read record by record (govshare.core.xlsx,
+ijson), never whole.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +23,10 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from lxml import etree  # type: ignore[import-untyped]
+from openpyxl.utils import get_column_letter
 
+from govshare.core.xlsx import NoCachedValue, XlsxRefused, fill_merged, merged_areas, open_workbook
 from govshare.datasets.choices import FileFormat
 from govshare.datasets.raw import (
     BATCH_ROWS,
@@ -289,8 +293,39 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+# The reason a row is rejected for a formula cell without a calculated result (the rejects file names the cell).
+NO_RESULT_REASON = "公式单元格没有计算结果，请在Excel中重新计算并保存后再上传"
+
+
+@contextlib.contextmanager
+def _unreadable_sheet() -> Iterator[None]:
+    """A refused, damaged or broken workbook as SourceInvalid with a Chinese message."""
+    try:
+        yield
+    except XlsxRefused as exc:
+        raise SourceInvalid(exc.message) from exc
+    except etree.XMLSyntaxError as exc:
+        raise SourceInvalid(f"工作表内容不是有效的 XML，文件可能已损坏：{exc}") from exc
+    except (zipfile.BadZipFile, zlib.error, EOFError, IndexError, ValueError, KeyError) as exc:
+        # A damaged member, a truncated stream, a shared-string index out of range, a number that is not one.
+        raise SourceInvalid(
+            "工作表无法读取，文件可能已损坏或不完整：请在 Excel 中打开并重新保存为 .xlsx 后上传"
+        ) from exc
+
+
 class XlsxStream:
-    """The first sheet (or config["sheet"]) of an .xlsx workbook, read row by row; row numbers are sheet rows."""
+    """The first sheet (or config["sheet"]) of an .xlsx workbook, read row by row; row numbers are sheet rows.
+
+    The workbook is opened through `govshare.core.xlsx` (its archive and parts bounded before anything is parsed)
+    and read as Excel shows it:
+
+    - merged ranges are filled: every cell of a range holds the value of its top-left cell (a category column
+      merged down over its rows loads the category on each row), in the rows that hold a value of their own; a range
+      that touches the header refuses the file;
+    - a formula cell without a calculated result (the file was written by a program, or saved with calculation set
+      to manual) rejects its row, naming the cell: loading NULL there would load something Excel does not show;
+    - values in date and time formats become ISO dates and times.
+    """
 
     def __init__(
         self,
@@ -300,43 +335,61 @@ class XlsxStream:
         progress: Progress,
         batch_rows: int = BATCH_ROWS,
     ) -> None:
-        import openpyxl
-        from openpyxl.utils.exceptions import InvalidFileException
-
         self.stats = ReadStats(encoding="xlsx")
         self._batch_rows = batch_rows
         self._path = path
         self._on_reject = on_reject
         self._progress = progress
+        self._open = contextlib.ExitStack()
         try:
-            self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise SourceInvalid(f"不是有效的 Excel（xlsx）文件：{exc}") from exc
+            with _unreadable_sheet():
+                self._start(config)
+        except BaseException:
+            self._open.close()
+            raise
+
+    def _start(self, config: dict[str, Any]) -> None:
+        """Open the workbook and the sheet, read the header; merged ranges are read first (they follow the cells)."""
+        book = self._open.enter_context(open_workbook(self._path))
         sheet_name = str(config.get("sheet") or "")
-        if sheet_name and sheet_name not in self._book.sheetnames:
-            self._book.close()
-            raise SourceInvalid(f"工作簿中没有名为“{sheet_name}”的工作表（现有：{'、'.join(self._book.sheetnames)}）")
-        sheet = self._book[sheet_name] if sheet_name else self._book.worksheets[0]
-        if hasattr(sheet, "reset_dimensions"):
-            sheet.reset_dimensions()  # some writers store a wrong sheet size: read every row there is
-        self._rows = sheet.iter_rows(values_only=True)
-        header = next(self._rows, None)
-        names = [text_value(v) or "" for v in header or ()]
+        if sheet_name and sheet_name not in book.sheets:
+            raise SourceInvalid(f"工作簿中没有名为“{sheet_name}”的工作表（现有：{'、'.join(book.sheets)}）")
+        if not book.sheets:
+            raise SourceInvalid("工作簿中没有工作表")
+        name = sheet_name or next(iter(book.sheets))
+        areas = merged_areas(book.merged_ranges(name), sheet=name)
+        sheet = self._open.enter_context(book.open_sheet(name, dates=True))
+        rows = self._checked(sheet.rows())
+        header_row, header = next(rows, (0, []))
+        names = [text_value(v) or "" for v in header]
         while names and not names[-1]:
             names.pop()
         if not names:
-            self._book.close()
             raise SourceInvalid("工作表为空：第 1 行应为表头（列名）")
+        for top, left, bottom, right in areas:
+            if top <= header_row <= bottom:
+                where = f"{get_column_letter(left)}{top}:{get_column_letter(right)}{bottom}"
+                raise SourceInvalid(f"表头中的单元格 {where} 是合并单元格：请取消合并，并为每一列分别填写列名")
         self.columns = check_header(names)
+        self._rows = fill_merged(rows, [area for area in areas if area[0] > header_row])
+
+    @staticmethod
+    def _checked(rows: Iterator[tuple[int, list[object]]]) -> Iterator[tuple[int, list[object]]]:
+        """The sheet's rows, a damaged or refused sheet raised as SourceInvalid with a Chinese message."""
+        with _unreadable_sheet():
+            yield from rows
 
     def _records(self) -> Iterator[tuple[int, list[str | None]]]:
         width = len(self.columns)
-        for number, row in enumerate(self._rows, start=2):
+        for number, row in self._rows:
             values = [text_value(v) for v in row]
             if not any(v is not None for v in values):
                 continue
             if any(v is not None for v in values[width:]):
                 self._reject_ragged(number, values, width)
+                continue
+            if NoCachedValue in set(map(type, row)):
+                self._reject_no_result(number, row)
                 continue
             self.stats.rows_read += 1
             if self._progress is not None and number % 10_000 == 0:
@@ -349,13 +402,19 @@ class XlsxStream:
         self._on_reject(Reject(number, "", f"列数不符：应为 {width} 列，实际 {actual} 列", text))
         self.stats.rows_read += 1
 
+    def _reject_no_result(self, number: int, row: list[object]) -> None:
+        index = next(i for i, v in enumerate(row) if isinstance(v, NoCachedValue))
+        cell = f"{get_column_letter(index + 1)}{number}"
+        self._on_reject(Reject(number, self.columns[index], NO_RESULT_REASON, f"{cell} {row[index]}"[:_REJECT_TEXT]))
+        self.stats.rows_read += 1
+
     def batches(self) -> Iterator[pa.RecordBatch]:
         yield from batched(RowBuffer(self.columns, self._batch_rows), self._records())
         self.stats.bytes_read = self._path.stat().st_size
         self.stats.sha256 = file_sha256(self._path)
 
     def close(self) -> None:
-        self._book.close()
+        self._open.close()
 
 
 def ijson_prefix(records_path: str) -> str:
