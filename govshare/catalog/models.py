@@ -148,7 +148,8 @@ class Item(models.Model):
 
 
 class CodeSequence(models.Model):
-    """The last 顺序码 handed out per 前段码; it only grows, so a code is never reused."""
+    """The last 顺序码 the sequence handed out per 前段码. Explicit (imported) codes do not move it; the sequence skips
+    the numbers a resource holds or a retired code held (catalog.services.allocate_codes), so no code is reused."""
 
     prefix = models.CharField("前段码", max_length=9, unique=True)
     last_value = models.PositiveIntegerField("最近顺序码", default=0)

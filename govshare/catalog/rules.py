@@ -38,7 +38,8 @@ from govshare.catalog.choices import (
 from govshare.catalog.models import Category, Item, Resource
 from govshare.core.errors import FieldProblem
 
-RESOURCE_CODE_RE = re.compile(r"^\d{9}/\d{6}$")
+# ASCII digits only: \d would take full-width and other Unicode digits ("１０１…"), codes that look like others.
+RESOURCE_CODE_RE = re.compile(r"^[0-9]{9}/[0-9]{6}$")
 MAX_ITEM_LENGTH = 1_000_000
 MAX_ITEMS = 500
 

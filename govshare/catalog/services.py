@@ -83,43 +83,69 @@ def update_category(category: Category, *, name: str, description: str, is_activ
 # ---------------------------------------------------------------------------------------------- codes
 
 
-def _next_code(prefix: str) -> str:
-    """Hand out the next 顺序码 under `prefix`; the row lock serialises concurrent creations."""
+_LAST_NUMBER = 10**SEQUENCE_WIDTH - 1
+
+
+def _code(prefix: str, number: int) -> str:
+    return f"{prefix}/{number:0{SEQUENCE_WIDTH}d}"
+
+
+def _taken_numbers(prefix: str, low: int, high: int) -> set[int]:
+    """顺序码 from `low` to `high` under `prefix` that a resource holds or a retired code held (codes are fixed
+    width, so the range is a range of strings too)."""
+    bounds = {"code__gte": _code(prefix, low), "code__lte": _code(prefix, high)}
+    codes = [
+        *Resource.objects.filter(**bounds).values_list("code", flat=True),
+        *RetiredResourceCode.objects.filter(**bounds).values_list("code", flat=True),
+    ]
+    return {int(code.rsplit("/", 1)[1]) for code in codes}
+
+
+def _free_numbers(prefix: str, low: int, high: int, count: int, reserved: set[int]) -> list[int]:
+    """The first `count` numbers from `low` to `high` never given nor `reserved` (fewer when there are not as many)."""
+    found: list[int] = []
+    while low <= high and len(found) < count:
+        window = min(high, low + 2 * (count - len(found)) + 63)
+        taken = _taken_numbers(prefix, low, window) | reserved
+        found.extend(n for n in range(low, window + 1) if n not in taken)
+        low = window + 1
+    return found[:count]
+
+
+def allocate_codes(prefix: str, count: int, *, reserved: Iterable[str] = ()) -> list[str]:
+    """Hand out `count` codes under `prefix`: the smallest numbers above the last one the sequence gave that no
+    resource holds or held (explicit codes are skipped when the sequence reaches them; they never move it). When the
+    numbers above are used up (a sequence that an explicit …/999999 pushed to the end before this rule), the
+    smallest numbers never given are taken: a code is still never reused. The row lock serialises concurrent
+    creations and explicit claims. `reserved`: explicit codes being created in the same transaction."""
     sequence, _ = CodeSequence.objects.select_for_update().get_or_create(prefix=prefix)
-    sequence.last_value += 1
-    if sequence.last_value >= 10**SEQUENCE_WIDTH:
-        raise Conflict(f"分类“{prefix}”下的顺序码已用尽")
-    sequence.save(update_fields=["last_value"])
-    return f"{prefix}/{sequence.last_value:0{SEQUENCE_WIDTH}d}"
+    held = {int(code.rsplit("/", 1)[1]) for code in reserved if code.startswith(prefix + "/")}
+    numbers = _free_numbers(prefix, sequence.last_value + 1, _LAST_NUMBER, count, held)
+    if len(numbers) < count:
+        numbers += _free_numbers(prefix, 1, sequence.last_value, count - len(numbers), held)
+    if len(numbers) < count:
+        raise Conflict(f"分类“{prefix}”下的顺序码已用尽（{_LAST_NUMBER:,} 个都已使用过）")
+    if max(numbers) > sequence.last_value:
+        sequence.last_value = max(numbers)
+        sequence.save(update_fields=["last_value"])
+    return [_code(prefix, n) for n in numbers]
+
+
+def _next_code(prefix: str) -> str:
+    return allocate_codes(prefix, 1)[0]
 
 
 def _claim_codes(codes: Iterable[str]) -> None:
-    """Reserve explicitly given codes: unused, never retired, and the sequence moved past them."""
+    """Reserve explicitly given codes: unused and never retired. The sequences of their classes are locked (so that
+    no allocation hands out the same number meanwhile) but not moved: the sequence skips them when it gets there, so
+    that an explicit code, however high, takes only itself."""
     codes = list(codes)
     taken = set(Resource.objects.filter(code__in=codes).values_list("code", flat=True))
     taken |= set(RetiredResourceCode.objects.filter(code__in=codes).values_list("code", flat=True))
     if taken:
         raise Conflict(f"信息资源代码已被使用（代码不可重复使用）：{'、'.join(sorted(taken)[:10])}")
-    highest: dict[str, int] = {}
-    for code in codes:
-        prefix, sequence_code = code.split("/")
-        highest[prefix] = max(highest.get(prefix, 0), int(sequence_code))
-    for prefix, value in highest.items():
-        sequence, _ = CodeSequence.objects.select_for_update().get_or_create(prefix=prefix)
-        if value > sequence.last_value:
-            sequence.last_value = value
-            sequence.save(update_fields=["last_value"])
-
-
-def allocate_codes(prefix: str, count: int) -> list[str]:
-    """Hand out `count` consecutive codes under `prefix` in one step (used by bulk import)."""
-    sequence, _ = CodeSequence.objects.select_for_update().get_or_create(prefix=prefix)
-    start = sequence.last_value + 1
-    sequence.last_value += count
-    if sequence.last_value >= 10**SEQUENCE_WIDTH:
-        raise Conflict(f"分类“{prefix}”下的顺序码已用尽")
-    sequence.save(update_fields=["last_value"])
-    return [f"{prefix}/{n:0{SEQUENCE_WIDTH}d}" for n in range(start, start + count)]
+    for prefix in sorted({code.split("/")[0] for code in codes}):
+        CodeSequence.objects.select_for_update().get_or_create(prefix=prefix)
 
 
 # ---------------------------------------------------------------------------------------------- resources
@@ -265,14 +291,15 @@ def create_resources(resolved: Sequence[ResolvedDraft], *, actor: User, batch_no
     for department_id in {r.department.pk for r in resolved}:
         if not access.can_catalog_for(actor, department_id):
             raise PermissionDenied("只能为本部门编目")
-    _claim_codes(r.draft.code for r in resolved if r.draft.code)
+    explicit = [r.draft.code for r in resolved if r.draft.code]
+    _claim_codes(explicit)
     needing: dict[str, list[int]] = {}
     for index, r in enumerate(resolved):
         if not r.draft.code:
             needing.setdefault(r.category.code_prefix, []).append(index)
     codes: dict[int, str] = {}
     for prefix, indexes in needing.items():
-        codes.update(zip(indexes, allocate_codes(prefix, len(indexes)), strict=True))
+        codes.update(zip(indexes, allocate_codes(prefix, len(indexes), reserved=explicit), strict=True))
 
     # Plain INSERTs of tuples (govshare.core.bulk): an import of 20,000 entries with 100,000 items would spend
     # most of its time building model instances and in bulk_create. Only the resources are model instances.
