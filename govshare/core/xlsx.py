@@ -17,7 +17,9 @@ source preview), so that every way a workbook is opened is guarded the same way.
   one row at a time; without the guard a single "row" of a hundred million cells, a few MB compressed, would be built
   in memory whole.
 - A sheet is read up to the end of its <sheetData>: nothing after the cells is parsed. Merged ranges, which follow
-  the cells, are found by a scan of the bytes (`Workbook.merged_ranges`) before or after the rows are read.
+  the cells, are found by a scan of the bytes (`Workbook.merged_ranges`) before or after the rows are read. The
+  shared strings are read as far as the cells need them (`SharedStrings`): a preview of the first rows reads the
+  start of the table only.
 
 Cell values: shared and inline strings (rich text joined, phonetic runs left out), numbers as int (whole) or float,
 booleans, Excel errors as `ErrorValue`, and, when the sheet is read with `dates=True`, numbers in a date or time
@@ -60,6 +62,7 @@ __all__ = [
     "STRUCTURE_PART_BYTES",
     "ErrorValue",
     "NoCachedValue",
+    "SharedStrings",
     "SheetStream",
     "Workbook",
     "WorkbookInvalid",
@@ -269,6 +272,49 @@ def _drop(element: Any) -> None:
         del element.getparent()[0]
 
 
+class SharedStrings:
+    """The shared-string table, read as far as the cells need it: a preview of the first rows reads the start of the
+    table (spreadsheet applications number strings in the order they first appear), a load reads it all. Strings
+    read are kept in `items`, so that a cell usually costs one list lookup."""
+
+    def __init__(self, archive: zipfile.ZipFile | None, part: str | None) -> None:
+        self.items: list[str] = []
+        self._archive = archive
+        self._part = part or ""
+        self._raw: IO[bytes] | None = None
+        self._elements: Iterator[tuple[str, Any]] | None = None
+        self._done = not part
+
+    def fetch(self, index: int) -> str:
+        """String `index`, reading the table up to it; IndexError when the table has no such string."""
+        if index < 0:
+            raise IndexError(index)
+        items = self.items
+        if len(items) <= index and not self._done:
+            with _damaged(self._part):
+                if self._elements is None:
+                    assert self._archive is not None
+                    self._raw = self._archive.open(self._part)
+                    guarded = _ElementGuard(self._raw, _SI_START, part=self._part, what="个共享字符串")
+                    self._elements = _iterparse(guarded, (_SI,))
+                for _, element in self._elements:
+                    # As openpyxl: the escaped underscore "_x005F_" is read as "_".
+                    items.append(_inline_text(element).replace("x005F_", ""))
+                    _drop(element)
+                    if len(items) > index:
+                        break
+                else:
+                    self.close()
+        return items[index]
+
+    def close(self) -> None:
+        self._done = True
+        self._elements = None
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
+
+
 class SheetStream:
     """Rows of one sheet as lists of cell values (index 0 = column A), streamed with constant memory.
 
@@ -279,7 +325,7 @@ class SheetStream:
     def __init__(
         self,
         source: IO[bytes],
-        shared_strings: Sequence[str],
+        shared_strings: SharedStrings,
         *,
         part: str = "",
         date_styles: frozenset[int] = frozenset(),
@@ -311,7 +357,8 @@ class SheetStream:
 
     def rows(self) -> Iterator[tuple[int, list[object]]]:
         row_number = 0
-        shared = self.shared
+        strings = self.shared.items  # the list grows as the table is read
+        fetch = self.shared.fetch
         dates = bool(self.date_styles)
         digits = "0123456789"
         columns = _LETTERS
@@ -354,7 +401,8 @@ class SheetStream:
                         if not text:
                             continue
                         if kind == "s":
-                            value = shared[int(text)]
+                            index = int(text)
+                            value = strings[index] if 0 <= index < len(strings) else fetch(index)
                         elif kind is None or kind == "n":
                             value = _number(text)
                             if dates:
@@ -390,7 +438,7 @@ class Workbook:
     epoch: dt.datetime
     strings_part: str | None
     styles_part: str | None
-    _strings: list[str] | None = None
+    _strings: SharedStrings | None = None
     _styles: tuple[frozenset[int], frozenset[int]] | None = None
 
     def __enter__(self) -> Workbook:
@@ -402,20 +450,14 @@ class Workbook:
         self.close()
 
     def close(self) -> None:
+        if self._strings is not None:
+            self._strings.close()
         self.archive.close()
 
-    def shared_strings(self) -> list[str]:
-        """The shared-string table (read once; its size was bounded when the workbook was opened)."""
+    def shared_strings(self) -> SharedStrings:
+        """The shared-string table (its size was bounded when the workbook was opened), read as cells need it."""
         if self._strings is None:
-            strings: list[str] = []
-            if self.strings_part:
-                with _damaged(self.strings_part), self.archive.open(self.strings_part) as raw:
-                    guarded = _ElementGuard(raw, _SI_START, part=self.strings_part, what="个共享字符串")
-                    for _, element in _iterparse(guarded, (_SI,)):
-                        # As openpyxl: the escaped underscore "_x005F_" is read as "_".
-                        strings.append(_inline_text(element).replace("x005F_", ""))
-                        _drop(element)
-            self._strings = strings
+            self._strings = SharedStrings(self.archive, self.strings_part)
         return self._strings
 
     def date_styles(self) -> tuple[frozenset[int], frozenset[int]]:

@@ -106,6 +106,25 @@ def test_rich_text_is_joined_and_phonetic_runs_are_left_out() -> None:
     assert rows == [["市公安局"]]
 
 
+def test_the_first_rows_read_only_the_start_of_the_shared_strings() -> None:
+    # What a preview of the first rows costs does not grow with the table (strings are numbered in order of use).
+    strings = b"".join(b"<si><t>%d</t></si>" % n for n in range(100_000))
+    cells = b"".join(b'<row r="%d"><c r="A%d" t="s"><v>%d</v></c></row>' % (n + 1, n + 1, n) for n in range(100_000))
+    data = _sheet(cells, strings)
+    with open_workbook(io.BytesIO(data), limits=LIMITS) as book, book.open_sheet("数据") as sheet:
+        rows = sheet.rows()
+        assert [next(rows)[1] for _ in range(10)] == [[str(n)] for n in range(10)]
+        assert len(book.shared_strings().items) == 10
+        assert sum(1 for _ in rows) == 99_990
+        assert len(book.shared_strings().items) == 100_000
+
+
+def test_a_string_index_past_the_table_is_an_error_not_another_string() -> None:
+    data = _sheet(b'<row r="1"><c r="A1" t="s"><v>-1</v></c></row>', b"<si><t>a</t></si>")
+    with pytest.raises(IndexError):
+        _rows(data)
+
+
 def test_booleans_errors_and_text_results() -> None:
     xml = (
         b'<row r="1"><c r="A1" t="b"><v>1</v></c><c r="B1" t="e"><v>#N/A</v></c>'
