@@ -36,5 +36,18 @@ def after_migrate(using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
     tables = set(connections[using].introspection.table_names())
     if Schedule._meta.db_table in tables:
         ensure_schedule()
-    if AuditChainHead._meta.db_table in tables:
+    if AuditChainHead._meta.db_table in tables and _audit_schema_is_current(kwargs.get("apps")):
         anchor_head()
+
+
+def _audit_schema_is_current(migrated_apps: Any) -> bool:
+    # After `migrate audit 0002` (an operator rolling back a release) the tables lack the keyed chain's columns:
+    # anchoring would query columns that do not exist. The state migrate leaves says which the tables have.
+    if migrated_apps is None:
+        return True
+    try:
+        head = migrated_apps.get_model("audit", "AuditChainHead")
+    except LookupError:
+        return False
+    wanted = {field.column for field in AuditChainHead._meta.concrete_fields}
+    return wanted <= {field.column for field in head._meta.concrete_fields}
