@@ -96,6 +96,9 @@ def bare_duckdb(utf8: Path, out: Path) -> float:
 
 def setup_django(data_dir: Path) -> None:
     os.environ["GOVSHARE_DATA_DIR"] = str(data_dir)
+    # The benchmark's SQLite 前置库 lies beside the data directory: the connection policy reads SQLite files only
+    # in the directories the deployment allows (the data directory itself stays refused).
+    os.environ["GOVSHARE_SOURCE_SQLITE_DIRS"] = str(data_dir.parent)
     os.environ.pop("DATABASE_URL", None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "govshare.settings"
     sys.path.insert(0, str(ROOT))
