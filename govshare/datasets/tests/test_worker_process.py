@@ -292,8 +292,17 @@ def test_a_source_database_that_is_down_is_retried_by_the_cluster_then_failed_wi
         cluster,
     )
     assert done.attempts == 2 and "前置库" in done.error
-    # The second attempt came from the one-off retry schedule, through the cluster's scheduler.
-    attempts = sorted(Task.objects.filter(group=f"load-{load.pk}").values_list("name", flat=True))
+    # The second attempt came from the one-off retry schedule, through the cluster's scheduler. The cluster's monitor
+    # records a task's result only after the task has returned (and so after the load row says FAILED): wait for it.
+    attempts = wait_for(
+        lambda: (
+            names := sorted(Task.objects.filter(group=f"load-{load.pk}").values_list("name", flat=True))
+        )[1:]
+        and names,
+        30,
+        "the second attempt's task result",
+        cluster,
+    )
     assert attempts == [f"load-{load.pk}-attempt-1", f"load-{load.pk}-attempt-2"]
     assert not Schedule.objects.filter(name__startswith=f"load-{load.pk}-retry").exists()
     dataset = Dataset.objects.get(pk=load.dataset_id)
