@@ -1,11 +1,19 @@
 """Chinese identifiers and their check digits (domain.md §6).
 
 Resident IDs follow GB 11643-1999, unified social credit codes GB 32100-2015, organisation codes GB 11714-1997.
+
+The region part of both (a resident ID's first 6 digits, a credit code's characters 3-8) must be a GB/T 2260
+code of some revision (`govshare.core.regions`): the code of the county that assigned the number stays valid
+after the county is renamed or merged, and may be newer than the holder's birth date. A credit code may also
+carry `100000` (全国), which national-level registrations (中央机关, 全国性社会团体) use for the whole country and
+which GB/T 2260 does not list; province-level codes (`510000`) are GB/T 2260 codes and pass as such.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+
+from govshare.core.regions import registry
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -13,6 +21,17 @@ _ORG_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _RIC_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _RIC_CHECK = "10X98765432"
+# Region part of a credit code registered at national level (not a GB/T 2260 code).
+USCC_NATIONAL_REGION = "100000"
+
+
+def _unknown_region(code: str) -> str:
+    """ " … 不是行政区划代码" text for a 6-digit `code` that no GB/T 2260 revision published."""
+    table = registry()
+    return (
+        f"“{code}”不是行政区划代码（{table.first_revision[:4]}年{int(table.first_revision[4:])}月至"
+        f"{table.latest_revision[:4]}年{int(table.latest_revision[4:])}月的 GB/T 2260 历次版本中都没有）"
+    )
 
 
 def uscc_check_char(first17: str) -> str:
@@ -31,8 +50,11 @@ def uscc_problem(code: str) -> str | None:
     bad = [c for c in code if c not in USCC_ALPHABET]
     if bad:
         return f"统一社会信用代码含非法字符“{bad[0]}”（不得使用 I、O、Z、S、V 及小写字母）"
-    if not code[2:8].isdigit():
+    region = code[2:8]
+    if not region.isdigit():
         return "统一社会信用代码第3-8位应为行政区划代码"
+    if region != USCC_NATIONAL_REGION and region not in registry():
+        return f"统一社会信用代码第3-8位{_unknown_region(region)}"
     expected = uscc_check_char(code[:17])
     if code[17] != expected:
         return f"统一社会信用代码校验位错误：应为“{expected}”，实际为“{code[17]}”"
@@ -65,11 +87,15 @@ def resident_id_check_char(first17: str) -> str:
 
 
 def resident_id_problem(number: str, *, today: dt.date | None = None) -> str | None:
-    """Why `number` is not a valid 18-digit resident ID number, or None when it is."""
+    """Why `number` is not a valid 18-digit resident ID number, or None when it is.
+
+    Its first 6 digits must be a GB/T 2260 code of any revision, whatever the birth date (domain.md §6)."""
     if len(number) != 18:
         return f"公民身份号码应为18位，实际为{len(number)}位"
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not number[:17].isascii() or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         return "公民身份号码前17位应为数字，末位为数字或大写X"
+    if number[:6] not in registry():
+        return f"公民身份号码前6位（地址码）{_unknown_region(number[:6])}"
     try:
         born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
