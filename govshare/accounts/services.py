@@ -25,6 +25,7 @@ from govshare.accounts.signals import credentials_ended, separated_role_confirmi
 from govshare.audit.services import record_action
 from govshare.core.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
 from govshare.core.identifiers import uscc_problem
+from govshare.core.regions import region_code_problem
 
 TOKEN_PREFIX = "gs_"  # noqa: S105 (a public prefix, not a secret)
 
@@ -74,7 +75,9 @@ def require_may_administer(actor: User | None, user: User, what: str) -> None:
         )
 
 
-def _department_problems(data: DepartmentInput) -> list[FieldProblem]:
+def _department_problems(data: DepartmentInput, *, stored_region_code: str = "") -> list[FieldProblem]:
+    """The department's fields against the rules. A region code must be a GB/T 2260 code of some revision; one
+    stored before that check (`stored_region_code`) is not judged again until it is changed."""
     problems: list[FieldProblem] = []
     if problem := uscc_problem(data.code):
         problems.append(FieldProblem("code", f"部门代码无效：{problem}"))
@@ -82,8 +85,9 @@ def _department_problems(data: DepartmentInput) -> list[FieldProblem]:
         problems.append(FieldProblem("name", "部门名称不能为空"))
     if data.level not in DepartmentLevel.values:
         problems.append(FieldProblem("level", f"层级“{data.level}”无效，应为：市级、区县级、乡镇（街道）级"))
-    if data.region_code and not (len(data.region_code) == 6 and data.region_code.isdigit()):
-        problems.append(FieldProblem("region_code", "行政区划代码应为6位数字"))
+    changed_region = data.region_code and data.region_code != stored_region_code
+    if changed_region and (problem := region_code_problem(data.region_code)):
+        problems.append(FieldProblem("region_code", problem))
     return problems
 
 
@@ -323,7 +327,7 @@ def update_department(
 ) -> Department:
     """Change a department's name, level, parent and region; its code identifies it and is not changed here."""
     _require_platform_admin(actor)
-    problems = [p for p in _department_problems(data) if p.field != "code"]
+    problems = [p for p in _department_problems(data, stored_region_code=department.region_code) if p.field != "code"]
     parent = None
     if data.parent_code:
         parent = Department.objects.filter(code=data.parent_code).first()
