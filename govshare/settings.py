@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "govshare.catalog",
     "govshare.datasets",
     "govshare.grading",
+    "govshare.keys",
+    "govshare.demo",
     # Before oauth2_provider: its consent page template is overridden here.
     "govshare.identity",
     "oauth2_provider",

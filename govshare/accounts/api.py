@@ -6,8 +6,8 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from govshare.accounts import selectors, services
-from govshare.accounts.auth import SIGNED_IN
 from govshare.accounts.schemas import DepartmentOut, DepartmentPage, MeOut, TokenCreatedOut, TokenIn, TokenOut
+from govshare.core.apiauth import STAFF_READ, STAFF_WRITE
 from govshare.core.errors import NotFound, PermissionDenied
 from govshare.core.pagination import paginate
 from govshare.core.schemas import ERRORS
@@ -16,12 +16,12 @@ from govshare.core.security import bearer_kind
 router = Router(tags=["组织与用户 accounts"])
 
 
-@router.get("/me", response={200: MeOut, **ERRORS}, auth=SIGNED_IN, summary="当前用户")
+@router.get("/me", response={200: MeOut, **ERRORS}, auth=STAFF_READ, summary="当前用户")
 def me(request: HttpRequest) -> object:
     return request.user
 
 
-@router.get("/departments", response={200: DepartmentPage, **ERRORS}, auth=SIGNED_IN, summary="部门列表")
+@router.get("/departments", response={200: DepartmentPage, **ERRORS}, auth=STAFF_READ, summary="部门列表")
 def list_departments(
     request: HttpRequest, search: str = "", page: int = 1, page_size: int | None = None
 ) -> dict[str, object]:
@@ -31,7 +31,7 @@ def list_departments(
 @router.get(
     "/departments/maintenance-overdue",
     response={200: list[DepartmentOut], **ERRORS},
-    auth=SIGNED_IN,
+    auth=STAFF_READ,
     summary="逾期未完成季度目录维护的部门",
 )
 def maintenance_overdue(request: HttpRequest) -> object:
@@ -41,7 +41,7 @@ def maintenance_overdue(request: HttpRequest) -> object:
 @router.post(
     "/departments/{code}/maintenance",
     response={200: DepartmentOut, **ERRORS},
-    auth=SIGNED_IN,
+    auth=STAFF_WRITE,
     summary="确认本部门目录已全面维护",
 )
 def confirm_maintenance(request: HttpRequest, code: str) -> object:
@@ -51,7 +51,7 @@ def confirm_maintenance(request: HttpRequest, code: str) -> object:
     return services.confirm_catalog_maintenance(department, actor=request.user)  # type: ignore[arg-type]
 
 
-@router.get("/tokens", response={200: list[TokenOut], **ERRORS}, auth=SIGNED_IN, summary="我的 API 令牌")
+@router.get("/tokens", response={200: list[TokenOut], **ERRORS}, auth=STAFF_READ, summary="我的 API 令牌")
 def list_tokens(request: HttpRequest) -> object:
     return list(selectors.tokens_of(request.user))  # type: ignore[arg-type]
 
@@ -62,7 +62,7 @@ MINT_NEEDS_SESSION = "令牌不能再创建令牌：请登录后在“我的 API
 @router.post(
     "/tokens",
     response={201: TokenCreatedOut, **ERRORS},
-    auth=SIGNED_IN,
+    auth=STAFF_WRITE,
     summary="创建 API 令牌（只限登录会话；令牌只显示这一次）",
 )
 def create_token(request: HttpRequest, payload: TokenIn) -> Status[object]:
@@ -81,7 +81,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[object]:
     return Status(201, {**TokenOut.from_orm(token).model_dump(), "token": raw})
 
 
-@router.delete("/tokens/{token_id}", response={204: None, **ERRORS}, auth=SIGNED_IN, summary="吊销 API 令牌")
+@router.delete("/tokens/{token_id}", response={204: None, **ERRORS}, auth=STAFF_WRITE, summary="吊销 API 令牌")
 def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
     token = selectors.tokens_of(request.user).filter(pk=token_id).first()  # type: ignore[arg-type]
     if token is None:

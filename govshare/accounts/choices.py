@@ -1,23 +1,16 @@
 from django.db import models
 
+# The roles are the permission mechanism's vocabulary (govshare.core.roles); accounts stores who holds which.
+from govshare.core.roles import SEPARATED_ROLES, Role
+
+__all__ = ["CONFIRMED_BY", "SEPARATED_ROLES", "DepartmentLevel", "Role", "RoleGrantStatus", "TokenScope"]
+
 
 class DepartmentLevel(models.TextChoices):
     CITY = "city", "市级"
     COUNTY = "county", "区县级"
     TOWNSHIP = "township", "乡镇（街道）级"
 
-
-class Role(models.TextChoices):
-    PLATFORM_ADMIN = "platform_admin", "平台管理员"
-    CATALOG_ADMIN = "catalog_admin", "部门目录管理员"
-    DEPT_REVIEWER = "dept_reviewer", "部门审核员"
-    CONSUMER = "consumer", "使用方"
-    SECURITY_OFFICER = "security_officer", "安全管理员"
-    AUDITOR = "auditor", "审计员"
-
-
-# 三员分立: no account holds two of these.
-SEPARATED_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.SECURITY_OFFICER, Role.AUDITOR})
 
 # 三员分立 across people: a grant of one of these roles is proposed by a 平台管理员 and takes effect only when a holder
 # of the role it maps to (the third separated role: neither the proposer's nor the one granted) confirms it. The

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from govshare.accounts.choices import DepartmentLevel, Role, RoleGrantStatus, TokenScope
+from govshare.core.authz import SubjectKind
 
 
 class Department(models.Model):
@@ -46,6 +47,9 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    # A person of a department (govshare.core.authz.Subject); information systems and public users are others.
+    subject_kind = SubjectKind.STAFF
 
     def role_set(self) -> frozenset[str]:
         """The user's roles, read once per request (cached on the instance)."""

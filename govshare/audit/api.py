@@ -6,11 +6,11 @@ from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router
 from ninja.decorators import decorate_view
 
-from govshare.accounts.auth import SIGNED_IN
-from govshare.accounts.models import User
 from govshare.audit import chain, selectors, services, views
 from govshare.audit.models import AuditLog
 from govshare.audit.schemas import AuditLogOut, AuditLogPage, AuditQueryIn, ChainReportOut
+from govshare.core.apiauth import STAFF_READ
+from govshare.core.authz import Subject, subject_of
 from govshare.core.nostore import no_store
 from govshare.core.pagination import paginate
 from govshare.core.schemas import ERRORS
@@ -19,10 +19,8 @@ router = Router(tags=["审计 audit"])
 _CSV = {"text/csv": {"schema": {"type": "string", "format": "binary"}}}
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
+def _user(request: HttpRequest) -> Subject:
+    return subject_of(request)
 
 
 def _params(request: HttpRequest) -> dict[str, str]:
@@ -32,7 +30,7 @@ def _params(request: HttpRequest) -> dict[str, str]:
 @router.get(
     "/logs",
     response={200: AuditLogPage, **ERRORS},
-    auth=SIGNED_IN,
+    auth=STAFF_READ,
     summary="查询审计日志（审计员）",
     description="按操作人、操作、对象和时间段筛选，新记录在前，分页。只有审计员可以调用，其他角色得到 403。",
 )
@@ -46,7 +44,7 @@ def list_logs(
 @router.get(
     "/logs/export",
     response=ERRORS,
-    auth=SIGNED_IN,
+    auth=STAFF_READ,
     summary="导出筛选后的审计日志（CSV，审计员）",
     description="与查询相同的筛选条件；UTF-8 带 BOM 的 CSV，流式输出。只有审计员可以调用。",
     openapi_extra={"responses": {200: {"description": "CSV 文件", "content": _CSV}}},
@@ -59,7 +57,7 @@ def export_logs(request: HttpRequest, filters: Query[AuditQueryIn]) -> Streaming
     return views.csv_response(queryset)
 
 
-@router.get("/logs/{row_id}", response={200: AuditLogOut, **ERRORS}, auth=SIGNED_IN, summary="一条审计记录（审计员）")
+@router.get("/logs/{row_id}", response={200: AuditLogOut, **ERRORS}, auth=STAFF_READ, summary="一条审计记录（审计员）")
 @decorate_view(no_store)
 def get_log(request: HttpRequest, row_id: int) -> AuditLog:
     return selectors.get_row(_user(request), row_id)
@@ -68,7 +66,7 @@ def get_log(request: HttpRequest, row_id: int) -> AuditLog:
 @router.get(
     "/chain",
     response={200: ChainReportOut, **ERRORS},
-    auth=SIGNED_IN,
+    auth=STAFF_READ,
     summary="校验审计日志哈希链（审计员）",
     description=(
         "按序号遍历已封存的记录，核对内容指纹、封存 MAC 与链接，并与数据库之外的锚点核对；"

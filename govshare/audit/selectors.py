@@ -11,25 +11,36 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from govshare.accounts.choices import Role
-from govshare.accounts.models import User
 from govshare.audit.models import AuditLog
+from govshare.core.authz import Subject, SubjectKind, can, register_ability
 from govshare.core.errors import FieldProblem, NotFound, PermissionDenied, ValidationFailed
+from govshare.core.roles import Role
 
 EXPORT_CHUNK = 2000
 CSV_HEADERS = ("记录编号", "时间", "操作人账号", "操作", "对象类型", "对象标识", "对象", "详情", "链序号", "SM3 哈希")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def can_read_audit_log(user: User) -> bool:
+READ_AUDIT_LOG = "audit.read_log"
+READ_REFUSED = "只有审计员可以查阅审计日志"
+
+
+def _is_auditor(subject: Subject) -> bool:
     """三员分立: the auditor alone reads the trail (not the platform administrator, not the security officer)."""
-    return user.is_active and user.has_role(Role.AUDITOR)
+    return subject.subject_kind == SubjectKind.STAFF and subject.has_role(Role.AUDITOR)
 
 
-def audit_log_for(user: User) -> QuerySet[AuditLog]:
+register_ability(READ_AUDIT_LOG, _is_auditor, refusal=READ_REFUSED)
+
+
+def can_read_audit_log(user: Subject) -> bool:
+    return can(user, READ_AUDIT_LOG)
+
+
+def audit_log_for(user: Subject) -> QuerySet[AuditLog]:
     """Every audit row, for the auditor; anyone else is refused (403: the whole log is outside their remit)."""
     if not can_read_audit_log(user):
-        raise PermissionDenied("只有审计员可以查阅审计日志")
+        raise PermissionDenied(READ_REFUSED)
     return AuditLog.objects.order_by("-id")
 
 
@@ -112,12 +123,12 @@ def apply_filters(queryset: QuerySet[AuditLog], filters: AuditFilters) -> QueryS
     return queryset
 
 
-def search(user: User, params: Mapping[str, str]) -> QuerySet[AuditLog]:
+def search(user: Subject, params: Mapping[str, str]) -> QuerySet[AuditLog]:
     """The auditor's filtered log, newest first."""
     return apply_filters(audit_log_for(user), parse_filters(params))
 
 
-def get_row(user: User, row_id: int) -> AuditLog:
+def get_row(user: Subject, row_id: int) -> AuditLog:
     row = audit_log_for(user).filter(pk=row_id).first()
     if row is None:
         raise NotFound("审计记录不存在")

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from govshare.accounts.models import User
 from govshare.audit import chain, selectors, services
 from govshare.audit.models import AuditLog
+from govshare.core.authz import Subject, subject_of
 from govshare.core.errors import ValidationFailed
 from govshare.core.nostore import no_store
 from govshare.core.pagination import paginate
@@ -31,9 +31,8 @@ def csv_response(queryset: QuerySet[AuditLog]) -> StreamingHttpResponse:
     return response
 
 
-def _auditor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
+def _auditor(request: HttpRequest) -> Subject:
+    user = subject_of(request)
     if not selectors.can_read_audit_log(user):
         raise DjangoPermissionDenied(_("只有审计员可以查阅审计日志"))
     return user

@@ -6,7 +6,6 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from govshare.catalog import selectors, services
-from govshare.catalog.auth import CatalogRead, CatalogWrite
 from govshare.catalog.schemas import (
     CategoryIn,
     CategoryOut,
@@ -19,6 +18,7 @@ from govshare.catalog.schemas import (
     ResourcePage,
     VersionOut,
 )
+from govshare.core.apiauth import STAFF_READ, STAFF_WRITE
 from govshare.core.pagination import paginate
 from govshare.core.schemas import ERRORS
 
@@ -29,7 +29,7 @@ def _user(request: HttpRequest):  # type: ignore[no-untyped-def]
     return request.user
 
 
-@router.get("/resources", response={200: ResourcePage, **ERRORS}, auth=CatalogRead, summary="列出信息资源")
+@router.get("/resources", response={200: ResourcePage, **ERRORS}, auth=STAFF_READ, summary="列出信息资源")
 def list_resources(
     request: HttpRequest,
     filters: Query[ResourceFiltersIn],
@@ -38,19 +38,19 @@ def list_resources(
     return paginate(queryset, filters.page, filters.page_size).as_dict()
 
 
-@router.post("/resources", response={201: ResourceOut, **ERRORS}, auth=CatalogWrite, summary="新建信息资源（草稿）")
+@router.post("/resources", response={201: ResourceOut, **ERRORS}, auth=STAFF_WRITE, summary="新建信息资源（草稿）")
 def create_resource(request: HttpRequest, payload: ResourceIn) -> Status[object]:
     user = _user(request)
     resource = services.create_resource(payload.to_draft(user.department.code if user.department else ""), actor=user)
     return Status(201, selectors.get_resource(user, resource.pk))
 
 
-@router.get("/resources/{resource_id}", response={200: ResourceOut, **ERRORS}, auth=CatalogRead, summary="信息资源详情")
+@router.get("/resources/{resource_id}", response={200: ResourceOut, **ERRORS}, auth=STAFF_READ, summary="信息资源详情")
 def get_resource(request: HttpRequest, resource_id: int) -> object:
     return selectors.get_resource(_user(request), resource_id)
 
 
-@router.put("/resources/{resource_id}", response={200: ResourceOut, **ERRORS}, auth=CatalogWrite, summary="修改草稿")
+@router.put("/resources/{resource_id}", response={200: ResourceOut, **ERRORS}, auth=STAFF_WRITE, summary="修改草稿")
 def update_resource(request: HttpRequest, resource_id: int, payload: ResourceIn) -> object:
     user = _user(request)
     resource = selectors.get_resource(user, resource_id)
@@ -58,7 +58,7 @@ def update_resource(request: HttpRequest, resource_id: int, payload: ResourceIn)
     return selectors.get_resource(user, resource_id)
 
 
-@router.delete("/resources/{resource_id}", response={204: None, **ERRORS}, auth=CatalogWrite, summary="删除草稿")
+@router.delete("/resources/{resource_id}", response={204: None, **ERRORS}, auth=STAFF_WRITE, summary="删除草稿")
 def delete_resource(request: HttpRequest, resource_id: int) -> Status[None]:
     user = _user(request)
     services.delete_resource(selectors.get_resource(user, resource_id), actor=user)
@@ -66,7 +66,7 @@ def delete_resource(request: HttpRequest, resource_id: int) -> Status[None]:
 
 
 @router.post(
-    "/resources/{resource_id}/submit", response={200: ResourceOut, **ERRORS}, auth=CatalogWrite, summary="提交审核"
+    "/resources/{resource_id}/submit", response={200: ResourceOut, **ERRORS}, auth=STAFF_WRITE, summary="提交审核"
 )
 def submit_resource(request: HttpRequest, resource_id: int) -> object:
     user = _user(request)
@@ -77,7 +77,7 @@ def submit_resource(request: HttpRequest, resource_id: int) -> object:
 @router.post(
     "/resources/{resource_id}/publish",
     response={200: ResourceOut, **ERRORS},
-    auth=CatalogWrite,
+    auth=STAFF_WRITE,
     summary="审核通过并发布",
 )
 def publish_resource(request: HttpRequest, resource_id: int) -> object:
@@ -89,7 +89,7 @@ def publish_resource(request: HttpRequest, resource_id: int) -> object:
 @router.post(
     "/resources/{resource_id}/reject",
     response={200: ResourceOut, **ERRORS},
-    auth=CatalogWrite,
+    auth=STAFF_WRITE,
     summary="驳回（须填写理由）",
 )
 def reject_resource(request: HttpRequest, resource_id: int, payload: ReasonIn) -> object:
@@ -99,7 +99,7 @@ def reject_resource(request: HttpRequest, resource_id: int, payload: ReasonIn) -
 
 
 @router.post(
-    "/resources/{resource_id}/withdraw", response={200: ResourceOut, **ERRORS}, auth=CatalogWrite, summary="下线"
+    "/resources/{resource_id}/withdraw", response={200: ResourceOut, **ERRORS}, auth=STAFF_WRITE, summary="下线"
 )
 def withdraw_resource(request: HttpRequest, resource_id: int, payload: ReasonIn) -> object:
     user = _user(request)
@@ -110,7 +110,7 @@ def withdraw_resource(request: HttpRequest, resource_id: int, payload: ReasonIn)
 @router.post(
     "/resources/{resource_id}/reopen",
     response={200: ResourceOut, **ERRORS},
-    auth=CatalogWrite,
+    auth=STAFF_WRITE,
     summary="已下线资源重新编辑",
 )
 def reopen_resource(request: HttpRequest, resource_id: int) -> object:
@@ -122,7 +122,7 @@ def reopen_resource(request: HttpRequest, resource_id: int) -> object:
 @router.get(
     "/resources/{resource_id}/versions",
     response={200: list[VersionOut], **ERRORS},
-    auth=CatalogRead,
+    auth=STAFF_READ,
     summary="版本历史与逐字段差异",
 )
 def list_versions(request: HttpRequest, resource_id: int) -> object:
@@ -133,7 +133,7 @@ def list_versions(request: HttpRequest, resource_id: int) -> object:
 @router.get(
     "/resources/{resource_id}/duplicates",
     response={200: list[DuplicateOut], **ERRORS},
-    auth=CatalogRead,
+    auth=STAFF_READ,
     summary="疑似重复资源（跨部门，按相似度排序）",
 )
 def list_duplicates(request: HttpRequest, resource_id: int) -> object:
@@ -141,17 +141,17 @@ def list_duplicates(request: HttpRequest, resource_id: int) -> object:
     return list(selectors.resource_duplicates(user, selectors.get_resource(user, resource_id)))
 
 
-@router.get("/review-queue", response={200: ResourcePage, **ERRORS}, auth=CatalogRead, summary="待审核资源")
+@router.get("/review-queue", response={200: ResourcePage, **ERRORS}, auth=STAFF_READ, summary="待审核资源")
 def review_queue(request: HttpRequest, page: int = 1, page_size: int | None = None) -> dict[str, object]:
     return paginate(selectors.review_queue(_user(request)), page, page_size).as_dict()
 
 
-@router.get("/categories", response={200: list[CategoryOut], **ERRORS}, auth=CatalogRead, summary="资源分类树")
+@router.get("/categories", response={200: list[CategoryOut], **ERRORS}, auth=STAFF_READ, summary="资源分类树")
 def list_categories(request: HttpRequest) -> object:
     return list(selectors.category_tree().select_related("parent"))
 
 
-@router.post("/categories", response={201: CategoryOut, **ERRORS}, auth=CatalogWrite, summary="新增资源分类")
+@router.post("/categories", response={201: CategoryOut, **ERRORS}, auth=STAFF_WRITE, summary="新增资源分类")
 def create_category(request: HttpRequest, payload: CategoryIn) -> Status[object]:
     parent = selectors.get_category_by_code(payload.parent_code) if payload.parent_code else None
     category = services.create_category(
@@ -167,7 +167,7 @@ def create_category(request: HttpRequest, payload: CategoryIn) -> Status[object]
 @router.put(
     "/categories/{code}",
     response={200: CategoryOut, **ERRORS},
-    auth=CatalogWrite,
+    auth=STAFF_WRITE,
     summary="修改资源分类（名称、说明、启用）",
 )
 def update_category(request: HttpRequest, code: str, payload: CategoryUpdate) -> object:

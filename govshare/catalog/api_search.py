@@ -7,9 +7,9 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from govshare.catalog import search
-from govshare.catalog.auth import CatalogRead
 from govshare.catalog.schemas import ResourceBrief, ResourceFiltersIn
 from govshare.catalog.selectors import ResourceFilters
+from govshare.core.apiauth import STAFF_READ
 from govshare.core.schemas import ERRORS
 
 router = Router(tags=["目录检索 catalog search"])
@@ -54,7 +54,7 @@ class SearchPage(Schema):
 @router.get(
     "/search",
     response={200: SearchPage, **ERRORS},
-    auth=CatalogRead,
+    auth=STAFF_READ,
     summary="检索信息资源（全文、分面、排序、分页）",
 )
 def search_resources(request: HttpRequest, params: Query[SearchIn]) -> dict[str, object]:

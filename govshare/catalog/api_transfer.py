@@ -16,8 +16,8 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from govshare.catalog import exporting, importing
-from govshare.catalog.auth import CatalogRead, CatalogWrite
 from govshare.catalog.models import ImportBatch
+from govshare.core.apiauth import STAFF_READ, STAFF_WRITE
 from govshare.core.pagination import paginate
 from govshare.core.schemas import ERRORS
 
@@ -106,7 +106,7 @@ def _result(result: importing.ImportResult) -> dict[str, Any]:
 @router.get(
     "/import-template",
     response=ERRORS,
-    auth=CatalogRead,
+    auth=STAFF_READ,
     summary="下载目录导入模板（.xlsx）",
     openapi_extra={"responses": {200: {"description": "导入模板", "content": {importing.XLSX_CONTENT_TYPE: _BINARY}}}},
 )
@@ -125,7 +125,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
 @router.post(
     "/imports",
     response={200: ImportResultOut, 422: ImportResultOut, **{k: v for k, v in ERRORS.items() if k != 422}},
-    auth=CatalogWrite,
+    auth=STAFF_WRITE,
     summary="批量导入目录（multipart 字段 file，.xlsx）",
     description=(
         "整份文件校验通过才导入（一个事务全部导入为草稿），否则一条也不导入并返回 422 与问题清单"
@@ -148,7 +148,7 @@ def import_file(request: HttpRequest, file: UploadedFile = File(None)) -> Status
     return Status(200 if result.imported else 422, _result(result))
 
 
-@router.get("/imports", response={200: ImportBatchPage, **ERRORS}, auth=CatalogRead, summary="我的导入记录")
+@router.get("/imports", response={200: ImportBatchPage, **ERRORS}, auth=STAFF_READ, summary="我的导入记录")
 def list_imports(request: HttpRequest, page: int = 1, page_size: int | None = None) -> dict[str, object]:
     return paginate(importing.my_batches(request.user), page, page_size).as_dict()  # type: ignore[arg-type]
 
@@ -156,7 +156,7 @@ def list_imports(request: HttpRequest, page: int = 1, page_size: int | None = No
 @router.get(
     "/imports/{batch_id}",
     response={200: ImportBatchDetailOut, **ERRORS},
-    auth=CatalogRead,
+    auth=STAFF_READ,
     summary="导入记录与问题清单",
 )
 def get_import(request: HttpRequest, batch_id: int) -> ImportBatch:
@@ -166,7 +166,7 @@ def get_import(request: HttpRequest, batch_id: int) -> ImportBatch:
 @router.get(
     "/export",
     response=ERRORS,
-    auth=CatalogRead,
+    auth=STAFF_READ,
     summary="导出筛选后的目录（.xlsx 或 .csv）",
     description=(
         "与浏览页相同的筛选条件；format=xlsx（默认，与导入模板列相同，可修改后再导入）或 format=csv"

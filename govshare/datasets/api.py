@@ -19,10 +19,10 @@ from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from govshare.accounts.auth import SIGNED_IN
 from govshare.accounts.models import User
 from govshare.catalog import selectors as catalog_selectors
 from govshare.catalog.models import Resource
+from govshare.core.apiauth import STAFF_READ, STAFF_WRITE
 from govshare.core.errors import FieldProblem, ValidationFailed
 from govshare.core.nostore import no_store
 from govshare.core.pagination import paginate
@@ -45,10 +45,6 @@ from govshare.datasets.schemas import (
 )
 
 router = Router(tags=["数据归集与数据集 datasets"])
-
-# Reads and writes both need a signed-in user; what each may do is decided by the services and selectors.
-DataRead = SIGNED_IN
-DataWrite = SIGNED_IN
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _SOURCE_DOWN = {502: ErrorOut}
@@ -74,7 +70,7 @@ def _load(user: User, load_id: int) -> Load:
 @router.get(
     "/resources/{resource_id}/sources",
     response={200: list[SourceOut], **ERRORS},
-    auth=DataRead,
+    auth=STAFF_READ,
     summary="资源的数据来源（挂接）",
 )
 def list_sources(request: HttpRequest, resource_id: int) -> list[Source]:
@@ -85,7 +81,7 @@ def list_sources(request: HttpRequest, resource_id: int) -> list[Source]:
 @router.post(
     "/resources/{resource_id}/sources",
     response={201: SourceOut, **ERRORS},
-    auth=DataWrite,
+    auth=STAFF_WRITE,
     summary="挂接数据来源（前置库、接口或文件报送）",
     description=(
         "只有已发布资源所属部门的目录管理员可以挂接。连接地址中的口令，以及写在请求头、查询参数或请求体中的凭据"
@@ -101,7 +97,7 @@ def create_source(request: HttpRequest, resource_id: int, payload: SourceIn) -> 
     return Status(201, created)
 
 
-@router.get("/sources/{source_id}", response={200: SourceOut, **ERRORS}, auth=DataRead, summary="数据来源详情")
+@router.get("/sources/{source_id}", response={200: SourceOut, **ERRORS}, auth=STAFF_READ, summary="数据来源详情")
 def get_source(request: HttpRequest, source_id: int) -> Source:
     return selectors.get_source(_user(request), source_id)
 
@@ -109,7 +105,7 @@ def get_source(request: HttpRequest, source_id: int) -> Source:
 @router.put(
     "/sources/{source_id}",
     response={200: SourceOut, **ERRORS},
-    auth=DataWrite,
+    auth=STAFF_WRITE,
     summary="修改数据来源（类型不可改；secret 不填则保留原凭据，连接目标改变时除外）",
     description=(
         "只有资源所属部门的目录管理员可以修改。secret 不填则保留原凭据；但接口地址的协议、主机或端口改变，或前置库的"
@@ -128,7 +124,7 @@ def update_source(request: HttpRequest, source_id: int, payload: SourceIn) -> So
 @router.post(
     "/sources/{source_id}/preview",
     response={200: SourcePreviewOut, **_SOURCE_DOWN, **ERRORS},
-    auth=DataWrite,
+    auth=STAFF_WRITE,
     summary="预览来源的前几行并建议字段映射",
     description=(
         "前置库和接口直接读取来源；文件报送须以 multipart 字段 file 上传一份样例文件（不上传则用最近一次报送的文件）。"
@@ -147,7 +143,7 @@ def preview_source(request: HttpRequest, source_id: int, file: UploadedFile = Fi
 @router.put(
     "/sources/{source_id}/mapping",
     response={200: SourceOut, **ERRORS},
-    auth=DataWrite,
+    auth=STAFF_WRITE,
     summary="确认字段映射",
     description="每个来源字段对应一个信息项，每个信息项至多一次，主键信息项必须映射；有误时 422 逐条说明。",
 )
@@ -164,7 +160,7 @@ def confirm_mapping(request: HttpRequest, source_id: int, payload: MappingIn) ->
 @router.post(
     "/sources/{source_id}/loads",
     response={201: LoadOut, **ERRORS},
-    auth=DataWrite,
+    auth=STAFF_WRITE,
     summary="发起归集（前置库、接口）",
     description="归集在后台运行；用 GET /loads/{id} 查看状态、进度、日志与错误。文件报送请用 /uploads。",
 )
@@ -182,7 +178,7 @@ def request_load(request: HttpRequest, source_id: int, payload: LoadIn) -> Statu
 @router.post(
     "/sources/{source_id}/uploads",
     response={201: LoadOut, **ERRORS},
-    auth=DataWrite,
+    auth=STAFF_WRITE,
     summary="文件报送：上传数据文件并发起归集",
     description=(
         "multipart 字段 file（CSV/TSV、xlsx、JSON、JSON Lines；UTF-8、GBK、GB18030 自动识别），可选字段 mode"
@@ -211,7 +207,7 @@ class LoadListIn(Schema):
 @router.get(
     "/resources/{resource_id}/loads",
     response={200: LoadPage, **ERRORS},
-    auth=DataRead,
+    auth=STAFF_READ,
     summary="归集历史（最新在前）",
 )
 def list_loads(request: HttpRequest, resource_id: int, paging: Query[LoadListIn]) -> dict[str, object]:
@@ -223,14 +219,16 @@ def list_loads(request: HttpRequest, resource_id: int, paging: Query[LoadListIn]
 @router.get(
     "/loads/{load_id}",
     response={200: LoadDetailOut, **ERRORS},
-    auth=DataRead,
+    auth=STAFF_READ,
     summary="归集任务：状态、进度、日志、错误与血缘数据",
 )
 def get_load(request: HttpRequest, load_id: int) -> Load:
     return _load(_user(request), load_id)
 
 
-@router.post("/loads/{load_id}/retry", response={200: LoadOut, **ERRORS}, auth=DataWrite, summary="重试失败的归集任务")
+@router.post(
+    "/loads/{load_id}/retry", response={200: LoadOut, **ERRORS}, auth=STAFF_WRITE, summary="重试失败的归集任务"
+)
 def retry_load(request: HttpRequest, load_id: int) -> Load:
     user = _user(request)
     services.retry_load(_load(user, load_id), actor=user)
@@ -240,7 +238,7 @@ def retry_load(request: HttpRequest, load_id: int) -> Load:
 @router.get(
     "/loads/{load_id}/rejects",
     response=ERRORS,
-    auth=DataRead,
+    auth=STAFF_READ,
     summary="下载拒绝记录（行号、列、原因、原始值，CSV）",
     description="拒绝记录含来源数据，下载与数据下载一样记入审计日志。",
     openapi_extra={"responses": {200: {"description": "拒绝记录", "content": {"text/csv": _BINARY}}}},
@@ -257,7 +255,7 @@ def download_rejects(request: HttpRequest, load_id: int) -> HttpResponseBase:
 @router.get(
     "/resources/{resource_id}/dataset",
     response={200: DatasetOut, **ERRORS},
-    auth=DataRead,
+    auth=STAFF_READ,
     summary="资源的数据集：当前版本、记录数、字段字典、版本列表、时效",
 )
 def get_dataset(request: HttpRequest, resource_id: int) -> dict[str, Any]:
@@ -281,7 +279,7 @@ def get_dataset(request: HttpRequest, resource_id: int) -> dict[str, Any]:
 @router.get(
     "/resources/{resource_id}/dataset/versions",
     response={200: list[VersionOut], **ERRORS},
-    auth=DataRead,
+    auth=STAFF_READ,
     summary="数据版本（最新在前）",
 )
 def list_versions(request: HttpRequest, resource_id: int) -> list[reading.VersionInfo]:
@@ -299,7 +297,7 @@ class PreviewIn(Schema):
 @router.get(
     "/resources/{resource_id}/dataset/preview",
     response={200: DataPreviewOut, **ERRORS},
-    auth=DataRead,
+    auth=STAFF_READ,
     summary="预览数据的前几行（含字段字典）",
     description="每次预览记入审计日志。",
 )
@@ -320,7 +318,7 @@ class DownloadIn(Schema):
 @router.get(
     "/resources/{resource_id}/dataset/download",
     response=ERRORS,
-    auth=DataRead,
+    auth=STAFF_READ,
     summary="下载任一版本的数据（流式）",
     description="文件名为 <资源代码>_v<版本>.<格式>。每次下载在发送第一个字节之前记入审计日志。",
     openapi_extra={

@@ -8,11 +8,11 @@ from pydantic import Field
 
 from govshare.catalog import selectors as catalog_selectors
 from govshare.catalog.rules import needs_security_co_approval
+from govshare.core.apiauth import STAFF_READ, STAFF_WRITE
 from govshare.core.masking import masking_policy, masking_rule_for
 from govshare.core.pagination import paginate
 from govshare.core.schemas import ERRORS
 from govshare.grading import selectors, services
-from govshare.grading.auth import GradingRead, GradingWrite
 from govshare.grading.schemas import (
     MAX_ID,
     ApproveIn,
@@ -40,7 +40,7 @@ class ChangeFiltersIn(Schema):
 @router.get(
     "/changes",
     response={200: GradingChangePage, **ERRORS},
-    auth=GradingRead,
+    auth=STAFF_READ,
     summary="分级调整申请（安全管理员看全部，部门用户看本部门的）",
 )
 def list_changes(request: HttpRequest, filters: Query[ChangeFiltersIn]) -> dict[str, object]:
@@ -51,7 +51,7 @@ def list_changes(request: HttpRequest, filters: Query[ChangeFiltersIn]) -> dict[
 @router.get(
     "/review-queue",
     response={200: GradingChangePage, **ERRORS},
-    auth=GradingRead,
+    auth=STAFF_READ,
     summary="安全管理员待审核的分级调整申请（最早的在前）",
 )
 def review_queue(request: HttpRequest, page: int = 1, page_size: int | None = None) -> dict[str, object]:
@@ -59,7 +59,7 @@ def review_queue(request: HttpRequest, page: int = 1, page_size: int | None = No
 
 
 @router.post(
-    "/changes", response={201: GradingChangeOut, **ERRORS}, auth=GradingWrite, summary="申请调整已发布资源的分级"
+    "/changes", response={201: GradingChangeOut, **ERRORS}, auth=STAFF_WRITE, summary="申请调整已发布资源的分级"
 )
 def propose_change(request: HttpRequest, payload: GradingChangeIn) -> Status[object]:
     user = _user(request)
@@ -76,7 +76,7 @@ def propose_change(request: HttpRequest, payload: GradingChangeIn) -> Status[obj
 
 
 @router.get(
-    "/changes/{change_id}", response={200: GradingChangeOut, **ERRORS}, auth=GradingRead, summary="分级调整申请详情"
+    "/changes/{change_id}", response={200: GradingChangeOut, **ERRORS}, auth=STAFF_READ, summary="分级调整申请详情"
 )
 def get_change(request: HttpRequest, change_id: int) -> object:
     return selectors.get_change(_user(request), change_id)
@@ -85,7 +85,7 @@ def get_change(request: HttpRequest, change_id: int) -> object:
 @router.post(
     "/changes/{change_id}/approve",
     response={200: GradingChangeOut, **ERRORS},
-    auth=GradingWrite,
+    auth=STAFF_WRITE,
     summary="安全管理员批准（分级立即生效）",
 )
 def approve_change(request: HttpRequest, change_id: int, payload: ApproveIn) -> object:
@@ -97,7 +97,7 @@ def approve_change(request: HttpRequest, change_id: int, payload: ApproveIn) -> 
 @router.post(
     "/changes/{change_id}/reject",
     response={200: GradingChangeOut, **ERRORS},
-    auth=GradingWrite,
+    auth=STAFF_WRITE,
     summary="安全管理员驳回（须填写理由）",
 )
 def reject_change(request: HttpRequest, change_id: int, payload: RejectIn) -> object:
@@ -109,7 +109,7 @@ def reject_change(request: HttpRequest, change_id: int, payload: RejectIn) -> ob
 @router.get(
     "/resources/{resource_id}",
     response={200: ResourceGradingOut, **ERRORS},
-    auth=GradingRead,
+    auth=STAFF_READ,
     summary="资源的分级、是否须安全管理员会签，以及各信息项的脱敏规则",
 )
 def resource_grading(request: HttpRequest, resource_id: int) -> dict[str, object]:

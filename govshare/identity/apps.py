@@ -7,4 +7,9 @@ class IdentityConfig(AppConfig):
     verbose_name = "统一身份认证"
 
     def ready(self) -> None:
+        from govshare.core.apiauth import register_bearer_authenticator
         from govshare.identity import checks, signals  # noqa: F401 (registers the check, connects the receivers)
+        from govshare.identity.auth import ACCESS_TOKENS
+
+        # After personal tokens (accounts is installed first): each recognises its own tokens only.
+        register_bearer_authenticator(ACCESS_TOKENS)

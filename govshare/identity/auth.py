@@ -12,11 +12,11 @@ import hashlib
 from typing import Any
 
 from django.http import HttpRequest
-from ninja.security import HttpBearer
 from oauth2_provider.models import AccessToken, Application
 
 from govshare.accounts.models import User
 from govshare.accounts.services import TOKEN_PREFIX
+from govshare.core.apiauth import BearerAuthenticator
 from govshare.core.errors import Unauthenticated
 from govshare.core.security import bearer_failure, check_bearer_allowed, mark_bearer
 
@@ -44,17 +44,19 @@ def user_for_access_token(raw_token: str) -> User | None:
     return user
 
 
-class OAuthTokenAuth(HttpBearer):
-    """`Authorization: Bearer <OAuth access token>` issued by this platform with the `api` scope."""
+def authenticate_access_token(request: HttpRequest, token: str, write: bool) -> Any:
+    """`Authorization: Bearer <OAuth access token>` issued by this platform with the `api` scope (reads and writes
+    like the person who consented)."""
+    if token.startswith(TOKEN_PREFIX):
+        return None  # a personal API token: its authenticator has checked and counted it
+    check_bearer_allowed(request)
+    user = user_for_access_token(token)
+    if user is None:
+        bearer_failure(request)
+    else:
+        request.user = user
+        mark_bearer(request, "oauth")
+    return user
 
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
-        if token.startswith(TOKEN_PREFIX):
-            return None  # a personal API token: TokenAuth has checked and counted it
-        check_bearer_allowed(request)
-        user = user_for_access_token(token)
-        if user is None:
-            bearer_failure(request)
-        else:
-            request.user = user
-            mark_bearer(request, "oauth")
-        return user
+
+ACCESS_TOKENS = BearerAuthenticator("oauth-access-token", authenticate_access_token)
