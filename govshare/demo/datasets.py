@@ -14,9 +14,11 @@ from govshare.accounts.models import User
 from govshare.catalog.choices import ItemDataType, ReviewStatus
 from govshare.catalog.models import Item, Resource
 from govshare.core.identifiers import resident_id_check_char
+from govshare.core.regions import RegionLevel, registry
 from govshare.datasets import services
 from govshare.datasets.choices import SourceKind
 from govshare.datasets.loading import run_load
+from govshare.demo import vocabulary as v
 
 DEMO_ACCOUNTS = ("gaj_admin", "mzj_admin")
 RESOURCES_PER_ACCOUNT = 2
@@ -24,10 +26,19 @@ ROWS = 800
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志红玉春梅"
 STREETS = ("长江西路", "泰山南路", "岷江西路", "珠江东路", "庐山北路", "黄河路", "天山路")
+# The city's county codes of every revision: people registered before a county was renamed or merged keep its
+# retired code in their number (德阳市市中区 510602, 绵竹县 510622 …).
+ID_REGIONS = tuple(
+    sorted(
+        r.code
+        for r in registry()
+        if r.code[:4] == v.CITY_REGION[:4] and r.level == RegionLevel.COUNTY and not r.is_placeholder
+    )
+)
 
 
 def _resident_id(rng: random.Random, birth: dt.date) -> str:
-    first17 = f"510603{birth:%Y%m%d}{rng.randrange(1000):03d}"
+    first17 = f"{rng.choice(ID_REGIONS)}{birth:%Y%m%d}{rng.randrange(1000):03d}"
     return first17 + resident_id_check_char(first17)
 
 
@@ -49,7 +60,7 @@ def _value(item: Item, rng: random.Random, n: int) -> str:
     if "电话" in name or "手机" in name:
         return f"13{rng.randrange(10**9):09d}"
     if "地址" in name or "住址" in name:
-        return f"四川省德阳市{rng.choice(STREETS)}{rng.randrange(1, 500)}号"
+        return f"{v.CITY_ADDRESS}{rng.choice(STREETS)}{rng.randrange(1, 500)}号"
     if "性别" in name:
         return rng.choice(["男", "女"])
     text = f"{name}{n:05d}"

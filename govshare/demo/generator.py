@@ -75,7 +75,7 @@ def _org_body(rng: random.Random, level: str, used: set[str]) -> str:
 
 def _county_agency_name(line: v.Line, county: v.County) -> str:
     if line.slug == "gaj":
-        return f"德阳市公安局{county.name}分局" if county.is_district else f"{county.name}公安局"
+        return f"{line.city_name}{county.name}分局" if county.is_district else f"{county.name}公安局"
     return line.county_pattern.format(county=county.name, short=county.short)
 
 

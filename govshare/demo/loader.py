@@ -28,7 +28,7 @@ from govshare.demo import vocabulary as v
 from govshare.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from govshare.demo.generator import SEED, DemoDepartment, DemoEntry, demo_departments, demo_entries
 
-BATCH_NOTE = "演示数据：德阳市政务信息资源目录初始化"
+BATCH_NOTE = f"演示数据：{v.CITY_NAME}政务信息资源目录初始化"
 # Shares of departments whose last full maintenance is recent, overdue, or that never did one.
 MAINTENANCE_WEIGHTS = {"recent": 0.6, "overdue": 0.28, "never": 0.12}
 
@@ -219,7 +219,7 @@ def load_demo(*, resources: int, departments: int | None = None, progress: Progr
             None,
             "demo.load",
             object_type="demo",
-            object_repr="德阳市演示数据",
+            object_repr=f"{v.CITY_NAME}演示数据",
             departments=summary.departments,
             resources=len(entries),
         )

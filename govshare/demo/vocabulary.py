@@ -9,30 +9,56 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CITY_NAME = "德阳市"
+from govshare.core.regions import registry
+
+
+def _region_name(code: str) -> str:
+    found = registry().get(code)
+    if found is None or not registry().is_current(code):
+        raise ValueError(f"demo region {code} is not a current GB/T 2260 code")
+    return found.name
+
+
+# The city and its counties are GB/T 2260 codes; their names come from the region table, never retyped.
 CITY_REGION = "510600"
+CITY_NAME = _region_name(CITY_REGION)  # 德阳市
+CITY_SHORT = CITY_NAME[:-1]  # 德阳
+# "四川省德阳市", as addresses begin.
+CITY_ADDRESS = registry().name_path(CITY_REGION, separator="")
 
 
 @dataclass(frozen=True)
 class County:
     slug: str
-    name: str  # 旌阳区
-    short: str  # 旌阳
-    region: str
-    is_district: bool
+    region: str  # GB/T 2260 code: its name is the table's
     # Whether the demo gives the county its own line agencies (民政局, 人社局 …) or only its government office.
     has_agencies: bool = False
     # Near-duplicates on purpose: these counties catalogue some entries under exactly the city's name.
     copies_city_names: bool = False
 
+    @property
+    def name(self) -> str:
+        """旌阳区"""
+        return _region_name(self.region)
+
+    @property
+    def short(self) -> str:
+        """旌阳 (the name without 区/县/市)"""
+        return self.name[:-1]
+
+    @property
+    def is_district(self) -> bool:
+        """A 市辖区 (its police are a branch of the city's bureau), not a county or county-level city."""
+        return self.name.endswith("区")
+
 
 COUNTIES: tuple[County, ...] = (
-    County("jy", "旌阳区", "旌阳", "510603", True, has_agencies=True, copies_city_names=True),
-    County("gh", "广汉市", "广汉", "510681", False, has_agencies=True, copies_city_names=True),
-    County("zj", "中江县", "中江", "510623", False, has_agencies=True),
-    County("lj", "罗江区", "罗江", "510604", True),
-    County("sf", "什邡市", "什邡", "510682", False),
-    County("mz", "绵竹市", "绵竹", "510683", False),
+    County("jy", "510603", has_agencies=True, copies_city_names=True),  # 旌阳区
+    County("gh", "510681", has_agencies=True, copies_city_names=True),  # 广汉市
+    County("zj", "510623", has_agencies=True),  # 中江县
+    County("lj", "510604"),  # 罗江区
+    County("sf", "510682"),  # 什邡市
+    County("mz", "510683"),  # 绵竹市
 )
 
 # 乡镇（街道）: (county slug, name, slug).
@@ -351,7 +377,7 @@ class Line:
 LINES: tuple[Line, ...] = (
     Line(
         "dsj",
-        "德阳市政务服务和大数据管理局",
+        f"{CITY_NAME}政务服务和大数据管理局",
         "市政务服务和大数据局",
         "",
         "限政务服务事项办理和效能监督使用，经市政务服务和大数据局审核后按需共享",
@@ -376,7 +402,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "gaj",
-        "德阳市公安局",
+        f"{CITY_NAME}公安局",
         "市公安局",
         "公安",
         "仅限政务服务身份核验和法定职责范围内使用，按最小必要原则申请信息项，经市公安局审核后以接口核验方式共享",
@@ -418,7 +444,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "scjg",
-        "德阳市市场监督管理局",
+        f"{CITY_NAME}市场监督管理局",
         "市市场监管局",
         "{county}市场监督管理局",
         "限于履行市场监管、行政审批和信用监管职责使用，不得向第三方提供",
@@ -453,7 +479,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "rsj",
-        "德阳市人力资源和社会保障局",
+        f"{CITY_NAME}人力资源和社会保障局",
         "市人社局",
         "{county}人力资源和社会保障局",
         "限于社会保险经办、就业服务和社会救助资格核验使用，须经市人社局审核，按最小必要原则提供",
@@ -484,7 +510,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "gjj",
-        "德阳市住房公积金管理中心",
+        f"{CITY_NAME}住房公积金管理中心",
         "市公积金中心",
         "",
         "限于住房公积金缴存、提取、贷款业务办理和住房保障资格核验使用，须经市住房公积金管理中心审核",
@@ -512,7 +538,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "zrzy",
-        "德阳市自然资源和规划局",
+        f"{CITY_NAME}自然资源和规划局",
         "市自然资源和规划局",
         "{county}自然资源局",
         "限于不动产登记、交易监管、司法查控和住房保障资格核验使用，须经市自然资源和规划局（不动产登记中心）审核",
@@ -541,7 +567,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "mzj",
-        "德阳市民政局",
+        f"{CITY_NAME}民政局",
         "市民政局",
         "{county}民政局",
         "限于婚姻状况核验、社会救助资格认定和政务服务办理使用，须经民政部门审核，按最小必要原则申请",
@@ -572,7 +598,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "wjw",
-        "德阳市卫生健康委员会",
+        f"{CITY_NAME}卫生健康委员会",
         "市卫生健康委",
         "{county}卫生健康局",
         "限于出生、入学、死亡等事项办理和公共卫生管理使用，须经卫生健康部门审核",
@@ -599,7 +625,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "ybj",
-        "德阳市医疗保障局",
+        f"{CITY_NAME}医疗保障局",
         "市医保局",
         "{county}医疗保障局",
         "限于医保经办、医疗救助和参保资格核验使用，须经医疗保障部门审核",
@@ -623,7 +649,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "jyj",
-        "德阳市教育局",
+        f"{CITY_NAME}教育局",
         "市教育局",
         "{county}教育局",
         "限于入学报名、学生资助和教育管理使用，涉及未成年人信息按最小必要原则提供，须经教育部门审核",
@@ -647,7 +673,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "swj",
-        "国家税务总局德阳市税务局",
+        f"国家税务总局{CITY_NAME}税务局",
         "市税务局",
         "国家税务总局{county}税务局",
         "限于法定职责范围内的纳税信用核验、涉税证明开具和社会保险费征缴使用，须经税务机关审核",
@@ -672,7 +698,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "jtj",
-        "德阳市交通运输局",
+        f"{CITY_NAME}交通运输局",
         "市交通运输局",
         "{county}交通运输局",
         "限于道路运输管理、交通执法和政务服务办理使用，须经交通运输部门审核",
@@ -700,9 +726,9 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "sthj",
-        "德阳市生态环境局",
+        f"{CITY_NAME}生态环境局",
         "市生态环境局",
-        "德阳市{short}生态环境局",
+        f"{CITY_NAME}{{short}}生态环境局",
         "限于生态环境监管、环评审批和执法使用，须经生态环境部门审核",
         "经申请审核后开放",
         PIPL,
@@ -724,7 +750,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "yjj",
-        "德阳市应急管理局",
+        f"{CITY_NAME}应急管理局",
         "市应急管理局",
         "{county}应急管理局",
         "限于安全生产监管、应急救援和防灾减灾使用，须经应急管理部门审核",
@@ -749,7 +775,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "nyj",
-        "德阳市农业农村局",
+        f"{CITY_NAME}农业农村局",
         "市农业农村局",
         "",
         "限于农业补贴发放、农村土地管理和乡村振兴工作使用，须经农业农村部门审核",
@@ -772,7 +798,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "wgl",
-        "德阳市文化广播电视和旅游局",
+        f"{CITY_NAME}文化广播电视和旅游局",
         "市文化广电旅游局",
         "",
         "限于文化旅游市场监管和公共服务使用，须经文化广电旅游部门审核",
@@ -795,7 +821,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "sfj",
-        "德阳市司法局",
+        f"{CITY_NAME}司法局",
         "市司法局",
         "{county}司法局",
         "限于法律服务监管、人民调解和法律援助使用，须经司法行政部门审核",
@@ -816,7 +842,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "czj",
-        "德阳市财政局",
+        f"{CITY_NAME}财政局",
         "市财政局",
         "",
         "限于预算管理、资金监管和补贴发放核验使用，须经市财政局审核",
@@ -839,7 +865,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "fgw",
-        "德阳市发展和改革委员会",
+        f"{CITY_NAME}发展和改革委员会",
         "市发展改革委",
         "",
         "限于投资项目管理、价格监测和社会信用体系建设使用，须经市发展改革委审核",
@@ -864,7 +890,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "zjj",
-        "德阳市住房和城乡建设局",
+        f"{CITY_NAME}住房和城乡建设局",
         "市住房城乡建设局",
         "{county}住房和城乡建设局",
         "限于房地产市场监管、住房保障资格核验和建筑市场监管使用，须经住房城乡建设部门审核",
@@ -889,7 +915,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "tjj",
-        "德阳市统计局",
+        f"{CITY_NAME}统计局",
         "市统计局",
         "",
         "限于统计分析和政府决策使用，不得用于对统计调查对象的执法或其他用途",
@@ -900,15 +926,15 @@ LINES: tuple[Line, ...] = (
             T("基本单位名录库信息", "102", "统一社会信用代码 单位名称 行业代码 单位规模 登记注册类型 所在地区", "db", "CN", "y"),
             T("规模以上工业企业主要经济指标", "302", "统一社会信用代码 企业名称 工业总产值 营业收入 利润总额 统计期", "db", "NN", "m", basis=STATISTICS_LAW),
             T("人口抽样调查样本数据", "101", "样本编号 调查小区 户别 家庭人口数 调查时间", "db", "NN", "y", basis=STATISTICS_LAW),
-            T("{year}年德阳市国民经济和社会发展统计公报", "302", "报告年度 地区生产总值 第一产业增加值 第二产业增加值 第三产业增加值 常住人口数 城镇化率 居民人均可支配收入", "pdf", "UU", "y"),
-            T("{year}德阳统计年鉴", "302", "年鉴年份 篇章 表号 表名 指标名称 计量单位 数值", "xlsx", "UU", "y"),
+            T(f"{{year}}年{CITY_NAME}国民经济和社会发展统计公报", "302", "报告年度 地区生产总值 第一产业增加值 第二产业增加值 第三产业增加值 常住人口数 城镇化率 居民人均可支配收入", "pdf", "UU", "y"),
+            T(f"{{year}}{CITY_SHORT}统计年鉴", "302", "年鉴年份 篇章 表号 表名 指标名称 计量单位 数值", "xlsx", "UU", "y"),
             T("{year}年{month}主要经济指标月报", "302", "统计月份 指标名称 计量单位 本月数 累计数 累计增长率", "xlsx", "UU", "m"),
             T("{year}年{quarter}地区生产总值核算", "302", "统计季度 产业分类 增加值 可比价增长率 占比", "xlsx", "UU", "q"),
         ),
     ),
     Line(
         "slj",
-        "德阳市水利局",
+        f"{CITY_NAME}水利局",
         "市水利局",
         "",
         "限于水资源管理、防汛抗旱和河湖管护使用，须经市水利局审核",
@@ -928,7 +954,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "tyjr",
-        "德阳市退役军人事务局",
+        f"{CITY_NAME}退役军人事务局",
         "市退役军人事务局",
         "",
         "限于退役军人服务保障和优抚对象资格核验使用，须经市退役军人事务局审核",
@@ -945,7 +971,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "jxj",
-        "德阳市经济和信息化局",
+        f"{CITY_NAME}经济和信息化局",
         "市经济和信息化局",
         "",
         "限于工业经济运行监测和企业服务使用，须经市经济和信息化局审核",
@@ -962,7 +988,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "swuj",
-        "德阳市商务局",
+        f"{CITY_NAME}商务局",
         "市商务局",
         "",
         "限于商贸流通监管和外贸服务使用，须经市商务局审核",
@@ -980,7 +1006,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "zhzf",
-        "德阳市综合行政执法局",
+        f"{CITY_NAME}综合行政执法局",
         "市综合行政执法局",
         "",
         "限于城市管理综合执法和数字城管案件处置使用，须经市综合行政执法局审核",
@@ -999,7 +1025,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "sjj",
-        "德阳市审计局",
+        f"{CITY_NAME}审计局",
         "市审计局",
         "",
         "限于审计监督和整改督办使用，须经市审计局审核",
@@ -1014,7 +1040,7 @@ LINES: tuple[Line, ...] = (
     ),
     Line(
         "qxj",
-        "德阳市气象局",
+        f"{CITY_NAME}气象局",
         "市气象局",
         "",
         "限于防灾减灾、农业生产和城市运行保障使用，须经市气象局审核",
@@ -1026,13 +1052,13 @@ LINES: tuple[Line, ...] = (
             T("气象灾害预警信号发布信息", "212", "预警编号 预警类型 预警等级 发布时间 影响区域 解除时间", "json", "UU", "rt"),
             T("城镇天气预报信息", "201", "预报时次 区县 天气现象 最高气温 最低气温 风向风力", "json", "UU", "d"),
             T("防雷装置设计审核和竣工验收信息", "205", "许可编号 项目名称 建设单位 项目地址 许可日期", "db", "UU", "i"),
-            T("{year}年度德阳市气候公报", "212", "报告年度 年平均气温 年降水量 年日照时数 主要气象灾害 气候评价", "pdf", "UU", "y"),
+            T(f"{{year}}年度{CITY_NAME}气候公报", "212", "报告年度 年平均气温 年降水量 年日照时数 主要气象灾害 气候评价", "pdf", "UU", "y"),
             T("{year}年{month}气候影响评价", "212", "统计月份 平均气温 气温距平 降水量 降水距平百分率 日照时数", "pdf", "UU", "m"),
         ),
     ),
     Line(
         "zfb",
-        "德阳市人民政府办公室",
+        f"{CITY_NAME}人民政府办公室",
         "市政府办公室",
         "{county}人民政府办公室",
         "限于政务公开、督查督办和建议提案办理使用，须经政府办公室审核",
