@@ -23,6 +23,7 @@ from govshare.core.security import TooManyWrongTokens
 from govshare.core.uploads import size_text
 from govshare.datasets.api import router as datasets_router
 from govshare.grading.api import router as grading_router
+from govshare.notifications.api import router as notifications_router
 
 
 class _RateFromSettings:
@@ -133,3 +134,4 @@ api.add_router("/catalog", catalog_search_router)
 api.add_router("/catalog", catalog_transfer_router)
 api.add_router("/datasets", datasets_router)
 api.add_router("/grading", grading_router)
+api.add_router("/notifications", notifications_router)

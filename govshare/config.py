@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 import sys
+from email.utils import parseaddr
 from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
@@ -22,6 +23,7 @@ CACHE_TABLE = "govshare_cache"
 INSECURE_DEV_SECRET = "govshare-insecure-development-key-do-not-use-in-production"  # noqa: S105
 # A host name of source_allowed_hosts, or *.name for the name's subdomains.
 _ALLOWED_SOURCE_HOST = re.compile(r"^(\*\.)?[\w-]+(\.[\w-]+)*\.?$")
+_EMAIL_URL = r"^(console://|(smtp|smtp\+tls|smtps)://\S+)$"
 
 
 class GovshareSettings(BaseSettings):
@@ -168,6 +170,25 @@ class GovshareSettings(BaseSettings):
     audit_anchor_interval_seconds: int = Field(
         60, ge=1, le=86_400, description="Least seconds between two anchors written after seals."
     )
+    email_notifications: bool = Field(
+        False, description="Also e-mail notifications (to recipients with an address), through email_url."
+    )
+    email_url: str = Field(
+        "console://",
+        pattern=_EMAIL_URL,
+        description=(
+            "How e-mail leaves: console:// printed on the server's output; smtp://[user:password@]host[:port] "
+            "(smtp+tls:// with STARTTLS, smtps:// over TLS)."
+        ),
+    )
+    email_from: str = Field(
+        "govshare <noreply@localhost>", min_length=3, max_length=254, description="Sender (From) of e-mails."
+    )
+    site_url: str = Field(
+        "",
+        pattern=r"^$|^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$",
+        description="Address of the platform (https://host) for links in e-mails; empty: e-mails carry no link.",
+    )
 
     data_engine: Literal["duckdb", "spark"] = Field(
         "duckdb", description="Engine of the data plane: embedded DuckDB, or Apache Spark (pip extra `spark`)."
@@ -260,6 +281,29 @@ class GovshareSettings(BaseSettings):
                 raise ValueError(f"“{entry}”不是绝对路径")
         return value
 
+    @field_validator("email_url")
+    @classmethod
+    def _mail_server(cls, value: str) -> str:
+        if value != "console://":
+            parts = urlsplit(value)
+            try:
+                port = parts.port
+            except ValueError:
+                raise ValueError("端口应为 1 到 65535 之间的数字") from None
+            if not parts.hostname:
+                raise ValueError("缺少邮件服务器主机名")
+            if port == 0:
+                raise ValueError("端口应为 1 到 65535 之间的数字")
+        return value
+
+    @field_validator("email_from")
+    @classmethod
+    def _sender_address(cls, value: str) -> str:
+        _, address = parseaddr(value)
+        if "@" not in address or any(c in value for c in "\r\n"):
+            raise ValueError("发件人应为邮件地址，如 govshare <noreply@data.example.gov.cn>")
+        return value
+
     @model_validator(mode="after")
     def _token_days_within_the_maximum(self) -> GovshareSettings:
         if self.api_token_days > self.api_token_max_days:
@@ -302,6 +346,27 @@ class GovshareSettings(BaseSettings):
                 "OPTIONS": options,
             }
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "govshare"}
+
+    @property
+    def django_email(self) -> dict[str, Any]:
+        """Django's EMAIL_* settings for email_url: the console backend, or SMTP (plain, STARTTLS or TLS)."""
+        console = self.email_url == "console://"
+        parts = urlsplit("" if console else self.email_url)
+        secure = parts.scheme == "smtps"
+        starttls = parts.scheme == "smtp+tls"
+        return {
+            "EMAIL_BACKEND": f"django.core.mail.backends.{'console' if console else 'smtp'}.EmailBackend",
+            "EMAIL_HOST": parts.hostname or "localhost",
+            "EMAIL_PORT": parts.port or (465 if secure else 587 if starttls else 25),
+            "EMAIL_HOST_USER": unquote(parts.username or ""),
+            "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+            "EMAIL_USE_TLS": starttls,
+            "EMAIL_USE_SSL": secure,
+            # A mail server that does not answer holds up the request or job that sends at most this long.
+            "EMAIL_TIMEOUT": 10,
+            "DEFAULT_FROM_EMAIL": self.email_from,
+            "SERVER_EMAIL": self.email_from,
+        }
 
 
 def load_settings() -> GovshareSettings:

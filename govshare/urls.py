@@ -25,5 +25,6 @@ urlpatterns = [
     path("audit/", include("govshare.audit.urls")),
     path("grading/", include("govshare.grading.urls")),
     path("datasets/", include("govshare.datasets.urls")),
+    path("notifications/", include("govshare.notifications.urls")),
     path("", RedirectView.as_view(pattern_name="catalog:browse", permanent=False), name="home"),
 ]

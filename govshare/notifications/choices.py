@@ -1,0 +1,17 @@
+"""Kinds of notification (消息类型)."""
+
+from django.db import models
+
+
+class NotificationKind(models.TextChoices):
+    SHARE_REQUEST = "share_request", "共享申请"
+    SHARE_GRANT = "share_grant", "共享授权"
+    QUALITY_RUN = "quality_run", "数据质量检测"
+    GATEWAY_DELIVERY = "gateway_delivery", "网关推送"
+    SYSTEM = "system", "系统通知"
+
+
+# Kinds whose notifications are also e-mailed unless the caller says otherwise (`notify(send_email=None)`): the
+# ones that ask the recipient to act or tell them a decision. E-mail leaves only when the platform allows it
+# (settings `email_notifications`) and the recipient has an address.
+EMAILED_BY_DEFAULT: frozenset[str] = frozenset({NotificationKind.SHARE_REQUEST, NotificationKind.SHARE_GRANT})
