@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "govshare.grading",
     "govshare.keys",
     "govshare.demo",
+    "govshare.notifications",
     # Before oauth2_provider: its consent page template is overridden here.
     "govshare.identity",
     "oauth2_provider",
@@ -91,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "govshare.core.context_processors.platform",
+                "govshare.notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -186,6 +188,20 @@ if GOVSHARE.production:
 # counted once for the platform, not once per process. Default: the metadata database (`migrate` creates the table).
 CACHES = {"default": GOVSHARE.django_cache}
 
+# E-mail (notifications, govshare.notifications): printed on the server's output (console) unless email_url names an
+# SMTP server; notifications are e-mailed only when email_notifications is on. Tests use Django's in-memory outbox.
+_EMAIL = GOVSHARE.django_email
+EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
+EMAIL_HOST = _EMAIL["EMAIL_HOST"]
+EMAIL_PORT = _EMAIL["EMAIL_PORT"]
+EMAIL_HOST_USER = _EMAIL["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD = _EMAIL["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS = _EMAIL["EMAIL_USE_TLS"]
+EMAIL_USE_SSL = _EMAIL["EMAIL_USE_SSL"]
+EMAIL_TIMEOUT = _EMAIL["EMAIL_TIMEOUT"]
+DEFAULT_FROM_EMAIL = _EMAIL["DEFAULT_FROM_EMAIL"]
+SERVER_EMAIL = _EMAIL["SERVER_EMAIL"]
+
 LANGUAGE_CODE = GOVSHARE.language_code
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -240,6 +256,8 @@ Q_CLUSTER = {
 
 # The platform as an OpenID Connect provider (django-oauth-toolkit). The ID-token signing key comes from a setting
 # or <data_dir>/oidc/signing-key.pem (`govshare oidc_key`); never from the database.
+# Named so that models referring to it (identity.SystemCredential) get django-oauth-toolkit's swappable dependency.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": read_signing_key(DATA_DIR, GOVSHARE.oidc_private_key),
