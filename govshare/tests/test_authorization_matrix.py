@@ -128,6 +128,11 @@ API: dict[str, tuple[str, str, Body | None]] = {
     "grading_api_approve_change": ("change", "L H FH FH FH O H HF", NOTE),
     "grading_api_reject_change": ("change", "L H FH FH FH O H HF", REASON),
     "grading_api_resource_grading": ("resource", "L O OOHO OOHO OOHO HOHO HOHO HOOO", None),
+    # Notifications: each account its own inbox; anyone else's notification is 404 (as a missing one).
+    "notifications_api_list_notifications": ("none", "L O O O O O O O", None),
+    "notifications_api_unread_count": ("none", "L O O O O O O O", None),
+    "notifications_api_mark_all_read": ("none", "L O O O O O O O", None),
+    "notifications_api_mark_read": ("notification", "L OH OH OH OH OH OH OH", None),
 }
 
 # --- pages -----------------------------------------------------------------------------------------------------
@@ -191,6 +196,9 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "datasets:load_detail": ("load", "GET", "L O OH OH OH H H HO", None),
     "datasets:load_retry": ("load", "POST", "L H RH FH FH H H HR", None),
     "datasets:load_rejects": ("load", "GET", "L H OH OH OH H H HO", None),
+    "notifications:inbox": ("none", "GET", "L O O O O O O O", None),
+    "notifications:mark_all_read": ("none", "POST", "L O O O O O O O", None),
+    "notifications:open": ("notification", "POST", "L OH OH OH OH OH OH OH", None),
     "home": ("none", "GET", "O O O O O O O O", None),
 }
 
@@ -338,6 +346,12 @@ def test_source_work_of_another_department_is_declared_404_for_the_platform_admi
 def test_someone_elses_token_is_declared_404() -> None:
     for spec in (API["accounts_api_revoke_token"][1], PAGES["accounts:revoke_token"][2]):
         expected = authz.expand(spec, "token")
+        assert {expected[(role, "someone_else")] for role in authz.ROLES if role != "anon"} == {authz.HIDDEN}
+
+
+def test_someone_elses_notification_is_declared_404() -> None:
+    for spec in (API["notifications_api_mark_read"][1], PAGES["notifications:open"][2]):
+        expected = authz.expand(spec, "notification")
         assert {expected[(role, "someone_else")] for role in authz.ROLES if role != "anon"} == {authz.HIDDEN}
 
 
