@@ -7,8 +7,8 @@ from django.core.cache import cache
 from django.test import override_settings
 from hypothesis import HealthCheck, settings
 
+from govshare import testing
 from govshare.accounts.choices import Role
-from govshare.core import testing
 
 # Property tests check behaviour, not speed (speed is measured in benchmarks/): on a busy machine a slow example or
 # slow input generation must not fail them.

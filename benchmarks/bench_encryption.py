@@ -57,8 +57,8 @@ def setup_django(data_dir: Path) -> None:
 def loaded(department: Any, admin: Any, path: Path, name: str, at_rest: dict[str, str]) -> tuple[Any, float]:
     from bench_load import timed_load  # this directory: the same timed run_load as the load benchmark
 
+    from govshare import testing
     from govshare.catalog.rules import ItemDraft
-    from govshare.core import testing
     from govshare.datasets import services
     from govshare.datasets.choices import SourceKind
 
@@ -78,8 +78,9 @@ def main() -> None:
     rows = parser.parse_args().rows
     with tempfile.TemporaryDirectory(prefix="govshare-bench-enc-") as scratch:
         setup_django(Path(scratch) / "data")
+        from govshare import testing
         from govshare.accounts.choices import Role
-        from govshare.core import crypto, testing
+        from govshare.core import crypto
         from govshare.datasets import encryption, reading
         from govshare.datasets.models import Dataset
 

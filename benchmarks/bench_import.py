@@ -159,11 +159,12 @@ def main() -> None:
         _setup_django(data_dir)
         from openpyxl import load_workbook
 
+        from govshare import testing
         from govshare.accounts.choices import Role
         from govshare.audit import services as audit_services
         from govshare.catalog import duplicates, importing, search_text, services
         from govshare.catalog.models import Item, Resource
-        from govshare.core import bulk, testing
+        from govshare.core import bulk
 
         codes = {
             name: testing.make_department(name, code=testing.department_code(n)).code

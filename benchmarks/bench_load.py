@@ -111,9 +111,9 @@ def setup_django(data_dir: Path) -> None:
 
 
 def make_population_resource(department_name: str = "市公安局") -> tuple[Any, Any]:
+    from govshare import testing
     from govshare.accounts.choices import Role
     from govshare.catalog.rules import ItemDraft
-    from govshare.core import testing
 
     department = testing.make_department(department_name)
     admin = testing.make_user(Role.CATALOG_ADMIN, department=department)

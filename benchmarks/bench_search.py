@@ -272,7 +272,7 @@ def generate(total: int, rng: random.Random) -> None:
     from govshare.accounts.models import Department
     from govshare.catalog.models import Category, CodeSequence, Item, Resource
     from govshare.catalog.search_text import document_tokens
-    from govshare.core.testing import department_code
+    from govshare.testing import department_code
 
     call_command("migrate", verbosity=0)
     with transaction.atomic():
@@ -406,11 +406,11 @@ def main() -> None:
 
     from django.db import connection
 
+    from govshare import testing
     from govshare.accounts.choices import Role
     from govshare.accounts.models import Department, User
     from govshare.catalog import search
     from govshare.catalog.models import Item, Resource
-    from govshare.core import testing
 
     print(f"database: {connection.settings_dict['NAME']}")
     from django.core.management import call_command

@@ -17,6 +17,7 @@ from django.http import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from govshare import testing
 from govshare.accounts import services as account_services
 from govshare.accounts.choices import Role
 from govshare.accounts.models import Department, User
@@ -26,7 +27,6 @@ from govshare.catalog import importing
 from govshare.catalog import services as catalog_services
 from govshare.catalog.models import Category, ImportBatch, Resource
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.datasets import services as dataset_services
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Load, Source

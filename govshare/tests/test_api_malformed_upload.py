@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from govshare import testing
 from govshare.accounts.choices import Role
-from govshare.core import testing
 
 pytestmark = pytest.mark.django_db
 

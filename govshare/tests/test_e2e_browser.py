@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from govshare.core.testing_live import CHROMIUM, ROOT, chromium, live_server
 from govshare.demo.accounts import DEMO_PASSWORD
+from govshare.testing.live import CHROMIUM, ROOT, chromium, live_server
 
 pytestmark = pytest.mark.browser
 

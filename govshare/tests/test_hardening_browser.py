@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from govshare.core.testing import TEST_PASSWORD
-from govshare.core.testing_live import CHROMIUM, chromium, live_server
+from govshare.testing import TEST_PASSWORD
+from govshare.testing.live import CHROMIUM, chromium, live_server
 
 pytestmark = pytest.mark.browser
 
 USERS = """
 from govshare.accounts.choices import Role
-from govshare.core import testing
+from govshare import testing
 department = testing.make_department("市公安局")
 testing.make_user(Role.CATALOG_ADMIN, department=department, username="csp_catalog")
 testing.make_user(Role.PLATFORM_ADMIN, username="csp_admin")

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.audit import keys as audit_keys
-from govshare.core import crypto, testing
+from govshare.core import crypto
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = sorted((ROOT / "govshare").glob("**/templates/**/*.html"))

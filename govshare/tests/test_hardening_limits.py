@@ -16,11 +16,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client, RequestFactory
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.accounts.services import create_api_token
 from govshare.api import AnonymousRate
 from govshare.config import CACHE_TABLE
-from govshare.core import testing
 from govshare.core.security import BEARER_FAILURE_KEY
 
 pytestmark = pytest.mark.django_db

@@ -16,10 +16,10 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.catalog import importing
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.core.identifiers import resident_id_check_char
 from govshare.core.redaction import redact
 from govshare.core.security import RedactingFilter

@@ -13,7 +13,7 @@ from django.conf import settings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govshare.core import testing
+from govshare import testing
 from govshare.core.uploads import data_file_problem, size_text
 from govshare.datasets.models import Load
 from govshare.datasets.tests.test_api import CSV_TEXT, ITEMS, MAPPING, Api, mapped_file_source

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from govshare.core.testing_live import live_server
+from govshare.testing.live import live_server
 
 pytestmark = pytest.mark.schemathesis
 
@@ -47,7 +47,7 @@ _RUN_CLI = "import anyio, schemathesis.transport.asgi; from schemathesis.cli imp
 SETUP = """
 from govshare.accounts.choices import Role
 from govshare.accounts.services import create_api_token
-from govshare.core.testing import make_department, make_published_resource, make_user
+from govshare.testing import make_department, make_published_resource, make_user
 
 make_published_resource(make_department("市公安局"))
 consumer = make_user(Role.CONSUMER, department=make_department("市医保局"), username="st_consumer")

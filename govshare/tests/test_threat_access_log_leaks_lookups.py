@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pytest
 
 from govshare.core.redaction import redact, redact_query
-from govshare.core.testing_live import ROOT, free_port, govshare_command, live_server, server_env
+from govshare.testing.live import ROOT, free_port, govshare_command, live_server, server_env
 
 pytestmark = pytest.mark.dbindependent  # the servers are other processes, each on its own SQLite database
 

@@ -13,11 +13,11 @@ from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.accounts.models import Department, User
 from govshare.audit.services import record_action
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.datasets import services
 from govshare.datasets.choices import ExportFormat, LoadStatus, SourceKind
 from govshare.datasets.loading import run_load

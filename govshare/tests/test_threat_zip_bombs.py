@@ -25,9 +25,9 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from govshare import testing
 from govshare.catalog import importing
 from govshare.catalog.models import ImportBatch, Resource
-from govshare.core import testing
 from govshare.core.tests import bombs
 from govshare.datasets import services as dataset_services
 from govshare.datasets.choices import LoadStatus

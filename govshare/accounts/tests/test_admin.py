@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from govshare import testing
 from govshare.accounts import services
 from govshare.accounts.choices import Role
 from govshare.accounts.models import Department, User
 from govshare.audit.models import AuditLog
 from govshare.catalog import services as catalog_services
 from govshare.catalog.models import Category
-from govshare.core import testing
 
 pytestmark = pytest.mark.django_db
 

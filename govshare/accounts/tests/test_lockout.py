@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from govshare.accounts import services
 from govshare.audit.models import AuditLog
-from govshare.core.testing import TEST_PASSWORD
+from govshare.testing import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

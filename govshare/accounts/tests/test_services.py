@@ -1,9 +1,9 @@
 import pytest
 
+from govshare import testing
 from govshare.accounts import services
 from govshare.accounts.choices import Role
 from govshare.audit.models import AuditLog
-from govshare.core import testing
 from govshare.core.errors import PermissionDenied, ValidationFailed
 
 

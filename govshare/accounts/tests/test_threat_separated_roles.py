@@ -16,11 +16,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
+from govshare import testing
 from govshare.accounts import services
 from govshare.accounts.choices import Role, RoleGrantStatus
 from govshare.accounts.models import RoleGrantRequest, User
 from govshare.audit.models import AuditLog
-from govshare.core import testing
 from govshare.core.errors import Conflict, PermissionDenied, ValidationFailed
 from govshare.identity import services as identity_services
 from govshare.identity.models import PasswordChangeRequired, TOTPDevice

@@ -9,9 +9,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.audit import selectors
-from govshare.core import testing
 from govshare.core.errors import ValidationFailed
 
 FIELDS = ("actor", "action", "object_type", "object_id", "q", "since", "until")

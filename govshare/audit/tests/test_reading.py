@@ -12,12 +12,12 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.accounts.models import User
 from govshare.audit import chain
 from govshare.audit.models import AuditLog
 from govshare.audit.services import record_action
-from govshare.core import testing
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ from django.test import Client
 
 from govshare.accounts import services as account_services
 from govshare.catalog import services
-from govshare.core.testing import resource_draft
+from govshare.testing import resource_draft
 
 PAYLOAD = {
     "name": "企业登记基本信息",

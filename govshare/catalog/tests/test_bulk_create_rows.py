@@ -7,7 +7,7 @@ from govshare.audit.models import AuditLog
 from govshare.catalog import history, services
 from govshare.catalog.models import ResourceVersion
 from govshare.catalog.rules import ItemDraft
-from govshare.core.testing import resource_draft
+from govshare.testing import resource_draft
 
 ITEMS = [
     ItemDraft(name=" 公民身份号码 ", data_type="C", length=18, description=" 18位 "),

@@ -10,7 +10,7 @@ from govshare.catalog import services
 from govshare.catalog.choices import ReviewStatus
 from govshare.catalog.models import Resource
 from govshare.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from govshare.core.testing import resource_draft
+from govshare.testing import resource_draft
 
 
 def _drafts(department, actor, count: int = 3) -> list[Resource]:

@@ -3,13 +3,13 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
+from govshare import testing
 from govshare.accounts import services as account_services
 from govshare.accounts.choices import Role
 from govshare.catalog import duplicates, services
 from govshare.catalog.models import DuplicateCandidate
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
-from govshare.core.testing import resource_draft
+from govshare.testing import resource_draft
 
 MARRIAGE_ITEMS = [
     ItemDraft(name="男方姓名", data_type="C", length=50),

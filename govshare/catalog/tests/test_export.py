@@ -13,7 +13,7 @@ from govshare.accounts import services as account_services
 from govshare.catalog import exporting, importing, services
 from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft
-from govshare.core.testing import resource_draft
+from govshare.testing import resource_draft
 
 
 def bearer(user) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.audit.models import AuditLog
 from govshare.catalog import importing
@@ -16,7 +17,6 @@ from govshare.catalog.tests.xlsx_files import (
     workbook,
     xlsx,
 )
-from govshare.core import testing
 from govshare.core.errors import PermissionDenied
 
 
@@ -164,7 +164,7 @@ def test_import_lists_near_duplicates_for_every_row_even_when_names_repeat(
 ) -> None:
     from govshare.catalog import services
     from govshare.catalog.models import DuplicateCandidate
-    from govshare.core.testing import resource_draft
+    from govshare.testing import resource_draft
 
     existing = services.create_resource(
         resource_draft(department, name="婚姻登记信息", category_code="102"), actor=catalog_admin

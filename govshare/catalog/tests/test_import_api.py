@@ -7,12 +7,12 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from govshare import testing
 from govshare.accounts import services as account_services
 from govshare.accounts.choices import Role
 from govshare.catalog import importing
 from govshare.catalog.models import ImportBatch, Resource
 from govshare.catalog.tests.xlsx_files import item_rows, resource_row, valid_file, xlsx
-from govshare.core import testing
 
 FIFTY_MB = 50 * 1024 * 1024
 

@@ -22,7 +22,7 @@ from govshare.catalog.tests.xlsx_files import (
     workbook,
     xlsx,
 )
-from govshare.core.testing import resource_draft
+from govshare.testing import resource_draft
 
 
 def refused(data: bytes, user, name: str = "目录.xlsx") -> list[importing.ImportProblem]:  # type: ignore[no-untyped-def]

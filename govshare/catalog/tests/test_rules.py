@@ -1,7 +1,7 @@
 import pytest
 
 from govshare.catalog.rules import ItemDraft, check_resource_draft
-from govshare.core.testing import resource_draft
+from govshare.testing import resource_draft
 
 
 @pytest.fixture

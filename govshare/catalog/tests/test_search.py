@@ -6,13 +6,13 @@ from django.db.migrations.executor import MigrationExecutor
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.catalog import search, services
 from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft
 from govshare.catalog.search_text import MAX_QUERY_TOKENS, query_tokens
 from govshare.catalog.selectors import ResourceFilters
-from govshare.core import testing
 from govshare.core.errors import ValidationFailed
 
 MARRIAGE = {

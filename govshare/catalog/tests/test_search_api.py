@@ -4,10 +4,10 @@ import pytest
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
+from govshare import testing
 from govshare.accounts import services as account_services
 from govshare.catalog import services
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from govshare.catalog.choices import ReviewStatus
 from govshare.catalog.models import RetiredResourceCode
 from govshare.catalog.rules import ItemDraft
 from govshare.core.errors import Conflict, PermissionDenied, ValidationFailed
-from govshare.core.testing import resource_draft
+from govshare.testing import resource_draft
 
 
 @pytest.mark.django_db

@@ -14,14 +14,14 @@ import io
 import pytest
 from django.test import Client
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.catalog import importing, services
 from govshare.catalog.models import CodeSequence, Resource, RetiredResourceCode
 from govshare.catalog.tests.test_import_api import bearer, upload
 from govshare.catalog.tests.xlsx_files import item_rows, resource_row, xlsx
-from govshare.core import testing
 from govshare.core.errors import Conflict
-from govshare.core.testing import resource_draft
+from govshare.testing import resource_draft
 
 pytestmark = pytest.mark.django_db
 

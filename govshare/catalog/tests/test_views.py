@@ -11,14 +11,14 @@ from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.catalog import services
 from govshare.catalog.choices import ReviewStatus
 from govshare.catalog.forms import format_extension, parse_extension
 from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
-from govshare.core.testing import resource_draft
+from govshare.testing import resource_draft
 
 pytestmark = pytest.mark.django_db
 

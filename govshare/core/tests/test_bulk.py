@@ -23,7 +23,7 @@ def test_inserted_rows_keep_json_and_timestamps() -> None:
 @pytest.mark.django_db
 def test_primary_keys_are_found_by_a_unique_field(catalog_admin, department) -> None:
     from govshare.catalog import services
-    from govshare.core.testing import resource_draft
+    from govshare.testing import resource_draft
 
     created = services.create_resource(resource_draft(department), actor=catalog_admin)
     assert bulk.pk_by(Resource, "code", [created.code, "999999999/000001"]) == {created.code: created.pk}

@@ -16,9 +16,10 @@ from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.catalog.rules import ItemDraft
-from govshare.core import crypto, testing
+from govshare.core import crypto
 from govshare.core.checks import check_encryption_keys
 from govshare.datasets import services
 from govshare.datasets.choices import SourceKind

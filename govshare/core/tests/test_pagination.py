@@ -6,7 +6,7 @@ import pytest
 
 from govshare.accounts.models import Department
 from govshare.core.pagination import paginate
-from govshare.core.testing import make_department
+from govshare.testing import make_department
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.contrib.auth.hashers import make_password
 
-from govshare.core.testing_live import ROOT
+from govshare.testing.live import ROOT
 
 _HASH = """
 import django

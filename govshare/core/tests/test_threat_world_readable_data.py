@@ -15,16 +15,16 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.accounts.models import Department
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.core.datadir import PRIVATE_UMASK
-from govshare.core.testing_live import ROOT, server_env
 from govshare.datasets import services
 from govshare.datasets.choices import LoadStatus, SourceKind
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Load
+from govshare.testing.live import ROOT, server_env
 
 
 def _open_entries(root: Path) -> list[str]:

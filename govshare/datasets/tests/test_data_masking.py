@@ -10,9 +10,9 @@ from typing import cast
 import pytest
 from django.http import StreamingHttpResponse
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.core.errors import NotFound
 from govshare.datasets import reading, services
 from govshare.datasets.choices import SourceKind

@@ -16,11 +16,12 @@ import pytest
 from django.http import StreamingHttpResponse
 from openpyxl import load_workbook
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.accounts.models import Department, User
 from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft
-from govshare.core import crypto, testing
+from govshare.core import crypto
 from govshare.core.crypto_arrow import decrypt_arrow_column
 from govshare.core.errors import ValidationFailed
 from govshare.datasets import encryption, reading, services

@@ -7,12 +7,12 @@ import io
 
 import pytest
 
+from govshare import testing
 from govshare.accounts.models import Department, User
 from govshare.catalog import importing, services
 from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft, ResourceDraft
 from govshare.catalog.tests.xlsx_files import item_rows, resource_row, xlsx
-from govshare.core import testing
 from govshare.core.errors import ValidationFailed
 
 pytestmark = pytest.mark.django_db

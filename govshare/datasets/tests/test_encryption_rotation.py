@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.accounts.models import Department, User
 from govshare.audit.models import AuditLog
 from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft
-from govshare.core import crypto, testing
+from govshare.core import crypto
 from govshare.datasets import encryption, reading, services
 from govshare.datasets.choices import LoadStatus, SourceKind
 from govshare.datasets.loading import run_load

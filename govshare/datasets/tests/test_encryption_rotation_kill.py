@@ -17,9 +17,10 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.catalog.rules import ItemDraft
-from govshare.core import crypto, testing
+from govshare.core import crypto
 from govshare.datasets import encryption, reading, services
 from govshare.datasets.choices import LoadStatus, SourceKind
 from govshare.datasets.loading import run_load

@@ -15,11 +15,11 @@ from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import OrmQ, Schedule
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.audit.models import AuditLog
 from govshare.catalog.choices import UpdateCycle
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.datasets import jobs, services
 from govshare.datasets.choices import LoadStatus, SourceKind
 from govshare.datasets.models import Dataset, Load, Source

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.audit.models import AuditLog
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.datasets import services
 from govshare.datasets.choices import LoadMode, LoadStatus, SourceKind
 from govshare.datasets.loading import run_load

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.audit.models import AuditLog
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from govshare.datasets import services
 from govshare.datasets.choices import LoadMode, SourceKind

@@ -22,9 +22,9 @@ import boto3
 import pyarrow as pa
 import pytest
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.datasets import reading, services
 from govshare.datasets.choices import LoadStatus, SourceKind
 from govshare.datasets.loading import run_load

@@ -15,12 +15,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.accounts.models import User
 from govshare.audit.models import AuditLog
 from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.datasets import reading
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Load, Source

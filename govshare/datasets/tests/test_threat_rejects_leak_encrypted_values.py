@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.accounts.models import Department, User
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.datasets import services, transform
 from govshare.datasets.choices import LoadStatus, SourceKind
 from govshare.datasets.loading import run_load

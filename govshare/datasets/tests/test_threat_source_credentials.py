@@ -24,12 +24,12 @@ from django.apps import apps as django_apps
 from django.contrib.messages import get_messages
 from django.test import Client
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.accounts.models import User
 from govshare.audit.models import AuditLog
 from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.datasets import credentials
 from govshare.datasets.models import Source
 from govshare.datasets.raw import SourceInvalid

@@ -33,8 +33,8 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from govshare import testing
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.core.errors import ValidationFailed
 from govshare.datasets import reading, services
 from govshare.datasets.choices import SourceKind

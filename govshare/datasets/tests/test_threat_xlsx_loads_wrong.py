@@ -19,9 +19,9 @@ from typing import Any
 import openpyxl
 import pytest
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.datasets import reading, services
 from govshare.datasets.choices import LoadStatus, SourceKind
 from govshare.datasets.loading import run_load

@@ -24,10 +24,10 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 from django_q.tasks import async_task
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.audit.models import AuditLog
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.datasets import loading, services
 from govshare.datasets.choices import FINISHED_STATUSES, LoadStatus, SourceKind
 from govshare.datasets.loading import run_load
@@ -296,9 +296,8 @@ def test_a_source_database_that_is_down_is_retried_by_the_cluster_then_failed_wi
     # records a task's result only after the task has returned (and so after the load row says FAILED): wait for it.
     attempts = wait_for(
         lambda: (
-            names := sorted(Task.objects.filter(group=f"load-{load.pk}").values_list("name", flat=True))
-        )[1:]
-        and names,
+            (names := sorted(Task.objects.filter(group=f"load-{load.pk}").values_list("name", flat=True)))[1:] and names
+        ),
         30,
         "the second attempt's task result",
         cluster,

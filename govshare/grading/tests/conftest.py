@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from govshare import testing
 from govshare.accounts import services as account_services
 from govshare.accounts.choices import Role
 from govshare.catalog import services as catalog_services
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.grading import services
 
 

@@ -9,7 +9,7 @@ from govshare.catalog import history, services
 from govshare.catalog.models import Category
 from govshare.catalog.rules import ItemDraft, check_resource_draft, needs_security_co_approval, tightened_open_type
 from govshare.core.errors import ValidationFailed
-from govshare.core.testing import make_published_resource, resource_draft
+from govshare.testing import make_published_resource, resource_draft
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.audit.models import AuditLog
 from govshare.catalog import services as catalog_services
 from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from govshare.grading import selectors, services
 from govshare.grading.services import AUTOMATIC_OPEN_CONDITION

@@ -13,8 +13,8 @@ from jwcrypto import jwk, jwt
 from oauth2_provider.models import Application
 
 from govshare.audit.models import AuditLog
-from govshare.core.testing import TEST_PASSWORD
 from govshare.identity.tests.conftest import REDIRECT_URI, pkce_pair
+from govshare.testing import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -7,14 +7,14 @@ from urllib.parse import quote
 import pytest
 from django.test import Client
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.accounts.models import User
 from govshare.audit.models import AuditLog
-from govshare.core import testing
 from govshare.core.errors import PermissionDenied
-from govshare.core.testing import TEST_PASSWORD
 from govshare.identity import services
 from govshare.identity.models import PasswordChangeRequired
+from govshare.testing import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

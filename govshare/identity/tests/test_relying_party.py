@@ -22,13 +22,13 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from govshare.core.testing_live import govshare_command, live_server
+from govshare.testing.live import govshare_command, live_server
 
 PASSWORD = "Ybj-Passw0rd-2026"
 CALLBACK = "http://127.0.0.1:9/oidc/callback"  # never contacted: the code is read from the redirect
 SETUP_USERS = f"""
 from govshare.accounts.choices import Role
-from govshare.core.testing import make_department, make_user
+from govshare.testing import make_department, make_user
 department = make_department("市医疗保障局")
 make_user(Role.CONSUMER, department=department, username="ybj_zhang", password={PASSWORD!r})
 make_user(Role.CONSUMER, department=department, username="ybj_li", password={PASSWORD!r})

@@ -16,10 +16,10 @@ from django_otp.oath import TOTP
 from govshare.accounts.models import User
 from govshare.audit.models import AuditLog
 from govshare.core.errors import PermissionDenied
-from govshare.core.testing import TEST_PASSWORD
 from govshare.identity import services
 from govshare.identity.models import TOTPDevice
 from govshare.identity.tests.conftest import REDIRECT_URI, pkce_pair
+from govshare.testing import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -15,10 +15,10 @@ from django.core.management.base import CommandError
 from django.test import Client
 from oauth2_provider.models import Application
 
+from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.accounts.models import User
 from govshare.audit.models import AuditLog
-from govshare.core import testing
 from govshare.grading import services as grading_services
 from govshare.identity import services
 from govshare.identity.auth import MACHINE_CLIENT_REFUSED

@@ -22,10 +22,10 @@ from govshare.accounts.auth import READ_ONLY_REFUSED
 from govshare.accounts.models import ApiToken, User
 from govshare.audit.models import AuditLog
 from govshare.core.errors import PermissionDenied, ValidationFailed
-from govshare.core.testing import TEST_PASSWORD
 from govshare.identity import services
 from govshare.identity.tests.conftest import REDIRECT_URI, pkce_pair
 from govshare.identity.tests.test_oidc import _code, _exchange
+from govshare.testing import TEST_PASSWORD
 
 NEW_PASSWORD = "Another-Passw0rd-2026"
 

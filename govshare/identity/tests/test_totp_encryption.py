@@ -19,10 +19,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice as PlainTOTPDevice
 
 from govshare.accounts.models import User
 from govshare.core import crypto
-from govshare.core.testing import TEST_PASSWORD
 from govshare.identity import services
 from govshare.identity.models import TOTPDevice
 from govshare.identity.tests.test_second_factor import code_for, enrol, wrong_code
+from govshare.testing import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

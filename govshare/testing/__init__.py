@@ -11,7 +11,7 @@ from govshare.catalog.rules import ItemDraft, ResourceDraft
 from govshare.core.identifiers import make_uscc
 
 _counter = itertools.count(1)
-TEST_PASSWORD = "Test-Passw0rd-2026"  # noqa: S105 (test and demo accounts only)
+TEST_PASSWORD = "Test-Passw0rd-2026"
 
 
 def department_code(n: int, region: str = "510600") -> str:

@@ -55,7 +55,7 @@ def free_port() -> int:
 
 def govshare_command(*args: str, env: Mapping[str, str], timeout: float = COMMAND_TIMEOUT) -> str:
     """Run `python -m govshare <args>` with `env`; its stdout. A failure raises with the command's stderr."""
-    done = subprocess.run(  # noqa: S603 (this interpreter, our own command)
+    done = subprocess.run(
         [sys.executable, "-m", "govshare", *args],
         env=dict(env),
         cwd=ROOT,
@@ -104,7 +104,7 @@ def live_server(
     port = free_port()
     server = LiveServer(url=f"http://127.0.0.1:{port}", data_dir=data_dir, env=environment)
     with server.log.open("w") as stderr:
-        process = subprocess.Popen(  # noqa: S603 (this interpreter, our own command)
+        process = subprocess.Popen(
             [sys.executable, "-m", "govshare", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],
             env=environment,
             cwd=ROOT,
