@@ -72,6 +72,12 @@ def resource_versions(user: User, resource: Resource) -> QuerySet[ResourceVersio
     return resource.versions.order_by("-number")
 
 
+def resource_for_update(pk: int) -> Resource:
+    """The entry re-read under a row lock (in the caller's transaction), whoever asks: for a write of another app
+    that must not interleave with the catalogue's own. The caller checks its permissions."""
+    return Resource.objects.select_for_update().get(pk=pk)
+
+
 def review_queue(user: User) -> QuerySet[Resource]:
     if not access.can_review(user):
         return Resource.objects.none()

@@ -4,16 +4,16 @@ resources, a version with its field-by-field difference."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from govshare.accounts.models import Department, User
-from govshare.audit.models import AuditLog
-from govshare.audit.services import record_action
+from govshare.audit.services import AuditTarget, record_action, record_actions
 from govshare.catalog import access, duplicates, history
 from govshare.catalog.choices import LEVEL_WIDTH, SEQUENCE_WIDTH, AtRest, CategoryLevel, ReviewStatus, VersionAction
 from govshare.catalog.models import Category, CodeSequence, Item, Resource, ResourceVersion, RetiredResourceCode
@@ -26,6 +26,7 @@ from govshare.catalog.rules import (
 )
 from govshare.catalog.search import FTS_TABLE
 from govshare.catalog.search_text import document_tokens, documents_tokens
+from govshare.catalog.workflow import TRANSITIONS, Transition, Who
 from govshare.core import bulk
 from govshare.core.errors import Conflict, DomainError, FieldProblem, NotFound, PermissionDenied, ValidationFailed
 
@@ -377,17 +378,14 @@ def create_resources(resolved: Sequence[ResolvedDraft], *, actor: User, batch_no
             "actor_name": name,
         },
     )
-    bulk.insert_tuples(
-        AuditLog,
-        ("object_id", "object_repr"),
-        [(str(resource.pk), label) for resource, label in zip(resources, labels, strict=True)],
-        same={
-            "actor_id": actor.pk,
-            "actor_name": name,
-            "action": "catalog.resource.import",
-            "object_type": "catalog.resource",
-            "extra": {"note": batch_note},
-        },
+    record_actions(
+        actor,
+        "catalog.resource.import",
+        [
+            AuditTarget("catalog.resource", str(resource.pk), label)
+            for resource, label in zip(resources, labels, strict=True)
+        ],
+        note=batch_note,
     )
     duplicates.record_duplicates(
         [resource.pk for resource in resources],
@@ -406,13 +404,6 @@ def _refusal(actor: User, resource: Resource, message: str) -> DomainError:
 def _locked(resource: Resource) -> Resource:
     """Re-read the resource under a row lock so that concurrent transitions cannot interleave."""
     return Resource.objects.select_for_update().select_related("category", "department").get(pk=resource.pk)
-
-
-def _transition(
-    resource: Resource, *, to: str, allowed_from: set[str], action: str, actor: User, note: str = ""
-) -> Resource:
-    """One entry's review transition: the same mechanism as a bulk one (`_transition_many`)."""
-    return _transition_many([resource], to=to, allowed_from=allowed_from, action=action, actor=actor, note=note)[0]
 
 
 @transaction.atomic
@@ -458,47 +449,70 @@ def update_resource(resource: Resource, draft: ResourceDraft, *, actor: User) ->
     return resource
 
 
-@transaction.atomic
-def submit_resource(resource: Resource, *, actor: User) -> Resource:
-    resource = _locked(resource)
-    if not access.can_edit(actor, resource):
-        raise _refusal(actor, resource, "只能提交本部门的资源")
-    return _transition(
-        resource,
-        to=ReviewStatus.SUBMITTED,
-        allowed_from={ReviewStatus.DRAFT},
-        action=VersionAction.SUBMIT,
-        actor=actor,
-    )
+# ---------------------------------------------------------------------------------------------- review workflow
+# Every action is taken by the table in govshare.catalog.workflow, for one entry or many.
+
+
+def _checked_reason(step: Transition, reason: str) -> str:
+    """The reason an action records (its version note): required and stripped for the actions that take one."""
+    if not step.reason_required:
+        return ""
+    if not reason.strip():
+        raise ValidationFailed([FieldProblem("reason", step.reason_required)])
+    return reason.strip()
 
 
 @transaction.atomic
-def publish_resource(resource: Resource, *, actor: User) -> Resource:
+def take_action(action: str, resource: Resource, *, actor: User, reason: str = "") -> Resource:
+    """Take one workflow action (a key of TRANSITIONS) on one entry, re-read under a row lock."""
+    step = TRANSITIONS[action]
     resource = _locked(resource)
-    if not access.can_review(actor):
-        raise _refusal(actor, resource, "只有平台管理员可以发布资源")
-    return _transition(
-        resource,
-        to=ReviewStatus.PUBLISHED,
-        allowed_from={ReviewStatus.SUBMITTED},
-        action=VersionAction.PUBLISH,
-        actor=actor,
-    )
+    if not step.who.may(actor, resource):
+        raise _refusal(actor, resource, step.refusal)
+    note = _checked_reason(step, reason)
+    return _transition_many([resource], step, actor=actor, note=note)[0]
+
+
+@transaction.atomic
+def take_action_many(
+    action: str,
+    resources: Sequence[Resource],
+    *,
+    actor: User,
+    reason: str = "",
+    published_on: dt.date | None = None,
+) -> list[Resource]:
+    """Take one workflow action on many entries in one transaction (all or none). An action only the platform
+    administrator may take is refused to anyone else for the whole batch, before any entry is read.
+
+    `published_on` (发布日期, publishing only) defaults to today; a catalogue migrated from an earlier system keeps
+    its original publication date, which may not be in the future.
+    """
+    step = TRANSITIONS[action]
+    if step.who is Who.REVIEWER and not access.can_review(actor):
+        raise PermissionDenied(step.refusal)
+    for resource in resources:
+        if not step.who.may(actor, resource):
+            raise _refusal(actor, resource, step.refusal)
+    note = _checked_reason(step, reason)
+    if published_on is not None:
+        if not step.stamps_publication:
+            raise ValueError(f"{step.action.value} sets no publication date")
+        if published_on > timezone.localdate():
+            raise ValidationFailed([FieldProblem("published_on", "发布日期不能晚于今天")])
+    return _transition_many(resources, step, actor=actor, note=note, published_on=published_on)
 
 
 def _transition_many(
     resources: Sequence[Resource],
+    step: Transition,
     *,
-    to: str,
-    allowed_from: set[str],
-    action: str,
     actor: User,
     note: str = "",
     published_on: dt.date | None = None,
 ) -> list[Resource]:
-    """Move entries from one review state to another: the state guard, a version with its diff and an audit row
-    for each, written with a few bulk queries whatever the number of entries. A rejection keeps `note` as its
-    reason; submitting or publishing clears an earlier one."""
+    """Move entries by one step of the workflow: the state guard, a version with its diff and an audit row for
+    each, written with a few bulk queries whatever the number of entries."""
     ids = list(dict.fromkeys(r.pk for r in resources))
     locked: dict[int, Resource] = {}
     items: dict[int, list[Item]] = {pk: [] for pk in ids}
@@ -515,30 +529,23 @@ def _transition_many(
             previous.setdefault(version.resource_id, version)
     today = published_on or timezone.localdate()
     now = timezone.now()
-    reason = (
-        note
-        if action == VersionAction.REJECT
-        else ""
-        if action in (VersionAction.SUBMIT, VersionAction.PUBLISH)
-        else None
-    )
+    reason = {"record": note, "clear": "", "keep": None}[step.rejection_reason]
     name = actor.get_username()
     changed: list[Resource] = []
     versions: list[ResourceVersion] = []
-    audits: list[AuditLog] = []
     for pk in ids:
         resource = locked.get(pk)
         if resource is None:
             raise NotFound()
-        if resource.status not in allowed_from:
+        if resource.status not in step.sources:
             current = ReviewStatus(resource.status).label
-            raise Conflict(f"资源“{resource.code}”当前状态为“{current}”，不能执行“{VersionAction(action).label}”")
-        resource.status = to
+            raise Conflict(f"资源“{resource.code}”当前状态为“{current}”，不能执行“{step.action.label}”")
+        resource.status = step.target
         resource.version += 1
         if reason is not None:
             resource.rejection_reason = reason
         resource.updated_at = now
-        if action == VersionAction.PUBLISH:
+        if step.stamps_publication:
             resource.published_on = today
         after = history.snapshot(resource, items[pk])
         before = previous.get(pk)
@@ -546,7 +553,7 @@ def _transition_many(
             ResourceVersion(
                 resource=resource,
                 number=resource.version,
-                action=action,
+                action=step.action,
                 snapshot=after,
                 changes=history.diff(before.snapshot if before else None, after),
                 note=note,
@@ -554,116 +561,101 @@ def _transition_many(
                 actor_name=name,
             )
         )
-        audits.append(
-            AuditLog(
-                actor=actor,
-                actor_name=name,
-                action=f"catalog.resource.{action}",
-                object_type="catalog.resource",
-                object_id=str(pk),
-                object_repr=str(resource)[:255],
-                extra={"note": note, "status": to},
-            )
-        )
         changed.append(resource)
     # Every row changes the same way (and each version by one), so one UPDATE per chunk does it.
-    values: dict[str, object] = {"status": to, "version": F("version") + 1, "updated_at": now}
+    values: dict[str, object] = {"status": step.target, "version": F("version") + 1, "updated_at": now}
     if reason is not None:
         values["rejection_reason"] = reason
-    if action == VersionAction.PUBLISH:
+    if step.stamps_publication:
         values["published_on"] = today
     for start in range(0, len(ids), 500):
         Resource.objects.filter(pk__in=ids[start : start + 500]).update(**values)
     ResourceVersion.objects.bulk_create(versions, batch_size=1000)
-    AuditLog.objects.bulk_create(audits, batch_size=1000)
+    record_actions(actor, step.audit_action, changed, note=note, status=step.target)
     return changed
 
 
-@transaction.atomic
+def submit_resource(resource: Resource, *, actor: User) -> Resource:
+    return take_action(VersionAction.SUBMIT, resource, actor=actor)
+
+
+def publish_resource(resource: Resource, *, actor: User) -> Resource:
+    return take_action(VersionAction.PUBLISH, resource, actor=actor)
+
+
+def reject_resource(resource: Resource, *, reason: str, actor: User) -> Resource:
+    return take_action(VersionAction.REJECT, resource, actor=actor, reason=reason)
+
+
+def withdraw_resource(resource: Resource, *, reason: str, actor: User) -> Resource:
+    return take_action(VersionAction.WITHDRAW, resource, actor=actor, reason=reason)
+
+
+def reopen_resource(resource: Resource, *, actor: User) -> Resource:
+    """A withdrawn entry goes back to draft so that its department can revise and resubmit it."""
+    return take_action(VersionAction.REOPEN, resource, actor=actor)
+
+
 def submit_resources(resources: Sequence[Resource], *, actor: User) -> list[Resource]:
     """Submit many drafts for review in one transaction (all or none)."""
-    for resource in resources:
-        if not access.can_edit(actor, resource):
-            raise _refusal(actor, resource, "只能提交本部门的资源")
-    return _transition_many(
-        resources,
-        to=ReviewStatus.SUBMITTED,
-        allowed_from={ReviewStatus.DRAFT},
-        action=VersionAction.SUBMIT,
-        actor=actor,
-    )
+    return take_action_many(VersionAction.SUBMIT, resources, actor=actor)
 
 
-@transaction.atomic
 def publish_resources(
     resources: Sequence[Resource], *, actor: User, published_on: dt.date | None = None
 ) -> list[Resource]:
-    """Publish many submitted entries in one transaction (all or none).
-
-    `published_on` (发布日期) defaults to today; a catalogue migrated from an earlier system keeps its original
-    publication date, which may not be in the future.
-    """
-    if not access.can_review(actor):
-        raise PermissionDenied("只有平台管理员可以发布资源")
-    if published_on is not None and published_on > timezone.localdate():
-        raise ValidationFailed([FieldProblem("published_on", "发布日期不能晚于今天")])
-    return _transition_many(
-        resources,
-        to=ReviewStatus.PUBLISHED,
-        allowed_from={ReviewStatus.SUBMITTED},
-        action=VersionAction.PUBLISH,
-        actor=actor,
-        published_on=published_on,
-    )
+    """Publish many submitted entries in one transaction (all or none), on `published_on` (default today)."""
+    return take_action_many(VersionAction.PUBLISH, resources, actor=actor, published_on=published_on)
 
 
-@transaction.atomic
-def reject_resource(resource: Resource, *, reason: str, actor: User) -> Resource:
-    resource = _locked(resource)
-    if not access.can_review(actor):
-        raise _refusal(actor, resource, "只有平台管理员可以驳回资源")
-    if not reason.strip():
-        raise ValidationFailed([FieldProblem("reason", "驳回必须填写理由")])
-    return _transition(
-        resource,
-        to=ReviewStatus.DRAFT,
-        allowed_from={ReviewStatus.SUBMITTED},
-        action=VersionAction.REJECT,
-        actor=actor,
-        note=reason.strip(),
-    )
+# ---------------------------------------------------------------------------------------------- grading
 
 
-@transaction.atomic
-def withdraw_resource(resource: Resource, *, reason: str, actor: User) -> Resource:
-    resource = _locked(resource)
-    if not (access.can_review(actor) or access.can_edit(actor, resource)):
-        raise _refusal(actor, resource, "无权下线该资源")
-    if not reason.strip():
-        raise ValidationFailed([FieldProblem("reason", "下线必须填写原因")])
-    return _transition(
-        resource,
-        to=ReviewStatus.WITHDRAWN,
-        allowed_from={ReviewStatus.PUBLISHED},
-        action=VersionAction.WITHDRAW,
-        actor=actor,
-        note=reason.strip(),
-    )
+class Regrading(Protocol):
+    """New values a grading decision gives an entry (any of grade, data_level, open_type, open_condition) and its
+    items by name (any of grade, data_level, open_type). An item named with no values is written unchanged."""
+
+    @property
+    def resource(self) -> Mapping[str, str]: ...
+
+    @property
+    def items(self) -> Mapping[str, Mapping[str, str]]: ...
 
 
-@transaction.atomic
-def reopen_resource(resource: Resource, *, actor: User) -> Resource:
-    """A withdrawn entry goes back to draft so that its department can revise and resubmit it."""
-    resource = _locked(resource)
-    if not access.can_edit(actor, resource):
-        raise _refusal(actor, resource, "只能重新编辑本部门的资源")
-    return _transition(
-        resource,
-        to=ReviewStatus.DRAFT,
-        allowed_from={ReviewStatus.WITHDRAWN},
-        action=VersionAction.REOPEN,
-        actor=actor,
-    )
+R = TypeVar("R", bound=Regrading)
+_REGRADED_RESOURCE_FIELDS = ("grade", "data_level", "open_type", "open_condition")
+_REGRADED_ITEM_FIELDS = ("grade", "data_level", "open_type")
+
+
+def apply_grading(
+    resource_id: int, decide: Callable[[Resource, list[Item]], R], *, note: str, actor: User
+) -> tuple[Resource, R]:
+    """Apply a grading decision to an entry, in the caller's transaction: the entry is re-read under a row lock
+    with its items, `decide` answers the new values from them (or raises to refuse), and they are written with a
+    version (分级调整, `note`). The caller records the decision's audit row."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("apply_grading must run inside the caller's transaction")
+    resource = Resource.objects.select_for_update().select_related("category", "department").get(pk=resource_id)
+    items = list(Item.objects.filter(resource=resource).order_by("position"))
+    regrading = decide(resource, items)
+    unknown = set(regrading.resource) - set(_REGRADED_RESOURCE_FIELDS)
+    unknown |= {name for values in regrading.items.values() for name in values} - set(_REGRADED_ITEM_FIELDS)
+    if unknown:
+        raise ValueError(f"grading does not change {sorted(unknown)}")
+    for name, value in regrading.resource.items():
+        setattr(resource, name, value)
+    changed_items = []
+    for item in items:
+        if item.name in regrading.items:
+            for name, value in regrading.items[item.name].items():
+                setattr(item, name, value)
+            changed_items.append(item)
+    resource.version += 1
+    resource.save(update_fields=[*_REGRADED_RESOURCE_FIELDS, "version", "updated_at"])
+    if changed_items:
+        Item.objects.bulk_update(changed_items, list(_REGRADED_ITEM_FIELDS))
+    _write_version(resource, items, VersionAction.REGRADE, actor, note)
+    return resource, regrading
 
 
 @transaction.atomic

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from govshare.accounts.choices import Role
 from govshare.accounts.models import User
-from govshare.catalog import access, selectors, services
+from govshare.catalog import access, selectors, services, workflow
 from govshare.catalog.choices import ReviewStatus
 from govshare.catalog.forms import (
     ItemFormSet,
@@ -48,21 +48,13 @@ def resource_or_404(user: User, resource_id: int) -> Resource:
 
 
 def allowed_actions(user: User, resource: Resource) -> set[str]:
-    """The workflow buttons this user may press on this resource in its current state."""
-    can_edit = access.can_edit(user, resource)
-    can_review = access.can_review(user)
-    status = resource.status
-    actions: set[str] = set()
-    if can_edit and status == ReviewStatus.DRAFT:
-        actions |= {"edit", "submit"}
+    """The buttons this user may press on this resource in its current state: editing and deleting a draft, and
+    the workflow actions its table allows."""
+    actions = set(workflow.allowed_actions(resource, user))
+    if resource.status == ReviewStatus.DRAFT and access.can_edit(user, resource):
+        actions.add("edit")
         if resource.published_on is None:
             actions.add("delete")
-    if can_review and status == ReviewStatus.SUBMITTED:
-        actions |= {"publish", "reject"}
-    if (can_edit or can_review) and status == ReviewStatus.PUBLISHED:
-        actions.add("withdraw")
-    if can_edit and status == ReviewStatus.WITHDRAWN:
-        actions.add("reopen")
     return actions
 
 

@@ -11,9 +11,10 @@ from django.utils import timezone
 from govshare.accounts.models import User
 from govshare.audit.services import record_action
 from govshare.catalog import access as catalog_access
-from govshare.catalog import history
-from govshare.catalog.choices import DataGrade, DataLevel, OpenType, VersionAction
-from govshare.catalog.models import Item, Resource, ResourceVersion
+from govshare.catalog import selectors as catalog_selectors
+from govshare.catalog import services as catalog_services
+from govshare.catalog.choices import DataGrade, DataLevel, OpenType
+from govshare.catalog.models import Item, Resource
 from govshare.catalog.rules import is_looser_grade, is_looser_level, tightened_open_type
 from govshare.core.errors import Conflict, FieldProblem, NotFound, PermissionDenied, ValidationFailed
 from govshare.grading import access
@@ -72,7 +73,7 @@ def propose_grading_change(
     resource: Resource, *, item_name: str = "", to_grade: str, to_level: str, reason: str, actor: User
 ) -> GradingChange:
     """A department's catalogue administrator proposes a new grade and level for a published resource or item."""
-    resource = Resource.objects.select_for_update().get(pk=resource.pk)
+    resource = catalog_selectors.resource_for_update(resource.pk)
     if not access.can_propose(actor, resource):
         if not catalog_access.can_view(actor, resource):
             raise NotFound("信息资源不存在或无权访问")
@@ -212,47 +213,31 @@ def _locked_change(change: GradingChange, actor: User, message: str) -> GradingC
 def approve_grading_change(change: GradingChange, *, note: str = "", actor: User) -> GradingChange:
     """The security officer approves: the new grade and level apply at once, with what they imply."""
     change = _locked_change(change, actor, "只有安全管理员可以审核分级调整")
-    resource = Resource.objects.select_for_update().select_related("category", "department").get(pk=change.resource_id)
-    items = list(Item.objects.filter(resource=resource).order_by("position"))
-    target: Resource | Item = resource
-    if change.item_name:
-        found = next((item for item in items if item.name == change.item_name), None)
-        if found is None:
-            raise Conflict(f"信息项“{change.item_name}”已不存在，此申请已过时，请驳回")
-        target = found
-    if (target.grade, target.data_level) != (change.from_grade, change.from_level):
-        now = f"{target.get_grade_display()} / {target.get_data_level_display()}"
-        raise Conflict(
-            f"{change.target_label}的分级已变为“{now}”，与申请时的“{change.from_label}”不同：此申请已过时，请驳回"
-        )
-    effects = effects_of(change, resource, items)
-    for name, value in effects.resource.items():
-        setattr(resource, name, value)
-    if effects.resource.get("open_type") == OpenType.CONDITIONAL and not resource.open_condition:
-        resource.open_condition = AUTOMATIC_OPEN_CONDITION
-    changed_items = []
-    for item in items:
-        for name, value in effects.items.get(item.name, {}).items():
-            setattr(item, name, value)
-        if item.name in effects.items:
-            changed_items.append(item)
-    resource.version += 1
-    resource.save(update_fields=["grade", "data_level", "open_type", "open_condition", "version", "updated_at"])
-    if changed_items:
-        Item.objects.bulk_update(changed_items, ["grade", "data_level", "open_type"])
-    previous = resource.versions.order_by("-number").first()
-    after = history.snapshot(resource, items)
     note = note.strip()
-    ResourceVersion.objects.create(
-        resource=resource,
-        number=resource.version,
-        action=VersionAction.REGRADE,
-        snapshot=after,
-        changes=history.diff(previous.snapshot if previous else None, after),
+
+    def decide(resource: Resource, items: list[Item]) -> Effects:
+        target: Resource | Item = resource
+        if change.item_name:
+            found = next((item for item in items if item.name == change.item_name), None)
+            if found is None:
+                raise Conflict(f"信息项“{change.item_name}”已不存在，此申请已过时，请驳回")
+            target = found
+        if (target.grade, target.data_level) != (change.from_grade, change.from_level):
+            now = f"{target.get_grade_display()} / {target.get_data_level_display()}"
+            raise Conflict(
+                f"{change.target_label}的分级已变为“{now}”，与申请时的“{change.from_label}”不同：此申请已过时，请驳回"
+            )
+        effects = effects_of(change, resource, items)
+        if effects.resource.get("open_type") == OpenType.CONDITIONAL and not resource.open_condition:
+            effects.resource["open_condition"] = AUTOMATIC_OPEN_CONDITION
+        return effects
+
+    resource, effects = catalog_services.apply_grading(
+        change.resource_id,
+        decide,
         note=f"分级调整申请 #{change.pk}（{change.proposer_name}）：{change.reason}"
         + (f"；审核意见：{note}" if note else ""),
         actor=actor,
-        actor_name=actor.get_username(),
     )
     change.status = ChangeStatus.APPROVED
     change.reviewer, change.reviewer_name = actor, actor.get_username()
