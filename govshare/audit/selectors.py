@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
@@ -15,10 +14,10 @@ from govshare.audit.models import AuditLog
 from govshare.core.authz import Subject, SubjectKind, can, register_ability
 from govshare.core.errors import FieldProblem, NotFound, PermissionDenied, ValidationFailed
 from govshare.core.roles import Role
+from govshare.core.tabular import csv as tabular_csv
 
 EXPORT_CHUNK = 2000
 CSV_HEADERS = ("记录编号", "时间", "操作人账号", "操作", "对象类型", "对象标识", "对象", "详情", "链序号", "SM3 哈希")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 READ_AUDIT_LOG = "audit.read_log"
@@ -30,7 +29,9 @@ def _is_auditor(subject: Subject) -> bool:
     return subject.subject_kind == SubjectKind.STAFF and subject.has_role(Role.AUDITOR)
 
 
-register_ability(READ_AUDIT_LOG, _is_auditor, refusal=READ_REFUSED)
+def register() -> None:
+    """Declare the audit log's abilities (from AuditConfig.ready)."""
+    register_ability(READ_AUDIT_LOG, _is_auditor, refusal=READ_REFUSED)
 
 
 def can_read_audit_log(user: Subject) -> bool:
@@ -140,34 +141,22 @@ def action_names() -> list[str]:
     return list(AuditLog.objects.order_by("action").values_list("action", flat=True).distinct())
 
 
-class _Line:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: object) -> str:
-    """Text that a spreadsheet would read as a formula gets a leading apostrophe (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def csv_lines(queryset: QuerySet[AuditLog]) -> Iterator[str]:
-    """UTF-8 text with a BOM (Excel opens it as UTF-8), one audit row per line, times in the platform's zone."""
-    writer = csv.writer(_Line())
-    yield "\ufeff" + writer.writerow(CSV_HEADERS)
-    for row in queryset.iterator(chunk_size=EXPORT_CHUNK):
-        yield writer.writerow(
-            _cell(value)
-            for value in (
-                row.pk,
-                timezone.localtime(row.at).isoformat(timespec="seconds"),
-                row.actor_name,
-                row.action,
-                row.object_type,
-                row.object_id,
-                row.object_repr,
-                json.dumps(row.extra, ensure_ascii=False, sort_keys=True),
-                "" if row.seq is None else row.seq,
-                row.row_hash,
-            )
-        )
+    """UTF-8 text with a BOM (Excel opens it as UTF-8), one audit row per line, times in the platform's zone; text
+    that a spreadsheet would read as a formula gets a leading apostrophe (`govshare.core.tabular.csv`)."""
+    return tabular_csv.csv_lines(CSV_HEADERS, (_csv_row(row) for row in queryset.iterator(chunk_size=EXPORT_CHUNK)))
+
+
+def _csv_row(row: AuditLog) -> tuple[object, ...]:
+    return (
+        row.pk,
+        timezone.localtime(row.at).isoformat(timespec="seconds"),
+        row.actor_name,
+        row.action,
+        row.object_type,
+        row.object_id,
+        row.object_repr,
+        json.dumps(row.extra, ensure_ascii=False, sort_keys=True),
+        "" if row.seq is None else row.seq,
+        row.row_hash,
+    )

@@ -21,6 +21,7 @@ from govshare.accounts import admin as account_admin
 from govshare.accounts.models import User
 from govshare.core.errors import DomainError
 from govshare.identity import services
+from govshare.identity.models import InformationSystem, SystemCredential
 
 for _model in (Application, AccessToken, Grant, IDToken, RefreshToken, TOTPDevice):
     if admin.site.is_registered(_model):
@@ -133,3 +134,69 @@ class UserAdmin(account_admin.UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, UserAdmin)
+
+
+class SystemCredentialInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = SystemCredential
+    extra = 0
+    can_delete = False
+    fields = ("client_id", "created_at", "created_by", "revoked_at")
+    readonly_fields = fields
+
+    @admin.display(description="client_id")
+    def client_id(self, credential: SystemCredential) -> str:
+        return str(credential.application.client_id)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(InformationSystem)
+class InformationSystemAdmin(account_admin.PlatformAdminModelAdmin):
+    """Information systems of every department; saved through the identity services (audited). A credential's
+    secret is shown once, when it is issued."""
+
+    list_display = ("code", "name", "department", "is_active", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name", "department__name")
+    fields = ("code", "name", "department", "purpose", "contact_name", "contact_phone", "is_active")
+    inlines = [SystemCredentialInline]
+    actions = ["issue_credential"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("code", "department", "is_active") if obj is not None else ("is_active",)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        actor = account_admin.acting_user(request)
+        data = form.cleaned_data
+        values = services.SystemInput(
+            code=obj.code,
+            name=data["name"],
+            department=obj.department,
+            purpose=data.get("purpose") or "",
+            contact_name=data.get("contact_name") or "",
+            contact_phone=data.get("contact_phone") or "",
+        )
+        if change:
+            services.update_information_system(InformationSystem.objects.get(pk=obj.pk), values, actor=actor)
+            return
+        system = services.register_information_system(values, actor=actor)
+        account_admin.adopt_created(obj, system)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Credentials are issued by the action, never edited here."""
+
+    @admin.action(description="为所选接入系统签发新凭证（客户端凭证方式）")
+    def issue_credential(self, request: HttpRequest, queryset: QuerySet[InformationSystem]) -> None:
+        actor = account_admin.acting_user(request)
+        for system in queryset:
+            try:
+                credential, secret = services.issue_system_credential(system, actor=actor)
+            except DomainError as exc:
+                messages.error(request, f"“{system}”未签发：{exc}")
+                continue
+            messages.warning(
+                request,
+                f"已为“{system}”签发凭证：client_id {credential.application.client_id}，client_secret {secret}"
+                "（客户端密钥只显示这一次，请立即交给该系统的管理员）",
+            )

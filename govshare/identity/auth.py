@@ -22,8 +22,8 @@ from govshare.core.security import bearer_failure, check_bearer_allowed, mark_be
 
 API_SCOPE = "api"
 MACHINE_CLIENT_REFUSED = (
-    "该访问令牌由客户端凭证方式签发，背后没有具体的人，不能以任何账号的身份调用平台 API；"
-    "接入系统（机器客户端）将在后续版本获得自己的身份"
+    "该访问令牌由客户端凭证方式签发，属于接入系统而不是具体的人，不能以任何账号的身份调用面向工作人员的平台 API；"
+    "接入系统只能通过数据共享网关调用本部门已获授权的数据（网关将在后续版本提供）"
 )
 
 

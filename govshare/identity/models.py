@@ -7,6 +7,7 @@ from django.db import models
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.plugins.otp_totp import models as otp_totp
 
+from govshare.core.authz import SubjectKind
 from govshare.core.fields import EncryptedTextField
 
 
@@ -93,3 +94,76 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):  # type: ignore[misc]
     class Meta:
         verbose_name = "TOTP 验证器"
         verbose_name_plural = "TOTP 验证器"
+
+
+class InformationSystem(models.Model):
+    """A consumer department's information system (接入系统): the technical identity that calls the platform for the
+    data its department was granted. Never a person: it holds no staff role, signs in with OAuth2 client
+    credentials (`SystemCredential`), and its calls are its department's, bound to that department's grants."""
+
+    code = models.CharField("系统编码", max_length=40, unique=True, help_text="字母、数字、连字符，如 ybj-jsxt")
+    name = models.CharField("系统名称", max_length=100)
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name="所属部门",
+        on_delete=models.PROTECT,
+        related_name="information_systems",
+    )
+    purpose = models.TextField("用途说明", blank=True)
+    contact_name = models.CharField("技术联系人", max_length=50, blank=True)
+    contact_phone = models.CharField("联系电话", max_length=20, blank=True)
+    is_active = models.BooleanField("启用", default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    # govshare.core.authz.Subject: a machine client, never a person.
+    subject_kind = SubjectKind.SYSTEM
+
+    class Meta:
+        verbose_name = "接入系统"
+        verbose_name_plural = "接入系统"
+        ordering = ["department_id", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[A-Za-z0-9][A-Za-z0-9-]{1,39}$"),
+                name="identity_system_code_form",
+                violation_error_message="系统编码应为 2–40 位字母、数字或连字符，且以字母或数字开头",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+    def has_role(self, *roles: str) -> bool:
+        return False  # staff roles are people's; a system's reach is its department's grants
+
+
+class SystemCredential(models.Model):
+    """One OAuth2 client-credentials application of an information system. Revoking it replaces the client secret
+    with one nobody knows and deletes its tokens; the row stays for the audit trail."""
+
+    system = models.ForeignKey(
+        InformationSystem, verbose_name="接入系统", on_delete=models.PROTECT, related_name="credentials"
+    )
+    application = models.OneToOneField(
+        "oauth2_provider.Application",
+        verbose_name="OAuth2 客户端",
+        on_delete=models.PROTECT,
+        related_name="system_credential",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="签发人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("签发时间", auto_now_add=True)
+    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "接入系统凭证"
+        verbose_name_plural = "接入系统凭证"
+        ordering = ["system_id", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.system} · {self.application_id}"

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
-from oauth2_provider.models import Application
+from oauth2_provider.models import AccessToken, Application
 from oauth2_provider.settings import oauth2_settings
 
 from govshare.accounts import services as account_services
 from govshare.accounts.choices import Role
-from govshare.accounts.models import User
+from govshare.accounts.models import Department, User
 from govshare.audit.services import record_action
 from govshare.core.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
-from govshare.identity.models import PasswordChangeRequired, TOTPDevice
+from govshare.identity.access import SYSTEM_MANAGERS_ONLY, permits_system_management
+from govshare.identity.models import InformationSystem, PasswordChangeRequired, SystemCredential, TOTPDevice
 
 GRANT_LABELS = {
     Application.GRANT_AUTHORIZATION_CODE: "授权码（用户单点登录）",
@@ -232,3 +236,163 @@ def change_own_password(user: User, old_password: str, new_password: str) -> Non
     PasswordChangeRequired.objects.filter(user=user).delete()
     record_action(user, "user.password.change", user)
     account_services.revoke_user_tokens(user, actor=user, reason="password")
+
+
+# ------------------------------------------------------------------------------------------ information systems
+
+SYSTEM_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,39}$")
+PHONE_PATTERN = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
+
+
+@dataclass(frozen=True)
+class SystemInput:
+    """An information system of a department (接入系统); `code` is fixed once registered."""
+
+    code: str
+    name: str
+    department: Department
+    purpose: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+
+
+def _system_problems(data: SystemInput, *, exclude_pk: int | None = None) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    code = data.code.strip()
+    if not SYSTEM_CODE_PATTERN.match(code):
+        problems.append(FieldProblem("code", f"系统编码“{code}”应为 2–40 位字母、数字或连字符，且以字母或数字开头"))
+    elif InformationSystem.objects.filter(code__iexact=code).exclude(pk=exclude_pk).exists():
+        problems.append(FieldProblem("code", f"系统编码“{code}”已被登记"))
+    name = data.name.strip()
+    if not name:
+        problems.append(FieldProblem("name", "系统名称不能为空"))
+    elif len(name) > 100:
+        problems.append(FieldProblem("name", f"系统名称最多 100 个字，实际 {len(name)} 个字"))
+    elif InformationSystem.objects.filter(department=data.department, name=name).exclude(pk=exclude_pk).exists():
+        problems.append(FieldProblem("name", f"本部门已登记名为“{name}”的接入系统"))
+    if not data.department.is_active:
+        problems.append(FieldProblem("department", f"部门“{data.department.name}”已停用，不能登记接入系统"))
+    if len(data.contact_name.strip()) > 50:
+        problems.append(FieldProblem("contact_name", "技术联系人姓名最多 50 个字"))
+    phone = data.contact_phone.strip()
+    if phone and not PHONE_PATTERN.match(phone):
+        problems.append(FieldProblem("contact_phone", f"联系电话“{phone}”应为 11 位手机号或带区号的固定电话"))
+    return problems
+
+
+def _require_system_manager(actor: User, department_id: int) -> None:
+    if not permits_system_management(actor, department_id):
+        raise PermissionDenied(SYSTEM_MANAGERS_ONLY)
+
+
+@transaction.atomic
+def register_information_system(data: SystemInput, *, actor: User) -> InformationSystem:
+    """Register a department's information system (its department's catalogue administrators, or the platform
+    administrator for any department)."""
+    _require_system_manager(actor, data.department.pk)
+    if problems := _system_problems(data):
+        raise ValidationFailed(problems, "接入系统信息有误")
+    system = InformationSystem.objects.create(
+        code=data.code.strip(),
+        name=data.name.strip(),
+        department=data.department,
+        purpose=data.purpose.strip(),
+        contact_name=data.contact_name.strip(),
+        contact_phone=data.contact_phone.strip(),
+        created_by=actor,
+    )
+    record_action(actor, "identity.system.register", system, department=data.department.code)
+    return system
+
+
+@transaction.atomic
+def update_information_system(system: InformationSystem, data: SystemInput, *, actor: User) -> InformationSystem:
+    """Change a system's name, purpose and contact; its code and department stay (grants are bound to them)."""
+    system = InformationSystem.objects.select_for_update().get(pk=system.pk)
+    _require_system_manager(actor, system.department_id)
+    if data.code.strip() != system.code or data.department.pk != system.department_id:
+        raise ValidationFailed([FieldProblem("code", "已登记接入系统的编码和所属部门不能修改，请登记新系统")])
+    if problems := _system_problems(data, exclude_pk=system.pk):
+        raise ValidationFailed(problems, "接入系统信息有误")
+    fields = ("name", "purpose", "contact_name", "contact_phone")
+    before = {name: getattr(system, name) for name in fields}
+    for name in fields:
+        setattr(system, name, getattr(data, name).strip())
+    system.save(update_fields=[*fields, "updated_at"])
+    changed = {
+        name: {"from": before[name], "to": getattr(system, name)}
+        for name in fields
+        if before[name] != getattr(system, name)
+    }
+    record_action(actor, "identity.system.update", system, changes=changed)
+    return system
+
+
+@transaction.atomic
+def issue_system_credential(system: InformationSystem, *, actor: User) -> tuple[SystemCredential, str]:
+    """A new client-credentials application for the system; the raw secret is returned once (only its hash is
+    stored). A system may hold several (to rotate without downtime): revoke the old one after switching."""
+    system = InformationSystem.objects.select_for_update().get(pk=system.pk)
+    _require_system_manager(actor, system.department_id)
+    if not system.is_active:
+        raise Conflict(f"接入系统“{system}”已停用，不能签发凭证")
+    secret = generate_client_secret()
+    number = system.credentials.count() + 1
+    application = Application(
+        name=f"{system.name}（{system.code}）凭证 {number}",
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        redirect_uris="",
+        client_secret=secret,
+        skip_authorization=True,
+        algorithm=Application.RS256_ALGORITHM,
+    )
+    application.save()
+    credential = SystemCredential.objects.create(system=system, application=application, created_by=actor)
+    record_action(actor, "identity.system.credential.issue", system, client_id=application.client_id)
+    return credential, secret
+
+
+def _disable_credential(credential: SystemCredential, now: dt.datetime) -> None:
+    application = credential.application
+    # A secret nobody knows (stored hashed like any other): the client can no longer obtain tokens.
+    application.client_secret = generate_client_secret()
+    application.save(update_fields=["client_secret", "updated"])
+    AccessToken.objects.filter(application=application).delete()
+    credential.revoked_at = now
+    credential.save(update_fields=["revoked_at"])
+
+
+@transaction.atomic
+def revoke_system_credential(credential: SystemCredential, *, actor: User, now: dt.datetime | None = None) -> None:
+    """End a credential at once: its tokens stop working and no new ones are issued to it."""
+    credential = (
+        SystemCredential.objects.select_for_update().select_related("system", "application").get(pk=credential.pk)
+    )
+    _require_system_manager(actor, credential.system.department_id)
+    if credential.revoked_at is not None:
+        raise Conflict("该凭证已吊销")
+    _disable_credential(credential, now or timezone.now())
+    record_action(
+        actor, "identity.system.credential.revoke", credential.system, client_id=credential.application.client_id
+    )
+
+
+@transaction.atomic
+def deactivate_information_system(
+    system: InformationSystem, *, actor: User, reason: str, now: dt.datetime | None = None
+) -> InformationSystem:
+    """Stop a system: every credential is revoked and it no longer counts as a subject."""
+    system = InformationSystem.objects.select_for_update().get(pk=system.pk)
+    _require_system_manager(actor, system.department_id)
+    if not reason.strip():
+        raise ValidationFailed([FieldProblem("reason", "请填写停用原因")])
+    if not system.is_active:
+        raise Conflict(f"接入系统“{system}”已停用")
+    moment = now or timezone.now()
+    for credential in system.credentials.select_related("application").filter(revoked_at__isnull=True):
+        _disable_credential(credential, moment)
+    system.is_active = False
+    system.save(update_fields=["is_active", "updated_at"])
+    record_action(actor, "identity.system.deactivate", system, reason=reason.strip())
+    return system

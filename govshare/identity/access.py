@@ -1,0 +1,57 @@
+"""Who may see and manage information systems (接入系统): the owning department's catalogue administrators and the
+platform administrator. Other departments' staff and every system itself see none (404)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from govshare.core.authz import NOTHING, VIEW, Subject, SubjectKind, register_policy
+from govshare.core.roles import Role
+from govshare.identity.models import InformationSystem
+
+MANAGE = "manage"
+SYSTEM_MANAGERS_ONLY = "只有系统所属部门的目录管理员或平台管理员可以登记和管理接入系统、签发和吊销凭证"
+
+
+def _staff(subject: Subject) -> bool:
+    return subject.subject_kind == SubjectKind.STAFF and subject.is_active
+
+
+def permits_system_management(subject: Subject, department_id: int) -> bool:
+    if not _staff(subject):
+        return False
+    if subject.has_role(Role.PLATFORM_ADMIN):
+        return True
+    return subject.has_role(Role.CATALOG_ADMIN) and subject.department_id == department_id
+
+
+class InformationSystemPolicy:
+    """VIEW: the platform administrator, and staff of the owning department; MANAGE: see
+    `permits_system_management`."""
+
+    def scope(self, subject: Subject, action: str) -> Q:
+        if not _staff(subject):
+            return NOTHING
+        if subject.has_role(Role.PLATFORM_ADMIN):
+            return Q()
+        if subject.department_id is None:
+            return NOTHING
+        if action == VIEW or (action == MANAGE and subject.has_role(Role.CATALOG_ADMIN)):
+            return Q(department_id=subject.department_id)
+        return NOTHING
+
+    def permits(self, subject: Subject, action: str, obj: InformationSystem) -> bool:
+        if action == MANAGE:
+            return permits_system_management(subject, obj.department_id)
+        if action == VIEW:
+            return _staff(subject) and (
+                subject.has_role(Role.PLATFORM_ADMIN) or subject.department_id == obj.department_id
+            )
+        return False
+
+    def refusal(self, subject: Subject, action: str, obj: InformationSystem) -> str:
+        return SYSTEM_MANAGERS_ONLY
+
+
+def register() -> None:
+    register_policy(InformationSystem, InformationSystemPolicy())
