@@ -5,3 +5,8 @@ class NotificationsConfig(AppConfig):
     name = "govshare.notifications"
     label = "notifications"
     verbose_name = "消息通知"
+
+    def ready(self) -> None:
+        from govshare.notifications import access
+
+        access.register()

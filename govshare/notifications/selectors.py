@@ -1,4 +1,5 @@
-"""Reading notifications: a user sees their own, and nobody else's (404, as for a missing one)."""
+"""Reading notifications: a user sees their own, and nobody else's (404, as for a missing one); the scope is the
+policy registered with govshare.core.authz (access.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from govshare.accounts.models import User
+from govshare.core.authz import restrict
 from govshare.core.errors import NotFound
+from govshare.notifications.access import NOT_FOUND
 from govshare.notifications.models import Notification
 
 MAX_ID = 2**63 - 1  # the largest primary key a database integer holds
@@ -16,7 +19,7 @@ def notifications_for(user: User | AnonymousUser, *, unread: bool = False) -> Qu
     """The user's inbox, newest first (only unread ones with `unread`); empty for an anonymous user."""
     if not user.is_authenticated:
         return Notification.objects.none()
-    inbox = Notification.objects.filter(recipient=user).select_related("target_type")
+    inbox = restrict(Notification.objects.select_related("target_type"), user)
     return inbox.filter(read_at__isnull=True) if unread else inbox
 
 
@@ -24,7 +27,7 @@ def unread_count(user: User | AnonymousUser) -> int:
     """One COUNT on the unread index; 0 for an anonymous user (no query)."""
     if not user.is_authenticated:
         return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return restrict(Notification.objects.filter(read_at__isnull=True), user).count()
 
 
 def get_notification(user: User | AnonymousUser, notification_id: int) -> Notification:
@@ -33,5 +36,5 @@ def get_notification(user: User | AnonymousUser, notification_id: int) -> Notifi
     if 1 <= notification_id <= MAX_ID:
         found = notifications_for(user).filter(pk=notification_id).first()
     if found is None:
-        raise NotFound("消息不存在或无权访问")
+        raise NotFound(NOT_FOUND)
     return found

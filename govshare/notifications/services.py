@@ -19,7 +19,8 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from govshare.accounts.models import User
-from govshare.core.errors import NotFound
+from govshare.core.authz import require, restrict
+from govshare.notifications.access import MARK_READ, NOT_FOUND
 from govshare.notifications.choices import EMAILED_BY_DEFAULT, NotificationKind
 from govshare.notifications.models import Notification
 
@@ -142,8 +143,7 @@ def notify(
 
 def mark_read(notification: Notification, *, actor: User) -> Notification:
     """Mark one of the actor's own notifications read (again: nothing changes); another user's answers 404."""
-    if notification.recipient_id != actor.pk:
-        raise NotFound("消息不存在或无权访问")
+    require(actor, MARK_READ, notification, not_found=NOT_FOUND)
     if notification.read_at is None:
         read_at = timezone.now()
         with transaction.atomic():
@@ -156,4 +156,5 @@ def mark_read(notification: Notification, *, actor: User) -> Notification:
 def mark_all_read(*, actor: User) -> int:
     """Mark every unread notification of the actor read; returns how many."""
     with transaction.atomic():
-        return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())
+        unread = restrict(Notification.objects.filter(read_at__isnull=True), actor, MARK_READ)
+        return unread.update(read_at=timezone.now())

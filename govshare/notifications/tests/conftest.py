@@ -1,20 +1,11 @@
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from govshare import testing
 from govshare.accounts import services as account_services
 from govshare.accounts.choices import Role
 from govshare.accounts.models import User
-
-# A fixed clock for notifications whose order matters: tests never depend on today's date.
-T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-
-
-def minutes(n: int) -> dt.datetime:
-    return T0 + dt.timedelta(minutes=n)
 
 
 @pytest.fixture

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
+from govshare.core import authz
 from govshare.core.errors import NotFound
 from govshare.notifications import selectors, services
 from govshare.notifications.choices import NotificationKind
-from govshare.notifications.tests.conftest import minutes
+from govshare.testing.clock import minutes
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +56,9 @@ def test_someone_elses_notification_is_not_found(reader, other_reader) -> None:
 def test_an_id_beyond_the_databases_integers_is_not_found(reader) -> None:
     with pytest.raises(NotFound):
         selectors.get_notification(reader, 2**64)
+
+
+def test_not_even_the_platform_administrator_sees_someone_elses(reader, platform_admin) -> None:
+    theirs = notice([reader], "别人的")[0]
+    assert list(selectors.notifications_for(platform_admin)) == []
+    assert not authz.permits(platform_admin, authz.VIEW, theirs)

@@ -14,7 +14,7 @@ from govshare.core.errors import NotFound
 from govshare.notifications import services
 from govshare.notifications.choices import NotificationKind
 from govshare.notifications.models import Notification
-from govshare.notifications.tests.conftest import minutes
+from govshare.testing.clock import minutes
 
 pytestmark = pytest.mark.django_db
 

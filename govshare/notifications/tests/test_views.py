@@ -13,7 +13,7 @@ from govshare.notifications import services
 from govshare.notifications.choices import NotificationKind
 from govshare.notifications.context_processors import unread_notifications
 from govshare.notifications.models import Notification
-from govshare.notifications.tests.conftest import minutes
+from govshare.testing.clock import minutes
 
 pytestmark = pytest.mark.django_db
 
