@@ -10,28 +10,14 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from govshare.audit.access import READ_AUDIT_LOG, READ_REFUSED
 from govshare.audit.models import AuditLog
-from govshare.core.authz import Subject, SubjectKind, can, register_ability
+from govshare.core.authz import VIEW, Subject, can, restrict
 from govshare.core.errors import FieldProblem, NotFound, PermissionDenied, ValidationFailed
-from govshare.core.roles import Role
 from govshare.core.tabular import csv as tabular_csv
 
 EXPORT_CHUNK = 2000
 CSV_HEADERS = ("记录编号", "时间", "操作人账号", "操作", "对象类型", "对象标识", "对象", "详情", "链序号", "SM3 哈希")
-
-
-READ_AUDIT_LOG = "audit.read_log"
-READ_REFUSED = "只有审计员可以查阅审计日志"
-
-
-def _is_auditor(subject: Subject) -> bool:
-    """三员分立: the auditor alone reads the trail (not the platform administrator, not the security officer)."""
-    return subject.subject_kind == SubjectKind.STAFF and subject.has_role(Role.AUDITOR)
-
-
-def register() -> None:
-    """Declare the audit log's abilities (from AuditConfig.ready)."""
-    register_ability(READ_AUDIT_LOG, _is_auditor, refusal=READ_REFUSED)
 
 
 def can_read_audit_log(user: Subject) -> bool:
@@ -42,7 +28,7 @@ def audit_log_for(user: Subject) -> QuerySet[AuditLog]:
     """Every audit row, for the auditor; anyone else is refused (403: the whole log is outside their remit)."""
     if not can_read_audit_log(user):
         raise PermissionDenied(READ_REFUSED)
-    return AuditLog.objects.order_by("-id")
+    return restrict(AuditLog.objects.order_by("-id"), user, VIEW)
 
 
 @dataclass(frozen=True)

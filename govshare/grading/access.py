@@ -7,6 +7,11 @@ from django.db.models import Q
 from govshare.accounts.choices import Role
 from govshare.accounts.models import User
 from govshare.catalog.models import Resource
+from govshare.core.authz import NOTHING, VIEW, Subject, SubjectKind, register_policy
+from govshare.grading.models import GradingChange
+
+DECIDE = "decide"
+DECIDE_REFUSED = "只有安全管理员可以审核分级调整"
 
 
 def is_security_officer(user: User) -> bool:
@@ -23,9 +28,37 @@ def can_propose(user: User, resource: Resource) -> bool:
 
 
 def visible_changes_filter(user: User) -> Q | None:
-    """The security officer sees every change; a department's users see their department's; others none (None)."""
-    if is_security_officer(user):
-        return Q()
-    if user.department_id is not None:
-        return Q(resource__department_id=user.department_id)
-    return None
+    """The security officer sees every change; a department's users see their department's; others none."""
+    return GradingChangePolicy().scope(user, VIEW)
+
+
+class GradingChangePolicy:
+    """VIEW: the security officer every change, a department's staff their department's; DECIDE: the security
+    officer (三员分立: nobody else, the platform administrator included)."""
+
+    def scope(self, subject: Subject, action: str) -> Q:
+        if subject.subject_kind != SubjectKind.STAFF:
+            return NOTHING
+        if subject.has_role(Role.SECURITY_OFFICER):
+            return Q() if action in (VIEW, DECIDE) else NOTHING
+        if action == VIEW and subject.department_id is not None:
+            return Q(resource__department_id=subject.department_id)
+        return NOTHING
+
+    def permits(self, subject: Subject, action: str, obj: GradingChange) -> bool:
+        if subject.subject_kind != SubjectKind.STAFF:
+            return False
+        if subject.has_role(Role.SECURITY_OFFICER):
+            return action in (VIEW, DECIDE)
+        return (
+            action == VIEW
+            and subject.department_id is not None
+            and (subject.department_id == obj.resource.department_id)
+        )
+
+    def refusal(self, subject: Subject, action: str, obj: GradingChange) -> str:
+        return DECIDE_REFUSED
+
+
+def register() -> None:
+    register_policy(GradingChange, GradingChangePolicy())

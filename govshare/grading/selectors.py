@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from govshare.accounts.models import User
+from govshare.core.authz import VIEW, restrict
 from govshare.core.errors import NotFound
 from govshare.grading import access
 from govshare.grading.choices import ChangeStatus
@@ -12,10 +13,7 @@ from govshare.grading.models import GradingChange
 
 
 def visible_changes(user: User) -> QuerySet[GradingChange]:
-    scope = access.visible_changes_filter(user)
-    if scope is None:
-        return GradingChange.objects.none()
-    return GradingChange.objects.filter(scope).select_related("resource", "resource__department")
+    return restrict(GradingChange.objects.select_related("resource", "resource__department"), user, VIEW)
 
 
 def change_list(user: User, *, status: str = "", resource_id: int | None = None) -> QuerySet[GradingChange]:
