@@ -10,7 +10,9 @@ class DatasetsConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
-        from govshare.datasets import jobs
+        from govshare.datasets import access, jobs
+
+        access.register()
 
         # The recovery sweep and the sources' schedules exist after every migrate (idempotent).
         post_migrate.connect(jobs.ensure_schedules_after_migrate, sender=self, dispatch_uid="datasets-schedules")

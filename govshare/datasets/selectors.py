@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from govshare.accounts.models import User
 from govshare.catalog.models import Item, Resource
+from govshare.core.authz import restrict
 from govshare.core.errors import NotFound
 from govshare.datasets.access import can_read_data, require_source_manager
 from govshare.datasets.models import Dataset, Load, Source
@@ -22,8 +23,8 @@ def sources_of(user: User, resource: Resource) -> QuerySet[Source]:
 
 
 def get_source(user: User, pk: int) -> Source:
-    source = Source.objects.select_related("resource", "resource__department").filter(pk=pk).first()
-    if source is None or not can_read_data(user, source.resource):
+    source = restrict(Source.objects.select_related("resource", "resource__department"), user).filter(pk=pk).first()
+    if source is None:
         raise NotFound("数据来源不存在或无权访问")
     return source
 
@@ -47,8 +48,9 @@ def loads_of(user: User, resource: Resource) -> QuerySet[Load]:
 
 
 def get_load(user: User, pk: int) -> Load:
-    load = Load.objects.select_related("dataset", "dataset__resource", "source", "requested_by").filter(pk=pk).first()
-    if load is None or not can_read_data(user, load.dataset.resource):
+    loads = Load.objects.select_related("dataset", "dataset__resource", "source", "requested_by")
+    load = restrict(loads, user).filter(pk=pk).first()
+    if load is None:
         raise NotFound("归集任务不存在或无权访问")
     return load
 

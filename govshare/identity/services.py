@@ -258,17 +258,18 @@ class SystemInput:
 
 def _system_problems(data: SystemInput, *, exclude_pk: int | None = None) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
+    others = InformationSystem.objects.exclude(pk=exclude_pk) if exclude_pk is not None else InformationSystem.objects
     code = data.code.strip()
     if not SYSTEM_CODE_PATTERN.match(code):
         problems.append(FieldProblem("code", f"系统编码“{code}”应为 2–40 位字母、数字或连字符，且以字母或数字开头"))
-    elif InformationSystem.objects.filter(code__iexact=code).exclude(pk=exclude_pk).exists():
+    elif others.filter(code__iexact=code).exists():
         problems.append(FieldProblem("code", f"系统编码“{code}”已被登记"))
     name = data.name.strip()
     if not name:
         problems.append(FieldProblem("name", "系统名称不能为空"))
     elif len(name) > 100:
         problems.append(FieldProblem("name", f"系统名称最多 100 个字，实际 {len(name)} 个字"))
-    elif InformationSystem.objects.filter(department=data.department, name=name).exclude(pk=exclude_pk).exists():
+    elif others.filter(department=data.department, name=name).exists():
         problems.append(FieldProblem("name", f"本部门已登记名为“{name}”的接入系统"))
     if not data.department.is_active:
         problems.append(FieldProblem("department", f"部门“{data.department.name}”已停用，不能登记接入系统"))

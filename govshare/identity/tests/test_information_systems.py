@@ -223,7 +223,7 @@ def test_the_policy_scope_and_the_object_check_agree(
     theirs = services.register_information_system(
         system_input(other_department, code="ybj-jsxt", name="结算系统"), actor=platform_admin
     )
-    subjects = [
+    subjects: list[authz.Subject] = [
         catalog_admin,
         platform_admin,
         testing.make_user(Role.CONSUMER, department=department),
