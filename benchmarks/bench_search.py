@@ -272,9 +272,12 @@ def generate(total: int, rng: random.Random) -> None:
     from govshare.accounts.models import Department
     from govshare.catalog.models import Category, CodeSequence, Item, Resource
     from govshare.catalog.search_text import document_tokens
+    from govshare.core.regions import RegionLevel, registry
     from govshare.testing import department_code
 
     call_command("migrate", verbosity=0)
+    # The districts are made up; their departments' credit codes carry real county codes of 德阳市 (any revision).
+    county_codes = sorted(r.code for r in registry() if r.code[:4] == "5106" and r.level == RegionLevel.COUNTY)
     with transaction.atomic():
         departments: list[tuple[Department, int, str]] = []
         n = 0
@@ -284,7 +287,7 @@ def generate(total: int, rng: random.Random) -> None:
                 name = district + BUREAUS[b_index][0] if d_index else "市" + BUREAUS[b_index][0]
                 department = account_services.create_department(
                     account_services.DepartmentInput(
-                        code=department_code(n, "510600" if d_index == 0 else f"5106{d_index:02d}"),
+                        code=department_code(n, "510600" if d_index == 0 else county_codes[d_index - 1]),
                         name=name,
                         level="city" if d_index == 0 else "county",
                     ),
