@@ -10,6 +10,7 @@ from govshare.accounts.models import User
 from govshare.catalog import access
 from govshare.catalog.choices import ReviewStatus
 from govshare.catalog.models import Category, DuplicateCandidate, Item, Resource, ResourceVersion
+from govshare.core.authz import VIEW, restrict
 from govshare.core.errors import NotFound
 
 
@@ -25,7 +26,7 @@ class ResourceFilters:
 
 
 def visible_resources(user: User) -> QuerySet[Resource]:
-    return Resource.objects.filter(access.visible_resources_filter(user))
+    return restrict(Resource.objects.all(), user, VIEW)
 
 
 def apply_filters(queryset: QuerySet[Resource], filters: ResourceFilters) -> QuerySet[Resource]:
@@ -101,7 +102,7 @@ def get_category_by_code(code: str) -> Category:
 
 def resource_duplicates(user: User, resource: Resource) -> QuerySet[DuplicateCandidate]:
     """Near-duplicates of an entry, best first, limited to entries the user may see (the reviewer sees all)."""
-    similar_visible = Resource.objects.filter(access.visible_resources_filter(user)).values("pk")
+    similar_visible = visible_resources(user).values("pk")
     return (
         DuplicateCandidate.objects.filter(resource=resource, similar__in=similar_visible)
         .exclude(similar__status=ReviewStatus.WITHDRAWN)

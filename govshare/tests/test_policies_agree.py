@@ -9,6 +9,8 @@ import pytest
 from django.db import models
 
 from govshare.audit.models import AuditLog
+from govshare.catalog.access import CHANGE, REVIEW
+from govshare.catalog.models import Resource
 from govshare.core import authz
 from govshare.datasets.access import MANAGE
 from govshare.datasets.models import Dataset, Load, Source
@@ -20,6 +22,7 @@ from govshare.testing import authz as matrix
 pytestmark = pytest.mark.django_db
 
 GUARDED: dict[type[models.Model], tuple[str, ...]] = {
+    Resource: (authz.VIEW, CHANGE, REVIEW),
     Dataset: (authz.VIEW, MANAGE),
     Source: (authz.VIEW, MANAGE),
     Load: (authz.VIEW, MANAGE),
