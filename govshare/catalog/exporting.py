@@ -1,10 +1,9 @@
 """Export of any filtered catalogue list to .xlsx (the import template's columns, so it can be edited and
-re-imported) or .csv (UTF-8 with BOM, one row per resource). Both stream: rows are read from the database in
-chunks and written as they come, whatever the size of the list."""
+re-imported) or .csv (UTF-8 with BOM, one row per resource, written by `govshare.core.tabular.csv`). Both stream:
+rows are read from the database in chunks and written as they come, whatever the size of the list."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -26,6 +25,7 @@ from govshare.catalog import importing, selectors
 from govshare.catalog.choices import ItemDataType, ReviewStatus
 from govshare.catalog.models import Item, Resource
 from govshare.core.errors import FieldProblem, ValidationFailed
+from govshare.core.tabular import csv as tabular_csv
 
 EXPORT_FORMATS = ("xlsx", "csv")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -160,64 +160,49 @@ def xlsx_response(queryset: QuerySet[Resource], *, note: str = "") -> FileRespon
 # ---------------------------------------------------------------------------------------------- csv
 
 
-class _Line:
-    """A write-only buffer for csv.writer that hands back each line."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_text(value: object) -> str:
-    """Text that a spreadsheet would read as a formula gets a leading apostrophe (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _item_text(item: Item) -> str:
     data_type = ItemDataType(item.data_type).label if item.data_type in ItemDataType.values else item.data_type
     return f"{item.name}({data_type}{',' + str(item.length) if item.length else ''})"
 
 
 def csv_lines(queryset: QuerySet[Resource]) -> Iterator[str]:
-    """UTF-8 with BOM (Excel opens it correctly), one resource per line, items in the last column."""
-    writer = csv.writer(_Line())
-    yield "\ufeff" + writer.writerow(CSV_HEADERS)
-    for resource in queryset.iterator(chunk_size=CHUNK_SIZE):
-        row: list[Any] = importing.resource_row_values(resource, 0)
-        values = dict(zip((c.field for c in importing.RESOURCE_COLUMNS), row, strict=True))
-        published: dt.date | None = resource.published_on
-        yield writer.writerow(
-            _csv_text(v)
-            for v in (
-                resource.code,
-                resource.name,
-                resource.category.code,
-                resource.category.name,
-                resource.department.code,
-                resource.department.name,
-                resource.summary,
-                values["format"],
-                resource.sub_format,
-                values["share_type"],
-                resource.share_condition,
-                resource.share_basis,
-                values["share_method"],
-                values["platform_share_type"],
-                values["open_type"],
-                resource.open_condition,
-                values["grade"],
-                values["data_level"],
-                values["update_cycle"],
-                values["related_codes"],
-                ReviewStatus(resource.status).label,
-                published.isoformat() if published else "",
-                resource.version,
-                "；".join(_item_text(item) for item in resource.items.all()),
-            )
-        )
+    """UTF-8 with BOM (Excel opens it correctly), one resource per line, items in the last column; text that a
+    spreadsheet would read as a formula gets a leading apostrophe (`govshare.core.tabular.csv`)."""
+    return tabular_csv.csv_lines(
+        CSV_HEADERS, (_csv_row(resource) for resource in queryset.iterator(chunk_size=CHUNK_SIZE))
+    )
+
+
+def _csv_row(resource: Resource) -> tuple[object, ...]:
+    row: list[Any] = importing.resource_row_values(resource, 0)
+    values = dict(zip((c.field for c in importing.RESOURCE_COLUMNS), row, strict=True))
+    published: dt.date | None = resource.published_on
+    return (
+        resource.code,
+        resource.name,
+        resource.category.code,
+        resource.category.name,
+        resource.department.code,
+        resource.department.name,
+        resource.summary,
+        values["format"],
+        resource.sub_format,
+        values["share_type"],
+        resource.share_condition,
+        resource.share_basis,
+        values["share_method"],
+        values["platform_share_type"],
+        values["open_type"],
+        resource.open_condition,
+        values["grade"],
+        values["data_level"],
+        values["update_cycle"],
+        values["related_codes"],
+        ReviewStatus(resource.status).label,
+        published.isoformat() if published else "",
+        resource.version,
+        "；".join(_item_text(item) for item in resource.items.all()),
+    )
 
 
 def csv_response(queryset: QuerySet[Resource]) -> StreamingHttpResponse:

@@ -6,8 +6,9 @@ leave before the last batch is read. `export_file` bundles the chunks with the c
 `StreamingHttpResponse`.
 
 - CSV: UTF-8 with a BOM (Excel opens Chinese correctly), header = the item names, null = empty field, dates ISO.
-  Text that a spreadsheet would run as a formula (`=…`, `+…`, `-…`, `@…`, except plain numbers) gets a leading
-  apostrophe (CSV injection).
+  Text that a spreadsheet would run as a formula (`=…`, `+…`, `-…`, `@…`, a tab, a carriage return or a
+  full-width ＝＋－＠, except plain numbers), in the values and in the header, gets a leading apostrophe (CSV
+  injection: the one rule of `govshare.core.tabular.csv`).
 - XLSX: a workbook written as a stream (a zip whose sheet XML is produced row by row), dates and date-times as
   real Excel dates, text always as text. A sheet holds at most 1,048,575 rows; the next rows continue on
   `数据(2)`, `数据(3)` …  openpyxl's write-only mode keeps memory flat too, but only hands the file over once it is
@@ -33,6 +34,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from django.utils.http import content_disposition_header
 
+from govshare.core.tabular.csv import neutralise_formula, neutralise_formulas
 from govshare.datasets.choices import ExportFormat
 
 __all__ = [
@@ -158,19 +160,6 @@ class _Sink:
 
 # ---------------------------------------------------------------------------------------------- csv
 
-_FORMULA = r"^[=+\-@\t\r]"
-_PLAIN_NUMBER = r"^[+-]?[0-9]+(\.[0-9]+)?$"
-
-
-def _defuse_formulas(array: pa.Array) -> pa.Array:
-    """Text starting like a formula gets a leading apostrophe; plain numbers (-5, +86…) stay as they are."""
-    risky = pc.and_(
-        pc.match_substring_regex(array, _FORMULA), pc.invert(pc.match_substring_regex(array, _PLAIN_NUMBER))
-    )
-    if not pc.any(risky).as_py():
-        return array
-    return pc.if_else(risky, pc.binary_join_element_wise("'", array, ""), array)
-
 
 def _timestamp_text(array: pa.Array) -> pa.Array:
     """`2024-01-02 03:04:05` (with fractions only when a value has them; local time of a zoned column)."""
@@ -184,7 +173,7 @@ def _timestamp_text(array: pa.Array) -> pa.Array:
 
 def _csv_column(array: pa.Array) -> pa.Array:
     if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-        return _defuse_formulas(array)
+        return neutralise_formulas(array)
     if pa.types.is_timestamp(array.type):
         return _timestamp_text(array)
     if pa.types.is_nested(array.type):
@@ -203,7 +192,7 @@ def stream_csv(reader: pa.RecordBatchReader, columns: Sequence[str] | None = Non
     yield b"\xef\xbb\xbf"
     sink = _Sink()
     options = pa_csv.WriteOptions(include_header=False)
-    header = ",".join('"' + name.replace('"', '""') + '"' for name in names) + "\n"
+    header = ",".join('"' + neutralise_formula(name).replace('"', '""') + '"' for name in names) + "\n"
     yield header.encode("utf-8")
     for batch in _batches(reader, names):
         converted = pa.record_batch([_csv_column(column) for column in batch.columns], names=names)

@@ -11,7 +11,6 @@ Safety rules, in order of importance:
 
 from __future__ import annotations
 
-import csv
 import itertools
 import logging
 import threading
@@ -34,6 +33,7 @@ from govshare.audit.services import record_action
 from govshare.catalog.choices import ENCRYPTED_AT_REST
 from govshare.catalog.models import Item
 from govshare.core.redaction import redact
+from govshare.core.tabular.csv import CsvWriter
 from govshare.datasets import encryption
 from govshare.datasets.choices import LoadMode, LoadStatus, SourceKind
 from govshare.datasets.engines import get_engine
@@ -135,7 +135,8 @@ class RejectsFile:
         # False for a resource with encrypted items: a refused row's raw text would put them on disk in plain text.
         self.keep_values = keep_values
         self._file = path.open("w", encoding="utf-8-sig", newline="")
-        self._writer = csv.writer(self._file)
+        # A refused row's raw text is the source's: neutralised like every CSV the platform hands out.
+        self._writer = CsvWriter(self._file)
         self._writer.writerow(REJECTS_HEADER)
         self.count = 0
 

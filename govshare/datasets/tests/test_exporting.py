@@ -92,6 +92,18 @@ def test_csv_text_that_would_run_as_a_formula_gets_an_apostrophe_but_numbers_do_
     assert [line[0] for line in body[1:]] == ["'=HYPERLINK(1)", "'@SUM(A1)", "-5", "+8613800138000", "'-"]
 
 
+def test_csv_full_width_formula_starts_get_an_apostrophe_too() -> None:
+    rows = [{**ROWS[1], "姓名": value} for value in ("＝1+1", "＠SUM(A1)", "－1")]
+    body = list(csv.reader(io.StringIO(b"".join(stream_csv(reader(rows))).decode("utf-8-sig"))))
+    assert [line[0] for line in body[1:]] == ["'＝1+1", "'＠SUM(A1)", "'－1"]
+
+
+def test_csv_header_that_would_run_as_a_formula_gets_an_apostrophe() -> None:
+    schema = pa.schema([("=HYPERLINK(1)", pa.string()), ("姓名", pa.string())])
+    data = b"".join(stream_csv(pa.RecordBatchReader.from_batches(schema, [])))
+    assert data.decode("utf-8-sig") == '"\'=HYPERLINK(1)","姓名"\n'
+
+
 def test_json_round_trip_exact_decimals_and_iso_dates() -> None:
     data = b"".join(stream_json(reader()))
     assert "张三".encode() in data  # ensure_ascii=False
