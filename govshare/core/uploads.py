@@ -1,7 +1,7 @@
 """Checks of an uploaded data file before anything is kept: its size against the setting, and its type by its
 content (not only its name): an .xlsx must be a zip holding the OOXML workbook parts, within the zip-bomb limits of
-`govshare.core.xlsx` (every member's expanded size and ratio, the parts read whole); a CSV, TSV or JSON file must be
-text, not a zip, an old Excel file, a PDF, an image or other binary data."""
+`govshare.core.tabular.xlsx` (every member's expanded size and ratio, the parts read whole); a CSV, TSV or JSON file
+must be text, not a zip, an old Excel file, a PDF, an image or other binary data."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.conf import settings
 
 from govshare.core.archives import size_text
 from govshare.core.errors import FieldProblem, ValidationFailed
-from govshare.core.xlsx import WorkbookInvalid, XlsxRefused, open_workbook
+from govshare.core.tabular.xlsx import WorkbookInvalid, XlsxRefused, open_workbook
 
 __all__ = ["check_data_upload", "data_file_problem", "size_text"]
 

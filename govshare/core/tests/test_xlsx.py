@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from govshare.catalog.tests.xlsx_files import with_shared_strings
-from govshare.core import xlsx
+from govshare.core.tabular import xlsx
 from govshare.core.tests import bombs
-from govshare.core.xlsx import NoCachedValue, XlsxLimits, XlsxRefused, fill_merged, open_workbook
+from govshare.core.tabular.xlsx import NoCachedValue, XlsxLimits, XlsxRefused, fill_merged, open_workbook
 
 LIMITS = XlsxLimits(member_bytes=64 * bombs.MIB, total_bytes=128 * bombs.MIB, ratio=100, part_bytes=8 * bombs.MIB)
 

@@ -2,7 +2,7 @@
 
 CSV goes through pyarrow's streaming CSV reader (files not in UTF-8 are transcoded by a child process as it
 reads); rows with the wrong number of columns, or with bytes that do not decode, go to `on_reject` with their
-record number (the header is row 1). XLSX, JSON and JSON Lines are read record by record (govshare.core.xlsx,
+record number (the header is row 1). XLSX, JSON and JSON Lines are read record by record (govshare.core.tabular.xlsx,
 ijson), never whole.
 """
 
@@ -13,8 +13,6 @@ import csv
 import hashlib
 import io
 import json
-import zipfile
-import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,10 +21,16 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from lxml import etree  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter
 
-from govshare.core.xlsx import NoCachedValue, XlsxRefused, fill_merged, merged_areas, open_workbook
+from govshare.core.tabular.xlsx import (
+    NoCachedValue,
+    XlsxRefused,
+    fill_merged,
+    merged_areas,
+    open_workbook,
+    sheet_errors,
+)
 from govshare.datasets.choices import FileFormat
 from govshare.datasets.raw import (
     BATCH_ROWS,
@@ -301,23 +305,17 @@ NO_RESULT_REASON = "公式单元格没有计算结果，请在Excel中重新计�
 def _unreadable_sheet() -> Iterator[None]:
     """A refused, damaged or broken workbook as SourceInvalid with a Chinese message."""
     try:
-        yield
+        with sheet_errors("工作表无法读取，文件可能已损坏或不完整：请在 Excel 中打开并重新保存为 .xlsx 后上传"):
+            yield
     except XlsxRefused as exc:
         raise SourceInvalid(exc.message) from exc
-    except etree.XMLSyntaxError as exc:
-        raise SourceInvalid(f"工作表内容不是有效的 XML，文件可能已损坏：{exc}") from exc
-    except (zipfile.BadZipFile, zlib.error, EOFError, IndexError, ValueError, KeyError) as exc:
-        # A damaged member, a truncated stream, a shared-string index out of range, a number that is not one.
-        raise SourceInvalid(
-            "工作表无法读取，文件可能已损坏或不完整：请在 Excel 中打开并重新保存为 .xlsx 后上传"
-        ) from exc
 
 
 class XlsxStream:
     """The first sheet (or config["sheet"]) of an .xlsx workbook, read row by row; row numbers are sheet rows.
 
-    The workbook is opened through `govshare.core.xlsx` (its archive and parts bounded before anything is parsed)
-    and read as Excel shows it:
+    The workbook is opened through `govshare.core.tabular.xlsx` (its archive and parts bounded before anything is
+    parsed) and read as Excel shows it:
 
     - merged ranges are filled: every cell of a range holds the value of its top-left cell (a category column
       merged down over its rows loads the category on each row), in the rows that hold a value of their own; a range

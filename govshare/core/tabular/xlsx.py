@@ -26,6 +26,9 @@ booleans, Excel errors as `ErrorValue`, and, when the sheet is read with `dates=
 format as datetime/time/timedelta exactly as openpyxl converts them. A formula cell gives its cached result; one
 without a result (never calculated: written by a program, or calculation set to manual) gives `NoCachedValue`, so
 that the caller can refuse it instead of loading NULL. `SheetStream.formulas` lists where formulas are.
+
+A sheet that breaks off while its rows are read (broken XML, a damaged member, a truncated stream) is turned into
+`XlsxRefused` with a Chinese message by `sheet_errors`, so that each caller catches that one exception.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ __all__ = [
     "NoCachedValue",
     "SharedStrings",
     "SheetStream",
+    "SheetUnreadable",
     "Workbook",
     "WorkbookInvalid",
     "XlsxLimits",
@@ -72,6 +76,7 @@ __all__ = [
     "merged_areas",
     "open_workbook",
     "parse_range",
+    "sheet_errors",
 ]
 
 STRUCTURE_PART_BYTES = 8 * 1024 * 1024
@@ -640,3 +645,24 @@ def fill_merged(
                         if number != top or column != left:
                             values[column - 1] = value
         yield number, values
+
+
+class SheetUnreadable(XlsxRefused):
+    """A sheet that broke off while its rows were read: broken XML, a damaged member, a truncated stream."""
+
+
+@contextmanager
+def sheet_errors(damaged: str) -> Iterator[None]:
+    """Around the reading of a sheet's rows: every way a damaged file breaks off becomes an `XlsxRefused`.
+
+    A refusal stays what it is; broken XML raises `SheetUnreadable` quoting the parser; a damaged member, a truncated
+    stream, a shared-string index out of range or a number that is none raises `SheetUnreadable(damaged)`, the
+    caller's own words for its users (an import says 导入, a data load 上传)."""
+    try:
+        yield
+    except XlsxRefused:
+        raise
+    except etree.XMLSyntaxError as exc:
+        raise SheetUnreadable(f"工作表内容不是有效的 XML，文件可能已损坏：{exc}") from exc
+    except (zipfile.BadZipFile, zlib.error, EOFError, IndexError, ValueError, KeyError) as exc:
+        raise SheetUnreadable(damaged) from exc
