@@ -10,8 +10,6 @@ recorded in the audit trail before its first byte is sent.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from ninja import File, Form, Query, Router, Schema, Status
@@ -19,13 +17,14 @@ from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from govshare.accounts.acting import acting_user
 from govshare.accounts.models import User
 from govshare.catalog import selectors as catalog_selectors
 from govshare.catalog.models import Resource
 from govshare.core.apiauth import STAFF_READ, STAFF_WRITE
 from govshare.core.errors import FieldProblem, ValidationFailed
 from govshare.core.nostore import no_store
-from govshare.core.pagination import paginate
+from govshare.core.pagination import Page, paginate
 from govshare.core.schemas import ERRORS, ErrorOut
 from govshare.datasets import exporting, jobs, reading, selectors, services
 from govshare.datasets.choices import ExportFormat, SourceKind
@@ -50,12 +49,6 @@ _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _SOURCE_DOWN = {502: ErrorOut}
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # the auth classes only let real accounts through
-    return user
-
-
 def _resource(user: User, resource_id: int) -> Resource:
     return catalog_selectors.get_resource(user, resource_id)
 
@@ -74,7 +67,7 @@ def _load(user: User, load_id: int) -> Load:
     summary="资源的数据来源（挂接）",
 )
 def list_sources(request: HttpRequest, resource_id: int) -> list[Source]:
-    user = _user(request)
+    user = acting_user(request)
     return list(selectors.sources_of(user, _resource(user, resource_id)))
 
 
@@ -90,7 +83,7 @@ def list_sources(request: HttpRequest, resource_id: int) -> list[Source]:
     ),
 )
 def create_source(request: HttpRequest, resource_id: int, payload: SourceIn) -> Status[Source]:
-    user = _user(request)
+    user = acting_user(request)
     source = services.register_source(_resource(user, resource_id), payload.to_input(), actor=user)
     created = selectors.get_source(user, source.pk)
     created.notices = source.notices
@@ -99,7 +92,7 @@ def create_source(request: HttpRequest, resource_id: int, payload: SourceIn) -> 
 
 @router.get("/sources/{source_id}", response={200: SourceOut, **ERRORS}, auth=STAFF_READ, summary="数据来源详情")
 def get_source(request: HttpRequest, source_id: int) -> Source:
-    return selectors.get_source(_user(request), source_id)
+    return selectors.get_source(acting_user(request), source_id)
 
 
 @router.put(
@@ -114,7 +107,7 @@ def get_source(request: HttpRequest, source_id: int) -> Source:
     ),
 )
 def update_source(request: HttpRequest, source_id: int, payload: SourceIn) -> Source:
-    user = _user(request)
+    user = acting_user(request)
     updated = services.update_source(selectors.get_managed_source(user, source_id), payload.to_input(), actor=user)
     source = selectors.get_source(user, source_id)
     source.notices = updated.notices
@@ -136,7 +129,7 @@ def update_source(request: HttpRequest, source_id: int, payload: SourceIn) -> So
 )
 @decorate_view(no_store)
 def preview_source(request: HttpRequest, source_id: int, file: UploadedFile = File(None)) -> reading.SourceSample:  # noqa: B008
-    user = _user(request)
+    user = acting_user(request)
     return reading.preview_source_for(user, selectors.get_managed_source(user, source_id), upload=file)
 
 
@@ -148,7 +141,7 @@ def preview_source(request: HttpRequest, source_id: int, file: UploadedFile = Fi
     description="每个来源字段对应一个信息项，每个信息项至多一次，主键信息项必须映射；有误时 422 逐条说明。",
 )
 def confirm_mapping(request: HttpRequest, source_id: int, payload: MappingIn) -> Source:
-    user = _user(request)
+    user = acting_user(request)
     source = selectors.get_managed_source(user, source_id)
     services.set_mapping(source, payload.entries(), actor=user, columns=payload.columns)
     return selectors.get_source(user, source_id)
@@ -165,7 +158,7 @@ def confirm_mapping(request: HttpRequest, source_id: int, payload: MappingIn) ->
     description="归集在后台运行；用 GET /loads/{id} 查看状态、进度、日志与错误。文件报送请用 /uploads。",
 )
 def request_load(request: HttpRequest, source_id: int, payload: LoadIn) -> Status[Load]:
-    user = _user(request)
+    user = acting_user(request)
     source = selectors.get_managed_source(user, source_id)
     if source.kind == SourceKind.FILE:
         raise ValidationFailed(
@@ -191,7 +184,7 @@ def upload_load(
     file: UploadedFile = File(None),  # noqa: B008
     mode: str | None = Form(None),
 ) -> Status[Load]:
-    user = _user(request)
+    user = acting_user(request)
     source = selectors.get_managed_source(user, source_id)
     if source.kind != SourceKind.FILE:
         raise ValidationFailed([FieldProblem("file", "只有文件报送的数据来源可以上传文件；前置库和接口请用 /loads")])
@@ -210,10 +203,10 @@ class LoadListIn(Schema):
     auth=STAFF_READ,
     summary="归集历史（最新在前）",
 )
-def list_loads(request: HttpRequest, resource_id: int, paging: Query[LoadListIn]) -> dict[str, object]:
-    user = _user(request)
+def list_loads(request: HttpRequest, resource_id: int, paging: Query[LoadListIn]) -> Page[Load]:
+    user = acting_user(request)
     loads = selectors.loads_of(user, _resource(user, resource_id)).order_by("-created_at", "-id")
-    return paginate(loads, paging.page, paging.page_size).as_dict()
+    return paginate(loads, paging.page, paging.page_size)
 
 
 @router.get(
@@ -223,14 +216,14 @@ def list_loads(request: HttpRequest, resource_id: int, paging: Query[LoadListIn]
     summary="归集任务：状态、进度、日志、错误与血缘数据",
 )
 def get_load(request: HttpRequest, load_id: int) -> Load:
-    return _load(_user(request), load_id)
+    return _load(acting_user(request), load_id)
 
 
 @router.post(
     "/loads/{load_id}/retry", response={200: LoadOut, **ERRORS}, auth=STAFF_WRITE, summary="重试失败的归集任务"
 )
 def retry_load(request: HttpRequest, load_id: int) -> Load:
-    user = _user(request)
+    user = acting_user(request)
     services.retry_load(_load(user, load_id), actor=user)
     return _load(user, load_id)
 
@@ -245,7 +238,7 @@ def retry_load(request: HttpRequest, load_id: int) -> Load:
 )
 @decorate_view(no_store)
 def download_rejects(request: HttpRequest, load_id: int) -> HttpResponseBase:
-    user = _user(request)
+    user = acting_user(request)
     return reading.rejects_response(user, _load(user, load_id))
 
 
@@ -258,22 +251,24 @@ def download_rejects(request: HttpRequest, load_id: int) -> HttpResponseBase:
     auth=STAFF_READ,
     summary="资源的数据集：当前版本、记录数、字段字典、版本列表、时效",
 )
-def get_dataset(request: HttpRequest, resource_id: int) -> dict[str, Any]:
-    user = _user(request)
+def get_dataset(request: HttpRequest, resource_id: int) -> DatasetOut:
+    user = acting_user(request)
     resource = _resource(user, resource_id)
     dataset = reading.readable_dataset(user, resource)
     names = [str(column.get("name")) for column in dataset.columns if isinstance(column, dict)]
-    return {
-        "resource_id": resource.pk,
-        "resource_code": resource.code,
-        "current_version": dataset.current_version,
-        "row_count": dataset.row_count,
-        "last_success_at": dataset.last_success_at,
-        "timely": jobs.is_timely(resource),
-        "fields": reading.field_dictionary(resource, names, dataset),
-        "versions": reading.dataset_versions(dataset),
-        "formats": list(ExportFormat.values),
-    }
+    return DatasetOut.model_validate(
+        {
+            "resource_id": resource.pk,
+            "resource_code": resource.code,
+            "current_version": dataset.current_version,
+            "row_count": dataset.row_count,
+            "last_success_at": dataset.last_success_at,
+            "timely": jobs.is_timely(resource),
+            "fields": reading.field_dictionary(resource, names, dataset),
+            "versions": reading.dataset_versions(dataset),
+            "formats": list(ExportFormat),
+        }
+    )
 
 
 @router.get(
@@ -283,7 +278,7 @@ def get_dataset(request: HttpRequest, resource_id: int) -> dict[str, Any]:
     summary="数据版本（最新在前）",
 )
 def list_versions(request: HttpRequest, resource_id: int) -> list[reading.VersionInfo]:
-    user = _user(request)
+    user = acting_user(request)
     return reading.dataset_versions(reading.readable_dataset(user, _resource(user, resource_id)))
 
 
@@ -303,7 +298,7 @@ class PreviewIn(Schema):
 )
 @decorate_view(no_store)
 def preview_dataset(request: HttpRequest, resource_id: int, query: Query[PreviewIn]) -> reading.DataPreview:
-    user = _user(request)
+    user = acting_user(request)
     where = {query.column: query.value} if query.column else None
     return reading.preview_version(
         user, _resource(user, resource_id), version=query.version, limit=query.limit, where=where
@@ -332,7 +327,7 @@ class DownloadIn(Schema):
 )
 @decorate_view(no_store)
 def download_dataset(request: HttpRequest, resource_id: int, query: Query[DownloadIn]) -> HttpResponseBase:
-    user = _user(request)
+    user = acting_user(request)
     return reading.download_response(
         user, _resource(user, resource_id), version=query.version, file_format=query.format
     )

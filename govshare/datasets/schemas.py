@@ -8,7 +8,8 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from govshare.datasets.choices import LoadMode
+from govshare.core.schemas import Page
+from govshare.datasets.choices import Engine, ExportFormat, LoadMode, LoadStatus, SourceKind
 from govshare.datasets.credentials import censored_config
 from govshare.datasets.models import Load, Source
 from govshare.datasets.services import MappingEntry, SourceInput
@@ -53,11 +54,11 @@ class SourceOut(Schema):
     resource_id: int
     resource_code: str
     name: str
-    kind: str
+    kind: SourceKind
     config: dict[str, Any]
     has_secret: bool = Field(..., description="是否已保存凭据（凭据本身从不返回）")
     mapping: list[MappingEntryIO]
-    load_mode: str
+    load_mode: LoadMode
     watermark_column: str
     key_items: list[str]
     detect_deletes: bool
@@ -117,9 +118,9 @@ class LoadOut(Schema):
     resource_id: int
     source_id: int
     source_name: str
-    mode: str
-    engine: str
-    status: str
+    mode: LoadMode
+    engine: Engine
+    status: LoadStatus
     status_label: str
     input_name: str
     requested_by: str = Field(..., description="发起人账号（定时归集为空）")
@@ -175,11 +176,8 @@ class LoadDetailOut(LoadOut):
     log: str
 
 
-class LoadPage(Schema):
-    items: list[LoadOut]
-    total: int
-    page: int
-    page_size: int
+class LoadPage(Page[LoadOut]):
+    """One page of the load history."""
 
 
 class FieldOut(Schema):
@@ -210,7 +208,7 @@ class DatasetOut(Schema):
     timely: bool | None = Field(..., description="最近一次成功归集是否在更新周期内；不定期或从未归集为空")
     fields: list[FieldOut]
     versions: list[VersionOut]
-    formats: list[str] = Field(..., description="可下载的格式")
+    formats: list[ExportFormat] = Field(..., description="可下载的格式")
 
 
 class DataPreviewOut(Schema):
