@@ -1,4 +1,4 @@
-"""Resource pages: detail (with its workflow actions and version history), create and edit.
+"""Resource pages: detail (with its workflow actions, version history and the panels apps add), create and edit.
 
 Views only parse input and call selectors and services; domain errors become Chinese messages or errors next
 to the field they name, and an object outside the user's scope answers 404."""
@@ -70,13 +70,12 @@ def _versions(user: User, resource: Resource) -> list[ResourceVersion] | None:
 def resource_detail(request: HttpRequest, resource_id: int) -> HttpResponse:
     user = signed_in_user(request)
     resource = resource_or_404(user, resource_id)
-    versions = _versions(user, resource)
+    # The panels other apps add between the items and the history (govshare.core.panels) render in the template.
     context = {
         "resource": resource,
         "items": list(resource.items.all()),
         "actions": allowed_actions(user, resource),
-        "versions": versions,
-        "duplicates": list(selectors.resource_duplicates(user, resource)[:20]) if versions is not None else [],
+        "versions": _versions(user, resource),
     }
     return render(request, "catalog/detail.html", context)
 

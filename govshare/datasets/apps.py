@@ -10,9 +10,10 @@ class DatasetsConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
-        from govshare.datasets import access, jobs
+        from govshare.datasets import access, jobs, panels
 
         access.register()
+        panels.register()
 
         # The recovery sweep and the sources' schedules exist after every migrate (idempotent).
         post_migrate.connect(jobs.ensure_schedules_after_migrate, sender=self, dispatch_uid="datasets-schedules")

@@ -7,6 +7,7 @@ class GradingConfig(AppConfig):
     verbose_name = "数据分类分级"
 
     def ready(self) -> None:
-        from govshare.grading import access
+        from govshare.grading import access, panels
 
         access.register()
+        panels.register()

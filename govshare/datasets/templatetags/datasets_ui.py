@@ -1,8 +1,6 @@
-"""Template helpers of the data pages: timeliness and load-status badges, and the 数据 section of a resource page."""
+"""Template helpers of the data pages: timeliness and load-status badges, load-mode labels."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django import template
 from django.utils.html import format_html
@@ -10,12 +8,9 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from govshare.catalog.models import Resource
-from govshare.datasets import jobs
-from govshare.datasets.access import can_read_data
 from govshare.datasets.choices import LoadMode, LoadStatus
 from govshare.datasets.encryption import ROTATION_MODE
-from govshare.datasets.models import Dataset, Load
+from govshare.datasets.models import Load
 
 register = template.Library()
 
@@ -70,17 +65,3 @@ def load_mode_label(mode: str) -> str:
     if mode == ROTATION_MODE:
         return _("密钥轮换")
     return _(LoadMode(mode).label) if mode in LoadMode.values else mode
-
-
-@register.inclusion_tag("datasets/_data_section.html", takes_context=True)
-def data_section(context: template.Context, resource: Resource) -> dict[str, Any]:
-    """The 数据 section of the resource page, for the users who may read the resource's data (else nothing)."""
-    user = context.get("user")
-    visible = user is not None and user.is_authenticated and can_read_data(user, resource)
-    dataset = Dataset.objects.filter(resource=resource).first() if visible else None
-    return {
-        "visible": visible,
-        "resource": resource,
-        "dataset": dataset,
-        "timely": jobs.is_timely(resource) if visible else None,
-    }

@@ -1,0 +1,317 @@
+"""Helpers of the authorisation matrix (test_authorization_matrix): the live route and page lists, the world of
+users and objects the matrix runs against, and how one answer is classified."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from django.contrib.messages import constants as message_levels
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpResponseBase
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from govshare.accounts import services as account_services
+from govshare.accounts.choices import Role
+from govshare.accounts.models import Department, User
+from govshare.api import api
+from govshare.audit.models import AuditLog
+from govshare.catalog import importing
+from govshare.catalog import services as catalog_services
+from govshare.catalog.models import Category, ImportBatch, Resource
+from govshare.catalog.rules import ItemDraft
+from govshare.core import testing
+from govshare.datasets import services as dataset_services
+from govshare.datasets.loading import run_load
+from govshare.datasets.models import Load, Source
+from govshare.grading import services as grading_services
+from govshare.grading.models import GradingChange
+
+# The roles of the matrix, in the order of the expectation strings. Every role but `other` works in department A
+# or for the whole platform; `other` is a catalogue administrator of department B.
+ROLES = ("anon", "platform", "catalog", "reviewer", "consumer", "security", "auditor", "other")
+
+# The objects each kind of route is tried with, in the order of the expectation strings.
+OBJECTS: dict[str, tuple[str, ...]] = {
+    "none": ("-",),
+    "resource": ("a_draft", "a_published", "b_draft", "b_published"),
+    "source": ("a", "b"),  # file sources (reported files), each with a finished load
+    "api_source": ("a", "b"),  # 接口 sources, mapped, never loaded
+    "load": ("a", "b"),
+    "change": ("a", "b"),
+    "row": ("row",),
+    "token": ("mine", "someone_else"),
+    "department": ("a", "b"),
+    "category": ("101",),
+    "batch": ("a", "b"),
+    "role_grant": ("pending",),  # the platform administrator's proposal to make a consumer of B 审计员
+}
+
+# Classes of answers.
+OK = "O"  # authorised and done: 2xx, or a redirect that is not to a sign-in page
+REFUSED_BY_RULE = "V"  # authorised, but the request or the object's state refused: 400/409/422 (API)
+LOGIN = "L"  # not signed in: 401 (API) or a redirect to a sign-in page
+FORBIDDEN = "F"  # 403: may see the object but not do this
+HIDDEN = "H"  # 404: out of scope (or not there)
+REFUSED = "R"  # a page redirected back with an error message instead of doing it
+CLIENT_ERROR = "N"  # some 4xx other than 404 (protocol endpoints called without their credentials)
+CLASSES = {OK, REFUSED_BY_RULE, LOGIN, FORBIDDEN, HIDDEN, REFUSED, CLIENT_ERROR}
+
+CSV_TEXT = "身份证号,姓名,出生日期\n11010519491231002X,张三,1949-12-31\n510603199001010011,王五,19xx-01-01\n"
+MAPPING = [
+    {"column": "身份证号", "item": "公民身份号码"},
+    {"column": "姓名", "item": "姓名"},
+    {"column": "出生日期", "item": "出生日期"},
+]
+ITEMS = [
+    ItemDraft(name="公民身份号码", data_type="C", length=18),
+    ItemDraft(name="姓名", data_type="C", length=50),
+    ItemDraft(name="出生日期", data_type="D"),
+]
+
+
+# --- what exists -------------------------------------------------------------------------------------------------
+
+
+@cache
+def api_operations() -> dict[str, tuple[str, str]]:
+    """Every operation of the live OpenAPI document: short name (operationId without `govshare_`) → (method,
+    path)."""
+    operations: dict[str, tuple[str, str]] = {}
+    for path, methods in api.get_openapi_schema()["paths"].items():
+        for method, operation in methods.items():
+            name = str(operation["operationId"]).removeprefix("govshare_")
+            operations[name] = (method.upper(), path)
+    return operations
+
+
+def _walk(patterns: list[Any], prefix: str, namespace: str) -> Iterator[tuple[str, str]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = pattern.namespace or ""
+            joined = f"{namespace}:{inner}" if namespace and inner else (inner or namespace)
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), joined)
+        elif isinstance(pattern, URLPattern):
+            name = pattern.name or str(pattern.pattern)
+            yield prefix + str(pattern.pattern), f"{namespace}:{name}" if namespace else name
+
+
+@cache
+def page_patterns() -> dict[str, str]:
+    """Every page of govshare.urls: URL name → route. The API (one include) and the admin's inner pages are left
+    out; the admin's index stands for it."""
+    pages: dict[str, str] = {}
+    for route, name in _walk(get_resolver().url_patterns, "", ""):
+        if route.startswith("api/") or (name.startswith("admin:") and name != "admin:index"):
+            continue
+        pages[name] = route
+    return pages
+
+
+# --- the world ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    users: dict[str, User | None]
+    tokens: dict[str, str]  # role → raw bearer token
+    spare_tokens: dict[str, int]  # role → id of a second token of the role's own
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind → object name → id or code
+
+    def object_value(self, kind: str, name: str, role: str) -> Any:
+        if kind == "token" and name == "mine":
+            return self.spare_tokens.get(role, self.objects["token"]["someone_else"])
+        return self.objects[kind][name]
+
+
+def _published(department: Department, author: User, reviewer: User, name: str) -> Resource:
+    resource = catalog_services.create_resource(
+        testing.resource_draft(department, name=name, items=ITEMS), actor=author
+    )
+    catalog_services.submit_resource(resource, actor=author)
+    return catalog_services.publish_resource(resource, actor=reviewer)
+
+
+def _loaded_source(resource: Resource, actor: User) -> tuple[Source, Load]:
+    source = dataset_services.register_source(
+        resource, dataset_services.SourceInput(name="线下报送", kind="file", config={"format": "csv"}), actor=actor
+    )
+    source = dataset_services.set_mapping(
+        source, [dataset_services.MappingEntry(**entry) for entry in MAPPING], actor=actor, columns=None
+    )
+    load = dataset_services.request_load(
+        source, actor=actor, upload=SimpleUploadedFile("人口.csv", CSV_TEXT.encode("gbk"))
+    )
+    run_load(load.pk)
+    return source, Load.objects.get(pk=load.pk)
+
+
+def _api_source(resource: Resource, actor: User) -> Source:
+    config = {"url": "https://gaj.example.gov.cn/api/people", "records_path": "$.data[*]"}
+    source = dataset_services.register_source(
+        resource, dataset_services.SourceInput(name="人口接口", kind="http_api", config=config), actor=actor
+    )
+    return dataset_services.set_mapping(
+        source, [dataset_services.MappingEntry(**entry) for entry in MAPPING], actor=actor, columns=None
+    )
+
+
+def build_world() -> World:
+    a = testing.make_department("矩阵甲局")
+    b = testing.make_department("矩阵乙局")
+    users: dict[str, User | None] = {
+        "anon": None,
+        "platform": testing.make_user(Role.PLATFORM_ADMIN),
+        "catalog": testing.make_user(Role.CATALOG_ADMIN, department=a),
+        "reviewer": testing.make_user(Role.DEPT_REVIEWER, department=a),
+        "consumer": testing.make_user(Role.CONSUMER, department=a),
+        "security": testing.make_user(Role.SECURITY_OFFICER),
+        "auditor": testing.make_user(Role.AUDITOR),
+        "other": testing.make_user(Role.CATALOG_ADMIN, department=b),
+    }
+    tokens: dict[str, str] = {}
+    spare: dict[str, int] = {}
+    for role, user in users.items():
+        if user is None:
+            continue
+        tokens[role] = account_services.create_api_token(user, name="矩阵", scope="write", actor=user)[1]
+        spare[role] = account_services.create_api_token(user, name="备用", scope="write", actor=user)[0].pk
+    someone = testing.make_user(Role.CONSUMER, department=b)
+    someone_token = account_services.create_api_token(someone, name="别人的", scope="write", actor=someone)[0]
+
+    admin_a, admin_b, platform = users["catalog"], users["other"], users["platform"]
+    assert admin_a is not None and admin_b is not None and platform is not None
+    a_draft = catalog_services.create_resource(testing.resource_draft(a, name="甲局草稿", items=ITEMS), actor=admin_a)
+    b_draft = catalog_services.create_resource(testing.resource_draft(b, name="乙局草稿", items=ITEMS), actor=admin_b)
+    a_published = _published(a, admin_a, platform, "甲局已发布")
+    b_published = _published(b, admin_b, platform, "乙局已发布")
+    source_a, load_a = _loaded_source(a_published, admin_a)
+    source_b, load_b = _loaded_source(b_published, admin_b)
+    api_a, api_b = _api_source(a_published, admin_a), _api_source(b_published, admin_b)
+    change_a = grading_services.propose_grading_change(
+        a_published, to_grade="important", to_level="L3", reason="含个人信息", actor=admin_a
+    )
+    change_b = grading_services.propose_grading_change(
+        b_published, to_grade="important", to_level="L3", reason="含个人信息", actor=admin_b
+    )
+    batch_a = importing.import_catalog(io.BytesIO(b"not a workbook"), file_name="目录.xlsx", actor=admin_a).batch
+    batch_b = importing.import_catalog(io.BytesIO(b"not a workbook"), file_name="目录.xlsx", actor=admin_b).batch
+    candidate = testing.make_user(Role.CONSUMER, department=b)
+    grant = account_services.propose_role_grant(candidate, Role.AUDITOR, actor=platform)
+    assert Category.objects.filter(code="101").exists()
+    world = World(users=users, tokens=tokens, spare_tokens=spare)
+    world.objects = {
+        "none": {"-": None},
+        "resource": {
+            "a_draft": a_draft.pk,
+            "a_published": a_published.pk,
+            "b_draft": b_draft.pk,
+            "b_published": b_published.pk,
+        },
+        "source": {"a": source_a.pk, "b": source_b.pk},
+        "api_source": {"a": api_a.pk, "b": api_b.pk},
+        "load": {"a": load_a.pk, "b": load_b.pk},
+        "change": {"a": change_a.pk, "b": change_b.pk},
+        "row": {"row": AuditLog.objects.order_by("-pk").values_list("pk", flat=True).first()},
+        "token": {"someone_else": someone_token.pk},
+        "department": {"a": a.code, "b": b.code},
+        "category": {"101": "101"},
+        "batch": {"a": batch_a.pk, "b": batch_b.pk},
+        "role_grant": {"pending": grant.pk},
+    }
+    assert isinstance(batch_a, ImportBatch) and isinstance(change_a, GradingChange)
+    return world
+
+
+# --- requests and answers ----------------------------------------------------------------------------------------
+
+
+def resource_body(department_code: str = "") -> dict[str, Any]:
+    return {
+        "name": "矩阵新建资源",
+        "category_code": "101",
+        "department_code": department_code,
+        "summary": "授权矩阵测试用的信息资源，包含公民身份号码和姓名。",
+        "format": "database",
+        "sub_format": "PostgreSQL",
+        "share_type": "conditional",
+        "share_condition": "用于政务服务身份核验",
+        "share_method": "platform",
+        "platform_share_type": "api",
+        "open_type": "not_open",
+        "update_cycle": "daily",
+        "items": [{"name": "公民身份号码", "data_type": "C", "length": 18}],
+    }
+
+
+def csv_upload() -> io.BytesIO:
+    upload = io.BytesIO(CSV_TEXT.encode("gbk"))
+    upload.name = "人口.csv"
+    return upload
+
+
+def api_request(client: Client, method: str, path: str, body: Any, token: str | None) -> HttpResponseBase:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if isinstance(body, dict) and any(isinstance(v, io.BytesIO) for v in body.values()):
+        return client.post(path, body, headers=headers)
+    call = getattr(client, method.lower())
+    if method == "GET":
+        return call(path, body or {}, headers=headers)  # type: ignore[no-any-return]
+    payload = json.dumps(body) if body is not None else ""
+    return call(path, payload, content_type="application/json", headers=headers)  # type: ignore[no-any-return]
+
+
+def describe(response: HttpResponseBase) -> str:
+    """Status and the start of the body, for a failure message."""
+    content = getattr(response, "content", b"(streamed)")
+    return f"{response.status_code} {content[:300]!r}"
+
+
+def classify(response: HttpResponseBase, *, page: bool) -> str:
+    status = response.status_code
+    if status >= 500:
+        return f"5xx({status})"
+    if status in (301, 302, 303, 307, 308):
+        location = response.headers.get("Location", "")
+        if "/login/" in location.split("?")[0]:
+            return LOGIN
+        request = getattr(response, "wsgi_request", None)
+        if page and request is not None and any(m.level >= message_levels.ERROR for m in get_messages(request)):
+            return REFUSED
+        return OK
+    if status < 300:
+        return OK
+    if status in (400, 409, 422) and not page:
+        return REFUSED_BY_RULE
+    if status == 401:
+        return LOGIN
+    if status == 403:
+        return FORBIDDEN
+    if status == 404:
+        return HIDDEN
+    if 400 <= status < 500:
+        return CLIENT_ERROR
+    return f"?({status})"
+
+
+def expand(spec: str, kind: str) -> dict[tuple[str, str], str]:
+    """`"L O OOHO …"`: one group per role (ROLES order), one letter per object of the kind (OBJECTS order); a
+    group of one letter stands for every object."""
+    groups = spec.split()
+    objects = OBJECTS[kind]
+    if len(groups) != len(ROLES):
+        raise ValueError(f"{len(groups)} groups for {len(ROLES)} roles: {spec!r}")
+    expected: dict[tuple[str, str], str] = {}
+    for role, group in zip(ROLES, groups, strict=True):
+        letters = group * len(objects) if len(group) == 1 else group
+        if len(letters) != len(objects) or not set(letters) <= CLASSES:
+            raise ValueError(f"group {group!r} of {role} does not fit {objects}")
+        for obj, letter in zip(objects, letters, strict=True):
+            expected[(role, obj)] = letter
+    return expected
