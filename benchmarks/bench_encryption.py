@@ -1,4 +1,4 @@
-"""Benchmark: the cost of encryption at rest (M30) in a load, a download, a lookup and a rotation.
+"""Benchmark: the cost of encryption at rest in a load, a download, a lookup and a rotation.
 
     .venv/bin/python benchmarks/bench_encryption.py [--rows 1000000]
 

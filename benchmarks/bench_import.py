@@ -11,7 +11,7 @@ It writes a template-shaped .xlsx with realistic Chinese names, then times, in t
 The write phase is split by timers around the real functions (they still do their work): search tokens
 (services.documents_tokens), near-duplicates (duplicates.record_duplicates), the INSERTs (govshare.core.bulk), the
 rest, and the audit sealing that govshare.audit runs after the commit. Only the outermost timed call counts.
-The bar (issue 3): ≥ 2,000 resource rows/s including validation.
+The bar: ≥ 2,000 resource rows/s including validation.
 """
 
 from __future__ import annotations

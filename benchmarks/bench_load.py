@@ -9,7 +9,7 @@ Runs in a temporary directory (GOVSHARE_DATA_DIR is set before Django starts; me
    extension it would download, so it gets the UTF-8 copy.
 3. govshare full load of the GBK file (detect encoding, transcode, coerce types, reject bad rows into the rejects
    file, write a Delta version, bookkeeping): `loading.run_load`, timed around the call (the upload copy is not).
-   Bar (issue 4): ≤ 2.5× the bare engine.
+   Bar: ≤ 2.5× the bare engine.
 4. Incremental: a SQLite 前置库 holding the same records; a full load of it, then 1% of the rows change (newer 更新时间)
    and an incremental load by watermark merges them by primary key. Bar: incremental ≤ 20% of the full load.
    Then 1% new records are appended by watermark (another source of the same dataset): only they are read and

@@ -5,7 +5,7 @@
 Generates realistic columns (18-character ID numbers, mobiles, names with 10% compound surnames, addresses of a
 province/city/district/street, 19-digit bank cards, free text of 0–40 characters with 10% blanks and nulls),
 generation not measured, then masks each column `--repeat` times and prints the best and the median wall time.
-The bar (issue 5): well under a second per 1,000,000 values for every rule. Run it on a quiet machine: other
+The bar: well under a second per 1,000,000 values for every rule. Run it on a quiet machine: other
 processes competing for the two cores inflate every figure.
 """
 

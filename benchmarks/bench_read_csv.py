@@ -4,7 +4,7 @@
 
 Generates population records (ID number, name, sex, birth date, region, address, phone; 1% bad rows) as a GBK
 file and the same data as UTF-8, then times, best of --repeat:
-  duckdb    DuckDB read_csv(all_varchar) → Parquet of the UTF-8 file (the issue's yardstick);
+  duckdb    DuckDB read_csv(all_varchar) → Parquet of the UTF-8 file (the yardstick of the load bar);
   reader    open_source_stream on the GBK file, every batch consumed (detect, transcode in a child, parse, reject);
   reader8   the same on the UTF-8 file (no transcoding);
   pyarrow   pyarrow.csv.open_csv with ReadOptions(encoding="gb18030") (transcodes in this process);

@@ -9,7 +9,7 @@ published and the rest in the other review states. Generation is not measured. T
 (1) through govshare.catalog.search.search_resources as a signed-in consumer of one department: the full call
 with the total, all facets and the first page; (2) as a naive LIKE scan over the same scope: name, summary or an
 item name contains each term (icontains), count + first page. Each search runs once untimed (warm-up: jieba's
-dictionary, SQLite's page cache) and then timed; the LIKE scan is warmed up once. The bar (issue 3): search >= 20x
+dictionary, SQLite's page cache) and then timed; the LIKE scan is warmed up once. The bar: search >= 20x
 faster than LIKE at p50 and p95, and search p95 <= 100 ms.
 
 --keep DIR keeps (or reuses) the generated database in DIR so that a second run skips the generation.
