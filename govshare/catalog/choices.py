@@ -137,7 +137,7 @@ DEFAULT_LEVEL = DataLevel.L2
 
 
 class AtRest(models.TextChoices):
-    """How an item's column is stored in the platform's datasets (M30): in plain text, encrypted with SM4-GCM, or
+    """How an item's column is stored at rest in the platform's datasets: in plain text, encrypted with SM4-GCM, or
     encrypted with an HMAC-SM3 of each value beside it so the column can still be searched by equality."""
 
     PLAIN = "plain", "明文"

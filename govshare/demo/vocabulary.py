@@ -270,7 +270,7 @@ SENSITIVE_FIELDS = frozenset(
     }
 )
 
-# How the demo stores sensitive columns at rest (M30): phone numbers encrypted and still searchable by equality,
+# How the demo stores sensitive columns at rest: phone numbers encrypted and still searchable by equality,
 # home addresses encrypted (ID numbers stay plain: they are the lookup keys of sharing and upserts).
 AT_REST_FIELDS: dict[str, str] = {
     "联系电话": "searchable",

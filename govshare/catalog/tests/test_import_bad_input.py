@@ -1,4 +1,4 @@
-"""Bad input gets a clear Chinese answer and changes nothing (issue 3, "Bad input")."""
+"""Bad input gets a clear Chinese answer and changes nothing."""
 
 import io
 import time
