@@ -5,7 +5,7 @@
 1. A 200,000-row, 6-column workbook written by openpyxl's write-only mode (text, a date, numbers: about 87 MB of sheet
    XML in 4.7 MB) is read the way a load reads it (govshare.datasets.readers.files.XlsxStream: the archive checks,
    the merged-range scan, the streamed rows), then, for comparison, by openpyxl's read-only mode (values only).
-2. The bombs of the attack tests (govshare/core/tests/bombs.py) go through the same reader: CPU seconds of this
+2. The bombs of the attack tests (govshare/testing/bombs.py) go through the same reader: CPU seconds of this
    process and the highest resident memory seen above the start (sampled every 2 ms) until the refusal.
 """
 
@@ -62,7 +62,7 @@ def main() -> None:
         _setup_django(data_dir)
         import openpyxl
 
-        from govshare.core.tests import bombs
+        from govshare.testing import bombs
 
         path = Path(data_dir) / "data.xlsx"
         _workbook(path, args.rows)

@@ -17,6 +17,7 @@ from django.http import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from govshare import testing
 from govshare.accounts import services as account_services
 from govshare.accounts.choices import Role
 from govshare.accounts.models import Department, User
@@ -26,12 +27,13 @@ from govshare.catalog import importing
 from govshare.catalog import services as catalog_services
 from govshare.catalog.models import Category, ImportBatch, Resource
 from govshare.catalog.rules import ItemDraft
-from govshare.core import testing
 from govshare.datasets import services as dataset_services
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Load, Source
 from govshare.grading import services as grading_services
 from govshare.grading.models import GradingChange
+from govshare.notifications import services as notification_services
+from govshare.notifications.choices import NotificationKind
 
 # The roles of the matrix, in the order of the expectation strings. Every role but `other` works in department A
 # or for the whole platform; `other` is a catalogue administrator of department B.
@@ -51,6 +53,7 @@ OBJECTS: dict[str, tuple[str, ...]] = {
     "category": ("101",),
     "batch": ("a", "b"),
     "role_grant": ("pending",),  # the platform administrator's proposal to make a consumer of B 审计员
+    "notification": ("mine", "someone_else"),  # one in the role's own inbox, one in another account's
 }
 
 # Classes of answers.
@@ -123,10 +126,13 @@ class World:
     tokens: dict[str, str]  # role → raw bearer token
     spare_tokens: dict[str, int]  # role → id of a second token of the role's own
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind → object name → id or code
+    own_notifications: dict[str, int] = field(default_factory=dict)  # role → id of a notification in its inbox
 
     def object_value(self, kind: str, name: str, role: str) -> Any:
         if kind == "token" and name == "mine":
             return self.spare_tokens.get(role, self.objects["token"]["someone_else"])
+        if kind == "notification" and name == "mine":
+            return self.own_notifications.get(role, self.objects["notification"]["someone_else"])
         return self.objects[kind][name]
 
 
@@ -160,6 +166,10 @@ def _api_source(resource: Resource, actor: User) -> Source:
     return dataset_services.set_mapping(
         source, [dataset_services.MappingEntry(**entry) for entry in MAPPING], actor=actor, columns=None
     )
+
+
+def _notice(user: User) -> int:
+    return notification_services.notify([user], kind=NotificationKind.SYSTEM, title="矩阵通知", body="")[0].pk
 
 
 def build_world() -> World:
@@ -205,7 +215,8 @@ def build_world() -> World:
     candidate = testing.make_user(Role.CONSUMER, department=b)
     grant = account_services.propose_role_grant(candidate, Role.AUDITOR, actor=platform)
     assert Category.objects.filter(code="101").exists()
-    world = World(users=users, tokens=tokens, spare_tokens=spare)
+    inboxes = {role: _notice(user) for role, user in users.items() if user is not None}
+    world = World(users=users, tokens=tokens, spare_tokens=spare, own_notifications=inboxes)
     world.objects = {
         "none": {"-": None},
         "resource": {
@@ -224,6 +235,7 @@ def build_world() -> World:
         "category": {"101": "101"},
         "batch": {"a": batch_a.pk, "b": batch_b.pk},
         "role_grant": {"pending": grant.pk},
+        "notification": {"someone_else": _notice(someone)},
     }
     assert isinstance(batch_a, ImportBatch) and isinstance(change_a, GradingChange)
     return world

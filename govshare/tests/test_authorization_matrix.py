@@ -21,8 +21,8 @@ from django.conf import settings
 from django.test import Client, override_settings
 
 from govshare.identity.keys import generate_signing_key
-from govshare.tests import authz
-from govshare.tests.authz import World
+from govshare.testing import authz
+from govshare.testing.authz import World
 
 Body = Callable[[Any], Any]
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from govshare import testing
 from govshare.core.uploads import data_file_problem, size_text
 from govshare.datasets.models import Load
-from govshare.datasets.tests.test_api import CSV_TEXT, ITEMS, MAPPING, Api, mapped_file_source
+from govshare.testing.datasets import CSV_TEXT, ITEMS, MAPPING, Api, mapped_file_source
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ CPU in the catalogue import (the strings were read before the size guard); a 1 M
 cost the job worker +1 GB and loaded "successfully"; the source preview of a 300 MB-expanded file +282 MB in the web
 worker.
 
-Each bomb is built here (govshare/core/tests/bombs.py: streamed, about 1 MB each) and sent down each path a role can
+Each bomb is built here (govshare/testing/bombs.py: streamed, about 1 MB each) and sent down each path a role can
 reach: a department catalogue administrator's catalogue import (service, API, page), 文件报送 upload (API and page),
 the load in the job worker (a file stored before the check existed, or given by `run_load --file`), and the source
 preview (a new sample, or the latest load's file). Every path refuses with a Chinese message naming the member and
@@ -28,13 +28,13 @@ from django.urls import reverse
 from govshare import testing
 from govshare.catalog import importing
 from govshare.catalog.models import ImportBatch, Resource
-from govshare.core.tests import bombs
 from govshare.datasets import services as dataset_services
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Dataset, Load, Source
-from govshare.datasets.tests.test_api import ITEMS, MAPPING, Api
-from govshare.datasets.tests.test_api import bearer as dataset_bearer
+from govshare.testing import bombs
+from govshare.testing.api import bearer
+from govshare.testing.datasets import ITEMS, MAPPING, Api
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +112,7 @@ def test_the_catalogue_import_refuses_the_bomb_before_reading_it(bomb, built, ca
 
 @pytest.mark.parametrize("bomb", BOMBS)
 def test_the_catalogue_import_api_answers_422_naming_member_and_limit(bomb, built, catalog_admin) -> None:
-    client, headers = Client(), dataset_bearer(catalog_admin)
+    client, headers = Client(), bearer(catalog_admin)
     cost = bombs.cost_of(lambda: client.post("/api/catalog/imports", {"file": _upload(built[bomb])}, headers=headers))
     _cheap(cost)
     assert cost.result.status_code == 422, cost.result.content
@@ -242,7 +242,7 @@ def test_the_catalogue_import_refuses_a_sheet_of_one_huge_row(catalog_admin) -> 
 
 
 def _valid_import() -> bytes:
-    from govshare.catalog.tests.xlsx_files import valid_file
+    from govshare.testing.xlsx_files import valid_file
 
     return valid_file("91350100M000100Y43")
 

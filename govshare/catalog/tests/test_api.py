@@ -1,9 +1,9 @@
 import pytest
 from django.test import Client
 
-from govshare.accounts import services as account_services
 from govshare.catalog import services
 from govshare.testing import resource_draft
+from govshare.testing.api import bearer
 
 PAYLOAD = {
     "name": "企业登记基本信息",
@@ -21,11 +21,6 @@ PAYLOAD = {
         {"name": "企业名称", "data_type": "C", "length": 200},
     ],
 }
-
-
-def bearer(user) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    _, raw = account_services.create_api_token(user, name="测试", scope="write", actor=user)
-    return {"Authorization": f"Bearer {raw}"}
 
 
 @pytest.mark.django_db

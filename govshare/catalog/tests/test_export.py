@@ -9,16 +9,11 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from govshare.accounts import services as account_services
 from govshare.catalog import exporting, importing, services
 from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft
 from govshare.testing import resource_draft
-
-
-def bearer(user) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    _, raw = account_services.create_api_token(user, name="导出", scope="read", actor=user)
-    return {"Authorization": f"Bearer {raw}"}
+from govshare.testing.api import bearer
 
 
 def published(user, admin, department, **overrides) -> Resource:  # type: ignore[no-untyped-def]
@@ -157,12 +152,14 @@ def test_api_export_streams_csv_for_token_holders(catalog_admin, department) -> 
     services.create_resource(
         resource_draft(department, items=[ItemDraft(name="姓名", data_type="C", length=50)]), actor=catalog_admin
     )
-    response = Client().get("/api/catalog/export?format=csv", headers=bearer(catalog_admin))
+    response = Client().get("/api/catalog/export?format=csv", headers=bearer(catalog_admin, scope="read", name="导出"))
     assert response.status_code == 200 and response.streaming
     assert body(response).decode("utf-8-sig").count("\n") == 2
 
 
 @pytest.mark.django_db
 def test_api_export_of_an_unknown_pair_of_formats_is_422(catalog_admin) -> None:
-    response = Client().get("/api/catalog/export?format=csv&format=xlsx", headers=bearer(catalog_admin))
+    response = Client().get(
+        "/api/catalog/export?format=csv&format=xlsx", headers=bearer(catalog_admin, scope="read", name="导出")
+    )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "format"

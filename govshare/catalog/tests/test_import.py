@@ -8,7 +8,8 @@ from govshare.accounts.choices import Role
 from govshare.audit.models import AuditLog
 from govshare.catalog import importing
 from govshare.catalog.models import ImportBatch, Item, Resource, ResourceVersion
-from govshare.catalog.tests.xlsx_files import (
+from govshare.core.errors import PermissionDenied
+from govshare.testing.xlsx_files import (
     RESOURCE_HEADERS,
     item_rows,
     resource_row,
@@ -17,7 +18,6 @@ from govshare.catalog.tests.xlsx_files import (
     workbook,
     xlsx,
 )
-from govshare.core.errors import PermissionDenied
 
 
 def run(data: bytes, user, name: str = "目录.xlsx") -> importing.ImportResult:  # type: ignore[no-untyped-def]
@@ -181,7 +181,7 @@ def test_import_lists_near_duplicates_for_every_row_even_when_names_repeat(
 
 @pytest.mark.django_db
 def test_file_saved_with_shared_strings_as_excel_does_imports(catalog_admin, department) -> None:
-    from govshare.catalog.tests.xlsx_files import with_shared_strings
+    from govshare.testing.xlsx_files import with_shared_strings
 
     data = with_shared_strings(valid_file(department.code, count=2))
     assert b"sharedStrings.xml" in data and b"inlineStr" not in data
@@ -194,7 +194,7 @@ def test_file_saved_with_shared_strings_as_excel_does_imports(catalog_admin, dep
 
 @pytest.mark.django_db
 def test_shared_string_problems_are_reported_like_inline_ones(catalog_admin, department) -> None:
-    from govshare.catalog.tests.xlsx_files import with_shared_strings
+    from govshare.testing.xlsx_files import with_shared_strings
 
     data = with_shared_strings(xlsx([resource_row(1, department.code, 共享属性="部分共享")], item_rows(1)))
     [problem] = run(data, catalog_admin).problems

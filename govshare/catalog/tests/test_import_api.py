@@ -8,24 +8,13 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from govshare import testing
-from govshare.accounts import services as account_services
 from govshare.accounts.choices import Role
 from govshare.catalog import importing
 from govshare.catalog.models import ImportBatch, Resource
-from govshare.catalog.tests.xlsx_files import item_rows, resource_row, valid_file, xlsx
+from govshare.testing.api import bearer, upload
+from govshare.testing.xlsx_files import item_rows, resource_row, valid_file, xlsx
 
 FIFTY_MB = 50 * 1024 * 1024
-
-
-def bearer(user) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    _, raw = account_services.create_api_token(user, name="导入脚本", scope="write", actor=user)
-    return {"Authorization": f"Bearer {raw}"}
-
-
-def upload(data: bytes, name: str = "目录.xlsx") -> io.BytesIO:
-    handle = io.BytesIO(data)
-    handle.name = name
-    return handle
 
 
 # ---------------------------------------------------------------------------------------------- API
@@ -34,7 +23,9 @@ def upload(data: bytes, name: str = "目录.xlsx") -> io.BytesIO:
 @pytest.mark.django_db
 def test_api_imports_a_valid_file_and_answers_with_the_batch(catalog_admin, department) -> None:
     response = Client().post(
-        "/api/catalog/imports", {"file": upload(valid_file(department.code))}, headers=bearer(catalog_admin)
+        "/api/catalog/imports",
+        {"file": upload(valid_file(department.code))},
+        headers=bearer(catalog_admin, name="导入脚本"),
     )
     assert response.status_code == 200, response.content
     body = response.json()
@@ -46,7 +37,9 @@ def test_api_imports_a_valid_file_and_answers_with_the_batch(catalog_admin, depa
 @pytest.mark.django_db
 def test_api_refuses_a_bad_file_with_422_and_the_report(catalog_admin, department) -> None:
     data = xlsx([resource_row(1, department.code, 开放属性="全部开放")], item_rows(1))
-    response = Client().post("/api/catalog/imports", {"file": upload(data)}, headers=bearer(catalog_admin))
+    response = Client().post(
+        "/api/catalog/imports", {"file": upload(data)}, headers=bearer(catalog_admin, name="导入脚本")
+    )
     assert response.status_code == 422
     body = response.json()
     assert body["batch"]["outcome"] == "refused" and body["detail"].startswith("文件未导入：共 1 个问题")
@@ -59,7 +52,9 @@ def test_api_refuses_a_bad_file_with_422_and_the_report(catalog_admin, departmen
 @pytest.mark.django_db
 def test_api_refuses_a_50_mb_upload_naming_the_limit_without_reading_it(catalog_admin) -> None:
     data = b"PK\x03\x04" + bytes(FIFTY_MB)
-    response = Client().post("/api/catalog/imports", {"file": upload(data)}, headers=bearer(catalog_admin))
+    response = Client().post(
+        "/api/catalog/imports", {"file": upload(data)}, headers=bearer(catalog_admin, name="导入脚本")
+    )
     assert response.status_code == 422
     body = response.json()
     assert "导入大小上限 20 MB" in body["errors"][0]["message"]
@@ -83,7 +78,7 @@ def test_upload_limit_stops_reading_at_the_limit() -> None:
 
 @pytest.mark.django_db
 def test_api_without_a_file_answers_422(catalog_admin) -> None:
-    response = Client().post("/api/catalog/imports", {}, headers=bearer(catalog_admin))
+    response = Client().post("/api/catalog/imports", {}, headers=bearer(catalog_admin, name="导入脚本"))
     assert response.status_code == 422 and "字段 file" in response.json()["detail"]
 
 
@@ -91,7 +86,7 @@ def test_api_without_a_file_answers_422(catalog_admin) -> None:
 def test_api_import_by_a_consumer_is_forbidden(department) -> None:
     consumer = testing.make_user(Role.CONSUMER, department=department)
     response = Client().post(
-        "/api/catalog/imports", {"file": upload(valid_file(department.code))}, headers=bearer(consumer)
+        "/api/catalog/imports", {"file": upload(valid_file(department.code))}, headers=bearer(consumer, name="导入脚本")
     )
     assert response.status_code == 403 and response.json()["detail"].startswith("只有部门目录管理员和平台管理员")
 
@@ -108,16 +103,19 @@ def test_api_lists_only_my_batches_and_hides_others(catalog_admin, outsider, dep
     mine = importing.import_catalog(io.BytesIO(b""), file_name="mine.xlsx", actor=catalog_admin).batch
     theirs = importing.import_catalog(io.BytesIO(b""), file_name="theirs.xlsx", actor=outsider).batch
     client = Client()
-    body = client.get("/api/catalog/imports", headers=bearer(catalog_admin)).json()
+    body = client.get("/api/catalog/imports", headers=bearer(catalog_admin, name="导入脚本")).json()
     assert body["total"] == 1 and body["items"][0]["file_name"] == "mine.xlsx"
-    detail = client.get(f"/api/catalog/imports/{mine.pk}", headers=bearer(catalog_admin)).json()
+    detail = client.get(f"/api/catalog/imports/{mine.pk}", headers=bearer(catalog_admin, name="导入脚本")).json()
     assert detail["report"][0]["message"].startswith("文件为空")
-    assert client.get(f"/api/catalog/imports/{theirs.pk}", headers=bearer(catalog_admin)).status_code == 404
+    assert (
+        client.get(f"/api/catalog/imports/{theirs.pk}", headers=bearer(catalog_admin, name="导入脚本")).status_code
+        == 404
+    )
 
 
 @pytest.mark.django_db
 def test_api_template_download_is_a_workbook_with_my_department(catalog_admin, department) -> None:
-    response = Client().get("/api/catalog/import-template", headers=bearer(catalog_admin))
+    response = Client().get("/api/catalog/import-template", headers=bearer(catalog_admin, name="导入脚本"))
     assert response.status_code == 200 and response["Content-Type"] == importing.XLSX_CONTENT_TYPE
     book = load_workbook(io.BytesIO(response.content))
     assert book["信息资源"]["D2"].value == department.code

@@ -12,7 +12,8 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 
 from govshare.catalog import importing, services
 from govshare.catalog.models import ImportBatch, Item, Resource, ResourceVersion
-from govshare.catalog.tests.xlsx_files import (
+from govshare.testing import resource_draft
+from govshare.testing.xlsx_files import (
     ITEM_HEADERS,
     RESOURCE_HEADERS,
     item_rows,
@@ -22,7 +23,6 @@ from govshare.catalog.tests.xlsx_files import (
     workbook,
     xlsx,
 )
-from govshare.testing import resource_draft
 
 
 def refused(data: bytes, user, name: str = "目录.xlsx") -> list[importing.ImportProblem]:  # type: ignore[no-untyped-def]
@@ -339,7 +339,7 @@ def test_any_cell_values_give_an_import_or_a_report_never_an_exception(
 def test_damaged_sheet_inside_the_zip_is_refused_as_damaged(catalog_admin, department) -> None:
     import zipfile
 
-    from govshare.catalog.tests.xlsx_files import with_shared_strings
+    from govshare.testing.xlsx_files import with_shared_strings
 
     data = with_shared_strings(valid_file(department.code))
     source = zipfile.ZipFile(io.BytesIO(data))
@@ -358,7 +358,7 @@ def test_damaged_sheet_inside_the_zip_is_refused_as_damaged(catalog_admin, depar
 def test_shared_string_index_out_of_range_is_refused_as_damaged(catalog_admin, department) -> None:
     import zipfile
 
-    from govshare.catalog.tests.xlsx_files import with_shared_strings
+    from govshare.testing.xlsx_files import with_shared_strings
 
     data = with_shared_strings(valid_file(department.code))
     source = zipfile.ZipFile(io.BytesIO(data))

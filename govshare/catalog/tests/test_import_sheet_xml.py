@@ -9,7 +9,7 @@ import pytest
 
 from govshare.catalog import importing
 from govshare.catalog.models import Resource
-from govshare.catalog.tests.xlsx_files import valid_file
+from govshare.testing.xlsx_files import valid_file
 
 BOMB = (
     b'<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa">'

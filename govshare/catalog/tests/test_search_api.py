@@ -5,9 +5,9 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
 from govshare import testing
-from govshare.accounts import services as account_services
 from govshare.catalog import services
 from govshare.catalog.rules import ItemDraft
+from govshare.testing.api import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -17,11 +17,6 @@ MARRIAGE = {
     "summary": "全市结婚登记、离婚登记和补领婚姻证记录。",
     "items": [ItemDraft(name="男方公民身份号码", data_type="C", length=18)],
 }
-
-
-def bearer(user) -> dict[str, str]:
-    _, raw = account_services.create_api_token(user, name="测试", scope="read", actor=user)
-    return {"Authorization": f"Bearer {raw}"}
 
 
 def publish(department, actor, publisher, **overrides):
@@ -43,7 +38,7 @@ def client_for(user) -> Client:
 def test_search_answers_items_total_paging_and_facets(catalog_admin, platform_admin, outsider, department):
     publish(department, catalog_admin, platform_admin, **MARRIAGE)
     publish(department, catalog_admin, platform_admin)
-    response = Client().get("/api/catalog/search", {"q": "婚姻登记"}, headers=bearer(outsider))
+    response = Client().get("/api/catalog/search", {"q": "婚姻登记"}, headers=bearer(outsider, scope="read"))
     assert response.status_code == 200, response.content
     body = response.json()
     assert [i["name"] for i in body["items"]] == ["民政婚姻登记信息"]
@@ -56,9 +51,13 @@ def test_search_answers_items_total_paging_and_facets(catalog_admin, platform_ad
 
 def test_search_filters_by_facet_parameters(catalog_admin, platform_admin, outsider, department):
     publish(department, catalog_admin, platform_admin, **MARRIAGE)
-    response = Client().get("/api/catalog/search", {"q": "婚姻", "update_cycle": "monthly"}, headers=bearer(outsider))
+    response = Client().get(
+        "/api/catalog/search", {"q": "婚姻", "update_cycle": "monthly"}, headers=bearer(outsider, scope="read")
+    )
     assert response.json()["total"] == 0
-    response = Client().get("/api/catalog/search", {"q": "婚姻", "update_cycle": "daily"}, headers=bearer(outsider))
+    response = Client().get(
+        "/api/catalog/search", {"q": "婚姻", "update_cycle": "daily"}, headers=bearer(outsider, scope="read")
+    )
     assert response.json()["total"] == 1
 
 
@@ -68,20 +67,22 @@ def test_search_needs_a_signed_in_caller() -> None:
 
 
 def test_unknown_sort_answers_422_naming_the_field(outsider):
-    response = Client().get("/api/catalog/search", {"q": "婚姻", "sort": "price"}, headers=bearer(outsider))
+    response = Client().get(
+        "/api/catalog/search", {"q": "婚姻", "sort": "price"}, headers=bearer(outsider, scope="read")
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "sort"
 
 
 def test_too_large_page_size_answers_422(outsider):
-    response = Client().get("/api/catalog/search", {"page_size": "100000"}, headers=bearer(outsider))
+    response = Client().get("/api/catalog/search", {"page_size": "100000"}, headers=bearer(outsider, scope="read"))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "page_size"
 
 
 @pytest.mark.parametrize("q", ['"婚姻', "婚姻 OR 1=1; --", "NEAR(a b)", "😀", "登" * 5000, "\x00"])
 def test_hostile_queries_answer_200(q, outsider):
-    response = Client().get("/api/catalog/search", {"q": q}, headers=bearer(outsider))
+    response = Client().get("/api/catalog/search", {"q": q}, headers=bearer(outsider, scope="read"))
     assert response.status_code == 200, response.content
 
 

@@ -18,10 +18,10 @@ from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.catalog import importing, services
 from govshare.catalog.models import CodeSequence, Resource, RetiredResourceCode
-from govshare.catalog.tests.test_import_api import bearer, upload
-from govshare.catalog.tests.xlsx_files import item_rows, resource_row, xlsx
 from govshare.core.errors import Conflict
 from govshare.testing import resource_draft
+from govshare.testing.api import bearer, upload
+from govshare.testing.xlsx_files import item_rows, resource_row, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_an_imported_999999_leaves_the_class_open_to_every_department(catalog_ad
 
 
 def test_the_attack_over_the_api_then_a_new_resource_over_the_api(catalog_admin, department) -> None:
-    client, headers = Client(), bearer(catalog_admin)
+    client, headers = Client(), bearer(catalog_admin, name="导入脚本")
     data = xlsx([resource_row(1, department.code, 分类码=CLASS, 信息资源代码="101000000/999999")], item_rows(1))
     assert client.post("/api/catalog/imports", {"file": upload(data)}, headers=headers).status_code == 200
     payload = {

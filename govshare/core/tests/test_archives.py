@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from govshare.core.archives import MAX_MEMBERS, ArchiveRefused, check_zip_members, size_text
-from govshare.core.tests import bombs
+from govshare.testing import bombs
 
 LIMITS = {"max_member_bytes": 64 * bombs.MIB, "max_total_bytes": 128 * bombs.MIB, "max_ratio": 100}
 

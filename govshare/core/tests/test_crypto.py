@@ -16,21 +16,13 @@ from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govshare import testing
-from govshare.accounts.choices import Role
-from govshare.catalog.rules import ItemDraft
 from govshare.core import crypto
 from govshare.core.checks import check_encryption_keys
-from govshare.datasets import services
-from govshare.datasets.choices import SourceKind
 from govshare.datasets.models import Source
+from govshare.testing.encryption import make_source, raw_secret, setting_value
 
 PLACE = "datasets.Source.secret"
 RING = crypto.KeyRing((crypto.generate_key("k1"),), source="test")
-
-
-def setting_value(*entries: crypto.KeyEntry) -> str:
-    return ",".join(f"{e.key_id}:{base64.b64encode(e.material).decode()}" for e in entries)
 
 
 def flip_byte(stored: str, index: int) -> str:
@@ -183,21 +175,6 @@ def test_a_key_added_to_the_file_becomes_active_and_the_old_one_stays(tmp_path: 
 
 
 # --- The model field ---------------------------------------------------------------------------------------------
-
-
-def make_source(secret: str) -> Source:
-    department = testing.make_department()
-    admin = testing.make_user(Role.CATALOG_ADMIN, department=department)
-    resource = testing.make_published_resource(department, items=[ItemDraft(name="姓名", data_type="C", length=50)])
-    config = {"url": "postgresql+psycopg://gov@front-db.example.invalid/front", "table": "t"}
-    data = services.SourceInput(name="前置库", kind=SourceKind.DATABASE, config=config, secret=secret)
-    return services.register_source(resource, data, actor=admin)
-
-
-def raw_secret(source: Source) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT secret FROM datasets_source WHERE id = %s", [source.pk])
-        return str(cursor.fetchone()[0])
 
 
 @pytest.mark.django_db

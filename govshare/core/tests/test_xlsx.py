@@ -16,10 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from govshare.catalog.tests.xlsx_files import with_shared_strings
 from govshare.core.tabular import xlsx
-from govshare.core.tests import bombs
 from govshare.core.tabular.xlsx import NoCachedValue, XlsxLimits, XlsxRefused, fill_merged, open_workbook
+from govshare.testing import bombs
+from govshare.testing.xlsx_files import with_shared_strings
 
 LIMITS = XlsxLimits(member_bytes=64 * bombs.MIB, total_bytes=128 * bombs.MIB, ratio=100, part_bytes=8 * bombs.MIB)
 

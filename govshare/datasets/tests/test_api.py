@@ -13,68 +13,18 @@ from urllib.parse import quote
 import openpyxl
 import pyarrow.parquet as pq
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from govshare import testing
-from govshare.accounts import services as account_services
 from govshare.accounts.choices import Role
-from govshare.accounts.models import User
 from govshare.audit.models import AuditLog
 from govshare.catalog.models import Resource
-from govshare.catalog.rules import ItemDraft
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Dataset, Load, Source
+from govshare.testing.datasets import CSV_TEXT, ITEMS, Api, mapped_file_source, register_file_source
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_local_sources")]
-
-ITEMS = [
-    ItemDraft(name="公民身份号码", data_type="C", length=18),
-    ItemDraft(name="姓名", data_type="C", length=50),
-    ItemDraft(name="出生日期", data_type="D", description="公历"),
-]
-CSV_TEXT = (
-    "身份证号,姓名,出生日期\n"
-    "11010519491231002X,张三,1949-12-31\n"
-    "440524188001010014,李四,1880-01-01\n"
-    "510603199001010011,王五,19xx-01-01\n"
-)
-MAPPING = [
-    {"column": "身份证号", "item": "公民身份号码"},
-    {"column": "姓名", "item": "姓名"},
-    {"column": "出生日期", "item": "出生日期"},
-]
-
-
-def bearer(user: User) -> dict[str, str]:
-    _, raw = account_services.create_api_token(user, name="测试", scope="write", actor=user)
-    return {"Authorization": f"Bearer {raw}"}
-
-
-class Api:
-    """A client for /api/datasets with one user's token."""
-
-    def __init__(self, user: User | None) -> None:
-        self.client = Client()
-        self.headers = bearer(user) if user is not None else {}
-
-    def get(self, path: str, **params: Any) -> Any:
-        return self.client.get(f"/api/datasets{path}", params, headers=self.headers)
-
-    def post(self, path: str, body: Any = None) -> Any:
-        return self.client.post(
-            f"/api/datasets{path}", json.dumps(body or {}), content_type="application/json", headers=self.headers
-        )
-
-    def put(self, path: str, body: Any) -> Any:
-        return self.client.put(
-            f"/api/datasets{path}", json.dumps(body), content_type="application/json", headers=self.headers
-        )
-
-    def upload(self, path: str, name: str, content: bytes, **fields: str) -> Any:
-        data: dict[str, Any] = {"file": SimpleUploadedFile(name, content), **fields}
-        return self.client.post(f"/api/datasets{path}", data, headers=self.headers)
 
 
 @pytest.fixture
@@ -85,21 +35,6 @@ def resource(department) -> Resource:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def owner(catalog_admin) -> Api:  # type: ignore[no-untyped-def]
     return Api(catalog_admin)
-
-
-def register_file_source(api: Api, resource: Resource) -> dict[str, Any]:
-    response = api.post(
-        f"/resources/{resource.pk}/sources", {"name": "线下报送", "kind": "file", "config": {"format": "csv"}}
-    )
-    assert response.status_code == 201, response.content
-    return response.json()
-
-
-def mapped_file_source(api: Api, resource: Resource) -> int:
-    source_id = register_file_source(api, resource)["id"]
-    response = api.put(f"/sources/{source_id}/mapping", {"mapping": MAPPING})
-    assert response.status_code == 200, response.content
-    return int(source_id)
 
 
 def loaded(api: Api, resource: Resource, text: str = CSV_TEXT) -> Load:

@@ -12,8 +12,8 @@ from govshare.accounts.models import Department, User
 from govshare.catalog import importing, services
 from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft, ResourceDraft
-from govshare.catalog.tests.xlsx_files import item_rows, resource_row, xlsx
 from govshare.core.errors import ValidationFailed
+from govshare.testing.xlsx_files import item_rows, resource_row, xlsx
 
 pytestmark = pytest.mark.django_db
 

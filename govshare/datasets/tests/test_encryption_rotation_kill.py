@@ -26,7 +26,7 @@ from govshare.datasets.choices import LoadStatus, SourceKind
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Dataset
 from govshare.datasets.tables import DatasetTable
-from govshare.datasets.tests.test_worker_process import database_url
+from govshare.testing.databases import database_url
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

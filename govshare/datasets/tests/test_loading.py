@@ -19,7 +19,7 @@ from govshare.datasets.choices import LoadMode, LoadStatus, SourceKind
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Dataset, Load, Source
 from govshare.datasets.tables import DatasetTable
-from govshare.datasets.tests.test_readers_http import PAGED, base
+from govshare.testing.http_api import PAGED, base
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_local_sources")]
 

@@ -22,6 +22,7 @@ from govshare.datasets.raw import BATCH_ROWS, ROW_COLUMN, SourceInvalid, SourceU
 from govshare.datasets.readers import open_source_stream, preview_source
 from govshare.datasets.readers.database import check_select
 from govshare.datasets.readers.rows import column_text, text_value
+from govshare.testing.databases import postgres_database, postgres_server
 
 # Front databases in pytest's temporary directory and on 127.0.0.1: the tests' allowance (conftest.py).
 pytestmark = pytest.mark.usefixtures("allow_local_sources")
@@ -187,41 +188,20 @@ def test_preview_reads_the_first_rows(front_db):
 # --- a real PostgreSQL front database (CI sets DATABASE_URL to a PostgreSQL server) --------------------------------
 
 
-def _postgres_server() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://", "postgresql+psycopg://")):
-        pytest.skip("DATABASE_URL is not PostgreSQL: the PostgreSQL front database runs in CI's second pass")
-    return url
-
-
 START = dt.datetime(2024, 5, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
 @pytest.fixture
 def postgres_front() -> Iterator[str]:
-    import psycopg
-
-    server = make_url(_postgres_server()).set(drivername="postgresql")
-    name = f"govshare_front_{secrets.token_hex(4)}"
-    admin = server.set(database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    front = server.set(database=name)
-    try:
-        with psycopg.connect(front.render_as_string(hide_password=False), autocommit=True) as conn:
-            conn.execute(
-                "CREATE TABLE 人口 (id bigint PRIMARY KEY, 姓名 text, 收入 numeric(14, 2), 出生日期 date,"
-                " 更新时间 timestamptz, 在职 boolean, 照片 bytea)"
-            )
-            conn.execute(
-                "INSERT INTO 人口 SELECT i, '居民' || i, i * 1000.10, DATE '1990-01-01' + i,"
-                " TIMESTAMPTZ '2024-05-01 00:00:00+08' + i * INTERVAL '1 hour', i % 2 = 0, NULL"
-                " FROM generate_series(1, 70000) AS i"
-            )
-        yield front.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    population = (
+        "CREATE TABLE 人口 (id bigint PRIMARY KEY, 姓名 text, 收入 numeric(14, 2), 出生日期 date,"
+        " 更新时间 timestamptz, 在职 boolean, 照片 bytea)",
+        "INSERT INTO 人口 SELECT i, '居民' || i, i * 1000.10, DATE '1990-01-01' + i,"
+        " TIMESTAMPTZ '2024-05-01 00:00:00+08' + i * INTERVAL '1 hour', i % 2 = 0, NULL"
+        " FROM generate_series(1, 70000) AS i",
+    )
+    with postgres_database("govshare_front", population) as url:
+        yield url
 
 
 @pytest.mark.postgresql
@@ -274,7 +254,7 @@ def test_postgresql_query_text_with_percent_signs_and_casts(postgres_front):
 
 @pytest.mark.postgresql
 def test_postgresql_unknown_database_needs_a_fix():
-    server = make_url(_postgres_server()).set(drivername="postgresql", database=f"nowhere_{secrets.token_hex(4)}")
+    server = make_url(postgres_server()).set(drivername="postgresql", database=f"nowhere_{secrets.token_hex(4)}")
     with pytest.raises(SourceInvalid, match="前置库拒绝登录"):
         read({"url": server.render_as_string(hide_password=False), "table": "人口"})
 

@@ -24,7 +24,7 @@ from govshare.catalog.rules import ItemDraft
 from govshare.datasets import reading
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Load, Source
-from govshare.datasets.tests.test_api import Api
+from govshare.testing.datasets import Api
 
 pytestmark = pytest.mark.django_db
 

@@ -34,8 +34,8 @@ from govshare.datasets import credentials
 from govshare.datasets.models import Source
 from govshare.datasets.raw import SourceInvalid
 from govshare.datasets.readers.http_api import HttpApiStream
-from govshare.datasets.tests.test_api import Api
-from govshare.datasets.tests.test_readers_http import ApiServer, base
+from govshare.testing.datasets import Api
+from govshare.testing.http_api import ApiServer, base, serve
 
 pytestmark = pytest.mark.django_db
 
@@ -53,24 +53,16 @@ def _sources_allowed(settings) -> None:  # type: ignore[no-untyped-def]
     settings.GOVSHARE = settings.GOVSHARE.model_copy(update={"source_allowed_hosts": allowed})
 
 
-def _serve(server: Any) -> Iterator[Any]:
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 @pytest.fixture
 def department_api() -> Iterator[ApiServer]:
     """The department's real API."""
-    yield from _serve(ApiServer())
+    yield from serve(ApiServer())
 
 
 @pytest.fixture
 def attacker_api() -> Iterator[ApiServer]:
     """The attacker's API on another port: another origin."""
-    yield from _serve(ApiServer())
+    yield from serve(ApiServer())
 
 
 class FakePostgres:
@@ -623,7 +615,7 @@ def test_a_redirect_to_another_origin_never_carries_the_credential(
 ) -> None:
     """httpx itself drops only an Authorization header on such a redirect; the reader follows none (connection
     policy), so no header, parameter or body field of the credential reaches the other origin."""
-    for redirect in _serve(_redirecting(base(attacker_api), status)):
+    for redirect in serve(_redirecting(base(attacker_api), status)):
         config = {"url": base(redirect) + "/people", "records_path": "$.data.list[*]", **placement}
         with pytest.raises(SourceInvalid, match="重定向"):
             HttpApiStream(config, TOKEN, on_reject=lambda _: None, retry_delays=(0, 0, 0), max_pages=1)

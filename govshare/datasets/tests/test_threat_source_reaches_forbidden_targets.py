@@ -53,7 +53,7 @@ from govshare.datasets.raw import SourceError, SourceInvalid, SourceUnavailable
 from govshare.datasets.readers import preview_source
 from govshare.datasets.readers.database import DatabaseStream, check_select, source_url
 from govshare.datasets.readers.http_api import HttpApiStream
-from govshare.datasets.tests.test_readers_database import _postgres_server
+from govshare.testing.databases import postgres_database
 
 ITEMS = [ItemDraft(name="姓名", data_type="C", length=50)]
 SECRET = "PAGE-CONTENT-nobody-may-see"
@@ -787,27 +787,15 @@ def test_the_platforms_pgpassword_is_never_sent_to_a_source(monkeypatch) -> None
 
 @pytest.fixture
 def pg_front() -> Iterator[str]:
-    import psycopg
-
-    server = make_url(_postgres_server()).set(drivername="postgresql")
-    name = f"govshare_policy_{secrets.token_hex(4)}"
-    admin = server.set(database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    front = server.set(database=name)
-    try:
-        with psycopg.connect(front.render_as_string(hide_password=False), autocommit=True) as conn:
-            conn.execute("CREATE SEQUENCE counter")
-            conn.execute("CREATE TABLE people (id int)")
-            conn.execute("INSERT INTO people VALUES (1), (2)")
-            conn.execute("CREATE FUNCTION bump() RETURNS bigint LANGUAGE sql AS $$ SELECT nextval('counter') $$")
-            conn.execute(
-                "CREATE FUNCTION grow() RETURNS int LANGUAGE sql AS $$ INSERT INTO people VALUES (9) RETURNING id $$"
-            )
-        yield front.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    statements = (
+        "CREATE SEQUENCE counter",
+        "CREATE TABLE people (id int)",
+        "INSERT INTO people VALUES (1), (2)",
+        "CREATE FUNCTION bump() RETURNS bigint LANGUAGE sql AS $$ SELECT nextval('counter') $$",
+        "CREATE FUNCTION grow() RETURNS int LANGUAGE sql AS $$ INSERT INTO people VALUES (9) RETURNING id $$",
+    )
+    with postgres_database("govshare_policy", statements) as url:
+        yield url
 
 
 def db_read(url: str, query: str, seconds: float = 30) -> list[dict[str, Any]]:

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 from deltalake import DeltaTable
-from django.db import connection
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 from django_q.tasks import async_task
@@ -32,6 +31,7 @@ from govshare.datasets import loading, services
 from govshare.datasets.choices import FINISHED_STATUSES, LoadStatus, SourceKind
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Dataset, Load, Source
+from govshare.testing.databases import database_url
 
 pytestmark = [
     pytest.mark.worker,
@@ -47,20 +47,6 @@ WORKER_SETTINGS = {
     "GOVSHARE_LOAD_RETRY_BACKOFF_SECONDS": "1",
     "GOVSHARE_JOB_WORKERS": "1",
 }
-
-
-def database_url() -> str:
-    """The test database as a DATABASE_URL for another process."""
-    params = connection.settings_dict
-    if params["ENGINE"] == "django.db.backends.sqlite3":
-        name = str(params["NAME"])
-        assert "mode=memory" not in name and name != ":memory:", "worker tests need a file database (conftest.py)"
-        return f"sqlite:///{name}"
-    user = params.get("USER") or ""
-    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
-    port = f":{params['PORT']}" if params.get("PORT") else ""
-    return f"postgres://{auth}{params.get('HOST') or 'localhost'}{port}/{params['NAME']}"
 
 
 class ClusterProcess:

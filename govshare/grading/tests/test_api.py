@@ -6,16 +6,11 @@ import pytest
 from django.test import Client
 
 from govshare import testing
-from govshare.accounts import services as account_services
 from govshare.accounts.choices import Role
 from govshare.catalog import services as catalog_services
 from govshare.catalog.rules import ItemDraft
 from govshare.grading import services
-
-
-def bearer(user) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    _, raw = account_services.create_api_token(user, name="测试", scope="write", actor=user)
-    return {"Authorization": f"Bearer {raw}"}
+from govshare.testing.api import bearer
 
 
 def post(user, path: str, payload: dict[str, object]):  # type: ignore[no-untyped-def]

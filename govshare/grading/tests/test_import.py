@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from govshare.catalog import exporting, importing, services
 from govshare.catalog.models import Item, Resource
 from govshare.catalog.rules import ItemDraft
-from govshare.catalog.tests.xlsx_files import ITEM_HEADERS, RESOURCE_HEADERS, item_rows, resource_row, xlsx
 from govshare.testing import resource_draft
+from govshare.testing.xlsx_files import ITEM_HEADERS, RESOURCE_HEADERS, item_rows, resource_row, xlsx
 
 OLD_RESOURCE_HEADERS = [h for h in RESOURCE_HEADERS if h not in ("数据级别", "敏感级别")]
 OLD_ITEM_HEADERS = [h for h in ITEM_HEADERS if h not in ("数据级别", "敏感级别")]

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
 from pathlib import Path
 
 import pytest
@@ -10,8 +7,7 @@ from oauth2_provider.models import Application
 
 from govshare.identity import services
 from govshare.identity.keys import generate_signing_key
-
-REDIRECT_URI = "https://ybj.example.gov.cn/oidc/callback"
+from govshare.testing.oidc import REDIRECT_URI
 
 
 @pytest.fixture(scope="session")
@@ -31,9 +27,3 @@ def client_app(db) -> tuple[Application, str]:  # type: ignore[no-untyped-def]
     return services.register_client(
         services.ClientInput(name="医保局业务系统", redirect_uris=[REDIRECT_URI]), actor=None
     )
-
-
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-    return verifier, challenge

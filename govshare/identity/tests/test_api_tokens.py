@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from govshare.identity.tests.conftest import pkce_pair
-from govshare.identity.tests.test_oidc import _code, _exchange
+from govshare.testing.oidc import authorization_code, exchange_code, pkce_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +17,7 @@ def _user_token(client_app, user, scope: str) -> str:  # type: ignore[no-untyped
     client = Client()
     client.force_login(user)
     verifier, challenge = pkce_pair()
-    answer = _exchange(client, app, secret, _code(client, app, challenge, scope=scope), verifier)
+    answer = exchange_code(client, app, secret, authorization_code(client, app, challenge, scope=scope), verifier)
     return str(answer.json()["access_token"])
 
 

@@ -18,7 +18,7 @@ from govshare.core.errors import PermissionDenied, ValidationFailed
 from govshare.identity import services
 from govshare.identity.checks import signing_key_configured
 from govshare.identity.keys import key_file, read_signing_key
-from govshare.identity.tests.conftest import pkce_pair
+from govshare.testing.oidc import pkce_pair
 
 pytestmark = pytest.mark.django_db
 

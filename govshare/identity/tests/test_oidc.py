@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
@@ -13,56 +13,15 @@ from jwcrypto import jwk, jwt
 from oauth2_provider.models import Application
 
 from govshare.audit.models import AuditLog
-from govshare.identity.tests.conftest import REDIRECT_URI, pkce_pair
 from govshare.testing import TEST_PASSWORD
+from govshare.testing.oidc import (
+    authorization_code,
+    authorize_query,
+    exchange_code,
+    pkce_pair,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def _authorize_query(
-    app: Application, challenge: str, scope: str = "openid profile department roles", **extra: str
-) -> str:
-    params = {
-        "response_type": "code",
-        "client_id": app.client_id,
-        "redirect_uri": REDIRECT_URI,
-        "scope": scope,
-        "state": "st-1",
-        "nonce": "n-1",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        **extra,
-    }
-    return "/o/authorize/?" + urlencode(params)
-
-
-def _consent(client: Client, url: str) -> Any:
-    page = client.get(url)
-    assert page.status_code == 200, page.content.decode()
-    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.content.decode()))
-    return client.post("/o/authorize/", {**fields, "allow": "同意"})
-
-
-def _code(client: Client, app: Application, challenge: str, scope: str = "openid profile department roles") -> str:
-    answer = _consent(client, _authorize_query(app, challenge, scope))
-    assert answer.status_code == 302
-    query = parse_qs(urlsplit(answer["Location"]).query)
-    assert query["state"] == ["st-1"]
-    return query["code"][0]
-
-
-def _exchange(client: Client, app: Application, secret: str, code: str, verifier: str) -> Any:
-    return client.post(
-        "/o/token/",
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT_URI,
-            "client_id": app.client_id,
-            "client_secret": secret,
-            "code_verifier": verifier,
-        },
-    )
 
 
 def _claims(id_token: str, pem: str) -> dict[str, Any]:
@@ -98,7 +57,7 @@ def test_jwks_publishes_the_public_key_only() -> None:
 
 def test_authorize_asks_an_anonymous_user_to_sign_in(client_app) -> None:  # type: ignore[no-untyped-def]
     app, _ = client_app
-    answer = Client().get(_authorize_query(app, pkce_pair()[1]))
+    answer = Client().get(authorize_query(app, pkce_pair()[1]))
     assert answer.status_code == 302
     assert answer["Location"].startswith("/login/?next=/o/authorize/")
 
@@ -107,7 +66,7 @@ def test_consent_page_names_the_system_and_what_it_receives(client_app, catalog_
     app, _ = client_app
     client = Client()
     client.force_login(catalog_admin)
-    page = client.get(_authorize_query(app, pkce_pair()[1])).content.decode()
+    page = client.get(authorize_query(app, pkce_pair()[1])).content.decode()
     assert "“医保局业务系统”请求使用您的平台账号登录" in page
     assert "您所属的部门（代码和名称）" in page
     assert "同意并登录" in page
@@ -118,7 +77,7 @@ def test_code_flow_issues_an_id_token_with_the_platform_claims(client_app, catal
     client = Client()
     client.force_login(catalog_admin)
     verifier, challenge = pkce_pair()
-    answer = _exchange(client, app, secret, _code(client, app, challenge), verifier)
+    answer = exchange_code(client, app, secret, authorization_code(client, app, challenge), verifier)
     assert answer.status_code == 200, answer.content
     claims = _claims(answer.json()["id_token"], signing_key_pem)
     assert claims["iss"] == "http://testserver/o"
@@ -136,8 +95,8 @@ def test_claims_follow_the_granted_scopes(client_app, catalog_admin, signing_key
     client = Client()
     client.force_login(catalog_admin)
     verifier, challenge = pkce_pair()
-    code = _code(client, app, challenge, scope="openid")
-    claims = _claims(_exchange(client, app, secret, code, verifier).json()["id_token"], signing_key_pem)
+    code = authorization_code(client, app, challenge, scope="openid")
+    claims = _claims(exchange_code(client, app, secret, code, verifier).json()["id_token"], signing_key_pem)
     assert "department" not in claims
     assert "roles" not in claims
     assert "name" not in claims
@@ -148,7 +107,9 @@ def test_userinfo_answers_the_claims_for_the_access_token(client_app, catalog_ad
     client = Client()
     client.force_login(catalog_admin)
     verifier, challenge = pkce_pair()
-    access = _exchange(client, app, secret, _code(client, app, challenge), verifier).json()["access_token"]
+    access = exchange_code(client, app, secret, authorization_code(client, app, challenge), verifier).json()[
+        "access_token"
+    ]
     info = Client().get("/o/userinfo/", HTTP_AUTHORIZATION=f"Bearer {access}").json()
     assert info["preferred_username"] == "gaj_admin"
     assert info["department"]["name"] == "市公安局"
@@ -158,7 +119,7 @@ def test_a_code_without_pkce_is_refused(client_app, catalog_admin) -> None:  # t
     app, _ = client_app
     client = Client()
     client.force_login(catalog_admin)
-    query = _authorize_query(app, "x").replace("&code_challenge=x&code_challenge_method=S256", "")
+    query = authorize_query(app, "x").replace("&code_challenge=x&code_challenge_method=S256", "")
     answer = client.get(query)
     assert answer.status_code == 302  # told to the relying party, as OAuth 2.0 says, not shown here
     assert parse_qs(urlsplit(answer["Location"]).query)["error"] == ["invalid_request"]
@@ -169,7 +130,7 @@ def test_a_wrong_verifier_gets_no_token(client_app, catalog_admin) -> None:  # t
     client = Client()
     client.force_login(catalog_admin)
     _, challenge = pkce_pair()
-    answer = _exchange(client, app, secret, _code(client, app, challenge), pkce_pair()[0])
+    answer = exchange_code(client, app, secret, authorization_code(client, app, challenge), pkce_pair()[0])
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_grant"
 
@@ -178,7 +139,7 @@ def test_an_unregistered_redirect_uri_is_refused_on_the_page(client_app, catalog
     app, _ = client_app
     client = Client()
     client.force_login(catalog_admin)
-    query = _authorize_query(app, pkce_pair()[1]).replace("ybj.example.gov.cn", "evil.example.com")
+    query = authorize_query(app, pkce_pair()[1]).replace("ybj.example.gov.cn", "evil.example.com")
     answer = client.get(query)
     assert answer.status_code == 400
     assert "回调地址与该系统登记的回调地址不一致" in answer.content.decode()
@@ -188,7 +149,7 @@ def test_refusing_consent_sends_access_denied_back(client_app, catalog_admin) ->
     app, _ = client_app
     client = Client()
     client.force_login(catalog_admin)
-    page = client.get(_authorize_query(app, pkce_pair()[1])).content.decode()
+    page = client.get(authorize_query(app, pkce_pair()[1])).content.decode()
     fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page))
     answer = client.post("/o/authorize/", fields)
     assert parse_qs(urlsplit(answer["Location"]).query)["error"] == ["access_denied"]
@@ -199,7 +160,7 @@ def test_sign_in_and_token_are_audited(client_app, catalog_admin) -> None:  # ty
     client = Client()
     client.force_login(catalog_admin)
     verifier, challenge = pkce_pair()
-    _exchange(client, app, secret, _code(client, app, challenge), verifier)
+    exchange_code(client, app, secret, authorization_code(client, app, challenge), verifier)
     signed_in = AuditLog.objects.get(action="oidc.authorize")
     assert (signed_in.actor, signed_in.object_repr) == (catalog_admin, "医保局业务系统")
     assert signed_in.extra["scopes"] == ["department", "openid", "profile", "roles"]

@@ -11,35 +11,15 @@ from urllib.parse import urlencode
 import pytest
 from axes.models import AccessAttempt
 from django.test import Client
-from django_otp.oath import TOTP
 
-from govshare.accounts.models import User
 from govshare.audit.models import AuditLog
 from govshare.core.errors import PermissionDenied
 from govshare.identity import services
 from govshare.identity.models import TOTPDevice
-from govshare.identity.tests.conftest import REDIRECT_URI, pkce_pair
 from govshare.testing import TEST_PASSWORD
+from govshare.testing.oidc import REDIRECT_URI, code_for, enrol, pkce_pair, wrong_code
 
 pytestmark = pytest.mark.django_db
-
-
-def code_for(device: TOTPDevice, steps_ahead: int = 0) -> str:
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = time.time() + steps_ahead * device.step
-    return f"{totp.token():0{device.digits}d}"
-
-
-def wrong_code(device: TOTPDevice) -> str:
-    right = {code_for(device, n) for n in (-1, 0, 1, 2)}
-    return next(c for c in ("000000", "111111", "222222", "333333", "444444") if c not in right)
-
-
-def enrol(user: User) -> TOTPDevice:
-    device = services.start_totp_enrolment(user)
-    services.confirm_totp_enrolment(user, code_for(device))
-    device.refresh_from_db()
-    return device
 
 
 def _signed_in(client: Client) -> bool:

@@ -22,8 +22,8 @@ from govshare.audit.models import AuditLog
 from govshare.grading import services as grading_services
 from govshare.identity import services
 from govshare.identity.auth import MACHINE_CLIENT_REFUSED
-from govshare.identity.tests.conftest import pkce_pair
-from govshare.identity.tests.test_oidc import _code, _exchange
+from govshare.testing.api import bearer_header
+from govshare.testing.oidc import authorization_code, exchange_code, pkce_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -43,15 +43,11 @@ def _machine_token(owner: User | None, scope: str = "api") -> str:
     return str(answer.json()["access_token"])
 
 
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def test_a_machine_token_of_an_application_owned_by_the_auditor_cannot_read_the_audit_log() -> None:
     auditor = testing.make_user(Role.AUDITOR, username="auditor")
     token = _machine_token(auditor)
     for path in ("/api/audit/logs", "/api/audit/logs/export", "/api/audit/chain", "/api/accounts/me"):
-        answer = Client().get(path, headers=_bearer(token))
+        answer = Client().get(path, headers=bearer_header(token))
         assert answer.status_code == 401, path
         assert answer.json() == {"detail": MACHINE_CLIENT_REFUSED, "errors": []}
     assert "后续版本" in MACHINE_CLIENT_REFUSED
@@ -69,7 +65,7 @@ def test_a_machine_token_owned_by_the_security_officer_cannot_decide_a_grading_c
         f"/api/grading/changes/{change.pk}/approve",
         '{"note": "同意"}',
         content_type="application/json",
-        headers=_bearer(token),
+        headers=bearer_header(token),
     )
     assert answer.status_code == 401
     change.refresh_from_db()
@@ -80,15 +76,15 @@ def test_a_machine_token_owned_by_the_security_officer_cannot_decide_a_grading_c
 def test_a_machine_token_owned_by_a_department_administrator_reaches_nothing_of_the_department(department) -> None:  # type: ignore[no-untyped-def]
     admin = testing.make_user(Role.CATALOG_ADMIN, department=department, username="gaj_admin")
     token = _machine_token(admin)
-    answer = Client().post(f"/api/accounts/departments/{department.code}/maintenance", headers=_bearer(token))
+    answer = Client().post(f"/api/accounts/departments/{department.code}/maintenance", headers=bearer_header(token))
     assert answer.status_code == 401
     department.refresh_from_db()
     assert department.last_full_maintenance_at is None
-    assert Client().get("/api/catalog/resources", headers=_bearer(token)).status_code == 401
+    assert Client().get("/api/catalog/resources", headers=bearer_header(token)).status_code == 401
 
 
 def test_a_machine_token_without_an_owner_is_refused_the_same_way() -> None:
-    answer = Client().get("/api/accounts/me", headers=_bearer(_machine_token(None)))
+    answer = Client().get("/api/accounts/me", headers=bearer_header(_machine_token(None)))
     assert (answer.status_code, answer.json()["detail"]) == (401, MACHINE_CLIENT_REFUSED)
 
 
@@ -96,9 +92,9 @@ def test_a_refused_machine_token_is_not_counted_as_a_wrong_token(settings) -> No
     settings.GOVSHARE = settings.GOVSHARE.model_copy(update={"api_token_failure_limit": 2})
     token = _machine_token(None)
     for _ in range(3):
-        assert Client().get("/api/accounts/me", headers=_bearer(token)).status_code == 401
+        assert Client().get("/api/accounts/me", headers=bearer_header(token)).status_code == 401
     # Genuine but personless: the address is not locked out as if it were guessing.
-    assert Client().get("/api/accounts/me", headers=_bearer(token)).json()["detail"] == MACHINE_CLIENT_REFUSED
+    assert Client().get("/api/accounts/me", headers=bearer_header(token)).json()["detail"] == MACHINE_CLIENT_REFUSED
 
 
 def test_an_authorization_code_token_acts_as_the_person_who_consented_not_the_owner(client_app, catalog_admin) -> None:  # type: ignore[no-untyped-def]
@@ -109,10 +105,12 @@ def test_an_authorization_code_token_acts_as_the_person_who_consented_not_the_ow
     client = Client()
     client.force_login(catalog_admin)
     verifier, challenge = pkce_pair()
-    token = _exchange(client, app, secret, _code(client, app, challenge, scope="openid api"), verifier).json()
-    me = Client().get("/api/accounts/me", headers=_bearer(token["access_token"]))
+    token = exchange_code(
+        client, app, secret, authorization_code(client, app, challenge, scope="openid api"), verifier
+    ).json()
+    me = Client().get("/api/accounts/me", headers=bearer_header(token["access_token"]))
     assert me.json()["username"] == "gaj_admin"
-    assert Client().get("/api/audit/logs", headers=_bearer(token["access_token"])).status_code == 403
+    assert Client().get("/api/audit/logs", headers=bearer_header(token["access_token"])).status_code == 403
 
 
 def test_the_back_office_cannot_name_an_owner_for_a_client(platform_admin) -> None:  # type: ignore[no-untyped-def]

@@ -23,9 +23,9 @@ from govshare.accounts.models import ApiToken, User
 from govshare.audit.models import AuditLog
 from govshare.core.errors import PermissionDenied, ValidationFailed
 from govshare.identity import services
-from govshare.identity.tests.conftest import REDIRECT_URI, pkce_pair
-from govshare.identity.tests.test_oidc import _code, _exchange
 from govshare.testing import TEST_PASSWORD
+from govshare.testing.api import bearer_header
+from govshare.testing.oidc import REDIRECT_URI, authorization_code, exchange_code, pkce_pair
 
 NEW_PASSWORD = "Another-Passw0rd-2026"
 
@@ -35,14 +35,12 @@ def _oidc_tokens(client_app: Any, user: User) -> dict[str, Any]:
     client = Client()
     client.force_login(user)
     verifier, challenge = pkce_pair()
-    answer = _exchange(client, app, secret, _code(client, app, challenge, scope="openid api"), verifier)
+    answer = exchange_code(
+        client, app, secret, authorization_code(client, app, challenge, scope="openid api"), verifier
+    )
     assert answer.status_code == 200, answer.content
     tokens: dict[str, Any] = answer.json()
     return tokens
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _mint(headers: dict[str, str], **body: Any) -> Any:
@@ -55,7 +53,7 @@ def _mint(headers: dict[str, str], **body: Any) -> Any:
 
 
 def _me(raw: str) -> int:
-    return Client().get("/api/accounts/me", headers=_bearer(raw)).status_code
+    return Client().get("/api/accounts/me", headers=bearer_header(raw)).status_code
 
 
 def _token(user: User, scope: str = "write", **kwargs: Any) -> tuple[ApiToken, str]:
@@ -69,7 +67,7 @@ def _token(user: User, scope: str = "write", **kwargs: Any) -> tuple[ApiToken, s
 def test_an_oidc_access_token_cannot_mint_a_personal_token(client_app, catalog_admin) -> None:  # type: ignore[no-untyped-def]
     access = _oidc_tokens(client_app, catalog_admin)["access_token"]
     assert _me(access) == 200  # the token works, so the refusal below is about minting
-    answer = _mint(_bearer(access), scope="write", expires_at="2099-01-01T00:00:00+08:00")
+    answer = _mint(bearer_header(access), scope="write", expires_at="2099-01-01T00:00:00+08:00")
     assert (answer.status_code, answer.json()["detail"]) == (403, MINT_NEEDS_SESSION)
     assert not ApiToken.objects.exists()
 
@@ -77,7 +75,7 @@ def test_an_oidc_access_token_cannot_mint_a_personal_token(client_app, catalog_a
 @pytest.mark.django_db
 def test_a_personal_token_cannot_mint_another(catalog_admin) -> None:  # type: ignore[no-untyped-def]
     _, raw = _token(catalog_admin, expires_at=timezone.now() + dt.timedelta(hours=1))
-    answer = _mint(_bearer(raw), scope="write")
+    answer = _mint(bearer_header(raw), scope="write")
     assert (answer.status_code, answer.json()["detail"]) == (403, MINT_NEEDS_SESSION)
     assert ApiToken.objects.count() == 1
 
@@ -201,13 +199,15 @@ def test_a_password_change_ends_the_oidc_access_and_refresh_tokens(client_app, c
 def test_a_read_only_token_reads_but_never_writes(catalog_admin, department) -> None:  # type: ignore[no-untyped-def]
     _, raw = _token(catalog_admin, scope="read")
     assert _me(raw) == 200
-    answer = Client().post(f"/api/accounts/departments/{department.code}/maintenance", headers=_bearer(raw))
+    answer = Client().post(f"/api/accounts/departments/{department.code}/maintenance", headers=bearer_header(raw))
     assert (answer.status_code, answer.json()["detail"]) == (403, READ_ONLY_REFUSED)
     department.refresh_from_db()
     assert department.last_full_maintenance_at is None
     _, writer = _token(catalog_admin, scope="write")
     assert (
-        Client().post(f"/api/accounts/departments/{department.code}/maintenance", headers=_bearer(writer)).status_code
+        Client()
+        .post(f"/api/accounts/departments/{department.code}/maintenance", headers=bearer_header(writer))
+        .status_code
         == 200
     )
 
