@@ -17,10 +17,13 @@ LOAD = re.compile(r"{%\s*load\s+(.*?)\s*%}")
 
 
 def apps_above_the_catalogue() -> list[str]:
-    """The layers above govshare.catalog in the import-linter contract "Apps depend downwards only"."""
+    """The apps in the layers above govshare.catalog in the import-linter contract "Apps depend downwards only" (a
+    layer may hold several, "govshare.a | govshare.b" or "govshare.a : govshare.b")."""
     config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
     layers = next(c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers")["layers"]
-    return [layer.removeprefix("govshare.") for layer in layers[: layers.index("govshare.catalog")]]
+    modules = [[module.strip() for module in re.split(r"[|:]", layer)] for layer in layers]
+    catalogue = next(n for n, layer in enumerate(modules) if "govshare.catalog" in layer)
+    return [module.removeprefix("govshare.") for layer in modules[:catalogue] for module in layer]
 
 
 def their_tag_libraries() -> set[str]:
