@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, settings
 
 from govshare import testing
 from govshare.accounts.choices import Role
+from govshare.testing.http_api import ApiServer, serve
 
 # Property tests check behaviour, not speed (speed is measured in benchmarks/): on a busy machine a slow example or
 # slow input generation must not fail them.
@@ -136,3 +137,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if not _reaches_database(item):
             item.add_marker(pytest.mark.dbindependent)
+
+
+@pytest.fixture
+def api() -> Iterator[ApiServer]:
+    """A real HTTP API on 127.0.0.1 serving paged records and faults (see govshare.testing.http_api)."""
+    yield from serve(ApiServer())

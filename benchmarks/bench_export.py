@@ -40,7 +40,7 @@ def _django(data_dir: Path) -> None:
 def make_table(uri: str, rows: int) -> None:
     import duckdb
 
-    from govshare.datasets.tables import DatasetTable
+    from govshare.dataplane.tables import DatasetTable
 
     sql = f"""
     SELECT
@@ -69,8 +69,8 @@ def peak_rss() -> int:
 
 
 def child(file_format: str, uri: str) -> None:
-    from govshare.datasets import exporting
-    from govshare.datasets.tables import DatasetTable
+    from govshare.dataplane import exporting
+    from govshare.dataplane.tables import DatasetTable
 
     start = time.perf_counter()
     reader = DatasetTable(uri).read(0)

@@ -96,7 +96,7 @@ def bench_duckdb(utf8: Path, out: Path) -> Callable[[], str]:
 
 
 def bench_reader(path: Path) -> Callable[[], str]:
-    from govshare.datasets.readers import open_source_stream
+    from govshare.sources.readers import open_source_stream
 
     def run() -> str:
         rejects: list[object] = []

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_xlsx.py [--rows 200000]
 
 1. A 200,000-row, 6-column workbook written by openpyxl's write-only mode (text, a date, numbers: about 87 MB of sheet
-   XML in 4.7 MB) is read the way a load reads it (govshare.datasets.readers.files.XlsxStream: the archive checks,
+   XML in 4.7 MB) is read the way a load reads it (govshare.sources.readers.files.XlsxStream: the archive checks,
    the merged-range scan, the streamed rows), then, for comparison, by openpyxl's read-only mode (values only).
 2. The bombs of the attack tests (govshare/testing/bombs.py) go through the same reader: CPU seconds of this
    process and the highest resident memory seen above the start (sampled every 2 ms) until the refusal.
@@ -41,7 +41,7 @@ def _workbook(path: Path, rows: int) -> None:
 
 
 def _read(path: Path) -> tuple[int, int]:
-    from govshare.datasets.readers.files import XlsxStream
+    from govshare.sources.readers.files import XlsxStream
 
     rejects: list[object] = []
     stream = XlsxStream(path, {}, rejects.append, None)

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "govshare.accounts",
     "govshare.audit",
     "govshare.catalog",
+    "govshare.sources",
     "govshare.datasets",
     "govshare.grading",
     "govshare.keys",

@@ -1,9 +1,11 @@
 """`EncryptedTextField`: a text column stored as SM4-GCM ciphertext (govshare.core.crypto), plaintext in Python.
 
 The associated data is the field's place, "<app>.<Model>.<field>", so a ciphertext copied from another field does
-not decrypt. The empty string is stored as itself (it tells nothing but "no value", and keeps `bool()` checks
-working); None stays NULL. Equality lookups on the ciphertext cannot work (every encryption uses a fresh nonce),
-so only `isnull` is allowed: a column that must be searchable keeps `equality_hash()` in a column beside it.
+not decrypt. A model that moves to another app keeps its old place (`place="<old app>.<Model>.<field>"`): the
+stored values were bound to it. The empty string is stored as itself (it tells nothing but "no value", and keeps
+`bool()` checks working); None stays NULL. Equality lookups on the ciphertext cannot work (every encryption uses a
+fresh nonce), so only `isnull` is allowed: a column that must be searchable keeps `equality_hash()` in a column
+beside it.
 """
 
 from __future__ import annotations
@@ -24,9 +26,19 @@ _ALLOWED_LOOKUPS = frozenset({"isnull"})
 class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
     description = "Text encrypted at rest (SM4-GCM)"
 
+    def __init__(self, *args: Any, place: str = "", **kwargs: Any) -> None:
+        self.place = place
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        if self.place:
+            kwargs["place"] = self.place
+        return name, path, args, kwargs
+
     @property
     def associated_data(self) -> str:
-        return f"{self.model._meta.label}.{self.name}"
+        return self.place or f"{self.model._meta.label}.{self.name}"
 
     def from_db_value(self, value: str | None, expression: Expression, connection: BaseDatabaseWrapper) -> str | None:
         if value is None or value == "":

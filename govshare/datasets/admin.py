@@ -1,40 +1,18 @@
-"""Back office of data collection: sources, datasets and loads, read-only (they change through the services, so
+"""Back office of datasets and loads, read-only (they change through the services, so
 every change is validated and audited). Credentials are never shown."""
 
 from __future__ import annotations
-
-import json
 
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
 from govshare.accounts.admin import ReadOnlyModelAdmin
-from govshare.datasets.models import Dataset, Load, Source
-from govshare.datasets.schemas import public_config
+from govshare.datasets.models import Dataset, Load
 
 
-def _data_page(resource_id: int) -> str:
+def data_page(resource_id: int) -> str:
     return format_html('<a href="{}">查看</a>', reverse("datasets:resource_data", args=[resource_id]))
-
-
-@admin.register(Source)
-class SourceAdmin(ReadOnlyModelAdmin):
-    list_display = ("name", "resource", "kind", "load_mode", "schedule_enabled", "is_active", "updated_at", "page")
-    list_filter = ("kind", "load_mode", "schedule_enabled", "is_active")
-    search_fields = ("name", "resource__code", "resource__name")
-    list_select_related = ("resource",)
-    exclude = ("secret", "config")
-    readonly_fields = ("connection",)
-
-    @admin.display(description="数据页")
-    def page(self, obj: Source) -> str:
-        return _data_page(obj.resource_id)
-
-    @admin.display(description="连接配置")
-    def connection(self, obj: Source) -> str:
-        """The settings without a password written into a connection URL."""
-        return json.dumps(public_config(obj.config), ensure_ascii=False, indent=2)
 
 
 @admin.register(Dataset)
@@ -45,7 +23,7 @@ class DatasetAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="数据页")
     def page(self, obj: Dataset) -> str:
-        return _data_page(obj.resource_id)
+        return data_page(obj.resource_id)
 
 
 @admin.register(Load)

@@ -26,9 +26,10 @@ from govshare.core.errors import FieldProblem, ValidationFailed
 from govshare.core.nostore import no_store
 from govshare.core.pagination import Page, paginate
 from govshare.core.schemas import ERRORS, ErrorOut
-from govshare.datasets import exporting, jobs, reading, selectors, services
-from govshare.datasets.choices import ExportFormat, SourceKind
-from govshare.datasets.models import Load, Source
+from govshare.dataplane import exporting
+from govshare.dataplane.exporting import ExportFormat
+from govshare.datasets import jobs, reading, selectors, services
+from govshare.datasets.models import Load
 from govshare.datasets.schemas import (
     DataPreviewOut,
     DatasetOut,
@@ -42,6 +43,10 @@ from govshare.datasets.schemas import (
     SourcePreviewOut,
     VersionOut,
 )
+from govshare.sources import selectors as source_selectors
+from govshare.sources import services as source_services
+from govshare.sources.choices import SourceKind
+from govshare.sources.models import Source
 
 router = Router(tags=["数据归集与数据集 datasets"])
 
@@ -68,7 +73,7 @@ def _load(user: User, load_id: int) -> Load:
 )
 def list_sources(request: HttpRequest, resource_id: int) -> list[Source]:
     user = acting_user(request)
-    return list(selectors.sources_of(user, _resource(user, resource_id)))
+    return list(source_selectors.sources_of(user, _resource(user, resource_id)))
 
 
 @router.post(
@@ -84,15 +89,15 @@ def list_sources(request: HttpRequest, resource_id: int) -> list[Source]:
 )
 def create_source(request: HttpRequest, resource_id: int, payload: SourceIn) -> Status[Source]:
     user = acting_user(request)
-    source = services.register_source(_resource(user, resource_id), payload.to_input(), actor=user)
-    created = selectors.get_source(user, source.pk)
+    source = source_services.register_source(_resource(user, resource_id), payload.to_input(), actor=user)
+    created = source_selectors.get_source(user, source.pk)
     created.notices = source.notices
     return Status(201, created)
 
 
 @router.get("/sources/{source_id}", response={200: SourceOut, **ERRORS}, auth=STAFF_READ, summary="数据来源详情")
 def get_source(request: HttpRequest, source_id: int) -> Source:
-    return selectors.get_source(acting_user(request), source_id)
+    return source_selectors.get_source(acting_user(request), source_id)
 
 
 @router.put(
@@ -108,8 +113,10 @@ def get_source(request: HttpRequest, source_id: int) -> Source:
 )
 def update_source(request: HttpRequest, source_id: int, payload: SourceIn) -> Source:
     user = acting_user(request)
-    updated = services.update_source(selectors.get_managed_source(user, source_id), payload.to_input(), actor=user)
-    source = selectors.get_source(user, source_id)
+    updated = source_services.update_source(
+        source_selectors.get_managed_source(user, source_id), payload.to_input(), actor=user
+    )
+    source = source_selectors.get_source(user, source_id)
     source.notices = updated.notices
     return source
 
@@ -130,7 +137,7 @@ def update_source(request: HttpRequest, source_id: int, payload: SourceIn) -> So
 @decorate_view(no_store)
 def preview_source(request: HttpRequest, source_id: int, file: UploadedFile = File(None)) -> reading.SourceSample:  # noqa: B008
     user = acting_user(request)
-    return reading.preview_source_for(user, selectors.get_managed_source(user, source_id), upload=file)
+    return reading.preview_source_for(user, source_selectors.get_managed_source(user, source_id), upload=file)
 
 
 @router.put(
@@ -142,9 +149,9 @@ def preview_source(request: HttpRequest, source_id: int, file: UploadedFile = Fi
 )
 def confirm_mapping(request: HttpRequest, source_id: int, payload: MappingIn) -> Source:
     user = acting_user(request)
-    source = selectors.get_managed_source(user, source_id)
-    services.set_mapping(source, payload.entries(), actor=user, columns=payload.columns)
-    return selectors.get_source(user, source_id)
+    source = source_selectors.get_managed_source(user, source_id)
+    source_services.set_mapping(source, payload.entries(), actor=user, columns=payload.columns)
+    return source_selectors.get_source(user, source_id)
 
 
 # --- loads ---------------------------------------------------------------------------------------------------------
@@ -159,7 +166,7 @@ def confirm_mapping(request: HttpRequest, source_id: int, payload: MappingIn) ->
 )
 def request_load(request: HttpRequest, source_id: int, payload: LoadIn) -> Status[Load]:
     user = acting_user(request)
-    source = selectors.get_managed_source(user, source_id)
+    source = source_selectors.get_managed_source(user, source_id)
     if source.kind == SourceKind.FILE:
         raise ValidationFailed(
             [FieldProblem("file", "文件报送请以 multipart 上传数据文件：POST /sources/{id}/uploads")]
@@ -185,7 +192,7 @@ def upload_load(
     mode: str | None = Form(None),
 ) -> Status[Load]:
     user = acting_user(request)
-    source = selectors.get_managed_source(user, source_id)
+    source = source_selectors.get_managed_source(user, source_id)
     if source.kind != SourceKind.FILE:
         raise ValidationFailed([FieldProblem("file", "只有文件报送的数据来源可以上传文件；前置库和接口请用 /loads")])
     load = services.request_load(source, actor=user, upload=file, mode=mode or None)

@@ -10,9 +10,11 @@ class DatasetsConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
-        from govshare.datasets import access, jobs, panels
+        from govshare.datasets import access, jobs, panels, services
+        from govshare.sources.signals import source_saved
 
         access.register()
+        source_saved.connect(services.on_source_saved, dispatch_uid="datasets-follow-sources")
         panels.register()
 
         # The recovery sweep and the sources' schedules exist after every migrate (idempotent).

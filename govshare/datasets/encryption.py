@@ -37,11 +37,11 @@ from govshare.catalog.choices import ENCRYPTED_AT_REST, AtRest, ItemDataType
 from govshare.catalog.models import Item
 from govshare.core import crypto
 from govshare.core.crypto_arrow import decrypt_arrow_column, encrypt_arrow_column, hmac_arrow_column
+from govshare.dataplane.raw import SourceInvalid, map_columns
+from govshare.dataplane.tables import MAINTENANCE_OPERATIONS, DatasetTable
+from govshare.dataplane.transform import ARROW_TYPES
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.models import Dataset
-from govshare.datasets.raw import SourceInvalid, map_columns
-from govshare.datasets.tables import MAINTENANCE_OPERATIONS, DatasetTable
-from govshare.datasets.transform import ARROW_TYPES
 
 __all__ = [
     "ACTION_ROTATED",

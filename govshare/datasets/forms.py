@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from govshare.catalog.models import Item
 from govshare.core.errors import FieldProblem
-from govshare.datasets.choices import FileFormat, LoadMode, PagingMode, SourceKind
-from govshare.datasets.services import SourceInput
+from govshare.sources.choices import FileFormat, LoadMode, PagingMode, SourceKind
+from govshare.sources.services import SourceInput
 
 
 def _translated(choices: list[tuple[str, str]]) -> list[tuple[str, Any]]:

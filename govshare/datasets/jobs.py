@@ -35,8 +35,10 @@ from govshare.audit.services import record_action
 from govshare.catalog.choices import UpdateCycle
 from govshare.catalog.models import Resource
 from govshare.core.errors import DomainError
-from govshare.datasets.choices import LoadStatus, SourceKind
-from govshare.datasets.models import Dataset, Load, Source
+from govshare.datasets.choices import LoadStatus
+from govshare.datasets.models import Dataset, Load
+from govshare.sources.choices import SourceKind
+from govshare.sources.models import Source
 
 __all__ = [
     "RECOVER_SCHEDULE_NAME",

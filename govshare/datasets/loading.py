@@ -34,11 +34,8 @@ from govshare.catalog.choices import ENCRYPTED_AT_REST
 from govshare.catalog.models import Item
 from govshare.core.redaction import redact
 from govshare.core.tabular.csv import CsvWriter
-from govshare.datasets import encryption
-from govshare.datasets.choices import LoadMode, LoadStatus, SourceKind
-from govshare.datasets.engines import get_engine
-from govshare.datasets.models import Dataset, Load, Source
-from govshare.datasets.raw import (
+from govshare.dataplane.engines import get_engine
+from govshare.dataplane.raw import (
     ERROR_COLUMN,
     ERROR_REASON,
     ROW_COLUMN,
@@ -49,9 +46,14 @@ from govshare.datasets.raw import (
     SourceInvalid,
     raw_schema,
 )
-from govshare.datasets.readers import open_source_stream
-from govshare.datasets.tables import DatasetTable, SchemaChanged
-from govshare.datasets.transform import run_transform
+from govshare.dataplane.tables import DatasetTable, SchemaChanged
+from govshare.dataplane.transform import run_transform
+from govshare.datasets import encryption
+from govshare.datasets.choices import LoadStatus
+from govshare.datasets.models import Dataset, Load
+from govshare.sources.choices import LoadMode, SourceKind
+from govshare.sources.models import Source
+from govshare.sources.readers import open_source_stream
 
 logger = logging.getLogger(__name__)
 

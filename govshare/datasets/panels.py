@@ -12,8 +12,8 @@ from govshare.catalog.models import Resource
 from govshare.catalog.panels import RESOURCE_DETAIL
 from govshare.core.panels import Panel, register_panel
 from govshare.datasets import jobs
-from govshare.datasets.access import can_read_data
 from govshare.datasets.models import Dataset
+from govshare.sources.access import can_read_data
 
 
 def data_panel(request: HttpRequest, resource: Resource) -> dict[str, Any] | None:

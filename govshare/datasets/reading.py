@@ -29,12 +29,17 @@ from govshare.catalog.models import Resource
 from govshare.core.errors import DomainError, FieldProblem, NotFound, ValidationFailed
 from govshare.core.masking import MaskRule, mask_arrow_column, masking_rule_for
 from govshare.core.uploads import check_data_upload
-from govshare.datasets import encryption, exporting, selectors, services
-from govshare.datasets.access import can_read_data, require_source_manager
-from govshare.datasets.choices import ExportFormat, LoadStatus, SourceKind
-from govshare.datasets.mapping import MappingSuggestion, suggest_mapping
-from govshare.datasets.models import Dataset, Load, Source
-from govshare.datasets.raw import SourceError, map_columns
+from govshare.dataplane import exporting
+from govshare.dataplane.exporting import ExportFormat
+from govshare.dataplane.raw import SourceError, map_columns
+from govshare.datasets import encryption, selectors, services
+from govshare.datasets.choices import LoadStatus
+from govshare.datasets.models import Dataset, Load
+from govshare.sources import services as source_services
+from govshare.sources.access import can_read_data, require_source_manager
+from govshare.sources.choices import SourceKind
+from govshare.sources.mapping import MappingSuggestion, suggest_mapping
+from govshare.sources.models import Source
 
 __all__ = [
     "PREVIEW_MAX_ROWS",
@@ -131,7 +136,7 @@ def preview_source_for(
 ) -> SourceSample:
     """Read the first rows of a source (a file source: the uploaded sample, else the latest load's file) and
     suggest the mapping of its columns to the resource's items. The read is recorded in the audit trail."""
-    from govshare.datasets.readers import preview_source
+    from govshare.sources.readers import preview_source
 
     # Raw, unmasked rows: the owning department's catalogue administrators only (404 for the platform
     # administrator of another department, who reads the dataset masked).
@@ -142,7 +147,7 @@ def preview_source_for(
         if source.kind == SourceKind.FILE:
             if upload is not None:
                 name = Path(upload.name or "sample.csv").name
-                config["format"] = services.file_format_for(name, config.get("format"))
+                config["format"] = source_services.file_format_for(name, config.get("format"))
                 check_data_upload(upload, name=name, size=upload.size or 0, file_format=config["format"])
                 path = Path(scratch) / ("sample" + Path(name).suffix.lower())
                 with path.open("wb") as out:
@@ -221,7 +226,7 @@ def dataset_versions(dataset: Dataset) -> list[VersionInfo]:
 def _kept_versions(dataset: Dataset) -> tuple[set[int], set[int]]:
     """(all data versions, the ones still readable): vacuum keeps the newest `keep_versions` data versions; its
     own bookkeeping commits are not data versions."""
-    from govshare.datasets.tables import MAINTENANCE_OPERATIONS, DatasetTable
+    from govshare.dataplane.tables import MAINTENANCE_OPERATIONS, DatasetTable
 
     table = DatasetTable(dataset.table_uri)
     data_versions = sorted(
@@ -248,7 +253,7 @@ def _open(
 ) -> pa.RecordBatchReader:
     """The version's rows as this user may see them: filtered by `where` (column = value; a searchable encrypted
     column through its HMAC column), decrypted on the server (HMAC columns left out), then masked."""
-    from govshare.datasets.tables import DatasetTable
+    from govshare.dataplane.tables import DatasetTable
 
     rules = masking_rules(user, dataset.resource)
     # A lookup by value on a column this user sees masked (or not at all) would confirm the hidden value.
@@ -359,7 +364,7 @@ def preview_version(
 def _row_count(dataset: Dataset, version: int) -> int:
     if version == dataset.current_version:
         return dataset.row_count
-    from govshare.datasets.tables import DatasetTable
+    from govshare.dataplane.tables import DatasetTable
 
     return int(DatasetTable(dataset.table_uri).row_count(version))
 

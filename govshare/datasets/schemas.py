@@ -9,10 +9,13 @@ from ninja import Schema
 from pydantic import Field
 
 from govshare.core.schemas import Page
-from govshare.datasets.choices import Engine, ExportFormat, LoadMode, LoadStatus, SourceKind
-from govshare.datasets.credentials import censored_config
-from govshare.datasets.models import Load, Source
-from govshare.datasets.services import MappingEntry, SourceInput
+from govshare.dataplane.exporting import ExportFormat
+from govshare.datasets.choices import Engine, LoadStatus
+from govshare.datasets.models import Load
+from govshare.sources.choices import LoadMode, SourceKind
+from govshare.sources.credentials import censored_config
+from govshare.sources.models import Source
+from govshare.sources.services import MappingEntry, SourceInput
 
 
 class SourceIn(Schema):

@@ -22,12 +22,17 @@ from govshare.catalog import selectors as catalog_selectors
 from govshare.catalog.models import Resource
 from govshare.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from govshare.core.nostore import no_store
+from govshare.dataplane.exporting import ExportFormat
 from govshare.datasets import jobs, reading, selectors, services
-from govshare.datasets.access import can_manage_sources, can_read_data, require_source_manager
-from govshare.datasets.choices import FINISHED_STATUSES, ExportFormat, SourceKind
+from govshare.datasets.choices import FINISHED_STATUSES
 from govshare.datasets.forms import SOURCE_FORMS, SampleForm, UploadForm
-from govshare.datasets.models import Load, Source
+from govshare.datasets.models import Load
 from govshare.datasets.schemas import progress_percent
+from govshare.sources import selectors as source_selectors
+from govshare.sources import services as source_services
+from govshare.sources.access import can_manage_sources, can_read_data, require_source_manager
+from govshare.sources.choices import SourceKind
+from govshare.sources.models import Source
 
 # While a load runs its pages reload themselves this often (HTTP `Refresh` header: no script needed).
 REFRESH_SECONDS = 5
@@ -83,7 +88,7 @@ def resource_data(request: HttpRequest, resource_id: int) -> HttpResponse:
     context = {
         "resource": resource,
         "dataset": dataset,
-        "sources": list(selectors.sources_of(user, resource)),
+        "sources": list(source_selectors.sources_of(user, resource)),
         "loads": [(load, progress_percent(load)) for load in loads],
         "versions": reading.dataset_versions(dataset) if dataset is not None and has_data else [],
         "formats": ExportFormat.choices,
@@ -110,7 +115,7 @@ def source_create(request: HttpRequest, resource_id: int, kind: str) -> HttpResp
     form = form_class(request.POST or None, items=items)
     if request.method == "POST" and form.is_valid():
         try:
-            source = services.register_source(resource, form.to_input(), actor=user)
+            source = source_services.register_source(resource, form.to_input(), actor=user)
         except ValidationFailed as exc:
             form.place_problems(exc.problems)
         except DomainError as exc:
@@ -151,7 +156,7 @@ def source_mapping(request: HttpRequest, source_id: int) -> HttpResponse:
     """Preview the source, show each column with its sample values and the suggested item; confirm the mapping.
     The sample is the source's raw rows: 404 outside the owning department, the platform administrator included."""
     user = _user(request)
-    source = selectors.get_managed_source(user, source_id)
+    source = source_selectors.get_managed_source(user, source_id)
     items = selectors.field_dictionary(source.resource)
     current = {str(entry["column"]): str(entry["item"]) for entry in source.mapping}
     sample: reading.SourceSample | None = None
@@ -161,9 +166,9 @@ def source_mapping(request: HttpRequest, source_id: int) -> HttpResponse:
     if request.method == "POST" and "confirm" in request.POST:
         columns = request.POST.getlist("column")
         chosen = {column: request.POST.get(f"item_{n}", "") for n, column in enumerate(columns)}
-        entries = [services.MappingEntry(column, item) for column, item in chosen.items() if item]
+        entries = [source_services.MappingEntry(column, item) for column, item in chosen.items() if item]
         try:
-            services.set_mapping(source, entries, actor=user, columns=columns)
+            source_services.set_mapping(source, entries, actor=user, columns=columns)
         except ValidationFailed as exc:
             errors = [problem.message for problem in exc.problems]
         else:
@@ -215,7 +220,7 @@ def _load_result(request: HttpRequest, source: Source, call: Callable[[], Load])
 def source_upload(request: HttpRequest, source_id: int) -> HttpResponse:
     """文件报送: the department uploads a data file and its load starts."""
     user = _user(request)
-    source = selectors.get_managed_source(user, source_id)
+    source = source_selectors.get_managed_source(user, source_id)
     form = UploadForm(request.POST, request.FILES)
     if source.kind != SourceKind.FILE:
         raise Http404(_("只有文件报送的数据来源可以上传文件"))
@@ -232,7 +237,7 @@ def source_upload(request: HttpRequest, source_id: int) -> HttpResponse:
 def source_load(request: HttpRequest, source_id: int) -> HttpResponse:
     """Start a load of a 前置库 or 接口 source now."""
     user = _user(request)
-    source = selectors.get_managed_source(user, source_id)
+    source = source_selectors.get_managed_source(user, source_id)
     if source.kind == SourceKind.FILE:
         raise Http404(_("文件报送请上传数据文件"))
     return _load_result(request, source, lambda: services.request_load(source, actor=user))

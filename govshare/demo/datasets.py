@@ -16,9 +16,10 @@ from govshare.catalog.models import Item, Resource
 from govshare.core.identifiers import resident_id_check_char
 from govshare.core.regions import RegionLevel, registry
 from govshare.datasets import services
-from govshare.datasets.choices import SourceKind
 from govshare.datasets.loading import run_load
 from govshare.demo import vocabulary as v
+from govshare.sources import services as source_services
+from govshare.sources.choices import SourceKind
 
 DEMO_ACCOUNTS = ("gaj_admin", "mzj_admin")
 RESOURCES_PER_ACCOUNT = 2
@@ -94,13 +95,13 @@ def load_demo_datasets(say: Callable[[str], None]) -> int:
             resources = Resource.objects.filter(department_id=user.department_id, status=ReviewStatus.PUBLISHED)
             for resource in resources.order_by("code")[:RESOURCES_PER_ACCOUNT]:
                 items = list(resource.items.order_by("position"))
-                source = services.register_source(
+                source = source_services.register_source(
                     resource,
-                    services.SourceInput(name="部门线下报送", kind=SourceKind.FILE, config={"format": "csv"}),
+                    source_services.SourceInput(name="部门线下报送", kind=SourceKind.FILE, config={"format": "csv"}),
                     actor=user,
                 )
-                mapping = [services.MappingEntry(item.name, item.name) for item in items]
-                services.set_mapping(source, mapping, actor=user)
+                mapping = [source_services.MappingEntry(item.name, item.name) for item in items]
+                source_services.set_mapping(source, mapping, actor=user)
                 for month, rows in (("10", ROWS), ("11", ROWS + 120)):
                     report = Path(tmp) / f"{resource.code.replace('/', '-')}-2026{month}.csv"
                     _write_report(report, items, rng, rows)

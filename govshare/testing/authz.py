@@ -29,11 +29,13 @@ from govshare.catalog.models import Category, ImportBatch, Resource
 from govshare.catalog.rules import ItemDraft
 from govshare.datasets import services as dataset_services
 from govshare.datasets.loading import run_load
-from govshare.datasets.models import Load, Source
+from govshare.datasets.models import Load
 from govshare.grading import services as grading_services
 from govshare.grading.models import GradingChange
 from govshare.notifications import services as notification_services
 from govshare.notifications.choices import NotificationKind
+from govshare.sources import services as source_services
+from govshare.sources.models import Source
 
 # The roles of the matrix, in the order of the expectation strings. Every role but `other` works in department A
 # or for the whole platform; `other` is a catalogue administrator of department B.
@@ -145,11 +147,11 @@ def _published(department: Department, author: User, reviewer: User, name: str) 
 
 
 def _loaded_source(resource: Resource, actor: User) -> tuple[Source, Load]:
-    source = dataset_services.register_source(
-        resource, dataset_services.SourceInput(name="线下报送", kind="file", config={"format": "csv"}), actor=actor
+    source = source_services.register_source(
+        resource, source_services.SourceInput(name="线下报送", kind="file", config={"format": "csv"}), actor=actor
     )
-    source = dataset_services.set_mapping(
-        source, [dataset_services.MappingEntry(**entry) for entry in MAPPING], actor=actor, columns=None
+    source = source_services.set_mapping(
+        source, [source_services.MappingEntry(**entry) for entry in MAPPING], actor=actor, columns=None
     )
     load = dataset_services.request_load(
         source, actor=actor, upload=SimpleUploadedFile("人口.csv", CSV_TEXT.encode("gbk"))
@@ -160,11 +162,11 @@ def _loaded_source(resource: Resource, actor: User) -> tuple[Source, Load]:
 
 def _api_source(resource: Resource, actor: User) -> Source:
     config = {"url": "https://gaj.example.gov.cn/api/people", "records_path": "$.data[*]"}
-    source = dataset_services.register_source(
-        resource, dataset_services.SourceInput(name="人口接口", kind="http_api", config=config), actor=actor
+    source = source_services.register_source(
+        resource, source_services.SourceInput(name="人口接口", kind="http_api", config=config), actor=actor
     )
-    return dataset_services.set_mapping(
-        source, [dataset_services.MappingEntry(**entry) for entry in MAPPING], actor=actor, columns=None
+    return source_services.set_mapping(
+        source, [source_services.MappingEntry(**entry) for entry in MAPPING], actor=actor, columns=None
     )
 
 

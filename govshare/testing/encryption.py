@@ -10,9 +10,9 @@ from django.db import connection
 from govshare.accounts.choices import Role
 from govshare.catalog.rules import ItemDraft
 from govshare.core import crypto
-from govshare.datasets import services
-from govshare.datasets.choices import SourceKind
-from govshare.datasets.models import Source
+from govshare.sources import services as source_services
+from govshare.sources.choices import SourceKind
+from govshare.sources.models import Source
 from govshare.testing import make_department, make_published_resource, make_user
 
 
@@ -27,8 +27,8 @@ def make_source(secret: str) -> Source:
     admin = make_user(Role.CATALOG_ADMIN, department=department)
     resource = make_published_resource(department, items=[ItemDraft(name="姓名", data_type="C", length=50)])
     config = {"url": "postgresql+psycopg://gov@front-db.example.invalid/front", "table": "t"}
-    data = services.SourceInput(name="前置库", kind=SourceKind.DATABASE, config=config, secret=secret)
-    return services.register_source(resource, data, actor=admin)
+    data = source_services.SourceInput(name="前置库", kind=SourceKind.DATABASE, config=config, secret=secret)
+    return source_services.register_source(resource, data, actor=admin)
 
 
 def raw_secret(source: Source) -> str:

@@ -24,9 +24,11 @@ from govshare.core.identifiers import resident_id_check_char
 from govshare.core.redaction import redact
 from govshare.core.security import RedactingFilter
 from govshare.datasets import services
-from govshare.datasets.choices import LoadStatus, SourceKind
+from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
-from govshare.datasets.readers import http_api
+from govshare.sources import services as source_services
+from govshare.sources.choices import SourceKind
+from govshare.sources.readers import http_api
 
 ID_NUMBER = "510603199001011231"
 ID_BODY = ID_NUMBER[:17]
@@ -155,8 +157,8 @@ def resource(department):  # type: ignore[no-untyped-def]
 
 
 def _mapped(source, admin, columns: list[str]):  # type: ignore[no-untyped-def]
-    entries = [services.MappingEntry(c, i.name) for c, i in zip(columns, ITEMS, strict=True)]
-    return services.set_mapping(source, entries, actor=admin)
+    entries = [source_services.MappingEntry(c, i.name) for c, i in zip(columns, ITEMS, strict=True)]
+    return source_services.set_mapping(source, entries, actor=admin)
 
 
 def _assert_clean(*texts: str) -> None:
@@ -170,8 +172,8 @@ def _assert_clean(*texts: str) -> None:
 def test_a_failing_database_load_shows_no_password(resource, admin, caplog) -> None:  # type: ignore[no-untyped-def]
     caplog.set_level(logging.DEBUG)
     url = f"postgresql+psycopg://gov:{URL_PASSWORD}@127.0.0.1:1/front"
-    data = services.SourceInput(name="前置库", kind=SourceKind.DATABASE, config={"url": url, "table": "rk"})
-    source = _mapped(services.register_source(resource, data, actor=admin), admin, ["sfzh", "sjhm", "csrq"])
+    data = source_services.SourceInput(name="前置库", kind=SourceKind.DATABASE, config={"url": url, "table": "rk"})
+    source = _mapped(source_services.register_source(resource, data, actor=admin), admin, ["sfzh", "sjhm", "csrq"])
     load = services.request_load(source, actor=admin)
     for _ in range(load.max_attempts):
         run_load(load.pk)
@@ -187,11 +189,11 @@ def test_a_failing_api_load_shows_no_password(resource, admin, caplog, monkeypat
     caplog.set_level(logging.DEBUG)
     monkeypatch.setattr(http_api, "RETRY_DELAYS", (0.0, 0.0, 0.0))  # the page retries happen, without their pauses
     # A token written into the query string moves into the source's credential and is sent as that parameter (a
-    # second credential, such as a password in the URL as well, would be refused: datasets.credentials).
+    # second credential, such as a password in the URL as well, would be refused: sources.credentials).
     url = f"http://127.0.0.1:1/people?token={URL_PASSWORD}"
     config = {"url": url, "records_path": "$.data[*]"}
-    data = services.SourceInput(name="人口接口", kind=SourceKind.HTTP_API, config=config)
-    source = _mapped(services.register_source(resource, data, actor=admin), admin, ["sfzh", "sjhm", "csrq"])
+    data = source_services.SourceInput(name="人口接口", kind=SourceKind.HTTP_API, config=config)
+    source = _mapped(source_services.register_source(resource, data, actor=admin), admin, ["sfzh", "sjhm", "csrq"])
     load = services.request_load(source, actor=admin)
     for _ in range(load.max_attempts):
         run_load(load.pk)
@@ -205,8 +207,8 @@ def test_a_file_load_with_rejected_rows_logs_no_personal_values(resource, admin,
     caplog.set_level(logging.DEBUG)
     path = tmp_path / "人口.csv"
     path.write_text(f"sfzh,sjhm,csrq\n{ID_NUMBER},{MOBILE},不是日期\n{ID_NUMBER},{MOBILE},1990-01-01\n")
-    data = services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"})
-    source = _mapped(services.register_source(resource, data, actor=admin), admin, ["sfzh", "sjhm", "csrq"])
+    data = source_services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"})
+    source = _mapped(source_services.register_source(resource, data, actor=admin), admin, ["sfzh", "sjhm", "csrq"])
     load = services.request_load(source, actor=admin, file_path=path)
     run_load(load.pk)
     load.refresh_from_db()

@@ -12,11 +12,12 @@ from govshare.audit.models import AuditLog
 from govshare.catalog.access import CHANGE, REVIEW
 from govshare.catalog.models import Resource
 from govshare.core import authz
-from govshare.datasets.access import MANAGE
-from govshare.datasets.models import Dataset, Load, Source
+from govshare.datasets.models import Dataset, Load
 from govshare.grading.access import DECIDE
 from govshare.grading.models import GradingChange
 from govshare.identity.models import InformationSystem
+from govshare.sources.access import MANAGE
+from govshare.sources.models import Source
 from govshare.testing import authz as matrix
 
 pytestmark = pytest.mark.django_db

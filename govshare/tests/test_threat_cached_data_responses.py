@@ -18,10 +18,14 @@ from govshare.accounts.choices import Role
 from govshare.accounts.models import Department, User
 from govshare.audit.services import record_action
 from govshare.catalog.rules import ItemDraft
+from govshare.dataplane.exporting import ExportFormat
 from govshare.datasets import services
-from govshare.datasets.choices import ExportFormat, LoadStatus, SourceKind
+from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
-from govshare.datasets.models import Load, Source
+from govshare.datasets.models import Load
+from govshare.sources import services as source_services
+from govshare.sources.choices import SourceKind
+from govshare.sources.models import Source
 
 pytestmark = pytest.mark.django_db
 
@@ -38,10 +42,10 @@ def world(department: Department) -> dict[str, Any]:
     owner = testing.make_user(Role.CATALOG_ADMIN, department=department, username="gaj_data")
     auditor = testing.make_user(Role.AUDITOR, username="auditor1")
     resource = testing.make_published_resource(department, items=ITEMS, name="常住人口基本信息")
-    source = services.register_source(
-        resource, services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"}), actor=owner
+    source = source_services.register_source(
+        resource, source_services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"}), actor=owner
     )
-    services.set_mapping(source, [services.MappingEntry(i.name, i.name) for i in ITEMS], actor=owner)
+    source_services.set_mapping(source, [source_services.MappingEntry(i.name, i.name) for i in ITEMS], actor=owner)
     load = services.request_load(source, actor=owner, upload=SimpleUploadedFile("人口.csv", CSV.encode()))
     run_load(load.pk)
     load = Load.objects.get(pk=load.pk)

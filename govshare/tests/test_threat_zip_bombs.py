@@ -31,7 +31,9 @@ from govshare.catalog.models import ImportBatch, Resource
 from govshare.datasets import services as dataset_services
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
-from govshare.datasets.models import Dataset, Load, Source
+from govshare.datasets.models import Dataset, Load
+from govshare.sources import services as source_services
+from govshare.sources.models import Source
 from govshare.testing import bombs
 from govshare.testing.api import bearer
 from govshare.testing.datasets import ITEMS, MAPPING, Api
@@ -142,10 +144,10 @@ def owner(catalog_admin) -> Api:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def source(department, catalog_admin) -> Source:  # type: ignore[no-untyped-def]
     resource = testing.make_published_resource(department, items=ITEMS, name="常住人口基本信息")
-    data = dataset_services.SourceInput(name="表格报送", kind="file", config={"format": "xlsx"})
-    registered = dataset_services.register_source(resource, data, actor=catalog_admin)
-    return dataset_services.set_mapping(
-        registered, [dataset_services.MappingEntry(m["column"], m["item"]) for m in MAPPING], actor=catalog_admin
+    data = source_services.SourceInput(name="表格报送", kind="file", config={"format": "xlsx"})
+    registered = source_services.register_source(resource, data, actor=catalog_admin)
+    return source_services.set_mapping(
+        registered, [source_services.MappingEntry(m["column"], m["item"]) for m in MAPPING], actor=catalog_admin
     )
 
 

@@ -1,32 +1,58 @@
-"""A database of the previous release (2026-11, before the hardening release) upgrades without loss: its accounts,
-tokens, audit rows and sources are written with the models as they were then, `migrate` runs, and every row is
-still there, changed only as the release notes say (tokens get an expiry, legacy credentials move into the
-encrypted secret, the audit rows written before are sealed unkeyed and verify)."""
+"""Databases of earlier releases upgrade without loss: rows are written with the models as they were then, `migrate`
+runs, and every row is still there, changed only as the release notes say.
+
+- The release of 2026-11 (before the hardening release): tokens get an expiry, legacy credentials move into the
+  encrypted secret, the audit rows written before are sealed unkeyed and verify.
+- The hardening release (2026-12-07): sources move from the datasets app to their own (same table, same rows; a
+  source's encrypted credential still decrypts; loads, queued jobs and schedules keep pointing at their source)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
-from django.db import connection
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django_q.models import OrmQ, Schedule
 
+from govshare import testing
+from govshare.accounts.choices import Role
 from govshare.accounts.models import ApiToken, Department, User
 from govshare.audit import chain
 from govshare.audit.models import AuditLog
-from govshare.datasets.models import Source
+from govshare.audit.services import record_action
+from govshare.datasets.models import Dataset, Load
+from govshare.sources.models import Source
 
-# The last migration of each app the hardening release changed, as the previous release shipped it.
-PREVIOUS_RELEASE = {
+# The last migration of each app a release shipped, where it differs from today's (None: the app did not exist).
+HARDENING_RELEASE: dict[str, str | None] = {
+    "datasets": "0004_move_credentials_out_of_config",
+    "identity": "0003_move_totp_devices_to_encrypted_key",
+    "notifications": None,
+    "sources": None,
+}
+PREVIOUS_RELEASE: dict[str, str | None] = {
+    **HARDENING_RELEASE,
     "accounts": "0001_departments_users_roles_tokens",
     "audit": "0002_hash_chain",
     "datasets": "0003_encrypt_source_secrets",
 }
 
 
-def _previous_release_targets(executor: MigrationExecutor) -> list[tuple[str, str]]:
+def _release_targets(executor: MigrationExecutor, release: dict[str, str | None]) -> list[tuple[str, str | None]]:
     leaves = executor.loader.graph.leaf_nodes()
-    return [(app, PREVIOUS_RELEASE.get(app, name)) for app, name in leaves]
+    return [(app, release.get(app, name)) for app, name in leaves]
+
+
+def _state_at(executor: MigrationExecutor, targets: list[tuple[str, str | None]]) -> Any:
+    """The models as they were at `targets` (apps that did not exist yet are simply absent)."""
+    return executor.loader.project_state([(app, name) for app, name in targets if name is not None]).apps
+
+
+def _previous_release_targets(executor: MigrationExecutor) -> list[tuple[str, str | None]]:
+    return _release_targets(executor, PREVIOUS_RELEASE)
 
 
 def _migrate_to_current() -> None:
@@ -42,7 +68,7 @@ def test_a_database_of_the_previous_release_upgrades_without_loss() -> None:
     targets = _previous_release_targets(executor)
     try:
         executor.migrate(targets)
-        old = executor.loader.project_state(targets).apps
+        old = _state_at(executor, targets)
         department = old.get_model("accounts", "Department").objects.create(
             code="11510600MB1234567X", name="升级测试局", level="city"
         )
@@ -100,9 +126,53 @@ def test_an_operator_can_roll_the_audit_app_back_to_the_previous_release() -> No
     from django.core.management import call_command
 
     try:
-        call_command("migrate", "audit", PREVIOUS_RELEASE["audit"], verbosity=0)
+        call_command("migrate", "audit", "0002_hash_chain", verbosity=0)
         applied = MigrationExecutor(connection).loader.applied_migrations
         assert ("audit", "0003_keyed_chain") not in applied
     finally:
         _migrate_to_current()
     assert ("audit", "0003_keyed_chain") in MigrationExecutor(connection).loader.applied_migrations
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_database_of_the_hardening_release_upgrades_without_loss() -> None:
+    executor = MigrationExecutor(connection)
+    targets = _release_targets(executor, HARDENING_RELEASE)
+    try:
+        executor.migrate(targets)  # type: ignore[arg-type]
+        old = _state_at(executor, targets)
+        # Accounts, the catalogue and the audit trail are as they are today: written with today's code.
+        department = testing.make_department("升级测试局")
+        admin = testing.make_user(Role.CATALOG_ADMIN, department=department, username="upgrade_admin")
+        resource = testing.make_published_resource(department, name="升级测试资源")
+        source = old.get_model("datasets", "Source").objects.create(
+            resource_id=resource.pk,
+            name="旧前置库",
+            kind="database",
+            created_by_id=admin.pk,
+            config={"url": "postgresql://reader@10.0.0.5/front", "table": "rk"},
+            secret="front-password",  # encrypted by the field, bound to datasets.Source.secret
+        )
+        dataset = old.get_model("datasets", "Dataset").objects.create(resource_id=resource.pk, table_uri="")
+        load = old.get_model("datasets", "Load").objects.create(
+            dataset_id=dataset.pk, source_id=source.pk, mode="full", status="queued", requested_by_id=admin.pk
+        )
+        content_type = old.get_model("contenttypes", "ContentType").objects.get(app_label="datasets", model="source")
+        OrmQ.objects.create(key="govshare", payload="queued load", lock=None)
+        Schedule.objects.create(name=f"source-{source.pk}", func="govshare.datasets.jobs.run_scheduled_load")
+        with transaction.atomic():
+            record_action(admin, "datasets.source_registered", object_type="datasets.source", object_id=str(source.pk))
+        chain.seal_audit_log()
+    finally:
+        _migrate_to_current()
+
+    moved = Source.objects.get(name="旧前置库")
+    assert (moved.pk, moved.secret, moved.config["table"]) == (source.pk, "front-password", "rk")
+    assert Load.objects.get(pk=load.pk).source == moved
+    assert Dataset.objects.get(pk=dataset.pk).resource_id == resource.pk
+    assert ContentType.objects.get_for_model(Source).pk == content_type.pk  # permissions follow the model
+    assert not ContentType.objects.filter(app_label="datasets", model="source").exists()
+    assert OrmQ.objects.filter(payload="queued load").exists()
+    assert Schedule.objects.filter(name=f"source-{source.pk}").exists()
+    report = chain.verify_audit_chain()
+    assert report.ok, report.problems

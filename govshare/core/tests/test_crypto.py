@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from govshare.core import crypto
 from govshare.core.checks import check_encryption_keys
-from govshare.datasets.models import Source
+from govshare.sources.models import Source
 from govshare.testing.encryption import make_source, raw_secret, setting_value
 
 PLACE = "datasets.Source.secret"

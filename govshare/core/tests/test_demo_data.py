@@ -21,9 +21,9 @@ from govshare.catalog.models import Category, DuplicateCandidate, Item, Resource
 from govshare.catalog.rules import RESOURCE_CODE_RE, check_resource_draft
 from govshare.core.errors import ValidationFailed
 from govshare.core.identifiers import uscc_problem
+from govshare.dataplane.tables import DatasetTable
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.models import Load
-from govshare.datasets.tables import DatasetTable
 from govshare.demo import vocabulary
 from govshare.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from govshare.demo.generator import DEFAULT_RESOURCES, capacity, demo_departments, demo_entries

@@ -20,10 +20,11 @@ from govshare.accounts.choices import Role
 from govshare.accounts.models import Department
 from govshare.catalog.rules import ItemDraft
 from govshare.core.datadir import PRIVATE_UMASK
-from govshare.datasets import services
-from govshare.datasets.choices import LoadStatus, SourceKind
+from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Load
+from govshare.sources import services as source_services
+from govshare.sources.choices import SourceKind
 from govshare.testing.live import ROOT, server_env
 
 
@@ -87,10 +88,10 @@ def test_an_upload_and_its_load_leave_nothing_readable_by_others(department: Dep
     owner = testing.make_user(Role.CATALOG_ADMIN, department=department)
     items = [ItemDraft(name="公民身份号码", data_type="C", length=18), ItemDraft(name="出生日期", data_type="D")]
     resource = testing.make_published_resource(department, items=items, name="常住人口基本信息")
-    source = services.register_source(
-        resource, services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"}), actor=owner
+    source = source_services.register_source(
+        resource, source_services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"}), actor=owner
     )
-    services.set_mapping(source, [services.MappingEntry(i.name, i.name) for i in items], actor=owner)
+    source_services.set_mapping(source, [source_services.MappingEntry(i.name, i.name) for i in items], actor=owner)
     client = Client()
     client.force_login(owner)
     csv = "公民身份号码,出生日期\n11010519491231002X,1949-12-31\n440524188001010014,18xx\n".encode()

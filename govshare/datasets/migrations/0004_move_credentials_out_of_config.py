@@ -3,7 +3,7 @@
 from django.db import migrations
 
 # Plain functions without models (see its docstring): the same rules as the services apply from now on.
-from govshare.datasets import credentials
+from govshare.sources import credentials
 
 
 def move_credentials_out_of_config(apps, schema_editor):

@@ -8,9 +8,10 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from govshare.datasets.choices import LoadMode, LoadStatus
+from govshare.datasets.choices import LoadStatus
 from govshare.datasets.encryption import ROTATION_MODE
 from govshare.datasets.models import Load
+from govshare.sources.choices import LoadMode
 
 register = template.Library()
 

@@ -21,7 +21,8 @@ from govshare.audit.models import AuditLog
 from govshare.catalog.models import Resource
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
-from govshare.datasets.models import Dataset, Load, Source
+from govshare.datasets.models import Dataset, Load
+from govshare.sources.models import Source
 from govshare.testing.datasets import CSV_TEXT, ITEMS, Api, mapped_file_source, register_file_source
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_local_sources")]

@@ -15,8 +15,9 @@ from govshare.accounts.choices import Role
 from govshare.catalog.rules import ItemDraft
 from govshare.core.errors import NotFound
 from govshare.datasets import reading, services
-from govshare.datasets.choices import SourceKind
 from govshare.datasets.loading import run_load
+from govshare.sources import services as source_services
+from govshare.sources.choices import SourceKind
 
 pytestmark = pytest.mark.django_db
 
@@ -37,10 +38,10 @@ def owner(department):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def loaded(department, owner, tmp_path):  # type: ignore[no-untyped-def]
     resource = testing.make_published_resource(department, items=ITEMS, data_level="L3", name="就诊人员信息")
-    source = services.register_source(
-        resource, services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"}), actor=owner
+    source = source_services.register_source(
+        resource, source_services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"}), actor=owner
     )
-    services.set_mapping(source, [services.MappingEntry(i.name, i.name) for i in ITEMS], actor=owner)
+    source_services.set_mapping(source, [source_services.MappingEntry(i.name, i.name) for i in ITEMS], actor=owner)
     path = tmp_path / "a.csv"
     path.write_text(",".join(i.name for i in ITEMS) + "\n" + ",".join(ROW) + "\n坏行\n", encoding="utf-8")
     load = services.request_load(source, actor=owner, file_path=path)

@@ -24,11 +24,14 @@ from govshare.catalog.rules import ItemDraft
 from govshare.core import crypto
 from govshare.core.crypto_arrow import decrypt_arrow_column
 from govshare.core.errors import ValidationFailed
+from govshare.dataplane.tables import DatasetTable
 from govshare.datasets import encryption, reading, services
-from govshare.datasets.choices import LoadMode, LoadStatus, SourceKind
+from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
-from govshare.datasets.models import Dataset, Load, Source
-from govshare.datasets.tables import DatasetTable
+from govshare.datasets.models import Dataset, Load
+from govshare.sources import services as source_services
+from govshare.sources.choices import LoadMode, SourceKind
+from govshare.sources.models import Source
 
 pytestmark = pytest.mark.django_db
 
@@ -58,12 +61,14 @@ def _csv(path: Path, rows: list[list[str]]) -> Path:
 
 
 def _source(resource: Resource, owner: User, **options: Any) -> Source:
-    source = services.register_source(
+    source = source_services.register_source(
         resource,
-        services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"}, **options),
+        source_services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"}, **options),
         actor=owner,
     )
-    return services.set_mapping(source, [services.MappingEntry(name, name) for name in HEADER], actor=owner)
+    return source_services.set_mapping(
+        source, [source_services.MappingEntry(name, name) for name in HEADER], actor=owner
+    )
 
 
 def _load(source: Source, owner: User, path: Path, mode: str | None = None) -> Load:

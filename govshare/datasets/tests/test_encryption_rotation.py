@@ -16,11 +16,13 @@ from govshare.audit.models import AuditLog
 from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft
 from govshare.core import crypto
+from govshare.dataplane.tables import DatasetTable
 from govshare.datasets import encryption, reading, services
-from govshare.datasets.choices import LoadStatus, SourceKind
+from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Dataset
-from govshare.datasets.tables import DatasetTable
+from govshare.sources import services as source_services
+from govshare.sources.choices import SourceKind
 
 pytestmark = pytest.mark.django_db
 
@@ -49,11 +51,11 @@ def owner(department: Department) -> User:
 @pytest.fixture
 def resource(department: Department, owner: User, tmp_path: Path) -> Resource:
     resource = testing.make_published_resource(department, items=ITEMS, name="人口联系方式")
-    source = services.register_source(
-        resource, services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"}), actor=owner
+    source = source_services.register_source(
+        resource, source_services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"}), actor=owner
     )
     names = [item.name for item in ITEMS]
-    services.set_mapping(source, [services.MappingEntry(n, n) for n in names], actor=owner)
+    source_services.set_mapping(source, [source_services.MappingEntry(n, n) for n in names], actor=owner)
     path = tmp_path / "a.csv"
     path.write_text("\n".join(",".join(row) for row in [names, *ROWS]) + "\n", encoding="utf-8")
     load = services.request_load(source, actor=owner, file_path=path)

@@ -21,11 +21,13 @@ from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.catalog.rules import ItemDraft
 from govshare.core import crypto
+from govshare.dataplane.tables import DatasetTable
 from govshare.datasets import encryption, reading, services
-from govshare.datasets.choices import LoadStatus, SourceKind
+from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Dataset
-from govshare.datasets.tables import DatasetTable
+from govshare.sources import services as source_services
+from govshare.sources.choices import SourceKind
 from govshare.testing.databases import database_url
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -44,10 +46,10 @@ def test_rotate_keys_killed_while_writing_leaves_the_current_version_and_the_nex
         ItemDraft(name="住址", data_type="C", length=60, at_rest="encrypted"),
     ]
     resource = testing.make_published_resource(department, items=items, name="联系方式")
-    source = services.register_source(
-        resource, services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"}), actor=owner
+    source = source_services.register_source(
+        resource, source_services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"}), actor=owner
     )
-    services.set_mapping(source, [services.MappingEntry(i.name, i.name) for i in items], actor=owner)
+    source_services.set_mapping(source, [source_services.MappingEntry(i.name, i.name) for i in items], actor=owner)
     path = tmp_path / "a.csv"
     with path.open("w", encoding="utf-8") as out:
         out.write("编号,手机号码,住址\n")

@@ -21,13 +21,16 @@ from govshare.audit.models import AuditLog
 from govshare.catalog.choices import UpdateCycle
 from govshare.catalog.rules import ItemDraft
 from govshare.datasets import jobs, services
-from govshare.datasets.choices import LoadStatus, SourceKind
-from govshare.datasets.models import Dataset, Load, Source
+from govshare.datasets.choices import LoadStatus
+from govshare.datasets.models import Dataset, Load
+from govshare.sources import services as source_services
+from govshare.sources.choices import SourceKind
+from govshare.sources.models import Source
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_local_sources")]
 
 ITEMS = [ItemDraft(name="公民身份号码", data_type="C", length=18), ItemDraft(name="姓名", data_type="C", length=50)]
-MAPPING = [services.MappingEntry("身份证号", "公民身份号码"), services.MappingEntry("姓名", "姓名")]
+MAPPING = [source_services.MappingEntry("身份证号", "公民身份号码"), source_services.MappingEntry("姓名", "姓名")]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -46,8 +49,10 @@ def make_source(
 ) -> Source:  # type: ignore[no-untyped-def]
     resource = testing.make_published_resource(department, items=ITEMS, update_cycle=cycle)
     config = {"url": front_url(), "table": "people"} if kind == SourceKind.DATABASE else {}
-    data = services.SourceInput(name="前置库", kind=kind, config=config, schedule_enabled=scheduled)
-    source = services.set_mapping(services.register_source(resource, data, actor=admin), MAPPING, actor=admin)
+    data = source_services.SourceInput(name="前置库", kind=kind, config=config, schedule_enabled=scheduled)
+    source = source_services.set_mapping(
+        source_services.register_source(resource, data, actor=admin), MAPPING, actor=admin
+    )
     # register_source syncs the schedule after commit, which a test's rolled-back transaction never reaches.
     jobs.sync_source_schedule(source)
     return source
@@ -325,11 +330,11 @@ def test_registering_a_scheduled_source_creates_its_schedule_after_commit(
     department, admin, django_capture_on_commit_callbacks
 ) -> None:
     resource = testing.make_published_resource(department, items=ITEMS, update_cycle=UpdateCycle.DAILY)
-    data = services.SourceInput(
+    data = source_services.SourceInput(
         name="前置库", kind=SourceKind.DATABASE, config={"url": front_url(), "table": "t"}, schedule_enabled=True
     )
     with django_capture_on_commit_callbacks(execute=True):
-        source = services.register_source(resource, data, actor=admin)
+        source = source_services.register_source(resource, data, actor=admin)
     assert Schedule.objects.filter(name=f"source-{source.pk}", func=jobs.SCHEDULED_LOAD_FUNC).exists()
 
 
@@ -347,7 +352,7 @@ def test_switching_the_schedule_off_deletes_it(department, admin, django_capture
     source = make_source(department, admin)
     assert Schedule.objects.filter(name=f"source-{source.pk}").exists()
     with django_capture_on_commit_callbacks(execute=True):
-        services.set_source_active(source, False, actor=admin)
+        source_services.set_source_active(source, False, actor=admin)
     assert not Schedule.objects.filter(name=f"source-{source.pk}").exists()
 
 

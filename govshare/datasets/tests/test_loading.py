@@ -14,11 +14,14 @@ from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.audit.models import AuditLog
 from govshare.catalog.rules import ItemDraft
+from govshare.dataplane.tables import DatasetTable
 from govshare.datasets import services
-from govshare.datasets.choices import LoadMode, LoadStatus, SourceKind
+from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
-from govshare.datasets.models import Dataset, Load, Source
-from govshare.datasets.tables import DatasetTable
+from govshare.datasets.models import Dataset, Load
+from govshare.sources import services as source_services
+from govshare.sources.choices import LoadMode, SourceKind
+from govshare.sources.models import Source
 from govshare.testing.http_api import PAGED, base
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_local_sources")]
@@ -30,10 +33,10 @@ ITEMS = [
     ItemDraft(name="更新时间", data_type="T"),
 ]
 MAPPING = [
-    services.MappingEntry("身份证号", "公民身份号码"),
-    services.MappingEntry("姓名", "姓名"),
-    services.MappingEntry("出生日期", "出生日期"),
-    services.MappingEntry("更新时间", "更新时间"),
+    source_services.MappingEntry("身份证号", "公民身份号码"),
+    source_services.MappingEntry("姓名", "姓名"),
+    source_services.MappingEntry("出生日期", "出生日期"),
+    source_services.MappingEntry("更新时间", "更新时间"),
 ]
 HEADER = "身份证号,姓名,出生日期,更新时间\n"
 
@@ -53,9 +56,9 @@ def _rows(n: int, start: int = 0, day: str = "2026-01-01") -> str:
 
 
 def _file_source(resource, admin, **kwargs) -> Source:  # type: ignore[no-untyped-def]
-    data = services.SourceInput(name="线下报送", kind=SourceKind.FILE, config={"format": "csv"}, **kwargs)
-    source = services.register_source(resource, data, actor=admin)
-    return services.set_mapping(source, MAPPING, actor=admin)
+    data = source_services.SourceInput(name="线下报送", kind=SourceKind.FILE, config={"format": "csv"}, **kwargs)
+    source = source_services.register_source(resource, data, actor=admin)
+    return source_services.set_mapping(source, MAPPING, actor=admin)
 
 
 def _write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
@@ -155,17 +158,17 @@ def _front_db(path: Path, rows: list[tuple[str, str, str, str]]) -> str:
 
 
 def _db_source(resource, admin, url: str, **kwargs) -> Source:  # type: ignore[no-untyped-def]
-    data = services.SourceInput(
+    data = source_services.SourceInput(
         name="公安前置库", kind=SourceKind.DATABASE, config={"url": url, "table": "rk"}, **kwargs
     )
-    source = services.register_source(resource, data, actor=admin)
+    source = source_services.register_source(resource, data, actor=admin)
     mapping = [
-        services.MappingEntry("sfzh", "公民身份号码"),
-        services.MappingEntry("xm", "姓名"),
-        services.MappingEntry("csrq", "出生日期"),
-        services.MappingEntry("gxsj", "更新时间"),
+        source_services.MappingEntry("sfzh", "公民身份号码"),
+        source_services.MappingEntry("xm", "姓名"),
+        source_services.MappingEntry("csrq", "出生日期"),
+        source_services.MappingEntry("gxsj", "更新时间"),
     ]
-    return services.set_mapping(source, mapping, actor=admin)
+    return source_services.set_mapping(source, mapping, actor=admin)
 
 
 def _people(n: int, start: int = 0, stamp: str = "2026-01-01 08:00:00") -> list[tuple[str, str, str, str]]:
@@ -245,15 +248,15 @@ def test_a_source_database_that_is_down_is_retried_then_failed_without_a_version
 
 def _api_source(resource, admin, url: str) -> Source:  # type: ignore[no-untyped-def]
     config = {"url": url, "records_path": "$.data.list[*]", "paging": PAGED}
-    source = services.register_source(
-        resource, services.SourceInput(name="人口接口", kind=SourceKind.HTTP_API, config=config), actor=admin
+    source = source_services.register_source(
+        resource, source_services.SourceInput(name="人口接口", kind=SourceKind.HTTP_API, config=config), actor=admin
     )
     mapping = [
-        services.MappingEntry("id", "公民身份号码"),
-        services.MappingEntry("姓名", "姓名"),
-        services.MappingEntry("更新时间", "更新时间"),
+        source_services.MappingEntry("id", "公民身份号码"),
+        source_services.MappingEntry("姓名", "姓名"),
+        source_services.MappingEntry("更新时间", "更新时间"),
     ]
-    return services.set_mapping(source, mapping, actor=admin)
+    return source_services.set_mapping(source, mapping, actor=admin)
 
 
 def test_an_api_source_loads_every_page(resource, admin, api) -> None:

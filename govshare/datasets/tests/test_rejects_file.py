@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from govshare.dataplane.raw import Reject
 from govshare.datasets.loading import REJECTS_HEADER, RejectsFile
-from govshare.datasets.raw import Reject
 
 
 def test_a_raw_value_that_would_run_as_a_formula_gets_an_apostrophe(tmp_path: Path) -> None:

@@ -12,8 +12,10 @@ from govshare.audit.models import AuditLog
 from govshare.catalog.rules import ItemDraft
 from govshare.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from govshare.datasets import services
-from govshare.datasets.choices import LoadMode, SourceKind
-from govshare.datasets.models import Load, Source
+from govshare.datasets.models import Load
+from govshare.sources import services as source_services
+from govshare.sources.choices import LoadMode, SourceKind
+from govshare.sources.models import Source
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +33,12 @@ def resource(department):  # type: ignore[no-untyped-def]
 
 
 def _file_source(resource, admin, fmt: str = "csv") -> Source:  # type: ignore[no-untyped-def]
-    source = services.register_source(
-        resource, services.SourceInput(name="线下报送", kind=SourceKind.FILE, config={"format": fmt}), actor=admin
+    source = source_services.register_source(
+        resource,
+        source_services.SourceInput(name="线下报送", kind=SourceKind.FILE, config={"format": fmt}),
+        actor=admin,
     )
-    return services.set_mapping(source, [services.MappingEntry("姓名", "姓名")], actor=admin)
+    return source_services.set_mapping(source, [source_services.MappingEntry("姓名", "姓名")], actor=admin)
 
 
 def test_registering_a_source_is_audited_and_creates_the_dataset(resource, admin) -> None:
@@ -48,18 +52,18 @@ def test_only_a_published_resource_gets_a_source(department, admin) -> None:
     draft.status = "draft"
     draft.save(update_fields=["status"])
     with pytest.raises(Conflict, match="已发布"):
-        services.register_source(draft, services.SourceInput(name="x", kind=SourceKind.FILE), actor=admin)
+        source_services.register_source(draft, source_services.SourceInput(name="x", kind=SourceKind.FILE), actor=admin)
 
 
 def test_a_password_in_the_connection_url_is_kept_apart_from_the_config(resource, admin, settings) -> None:
     # 10.0.0.5 is a private address: a deployment whose 前置库 lives there allows it.
     settings.GOVSHARE = settings.GOVSHARE.model_copy(update={"source_allowed_hosts": ["10.0.0.5"]})
-    data = services.SourceInput(
+    data = source_services.SourceInput(
         name="前置库",
         kind=SourceKind.DATABASE,
         config={"url": "postgresql+psycopg://gaj:S3cret-pw@10.0.0.5:5432/front", "table": "rk"},
     )
-    source = services.register_source(resource, data, actor=admin)
+    source = source_services.register_source(resource, data, actor=admin)
     source.refresh_from_db()
     assert "S3cret-pw" not in source.config["url"]
     assert source.config["url"] == "postgresql+psycopg://gaj@10.0.0.5:5432/front"
@@ -67,27 +71,33 @@ def test_a_password_in_the_connection_url_is_kept_apart_from_the_config(resource
 
 
 def test_bad_source_settings_name_each_field(resource, admin) -> None:
-    data = services.SourceInput(name="", kind=SourceKind.DATABASE, config={"url": "oracle://x/y"}, load_mode="append")
+    data = source_services.SourceInput(
+        name="", kind=SourceKind.DATABASE, config={"url": "oracle://x/y"}, load_mode="append"
+    )
     with pytest.raises(ValidationFailed) as caught:
-        services.register_source(resource, data, actor=admin)
+        source_services.register_source(resource, data, actor=admin)
     fields = {p.field for p in caught.value.problems}
     assert {"name", "config.url", "config.table", "watermark_column"} <= fields
 
 
 def test_another_departments_user_gets_not_found(resource, outsider) -> None:
     with pytest.raises(NotFound):
-        services.register_source(resource, services.SourceInput(name="x", kind=SourceKind.FILE), actor=outsider)
+        source_services.register_source(
+            resource, source_services.SourceInput(name="x", kind=SourceKind.FILE), actor=outsider
+        )
 
 
 def test_a_department_user_without_the_catalogue_role_may_not_manage_sources(resource, department) -> None:
     consumer = testing.make_user(Role.CONSUMER, department=department)
     with pytest.raises(PermissionDenied):
-        services.register_source(resource, services.SourceInput(name="x", kind=SourceKind.FILE), actor=consumer)
+        source_services.register_source(
+            resource, source_services.SourceInput(name="x", kind=SourceKind.FILE), actor=consumer
+        )
 
 
 def test_a_load_needs_a_confirmed_mapping(resource, admin, tmp_path) -> None:
-    source = services.register_source(
-        resource, services.SourceInput(name="线下报送", kind=SourceKind.FILE), actor=admin
+    source = source_services.register_source(
+        resource, source_services.SourceInput(name="线下报送", kind=SourceKind.FILE), actor=admin
     )
     with pytest.raises(Conflict, match="字段映射"):
         services.request_load(source, actor=admin, file_path=tmp_path / "a.csv")

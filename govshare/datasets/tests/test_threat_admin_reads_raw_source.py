@@ -23,7 +23,8 @@ from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft
 from govshare.datasets import reading
 from govshare.datasets.loading import run_load
-from govshare.datasets.models import Load, Source
+from govshare.datasets.models import Load
+from govshare.sources.models import Source
 from govshare.testing.datasets import Api
 
 pytestmark = pytest.mark.django_db

@@ -14,10 +14,13 @@ from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.accounts.models import Department, User
 from govshare.catalog.rules import ItemDraft
-from govshare.datasets import services, transform
-from govshare.datasets.choices import LoadStatus, SourceKind
+from govshare.dataplane import transform
+from govshare.datasets import services
+from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Load
+from govshare.sources import services as source_services
+from govshare.sources.choices import SourceKind
 
 pytestmark = pytest.mark.django_db
 
@@ -61,10 +64,10 @@ def _rows() -> list[list[str]]:
 def _loaded(department: Department, owner: User, tmp_path: Path) -> Load:
     resource = testing.make_published_resource(department, items=ITEMS, name="低保对象信息")
     names = [item.name for item in ITEMS]
-    source = services.register_source(
-        resource, services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"}), actor=owner
+    source = source_services.register_source(
+        resource, source_services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"}), actor=owner
     )
-    services.set_mapping(source, [services.MappingEntry(n, n) for n in names], actor=owner)
+    source_services.set_mapping(source, [source_services.MappingEntry(n, n) for n in names], actor=owner)
     path = tmp_path / "低保.csv"
     path.write_text("\n".join(",".join(row) for row in [names, *_rows()]) + "\n", encoding="utf-8")
     load = services.request_load(source, actor=owner, file_path=path)

@@ -16,9 +16,12 @@ from govshare.audit.models import AuditLog
 from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft
 from govshare.datasets import services
-from govshare.datasets.choices import LoadStatus, SourceKind
+from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
-from govshare.datasets.models import Load, Source
+from govshare.datasets.models import Load
+from govshare.sources import services as source_services
+from govshare.sources.choices import SourceKind
+from govshare.sources.models import Source
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_local_sources")]
 
@@ -34,9 +37,9 @@ CSV_TEXT = (
     "510603199001010011,王五,19xx-01-01\n"
 )
 MAPPING = [
-    services.MappingEntry("身份证号", "公民身份号码"),
-    services.MappingEntry("姓名", "姓名"),
-    services.MappingEntry("出生日期", "出生日期"),
+    source_services.MappingEntry("身份证号", "公民身份号码"),
+    source_services.MappingEntry("姓名", "姓名"),
+    source_services.MappingEntry("出生日期", "出生日期"),
 ]
 
 
@@ -57,9 +60,9 @@ def owner(catalog_admin) -> Client:  # type: ignore[no-untyped-def]
 
 
 def file_source(resource: Resource, actor: User, *, mapped: bool = True) -> Source:
-    data = services.SourceInput(name="线下报送", kind=SourceKind.FILE, config={"format": "csv"})
-    source = services.register_source(resource, data, actor=actor)
-    return services.set_mapping(source, MAPPING, actor=actor) if mapped else source
+    data = source_services.SourceInput(name="线下报送", kind=SourceKind.FILE, config={"format": "csv"})
+    source = source_services.register_source(resource, data, actor=actor)
+    return source_services.set_mapping(source, MAPPING, actor=actor) if mapped else source
 
 
 def loaded(resource: Resource, actor: User, text: str = CSV_TEXT) -> Load:
@@ -302,20 +305,20 @@ def test_the_pages_are_in_english_when_asked(resource, catalog_admin, owner) -> 
 
 
 def test_the_back_office_lists_sources_and_loads_without_credentials(resource, catalog_admin, platform_admin) -> None:  # type: ignore[no-untyped-def]
-    data = services.SourceInput(
+    data = source_services.SourceInput(
         name="人口前置库",
         kind=SourceKind.DATABASE,
         config={"url": "postgresql+psycopg://reader:url-pw-5q@10.0.0.5/front", "table": "t"},
         secret="pw-9z7",
     )
-    source = services.register_source(resource, data, actor=catalog_admin)
+    source = source_services.register_source(resource, data, actor=catalog_admin)
     client = signed_in(platform_admin)
-    listing = page(client, "/admin/datasets/source/")
+    listing = page(client, "/admin/sources/source/")
     assert "人口前置库" in listing
-    detail = page(client, f"/admin/datasets/source/{source.pk}/change/")
+    detail = page(client, f"/admin/sources/source/{source.pk}/change/")
     assert "pw-9z7" not in detail and "url-pw-5q" not in detail
     assert "postgresql+psycopg://reader@10.0.0.5/front" in detail
-    assert client.get("/admin/datasets/source/add/").status_code == 403
+    assert client.get("/admin/sources/source/add/").status_code == 403
     assert signed_in(catalog_admin).get("/admin/datasets/load/").status_code == 302  # not staff: to the login
 
 

@@ -28,9 +28,12 @@ from govshare.accounts.choices import Role
 from govshare.audit.models import AuditLog
 from govshare.catalog.rules import ItemDraft
 from govshare.datasets import loading, services
-from govshare.datasets.choices import FINISHED_STATUSES, LoadStatus, SourceKind
+from govshare.datasets.choices import FINISHED_STATUSES, LoadStatus
 from govshare.datasets.loading import run_load
-from govshare.datasets.models import Dataset, Load, Source
+from govshare.datasets.models import Dataset, Load
+from govshare.sources import services as source_services
+from govshare.sources.choices import SourceKind
+from govshare.sources.models import Source
 from govshare.testing.databases import database_url
 
 pytestmark = [
@@ -150,9 +153,9 @@ ITEMS = [
     ItemDraft(name="出生日期", data_type="D"),
 ]
 MAPPING = [
-    services.MappingEntry("身份证号", "公民身份号码"),
-    services.MappingEntry("姓名", "姓名"),
-    services.MappingEntry("出生日期", "出生日期"),
+    source_services.MappingEntry("身份证号", "公民身份号码"),
+    source_services.MappingEntry("姓名", "姓名"),
+    source_services.MappingEntry("出生日期", "出生日期"),
 ]
 BIG_ROWS = 2_500_000
 
@@ -175,8 +178,10 @@ def admin(department):  # type: ignore[no-untyped-def]
 
 def make_file_source(department, admin, name: str) -> Source:  # type: ignore[no-untyped-def]
     resource = testing.make_published_resource(department, items=ITEMS, name=name)
-    data = services.SourceInput(name="线下报送", kind=SourceKind.FILE, config={"format": "csv"})
-    return services.set_mapping(services.register_source(resource, data, actor=admin), MAPPING, actor=admin)
+    data = source_services.SourceInput(name="线下报送", kind=SourceKind.FILE, config={"format": "csv"})
+    return source_services.set_mapping(
+        source_services.register_source(resource, data, actor=admin), MAPPING, actor=admin
+    )
 
 
 @pytest.fixture
@@ -257,10 +262,12 @@ def test_a_source_database_that_is_down_is_retried_by_the_cluster_then_failed_wi
         db.execute("CREATE TABLE people (身份证号 TEXT, 姓名 TEXT, 出生日期 TEXT)")
         db.executemany("INSERT INTO people VALUES (?, ?, ?)", [("510603199001010011", "张三", "1990-01-01")] * 2)
     resource = testing.make_published_resource(department, items=ITEMS, name="常住人口基本信息")
-    data = services.SourceInput(
+    data = source_services.SourceInput(
         name="公安前置库", kind=SourceKind.DATABASE, config={"url": f"sqlite:///{front}", "table": "people"}
     )
-    source = services.set_mapping(services.register_source(resource, data, actor=admin), MAPPING, actor=admin)
+    source = source_services.set_mapping(
+        source_services.register_source(resource, data, actor=admin), MAPPING, actor=admin
+    )
     run_load(services.request_load(source, actor=admin).pk)  # version 0 from the live 前置库
     OrmQ.objects.all().delete()
     # The 前置库 goes down (nothing listens on port 1).

@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 
 from govshare.audit.models import AuditLog
 from govshare.core import crypto
-from govshare.datasets.models import Source
 from govshare.keys.rotation import BatchReport, encrypted_columns, key_usage, rotate_column
+from govshare.sources.models import Source
 from govshare.testing.encryption import make_source, raw_secret, setting_value
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,8 @@ from govshare.accounts.models import User
 from govshare.core.errors import DomainError
 from govshare.datasets import loading, services
 from govshare.datasets.choices import LoadStatus
-from govshare.datasets.models import Load, Source
+from govshare.datasets.models import Load
+from govshare.sources.models import Source
 
 POLL_SECONDS = 0.5
 

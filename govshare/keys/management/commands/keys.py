@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from govshare.core import crypto
-from govshare.keys.rotation import add_encryption_key, key_usage, retire_encryption_key
 from govshare.datasets.encryption import dataset_key_usage
+from govshare.keys.rotation import add_encryption_key, key_usage, retire_encryption_key
 
 
 class Command(BaseCommand):

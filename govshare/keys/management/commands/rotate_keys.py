@@ -9,8 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from govshare.core import crypto
-from govshare.keys.rotation import BatchReport, rotate_keys
 from govshare.datasets.encryption import DatasetRotation, dataset_key_usage, rotate_datasets
+from govshare.keys.rotation import BatchReport, rotate_keys
 
 
 class Command(BaseCommand):

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class SourcesConfig(AppConfig):
+    name = "govshare.sources"
+    label = "sources"
+    verbose_name = "数据来源"
+
+    def ready(self) -> None:
+        from govshare.sources import access
+
+        access.register()
