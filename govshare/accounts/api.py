@@ -6,10 +6,12 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from govshare.accounts import selectors, services
+from govshare.accounts.acting import acting_user
+from govshare.accounts.models import ApiToken, Department, User
 from govshare.accounts.schemas import DepartmentOut, DepartmentPage, MeOut, TokenCreatedOut, TokenIn, TokenOut
 from govshare.core.apiauth import STAFF_READ, STAFF_WRITE
 from govshare.core.errors import NotFound, PermissionDenied
-from govshare.core.pagination import paginate
+from govshare.core.pagination import Page, paginate
 from govshare.core.schemas import ERRORS
 from govshare.core.security import bearer_kind
 
@@ -17,15 +19,15 @@ router = Router(tags=["组织与用户 accounts"])
 
 
 @router.get("/me", response={200: MeOut, **ERRORS}, auth=STAFF_READ, summary="当前用户")
-def me(request: HttpRequest) -> object:
-    return request.user
+def me(request: HttpRequest) -> User:
+    return acting_user(request)
 
 
 @router.get("/departments", response={200: DepartmentPage, **ERRORS}, auth=STAFF_READ, summary="部门列表")
 def list_departments(
     request: HttpRequest, search: str = "", page: int = 1, page_size: int | None = None
-) -> dict[str, object]:
-    return paginate(selectors.department_list(search=search), page, page_size).as_dict()
+) -> Page[Department]:
+    return paginate(selectors.department_list(search=search), page, page_size)
 
 
 @router.get(
@@ -34,7 +36,7 @@ def list_departments(
     auth=STAFF_READ,
     summary="逾期未完成季度目录维护的部门",
 )
-def maintenance_overdue(request: HttpRequest) -> object:
+def maintenance_overdue(request: HttpRequest) -> list[Department]:
     return list(selectors.departments_overdue_for_maintenance().select_related("parent"))
 
 
@@ -44,16 +46,16 @@ def maintenance_overdue(request: HttpRequest) -> object:
     auth=STAFF_WRITE,
     summary="确认本部门目录已全面维护",
 )
-def confirm_maintenance(request: HttpRequest, code: str) -> object:
+def confirm_maintenance(request: HttpRequest, code: str) -> Department:
     department = selectors.department_list().filter(code=code).first()
     if department is None:
         raise NotFound("部门不存在")
-    return services.confirm_catalog_maintenance(department, actor=request.user)  # type: ignore[arg-type]
+    return services.confirm_catalog_maintenance(department, actor=acting_user(request))
 
 
 @router.get("/tokens", response={200: list[TokenOut], **ERRORS}, auth=STAFF_READ, summary="我的 API 令牌")
-def list_tokens(request: HttpRequest) -> object:
-    return list(selectors.tokens_of(request.user))  # type: ignore[arg-type]
+def list_tokens(request: HttpRequest) -> list[ApiToken]:
+    return list(selectors.tokens_of(acting_user(request)))
 
 
 MINT_NEEDS_SESSION = "令牌不能再创建令牌：请登录后在“我的 API 令牌”页面（/account/tokens/）创建，或以登录会话调用本接口"
@@ -65,26 +67,23 @@ MINT_NEEDS_SESSION = "令牌不能再创建令牌：请登录后在“我的 API
     auth=STAFF_WRITE,
     summary="创建 API 令牌（只限登录会话；令牌只显示这一次）",
 )
-def create_token(request: HttpRequest, payload: TokenIn) -> Status[object]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Status[TokenCreatedOut]:
     # A token (personal or OIDC) never mints another: the new one could outlive it, its revocation and a password
     # change. Only a signed-in session (password and second factor) creates tokens.
     if bearer_kind(request) is not None:
         raise PermissionDenied(MINT_NEEDS_SESSION)
-    user = request.user
+    user = acting_user(request)
     token, raw = services.create_api_token(
-        user,  # type: ignore[arg-type]
-        name=payload.name,
-        scope=payload.scope,
-        expires_at=payload.expires_at,
-        actor=user,  # type: ignore[arg-type]
+        user, name=payload.name, scope=payload.scope, expires_at=payload.expires_at, actor=user
     )
-    return Status(201, {**TokenOut.from_orm(token).model_dump(), "token": raw})
+    return Status(201, TokenCreatedOut(**TokenOut.from_orm(token).model_dump(), token=raw))
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **ERRORS}, auth=STAFF_WRITE, summary="吊销 API 令牌")
 def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
-    token = selectors.tokens_of(request.user).filter(pk=token_id).first()  # type: ignore[arg-type]
+    user = acting_user(request)
+    token = selectors.tokens_of(user).filter(pk=token_id).first()
     if token is None:
         raise NotFound("令牌不存在")
-    services.revoke_api_token(token, actor=request.user)  # type: ignore[arg-type]
+    services.revoke_api_token(token, actor=user)
     return Status(204, None)

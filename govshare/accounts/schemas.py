@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from ninja import Field, Schema
 
+from govshare.accounts.choices import DepartmentLevel, Role, TokenScope
 from govshare.accounts.models import Department, User
+from govshare.core.schemas import Page, choice_values
 
 
 class DepartmentOut(Schema):
@@ -12,7 +15,7 @@ class DepartmentOut(Schema):
     code: str
     name: str
     short_name: str
-    level: str
+    level: DepartmentLevel
     parent_code: str | None
     region_code: str
     last_full_maintenance_at: dt.datetime | None
@@ -22,11 +25,8 @@ class DepartmentOut(Schema):
         return obj.parent.code if obj.parent else None
 
 
-class DepartmentPage(Schema):
-    items: list[DepartmentOut]
-    total: int
-    page: int
-    page_size: int
+class DepartmentPage(Page[DepartmentOut]):
+    """One page of departments."""
 
 
 class MeOut(Schema):
@@ -34,7 +34,7 @@ class MeOut(Schema):
     full_name: str
     department_code: str | None
     department_name: str | None
-    roles: list[str]
+    roles: list[Role]
 
     @staticmethod
     def resolve_department_code(obj: User) -> str | None:
@@ -51,7 +51,9 @@ class MeOut(Schema):
 
 class TokenIn(Schema):
     name: str
-    scope: str = Field("read", description="read（只读：只能调用 GET 接口）或 write（读写）")
+    scope: Annotated[str, choice_values(TokenScope)] = Field(
+        "read", description="read（只读：只能调用 GET 接口）或 write（读写）"
+    )
     expires_at: dt.datetime | None = Field(
         None, description="过期时间；不填为 GOVSHARE_API_TOKEN_DAYS 天后，最长 GOVSHARE_API_TOKEN_MAX_DAYS 天"
     )
@@ -61,7 +63,7 @@ class TokenOut(Schema):
     id: int
     name: str
     prefix: str
-    scope: str
+    scope: TokenScope
     created_at: dt.datetime
     expires_at: dt.datetime
     last_used_at: dt.datetime | None

@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from govshare.accounts import selectors, services
+from govshare.accounts.acting import acting_user
 from govshare.accounts.choices import CONFIRMED_BY, SEPARATED_ROLES, Role, TokenScope
-from govshare.accounts.models import User
 from govshare.core.errors import DomainError, ValidationFailed
 
 
@@ -70,15 +70,9 @@ class TokenForm(forms.Form):
         return min(end_of_day, timezone.now() + dt.timedelta(days=settings.GOVSHARE.api_token_max_days))
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @login_required
 def tokens(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = acting_user(request)
     raw_token = ""
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -108,7 +102,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
-    user = _user(request)
+    user = acting_user(request)
     token = selectors.tokens_of(user).filter(pk=token_id).first()
     if token is None:
         raise Http404(_("令牌不存在"))
@@ -127,7 +121,7 @@ def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
 @login_required
 def role_grants(request: HttpRequest) -> HttpResponse:
     """Pending and recent grants of 安全管理员 / 审计员, for holders of a separated role only (404 for others)."""
-    user = _user(request)
+    user = acting_user(request)
     if not user.role_set() & SEPARATED_ROLES:
         raise Http404(_("页面不存在"))
     pending, decided = selectors.role_grants_for(user)
@@ -147,7 +141,7 @@ def role_grants(request: HttpRequest) -> HttpResponse:
 @require_POST
 def decide_role_grant(request: HttpRequest, grant_id: int) -> HttpResponse:
     """POST `decision` = confirm / reject (with `reason`) / cancel; a refusal comes back as a message."""
-    user = _user(request)
+    user = acting_user(request)
     grant = selectors.role_grant_for(user, grant_id)
     if grant is None:
         raise Http404(_("申请不存在"))

@@ -6,11 +6,12 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from govshare.accounts.acting import acting_user
 from govshare.catalog import search
 from govshare.catalog.schemas import ResourceBrief, ResourceFiltersIn
 from govshare.catalog.selectors import ResourceFilters
 from govshare.core.apiauth import STAFF_READ
-from govshare.core.schemas import ERRORS
+from govshare.core.schemas import ERRORS, Page
 
 router = Router(tags=["目录检索 catalog search"])
 
@@ -43,11 +44,9 @@ class FacetOut(Schema):
     options: list[FacetOptionOut]
 
 
-class SearchPage(Schema):
-    items: list[ResourceBrief]
-    total: int
-    page: int
-    page_size: int
+class SearchPage(Page[ResourceBrief]):
+    """One page of search results, with the facets of every match."""
+
     facets: list[FacetOut]
 
 
@@ -57,19 +56,12 @@ class SearchPage(Schema):
     auth=STAFF_READ,
     summary="检索信息资源（全文、分面、排序、分页）",
 )
-def search_resources(request: HttpRequest, params: Query[SearchIn]) -> dict[str, object]:
-    result = search.search_resources(
-        request.user,  # type: ignore[arg-type]
+def search_resources(request: HttpRequest, params: Query[SearchIn]) -> search.SearchResult:
+    return search.search_resources(
+        acting_user(request),
         q=params.q,
         filters=params.to_filters(),
         sort=params.sort,
         page=params.page,
         page_size=params.page_size,
     )
-    return {
-        "items": result.items,
-        "total": result.total,
-        "page": result.page,
-        "page_size": result.page_size,
-        "facets": result.facets,
-    }

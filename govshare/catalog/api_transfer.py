@@ -15,11 +15,13 @@ from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from govshare.accounts.acting import acting_user
 from govshare.catalog import exporting, importing
 from govshare.catalog.models import ImportBatch
 from govshare.core.apiauth import STAFF_READ, STAFF_WRITE
-from govshare.core.pagination import paginate
+from govshare.core.pagination import Page, paginate
 from govshare.core.schemas import ERRORS
+from govshare.core.schemas import Page as PageOut
 
 router = Router(tags=["目录导入导出 catalog import/export"])
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -39,7 +41,7 @@ class ImportBatchOut(Schema):
     file_name: str
     file_size: int
     sha256: str
-    outcome: str = Field(..., description="imported 已导入 / refused 未导入（有错误）")
+    outcome: ImportBatch.Outcome = Field(..., description="imported 已导入 / refused 未导入（有错误）")
     row_count: int
     created_count: int
     problem_count: int
@@ -58,11 +60,8 @@ class ImportResultOut(Schema):
     errors: list[ImportProblemOut] = Field([], description="问题清单：工作表、行号、列、问题")
 
 
-class ImportBatchPage(Schema):
-    items: list[ImportBatchOut]
-    total: int
-    page: int
-    page_size: int
+class ImportBatchPage(PageOut[ImportBatchOut]):
+    """One page of my import batches."""
 
 
 class ExportQueryIn(Schema):
@@ -111,7 +110,7 @@ def _result(result: importing.ImportResult) -> dict[str, Any]:
     openapi_extra={"responses": {200: {"description": "导入模板", "content": {importing.XLSX_CONTENT_TYPE: _BINARY}}}},
 )
 def import_template(request: HttpRequest) -> HttpResponse:
-    department = getattr(request.user, "department", None)
+    department = acting_user(request).department
     response = HttpResponse(
         importing.template_bytes(department_code=department.code if department else ""),
         content_type=importing.XLSX_CONTENT_TYPE,
@@ -136,21 +135,21 @@ def import_template(request: HttpRequest) -> HttpResponse:
 @decorate_view(_limited_upload)
 def import_file(request: HttpRequest, file: UploadedFile = File(None)) -> Status[dict[str, Any]]:  # noqa: B008
     limit: importing.UploadSizeLimit = request._import_upload_limit  # type: ignore[attr-defined]
-    user = request.user
+    user = acting_user(request)
     if limit.exceeded:
-        result = importing.refuse_too_large(file_name=limit.upload_name, size=limit.size, actor=user)  # type: ignore[arg-type]
+        result = importing.refuse_too_large(file_name=limit.upload_name, size=limit.size, actor=user)
     elif file is None:
         return Status(
             422, {"detail": "请以 multipart/form-data 上传字段 file（.xlsx 文件）", "batch": None, "errors": []}
         )
     else:
-        result = importing.import_catalog(file, file_name=file.name or "", actor=user, declared_size=file.size)  # type: ignore[arg-type]
+        result = importing.import_catalog(file, file_name=file.name or "", actor=user, declared_size=file.size)
     return Status(200 if result.imported else 422, _result(result))
 
 
 @router.get("/imports", response={200: ImportBatchPage, **ERRORS}, auth=STAFF_READ, summary="我的导入记录")
-def list_imports(request: HttpRequest, page: int = 1, page_size: int | None = None) -> dict[str, object]:
-    return paginate(importing.my_batches(request.user), page, page_size).as_dict()  # type: ignore[arg-type]
+def list_imports(request: HttpRequest, page: int = 1, page_size: int | None = None) -> Page[ImportBatch]:
+    return paginate(importing.my_batches(acting_user(request)), page, page_size)
 
 
 @router.get(
@@ -160,7 +159,7 @@ def list_imports(request: HttpRequest, page: int = 1, page_size: int | None = No
     summary="导入记录与问题清单",
 )
 def get_import(request: HttpRequest, batch_id: int) -> ImportBatch:
-    return importing.get_my_batch(request.user, batch_id)  # type: ignore[arg-type]
+    return importing.get_my_batch(acting_user(request), batch_id)
 
 
 @router.get(
@@ -183,4 +182,4 @@ def get_import(request: HttpRequest, batch_id: int) -> ImportBatch:
 )
 def export_list(request: HttpRequest, filters: Query[ExportQueryIn]) -> HttpResponseBase:
     params = {key: request.GET.getlist(key) for key in request.GET}
-    return exporting.export_response(request.user, params)  # type: ignore[arg-type]
+    return exporting.export_response(acting_user(request), params)

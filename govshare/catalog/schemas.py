@@ -3,29 +3,52 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import Field
 
+from govshare.catalog.choices import (
+    AtRest,
+    DataGrade,
+    DataLevel,
+    ItemDataType,
+    OpenType,
+    PlatformShareType,
+    ResourceFormat,
+    ReviewStatus,
+    ShareMethod,
+    ShareType,
+    UpdateCycle,
+    VersionAction,
+)
 from govshare.catalog.models import Item, Resource
 from govshare.catalog.rules import ItemDraft, ResourceDraft
 from govshare.catalog.selectors import ResourceFilters
+from govshare.core.schemas import Page, choice_values, choices_text
 
 
 class ItemIn(Schema):
     name: str = Field(..., description="信息项名称")
-    data_type: str = Field(
+    data_type: Annotated[str, choice_values(ItemDataType)] = Field(
         ...,
         description="数据类型代码：C 字符型、N 数值型、Y 货币型、D 日期型、T 日期时间型、L 逻辑型、M 备注型、B 二进制",
     )
     length: int | None = Field(None, description="数据长度（字符型、数值型、货币型必填）")
-    share_type: str = Field("", description="信息项共享属性，留空则同资源")
-    open_type: str = Field("", description="信息项开放属性，留空则同资源")
+    share_type: Annotated[str, choice_values(ShareType, blank=True)] = Field(
+        "", description="信息项共享属性，留空则同资源"
+    )
+    open_type: Annotated[str, choice_values(OpenType, blank=True)] = Field(
+        "", description="信息项开放属性，留空则同资源"
+    )
     description: str = ""
-    grade: str = Field("", description="信息项数据级别 core/important/general，留空则同资源；不得比资源更宽松")
-    data_level: str = Field("", description="信息项敏感级别 L1–L4，留空则同资源；不得比资源更宽松")
-    at_rest: str = Field(
+    grade: Annotated[str, choice_values(DataGrade, blank=True)] = Field(
+        "", description="信息项数据级别 core/important/general，留空则同资源；不得比资源更宽松"
+    )
+    data_level: Annotated[str, choice_values(DataLevel, blank=True)] = Field(
+        "", description="信息项敏感级别 L1–L4，留空则同资源；不得比资源更宽松"
+    )
+    at_rest: Annotated[str, choice_values(AtRest, blank=True)] = Field(
         "",
         description="静态加密 plain 明文 / encrypted 加密（SM4-GCM）/ searchable 加密可检索"
         "（另存 HMAC-SM3，可按等值查询）；新建时留空为明文，修改时留空则不变。数据来源的主键信息项须为明文",
@@ -37,26 +60,34 @@ class ResourceIn(Schema):
     category_code: str = Field(..., description="分类码，如 101（基础-人口）")
     department_code: str = Field("", description="提供方代码；留空则为当前用户所属部门")
     summary: str
-    format: str = Field(..., description="file/spreadsheet/database/image/media/self_describing/other")
+    format: Annotated[str, choice_values(ResourceFormat)] = Field(
+        ..., description="file/spreadsheet/database/image/media/self_describing/other"
+    )
     sub_format: str = ""
-    share_type: str = Field(..., description="unconditional/conditional/not_shared")
+    share_type: Annotated[str, choice_values(ShareType)] = Field(
+        ..., description="unconditional/conditional/not_shared"
+    )
     share_condition: str = ""
     share_basis: str = ""
-    share_method: str = Field("", description="platform/offline")
-    platform_share_type: str = Field("", description="api/table/file")
-    open_type: str = Field(..., description="unconditional/conditional/not_open")
+    share_method: Annotated[str, choice_values(ShareMethod, blank=True)] = Field("", description="platform/offline")
+    platform_share_type: Annotated[str, choice_values(PlatformShareType, blank=True)] = Field(
+        "", description="api/table/file"
+    )
+    open_type: Annotated[str, choice_values(OpenType)] = Field(..., description="unconditional/conditional/not_open")
     open_condition: str = ""
-    grade: str = Field(
+    grade: Annotated[str, choice_values(DataGrade, blank=True)] = Field(
         "",
         description="数据级别（GB/T 43697）core 核心 / important 重要 / general 一般；"
         "新建时留空为一般，修改时留空则不变",
     )
-    data_level: str = Field(
+    data_level: Annotated[str, choice_values(DataLevel, blank=True)] = Field(
         "",
         description="敏感级别 L4 敏感 / L3 较敏感 / L2 低敏感 / L1 不敏感；新建时留空为 L2（无条件开放的资源为 L1），"
         "修改时留空则不变。核心或 L4 只能不予开放，L3、L2 不能无条件开放",
     )
-    update_cycle: str = Field(..., description="realtime/daily/weekly/monthly/quarterly/half_yearly/yearly/irregular")
+    update_cycle: Annotated[str, choice_values(UpdateCycle)] = Field(
+        ..., description="realtime/daily/weekly/monthly/quarterly/half_yearly/yearly/irregular"
+    )
     related_codes: list[str] = []
     extension: dict[str, Any] = {}
     items: list[ItemIn]
@@ -70,14 +101,14 @@ class ResourceIn(Schema):
 class ItemOut(Schema):
     position: int
     name: str
-    data_type: str
+    data_type: ItemDataType
     length: int | None
-    share_type: str
-    open_type: str
+    share_type: ShareType
+    open_type: OpenType
     description: str
-    grade: str
-    data_level: str
-    at_rest: str
+    grade: DataGrade
+    data_level: DataLevel
+    at_rest: AtRest
 
 
 class ResourceBrief(Schema):
@@ -87,13 +118,13 @@ class ResourceBrief(Schema):
     department_code: str
     department_name: str
     category_code: str
-    format: str
-    share_type: str
-    open_type: str
-    grade: str
-    data_level: str
-    update_cycle: str
-    status: str
+    format: ResourceFormat
+    share_type: ShareType
+    open_type: OpenType
+    grade: DataGrade
+    data_level: DataLevel
+    update_cycle: UpdateCycle
+    status: ReviewStatus
     published_on: dt.date | None
     updated_at: dt.datetime
 
@@ -116,8 +147,8 @@ class ResourceOut(ResourceBrief):
     sub_format: str
     share_condition: str
     share_basis: str
-    share_method: str
-    platform_share_type: str
+    share_method: Annotated[str, choice_values(ShareMethod, blank=True)]
+    platform_share_type: Annotated[str, choice_values(PlatformShareType, blank=True)]
     open_condition: str
     related_codes: list[str]
     extension: dict[str, Any]
@@ -138,11 +169,12 @@ class ResourceOut(ResourceBrief):
 class ResourceFiltersIn(Schema):
     department_code: str = Field("", description="提供方代码")
     category_code: str = Field("", description="分类码前缀")
-    share_type: str = ""
-    open_type: str = ""
-    format: str = ""
-    update_cycle: str = ""
-    status: str = ""
+    # Filters stay free text (a value outside the choices matches nothing, as before); they list the choices.
+    share_type: str = Field("", description=choices_text(ShareType))
+    open_type: str = Field("", description=choices_text(OpenType))
+    format: str = Field("", description=choices_text(ResourceFormat))
+    update_cycle: str = Field("", description=choices_text(UpdateCycle))
+    status: str = Field("", description=choices_text(ReviewStatus))
     page: int = Field(1, ge=1)
     page_size: int | None = Field(None, ge=1)
 
@@ -150,11 +182,8 @@ class ResourceFiltersIn(Schema):
         return ResourceFilters(**self.model_dump(exclude={"page", "page_size"}))
 
 
-class ResourcePage(Schema):
-    items: list[ResourceBrief]
-    total: int
-    page: int
-    page_size: int
+class ResourcePage(Page[ResourceBrief]):
+    """One page of catalogue entries."""
 
 
 class ReasonIn(Schema):
@@ -163,7 +192,7 @@ class ReasonIn(Schema):
 
 class VersionOut(Schema):
     number: int
-    action: str
+    action: VersionAction
     actor_name: str
     created_at: dt.datetime
     note: str
@@ -201,7 +230,7 @@ class DuplicateOut(Schema):
     code: str
     name: str
     department_name: str
-    status: str
+    status: ReviewStatus
     score: float
     name_score: float
     item_score: float

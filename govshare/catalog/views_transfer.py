@@ -12,17 +12,12 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
+from govshare.accounts.acting import acting_user
 from govshare.accounts.models import User
 from govshare.catalog import exporting, importing
 from govshare.core.errors import NotFound, ValidationFailed
 
 RECENT_BATCHES = 10
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # login_required guarantees a real account
-    return user
 
 
 def _may_import_or_403(user: User) -> None:
@@ -42,7 +37,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
 @csrf_protect
 def _import_page(request: HttpRequest, limit: importing.UploadSizeLimit | None) -> HttpResponse:
-    user = _user(request)
+    user = acting_user(request)
     _may_import_or_403(user)
     result: importing.ImportResult | None = None
     missing_file = False
@@ -78,7 +73,7 @@ def _import_page(request: HttpRequest, limit: importing.UploadSizeLimit | None) 
 @require_GET
 def import_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
     """One earlier attempt of the user with its stored report."""
-    user = _user(request)
+    user = acting_user(request)
     try:
         batch = importing.get_my_batch(user, batch_id)
     except NotFound as exc:  # another user's batch answers 404 whatever the role, never 403
@@ -94,7 +89,7 @@ def import_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def import_template(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = acting_user(request)
     department_code = user.department.code if user.department else ""
     response = HttpResponse(
         importing.template_bytes(department_code=department_code), content_type=importing.XLSX_CONTENT_TYPE
@@ -111,6 +106,6 @@ def export(request: HttpRequest) -> HttpResponseBase:
     """The browse page's filtered list as .xlsx (format=xlsx, default) or .csv (format=csv)."""
     params = {key: request.GET.getlist(key) for key in request.GET}
     try:
-        return exporting.export_response(_user(request), params)
+        return exporting.export_response(acting_user(request), params)
     except ValidationFailed as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from ninja import Schema
 from pydantic import Field
 
+from govshare.catalog.choices import DataGrade, DataLevel, OpenType
+from govshare.core.schemas import Page, choice_values
+from govshare.grading.choices import ChangeStatus
 from govshare.grading.models import GradingChange
 
 MAX_ID = 2**63 - 1  # the largest primary key a database integer holds
@@ -15,8 +19,10 @@ MAX_ID = 2**63 - 1  # the largest primary key a database integer holds
 class GradingChangeIn(Schema):
     resource_id: int = Field(..., ge=1, le=MAX_ID, description="信息资源 ID（须为已发布过的资源）")
     item_name: str = Field("", description="信息项名称；留空表示调整资源本身的分级")
-    to_grade: str = Field(..., description="新数据级别：core 核心 / important 重要 / general 一般")
-    to_level: str = Field(..., description="新敏感级别：L4 / L3 / L2 / L1")
+    to_grade: Annotated[str, choice_values(DataGrade)] = Field(
+        ..., description="新数据级别：core 核心 / important 重要 / general 一般"
+    )
+    to_level: Annotated[str, choice_values(DataLevel)] = Field(..., description="新敏感级别：L4 / L3 / L2 / L1")
     reason: str = Field(..., description="调整理由（必填）")
 
 
@@ -27,14 +33,14 @@ class GradingChangeOut(Schema):
     resource_name: str
     department_name: str
     item_name: str
-    from_grade: str
-    from_level: str
-    to_grade: str
-    to_level: str
+    from_grade: DataGrade
+    from_level: DataLevel
+    to_grade: DataGrade
+    to_level: DataLevel
     reason: str
     proposer_name: str
     proposed_at: dt.datetime
-    status: str
+    status: ChangeStatus
     reviewer_name: str
     decided_at: dt.datetime | None
     review_note: str
@@ -52,11 +58,8 @@ class GradingChangeOut(Schema):
         return obj.resource.department.name
 
 
-class GradingChangePage(Schema):
-    items: list[GradingChangeOut]
-    total: int
-    page: int
-    page_size: int
+class GradingChangePage(Page[GradingChangeOut]):
+    """One page of grading changes."""
 
 
 class ApproveIn(Schema):
@@ -69,17 +72,17 @@ class RejectIn(Schema):
 
 class ItemGradingOut(Schema):
     name: str
-    grade: str
-    data_level: str
-    open_type: str
+    grade: DataGrade
+    data_level: DataLevel
+    open_type: OpenType
     masking_rule: str | None = Field(None, description="非所有者获取时的脱敏规则；withhold 表示不得提供")
 
 
 class ResourceGradingOut(Schema):
     resource_id: int
     code: str
-    grade: str
-    data_level: str
-    open_type: str
+    grade: DataGrade
+    data_level: DataLevel
+    open_type: OpenType
     needs_security_co_approval: bool = Field(..., description="共享是否须经安全管理员会签（重要、核心数据）")
     items: list[ItemGradingOut]

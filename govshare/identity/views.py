@@ -28,6 +28,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
+from govshare.accounts.acting import acting_user
 from govshare.accounts.lockout import lockout_response
 from govshare.accounts.models import User
 from govshare.core.errors import DomainError, ValidationFailed
@@ -37,12 +38,6 @@ from govshare.identity.middleware import MUST_CHANGE_PASSWORD
 
 PENDING = "identity_pending_login"
 PENDING_SECONDS = 300
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _safe_next(request: HttpRequest, candidate: str, default: str) -> str:
@@ -146,7 +141,7 @@ def _base32(key: bytes) -> str:
 @never_cache  # the page shows a pending authenticator key
 @login_required
 def security(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = acting_user(request)
     pending = services.pending_totp_device(user)
     context: dict[str, Any] = {
         "enabled": services.confirmed_totp_device(user) is not None,
@@ -170,7 +165,7 @@ def _code_errors(exc: DomainError, request: HttpRequest) -> None:
 @require_POST
 def totp_start(request: HttpRequest) -> HttpResponse:
     try:
-        services.start_totp_enrolment(_user(request))
+        services.start_totp_enrolment(acting_user(request))
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("identity:security")
@@ -184,7 +179,7 @@ def totp_confirm(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("请输入验证码"))
         return redirect("identity:security")
     try:
-        device = services.confirm_totp_enrolment(_user(request), form.cleaned_data["code"])
+        device = services.confirm_totp_enrolment(acting_user(request), form.cleaned_data["code"])
     except DomainError as exc:
         _code_errors(exc, request)
     else:
@@ -201,7 +196,7 @@ def totp_disable(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("请输入验证码"))
         return redirect("identity:security")
     try:
-        services.disable_totp(_user(request), form.cleaned_data["code"])
+        services.disable_totp(acting_user(request), form.cleaned_data["code"])
     except DomainError as exc:
         _code_errors(exc, request)
     else:
@@ -213,7 +208,7 @@ def totp_disable(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 def password_change(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = acting_user(request)
     form = OwnPasswordForm(user, request.POST or None)
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.method == "POST" and form.is_valid():

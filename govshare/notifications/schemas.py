@@ -7,6 +7,8 @@ import datetime as dt
 from ninja import Schema
 from pydantic import Field
 
+from govshare.core.schemas import Page
+from govshare.notifications.choices import NotificationKind
 from govshare.notifications.models import Notification
 
 
@@ -18,7 +20,9 @@ class NotificationFiltersIn(Schema):
 
 class NotificationOut(Schema):
     id: int
-    kind: str = Field(..., description="share_request 共享申请 / share_grant 共享授权 / quality_run 数据质量检测 / …")
+    kind: NotificationKind = Field(
+        ..., description="share_request 共享申请 / share_grant 共享授权 / quality_run 数据质量检测 / …"
+    )
     kind_label: str
     title: str
     body: str
@@ -38,11 +42,8 @@ class NotificationOut(Schema):
         return f"{content_type.app_label}.{content_type.model}" if content_type is not None else None
 
 
-class NotificationPage(Schema):
-    items: list[NotificationOut]
-    total: int
-    page: int
-    page_size: int
+class NotificationPage(Page[NotificationOut]):
+    """One page of my notifications."""
 
 
 class UnreadCountOut(Schema):

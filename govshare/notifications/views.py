@@ -11,17 +11,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from govshare.accounts.models import User
+from govshare.accounts.acting import acting_user
 from govshare.core.errors import NotFound
 from govshare.core.nostore import no_store
 from govshare.core.pagination import paginate
 from govshare.notifications import selectors, services
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # login_required guarantees a real account
-    return user
 
 
 def _page_number(value: str | None) -> int:
@@ -34,7 +28,7 @@ def _page_number(value: str | None) -> int:
 @login_required
 @no_store
 def inbox(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = acting_user(request)
     unread_only = request.GET.get("unread") == "1"
     page = paginate(selectors.notifications_for(user, unread=unread_only), _page_number(request.GET.get("page")), None)
     context = {"page": page, "unread_only": unread_only}
@@ -44,7 +38,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def open_notification(request: HttpRequest, notification_id: int) -> HttpResponse:
-    user = _user(request)
+    user = acting_user(request)
     try:
         notification = selectors.get_notification(user, notification_id)
     except NotFound as exc:
@@ -58,7 +52,7 @@ def open_notification(request: HttpRequest, notification_id: int) -> HttpRespons
 @login_required
 @require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
-    marked = services.mark_all_read(actor=_user(request))
+    marked = services.mark_all_read(actor=acting_user(request))
     if marked:
         text = ngettext("已将 %(count)d 条消息标为已读", "已将 %(count)d 条消息标为已读", marked)
         messages.success(request, text % {"count": marked})
