@@ -8,19 +8,15 @@ from ninja.decorators import decorate_view
 
 from govshare.audit import chain, selectors, services, views
 from govshare.audit.models import AuditLog
-from govshare.audit.schemas import AuditLogOut, AuditLogPage, AuditQueryIn, ChainReportOut
+from govshare.audit.schemas import AuditLogOut, AuditLogPage, AuditQueryIn, ChainReportOut, LogPagingIn
 from govshare.core.apiauth import STAFF_READ
-from govshare.core.authz import Subject, subject_of
+from govshare.core.authz import subject_of
 from govshare.core.nostore import no_store
-from govshare.core.pagination import paginate
+from govshare.core.pagination import Page, paginate_keyset
 from govshare.core.schemas import ERRORS
 
 router = Router(tags=["审计 audit"])
 _CSV = {"text/csv": {"schema": {"type": "string", "format": "binary"}}}
-
-
-def _user(request: HttpRequest) -> Subject:
-    return subject_of(request)
 
 
 def _params(request: HttpRequest) -> dict[str, str]:
@@ -32,13 +28,20 @@ def _params(request: HttpRequest) -> dict[str, str]:
     response={200: AuditLogPage, **ERRORS},
     auth=STAFF_READ,
     summary="查询审计日志（审计员）",
-    description="按操作人、操作、对象和时间段筛选，新记录在前，分页。只有审计员可以调用，其他角色得到 403。",
+    description=(
+        "按操作人、操作、对象和时间段筛选，新记录在前，分页：按页码（page），或按游标（after：上一页答复中的 "
+        "next_after，翻页期间新写入的记录不会使已读记录重复或遗漏）。只有审计员可以调用，其他角色得到 403。"
+    ),
 )
 @decorate_view(no_store)
-def list_logs(
-    request: HttpRequest, filters: Query[AuditQueryIn], page: int = 1, page_size: int | None = None
-) -> dict[str, object]:
-    return paginate(selectors.search(_user(request), _params(request)), page, page_size).as_dict()
+def list_logs(request: HttpRequest, filters: Query[AuditQueryIn], paging: Query[LogPagingIn]) -> Page[AuditLog]:
+    return paginate_keyset(
+        selectors.search(subject_of(request), _params(request)),
+        keys=("-id",),
+        after=paging.after,
+        page=paging.page,
+        page_size=paging.page_size,
+    )
 
 
 @router.get(
@@ -51,7 +54,7 @@ def list_logs(
 )
 @decorate_view(no_store)
 def export_logs(request: HttpRequest, filters: Query[AuditQueryIn]) -> StreamingHttpResponse:
-    user, params = _user(request), _params(request)
+    user, params = subject_of(request), _params(request)
     queryset = selectors.search(user, params)
     services.record_audit_read(user, "audit.export", filters={k: v for k, v in params.items() if v})
     return views.csv_response(queryset)
@@ -60,7 +63,7 @@ def export_logs(request: HttpRequest, filters: Query[AuditQueryIn]) -> Streaming
 @router.get("/logs/{row_id}", response={200: AuditLogOut, **ERRORS}, auth=STAFF_READ, summary="一条审计记录（审计员）")
 @decorate_view(no_store)
 def get_log(request: HttpRequest, row_id: int) -> AuditLog:
-    return selectors.get_row(_user(request), row_id)
+    return selectors.get_row(subject_of(request), row_id)
 
 
 @router.get(
@@ -73,19 +76,21 @@ def get_log(request: HttpRequest, row_id: int) -> AuditLog:
         "列出每处断链（第一处在前）和尚未封存的记录数。"
     ),
 )
-def verify_chain(request: HttpRequest) -> dict[str, object]:
-    user = _user(request)
+def verify_chain(request: HttpRequest) -> ChainReportOut:
+    user = subject_of(request)
     selectors.audit_log_for(user)  # the auditor only
     report = chain.verify_audit_chain()
     services.record_audit_read(user, "audit.verify", ok=report.ok, checked=report.checked)
-    return {
-        "ok": report.ok,
-        "checked": report.checked,
-        "last_seq": report.last_seq,
-        "unsealed": report.unsealed,
-        "oldest_unsealed_at": report.oldest_unsealed_at,
-        "legacy_rows": report.legacy_rows,
-        "anchors": report.anchors,
-        "anchored_seq": report.anchored_seq,
-        "problems": [p.as_dict() for p in report.problems],
-    }
+    return ChainReportOut.model_validate(
+        {
+            "ok": report.ok,
+            "checked": report.checked,
+            "last_seq": report.last_seq,
+            "unsealed": report.unsealed,
+            "oldest_unsealed_at": report.oldest_unsealed_at,
+            "legacy_rows": report.legacy_rows,
+            "anchors": report.anchors,
+            "anchored_seq": report.anchored_seq,
+            "problems": [p.as_dict() for p in report.problems],
+        }
+    )

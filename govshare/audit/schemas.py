@@ -5,6 +5,8 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from govshare.core.schemas import AFTER_DESCRIPTION, CursorPage
+
 
 class AuditQueryIn(Schema):
     actor: str = Field("", description="操作人账号（精确匹配）")
@@ -14,6 +16,12 @@ class AuditQueryIn(Schema):
     q: str = Field("", description="对象名称中包含的文字")
     since: str = Field("", description="起始时间（含），2026-11-26 或 2026-11-26T08:30（平台时区）")
     until: str = Field("", description="截止时间；只写日期时包含当天")
+
+
+class LogPagingIn(Schema):
+    page: int = 1
+    page_size: int | None = None
+    after: str | None = Field(None, description=AFTER_DESCRIPTION)
 
 
 class AuditLogOut(Schema):
@@ -34,11 +42,8 @@ class AuditLogOut(Schema):
     batch_id: int | None
 
 
-class AuditLogPage(Schema):
-    items: list[AuditLogOut]
-    total: int
-    page: int
-    page_size: int
+class AuditLogPage(CursorPage[AuditLogOut]):
+    """One page of the audit log."""
 
 
 class ChainProblemOut(Schema):

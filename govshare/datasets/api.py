@@ -24,8 +24,8 @@ from govshare.catalog.models import Resource
 from govshare.core.apiauth import STAFF_READ, STAFF_WRITE
 from govshare.core.errors import FieldProblem, ValidationFailed
 from govshare.core.nostore import no_store
-from govshare.core.pagination import Page, paginate
-from govshare.core.schemas import ERRORS, ErrorOut
+from govshare.core.pagination import Page, paginate_keyset
+from govshare.core.schemas import AFTER_DESCRIPTION, ERRORS, ErrorOut
 from govshare.dataplane import exporting
 from govshare.dataplane.exporting import ExportFormat
 from govshare.datasets import jobs, reading, selectors, services
@@ -202,6 +202,7 @@ def upload_load(
 class LoadListIn(Schema):
     page: int = Field(1, description="页码，从 1 开始")
     page_size: int | None = Field(None, description="每页条数")
+    after: str | None = Field(None, description=AFTER_DESCRIPTION)
 
 
 @router.get(
@@ -209,11 +210,14 @@ class LoadListIn(Schema):
     response={200: LoadPage, **ERRORS},
     auth=STAFF_READ,
     summary="归集历史（最新在前）",
+    description="按页码（page）或按游标（after：上一页答复中的 next_after）分页。",
 )
 def list_loads(request: HttpRequest, resource_id: int, paging: Query[LoadListIn]) -> Page[Load]:
     user = acting_user(request)
-    loads = selectors.loads_of(user, _resource(user, resource_id)).order_by("-created_at", "-id")
-    return paginate(loads, paging.page, paging.page_size)
+    loads = selectors.loads_of(user, _resource(user, resource_id))
+    return paginate_keyset(
+        loads, keys=("-created_at", "-id"), after=paging.after, page=paging.page, page_size=paging.page_size
+    )
 
 
 @router.get(

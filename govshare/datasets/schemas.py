@@ -8,7 +8,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from govshare.core.schemas import Page
+from govshare.core.schemas import CursorPage
 from govshare.dataplane.exporting import ExportFormat
 from govshare.datasets.choices import Engine, LoadStatus
 from govshare.datasets.models import Load
@@ -179,7 +179,7 @@ class LoadDetailOut(LoadOut):
     log: str
 
 
-class LoadPage(Page[LoadOut]):
+class LoadPage(CursorPage[LoadOut]):
     """One page of the load history."""
 
 
