@@ -285,6 +285,14 @@ class DatasetTable:
         store = pafs.PyFileSystem(DeltaStorageHandler(self.uri, self.storage_options))
         return pq.read_table(self._name(path), columns=columns, filesystem=store)
 
+    def data_versions(self) -> list[int]:
+        """Every version that holds data (vacuum's own bookkeeping commits are not versions), newest first."""
+        return [c.version for c in self.history() if c.operation not in MAINTENANCE_OPERATIONS]
+
+    def kept_versions(self, keep_versions: int) -> list[int]:
+        """The retention rule, the one vacuum applies: the newest `keep_versions` data versions stay readable."""
+        return self.data_versions()[: max(keep_versions, 1)]
+
     def oldest_kept_version(self, keep_versions: int) -> int | None:
         """The oldest of the newest `keep_versions` data versions (the ones vacuum keeps), None without data."""
         return self._oldest_kept_version(keep_versions) if self.exists() else None

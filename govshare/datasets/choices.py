@@ -19,3 +19,10 @@ FINISHED_STATUSES = frozenset({LoadStatus.SUCCEEDED, LoadStatus.FAILED})
 class Engine(models.TextChoices):
     DUCKDB = "duckdb", "DuckDB"
     SPARK = "spark", "Apache Spark"
+
+
+class VersionKind(models.TextChoices):
+    """What made a dataset version."""
+
+    LOAD = "load", "归集"
+    KEY_ROTATION = "key_rotation", "密钥轮换"

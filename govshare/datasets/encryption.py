@@ -31,7 +31,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import transaction
 
-from govshare.audit.models import AuditLog
 from govshare.audit.services import record_action
 from govshare.catalog.choices import ENCRYPTED_AT_REST, AtRest, ItemDataType
 from govshare.catalog.models import Item
@@ -40,8 +39,8 @@ from govshare.core.crypto_arrow import decrypt_arrow_column, encrypt_arrow_colum
 from govshare.dataplane.raw import SourceInvalid, map_columns
 from govshare.dataplane.tables import MAINTENANCE_OPERATIONS, DatasetTable
 from govshare.dataplane.transform import ARROW_TYPES
-from govshare.datasets.choices import LoadStatus
-from govshare.datasets.models import Dataset
+from govshare.datasets.choices import LoadStatus, VersionKind
+from govshare.datasets.models import Dataset, DatasetVersion
 
 __all__ = [
     "ACTION_ROTATED",
@@ -419,16 +418,6 @@ def version_key_usage(table: DatasetTable, version: int, cache: dict[str, Counte
     return usage
 
 
-def _kept_versions(table: DatasetTable, keep_versions: int) -> list[int]:
-    """The data versions still readable (the newest `keep_versions`; reading.py serves no older one)."""
-    oldest = table.oldest_kept_version(max(keep_versions, 1))
-    if oldest is None:
-        return []
-    return sorted(
-        c.version for c in table.history() if c.version >= oldest and c.operation not in MAINTENANCE_OPERATIONS
-    )
-
-
 def dataset_key_usage() -> dict[str, Counter[str]]:
     """Per kept dataset version ("数据集 <代码>（名称） v<n>"), how many stored values each key id encrypts."""
     usage: dict[str, Counter[str]] = {}
@@ -437,7 +426,7 @@ def dataset_key_usage() -> dict[str, Counter[str]]:
         if not table.exists():
             continue
         cache: dict[str, Counter[str]] = {}
-        for version in _kept_versions(table, dataset.keep_versions):
+        for version in sorted(table.kept_versions(dataset.keep_versions)):
             counter = version_key_usage(table, version, cache)
             if counter:
                 usage[f"{_dataset_label(dataset)} v{version}"] = counter
@@ -452,15 +441,9 @@ class RotatedVersion:
 
 
 def rotated_versions(dataset: Dataset) -> list[RotatedVersion]:
-    """The versions rotation made current (from its audit rows: no table is read)."""
-    rows = AuditLog.objects.filter(
-        action=ACTION_ROTATED, object_type=Dataset._meta.label_lower, object_id=str(dataset.pk)
-    ).values_list("extra", "at")
-    return [
-        RotatedVersion(int(extra["version"]), extra.get("rows"), created_at)
-        for extra, created_at in rows
-        if isinstance(extra, dict) and "version" in extra
-    ]
+    """The versions rotation made current."""
+    made = DatasetVersion.objects.filter(dataset=dataset, kind=VersionKind.KEY_ROTATION).order_by("number")
+    return [RotatedVersion(row.number, row.rows, row.created_at) for row in made]
 
 
 def _adopt(dataset: Dataset, table: DatasetTable, base: int, version: int, ring: crypto.KeyRing) -> int | None:
@@ -472,6 +455,9 @@ def _adopt(dataset: Dataset, table: DatasetTable, base: int, version: int, ring:
             current_version=version, row_count=dataset_rows
         )
         if updated:
+            DatasetVersion.objects.get_or_create(
+                dataset=dataset, number=version, defaults={"kind": VersionKind.KEY_ROTATION, "rows": dataset_rows}
+            )
             record_action(
                 None,
                 ACTION_ROTATED,

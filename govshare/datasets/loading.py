@@ -49,8 +49,8 @@ from govshare.dataplane.raw import (
 from govshare.dataplane.tables import DatasetTable, SchemaChanged
 from govshare.dataplane.transform import run_transform
 from govshare.datasets import encryption
-from govshare.datasets.choices import LoadStatus
-from govshare.datasets.models import Dataset, Load
+from govshare.datasets.choices import LoadStatus, VersionKind
+from govshare.datasets.models import Dataset, DatasetVersion, Load
 from govshare.sources.choices import LoadMode, SourceKind
 from govshare.sources.models import Source
 from govshare.sources.readers import open_source_stream
@@ -393,6 +393,12 @@ def _succeed(
         if figures.get("watermark_to"):
             dataset_update["watermark"] = figures["watermark_to"]
         Dataset.objects.filter(pk=load.dataset_id).update(**dataset_update)
+        if made_version is not None:
+            DatasetVersion.objects.get_or_create(
+                dataset_id=load.dataset_id,
+                number=made_version,
+                defaults={"kind": VersionKind.LOAD, "load": load, "rows": row_count, "created_at": now},
+            )
         record_action(
             load.requested_by,
             "datasets.load_succeeded",

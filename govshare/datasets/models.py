@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from govshare.catalog.models import Resource
-from govshare.datasets.choices import Engine, LoadStatus
+from govshare.datasets.choices import Engine, LoadStatus, VersionKind
 from govshare.sources.choices import LoadMode
 from govshare.sources.models import Source
 
@@ -94,3 +95,29 @@ class Load(models.Model):
 
     def __str__(self) -> str:
         return f"归集任务 #{self.pk}"
+
+
+class DatasetVersion(models.Model):
+    """One version of a dataset's Delta table that holds data (vacuum's own commits are not versions): which load
+    or which key rotation made it, and how many rows it holds. Written in the transaction that makes the version
+    current, so the list of versions never derives from the audit trail or the table's log."""
+
+    dataset = models.ForeignKey(Dataset, verbose_name="数据集", on_delete=models.CASCADE, related_name="versions")
+    number = models.BigIntegerField("版本号")
+    kind = models.CharField("来源", max_length=16, choices=VersionKind.choices)
+    load = models.OneToOneField(
+        Load, verbose_name="归集任务", null=True, blank=True, on_delete=models.PROTECT, related_name="made_version"
+    )
+    rows = models.BigIntegerField("记录数", null=True, blank=True)
+    created_at = models.DateTimeField("生成时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "数据集版本"
+        verbose_name_plural = "数据集版本"
+        ordering = ["dataset", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "number"], name="datasets_version_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} v{self.number}"

@@ -32,9 +32,9 @@ from govshare.core.uploads import check_data_upload
 from govshare.dataplane import exporting
 from govshare.dataplane.exporting import ExportFormat
 from govshare.dataplane.raw import SourceError, map_columns
+from govshare.dataplane.tables import DatasetTable
 from govshare.datasets import encryption, selectors, services
-from govshare.datasets.choices import LoadStatus
-from govshare.datasets.models import Dataset, Load
+from govshare.datasets.models import Dataset, DatasetVersion, Load
 from govshare.sources import services as source_services
 from govshare.sources.access import can_read_data, require_source_manager
 from govshare.sources.choices import SourceKind
@@ -58,8 +58,6 @@ __all__ = [
 
 PREVIEW_ROWS = 20
 PREVIEW_MAX_ROWS = 200
-
-# Commits of the table that do not change the data (see tables.DatasetTable.vacuum).
 
 ACTION_PREVIEW = "datasets.data_previewed"
 ACTION_DOWNLOAD = "datasets.data_downloaded"
@@ -179,60 +177,26 @@ def readable_dataset(user: User, resource: Resource) -> Dataset:
 
 
 def dataset_versions(dataset: Dataset) -> list[VersionInfo]:
-    """The versions made by successful loads, newest first (older ones may have been cleaned up)."""
-    loads = (
-        Load.objects.filter(dataset=dataset, status=LoadStatus.SUCCEEDED, version__isnull=False)
-        .order_by("-version", "-finished_at")
-        .values("pk", "version", "mode", "rows_loaded", "rows_deleted", "finished_at")
-    )
-    _, kept = _kept_versions(dataset)
-    seen: set[int] = set()
-    versions: list[VersionInfo] = []
-    for load in loads:
-        number = load["version"]
-        if number is None or number in seen:
-            continue
-        seen.add(number)
-        versions.append(
-            VersionInfo(
-                version=number,
-                load_id=load["pk"],
-                mode=load["mode"],
-                rows_loaded=load["rows_loaded"],
-                rows_deleted=load["rows_deleted"],
-                created_at=load["finished_at"],
-                is_current=number == dataset.current_version,
-                available=number in kept,
-            )
+    """The versions made by loads and key rotations, newest first (older ones may have been cleaned up)."""
+    kept = set(_table(dataset).kept_versions(dataset.keep_versions))
+    made = DatasetVersion.objects.filter(dataset=dataset).select_related("load").order_by("-number")
+    return [
+        VersionInfo(
+            version=made_version.number,
+            load_id=made_version.load_id,
+            mode=made_version.load.mode if made_version.load is not None else encryption.ROTATION_MODE,
+            rows_loaded=made_version.load.rows_loaded if made_version.load is not None else made_version.rows,
+            rows_deleted=made_version.load.rows_deleted if made_version.load is not None else 0,
+            created_at=made_version.load.finished_at if made_version.load is not None else made_version.created_at,
+            is_current=made_version.number == dataset.current_version,
+            available=made_version.number in kept,
         )
-    for rotated in encryption.rotated_versions(dataset):  # versions written by rotate_keys (M30), not by a load
-        if rotated.version not in seen:
-            seen.add(rotated.version)
-            versions.append(
-                VersionInfo(
-                    version=rotated.version,
-                    load_id=None,
-                    mode=encryption.ROTATION_MODE,
-                    rows_loaded=rotated.rows,
-                    rows_deleted=0,
-                    created_at=rotated.created_at,
-                    is_current=rotated.version == dataset.current_version,
-                    available=rotated.version in kept,
-                )
-            )
-    return sorted(versions, key=lambda info: info.version, reverse=True)
+        for made_version in made
+    ]
 
 
-def _kept_versions(dataset: Dataset) -> tuple[set[int], set[int]]:
-    """(all data versions, the ones still readable): vacuum keeps the newest `keep_versions` data versions; its
-    own bookkeeping commits are not data versions."""
-    from govshare.dataplane.tables import MAINTENANCE_OPERATIONS, DatasetTable
-
-    table = DatasetTable(dataset.table_uri)
-    data_versions = sorted(
-        (c.version for c in table.history() if c.operation not in MAINTENANCE_OPERATIONS), reverse=True
-    )
-    return set(data_versions), set(data_versions[: max(dataset.keep_versions, 1)])
+def _table(dataset: Dataset) -> DatasetTable:
+    return DatasetTable(dataset.table_uri)
 
 
 def _version(dataset: Dataset, version: int | None) -> int:
@@ -240,7 +204,9 @@ def _version(dataset: Dataset, version: int | None) -> int:
     if version is None:
         assert dataset.current_version is not None
         return dataset.current_version
-    all_versions, kept = _kept_versions(dataset)
+    table = _table(dataset)
+    all_versions = table.data_versions()
+    kept = all_versions[: max(dataset.keep_versions, 1)]
     if version not in all_versions or (dataset.current_version is not None and version > dataset.current_version):
         raise NotFound(f"数据版本 {version} 不存在")
     if version not in kept:
@@ -253,15 +219,13 @@ def _open(
 ) -> pa.RecordBatchReader:
     """The version's rows as this user may see them: filtered by `where` (column = value; a searchable encrypted
     column through its HMAC column), decrypted on the server (HMAC columns left out), then masked."""
-    from govshare.dataplane.tables import DatasetTable
-
     rules = masking_rules(user, dataset.resource)
     # A lookup by value on a column this user sees masked (or not at all) would confirm the hidden value.
     hidden = [column for column in where or () if column in rules]
     if hidden:
         message = f"信息项“{hidden[0]}”对您脱敏显示或不提供，不能按值查询"
         raise ValidationFailed([FieldProblem("column", message)])
-    table = DatasetTable(dataset.table_uri)
+    table = _table(dataset)
     stored = table.schema(version)
     reader = table.read(version)
     if where:
@@ -364,9 +328,7 @@ def preview_version(
 def _row_count(dataset: Dataset, version: int) -> int:
     if version == dataset.current_version:
         return dataset.row_count
-    from govshare.dataplane.tables import DatasetTable
-
-    return int(DatasetTable(dataset.table_uri).row_count(version))
+    return int(_table(dataset).row_count(version))
 
 
 def download_response(

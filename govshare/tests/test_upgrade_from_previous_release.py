@@ -23,7 +23,8 @@ from govshare.accounts.models import ApiToken, Department, User
 from govshare.audit import chain
 from govshare.audit.models import AuditLog
 from govshare.audit.services import record_action
-from govshare.datasets.models import Dataset, Load
+from govshare.datasets.choices import VersionKind
+from govshare.datasets.models import Dataset, DatasetVersion, Load
 from govshare.sources.models import Source
 
 # The last migration of each app a release shipped, where it differs from today's (None: the app did not exist).
@@ -157,11 +158,24 @@ def test_a_database_of_the_hardening_release_upgrades_without_loss() -> None:
         load = old.get_model("datasets", "Load").objects.create(
             dataset_id=dataset.pk, source_id=source.pk, mode="full", status="queued", requested_by_id=admin.pk
         )
+        loaded = old.get_model("datasets", "Load").objects.create(
+            dataset_id=dataset.pk, source_id=source.pk, mode="full", status="succeeded", version=0, rows_loaded=7
+        )
         content_type = old.get_model("contenttypes", "ContentType").objects.get(app_label="datasets", model="source")
         OrmQ.objects.create(key="govshare", payload="queued load", lock=None)
         Schedule.objects.create(name=f"source-{source.pk}", func="govshare.datasets.jobs.run_scheduled_load")
         with transaction.atomic():
             record_action(admin, "datasets.source_registered", object_type="datasets.source", object_id=str(source.pk))
+            # Versions made by key rotation were known only from their audit rows.
+            record_action(
+                None,
+                "datasets.encryption_rotated",
+                object_type="datasets.dataset",
+                object_id=str(dataset.pk),
+                from_version=0,
+                version=1,
+                rows=7,
+            )
         chain.seal_audit_log()
     finally:
         _migrate_to_current()
@@ -176,3 +190,8 @@ def test_a_database_of_the_hardening_release_upgrades_without_loss() -> None:
     assert Schedule.objects.filter(name=f"source-{source.pk}").exists()
     report = chain.verify_audit_chain()
     assert report.ok, report.problems
+    versions = DatasetVersion.objects.filter(dataset_id=dataset.pk).order_by("number")
+    assert [(v.number, v.kind, v.load_id, v.rows) for v in versions] == [
+        (0, VersionKind.LOAD, loaded.pk, 7),
+        (1, VersionKind.KEY_ROTATION, None, 7),
+    ]

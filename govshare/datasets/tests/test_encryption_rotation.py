@@ -18,9 +18,9 @@ from govshare.catalog.rules import ItemDraft
 from govshare.core import crypto
 from govshare.dataplane.tables import DatasetTable
 from govshare.datasets import encryption, reading, services
-from govshare.datasets.choices import LoadStatus
+from govshare.datasets.choices import LoadStatus, VersionKind
 from govshare.datasets.loading import run_load
-from govshare.datasets.models import Dataset
+from govshare.datasets.models import Dataset, DatasetVersion
 from govshare.sources import services as source_services
 from govshare.sources.choices import SourceKind
 
@@ -149,14 +149,17 @@ def test_a_rotation_that_died_after_its_commit_is_finished_by_the_next_run(resou
     before = _dataset(resource).current_version
     run("rotate_keys")
     committed = _table(resource).version()
+    assert committed is not None
     # The state a kill between the table commit and the bookkeeping leaves: the dataset still on the old version.
     Dataset.objects.filter(pk=_dataset(resource).pk).update(current_version=before)
+    DatasetVersion.objects.filter(dataset=_dataset(resource), number=committed).delete()
 
     output = run("rotate_keys")
 
     assert "补记上次轮换已提交的版本" in output
     assert _table(resource).version() == committed  # nothing written twice
     assert _dataset(resource).current_version == committed
+    assert DatasetVersion.objects.get(dataset=_dataset(resource), number=committed).kind == VersionKind.KEY_ROTATION
     assert reading.preview_version(owner, resource).rows == ROWS
 
 

@@ -16,9 +16,9 @@ from govshare.audit.models import AuditLog
 from govshare.catalog.rules import ItemDraft
 from govshare.dataplane.tables import DatasetTable
 from govshare.datasets import services
-from govshare.datasets.choices import LoadStatus
+from govshare.datasets.choices import LoadStatus, VersionKind
 from govshare.datasets.loading import run_load
-from govshare.datasets.models import Dataset, Load
+from govshare.datasets.models import Dataset, DatasetVersion, Load
 from govshare.sources import services as source_services
 from govshare.sources.choices import LoadMode, SourceKind
 from govshare.sources.models import Source
@@ -277,3 +277,34 @@ def test_invalid_json_mid_way_publishes_no_version_and_is_retried(resource, admi
     dataset = Dataset.objects.get(resource=resource)
     assert (dataset.current_version, dataset.row_count) == (0, 25)
     assert DatasetTable(dataset.table_uri).version() == 0
+
+
+# --- dataset versions ---------------------------------------------------------------------------------------------
+
+
+def test_each_load_that_commits_records_its_version_with_the_load_and_its_rows(resource, admin, tmp_path) -> None:
+    source = _file_source(resource, admin)
+    first = _load_file(source, admin, _write(tmp_path, "a.csv", HEADER + _rows(3)))
+    second = _load_file(source, admin, _write(tmp_path, "b.csv", HEADER + _rows(5)))
+    made = DatasetVersion.objects.filter(dataset=first.dataset).order_by("number")
+    assert [(v.number, v.kind, v.load_id, v.rows) for v in made] == [
+        (0, VersionKind.LOAD, first.pk, 3),
+        (1, VersionKind.LOAD, second.pk, 5),
+    ]
+
+
+def test_a_load_that_brings_nothing_new_records_no_version(resource, admin, tmp_path) -> None:
+    data = source_services.SourceInput(
+        name="线下报送",
+        kind=SourceKind.FILE,
+        config={"format": "csv"},
+        load_mode=LoadMode.UPSERT,
+        key_items=["公民身份号码"],
+    )
+    source = source_services.set_mapping(
+        source_services.register_source(resource, data, actor=admin), MAPPING, actor=admin
+    )
+    _load_file(source, admin, _write(tmp_path, "a.csv", HEADER + _rows(3)))
+    empty = _load_file(source, admin, _write(tmp_path, "b.csv", HEADER))
+    assert empty.status == LoadStatus.SUCCEEDED, empty.error
+    assert list(DatasetVersion.objects.values_list("number", flat=True)) == [0]
