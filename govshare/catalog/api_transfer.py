@@ -88,18 +88,20 @@ def _limited_upload(run: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _result(result: importing.ImportResult) -> dict[str, Any]:
+def _result(result: importing.ImportResult) -> ImportResultOut:
     shown = result.problems[: importing.MAX_REPORTED_PROBLEMS]
     if result.imported:
         detail = f"已导入 {result.batch.created_count} 条信息资源（草稿）"
     else:
         detail = f"文件未导入：共 {len(result.problems)} 个问题，请修改后重新导入"
-    return {
-        "detail": detail,
-        "batch": result.batch,
-        "created_codes": [r.code for r in result.created],
-        "errors": [p.as_dict() for p in shown],
-    }
+    return ImportResultOut.model_validate(
+        {
+            "detail": detail,
+            "batch": result.batch,
+            "created_codes": [r.code for r in result.created],
+            "errors": [p.as_dict() for p in shown],
+        }
+    )
 
 
 @router.get(
@@ -133,15 +135,13 @@ def import_template(request: HttpRequest) -> HttpResponse:
     ),
 )
 @decorate_view(_limited_upload)
-def import_file(request: HttpRequest, file: UploadedFile = File(None)) -> Status[dict[str, Any]]:  # noqa: B008
+def import_file(request: HttpRequest, file: UploadedFile = File(None)) -> Status[ImportResultOut]:  # noqa: B008
     limit: importing.UploadSizeLimit = request._import_upload_limit  # type: ignore[attr-defined]
     user = acting_user(request)
     if limit.exceeded:
         result = importing.refuse_too_large(file_name=limit.upload_name, size=limit.size, actor=user)
     elif file is None:
-        return Status(
-            422, {"detail": "请以 multipart/form-data 上传字段 file（.xlsx 文件）", "batch": None, "errors": []}
-        )
+        return Status(422, ImportResultOut(detail="请以 multipart/form-data 上传字段 file（.xlsx 文件）", batch=None))
     else:
         result = importing.import_catalog(file, file_name=file.name or "", actor=user, declared_size=file.size)
     return Status(200 if result.imported else 422, _result(result))
