@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, StreamingHttpResponse
@@ -45,15 +46,20 @@ __all__ = [
     "PREVIEW_MAX_ROWS",
     "DataField",
     "DataPreview",
+    "OpenedVersion",
+    "ReadScope",
     "SourceSample",
     "VersionInfo",
     "dataset_versions",
     "download_response",
     "field_dictionary",
+    "masked",
+    "open_version",
     "preview_source_for",
     "preview_version",
     "readable_dataset",
     "rejects_response",
+    "staff_scope",
 ]
 
 PREVIEW_ROWS = 20
@@ -214,27 +220,92 @@ def _version(dataset: Dataset, version: int | None) -> int:
     return version
 
 
-def _open(
-    dataset: Dataset, version: int, user: User, *, where: Mapping[str, str] | None = None
-) -> pa.RecordBatchReader:
-    """The version's rows as this user may see them: filtered by `where` (column = value; a searchable encrypted
-    column through its HMAC column), decrypted on the server (HMAC columns left out), then masked."""
-    rules = masking_rules(user, dataset.resource)
-    # A lookup by value on a column this user sees masked (or not at all) would confirm the hidden value.
-    hidden = [column for column in where or () if column in rules]
+@dataclass(frozen=True)
+class ReadScope:
+    """What one reader gets of a dataset, decided before any row is read: which items (None: all), which rows
+    (`rows_where`: item → the values it may hold), the masking rule of each item, and the purpose the audit row
+    records. Every preview, download and export goes through `open_version` with one; the department's own staff,
+    the platform administrator, and (to come) a grant's consumer and the open-data portal differ only in their
+    scope."""
+
+    reader: User
+    masking: Mapping[str, str] = field(default_factory=dict)
+    items: frozenset[str] | None = None
+    rows_where: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    purpose: str = ""
+
+
+def staff_scope(user: User, resource: Resource) -> ReadScope:
+    """A staff member's scope: every item and row; unmasked for the owning department, masked by the items' grade
+    and level for the platform administrator."""
+    purpose = "本部门数据" if user.department_id == resource.department_id else "平台管理"
+    return ReadScope(reader=user, masking=masking_rules(user, resource), purpose=purpose)
+
+
+@dataclass
+class OpenedVersion:
+    number: int
+    batches: pa.RecordBatchReader  # the rows in the scope: decrypted, filtered, masked
+    names: list[str]  # the data columns, in order
+
+
+def open_version(
+    dataset: Dataset, scope: ReadScope, *, version: int | None = None, where: Mapping[str, str] | None = None
+) -> OpenedVersion:
+    """The one way to read a dataset version: the version asked for (the current one by default; 404 when it never
+    existed or was cleaned up), filtered by `where` (column = value; a searchable encrypted column through its
+    HMAC column) and by the scope's rows, decrypted on the server (HMAC columns left out), reduced to the scope's
+    items, then masked. The caller closes `batches` (or hands it to a response that does)."""
+    number = _version(dataset, version)
+    # A lookup by value on a column this reader sees masked (or not at all) would confirm the hidden value.
+    hidden = [column for column in where or () if column in scope.masking or not _in_items(scope, column)]
     if hidden:
         message = f"信息项“{hidden[0]}”对您脱敏显示或不提供，不能按值查询"
         raise ValidationFailed([FieldProblem("column", message)])
     table = _table(dataset)
-    stored = table.schema(version)
-    reader = table.read(version)
+    stored = table.schema(number)
+    reader = table.read(number)
     if where:
         try:
             reader = encryption.filtered(reader, stored, dataset.resource_id, where)
         except ValueError as exc:
             reader.close()
             raise ValidationFailed([FieldProblem("column", str(exc))]) from None
-    return masked_for(user, dataset.resource, encryption.decrypted(reader, stored, dataset.resource_id), rules=rules)
+    reader = encryption.decrypted(reader, stored, dataset.resource_id)
+    if scope.rows_where:
+        reader = _rows_in(reader, scope.rows_where)
+    if scope.items is not None:
+        reader = _items_of(reader, scope.items)
+    reader = masked(reader, scope.masking)
+    return OpenedVersion(number, reader, _data_names(reader.schema))
+
+
+def _in_items(scope: ReadScope, column: str) -> bool:
+    return scope.items is None or column in scope.items
+
+
+def _rows_in(reader: pa.RecordBatchReader, rows_where: Mapping[str, frozenset[str]]) -> pa.RecordBatchReader:
+    """Only the rows whose items hold one of the allowed values (compared as text)."""
+    missing = [name for name in rows_where if name not in reader.schema.names]
+    if missing:
+        reader.close()
+        raise ValidationFailed([FieldProblem("rows", f"行范围所依据的信息项“{missing[0]}”不在该数据集中")])
+
+    def kept(batch: pa.RecordBatch) -> pa.RecordBatch:
+        mask = None
+        for name, values in rows_where.items():
+            column = pc.cast(batch.column(name), pa.string())
+            test = pc.fill_null(pc.is_in(column, value_set=pa.array(sorted(values), pa.string())), False)
+            mask = test if mask is None else pc.and_(mask, test)
+        return batch.filter(mask)
+
+    return pa.RecordBatchReader.from_batches(reader.schema, (kept(batch) for batch in reader))
+
+
+def _items_of(reader: pa.RecordBatchReader, items: frozenset[str]) -> pa.RecordBatchReader:
+    names = [name for name in reader.schema.names if name in items or name.startswith("_")]
+    schema = pa.schema([reader.schema.field(name) for name in names])
+    return pa.RecordBatchReader.from_batches(schema, (batch.select(names) for batch in reader))
 
 
 def masking_rules(user: User, resource: Resource) -> dict[str, str]:
@@ -245,21 +316,18 @@ def masking_rules(user: User, resource: Resource) -> dict[str, str]:
     return {item.name: rule for item in selectors.field_dictionary(resource) if (rule := masking_rule_for(item))}
 
 
-def masked_for(
-    user: User, resource: Resource, reader: pa.RecordBatchReader, *, rules: Mapping[str, str] | None = None
-) -> pa.RecordBatchReader:
+def masked(reader: pa.RecordBatchReader, rules: Mapping[str, str]) -> pa.RecordBatchReader:
     """Masking on the server, before any format is written: masked columns become text, withheld ones (L4, 核心)
-    are left out altogether. `rules`: `masking_rules(user, resource)` if the caller already has them."""
-    rules = masking_rules(user, resource) if rules is None else rules
+    are left out altogether."""
     if not rules:
         return reader
     names = [name for name in reader.schema.names if rules.get(name) != MaskRule.WITHHOLD]
     schema = pa.schema([pa.field(name, pa.string()) if name in rules else reader.schema.field(name) for name in names])
 
-    def masked(rule: str) -> Callable[[pa.Array], pa.Array]:
+    def masking(rule: str) -> Callable[[pa.Array], pa.Array]:
         return lambda values: mask_arrow_column(values, rule).cast(pa.string())
 
-    return map_columns(reader, schema, {name: masked(rule) for name, rule in rules.items() if name in names})
+    return map_columns(reader, schema, {name: masking(rule) for name, rule in rules.items() if name in names})
 
 
 def field_dictionary(resource: Resource, names: list[str], dataset: Dataset | None = None) -> list[DataField]:
@@ -307,9 +375,9 @@ def preview_version(
     if not 1 <= limit <= PREVIEW_MAX_ROWS:
         raise ValidationFailed([FieldProblem("limit", f"预览行数应在 1 到 {PREVIEW_MAX_ROWS} 之间")])
     dataset = readable_dataset(user, resource)
-    number = _version(dataset, version)
-    reader = _open(dataset, number, user, where=where)
-    names = _data_names(reader.schema)
+    scope = staff_scope(user, resource)
+    opened = open_version(dataset, scope, version=version, where=where)
+    number, reader, names = opened.number, opened.batches, opened.names
     rows: list[list[Any]] = []
     try:
         for batch in reader:
@@ -321,7 +389,9 @@ def preview_version(
     finally:
         reader.close()
     total = _row_count(dataset, number)
-    services.record_data_access(user, dataset, action=ACTION_PREVIEW, version=number, rows=len(rows))
+    services.record_data_access(
+        user, dataset, action=ACTION_PREVIEW, version=number, rows=len(rows), purpose=scope.purpose
+    )
     return DataPreview(number, field_dictionary(resource, names, dataset), rows, total)
 
 
@@ -340,10 +410,13 @@ def download_response(
             [FieldProblem("format", f"不支持的下载格式“{file_format}”，可选 csv、xlsx、json、parquet")]
         )
     dataset = readable_dataset(user, resource)
-    number = _version(dataset, version)
-    reader = _open(dataset, number, user)
+    scope = staff_scope(user, resource)
+    opened = open_version(dataset, scope, version=version)
+    number, reader = opened.number, opened.batches
     try:
-        services.record_data_access(user, dataset, action=ACTION_DOWNLOAD, version=number, export_format=file_format)
+        services.record_data_access(
+            user, dataset, action=ACTION_DOWNLOAD, version=number, export_format=file_format, purpose=scope.purpose
+        )
     except BaseException:
         reader.close()
         raise

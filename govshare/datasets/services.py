@@ -192,7 +192,14 @@ def _enqueue(load: Load) -> None:
 
 
 def record_data_access(
-    actor: User, dataset: Dataset, *, action: str, version: int | None, export_format: str = "", rows: int | None = None
+    actor: User,
+    dataset: Dataset,
+    *,
+    action: str,
+    version: int | None,
+    export_format: str = "",
+    rows: int | None = None,
+    purpose: str = "",
 ) -> None:
     """Every preview and download is recorded, committed before the first byte of the answer is sent."""
     if not can_read_data(actor, dataset.resource):
@@ -206,4 +213,5 @@ def record_data_access(
             version=version,
             format=export_format,
             rows=rows,
+            purpose=purpose,
         )
