@@ -10,6 +10,8 @@ recorded in the audit trail before its first byte is sent.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from ninja import File, Form, Query, Router, Schema, Status
@@ -25,7 +27,7 @@ from govshare.core.apiauth import STAFF_READ, STAFF_WRITE
 from govshare.core.errors import FieldProblem, ValidationFailed
 from govshare.core.nostore import no_store
 from govshare.core.pagination import Page, paginate_keyset
-from govshare.core.schemas import AFTER_DESCRIPTION, ERRORS, ErrorOut
+from govshare.core.schemas import AFTER_DESCRIPTION, ERRORS, ErrorOut, choice_values
 from govshare.dataplane import exporting
 from govshare.dataplane.exporting import ExportFormat
 from govshare.datasets import jobs, reading, selectors, services
@@ -318,7 +320,9 @@ def preview_dataset(request: HttpRequest, resource_id: int, query: Query[Preview
 
 class DownloadIn(Schema):
     version: int | None = Field(None, description="数据版本；不填为当前版本")
-    format: str = Field(ExportFormat.CSV, description="csv（UTF-8 带 BOM）/ xlsx / json / parquet")
+    format: Annotated[str, choice_values(ExportFormat)] = Field(
+        ExportFormat.CSV, description="csv（UTF-8 带 BOM）/ xlsx / json / parquet"
+    )
 
 
 @router.get(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import Field
 
-from govshare.core.schemas import CursorPage
+from govshare.catalog.choices import ItemDataType
+from govshare.core.schemas import CursorPage, choice_values
 from govshare.dataplane.exporting import ExportFormat
 from govshare.datasets.choices import Engine, LoadStatus
 from govshare.datasets.models import Load
@@ -20,7 +21,9 @@ from govshare.sources.services import MappingEntry, SourceInput
 
 class SourceIn(Schema):
     name: str = Field(..., description="数据来源名称")
-    kind: str = Field(..., description="来源类型：database 前置库 / http_api 接口调用 / file 文件报送")
+    kind: Annotated[str, choice_values(SourceKind)] = Field(
+        ..., description="来源类型：database 前置库 / http_api 接口调用 / file 文件报送"
+    )
     config: dict[str, Any] = Field(
         {},
         description=(
@@ -37,7 +40,9 @@ class SourceIn(Schema):
             "（一个来源只能有一个）"
         ),
     )
-    load_mode: str = Field(LoadMode.FULL, description="full 全量 / append 按水位追加 / upsert 按主键合并")
+    load_mode: Annotated[str, choice_values(LoadMode)] = Field(
+        LoadMode.FULL, description="full 全量 / append 按水位追加 / upsert 按主键合并"
+    )
     watermark_column: str = Field("", description="水位字段（按水位追加时必填），为来源中的字段名")
     key_items: list[str] = Field([], description="主键信息项名称（按主键合并时必填）")
     detect_deletes: bool = Field(False, description="来源每次提供全量时，主键消失即删除（仅按主键合并）")
@@ -113,7 +118,7 @@ class SourcePreviewOut(Schema):
 
 
 class LoadIn(Schema):
-    mode: str | None = Field(None, description="加载方式；不填则用数据来源的设置")
+    mode: Annotated[str, choice_values(LoadMode)] | None = Field(None, description="加载方式；不填则用数据来源的设置")
 
 
 class LoadOut(Schema):
@@ -185,7 +190,7 @@ class LoadPage(CursorPage[LoadOut]):
 
 class FieldOut(Schema):
     name: str = Field(..., description="信息项名称（数据中的字段名）")
-    data_type: str = Field(..., description="数据类型代码 C N Y D T L M B")
+    data_type: Annotated[str, choice_values(ItemDataType)] = Field(..., description="数据类型代码 C N Y D T L M B")
     data_type_label: str
     length: int | None
     description: str
