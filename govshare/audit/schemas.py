@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Field, Schema
 
@@ -46,8 +46,11 @@ class AuditLogPage(CursorPage[AuditLogOut]):
     """One page of the audit log."""
 
 
+ChainProblemKind = Literal["edited", "missing", "relinked", "forged", "head", "anchor", "key"]
+
+
 class ChainProblemOut(Schema):
-    kind: str = Field(
+    kind: ChainProblemKind = Field(
         description=(
             "edited 被修改 / missing 被删除 / relinked 链接断开 / forged 伪造或插入 / head 链头不符 / "
             "anchor 与库外锚点不符或锚点文件被改动 / key 审计密钥环中没有所需密钥，无法校验"
