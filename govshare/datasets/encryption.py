@@ -41,6 +41,7 @@ from govshare.dataplane.tables import MAINTENANCE_OPERATIONS, DatasetTable
 from govshare.dataplane.transform import ARROW_TYPES
 from govshare.datasets.choices import LoadStatus, VersionKind
 from govshare.datasets.models import Dataset, DatasetVersion
+from govshare.datasets.signals import version_current
 
 __all__ = [
     "ACTION_ROTATED",
@@ -457,6 +458,9 @@ def _adopt(dataset: Dataset, table: DatasetTable, base: int, version: int, ring:
         if updated:
             DatasetVersion.objects.get_or_create(
                 dataset=dataset, number=version, defaults={"kind": VersionKind.KEY_ROTATION, "rows": dataset_rows}
+            )
+            transaction.on_commit(
+                lambda: version_current.send(Dataset, dataset=dataset, number=version, load=None), robust=True
             )
             record_action(
                 None,

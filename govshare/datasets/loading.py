@@ -51,6 +51,7 @@ from govshare.dataplane.transform import run_transform
 from govshare.datasets import encryption
 from govshare.datasets.choices import LoadStatus, VersionKind
 from govshare.datasets.models import Dataset, DatasetVersion, Load
+from govshare.datasets.signals import VersionRefused, version_current, version_ready
 from govshare.sources.choices import LoadMode, SourceKind
 from govshare.sources.models import Source
 from govshare.sources.readers import open_source_stream
@@ -253,8 +254,24 @@ def _open_stream(load: Load, source: Source, dataset: Dataset, rejects: RejectsF
     )
 
 
+def _build_on_current(dataset: Dataset, table: DatasetTable, progress: Progress) -> bool:
+    """Make the table's newest version the dataset's current one again when a check refused the newer one (the
+    next merge must not build on refused rows); whether there is a current version to build on."""
+    head = table.version()
+    current = dataset.current_version
+    if head is not None and head != current:
+        refused = DatasetVersion.objects.filter(dataset=dataset, number=head).exclude(refusal="").exists()
+        if refused and current is not None:
+            restored = table.restore(current)
+            progress.log(f"版本 v{head} 未通过检查，本次以当前版本 v{current} 为基础（恢复为 v{restored}）")
+        elif refused:
+            progress.log(f"版本 v{head} 未通过检查，且尚无当前版本：本次写入全部数据")
+    return current is not None
+
+
 def _execute(load: Load, table: DatasetTable, progress: Progress, rejects: RejectsFile) -> tuple[Outcome, RawStream]:
     source, dataset = load.source, load.dataset
+    has_base = _build_on_current(dataset, table, progress)
     specs = column_specs(source)
     stream = _open_stream(load, source, dataset, rejects, progress)
     try:
@@ -280,13 +297,13 @@ def _execute(load: Load, table: DatasetTable, progress: Progress, rejects: Rejec
         )
         # Designated columns encrypted (and hashed) under the active key before anything is written (M30).
         accepted = encryption.for_load(dataset.resource_id, accepted, list(source.key_items))
-        if load.mode == LoadMode.UPSERT and table.exists():
+        if load.mode == LoadMode.UPSERT and has_base:
             result = table.upsert(
                 accepted, keys=list(source.key_items), delete_missing=source.detect_deletes, load_id=load.pk
             )
             outcome = Outcome(result.version, result.inserted + result.updated, result.deleted)
         else:
-            append = load.mode == LoadMode.APPEND and table.exists()
+            append = load.mode == LoadMode.APPEND and has_base
             version = table.write(accepted, mode="append" if append else "overwrite", load_id=load.pk)
             outcome = Outcome(version, counts["loaded"])
         progress.log(f"已提交数据集版本 v{outcome.version}")
@@ -369,8 +386,14 @@ def _succeed(
         }
         for warning in stream.stats.warnings:
             progress.log(f"提示：{warning}")
-    table.vacuum_after_commit(load.dataset.keep_versions)
     row_count = table.row_count(outcome.version) if outcome.version is not None else 0
+    if made_version is not None:
+        try:
+            version_ready.send(Dataset, dataset=load.dataset, number=made_version, load=load)
+        except VersionRefused as refused:
+            _refuse(load, token, made_version, row_count, refused.reason, progress)
+            return
+    table.vacuum_after_commit(load.dataset.keep_versions)
     with transaction.atomic():
         updated = Load.objects.filter(pk=load.pk, claim_token=token).update(
             status=LoadStatus.SUCCEEDED,
@@ -399,6 +422,10 @@ def _succeed(
                 number=made_version,
                 defaults={"kind": VersionKind.LOAD, "load": load, "rows": row_count, "created_at": now},
             )
+            dataset, number = load.dataset, made_version
+            transaction.on_commit(
+                lambda: version_current.send(Dataset, dataset=dataset, number=number, load=load), robust=True
+            )
         record_action(
             load.requested_by,
             "datasets.load_succeeded",
@@ -421,6 +448,30 @@ def _columns_of(source: Source) -> list[dict[str, Any]]:
         for name in (entry["item"] for entry in source.mapping)
         if name in items
     ]
+
+
+def _refuse(load: Load, token: str, number: int, rows: int, reason: str, progress: Progress) -> None:
+    """A check refused the version the load committed: the load fails (a retry would make the same rows), the
+    version is recorded as refused and the dataset stays on its current version."""
+    now = timezone.now()
+    message = f"数据检查未通过，版本 v{number} 未启用：{reason}"
+    progress.log(message)
+    with transaction.atomic():
+        updated = Load.objects.filter(pk=load.pk, claim_token=token).update(
+            status=LoadStatus.FAILED,
+            finished_at=now,
+            heartbeat_at=now,
+            error=message,
+            log="\n".join(progress.lines),
+        )
+        if not updated:
+            return
+        DatasetVersion.objects.update_or_create(
+            dataset_id=load.dataset_id,
+            number=number,
+            defaults={"kind": VersionKind.LOAD, "load": load, "rows": rows, "created_at": now, "refusal": reason},
+        )
+        record_action(load.requested_by, "datasets.version_refused", load, version=number, reason=reason)
 
 
 def _failed_attempt(load: Load, token: str, message: str, *, retryable: bool, progress: Progress) -> None:

@@ -110,6 +110,8 @@ class DatasetVersion(models.Model):
     )
     rows = models.BigIntegerField("记录数", null=True, blank=True)
     created_at = models.DateTimeField("生成时间", default=timezone.now)
+    # Why a check (a `version_ready` receiver) refused it; a refused version never becomes current.
+    refusal = models.TextField("未通过检查的原因", blank=True)
 
     class Meta:
         verbose_name = "数据集版本"

@@ -185,7 +185,7 @@ def readable_dataset(user: User, resource: Resource) -> Dataset:
 def dataset_versions(dataset: Dataset) -> list[VersionInfo]:
     """The versions made by loads and key rotations, newest first (older ones may have been cleaned up)."""
     kept = set(_table(dataset).kept_versions(dataset.keep_versions))
-    made = DatasetVersion.objects.filter(dataset=dataset).select_related("load").order_by("-number")
+    made = DatasetVersion.objects.filter(dataset=dataset, refusal="").select_related("load").order_by("-number")
     return [
         VersionInfo(
             version=made_version.number,
@@ -205,16 +205,21 @@ def _table(dataset: Dataset) -> DatasetTable:
     return DatasetTable(dataset.table_uri)
 
 
-def _version(dataset: Dataset, version: int | None) -> int:
-    """The version asked for (the current one by default), or NotFound when it never existed or was cleaned up."""
+def _version(dataset: Dataset, version: int | None, *, pending: bool = False) -> int:
+    """The version asked for (the current one by default), or NotFound when it never existed or was cleaned up.
+    `pending`: a version committed after the current one may be read too (a check deciding whether it may
+    become current)."""
     if version is None:
         assert dataset.current_version is not None
         return dataset.current_version
     table = _table(dataset)
     all_versions = table.data_versions()
     kept = all_versions[: max(dataset.keep_versions, 1)]
-    if version not in all_versions or (dataset.current_version is not None and version > dataset.current_version):
+    newer = dataset.current_version is not None and version > dataset.current_version
+    if version not in all_versions or (newer and not pending):
         raise NotFound(f"数据版本 {version} 不存在")
+    if DatasetVersion.objects.filter(dataset=dataset, number=version).exclude(refusal="").exists():
+        raise NotFound(f"数据版本 {version} 未通过数据检查，不可读取")
     if version not in kept:
         raise NotFound(f"数据版本 {version} 已按保留策略（保留最近 {dataset.keep_versions} 个版本）清理")
     return version
@@ -250,13 +255,19 @@ class OpenedVersion:
 
 
 def open_version(
-    dataset: Dataset, scope: ReadScope, *, version: int | None = None, where: Mapping[str, str] | None = None
+    dataset: Dataset,
+    scope: ReadScope,
+    *,
+    version: int | None = None,
+    where: Mapping[str, str] | None = None,
+    pending: bool = False,
 ) -> OpenedVersion:
     """The one way to read a dataset version: the version asked for (the current one by default; 404 when it never
     existed or was cleaned up), filtered by `where` (column = value; a searchable encrypted column through its
     HMAC column) and by the scope's rows, decrypted on the server (HMAC columns left out), reduced to the scope's
-    items, then masked. The caller closes `batches` (or hands it to a response that does)."""
-    number = _version(dataset, version)
+    items, then masked. The caller closes `batches` (or hands it to a response that does). `pending`: the version
+    may be one not current yet (for the checks of `signals.version_ready`)."""
+    number = _version(dataset, version, pending=pending)
     # A lookup by value on a column this reader sees masked (or not at all) would confirm the hidden value.
     hidden = [column for column in where or () if column in scope.masking or not _in_items(scope, column)]
     if hidden:
