@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "govshare.core",
     "govshare.accounts",
     "govshare.audit",
+    "govshare.jobs",
     "govshare.catalog",
     "govshare.sources",
     "govshare.datasets",

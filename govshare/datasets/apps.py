@@ -14,6 +14,7 @@ class DatasetsConfig(AppConfig):
         from govshare.sources.signals import source_saved
 
         access.register()
+        jobs.register_tasks()
         source_saved.connect(services.on_source_saved, dispatch_uid="datasets-follow-sources")
         panels.register()
 

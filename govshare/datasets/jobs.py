@@ -1,8 +1,9 @@
 """Background jobs of data collection, on django-q2 with its ORM broker (the queue is a table of the metadata
-database: no extra server).
+database: no extra server), registered with govshare.jobs under stable names (`datasets.run_load`,
+`datasets.run_scheduled_load`, `datasets.recover_stale_loads`).
 
 What runs where:
-- `enqueue_load` puts one task (`run_load_job`) in django-q's queue; a `govshare qcluster` worker runs it, and
+- `enqueue_load` puts one task (`datasets.run_load`) in django-q's queue; a `govshare qcluster` worker runs it, and
   `loading.run_load` does the work, reporting into the Load row (the truth users see).
 - A load that hits a retryable error goes RETRYING; `schedule_retry` makes a one-off django-q Schedule at its
   `next_attempt_at` (the backoff), so the retry survives a restart of every process.
@@ -29,7 +30,6 @@ from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import OrmQ, Schedule
-from django_q.tasks import async_task
 
 from govshare.audit.services import record_action
 from govshare.catalog.choices import UpdateCycle
@@ -37,6 +37,7 @@ from govshare.catalog.models import Resource
 from govshare.core.errors import DomainError
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.models import Dataset, Load
+from govshare.jobs import registry
 from govshare.sources.choices import SourceKind
 from govshare.sources.models import Source
 
@@ -58,9 +59,13 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-RUN_LOAD_FUNC = "govshare.datasets.jobs.run_load_job"
-SCHEDULED_LOAD_FUNC = "govshare.datasets.jobs.run_scheduled_load"
-RECOVER_FUNC = "govshare.datasets.jobs.recover_stale_loads"
+# The tasks' stable names (govshare.jobs.registry): django-q stores these, never a module path.
+RUN_LOAD = "datasets.run_load"
+RUN_SCHEDULED_LOAD = "datasets.run_scheduled_load"
+RECOVER_STALE_LOADS = "datasets.recover_stale_loads"
+# Where the tasks were stored by module path (releases before the job registry): the migration datasets.0008 moves
+# the schedules to the runner; a task already queued under the old path still runs and is still recognised.
+LEGACY_RUN_LOAD_FUNC = "govshare.datasets.jobs.run_load_job"
 RECOVER_SCHEDULE_NAME = "govshare-recover-stale-loads"
 # A RETRYING load whose retry time passed this long ago without any run lost its schedule: it is queued again.
 RETRY_OVERDUE = timedelta(minutes=5)
@@ -107,8 +112,7 @@ def _group(load: Load) -> str:
 
 def enqueue_load(load: Load) -> str:
     """Queue the load for a worker of `govshare qcluster`; returns django-q's task id."""
-    task_id: str = async_task(RUN_LOAD_FUNC, load.pk, task_name=_task_name(load, load.attempts + 1), group=_group(load))
-    return task_id
+    return registry.enqueue(RUN_LOAD, load.pk, task_name=_task_name(load, load.attempts + 1), group=_group(load))
 
 
 def run_load_job(load_id: int) -> None:
@@ -124,8 +128,7 @@ def schedule_retry(load: Load) -> Schedule:
     schedule, _ = Schedule.objects.update_or_create(
         name=f"load-{load.pk}-retry-{load.attempts}",
         defaults={
-            "func": RUN_LOAD_FUNC,
-            "args": repr((load.pk,)),
+            **registry.schedule_fields(RUN_LOAD, load.pk),
             "kwargs": repr(
                 {"q_options": {"task_name": _task_name(load, load.attempts + 1), "group": f"load-{load.pk}"}}
             ),
@@ -212,9 +215,9 @@ def _load_tasks_in_queue(now: datetime) -> tuple[set[int], set[int], set[int]]:
     retry = timedelta(seconds=Conf.RETRY)
     for row in OrmQ.objects.only("payload", "lock").iterator():
         task = row.task
-        if task.get("func") != RUN_LOAD_FUNC or not task.get("args"):
+        load_id = _queued_load_id(task.get("func"), task.get("args"))
+        if load_id is None:
             continue
-        load_id = int(task["args"][0])
         if row.lock is None or row.lock <= now:
             waiting.add(load_id)
         elif row.lock - retry < PROCESS_STARTED_AT:  # the broker locks a task it takes until now + retry
@@ -222,6 +225,17 @@ def _load_tasks_in_queue(now: datetime) -> tuple[set[int], set[int], set[int]]:
         else:
             taken_since.add(load_id)
     return waiting, taken_before_start, taken_since
+
+
+def _queued_load_id(func: object, args: object) -> int | None:
+    """The load a queued task runs (under the runner, or under the module path of an earlier release)."""
+    named = registry.queued_task(func, args)
+    if named is not None:
+        name, rest = named
+        return int(rest[0]) if name == RUN_LOAD and rest else None
+    if func == LEGACY_RUN_LOAD_FUNC and isinstance(args, tuple) and args:
+        return int(args[0])
+    return None
 
 
 def _requeue_queued(load: Load, now: datetime, reason: str) -> bool:
@@ -264,7 +278,7 @@ def recover_stale_loads(now: datetime | None = None, *, at_worker_start: bool = 
             failed.append(running.pk)
         elif outcome == "requeued":
             requeued.append(running.pk)
-    pending_retries = Schedule.objects.filter(name__startswith="load-", func=RUN_LOAD_FUNC).values_list(
+    pending_retries = Schedule.objects.filter(name__startswith="load-", func=registry.RUNNER).values_list(
         "name", flat=True
     )
     scheduled = {int(name.split("-")[1]) for name in pending_retries if name.split("-")[1].isdigit()}
@@ -356,13 +370,13 @@ def sync_source_schedule(source: Source, now: datetime | None = None) -> Schedul
         and existing.schedule_type == plan.schedule_type
         and existing.minutes == plan.minutes
         and (existing.cron or None) == plan.cron
-        and existing.func == SCHEDULED_LOAD_FUNC
+        and (existing.func, existing.args) == tuple(registry.schedule_fields(RUN_SCHEDULED_LOAD, source.pk).values())
     )
     if existing is not None and same:
         return existing
     schedule = existing or Schedule(name=name)
-    schedule.func = SCHEDULED_LOAD_FUNC
-    schedule.args = repr((source.pk,))
+    fields = registry.schedule_fields(RUN_SCHEDULED_LOAD, source.pk)
+    schedule.func, schedule.args = fields["func"], fields["args"]
     schedule.kwargs = repr({"q_options": {"task_name": f"{name}-scheduled-load", "group": name}})
     schedule.schedule_type = plan.schedule_type
     schedule.minutes = plan.minutes
@@ -405,8 +419,7 @@ def ensure_schedules() -> None:
     Schedule.objects.update_or_create(
         name=RECOVER_SCHEDULE_NAME,
         defaults={
-            "func": RECOVER_FUNC,
-            "args": None,
+            **registry.schedule_fields(RECOVER_STALE_LOADS),
             "kwargs": repr({"q_options": {"task_name": RECOVER_SCHEDULE_NAME}}),
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
@@ -418,6 +431,13 @@ def ensure_schedules() -> None:
         if sync_source_schedule(source) is not None:
             kept.add(source_schedule_name(source))
     Schedule.objects.filter(name__startswith="source-").exclude(name__in=kept).delete()
+
+
+def register_tasks() -> None:
+    """The tasks of data collection, by their stable names (from DatasetsConfig.ready)."""
+    registry.register_task(RUN_LOAD, run_load_job)
+    registry.register_task(RUN_SCHEDULED_LOAD, run_scheduled_load)
+    registry.register_task(RECOVER_STALE_LOADS, recover_stale_loads)
 
 
 def ensure_schedules_after_migrate(using: str = DEFAULT_DB_ALIAS, **kwargs: object) -> None:

@@ -163,7 +163,9 @@ def test_a_database_of_the_hardening_release_upgrades_without_loss() -> None:
         )
         content_type = old.get_model("contenttypes", "ContentType").objects.get(app_label="datasets", model="source")
         OrmQ.objects.create(key="govshare", payload="queued load", lock=None)
-        Schedule.objects.create(name=f"source-{source.pk}", func="govshare.datasets.jobs.run_scheduled_load")
+        Schedule.objects.create(
+            name=f"source-{source.pk}", func="govshare.datasets.jobs.run_scheduled_load", args=repr((source.pk,))
+        )
         with transaction.atomic():
             record_action(admin, "datasets.source_registered", object_type="datasets.source", object_id=str(source.pk))
             # Versions made by key rotation were known only from their audit rows.
@@ -187,7 +189,11 @@ def test_a_database_of_the_hardening_release_upgrades_without_loss() -> None:
     assert ContentType.objects.get_for_model(Source).pk == content_type.pk  # permissions follow the model
     assert not ContentType.objects.filter(app_label="datasets", model="source").exists()
     assert OrmQ.objects.filter(payload="queued load").exists()
-    assert Schedule.objects.filter(name=f"source-{source.pk}").exists()
+    schedule = Schedule.objects.get(name=f"source-{source.pk}")  # runs its task by the task's stable name now
+    assert (schedule.func, schedule.args) == (
+        "govshare.jobs.runner.run",
+        repr(("datasets.run_scheduled_load", source.pk)),
+    )
     report = chain.verify_audit_chain()
     assert report.ok, report.problems
     versions = DatasetVersion.objects.filter(dataset_id=dataset.pk).order_by("number")

@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import OrmQ, Schedule
+from django_q.tasks import async_task
 
 from govshare import testing
 from govshare.accounts.choices import Role
@@ -23,6 +24,7 @@ from govshare.catalog.rules import ItemDraft
 from govshare.datasets import jobs, services
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.models import Dataset, Load
+from govshare.jobs.registry import RUNNER
 from govshare.sources import services as source_services
 from govshare.sources.choices import SourceKind
 from govshare.sources.models import Source
@@ -92,7 +94,7 @@ def test_enqueue_load_puts_one_task_on_the_orm_queue_naming_load_and_attempt(dep
     OrmQ.objects.all().delete()
     jobs.enqueue_load(load)
     [task] = queued_tasks()
-    assert (task["func"], task["args"], task["name"]) == (jobs.RUN_LOAD_FUNC, (load.pk,), f"load-{load.pk}-attempt-1")
+    assert (task["func"], task["args"], task["name"]) == (RUNNER, (jobs.RUN_LOAD, load.pk), f"load-{load.pk}-attempt-1")
 
 
 def test_requesting_a_load_queues_its_task_once_the_transaction_commits(
@@ -102,7 +104,7 @@ def test_requesting_a_load_queues_its_task_once_the_transaction_commits(
     with django_capture_on_commit_callbacks(execute=True):
         load = services.request_load(source, actor=admin)
         assert OrmQ.objects.count() == 0
-    assert [task["args"] for task in queued_tasks()] == [(load.pk,)]
+    assert [task["args"] for task in queued_tasks()] == [(jobs.RUN_LOAD, load.pk)]
 
 
 def test_a_load_requested_without_enqueue_queues_no_task(department, admin, django_capture_on_commit_callbacks) -> None:
@@ -118,7 +120,7 @@ def test_a_load_requested_without_enqueue_that_nobody_ran_is_queued_by_the_sweep
     load = services.request_load(make_source(department, admin), actor=admin, enqueue=False)
     Load.objects.filter(pk=load.pk).update(created_at=timezone.now() - jobs.QUEUED_WITHOUT_TASK - timedelta(seconds=1))
     assert jobs.recover_stale_loads().lost == [load.pk]
-    assert [task["args"] for task in queued_tasks()] == [(load.pk,)]
+    assert [task["args"] for task in queued_tasks()] == [(jobs.RUN_LOAD, load.pk)]
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # as in a worker: no enclosing transaction
@@ -138,11 +140,11 @@ def test_schedule_retry_makes_a_one_off_schedule_at_the_next_attempt_time(depart
     schedule = jobs.schedule_retry(load)
     assert (schedule.schedule_type, schedule.func, schedule.next_run, schedule.repeats) == (
         Schedule.ONCE,
-        jobs.RUN_LOAD_FUNC,
+        RUNNER,
         at,
         -1,
     )
-    assert schedule.args == repr((load.pk,))
+    assert schedule.args == repr((jobs.RUN_LOAD, load.pk))
     assert f"load-{load.pk}-attempt-2" in (schedule.kwargs or "")
 
 
@@ -160,7 +162,7 @@ def test_a_load_whose_source_is_down_gets_a_retry_schedule_at_its_backoff(depart
     assert (schedule.schedule_type, schedule.next_run, schedule.args) == (
         Schedule.ONCE,
         load.next_attempt_at,
-        repr((load.pk,)),
+        repr((jobs.RUN_LOAD, load.pk)),
     )
 
 
@@ -169,7 +171,7 @@ def test_schedule_retry_twice_for_the_same_attempt_keeps_one_schedule(department
     load = make_load(make_source(department, admin), status=LoadStatus.RETRYING, attempts=1, next_attempt_at=at)
     jobs.schedule_retry(load)
     jobs.schedule_retry(load)
-    assert Schedule.objects.filter(func=jobs.RUN_LOAD_FUNC).count() == 1
+    assert Schedule.objects.filter(func=RUNNER, name__startswith=f"load-{load.pk}-retry").count() == 1
 
 
 # --- recovery of loads whose worker died ----------------------------------------------------------------------
@@ -220,7 +222,7 @@ def test_a_retry_whose_time_passed_long_ago_without_a_schedule_is_queued_again(d
     OrmQ.objects.all().delete()
     report = jobs.recover_stale_loads()
     assert report.overdue == [load.pk]
-    assert [task["args"] for task in queued_tasks()] == [(load.pk,)]
+    assert [task["args"] for task in queued_tasks()] == [(jobs.RUN_LOAD, load.pk)]
 
 
 def test_a_retry_that_still_has_its_schedule_is_left_to_the_scheduler(department, admin) -> None:
@@ -235,7 +237,7 @@ def test_a_queued_load_whose_task_went_missing_is_queued_again(department, admin
     OrmQ.objects.all().delete()
     report = jobs.recover_stale_loads()
     assert report.lost == [load.pk]
-    assert [task["args"] for task in queued_tasks()] == [(load.pk,)]
+    assert [task["args"] for task in queued_tasks()] == [(jobs.RUN_LOAD, load.pk)]
 
 
 def test_a_queued_load_with_its_task_waiting_in_the_queue_is_left_alone(department, admin) -> None:
@@ -265,7 +267,7 @@ def test_a_queued_load_whose_task_a_killed_cluster_had_taken_is_queued_again_whe
     assert jobs.recover_stale_loads().total == 0  # the minute sweep cannot tell a live cluster's task from a lost one
     jobs.recover_on_worker_start(proc_name="Process-test")
     unlocked = OrmQ.objects.filter(lock__lte=timezone.now())
-    assert [row.task["args"] for row in unlocked] == [(load.pk,)]
+    assert [row.task["args"] for row in unlocked] == [(jobs.RUN_LOAD, load.pk)]
     assert AuditLog.objects.filter(action="datasets.load_requeued", object_id=str(load.pk)).count() == 1
 
 
@@ -304,7 +306,7 @@ def test_each_regular_update_cycle_gets_a_cron_schedule_at_night(department, adm
     source = make_source(department, admin, cycle=cycle)
     schedule = Schedule.objects.get(name=f"source-{source.pk}")
     assert (schedule.schedule_type, schedule.cron) == (Schedule.CRON, cron.format(m=source.pk % 60))
-    assert (schedule.func, schedule.args) == (jobs.SCHEDULED_LOAD_FUNC, repr((source.pk,)))
+    assert (schedule.func, schedule.args) == (RUNNER, repr((jobs.RUN_SCHEDULED_LOAD, source.pk)))
     local = timezone.localtime(schedule.next_run)
     assert (local.hour, local.minute) == (2, source.pk % 60)
     assert schedule.next_run > timezone.now()
@@ -335,7 +337,7 @@ def test_registering_a_scheduled_source_creates_its_schedule_after_commit(
     )
     with django_capture_on_commit_callbacks(execute=True):
         source = source_services.register_source(resource, data, actor=admin)
-    assert Schedule.objects.filter(name=f"source-{source.pk}", func=jobs.SCHEDULED_LOAD_FUNC).exists()
+    assert Schedule.objects.filter(name=f"source-{source.pk}", args=repr((jobs.RUN_SCHEDULED_LOAD, source.pk))).exists()
 
 
 def test_irregular_resources_have_no_schedule(department, admin) -> None:
@@ -372,16 +374,21 @@ def test_a_scheduled_run_is_skipped_while_the_previous_load_is_unfinished(depart
 
 
 def test_ensure_schedules_keeps_one_recovery_sweep_and_drops_schedules_of_deleted_sources(department, admin) -> None:
-    Schedule.objects.create(name="source-999999", func=jobs.SCHEDULED_LOAD_FUNC, schedule_type=Schedule.DAILY)
+    Schedule.objects.create(name="source-999999", func=RUNNER, schedule_type=Schedule.DAILY)
     jobs.ensure_schedules()
     jobs.ensure_schedules()
     sweep = Schedule.objects.get(name=jobs.RECOVER_SCHEDULE_NAME)
-    assert (sweep.func, sweep.schedule_type, sweep.minutes) == (jobs.RECOVER_FUNC, Schedule.MINUTES, 1)
+    assert (sweep.func, sweep.args, sweep.schedule_type, sweep.minutes) == (
+        RUNNER,
+        repr((jobs.RECOVER_STALE_LOADS,)),
+        Schedule.MINUTES,
+        1,
+    )
     assert not Schedule.objects.filter(name="source-999999").exists()
 
 
 def test_migrate_leaves_the_recovery_sweep_scheduled() -> None:
-    assert Schedule.objects.filter(name=jobs.RECOVER_SCHEDULE_NAME, func=jobs.RECOVER_FUNC).count() == 1
+    assert Schedule.objects.filter(name=jobs.RECOVER_SCHEDULE_NAME, func=RUNNER).count() == 1
 
 
 # --- timeliness -------------------------------------------------------------------------------------------------
@@ -485,3 +492,13 @@ def test_run_load_command_needs_a_load_or_a_source() -> None:
         _command()
     with pytest.raises(CommandError, match="归集任务 #424242 不存在"):
         _command(424242)
+
+
+def test_a_load_task_queued_by_module_path_before_the_registry_still_counts_as_queued(department, admin) -> None:
+    load = make_load(make_source(department, admin))
+    OrmQ.objects.all().delete()
+    async_task(jobs.LEGACY_RUN_LOAD_FUNC, load.pk, task_name=f"load-{load.pk}-attempt-1")
+    Load.objects.filter(pk=load.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+    assert jobs.recover_stale_loads().lost == []  # not queued twice: its task is waiting
+    jobs.run_load_job(load.pk)  # and the old path still runs it (an attempt was made)
+    assert Load.objects.get(pk=load.pk).attempts == 1
