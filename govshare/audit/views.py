@@ -16,7 +16,7 @@ from govshare.audit.models import AuditLog
 from govshare.core.authz import Subject, subject_of
 from govshare.core.errors import ValidationFailed
 from govshare.core.nostore import no_store
-from govshare.core.pagination import paginate
+from govshare.core.pagination import page_number, paginate
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 FILTER_FIELDS = ("actor", "action", "object_type", "object_id", "q", "since", "until")
@@ -38,13 +38,6 @@ def _auditor(request: HttpRequest) -> Subject:
     return user
 
 
-def _page_number(value: str | None) -> int:
-    try:
-        return max(1, int(value or 1))
-    except ValueError:
-        return 1
-
-
 @login_required
 @no_store
 def log_list(request: HttpRequest) -> HttpResponse:
@@ -56,7 +49,7 @@ def log_list(request: HttpRequest) -> HttpResponse:
     except ValidationFailed as exc:
         problems = [p.message for p in exc.problems]
         queryset = selectors.audit_log_for(user).none()
-    page = paginate(queryset, _page_number(request.GET.get("page")), None)
+    page = paginate(queryset, page_number(request.GET.get("page")), None)
     export_query = request.GET.copy()
     export_query.pop("page", None)
     context = {

@@ -17,14 +17,7 @@ from govshare.catalog import access, selectors
 from govshare.catalog.selectors import ResourceFilters
 from govshare.catalog.views_resource import signed_in_user
 from govshare.core.errors import DomainError
-from govshare.core.pagination import paginate
-
-
-def _page_number(value: str | None) -> int:
-    try:
-        return max(1, int(value or 1))
-    except ValueError:
-        return 1
+from govshare.core.pagination import page_number, paginate
 
 
 @login_required
@@ -44,7 +37,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     queue = selectors.apply_filters(waiting, ResourceFilters(department_code=department_code))
     # The reviewer sees at a glance which entries have a near-duplicate in another department.
     queue = queue.annotate(top_duplicate=Max("duplicate_candidates__score"))
-    page = paginate(queue, _page_number(request.GET.get("page")), None)
+    page = paginate(queue, page_number(request.GET.get("page")), None)
     context = {"page": page, "departments": list(departments), "department_code": department_code}
     return render(request, "catalog/review_queue.html", context)
 

@@ -47,6 +47,15 @@ class Page(Generic[T]):
         return self.page > 1
 
 
+def page_number(value: str | None) -> int:
+    """A page's number from a query parameter: 1 for anything that is not a positive number (a page link, not a
+    form: nothing to report)."""
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
 def clamp_paging(page: int | None, page_size: int | None) -> tuple[int, int]:
     config = settings.GOVSHARE
     size = page_size or config.page_size

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from govshare.accounts.acting import acting_user
 from govshare.accounts.models import User
 from govshare.catalog import selectors as catalog_selectors
 from govshare.catalog.models import Resource
@@ -56,12 +57,6 @@ def _domain_errors(view: View) -> View:
     return wrapper  # type: ignore[return-value]
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # login_required guarantees a real account
-    return user
-
-
 def _resource(user: User, resource_id: int) -> Resource:
     resource = catalog_selectors.get_resource(user, resource_id)
     if not can_read_data(user, resource):
@@ -79,7 +74,7 @@ def _with_refresh(response: HttpResponse, running: bool) -> HttpResponse:
 @_domain_errors
 def resource_data(request: HttpRequest, resource_id: int) -> HttpResponse:
     """The resource's data: sources, load history, versions with downloads, timeliness."""
-    user = _user(request)
+    user = acting_user(request)
     resource = _resource(user, resource_id)
     dataset = selectors.dataset_of(user, resource)
     loads = list(selectors.loads_of(user, resource).order_by("-created_at", "-id")[:LOADS_SHOWN])
@@ -105,7 +100,7 @@ def resource_data(request: HttpRequest, resource_id: int) -> HttpResponse:
 @login_required
 @_domain_errors
 def source_create(request: HttpRequest, resource_id: int, kind: str) -> HttpResponse:
-    user = _user(request)
+    user = acting_user(request)
     resource = _resource(user, resource_id)
     if kind not in SOURCE_FORMS:
         raise Http404(_("没有这种来源类型"))
@@ -155,7 +150,7 @@ def _mapping_rows(
 def source_mapping(request: HttpRequest, source_id: int) -> HttpResponse:
     """Preview the source, show each column with its sample values and the suggested item; confirm the mapping.
     The sample is the source's raw rows: 404 outside the owning department, the platform administrator included."""
-    user = _user(request)
+    user = acting_user(request)
     source = source_selectors.get_managed_source(user, source_id)
     items = selectors.field_dictionary(source.resource)
     current = {str(entry["column"]): str(entry["item"]) for entry in source.mapping}
@@ -219,7 +214,7 @@ def _load_result(request: HttpRequest, source: Source, call: Callable[[], Load])
 @_domain_errors
 def source_upload(request: HttpRequest, source_id: int) -> HttpResponse:
     """文件报送: the department uploads a data file and its load starts."""
-    user = _user(request)
+    user = acting_user(request)
     source = source_selectors.get_managed_source(user, source_id)
     form = UploadForm(request.POST, request.FILES)
     if source.kind != SourceKind.FILE:
@@ -236,7 +231,7 @@ def source_upload(request: HttpRequest, source_id: int) -> HttpResponse:
 @_domain_errors
 def source_load(request: HttpRequest, source_id: int) -> HttpResponse:
     """Start a load of a 前置库 or 接口 source now."""
-    user = _user(request)
+    user = acting_user(request)
     source = source_selectors.get_managed_source(user, source_id)
     if source.kind == SourceKind.FILE:
         raise Http404(_("文件报送请上传数据文件"))
@@ -246,7 +241,7 @@ def source_load(request: HttpRequest, source_id: int) -> HttpResponse:
 @login_required
 @_domain_errors
 def load_detail(request: HttpRequest, load_id: int) -> HttpResponse:
-    user = _user(request)
+    user = acting_user(request)
     load = selectors.get_load(user, load_id)
     running = load.status not in FINISHED_STATUSES
     context = {
@@ -264,7 +259,7 @@ def load_detail(request: HttpRequest, load_id: int) -> HttpResponse:
 @require_POST
 @_domain_errors
 def load_retry(request: HttpRequest, load_id: int) -> HttpResponse:
-    user = _user(request)
+    user = acting_user(request)
     load = selectors.get_load(user, load_id)
     try:
         services.retry_load(load, actor=user)
@@ -281,7 +276,7 @@ def load_retry(request: HttpRequest, load_id: int) -> HttpResponse:
 @no_store
 @_domain_errors
 def load_rejects(request: HttpRequest, load_id: int) -> HttpResponseBase:
-    user = _user(request)
+    user = acting_user(request)
     return reading.rejects_response(user, selectors.get_load(user, load_id))
 
 
@@ -299,7 +294,7 @@ def _version_param(request: HttpRequest) -> int | None:
 @_domain_errors
 def data_preview(request: HttpRequest, resource_id: int) -> HttpResponse:
     """The first rows of a version with the field dictionary (each preview is recorded in the audit trail)."""
-    user = _user(request)
+    user = acting_user(request)
     resource = _resource(user, resource_id)
     version = _version_param(request)
     # 按值查询: rows whose item equals the value (a searchable encrypted item is compared through its HMAC column).
@@ -326,7 +321,7 @@ def data_preview(request: HttpRequest, resource_id: int) -> HttpResponse:
 @no_store
 @_domain_errors
 def data_download(request: HttpRequest, resource_id: int) -> HttpResponseBase:
-    user = _user(request)
+    user = acting_user(request)
     resource = _resource(user, resource_id)
     file_format = request.GET.get("format", ExportFormat.CSV)
     try:

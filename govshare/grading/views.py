@@ -14,18 +14,11 @@ from django.views.decorators.http import require_POST
 from govshare.catalog import selectors as catalog_selectors
 from govshare.catalog.views_resource import signed_in_user
 from govshare.core.errors import DomainError, NotFound
-from govshare.core.pagination import paginate
+from govshare.core.pagination import page_number, paginate
 from govshare.grading import access, selectors, services
 from govshare.grading.choices import ChangeStatus
 from govshare.grading.models import GradingChange
 from govshare.grading.schemas import MAX_ID
-
-
-def _page_number(value: str | None) -> int:
-    try:
-        return max(1, int(value or 1))
-    except ValueError:
-        return 1
 
 
 @login_required
@@ -40,7 +33,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     changes = selectors.change_list(user, status=status, resource_id=resource_id)
     if officer and status == ChangeStatus.PENDING and resource_id is None:
         changes = selectors.review_queue(user)
-    page = paginate(changes, _page_number(request.GET.get("page")), None)
+    page = paginate(changes, page_number(request.GET.get("page")), None)
     context = {
         "page": page,
         "officer": officer,

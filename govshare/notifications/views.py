@@ -14,15 +14,8 @@ from django.views.decorators.http import require_POST
 from govshare.accounts.acting import acting_user
 from govshare.core.errors import NotFound
 from govshare.core.nostore import no_store
-from govshare.core.pagination import paginate
+from govshare.core.pagination import page_number, paginate
 from govshare.notifications import selectors, services
-
-
-def _page_number(value: str | None) -> int:
-    try:
-        return max(1, int(value or 1))
-    except ValueError:
-        return 1
 
 
 @login_required
@@ -30,7 +23,7 @@ def _page_number(value: str | None) -> int:
 def inbox(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     unread_only = request.GET.get("unread") == "1"
-    page = paginate(selectors.notifications_for(user, unread=unread_only), _page_number(request.GET.get("page")), None)
+    page = paginate(selectors.notifications_for(user, unread=unread_only), page_number(request.GET.get("page")), None)
     context = {"page": page, "unread_only": unread_only}
     return render(request, "notifications/inbox.html", context)
 
