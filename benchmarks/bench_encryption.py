@@ -59,7 +59,7 @@ def loaded(department: Any, admin: Any, path: Path, name: str, at_rest: dict[str
 
     from govshare import testing
     from govshare.catalog.rules import ItemDraft
-    from govshare.datasets import services
+    from govshare.sources import services
     from govshare.sources.choices import SourceKind
 
     items = [ItemDraft(name=c, data_type="C", length=100, at_rest=at_rest.get(c, "")) for c in COLUMNS]

@@ -122,7 +122,7 @@ def make_population_resource(department_name: str = "市公安局") -> tuple[Any
 
 
 def make_source(resource: Any, admin: Any, kind: str, config: dict[str, Any], **options: Any) -> Any:
-    from govshare.datasets import services
+    from govshare.sources import services
 
     source = services.register_source(
         resource, services.SourceInput(name=f"来源{kind}", kind=kind, config=config, **options), actor=admin
