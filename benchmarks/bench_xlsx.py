@@ -72,7 +72,7 @@ def main() -> None:
         rows, rejected = _read(path)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         assert (rows, rejected) == (args.rows, 0)
-        print(f"| XlsxStream (govshare.core.xlsx) | {cpu:.1f} | {wall:.1f} | {rows / wall:,.0f} |")
+        print(f"| XlsxStream (govshare.core.tabular.xlsx) | {cpu:.1f} | {wall:.1f} | {rows / wall:,.0f} |")
         cpu, wall = time.process_time(), time.perf_counter()
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         count = sum(1 for _ in book.worksheets[0].iter_rows(values_only=True))
