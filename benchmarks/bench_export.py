@@ -97,7 +97,8 @@ def main() -> None:
     parser.add_argument("--make", metavar="URI")
     args = parser.parse_args()
     if args.child or args.make:
-        _django(Path(tempfile.gettempdir()))
+        # Its own directory beside the table (the data directory is made owner-only: never /tmp itself).
+        _django(Path(args.make or args.child[1]).parent / "data")
         if args.make:
             make_table(args.make, args.rows)
         else:

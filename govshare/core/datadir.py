@@ -15,7 +15,7 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["PRIVATE_UMASK", "secure_data_dir", "tighten_tree"]
+__all__ = ["PRIVATE_UMASK", "SharedDataDir", "secure_data_dir", "tighten_tree"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +41,23 @@ def tighten_tree(root: Path) -> int:
     return changed
 
 
+class SharedDataDir(RuntimeError):
+    """The data directory given is a directory every account writes to (such as /tmp)."""
+
+
 def secure_data_dir(path: Path) -> None:
-    """Owner-only from now on: umask 077, the directory made 0700, an open one (and its content) tightened."""
+    """Owner-only from now on: umask 077, the directory made 0700, an open one (and its content) tightened.
+
+    A directory every account may write to, with the sticky bit (/tmp, /var/tmp), is refused: tightening it would
+    take it from every other account and program of the machine, and the platform's files do not belong there."""
     os.umask(PRIVATE_UMASK)
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if path.stat().st_mode & _OPEN:
+    mode = path.stat().st_mode
+    if mode & stat.S_ISVTX and mode & stat.S_IWOTH:
+        raise SharedDataDir(
+            f"数据目录 {path} 是所有账号共用的公共目录（如 /tmp），不能作为平台的数据目录："
+            f"请在 GOVSHARE_DATA_DIR 中指定平台专用的子目录，如 {path / 'govshare'}"
+        )
+    if mode & _OPEN:
         changed = tighten_tree(path)
         logger.warning("data directory %s was readable by other accounts: %d entries made owner-only", path, changed)

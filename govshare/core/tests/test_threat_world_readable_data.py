@@ -19,7 +19,7 @@ from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.accounts.models import Department
 from govshare.catalog.rules import ItemDraft
-from govshare.core.datadir import PRIVATE_UMASK
+from govshare.core.datadir import PRIVATE_UMASK, SharedDataDir, secure_data_dir
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Load
@@ -78,6 +78,23 @@ def test_a_data_directory_left_readable_is_made_private_at_start_up(tmp_path: Pa
     assert stat.S_IMODE((data_dir / "loads").stat().st_mode) == 0o700
     assert stat.S_IMODE(old.stat().st_mode) == 0o600
     assert _open_entries(data_dir) == []
+
+
+@pytest.mark.dbindependent
+def test_a_shared_directory_such_as_tmp_is_refused_as_the_data_directory_and_left_as_it_was(tmp_path: Path) -> None:
+    # A benchmark once pointed GOVSHARE_DATA_DIR at /tmp itself: start-up took /tmp (and all in it) from every other
+    # account of the machine. A sticky, world-writable directory is now refused before anything is changed.
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    (shared / "someone-elses.txt").write_text("x", encoding="utf-8")
+    (shared / "someone-elses.txt").chmod(0o644)
+    with pytest.raises(SharedDataDir, match="公共目录"):
+        secure_data_dir(shared)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert stat.S_IMODE((shared / "someone-elses.txt").stat().st_mode) == 0o644
+    secure_data_dir(shared / "govshare")  # a directory of its own under it is fine
+    assert stat.S_IMODE((shared / "govshare").stat().st_mode) == 0o700
 
 
 @pytest.mark.django_db
