@@ -27,11 +27,6 @@ def can_propose(user: User, resource: Resource) -> bool:
     )
 
 
-def visible_changes_filter(user: User) -> Q | None:
-    """The security officer sees every change; a department's users see their department's; others none."""
-    return GradingChangePolicy().scope(user, VIEW)
-
-
 class GradingChangePolicy:
     """VIEW: the security officer every change, a department's staff their department's; DECIDE: the security
     officer (三员分立: nobody else, the platform administrator included)."""

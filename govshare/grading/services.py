@@ -16,6 +16,7 @@ from govshare.catalog import services as catalog_services
 from govshare.catalog.choices import DataGrade, DataLevel, OpenType
 from govshare.catalog.models import Item, Resource
 from govshare.catalog.rules import is_looser_grade, is_looser_level, tightened_open_type
+from govshare.core import authz
 from govshare.core.errors import Conflict, FieldProblem, NotFound, PermissionDenied, ValidationFailed
 from govshare.grading import access
 from govshare.grading.choices import ChangeStatus
@@ -196,14 +197,10 @@ def effects_of(change: GradingChange, resource: Resource, items: list[Item]) -> 
     return effects
 
 
-def _locked_change(change: GradingChange, actor: User, message: str) -> GradingChange:
+def _locked_change(change: GradingChange, actor: User) -> GradingChange:
     """The change re-read under a row lock; outside the actor's view 404, visible but not theirs to decide 403."""
     locked = GradingChange.objects.select_for_update().select_related("resource").get(pk=change.pk)
-    if not access.is_security_officer(actor):
-        scope = access.visible_changes_filter(actor)
-        if scope is None or not GradingChange.objects.filter(scope, pk=locked.pk).exists():
-            raise NotFound("分级调整申请不存在或无权访问")
-        raise PermissionDenied(message)
+    authz.require(actor, access.DECIDE, locked, not_found="分级调整申请不存在或无权访问")
     if locked.status != ChangeStatus.PENDING:
         raise Conflict(f"该申请已审核（{locked.get_status_display()}），不能再次审核")
     return locked
@@ -212,7 +209,7 @@ def _locked_change(change: GradingChange, actor: User, message: str) -> GradingC
 @transaction.atomic
 def approve_grading_change(change: GradingChange, *, note: str = "", actor: User) -> GradingChange:
     """The security officer approves: the new grade and level apply at once, with what they imply."""
-    change = _locked_change(change, actor, "只有安全管理员可以审核分级调整")
+    change = _locked_change(change, actor)
     note = note.strip()
 
     def decide(resource: Resource, items: list[Item]) -> Effects:
@@ -261,7 +258,7 @@ def approve_grading_change(change: GradingChange, *, note: str = "", actor: User
 @transaction.atomic
 def reject_grading_change(change: GradingChange, *, reason: str, actor: User) -> GradingChange:
     """The security officer rejects with a reason; nothing changes on the resource."""
-    change = _locked_change(change, actor, "只有安全管理员可以审核分级调整")
+    change = _locked_change(change, actor)
     if not reason.strip():
         raise ValidationFailed([FieldProblem("reason", "驳回必须填写理由")])
     change.status = ChangeStatus.REJECTED
