@@ -204,6 +204,15 @@ class GovshareSettings(BaseSettings):
     dataset_keep_versions: int = Field(
         10, ge=1, le=10_000, description="Versions of each dataset kept readable; older ones are vacuumed."
     )
+    version_lease_seconds: int = Field(
+        3600,
+        ge=10,
+        le=7 * 86_400,
+        description=(
+            "How long a version read by a download or a job is kept from vacuum without renewal (a stream renews "
+            "it as it goes); a process killed mid-read frees its version after at most this long."
+        ),
+    )
     load_max_field_chars: int = Field(
         10_000, ge=1, le=10_000_000, description="Longest value one field of a loaded row may hold (characters)."
     )

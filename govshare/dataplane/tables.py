@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -364,17 +364,18 @@ class DatasetTable:
             result_schema=schema,
         )
 
-    def vacuum_after_commit(self, keep_versions: int) -> None:
+    def vacuum_after_commit(self, keep_versions: int, *, also_keep: Iterable[int] = ()) -> None:
         """Housekeeping after a new version: vacuum, and a failure is logged, never the committed version's
         failure (the next commit's vacuum tries again)."""
         try:
-            self.vacuum(keep_versions)
+            self.vacuum(keep_versions, also_keep=also_keep)
         except Exception:
             logger.exception("vacuum of %s failed; the next commit retries it", self.uri)
 
-    def vacuum(self, keep_versions: int) -> list[str]:
+    def vacuum(self, keep_versions: int, *, also_keep: Iterable[int] = ()) -> list[str]:
         """Delete the files that only versions older than the newest `keep_versions` data versions use; returns
-        them. Vacuum's own bookkeeping commits are not counted as versions. Files of loads that never committed
+        them. Vacuum's own bookkeeping commits are not counted as versions. The files of the versions in
+        `also_keep` (versions still being read: a download, a job) stay too. Files of loads that never committed
         are deleted once older than the longest a job may run."""
         if keep_versions < 1:
             raise ValueError("至少保留 1 个版本")
@@ -383,6 +384,8 @@ class DatasetTable:
         oldest_kept = self._oldest_kept_version(keep_versions)
         if oldest_kept is None:
             return []
+        # Versions start at 0 and have no gaps; delta-rs fails on a version the table does not have.
+        held = sorted({v for v in also_keep if 0 <= v < oldest_kept})
 
         def run(*, retention_hours: int, full: bool) -> list[str]:
             table = self._table()
@@ -390,7 +393,7 @@ class DatasetTable:
                 "retention_hours": retention_hours,
                 "enforce_retention_duration": False,
                 "full": full,
-                "keep_versions": list(range(oldest_kept, table.version() + 1)),
+                "keep_versions": [*held, *range(oldest_kept, table.version() + 1)],
             }
             # delta-rs lists a removed file again at every vacuum until its tombstone expires, and every real run
             # adds two commits: only run when a listed file is still there.

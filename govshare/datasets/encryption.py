@@ -39,6 +39,7 @@ from govshare.core.crypto_arrow import decrypt_arrow_column, encrypt_arrow_colum
 from govshare.dataplane.raw import SourceInvalid, map_columns
 from govshare.dataplane.tables import MAINTENANCE_OPERATIONS, DatasetTable
 from govshare.dataplane.transform import ARROW_TYPES
+from govshare.datasets import leases
 from govshare.datasets.choices import LoadStatus, VersionKind
 from govshare.datasets.models import Dataset, DatasetVersion
 from govshare.datasets.signals import version_current
@@ -525,7 +526,7 @@ def rotate_dataset(dataset: Dataset, ring: crypto.KeyRing | None = None) -> Data
     rows = _adopt(dataset, table, base, version, ring)
     if rows is None:
         return DatasetRotation(label, base, None, note="期间当前版本已变化，请稍后重跑 rotate_keys")
-    table.vacuum_after_commit(dataset.keep_versions)
+    leases.vacuum_dataset(dataset, table)
     return DatasetRotation(label, base, version, rows)
 
 

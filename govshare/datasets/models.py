@@ -123,3 +123,23 @@ class DatasetVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset} v{self.number}"
+
+
+class VersionLease(models.Model):
+    """A version being read by a download or a job: vacuum keeps its files until the lease is released or expires
+    (an expiring lease, so that a process killed mid-read cannot pin a version forever)."""
+
+    dataset = models.ForeignKey(Dataset, verbose_name="数据集", on_delete=models.CASCADE, related_name="leases")
+    number = models.BigIntegerField("版本号")
+    # Who reads it, for the administrator who wonders why a version stays: "download:<user id>", "job:<id>".
+    holder = models.CharField("占用者", max_length=100)
+    acquired_at = models.DateTimeField("占用时间")
+    expires_at = models.DateTimeField("到期时间")
+
+    class Meta:
+        verbose_name = "数据版本占用"
+        verbose_name_plural = "数据版本占用"
+        indexes = [models.Index(fields=["dataset", "expires_at"], name="datasets_lease_dataset_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} v{self.number}（{self.holder}）"

@@ -34,8 +34,8 @@ from govshare.dataplane import exporting
 from govshare.dataplane.exporting import ExportFormat
 from govshare.dataplane.raw import SourceError, map_columns
 from govshare.dataplane.tables import DatasetTable
-from govshare.datasets import encryption, selectors, services
-from govshare.datasets.models import Dataset, DatasetVersion, Load
+from govshare.datasets import encryption, leases, selectors, services
+from govshare.datasets.models import Dataset, DatasetVersion, Load, VersionLease
 from govshare.sources import services as source_services
 from govshare.sources.access import can_read_data, require_source_manager
 from govshare.sources.choices import SourceKind
@@ -252,6 +252,7 @@ class OpenedVersion:
     number: int
     batches: pa.RecordBatchReader  # the rows in the scope: decrypted, filtered, masked
     names: list[str]  # the data columns, in order
+    lease: VersionLease | None = None  # held for the reader (`holder`); the caller releases it when done
 
 
 def open_version(
@@ -261,13 +262,29 @@ def open_version(
     version: int | None = None,
     where: Mapping[str, str] | None = None,
     pending: bool = False,
+    holder: str | None = None,
 ) -> OpenedVersion:
     """The one way to read a dataset version: the version asked for (the current one by default; 404 when it never
     existed or was cleaned up), filtered by `where` (column = value; a searchable encrypted column through its
     HMAC column) and by the scope's rows, decrypted on the server (HMAC columns left out), reduced to the scope's
     items, then masked. The caller closes `batches` (or hands it to a response that does). `pending`: the version
-    may be one not current yet (for the checks of `signals.version_ready`)."""
+    may be one not current yet (for the checks of `signals.version_ready`). `holder` ("download:<user id>",
+    "job:<id>"): a long reader's lease on the version (`leases`), taken before any file is opened so that vacuum
+    after later loads leaves its files; the caller releases `lease` when done (else it expires)."""
     number = _version(dataset, version, pending=pending)
+    lease = leases.acquire(dataset, number, holder=holder) if holder is not None else None
+    try:
+        reader, names = _open_rows(dataset, scope, number, where)
+    except BaseException:
+        if lease is not None:
+            leases.release(lease)
+        raise
+    return OpenedVersion(number, reader, names, lease)
+
+
+def _open_rows(
+    dataset: Dataset, scope: ReadScope, number: int, where: Mapping[str, str] | None
+) -> tuple[pa.RecordBatchReader, list[str]]:
     # A lookup by value on a column this reader sees masked (or not at all) would confirm the hidden value.
     hidden = [column for column in where or () if column in scope.masking or not _in_items(scope, column)]
     if hidden:
@@ -288,7 +305,7 @@ def open_version(
     if scope.items is not None:
         reader = _items_of(reader, scope.items)
     reader = masked(reader, scope.masking)
-    return OpenedVersion(number, reader, _data_names(reader.schema))
+    return reader, _data_names(reader.schema)
 
 
 def _in_items(scope: ReadScope, column: str) -> bool:
@@ -422,17 +439,21 @@ def download_response(
         )
     dataset = readable_dataset(user, resource)
     scope = staff_scope(user, resource)
-    opened = open_version(dataset, scope, version=version)
-    number, reader = opened.number, opened.batches
+    # A download streams for long: its version is leased, so loads committed meanwhile do not vacuum its files.
+    opened = open_version(dataset, scope, version=version, holder=f"download:{user.pk}")
+    number, reader, lease = opened.number, opened.batches, opened.lease
+    assert lease is not None
     try:
         services.record_data_access(
             user, dataset, action=ACTION_DOWNLOAD, version=number, export_format=file_format, purpose=scope.purpose
         )
     except BaseException:
         reader.close()
+        leases.release(lease)
         raise
     export = exporting.export_file(reader, file_format, resource_code=resource.code, version=number)
-    response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
+    # Released when the stream is exhausted or the response closed (Django closes it, read to the end or not).
+    response = StreamingHttpResponse(leases.LeasedStream(export.chunks, lease), content_type=export.content_type)
     response["Content-Disposition"] = export.content_disposition
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -251,3 +251,24 @@ def test_an_upsert_needs_its_keys_in_the_rows(table: DatasetTable) -> None:
     table.write(rows((1, "张三")), mode="overwrite", load_id=1)
     with pytest.raises(ValueError, match="主键信息项不在数据中：身份证号"):
         table.upsert(rows((1, "张三")), keys=["身份证号"], delete_missing=False, load_id=2)
+
+
+def test_vacuum_keeps_the_files_of_the_versions_it_is_told_are_still_read(table: DatasetTable) -> None:
+    for n in range(4):
+        table.write(rows((n, f"第{n}版")), mode="overwrite", load_id=n + 1)
+    v0_files = table.files(0)
+    table.vacuum(keep_versions=1, also_keep=[1])
+    assert content(table, 1) == [(1, "第1版")]
+    assert content(table, 3) == [(3, "第3版")]
+    assert not any(Path(f).exists() for f in v0_files)
+    with pytest.raises(VersionVacuumed):
+        content(table, 2)
+
+
+def test_vacuum_ignores_held_versions_the_table_does_not_have_or_keeps_anyway(table: DatasetTable) -> None:
+    for n in range(3):
+        table.write(rows((n, f"第{n}版")), mode="overwrite", load_id=n + 1)
+    table.vacuum(keep_versions=1, also_keep=[-1, 2, 99])
+    assert content(table, 2) == [(2, "第2版")]
+    with pytest.raises(VersionVacuumed):
+        content(table, 0)
