@@ -15,6 +15,7 @@ from govshare.catalog.api_transfer import router as catalog_transfer_router
 from govshare.core.apierrors import install_error_handlers
 from govshare.datasets.api import router as datasets_router
 from govshare.grading.api import router as grading_router
+from govshare.jobs.api import router as jobs_router
 from govshare.notifications.api import router as notifications_router
 
 
@@ -72,4 +73,5 @@ api.add_router("/catalog", catalog_search_router)
 api.add_router("/catalog", catalog_transfer_router)
 api.add_router("/datasets", datasets_router)
 api.add_router("/grading", grading_router)
+api.add_router("/jobs", jobs_router)
 api.add_router("/notifications", notifications_router)

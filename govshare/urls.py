@@ -26,5 +26,6 @@ urlpatterns = [
     path("grading/", include("govshare.grading.urls")),
     path("datasets/", include("govshare.datasets.urls")),
     path("notifications/", include("govshare.notifications.urls")),
+    path("jobs/", include("govshare.jobs.urls")),
     path("", RedirectView.as_view(pattern_name="catalog:browse", permanent=False), name="home"),
 ]

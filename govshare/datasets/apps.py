@@ -8,17 +8,20 @@ class DatasetsConfig(AppConfig):
     verbose_name = "数据归集与数据集"
 
     def ready(self) -> None:
-        from django_q.signals import post_spawn
-
-        from govshare.datasets import access, jobs, panels, services
+        from govshare.datasets import access, jobs, loading, panels, services
+        from govshare.jobs.execution import register_kind
+        from govshare.jobs.recovery import recover_stale_jobs
+        from govshare.jobs.registry import register_task
         from govshare.sources.signals import source_saved
 
         access.register()
-        jobs.register_tasks()
+        # Loads are a kind of job; their tasks by stable names (django-q stores these, never a module path).
+        register_kind(jobs.LOAD_KIND)
+        register_task(jobs.RUN_LOAD, loading.run_load)
+        register_task(jobs.RUN_SCHEDULED_LOAD, services.run_scheduled_load)
+        register_task(jobs.RECOVER_STALE_LOADS, recover_stale_jobs)
         source_saved.connect(services.on_source_saved, dispatch_uid="datasets-follow-sources")
         panels.register()
 
         # The recovery sweep and the sources' schedules exist after every migrate (idempotent).
         post_migrate.connect(jobs.ensure_schedules_after_migrate, sender=self, dispatch_uid="datasets-schedules")
-        # A worker process of `govshare qcluster` that starts takes back loads whose worker died.
-        post_spawn.connect(jobs.recover_on_worker_start, dispatch_uid="datasets-recover-on-spawn")

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from django.db import models
 
+from govshare.jobs.choices import FINISHED_STATUSES, JobStatus
 
-class LoadStatus(models.TextChoices):
-    QUEUED = "queued", "排队中"
-    RUNNING = "running", "运行中"
-    RETRYING = "retrying", "等待重试"
-    SUCCEEDED = "succeeded", "成功"
-    FAILED = "failed", "失败"
+__all__ = ["FINISHED_STATUSES", "Engine", "LoadStatus", "VersionKind"]
 
-
-FINISHED_STATUSES = frozenset({LoadStatus.SUCCEEDED, LoadStatus.FAILED})
+# A load is a job: its states are every job's (govshare.jobs.choices).
+LoadStatus = JobStatus
 
 
 class Engine(models.TextChoices):

@@ -1,19 +1,16 @@
-"""Background jobs of data collection, on django-q2 with its ORM broker (the queue is a table of the metadata
-database: no extra server), registered with govshare.jobs under stable names (`datasets.run_load`,
-`datasets.run_scheduled_load`, `datasets.recover_stale_loads`).
+"""Loads as background jobs, and the sources' schedules (django-q2 with its ORM broker: the queue is a table of the
+metadata database, no extra server).
 
-What runs where:
+A load is one kind of job (`LOAD_KIND`, registered with govshare.jobs): its row (`Load`) keeps the state every job
+keeps, and the claim, heartbeat, retry with backoff and the recovery of killed workers and lost tasks are the jobs
+app's, the same for every kind. What is the loads' own:
 - `enqueue_load` puts one task (`datasets.run_load`) in django-q's queue; a `govshare qcluster` worker runs it, and
   `loading.run_load` does the work, reporting into the Load row (the truth users see).
-- A load that hits a retryable error goes RETRYING; `schedule_retry` makes a one-off django-q Schedule at its
-  `next_attempt_at` (the backoff), so the retry survives a restart of every process.
-- A worker killed with -9 leaves its load RUNNING with a heartbeat that stops. `recover_stale_loads` (a django-q
-  Schedule every minute, and once more whenever a worker process starts) re-queues such a load, or fails it with
-  a clear message when its attempts are used up. django-q would also re-deliver the lost task after Q_CLUSTER
-  `retry` seconds; that late delivery finds the load finished and does nothing (loads are idempotent).
 - Each active source with `schedule_enabled` gets one Schedule named `source-<id>` from its resource's update cycle
   (实时 every `load_realtime_minutes`, 每日 … 每年 as cron expressions at night); `sync_source_schedule` keeps
-  it in step with the source and `ensure_schedules` (run after every `migrate`) with all of them.
+  it in step with the source and `ensure_schedules` (run after every `migrate`) with all of them. Its task,
+  `datasets.run_scheduled_load`, is `services.run_scheduled_load`.
+- Timeliness: whether a resource's last successful load is within its update cycle.
 """
 
 from __future__ import annotations
@@ -21,28 +18,24 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce, Concat
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
-from django_q.conf import Conf
-from django_q.models import OrmQ, Schedule
+from django_q.models import Schedule
 
-from govshare.audit.services import record_action
 from govshare.catalog.choices import UpdateCycle
 from govshare.catalog.models import Resource
-from govshare.core.errors import DomainError
-from govshare.datasets.choices import LoadStatus
 from govshare.datasets.models import Dataset, Load
 from govshare.jobs import registry
+from govshare.jobs.execution import JobKind, enqueue_attempt
+from govshare.jobs.execution import schedule_retry as schedule_job_retry
+from govshare.jobs.recovery import RecoveryReport, ensure_recovery_schedule, recover_kind
 from govshare.sources.choices import SourceKind
 from govshare.sources.models import Source
 
 __all__ = [
-    "RECOVER_SCHEDULE_NAME",
+    "LOAD_KIND",
     "RecoveryReport",
     "allowed_age",
     "cycle_schedule",
@@ -51,7 +44,6 @@ __all__ = [
     "is_timely",
     "recover_stale_loads",
     "run_load_job",
-    "run_scheduled_load",
     "schedule_retry",
     "source_schedule_name",
     "sync_source_schedule",
@@ -62,19 +54,12 @@ logger = logging.getLogger(__name__)
 # The tasks' stable names (govshare.jobs.registry): django-q stores these, never a module path.
 RUN_LOAD = "datasets.run_load"
 RUN_SCHEDULED_LOAD = "datasets.run_scheduled_load"
+# The loads-only recovery sweep of earlier releases: a stored schedule or queued task under this name still runs the
+# sweep (over every kind) until `ensure_schedules` replaces it.
 RECOVER_STALE_LOADS = "datasets.recover_stale_loads"
 # Where the tasks were stored by module path (releases before the job registry): the migration datasets.0008 moves
 # the schedules to the runner; a task already queued under the old path still runs and is still recognised.
 LEGACY_RUN_LOAD_FUNC = "govshare.datasets.jobs.run_load_job"
-RECOVER_SCHEDULE_NAME = "govshare-recover-stale-loads"
-# A RETRYING load whose retry time passed this long ago without any run lost its schedule: it is queued again.
-RETRY_OVERDUE = timedelta(minutes=5)
-# A QUEUED load this old without a task in django-q's queue lost it (its requesting process died between its commit
-# and the enqueue, or django-q dropped the task): it is queued again.
-QUEUED_WITHOUT_TASK = timedelta(minutes=1)
-# When this process set Django up: in `govshare qcluster`, the main process before it forks the sentinel, pusher and
-# workers. A task locked before this moment was taken by another (earlier) cluster's pusher, never by this one's.
-PROCESS_STARTED_AT = timezone.now()
 # Scheduled loads of the slower cycles start at night (local time), spread over the hour by source id.
 SCHEDULE_HOUR = 2
 _CRON_BY_CYCLE = {
@@ -101,224 +86,38 @@ _ALLOWED_AGE = {
 
 # --- running loads ----------------------------------------------------------------------------------------------
 
-
-def _task_name(load: Load, attempt: int) -> str:
-    return f"load-{load.pk}-attempt-{attempt}"
-
-
-def _group(load: Load) -> str:
-    return f"load-{load.pk}"
+LOAD_KIND = JobKind(
+    name="datasets.load",
+    model=Load,
+    task=RUN_LOAD,
+    prefix="load",
+    label="归集任务",
+    progress_field="progress_bytes",
+    audit_prefix="datasets.load",
+    exhausted_note="归集失败；上一版本数据保持不变",
+    legacy_funcs=frozenset({LEGACY_RUN_LOAD_FUNC}),
+)
 
 
 def enqueue_load(load: Load) -> str:
     """Queue the load for a worker of `govshare qcluster`; returns django-q's task id."""
-    return registry.enqueue(RUN_LOAD, load.pk, task_name=_task_name(load, load.attempts + 1), group=_group(load))
+    return enqueue_attempt(LOAD_KIND, load)
 
 
 def run_load_job(load_id: int) -> None:
-    """The task a worker runs: claim and run the load (quietly nothing when it is finished or held elsewhere)."""
-    from govshare.datasets import loading
-
-    loading.run_load(load_id)
+    """Where releases before the job registry queued a load (`LEGACY_RUN_LOAD_FUNC`): a task still waiting under
+    that path runs the registered load task."""
+    registry.task_function(RUN_LOAD)(load_id)
 
 
 def schedule_retry(load: Load) -> Schedule:
     """A one-off django-q Schedule that runs the load again at its `next_attempt_at` (the backoff)."""
-    next_run = load.next_attempt_at or timezone.now()
-    schedule, _ = Schedule.objects.update_or_create(
-        name=f"load-{load.pk}-retry-{load.attempts}",
-        defaults={
-            **registry.schedule_fields(RUN_LOAD, load.pk),
-            "kwargs": repr(
-                {"q_options": {"task_name": _task_name(load, load.attempts + 1), "group": f"load-{load.pk}"}}
-            ),
-            "schedule_type": Schedule.ONCE,
-            "repeats": -1,
-            "next_run": next_run,
-        },
-    )
-    return schedule
-
-
-# --- recovery ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RecoveryReport:
-    requeued: list[int]  # RUNNING loads whose worker died, queued again
-    failed: list[int]  # RUNNING loads whose worker died on their last attempt
-    overdue: list[int]  # RETRYING loads whose retry never ran, queued again
-    lost: list[int]  # QUEUED loads whose task was lost, queued again
-
-    @property
-    def total(self) -> int:
-        return len(self.requeued) + len(self.failed) + len(self.overdue) + len(self.lost)
-
-
-def _log_line(now: datetime, message: str) -> Concat:
-    stamp = timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S")
-    return Concat(F("log"), Value(f"{stamp} {message}\n"))
-
-
-def _recover_dead(load: Load, now: datetime, stale_seconds: int) -> str | None:
-    """Compare-and-set on the row as it was read, so that two sweeps (or a late heartbeat) never both act."""
-    silent = f"执行进程失联（第 {load.attempts} 次尝试，心跳已超过 {stale_seconds} 秒未更新，进程可能被终止）"
-    exhausted = load.attempts >= load.max_attempts
-    if exhausted:
-        message = f"{silent}，已达最多尝试次数 {load.max_attempts} 次，归集失败；上一版本数据保持不变。"
-        changes: dict[str, Any] = {
-            "status": LoadStatus.FAILED,
-            "finished_at": now,
-            "next_attempt_at": None,
-        }
-    else:
-        message = f"{silent}，已重新排队（将进行第 {load.attempts + 1} 次尝试，最多 {load.max_attempts} 次）。"
-        changes = {"status": LoadStatus.RETRYING, "next_attempt_at": now}
-    with transaction.atomic():
-        updated = Load.objects.filter(
-            pk=load.pk, status=LoadStatus.RUNNING, claim_token=load.claim_token, heartbeat_at=load.heartbeat_at
-        ).update(claim_token="", error=message, log=_log_line(now, message), **changes)
-        if not updated:
-            return None
-        record_action(
-            None,
-            "datasets.load_failed" if exhausted else "datasets.load_requeued",
-            load,
-            reason="worker_lost",
-            attempts=load.attempts,
-            max_attempts=load.max_attempts,
-        )
-        if not exhausted:
-            enqueue_load(load)  # the ORM broker's row commits with the status change
-    return "failed" if exhausted else "requeued"
-
-
-def _requeue_overdue(load: Load, now: datetime) -> bool:
-    message = "等待重试的归集任务超过预定时间未执行，已重新排队。"
-    with transaction.atomic():
-        updated = Load.objects.filter(
-            pk=load.pk, status=LoadStatus.RETRYING, next_attempt_at=load.next_attempt_at
-        ).update(next_attempt_at=now, log=_log_line(now, message))
-        if not updated:
-            return False
-        record_action(None, "datasets.load_requeued", load, reason="retry_overdue", attempts=load.attempts)
-        enqueue_load(load)  # the ORM broker's row commits with the status change
-    return True
-
-
-def _load_tasks_in_queue(now: datetime) -> tuple[set[int], set[int], set[int]]:
-    """Ids of loads with a task in django-q's queue table: waiting there; taken from it (locked) by a pusher before
-    this process started, so not by this cluster's (lost if that cluster was killed); taken since."""
-    waiting: set[int] = set()
-    taken_before_start: set[int] = set()
-    taken_since: set[int] = set()
-    retry = timedelta(seconds=Conf.RETRY)
-    for row in OrmQ.objects.only("payload", "lock").iterator():
-        task = row.task
-        load_id = _queued_load_id(task.get("func"), task.get("args"))
-        if load_id is None:
-            continue
-        if row.lock is None or row.lock <= now:
-            waiting.add(load_id)
-        elif row.lock - retry < PROCESS_STARTED_AT:  # the broker locks a task it takes until now + retry
-            taken_before_start.add(load_id)
-        else:
-            taken_since.add(load_id)
-    return waiting, taken_before_start, taken_since
-
-
-def _queued_load_id(func: object, args: object) -> int | None:
-    """The load a queued task runs (under the runner, or under the module path of an earlier release)."""
-    named = registry.queued_task(func, args)
-    if named is not None:
-        name, rest = named
-        return int(rest[0]) if name == RUN_LOAD and rest else None
-    if func == LEGACY_RUN_LOAD_FUNC and isinstance(args, tuple) and args:
-        return int(args[0])
-    return None
-
-
-def _requeue_queued(load: Load, now: datetime, reason: str) -> bool:
-    message = "归集任务在后台队列中丢失（发起或执行进程中断），已重新排队。"
-    with transaction.atomic():
-        # Compare-and-set on the log: two workers starting together queue it once.
-        updated = Load.objects.filter(pk=load.pk, status=LoadStatus.QUEUED, log=load.log).update(
-            log=_log_line(now, message)
-        )
-        if not updated:
-            return False
-        record_action(None, "datasets.load_requeued", load, reason=reason)
-        enqueue_load(load)
-    return True
+    return schedule_job_retry(LOAD_KIND, load)
 
 
 def recover_stale_loads(now: datetime | None = None, *, at_worker_start: bool = False) -> RecoveryReport:
-    """Find loads whose worker died (RUNNING, heartbeat older than `load_stale_seconds`) and queue them again, or
-    fail them when their attempts are used up; queue again RETRYING loads whose retry never ran, and QUEUED loads
-    whose task is missing from django-q's queue. `at_worker_start` (a cluster or worker that just started) also
-    queues again the QUEUED loads whose task a pusher took before this cluster started: after a kill -9 of a
-    cluster those tasks are gone with its memory, and django-q would present them again only after Q_CLUSTER
-    `retry` seconds. A duplicate task is harmless (the load is claimed once); a lost one is not."""
-    now = now or timezone.now()
-    stale_seconds = settings.GOVSHARE.load_stale_seconds
-    stale_before = now - timedelta(seconds=stale_seconds)
-    requeued: list[int] = []
-    failed: list[int] = []
-    overdue: list[int] = []
-    lost: list[int] = []
-    dead = (
-        Load.objects.filter(status=LoadStatus.RUNNING)
-        .alias(last_sign=Coalesce("heartbeat_at", "started_at", "created_at"))
-        .filter(last_sign__lt=stale_before)
-        .order_by("pk")
-    )
-    for running in dead:
-        outcome = _recover_dead(running, now, stale_seconds)
-        if outcome == "failed":
-            failed.append(running.pk)
-        elif outcome == "requeued":
-            requeued.append(running.pk)
-    pending_retries = Schedule.objects.filter(name__startswith="load-", func=registry.RUNNER).values_list(
-        "name", flat=True
-    )
-    scheduled = {int(name.split("-")[1]) for name in pending_retries if name.split("-")[1].isdigit()}
-    waiting = Load.objects.filter(status=LoadStatus.RETRYING, next_attempt_at__lt=now - RETRY_OVERDUE)
-    for load in waiting.order_by("pk"):
-        if load.pk not in scheduled and _requeue_overdue(load, now):
-            overdue.append(load.pk)
-    in_queue, taken, taken_since = _load_tasks_in_queue(now)
-    for load in Load.objects.filter(status=LoadStatus.QUEUED).order_by("pk"):
-        if load.pk in in_queue or load.pk in taken_since:
-            continue
-        if load.pk in taken:
-            reason = "task_taken_by_a_stopped_cluster"
-            if not at_worker_start:
-                continue
-        elif load.created_at < now - QUEUED_WITHOUT_TASK:
-            reason = "task_missing"
-        else:
-            continue
-        if _requeue_queued(load, now, reason):
-            lost.append(load.pk)
-    report = RecoveryReport(requeued=requeued, failed=failed, overdue=overdue, lost=lost)
-    if report.total:
-        logger.warning(
-            "recovered loads: requeued %s, failed %s, overdue retries requeued %s, lost tasks requeued %s",
-            requeued,
-            failed,
-            overdue,
-            lost,
-        )
-    return report
-
-
-def recover_on_worker_start(sender: object = None, proc_name: str = "", **kwargs: object) -> None:
-    """django-q's `post_spawn` signal: every worker that starts sweeps once, so a cluster restarted after a crash
-    takes back its dead and lost loads at once instead of at the next scheduler pass."""
-    try:
-        recover_stale_loads(at_worker_start=True)
-    except Exception:
-        logger.exception("stale-load sweep at worker start failed (%s)", proc_name)
+    """The jobs app's recovery sweep over loads alone (`govshare.jobs.recovery.recover_kind`)."""
+    return recover_kind(LOAD_KIND, now, at_worker_start=at_worker_start)
 
 
 # --- schedules --------------------------------------------------------------------------------------------------
@@ -392,52 +191,14 @@ def sync_source_schedule(source: Source, now: datetime | None = None) -> Schedul
     return schedule
 
 
-def run_scheduled_load(source_id: int) -> int | None:
-    """The task of a source's schedule: request a load as the system (requested_by empty), unless the source is
-    switched off or one of its loads is still queued or running. Returns the new load's id."""
-    from govshare.datasets import services
-
-    source = Source.objects.select_related("resource").filter(pk=source_id).first()
-    if source is None or not source.is_active or not source.schedule_enabled:
-        return None
-    unfinished = Load.objects.filter(
-        source=source, status__in=[LoadStatus.QUEUED, LoadStatus.RUNNING, LoadStatus.RETRYING]
-    )
-    if unfinished.exists():
-        logger.info("scheduled load of source %s skipped: load %s is not finished", source_id, unfinished.first())
-        return None
-    try:
-        load = services.request_load(source, actor=None)
-    except DomainError as exc:
-        logger.warning("scheduled load of source %s not requested: %s", source_id, exc)
-        return None
-    return load.pk
-
-
 def ensure_schedules() -> None:
     """The recovery sweep every minute, and every source's schedule as its settings say (idempotent)."""
-    Schedule.objects.update_or_create(
-        name=RECOVER_SCHEDULE_NAME,
-        defaults={
-            **registry.schedule_fields(RECOVER_STALE_LOADS),
-            "kwargs": repr({"q_options": {"task_name": RECOVER_SCHEDULE_NAME}}),
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
+    ensure_recovery_schedule()
     kept: set[str] = set()
     for source in Source.objects.all():
         if sync_source_schedule(source) is not None:
             kept.add(source_schedule_name(source))
     Schedule.objects.filter(name__startswith="source-").exclude(name__in=kept).delete()
-
-
-def register_tasks() -> None:
-    """The tasks of data collection, by their stable names (from DatasetsConfig.ready)."""
-    registry.register_task(RUN_LOAD, run_load_job)
-    registry.register_task(RUN_SCHEDULED_LOAD, run_scheduled_load)
-    registry.register_task(RECOVER_STALE_LOADS, recover_stale_loads)
 
 
 def ensure_schedules_after_migrate(using: str = DEFAULT_DB_ALIAS, **kwargs: object) -> None:

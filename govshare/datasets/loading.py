@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +24,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from govshare.audit.services import record_action
 from govshare.catalog.choices import ENCRYPTED_AT_REST
 from govshare.catalog.models import Item
-from govshare.core.redaction import redact
 from govshare.core.tabular.csv import CsvWriter
 from govshare.dataplane.engines import get_engine
 from govshare.dataplane.raw import (
@@ -48,10 +44,12 @@ from govshare.dataplane.raw import (
 )
 from govshare.dataplane.tables import DatasetTable, SchemaChanged
 from govshare.dataplane.transform import run_transform
-from govshare.datasets import encryption
+from govshare.datasets import encryption, leases
 from govshare.datasets.choices import LoadStatus, VersionKind
+from govshare.datasets.jobs import LOAD_KIND
 from govshare.datasets.models import Dataset, DatasetVersion, Load
 from govshare.datasets.signals import VersionRefused, version_current, version_ready
+from govshare.jobs.execution import ClaimLost, Heartbeat, Progress, claim, fail_attempt, is_stale
 from govshare.sources.choices import LoadMode, SourceKind
 from govshare.sources.models import Source
 from govshare.sources.readers import open_source_stream
@@ -59,10 +57,6 @@ from govshare.sources.readers import open_source_stream
 logger = logging.getLogger(__name__)
 
 REJECTS_HEADER = ["行号", "列", "原因", "原始值"]
-
-
-class ClaimLost(Exception):
-    """Another attempt holds the load now (this worker was presumed dead)."""
 
 
 class NoValidRows(SourceInvalid):
@@ -78,51 +72,13 @@ class Outcome:
     note: str = ""
 
 
-@dataclass
-class Progress:
-    """Shared between the load and its heartbeat thread."""
-
-    bytes_or_rows: int = 0
-    lines: list[str] = field(default_factory=list)
-    claim_lost: bool = False
-
-    def log(self, message: str) -> None:
-        stamp = timezone.localtime().strftime("%H:%M:%S")
-        self.lines.append(f"{stamp} {redact(message)}")
-
-
 def load_is_stale(load: Load, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.GOVSHARE.load_stale_seconds)
-    return load.status == LoadStatus.RUNNING and (load.heartbeat_at is None or load.heartbeat_at < cutoff)
+    return is_stale(load, now)
 
 
 def claim_load(load_id: int, now: datetime | None = None) -> str | None:
-    """Take the load for this attempt (compare-and-set). None when it is finished, a live worker holds it, or it
-    has no attempts left."""
-    now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.GOVSHARE.load_stale_seconds)
-    token = str(uuid.uuid4())
-    claimable = Q(status__in=[LoadStatus.QUEUED, LoadStatus.RETRYING]) | Q(
-        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True), status=LoadStatus.RUNNING
-    )
-    with transaction.atomic():
-        updated = (
-            Load.objects.filter(claimable, pk=load_id)
-            .filter(attempts__lt=F("max_attempts"))
-            .update(
-                status=LoadStatus.RUNNING,
-                claim_token=token,
-                attempts=F("attempts") + 1,
-                heartbeat_at=now,
-                next_attempt_at=None,
-            )
-        )
-        if updated:
-            Load.objects.filter(pk=load_id, started_at__isnull=True).update(started_at=now)
-            return token
-    # A dead worker's load with no attempts left is failed by jobs.recover_stale_loads (audited, compare-and-set).
-    return None
+    """Take the load for this attempt (compare-and-set; `govshare.jobs.execution.claim`)."""
+    return claim(Load, load_id, now)
 
 
 def _rejects_path(load: Load) -> Path:
@@ -159,40 +115,6 @@ class RejectsFile:
 
     def close(self) -> None:
         self._file.close()
-
-
-class Heartbeat(threading.Thread):
-    """Records progress and liveness every load_heartbeat_seconds from its own database connection; notices when
-    the claim was taken over (the load then stops before committing)."""
-
-    def __init__(self, load_id: int, token: str, progress: Progress) -> None:
-        super().__init__(name=f"load-{load_id}-heartbeat", daemon=True)
-        self.load_id, self.token, self.progress = load_id, token, progress
-        self._stop_event = threading.Event()
-
-    def run(self) -> None:
-        try:
-            while not self._stop_event.wait(settings.GOVSHARE.load_heartbeat_seconds):
-                self.beat()
-        finally:
-            connection.close()
-
-    def beat(self) -> None:
-        try:
-            updated = Load.objects.filter(pk=self.load_id, claim_token=self.token).update(
-                heartbeat_at=timezone.now(),
-                progress_bytes=self.progress.bytes_or_rows,
-                log="\n".join(self.progress.lines),
-            )
-        except Exception:  # a busy database must not kill the load; the next beat tries again
-            logger.warning("heartbeat of load %s failed", self.load_id, exc_info=True)
-            return
-        if not updated:
-            self.progress.claim_lost = True
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        self.join(timeout=30)
 
 
 def column_specs(source: Source) -> list[ColumnSpec]:
@@ -239,7 +161,7 @@ def _open_stream(load: Load, source: Source, dataset: Dataset, rejects: RejectsF
     incremental_by_watermark = load.mode != LoadMode.FULL and bool(source.watermark_column)
 
     def on_progress(value: int) -> None:
-        progress.bytes_or_rows = value
+        progress.done = value
 
     return open_source_stream(
         source.kind,
@@ -335,7 +257,7 @@ def run_load(load_id: int) -> None:
         outcome = Outcome(committed, table.row_count(committed), note="resumed")
         _succeed(load, table, token, outcome, None, progress, started)
         return
-    heartbeat = Heartbeat(load.pk, token, progress)
+    heartbeat = Heartbeat(LOAD_KIND, load.pk, token, progress)
     heartbeat.start()
     rejects = RejectsFile(_rejects_path(load), keep_values=not encryption.has_encrypted_items(load.dataset.resource_id))
     try:
@@ -393,14 +315,14 @@ def _succeed(
         except VersionRefused as refused:
             _refuse(load, token, made_version, row_count, refused.reason, progress)
             return
-    table.vacuum_after_commit(load.dataset.keep_versions)
+    leases.vacuum_dataset(load.dataset, table)
     with transaction.atomic():
         updated = Load.objects.filter(pk=load.pk, claim_token=token).update(
             status=LoadStatus.SUCCEEDED,
             finished_at=now,
             heartbeat_at=now,
             duration_ms=int((time.monotonic() - started) * 1000),
-            log="\n".join(progress.lines),
+            log=progress.text,
             error="",
             **figures,
         )
@@ -462,7 +384,7 @@ def _refuse(load: Load, token: str, number: int, rows: int, reason: str, progres
             finished_at=now,
             heartbeat_at=now,
             error=message,
-            log="\n".join(progress.lines),
+            log=progress.text,
         )
         if not updated:
             return
@@ -475,29 +397,4 @@ def _refuse(load: Load, token: str, number: int, rows: int, reason: str, progres
 
 
 def _failed_attempt(load: Load, token: str, message: str, *, retryable: bool, progress: Progress) -> None:
-    message = redact(message)  # an unexpected error's text may quote a URL with its password or a row's values
-    load.refresh_from_db()
-    now = timezone.now()
-    progress.log(f"失败：{message}")
-    retry = retryable and load.attempts < load.max_attempts
-    with transaction.atomic():
-        fields: dict[str, Any] = {"error": message, "log": "\n".join(progress.lines), "heartbeat_at": now}
-        if retry:
-            backoff = settings.GOVSHARE.load_retry_backoff_seconds * 2 ** max(load.attempts - 1, 0)
-            fields |= {"status": LoadStatus.RETRYING, "next_attempt_at": now + timedelta(seconds=backoff)}
-        else:
-            fields |= {"status": LoadStatus.FAILED, "finished_at": now}
-        if not Load.objects.filter(pk=load.pk, claim_token=token).update(**fields):
-            return
-        load.refresh_from_db()
-        record_action(
-            load.requested_by, "datasets.load_retrying" if retry else "datasets.load_failed", load, error=message
-        )
-        if retry:
-            transaction.on_commit(lambda: _schedule_retry(load))
-
-
-def _schedule_retry(load: Load) -> None:
-    from govshare.datasets import jobs
-
-    jobs.schedule_retry(load)
+    fail_attempt(LOAD_KIND, load, token, message, retryable=retryable, progress=progress)

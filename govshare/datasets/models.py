@@ -11,7 +11,8 @@ from django.db import models
 from django.utils import timezone
 
 from govshare.catalog.models import Resource
-from govshare.datasets.choices import Engine, LoadStatus, VersionKind
+from govshare.datasets.choices import Engine, VersionKind
+from govshare.jobs.models import JobState
 from govshare.sources.choices import LoadMode
 from govshare.sources.models import Source
 
@@ -38,14 +39,14 @@ class Dataset(models.Model):
         return self.resource.name
 
 
-class Load(models.Model):
-    """One run of a source into a dataset: the job's truth (status, heartbeat, attempts) and its lineage."""
+class Load(JobState):
+    """One run of a source into a dataset: a job (its status, heartbeat, attempts, log: `JobState`) with the load's
+    lineage."""
 
     dataset = models.ForeignKey(Dataset, verbose_name="数据集", on_delete=models.PROTECT, related_name="loads")
     source = models.ForeignKey(Source, verbose_name="数据来源", on_delete=models.PROTECT, related_name="loads")
     mode = models.CharField("加载方式", max_length=10, choices=LoadMode.choices)
     engine = models.CharField("计算引擎", max_length=10, choices=Engine.choices, default=Engine.DUCKDB)
-    status = models.CharField("状态", max_length=10, choices=LoadStatus.choices, default=LoadStatus.QUEUED)
     # An uploaded file (文件报送), stored under the data directory until the load is done.
     input_path = models.CharField("上传文件", max_length=500, blank=True)
     input_name = models.CharField("原文件名", max_length=255, blank=True)
@@ -58,15 +59,6 @@ class Load(models.Model):
         blank=True,
         help_text="定时归集为空",
     )
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    started_at = models.DateTimeField("开始时间", null=True, blank=True)
-    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
-    heartbeat_at = models.DateTimeField("心跳", null=True, blank=True)
-    # Which attempt holds the load: a worker only writes while its token is the row's (see loading.claim_load).
-    claim_token = models.CharField("执行标识", max_length=36, blank=True)
-    attempts = models.PositiveIntegerField("已尝试次数", default=0)
-    max_attempts = models.PositiveIntegerField("最多尝试次数", default=3)
-    next_attempt_at = models.DateTimeField("下次尝试", null=True, blank=True)
     progress_bytes = models.BigIntegerField("已读字节", default=0)
     total_bytes = models.BigIntegerField("总字节", null=True, blank=True)
     rows_read = models.BigIntegerField("读取行数", default=0)
@@ -81,8 +73,6 @@ class Load(models.Model):
     watermark_from = models.CharField("起始水位", max_length=100, blank=True)
     watermark_to = models.CharField("结束水位", max_length=100, blank=True)
     rejects_path = models.CharField("拒绝记录文件", max_length=500, blank=True)
-    error = models.TextField("错误", blank=True)
-    log = models.TextField("日志", blank=True)
 
     class Meta:
         verbose_name = "归集任务"

@@ -6,6 +6,7 @@ Every write checks permission, validates with precise Chinese messages and recor
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import uuid
@@ -18,16 +19,19 @@ from django.db import transaction
 from govshare.accounts.models import User
 from govshare.audit.services import record_action
 from govshare.catalog.models import Resource
-from govshare.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+from govshare.core.errors import Conflict, DomainError, FieldProblem, NotFound, ValidationFailed
 from govshare.core.uploads import check_data_upload
 from govshare.dataplane.tables import dataset_table_uri
 from govshare.datasets import jobs
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.models import Dataset, Load
+from govshare.jobs.choices import UNFINISHED_STATUSES
 from govshare.sources.access import can_read_data, require_source_manager
 from govshare.sources.choices import FileFormat, LoadMode, SourceKind
 from govshare.sources.models import Source
 from govshare.sources.services import file_format_for
+
+logger = logging.getLogger(__name__)
 
 # --- datasets and loads -----------------------------------------------------------------------------------------
 
@@ -127,7 +131,7 @@ def request_load(
 
     `enqueue=False` is for a caller that runs the load itself at once (`govshare run_load --source`, the demo data):
     no django-q task is queued for it. Should that caller die before the load starts, the recovery sweep queues it
-    (a QUEUED load without a task, `jobs.QUEUED_WITHOUT_TASK`)."""
+    (a QUEUED load without a task, `govshare.jobs.recovery.QUEUED_WITHOUT_TASK`)."""
     if actor is not None:
         _require_manager(actor, source.resource)
     if not source.is_active:
@@ -189,6 +193,25 @@ def retry_load(load: Load, *, actor: User) -> Load:
 
 def _enqueue(load: Load) -> None:
     jobs.enqueue_load(load)
+
+
+def run_scheduled_load(source_id: int) -> int | None:
+    """The task of a source's schedule (`datasets.run_scheduled_load`): request a load as the system (requested_by
+    empty), unless the source is switched off or one of its loads is still queued or running. Returns the new
+    load's id."""
+    source = Source.objects.select_related("resource").filter(pk=source_id).first()
+    if source is None or not source.is_active or not source.schedule_enabled:
+        return None
+    unfinished = Load.objects.filter(source=source, status__in=UNFINISHED_STATUSES)
+    if unfinished.exists():
+        logger.info("scheduled load of source %s skipped: load %s is not finished", source_id, unfinished.first())
+        return None
+    try:
+        load = request_load(source, actor=None)
+    except DomainError as exc:
+        logger.warning("scheduled load of source %s not requested: %s", source_id, exc)
+        return None
+    return load.pk
 
 
 def record_data_access(

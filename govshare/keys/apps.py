@@ -10,3 +10,8 @@ class KeysConfig(AppConfig):
     name = "govshare.keys"
     label = "keys"
     verbose_name = "密钥管理"
+
+    def ready(self) -> None:
+        from govshare.keys import jobs
+
+        jobs.register()

@@ -32,6 +32,9 @@ from govshare.datasets.loading import run_load
 from govshare.datasets.models import Load
 from govshare.grading import services as grading_services
 from govshare.grading.models import GradingChange
+from govshare.jobs.models import Job
+from govshare.jobs.services import start_job
+from govshare.keys.jobs import ROTATE_KEYS
 from govshare.notifications import services as notification_services
 from govshare.notifications.choices import NotificationKind
 from govshare.sources import services as source_services
@@ -56,6 +59,7 @@ OBJECTS: dict[str, tuple[str, ...]] = {
     "batch": ("a", "b"),
     "role_grant": ("pending",),  # the platform administrator's proposal to make a consumer of B 审计员
     "notification": ("mine", "someone_else"),  # one in the role's own inbox, one in another account's
+    "job": ("a", "b"),  # a job each of A's and B's catalogue administrators started for their department
 }
 
 # Classes of answers.
@@ -174,6 +178,10 @@ def _notice(user: User) -> int:
     return notification_services.notify([user], kind=NotificationKind.SYSTEM, title="矩阵通知", body="")[0].pk
 
 
+def _job(user: User, department: Department) -> Job:
+    return start_job(ROTATE_KEYS, 500, title="矩阵任务", actor=user, department_id=department.pk, enqueue=False)
+
+
 def build_world() -> World:
     a = testing.make_department("矩阵甲局")
     b = testing.make_department("矩阵乙局")
@@ -238,6 +246,7 @@ def build_world() -> World:
         "batch": {"a": batch_a.pk, "b": batch_b.pk},
         "role_grant": {"pending": grant.pk},
         "notification": {"someone_else": _notice(someone)},
+        "job": {"a": _job(admin_a, a).pk, "b": _job(admin_b, b).pk},
     }
     assert isinstance(batch_a, ImportBatch) and isinstance(change_a, GradingChange)
     return world

@@ -129,6 +129,10 @@ API: dict[str, tuple[str, str, Body | None]] = {
     "grading_api_reject_change": ("change", "L H FH FH FH O H HF", REASON),
     "grading_api_resource_grading": ("resource", "L O OOHO OOHO OOHO HOHO HOHO HOOO", None),
     # Notifications: each account its own inbox; anyone else's notification is 404 (as a missing one).
+    # A job: its requester and its department's catalogue administrators (A's job: A's 目录管理员) and the platform
+    # administrator; anyone else 404.
+    "jobs_api_list_jobs": ("none", "L O O O O O O O", None),
+    "jobs_api_get_job": ("job", "L O OH H H H H HO", None),
     "notifications_api_list_notifications": ("none", "L O O O O O O O", None),
     "notifications_api_unread_count": ("none", "L O O O O O O O", None),
     "notifications_api_mark_all_read": ("none", "L O O O O O O O", None),
@@ -196,6 +200,8 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "datasets:load_detail": ("load", "GET", "L O OH OH OH H H HO", None),
     "datasets:load_retry": ("load", "POST", "L H RH FH FH H H HR", None),
     "datasets:load_rejects": ("load", "GET", "L H OH OH OH H H HO", None),
+    "jobs:list": ("none", "GET", "L O O O O O O O", None),
+    "jobs:detail": ("job", "GET", "L O OH H H H H HO", None),
     "notifications:inbox": ("none", "GET", "L O O O O O O O", None),
     "notifications:mark_all_read": ("none", "POST", "L O O O O O O O", None),
     "notifications:open": ("notification", "POST", "L OH OH OH OH OH OH OH", None),

@@ -31,6 +31,7 @@ from govshare.sources.models import Source
 HARDENING_RELEASE: dict[str, str | None] = {
     "datasets": "0004_move_credentials_out_of_config",
     "identity": "0003_move_totp_devices_to_encrypted_key",
+    "jobs": None,
     "notifications": None,
     "sources": None,
 }

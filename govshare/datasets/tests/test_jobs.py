@@ -24,7 +24,9 @@ from govshare.catalog.rules import ItemDraft
 from govshare.datasets import jobs, services
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.models import Dataset, Load
+from govshare.jobs import recovery
 from govshare.jobs.registry import RUNNER
+from govshare.jobs.runner import run
 from govshare.sources import services as source_services
 from govshare.sources.choices import SourceKind
 from govshare.sources.models import Source
@@ -118,7 +120,9 @@ def test_a_load_requested_without_enqueue_queues_no_task(department, admin, djan
 def test_a_load_requested_without_enqueue_that_nobody_ran_is_queued_by_the_sweep(department, admin) -> None:
     # The synchronous caller died before running it: after QUEUED_WITHOUT_TASK the recovery sweep queues it.
     load = services.request_load(make_source(department, admin), actor=admin, enqueue=False)
-    Load.objects.filter(pk=load.pk).update(created_at=timezone.now() - jobs.QUEUED_WITHOUT_TASK - timedelta(seconds=1))
+    Load.objects.filter(pk=load.pk).update(
+        created_at=timezone.now() - recovery.QUEUED_WITHOUT_TASK - timedelta(seconds=1)
+    )
     assert jobs.recover_stale_loads().lost == [load.pk]
     assert [task["args"] for task in queued_tasks()] == [(jobs.RUN_LOAD, load.pk)]
 
@@ -129,7 +133,7 @@ def test_run_load_job_runs_the_load_to_success(department, admin, tmp_path: Path
     path = tmp_path / "people.csv"
     path.write_text("身份证号,姓名\n510603199001010011,张三\n510603199001010029,李四\n", encoding="utf-8")
     load = services.request_load(source, actor=admin, file_path=path)
-    jobs.run_load_job(load.pk)
+    run(jobs.RUN_LOAD, load.pk)  # what a worker runs for the queued task
     load.refresh_from_db()
     assert (load.status, load.rows_loaded, load.error) == (LoadStatus.SUCCEEDED, 2, "")
 
@@ -155,7 +159,7 @@ def test_a_load_whose_source_is_down_gets_a_retry_schedule_at_its_backoff(depart
         config={"url": "postgresql+psycopg://gov@127.0.0.1:1/front", "table": "t"}
     )
     load = services.request_load(Source.objects.get(pk=source.pk), actor=admin)
-    jobs.run_load_job(load.pk)
+    run(jobs.RUN_LOAD, load.pk)
     load.refresh_from_db()
     assert load.status == LoadStatus.RETRYING and load.next_attempt_at is not None
     schedule = Schedule.objects.get(name=f"load-{load.pk}-retry-1")
@@ -217,7 +221,7 @@ def test_a_second_sweep_does_not_queue_the_same_dead_load_again(department, admi
 
 
 def test_a_retry_whose_time_passed_long_ago_without_a_schedule_is_queued_again(department, admin) -> None:
-    long_ago = timezone.now() - jobs.RETRY_OVERDUE - timedelta(minutes=1)
+    long_ago = timezone.now() - recovery.RETRY_OVERDUE - timedelta(minutes=1)
     load = make_load(make_source(department, admin), status=LoadStatus.RETRYING, attempts=1, next_attempt_at=long_ago)
     OrmQ.objects.all().delete()
     report = jobs.recover_stale_loads()
@@ -226,7 +230,7 @@ def test_a_retry_whose_time_passed_long_ago_without_a_schedule_is_queued_again(d
 
 
 def test_a_retry_that_still_has_its_schedule_is_left_to_the_scheduler(department, admin) -> None:
-    long_ago = timezone.now() - jobs.RETRY_OVERDUE - timedelta(minutes=1)
+    long_ago = timezone.now() - recovery.RETRY_OVERDUE - timedelta(minutes=1)
     load = make_load(make_source(department, admin), status=LoadStatus.RETRYING, attempts=1, next_attempt_at=long_ago)
     jobs.schedule_retry(load)
     assert jobs.recover_stale_loads().total == 0
@@ -256,7 +260,7 @@ def _taken_by_a_pusher(load: Load, taken_at: datetime) -> None:
 
 
 def _before_this_cluster_started() -> datetime:
-    return jobs.PROCESS_STARTED_AT - timedelta(minutes=1)
+    return recovery.PROCESS_STARTED_AT - timedelta(minutes=1)
 
 
 def test_a_queued_load_whose_task_a_killed_cluster_had_taken_is_queued_again_when_a_worker_starts(
@@ -265,7 +269,7 @@ def test_a_queued_load_whose_task_a_killed_cluster_had_taken_is_queued_again_whe
     load = make_load(make_source(department, admin))
     _taken_by_a_pusher(load, _before_this_cluster_started())
     assert jobs.recover_stale_loads().total == 0  # the minute sweep cannot tell a live cluster's task from a lost one
-    jobs.recover_on_worker_start(proc_name="Process-test")
+    recovery.recover_on_worker_start(proc_name="Process-test")
     unlocked = OrmQ.objects.filter(lock__lte=timezone.now())
     assert [row.task["args"] for row in unlocked] == [(jobs.RUN_LOAD, load.pk)]
     assert AuditLog.objects.filter(action="datasets.load_requeued", object_id=str(load.pk)).count() == 1
@@ -274,7 +278,7 @@ def test_a_queued_load_whose_task_a_killed_cluster_had_taken_is_queued_again_whe
 def test_a_task_this_clusters_pusher_took_is_left_to_it_when_a_worker_starts(department, admin) -> None:
     load = make_load(make_source(department, admin))
     _taken_by_a_pusher(load, timezone.now())
-    jobs.recover_on_worker_start(proc_name="Process-test")
+    recovery.recover_on_worker_start(proc_name="Process-test")
     assert OrmQ.objects.filter(lock__lte=timezone.now()).count() == 0
     assert not AuditLog.objects.filter(action="datasets.load_requeued", object_id=str(load.pk)).exists()
 
@@ -283,8 +287,8 @@ def test_two_workers_starting_together_queue_a_lost_load_once(department, admin)
     load = make_load(make_source(department, admin))
     _taken_by_a_pusher(load, _before_this_cluster_started())
     stale_view = Load.objects.get(pk=load.pk)
-    assert jobs._requeue_queued(stale_view, timezone.now(), "test") is True
-    assert jobs._requeue_queued(stale_view, timezone.now(), "test") is False
+    assert recovery._requeue_queued(jobs.LOAD_KIND, stale_view, timezone.now(), "test") is True
+    assert recovery._requeue_queued(jobs.LOAD_KIND, stale_view, timezone.now(), "test") is False
     assert OrmQ.objects.filter(lock__lte=timezone.now()).count() == 1
 
 
@@ -360,7 +364,7 @@ def test_switching_the_schedule_off_deletes_it(department, admin, django_capture
 
 def test_a_scheduled_run_requests_a_load_as_the_system(department, admin) -> None:
     source = make_source(department, admin)
-    load_id = jobs.run_scheduled_load(source.pk)
+    load_id = services.run_scheduled_load(source.pk)
     assert load_id is not None
     load = Load.objects.get(pk=load_id)
     assert (load.source_id, load.requested_by, load.status) == (source.pk, None, LoadStatus.QUEUED)
@@ -369,7 +373,7 @@ def test_a_scheduled_run_requests_a_load_as_the_system(department, admin) -> Non
 def test_a_scheduled_run_is_skipped_while_the_previous_load_is_unfinished(department, admin) -> None:
     source = make_source(department, admin)
     make_load(source, status=LoadStatus.RUNNING, heartbeat_at=timezone.now())
-    assert jobs.run_scheduled_load(source.pk) is None
+    assert services.run_scheduled_load(source.pk) is None
     assert Load.objects.filter(source=source).count() == 1
 
 
@@ -377,10 +381,10 @@ def test_ensure_schedules_keeps_one_recovery_sweep_and_drops_schedules_of_delete
     Schedule.objects.create(name="source-999999", func=RUNNER, schedule_type=Schedule.DAILY)
     jobs.ensure_schedules()
     jobs.ensure_schedules()
-    sweep = Schedule.objects.get(name=jobs.RECOVER_SCHEDULE_NAME)
+    sweep = Schedule.objects.get(name=recovery.RECOVER_SCHEDULE_NAME)
     assert (sweep.func, sweep.args, sweep.schedule_type, sweep.minutes) == (
         RUNNER,
-        repr((jobs.RECOVER_STALE_LOADS,)),
+        repr((recovery.RECOVER_STALE_JOBS,)),
         Schedule.MINUTES,
         1,
     )
@@ -388,7 +392,7 @@ def test_ensure_schedules_keeps_one_recovery_sweep_and_drops_schedules_of_delete
 
 
 def test_migrate_leaves_the_recovery_sweep_scheduled() -> None:
-    assert Schedule.objects.filter(name=jobs.RECOVER_SCHEDULE_NAME, func=RUNNER).count() == 1
+    assert Schedule.objects.filter(name=recovery.RECOVER_SCHEDULE_NAME, func=RUNNER).count() == 1
 
 
 # --- timeliness -------------------------------------------------------------------------------------------------

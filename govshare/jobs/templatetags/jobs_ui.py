@@ -1,0 +1,47 @@
+"""Template helpers of every job's pages: the status badge and the progress bar (a load, a key rotation, …)."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from govshare.jobs.choices import JobStatus
+from govshare.jobs.models import Job, JobState
+
+register = template.Library()
+
+_STATUS_CLASS = {
+    JobStatus.QUEUED: "",
+    JobStatus.RUNNING: "",
+    JobStatus.RETRYING: "warning",
+    JobStatus.SUCCEEDED: "ok",
+    JobStatus.FAILED: "danger",
+}
+
+
+@register.simple_tag
+def job_status_badge(job: JobState, css_name: str = "job-status") -> SafeString:
+    css = _STATUS_CLASS.get(JobStatus(job.status), "") if job.status in JobStatus.values else ""
+    label = JobStatus(job.status).label if job.status in JobStatus.values else job.status
+    return format_html('<span class="badge {} {} status-{}">{}</span>', css_name, css, job.status, _(label))
+
+
+@register.simple_tag
+def job_progress(job: Job) -> SafeString:
+    """A progress bar with the figures (done / total unit, percent); the figures alone while the total is unknown."""
+    percent = job.percent
+    unit = job.progress_unit
+    if percent is None:
+        return format_html('<span class="job-progress">{} {}</span>', job.progress_done, unit)
+    total = job.progress_total if job.progress_total is not None else job.progress_done
+    return format_html(
+        '<span class="job-progress"><progress max="100" value="{}">{}%</progress> {}%（{} / {} {}）</span>',
+        percent,
+        percent,
+        percent,
+        job.progress_done,
+        total,
+        unit,
+    )
