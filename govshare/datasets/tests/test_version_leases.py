@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import cast
 
 import pytest
+from django.core.signals import request_finished
+from django.db import close_old_connections
+from django.http import HttpResponseBase
 
 from govshare import testing
 from govshare.accounts.choices import Role
@@ -43,6 +46,16 @@ def owner(department) -> User:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def resource(department) -> Resource:  # type: ignore[no-untyped-def]
     return testing.make_published_resource(department, items=ITEMS, name="人口信息")
+
+
+def close(response: HttpResponseBase) -> None:
+    """What the server does when a client goes away: close the response. Its `request_finished` signal is kept from
+    closing the test's database connection, as Django's test client does."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
 
 
 def load_people(resource: Resource, owner: User, path: Path, count: int) -> Dataset:
@@ -117,7 +130,7 @@ def test_a_half_read_download_survives_new_versions_and_their_vacuum_with_all_it
         table.read(1)  # the vacuum did run: the version nobody reads is gone
 
     received.extend(chunks)
-    response.close()
+    close(response)
     lines = b"".join(received).decode("utf-8-sig").splitlines()
     assert lines[0] == '"公民身份号码","姓名","住址"'
     assert sorted(lines[1:]) == sorted(",".join(f'"{v}"' for v in person(n).split(",")) for n in range(people))
@@ -126,7 +139,7 @@ def test_a_half_read_download_survives_new_versions_and_their_vacuum_with_all_it
 def test_closing_a_download_unread_releases_its_lease(dataset: Dataset, resource: Resource, owner: User) -> None:
     response = reading.download_response(owner, resource, file_format="csv")
     assert list(VersionLease.objects.values_list("number", "holder")) == [(0, f"download:{owner.pk}")]
-    response.close()  # the client went away before the first byte
+    close(response)  # the client went away before the first byte
     assert not VersionLease.objects.exists()
 
 
