@@ -432,7 +432,7 @@ class DatasetTable:
 
 
 def _at_rest(field: pa.Field) -> bytes:
-    """A column's encryption designation (datasets.encryption), empty for a plain column."""
+    """A column's encryption designation (dataplane.encryption), empty for a plain column."""
     return (field.metadata or {}).get(b"govshare.at_rest", b"")
 
 

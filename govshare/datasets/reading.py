@@ -31,6 +31,7 @@ from govshare.core.errors import DomainError, FieldProblem, NotFound, Validation
 from govshare.core.masking import MaskRule, mask_arrow_column, masking_rule_for
 from govshare.core.uploads import check_data_upload
 from govshare.dataplane import exporting
+from govshare.dataplane.encryption import decrypted, filtered
 from govshare.dataplane.exporting import ExportFormat
 from govshare.dataplane.raw import SourceError, map_columns
 from govshare.dataplane.tables import DatasetTable
@@ -295,11 +296,11 @@ def _open_rows(
     reader = table.read(number)
     if where:
         try:
-            reader = encryption.filtered(reader, stored, dataset.resource_id, where)
+            reader = filtered(reader, stored, dataset.resource_id, where)
         except ValueError as exc:
             reader.close()
             raise ValidationFailed([FieldProblem("column", str(exc))]) from None
-    reader = encryption.decrypted(reader, stored, dataset.resource_id)
+    reader = decrypted(reader, stored, dataset.resource_id)
     if scope.rows_where:
         reader = _rows_in(reader, scope.rows_where)
     if scope.items is not None:

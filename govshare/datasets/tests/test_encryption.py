@@ -24,6 +24,7 @@ from govshare.catalog.rules import ItemDraft
 from govshare.core import crypto
 from govshare.core.crypto_arrow import decrypt_arrow_column
 from govshare.core.errors import ValidationFailed
+from govshare.dataplane.encryption import purpose, stored_columns
 from govshare.dataplane.tables import DatasetTable
 from govshare.datasets import encryption, reading, services
 from govshare.datasets.choices import LoadStatus
@@ -124,7 +125,7 @@ def test_the_owner_reads_the_values_back_in_their_types(loaded: Resource, owner:
 
 
 def test_a_version_records_which_columns_are_encrypted(loaded: Resource) -> None:
-    stored = encryption.stored_columns(_table(loaded).schema())
+    stored = stored_columns(_table(loaded).schema())
     assert [(c.name, c.data_type, c.searchable) for c in stored] == [
         ("手机号码", "C", True),
         ("住址", "C", False),
@@ -163,11 +164,11 @@ def test_a_ciphertext_moved_to_another_column_does_not_decrypt(loaded: Resource)
     stored = pq.read_table(_table(loaded).files()[0])
     ring = crypto.current_key_ring()
     phones = stored.column("手机号码")
-    assert decrypt_arrow_column(phones, ring, encryption.purpose(loaded.pk, "手机号码")).to_pylist()[0] == ROWS[0][2]
+    assert decrypt_arrow_column(phones, ring, purpose(loaded.pk, "手机号码")).to_pylist()[0] == ROWS[0][2]
     with pytest.raises(crypto.DecryptionError, match="认证标签不符"):
-        decrypt_arrow_column(phones, ring, encryption.purpose(loaded.pk, "住址"))
+        decrypt_arrow_column(phones, ring, purpose(loaded.pk, "住址"))
     with pytest.raises(crypto.DecryptionError, match="认证标签不符"):
-        decrypt_arrow_column(phones, ring, encryption.purpose(loaded.pk + 1, "手机号码"))
+        decrypt_arrow_column(phones, ring, purpose(loaded.pk + 1, "手机号码"))
 
 
 def test_an_equality_lookup_on_a_searchable_column_goes_through_its_hash(loaded: Resource, owner: User) -> None:
@@ -246,7 +247,7 @@ def test_a_resource_without_encrypted_items_is_stored_as_before(
     load = _load(_source(plain, owner), owner, _csv(tmp_path / "a.csv", ROWS[:1]))
     stored = _table(plain).schema()
     assert load.status == LoadStatus.SUCCEEDED and stored.names == HEADER
-    assert encryption.stored_columns(stored) == []
+    assert stored_columns(stored) == []
 
 
 def test_the_rejects_file_of_a_resource_with_encrypted_items_keeps_no_raw_row_text(

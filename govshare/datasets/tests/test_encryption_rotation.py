@@ -16,6 +16,7 @@ from govshare.audit.models import AuditLog
 from govshare.catalog.models import Resource
 from govshare.catalog.rules import ItemDraft
 from govshare.core import crypto
+from govshare.dataplane.encryption import version_key_usage
 from govshare.dataplane.tables import DatasetTable
 from govshare.datasets import encryption, reading, services
 from govshare.datasets.choices import LoadStatus, VersionKind
@@ -86,8 +87,8 @@ def test_rotation_writes_a_new_version_under_the_active_key(resource: Resource, 
     assert after is not None and after > before
     assert f"v{before} 已用启用密钥重新加密为新版本 v{after}（2 行）" in output
     table = _table(resource)
-    assert encryption.version_key_usage(table, after) == {new: 4}  # 2 rows × 2 encrypted columns
-    assert encryption.version_key_usage(table, before) == {old: 4}
+    assert version_key_usage(table, after) == {new: 4}  # 2 rows × 2 encrypted columns
+    assert version_key_usage(table, before) == {old: 4}
     assert reading.preview_version(owner, resource).rows == ROWS
     assert reading.preview_version(owner, resource, version=before).rows == ROWS  # the previous stays readable
     audit = AuditLog.objects.get(action=encryption.ACTION_ROTATED)

@@ -21,8 +21,9 @@ from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.catalog.rules import ItemDraft
 from govshare.core import crypto
+from govshare.dataplane.encryption import version_key_usage
 from govshare.dataplane.tables import DatasetTable
-from govshare.datasets import encryption, reading, services
+from govshare.datasets import reading, services
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Dataset
@@ -98,9 +99,7 @@ def test_rotate_keys_killed_while_writing_leaves_the_current_version_and_the_nex
     dataset.refresh_from_db()
     assert dataset.current_version is not None and dataset.current_version > before
     assert dataset.row_count == ROWS
-    assert set(encryption.version_key_usage(table, dataset.current_version)) == {
-        crypto.current_key_ring().active.key_id
-    }
+    assert set(version_key_usage(table, dataset.current_version)) == {crypto.current_key_ring().active.key_id}
     assert reading.preview_version(owner, resource, where={"手机号码": f"1{3800000000 + 12345}"}).rows == [
         [f"{12345:010d}", f"1{3800000000 + 12345}", "德阳市长江西路345号"]
     ]
