@@ -18,7 +18,8 @@ class JobPolicy:
             return NOTHING
         if subject.has_role(Role.PLATFORM_ADMIN):
             return Q()
-        visible = Q(requested_by_id=_pk(subject))
+        pk = _pk(subject)
+        visible = Q(requested_by_id=pk) if pk is not None else NOTHING
         if subject.department_id is not None and subject.has_role(Role.CATALOG_ADMIN):
             visible |= Q(department_id=subject.department_id)
         return visible

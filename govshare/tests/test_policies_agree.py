@@ -16,6 +16,7 @@ from govshare.datasets.models import Dataset, Load
 from govshare.grading.access import DECIDE
 from govshare.grading.models import GradingChange
 from govshare.identity.models import InformationSystem
+from govshare.jobs.models import Job
 from govshare.sources.access import MANAGE
 from govshare.sources.models import Source
 from govshare.testing import authz as matrix
@@ -30,6 +31,7 @@ GUARDED: dict[type[models.Model], tuple[str, ...]] = {
     GradingChange: (authz.VIEW, DECIDE),
     AuditLog: (authz.VIEW, "change"),
     InformationSystem: (authz.VIEW, "manage"),
+    Job: (authz.VIEW, "change"),
 }
 
 
