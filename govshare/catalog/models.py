@@ -252,3 +252,26 @@ class DuplicateCandidate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_id}≈{self.similar_id} {self.score:.2f}"
+
+
+class SynonymGroup(models.Model):
+    """Words that mean the same in a search (身份证 / 公民身份号码 / 居民身份证): a query word of an active group also
+    finds the entries carrying any other word of it. Data the platform administrator edits (seeded by migration
+    0007 from catalog/data/synonyms.tsv); saved through govshare.catalog.synonyms.save_group (validated, audited)."""
+
+    terms = models.CharField("同义词", max_length=500, help_text="两个或以上的词，以“/”分隔，如：社保/社会保险")
+    note = models.CharField("说明", max_length=200, blank=True)
+    is_active = models.BooleanField("启用", default=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "检索同义词"
+        verbose_name_plural = "检索同义词"
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.terms
+
+    @property
+    def term_list(self) -> list[str]:
+        return [term for term in self.terms.split("/") if term]
