@@ -10,7 +10,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
-from ninja import File, Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 from pydantic import Field
@@ -57,6 +57,7 @@ class ImportResultOut(Schema):
     detail: str
     batch: ImportBatchOut | None
     created_codes: list[str] = Field([], description="新建资源的代码（已导入时）")
+    notes: list[str] = Field([], description="导入时跳过的内容（如模板的示例行）")
     errors: list[ImportProblemOut] = Field([], description="问题清单：工作表、行号、列、问题")
 
 
@@ -99,6 +100,7 @@ def _result(result: importing.ImportResult) -> ImportResultOut:
             "detail": detail,
             "batch": result.batch,
             "created_codes": [r.code for r in result.created],
+            "notes": result.notes,
             "errors": [p.as_dict() for p in shown],
         }
     )
@@ -131,11 +133,16 @@ def import_template(request: HttpRequest) -> HttpResponse:
     description=(
         "整份文件校验通过才导入（一个事务全部导入为草稿），否则一条也不导入并返回 422 与问题清单"
         "（工作表、行号、列、问题）。文件大小上限 GOVSHARE_IMPORT_MAX_BYTES（默认 20 MB），"
-        "资源行数上限 GOVSHARE_IMPORT_MAX_ROWS（默认 50,000）。"
+        "资源行数上限 GOVSHARE_IMPORT_MAX_ROWS（默认 50,000）。本人已导入过的同一文件（SHA-256 相同）"
+        "答 409 并说明导入时间和批次，除非表单字段 confirm=true。"
     ),
 )
 @decorate_view(_limited_upload)
-def import_file(request: HttpRequest, file: UploadedFile = File(None)) -> Status[ImportResultOut]:  # noqa: B008
+def import_file(
+    request: HttpRequest,
+    file: UploadedFile = File(None),  # noqa: B008
+    confirm: bool = Form(False, description="true：即使本人已导入过同一文件也导入"),
+) -> Status[ImportResultOut]:
     limit: importing.UploadSizeLimit = request._import_upload_limit  # type: ignore[attr-defined]
     user = acting_user(request)
     if limit.exceeded:
@@ -143,7 +150,9 @@ def import_file(request: HttpRequest, file: UploadedFile = File(None)) -> Status
     elif file is None:
         return Status(422, ImportResultOut(detail="请以 multipart/form-data 上传字段 file（.xlsx 文件）", batch=None))
     else:
-        result = importing.import_catalog(file, file_name=file.name or "", actor=user, declared_size=file.size)
+        result = importing.import_catalog(
+            file, file_name=file.name or "", actor=user, declared_size=file.size, confirm=confirm
+        )
     return Status(200 if result.imported else 422, _result(result))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -16,8 +17,12 @@ from govshare.accounts.acting import acting_user
 from govshare.accounts.models import User
 from govshare.catalog import exporting, importing
 from govshare.core.errors import NotFound, ValidationFailed
+from govshare.core.pagination import page_number
 
 RECENT_BATCHES = 10
+# The import page lists this many of the entries it created; the batch page lists them all (paged).
+CREATED_SHOWN = 50
+BATCH_PAGE_SIZE = 100
 
 
 def _may_import_or_403(user: User) -> None:
@@ -41,6 +46,7 @@ def _import_page(request: HttpRequest, limit: importing.UploadSizeLimit | None) 
     _may_import_or_403(user)
     result: importing.ImportResult | None = None
     missing_file = False
+    already: importing.AlreadyImported | None = None
     if request.method == "POST" and limit is not None:
         upload = request.FILES.get("file")
         if limit.exceeded:
@@ -48,10 +54,18 @@ def _import_page(request: HttpRequest, limit: importing.UploadSizeLimit | None) 
         elif upload is None:
             missing_file = True
         else:
-            result = importing.import_catalog(
-                upload, file_name=upload.name or "", actor=user, declared_size=upload.size
-            )
-    status = 422 if result is not None and not result.imported else 400 if missing_file else 200
+            try:
+                result = importing.import_catalog(
+                    upload,
+                    file_name=upload.name or "",
+                    actor=user,
+                    declared_size=upload.size,
+                    confirm=request.POST.get("confirm") == "true",
+                )
+            except importing.AlreadyImported as exc:  # asked, not refused: the page offers to import anyway
+                already = exc
+    status = 422 if result is not None and not result.imported else 400 if missing_file else 409 if already else 200
+    created = result.created if result is not None and result.imported else []
     return render(
         request,
         "catalog/import.html",
@@ -59,6 +73,9 @@ def _import_page(request: HttpRequest, limit: importing.UploadSizeLimit | None) 
             "result": result,
             "problems": result.problems[: importing.MAX_REPORTED_PROBLEMS] if result else [],
             "missing_file": missing_file,
+            "already": already,
+            "created": created[:CREATED_SHOWN],
+            "created_more": max(0, len(created) - CREATED_SHOWN),
             "batches": importing.my_batches(user)[:RECENT_BATCHES],
             "max_bytes": settings.GOVSHARE.import_max_bytes,
             "max_megabytes": f"{settings.GOVSHARE.import_max_bytes / (1024 * 1024):g}",
@@ -79,10 +96,18 @@ def import_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
     except NotFound as exc:  # another user's batch answers 404 whatever the role, never 403
         raise Http404(exc.message) from exc
     _may_import_or_403(user)
+    created = Paginator(importing.created_by_batch(batch), BATCH_PAGE_SIZE).get_page(
+        page_number(request.GET.get("page"))
+    )
     return render(
         request,
         "catalog/import_batch.html",
-        {"batch": batch, "problems": importing.report_of(batch), "max_reported": importing.MAX_REPORTED_PROBLEMS},
+        {
+            "batch": batch,
+            "problems": importing.report_of(batch),
+            "max_reported": importing.MAX_REPORTED_PROBLEMS,
+            "created": created,
+        },
     )
 
 

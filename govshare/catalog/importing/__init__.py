@@ -23,6 +23,7 @@ The names below are this package's interface.
 from __future__ import annotations
 
 from govshare.catalog.importing.layout import (
+    EXAMPLE_SEQ,
     GUIDE_SHEET,
     ITEM_COLUMNS,
     ITEM_SHEET,
@@ -47,7 +48,10 @@ from govshare.catalog.importing.limits import (
 from govshare.catalog.importing.reading import MAX_DESCRIPTION, ParsedFile, ParsedResource, parse_workbook
 from govshare.catalog.importing.report import MAX_REPORTED_PROBLEMS, ImportProblem, ImportRefused, report_of
 from govshare.catalog.importing.service import (
+    AlreadyImported,
     ImportResult,
+    created_by_batch,
+    earlier_import,
     get_my_batch,
     import_catalog,
     may_import,
@@ -65,6 +69,7 @@ from govshare.catalog.importing.template import (
 from govshare.catalog.importing.validation import Validation, validate
 
 __all__ = [
+    "EXAMPLE_SEQ",
     "GUIDE_SHEET",
     "ITEM_COLUMNS",
     "ITEM_ROWS_PER_RESOURCE_ROW",
@@ -79,6 +84,7 @@ __all__ = [
     "UNCOMPRESSED_FACTOR",
     "VALIDATION_ROWS",
     "XLSX_CONTENT_TYPE",
+    "AlreadyImported",
     "Column",
     "ImportProblem",
     "ImportRefused",
@@ -87,6 +93,8 @@ __all__ = [
     "ParsedResource",
     "UploadSizeLimit",
     "Validation",
+    "created_by_batch",
+    "earlier_import",
     "get_my_batch",
     "guide_rows",
     "header_row",

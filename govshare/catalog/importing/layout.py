@@ -26,6 +26,9 @@ ITEM_SHEET = "信息项"
 GUIDE_SHEET = "填写说明"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEMPLATE_FILE_NAME = "政务信息资源目录导入模板.xlsx"
+# The 资源序号 of the template's example rows: the reader skips them (and says so), so that an example left in the
+# file never becomes a draft.
+EXAMPLE_SEQ = "示例"
 
 
 @dataclass(frozen=True)

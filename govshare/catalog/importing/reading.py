@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from govshare.catalog.importing.layout import (
     CHOICE_LOOKUPS,
+    EXAMPLE_SEQ,
     ITEM_SHEET,
     RESOURCE_SHEET,
     SHEET_COLUMNS,
@@ -68,6 +69,18 @@ class ParsedFile:
     letters: dict[str, dict[str, str]] = field(default_factory=dict)
     # Both sheets were read under their headers without merged cells or formulas: the rules can be checked.
     complete: bool = False
+    # (sheet, row) of the template's example rows (资源序号 示例), skipped.
+    examples: list[tuple[str, int]] = field(default_factory=list)
+
+    def examples_note(self) -> str:
+        """What was skipped, for the report of an imported file ("" when nothing was)."""
+        if not self.examples:
+            return ""
+        rows = "；".join(
+            f"“{sheet}”第{'、'.join(str(r) for s, r in self.examples if s == sheet)}行"
+            for sheet in dict.fromkeys(s for s, _ in self.examples)
+        )
+        return f"已跳过模板的示例行（资源序号为“{EXAMPLE_SEQ}”）：{rows}"
 
 
 def _normalise_header(value: object) -> str:
@@ -308,9 +321,16 @@ def _parse_sheets(book: UploadedWorkbook, titles: Mapping[str, str]) -> ParsedFi
         problems.items = structure
     result.complete = not structure and len(result.letters) == 2
     if not result.resources and not problems.items:
-        problems.add(
-            RESOURCE_SHEET, 2, None, "", f"工作表“{RESOURCE_SHEET}”没有数据行：请从第2行起每行填写一个信息资源"
-        )
+        if any(sheet == RESOURCE_SHEET for sheet, _ in result.examples):
+            # The template sent back unchanged: say that its example is never imported, rather than "no rows".
+            last = max(row for sheet, row in result.examples if sheet == RESOURCE_SHEET)
+            message = (
+                f"工作表“{RESOURCE_SHEET}”只有模板的示例行（资源序号为“{EXAMPLE_SEQ}”），示例行不会导入，"
+                f"因此没有可导入的资源：请从第{last + 1}行起每行填写一个信息资源，资源序号填 1、2、3…"
+            )
+        else:
+            message = f"工作表“{RESOURCE_SHEET}”没有数据行：请从第2行起每行填写一个信息资源"
+        problems.add(RESOURCE_SHEET, 2, None, "", message)
     result.problems = problems.items
     return result
 
@@ -324,6 +344,9 @@ def _read_resources(
 ) -> None:
     for row, values in rows:
         if _blank(values):
+            continue
+        if _is_example(reader, values):
+            result.examples.append((RESOURCE_SHEET, row))
             continue
         if len(result.resources) >= max_rows:
             # Stop reading at once: the dimension was missing or wrong, the streamed count decides.
@@ -344,6 +367,9 @@ def _read_items(
     for row, values in rows:
         if _blank(values):
             continue
+        if _is_example(reader, values):
+            result.examples.append((ITEM_SHEET, row))
+            continue
         result.item_rows += 1
         if result.item_rows > max_items:
             message = (
@@ -352,6 +378,12 @@ def _read_items(
             )
             raise ImportRefused(ImportProblem.at(ITEM_SHEET, row, "", "", message))
         _item_row(reader, row, values, by_seq)
+
+
+def _is_example(reader: _RowReader, values: list[object]) -> bool:
+    """A row of the template's example (资源序号 示例): never imported, whatever else it holds."""
+    index = reader.positions.get("seq")
+    return index is not None and index < len(values) and _text(values[index]) == EXAMPLE_SEQ
 
 
 def _first_row(

@@ -11,6 +11,7 @@ from typing import IO
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from govshare.accounts.choices import Role
 from govshare.accounts.models import User
@@ -21,7 +22,17 @@ from govshare.catalog.importing.reading import parse_workbook
 from govshare.catalog.importing.report import ImportProblem, ImportRefused, file_problem, problem_order, stored_report
 from govshare.catalog.importing.validation import Validation, merged_report, validate
 from govshare.catalog.models import ImportBatch, Resource
-from govshare.core.errors import DomainError, NotFound, PermissionDenied
+from govshare.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+
+
+class AlreadyImported(Conflict):
+    """The same file (by SHA-256) was imported before by this user: importing it again would create a second set
+    of identical drafts, so the importer asks first (`confirm=True` imports anyway)."""
+
+    def __init__(self, earlier: ImportBatch) -> None:
+        when = timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M")
+        super().__init__(f"该文件已于 {when} 导入过（批次 #{earlier.pk}），仍要导入吗？")
+        self.earlier = earlier
 
 
 @dataclass
@@ -31,6 +42,8 @@ class ImportResult:
     created: list[Resource] = field(default_factory=list)
     # Seconds spent per phase (read, validate, write), for the page and the benchmark.
     timings: dict[str, float] = field(default_factory=dict)
+    # What the import passed over without refusing the file (the template's example rows).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def imported(self) -> bool:
@@ -53,8 +66,18 @@ def refuse_too_large(*, file_name: str, size: int | None, actor: User) -> Import
     return _refuse(file_name, size or 0, "", [file_problem(size_limit_message(size))], actor, time.perf_counter())
 
 
-def import_catalog(upload: IO[bytes], *, file_name: str, actor: User, declared_size: int | None = None) -> ImportResult:
-    """Check the whole file, then import every resource in one transaction, or nothing with a report."""
+def import_catalog(
+    upload: IO[bytes],
+    *,
+    file_name: str,
+    actor: User,
+    declared_size: int | None = None,
+    confirm: bool = False,
+) -> ImportResult:
+    """Check the whole file, then import every resource in one transaction, or nothing with a report.
+
+    A file the user imported before (same SHA-256) raises AlreadyImported unless `confirm`: nothing is recorded
+    then, the user is only asked."""
     _check_may_import(actor)
     started = time.perf_counter()
     limit = settings.GOVSHARE.import_max_bytes
@@ -65,6 +88,8 @@ def import_catalog(upload: IO[bytes], *, file_name: str, actor: User, declared_s
         return _refuse(file_name, size, "", [file_problem(size_limit_message(None))], actor, started)
     if problem := sniff_file(head):
         return _refuse(file_name, size, sha256, [problem], actor, started)
+    if not confirm and (earlier := earlier_import(actor, sha256)) is not None:
+        raise AlreadyImported(earlier)
     try:
         parsed = parse_workbook(upload)
     except ImportRefused as refused:
@@ -107,7 +132,8 @@ def import_catalog(upload: IO[bytes], *, file_name: str, actor: User, declared_s
         "validate": validated_at - read_at,
         "write": time.perf_counter() - validated_at,
     }
-    return ImportResult(batch, [], created, timings)
+    notes = [note] if (note := parsed.examples_note()) else []
+    return ImportResult(batch, [], created, timings, notes)
 
 
 def _refuse(
@@ -141,6 +167,22 @@ def _refuse(
 def my_batches(user: User) -> QuerySet[ImportBatch]:
     """The user's own import attempts, newest first."""
     return ImportBatch.objects.filter(uploaded_by=user).order_by("-created_at", "-pk")
+
+
+def earlier_import(user: User, sha256: str) -> ImportBatch | None:
+    """The user's latest batch that imported the file with this SHA-256, if any."""
+    return my_batches(user).filter(sha256=sha256, outcome=ImportBatch.Outcome.IMPORTED).first()
+
+
+def created_by_batch(batch: ImportBatch) -> QuerySet[Resource]:
+    """The entries a batch created that still exist, by code. The import writes each entry's first version with
+    the note "批量导入 #<batch>：<file>", which ties them to the batch without another column."""
+    note = f"批量导入 #{batch.pk}："
+    return (
+        Resource.objects.filter(versions__number=1, versions__note__startswith=note)
+        .select_related("department")
+        .order_by("code")
+    )
 
 
 def get_my_batch(user: User, pk: int) -> ImportBatch:

@@ -26,6 +26,7 @@ from govshare.catalog.choices import (
     UpdateCycle,
 )
 from govshare.catalog.importing.layout import (
+    EXAMPLE_SEQ,
     GUIDE_SHEET,
     ITEM_COLUMNS,
     ITEM_SHEET,
@@ -54,6 +55,11 @@ def guide_rows() -> list[tuple[str, str]]:
             "限制",
             f"只接受 .xlsx；文件不超过 {limit_size}，资源不超过 {limit_rows:,} 行；不得有合并单元格和公式。",
         ),
+        (
+            "示例行",
+            f"第2行起资源序号为“{EXAMPLE_SEQ}”的灰色行是示例，导入时跳过（不会成为草稿）。"
+            "请在其下方填写，资源序号填 1、2、3…；也可删除示例行。",
+        ),
         ("表头", "第1行为表头，请勿删除或改名；列的顺序可以调整。带下拉的列请从下拉中选择。"),
         ("代码", "分类码、提供方代码、信息资源代码请按文本填写，避免 Excel 把它们变成数字。"),
     ]
@@ -67,7 +73,7 @@ def guide_rows() -> list[tuple[str, str]]:
 
 
 _SAMPLE_RESOURCE: dict[str, object] = {
-    "seq": 1,
+    "seq": EXAMPLE_SEQ,
     "name": "常住人口户籍登记信息",
     "category_code": "101",
     "department_code": "",
@@ -88,17 +94,21 @@ _SAMPLE_RESOURCE: dict[str, object] = {
     "code": "",
 }
 _SAMPLE_ITEMS: list[dict[str, object]] = [
-    {"seq": 1, "name": "公民身份号码", "data_type": "字符型", "length": 18, "description": "18位"},
-    {"seq": 1, "name": "姓名", "data_type": "字符型", "length": 50},
-    {"seq": 1, "name": "出生日期", "data_type": "日期型"},
+    {"seq": EXAMPLE_SEQ, "name": "公民身份号码", "data_type": "字符型", "length": 18, "description": "18位"},
+    {"seq": EXAMPLE_SEQ, "name": "姓名", "data_type": "字符型", "length": 50},
+    {"seq": EXAMPLE_SEQ, "name": "出生日期", "data_type": "日期型"},
 ]
 _HEADER_FILL = PatternFill("solid", fgColor="1F5FA8")
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
+_EXAMPLE_FILL = PatternFill("solid", fgColor="EEEEEE")
+_EXAMPLE_FONT = Font(italic=True, color="777777")
+_EXAMPLE_NOTE = f"资源序号为“{EXAMPLE_SEQ}”的行是示例，导入时跳过。请在下方填写，资源序号填 1、2、3…"
 VALIDATION_ROWS = 50_000
 
 
 def write_template(target: IO[bytes], *, department_code: str = "") -> None:
-    """The import template: two data sheets with drop-downs of the Chinese labels, a sample, and a guide."""
+    """The import template: two data sheets with drop-downs of the Chinese labels, grey example rows that the reader
+    skips (资源序号 示例), and a guide."""
     workbook = Workbook()
     sheets = [workbook.active, workbook.create_sheet(ITEM_SHEET)]
     sheets[0].title = RESOURCE_SHEET  # type: ignore[union-attr]
@@ -130,8 +140,9 @@ def write_template(target: IO[bytes], *, department_code: str = "") -> None:
         for row_index, sample in enumerate(rows, start=2):
             for index, column in enumerate(columns, start=1):
                 value = sample.get(column.field)
-                if value not in (None, ""):
-                    sheet.cell(row=row_index, column=index, value=value)
+                cell = sheet.cell(row=row_index, column=index, value=value if value not in (None, "") else None)
+                cell.fill, cell.font = _EXAMPLE_FILL, _EXAMPLE_FONT
+            sheet.cell(row=row_index, column=1).comment = Comment(_EXAMPLE_NOTE, "govshare")
         sheet.freeze_panes = "B2"
     guide = workbook.create_sheet(GUIDE_SHEET)
     guide.column_dimensions["A"].width = 26

@@ -138,11 +138,17 @@ def test_blank_rows_between_resources_are_skipped(catalog_admin, department) -> 
 
 
 @pytest.mark.django_db
-def test_template_with_its_sample_row_imports(catalog_admin, department) -> None:
+def test_template_sent_back_unchanged_creates_no_draft_and_says_its_example_is_skipped(
+    catalog_admin, department
+) -> None:
     data = importing.template_bytes(department_code=department.code)
     result = run(data, catalog_admin, name="模板.xlsx")
-    assert result.imported, result.problems
-    assert Resource.objects.get().name == "常住人口户籍登记信息"
+    assert not result.imported
+    [problem] = result.problems
+    assert (problem.sheet, problem.row) == ("信息资源", 2)
+    assert "只有模板的示例行" in problem.message and "示例行不会导入" in problem.message
+    assert "请从第3行起" in problem.message
+    assert Resource.objects.count() == 0
 
 
 @pytest.mark.django_db
