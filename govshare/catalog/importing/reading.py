@@ -300,7 +300,7 @@ def _parse_sheets(book: UploadedWorkbook, titles: Mapping[str, str]) -> ParsedFi
         # A damaged zip member, a truncated stream, a shared-string index out of range, a bad row number.
         damaged = f"工作表“{sheet}”无法读取，文件可能已损坏或不完整。请在 Excel 中打开并重新保存为 .xlsx 后导入"
         try:
-            with sheet_errors(damaged):
+            with sheet_errors(damaged, sheet=sheet):
                 with book.open_sheet(titles[sheet]) as stream:
                     rows = stream.rows()
                     header = _first_row(sheet, rows, stream, max_rows)

@@ -57,3 +57,18 @@ def test_entities_in_the_sheet_are_not_expanded(catalog_admin, department) -> No
     assert time.perf_counter() - started < 5
     assert result.problems or result.imported
     assert all(len(p.message) < 1000 for p in result.problems)
+
+
+@pytest.mark.django_db
+def test_a_cell_text_over_the_parsers_limit_is_reported_in_chinese_on_its_sheet(catalog_admin, department) -> None:
+    def huge_cell(content: bytes) -> bytes:
+        cell = b'<row r="9"><c r="B9" t="inlineStr"><is><t>' + b"x" * 10_000_001 + b"</t></is></c></row>"
+        return content.replace(b"</sheetData>", cell + b"</sheetData>", 1)
+
+    data = with_sheet(valid_file(department.code), huge_cell)
+    result = importing.import_catalog(io.BytesIO(data), file_name="目录.xlsx", actor=catalog_admin)
+    assert not result.imported and not Resource.objects.exists()
+    [problem] = result.problems
+    assert problem.sheet == "信息资源"
+    assert problem.message.startswith("工作表“信息资源”中有单元格的文本过长：超过 10,000,000 字节")
+    assert "XML_PARSE_HUGE" not in problem.message

@@ -651,18 +651,37 @@ class SheetUnreadable(XlsxRefused):
     """A sheet that broke off while its rows were read: broken XML, a damaged member, a truncated stream."""
 
 
+# libxml2's limit on one text node while huge_tree is off (XML_MAX_TEXT_LENGTH), and Excel's on one cell.
+XML_MAX_TEXT_BYTES = 10_000_000
+EXCEL_MAX_CELL_CHARS = 32_767
+
+
+def _text_too_long(exc: Any) -> bool:
+    """libxml2 refused a text node over its limit (its message is English: "Text node too long, try XML_PARSE_HUGE",
+    or "huge text node" in older versions)."""
+    message = str(exc).lower()
+    return exc.code == etree.ErrorTypes.ERR_RESOURCE_LIMIT or "text node too long" in message or "huge text" in message
+
+
 @contextmanager
-def sheet_errors(damaged: str) -> Iterator[None]:
+def sheet_errors(damaged: str, *, sheet: str = "") -> Iterator[None]:
     """Around the reading of a sheet's rows: every way a damaged file breaks off becomes an `XlsxRefused`.
 
-    A refusal stays what it is; broken XML raises `SheetUnreadable` quoting the parser; a damaged member, a truncated
-    stream, a shared-string index out of range or a number that is none raises `SheetUnreadable(damaged)`, the
-    caller's own words for its users (an import says 导入, a data load 上传)."""
+    A refusal stays what it is; a cell text over the parser's limit raises `SheetUnreadable` saying so (in the
+    platform's words, naming `sheet` when given); other broken XML raises `SheetUnreadable` quoting the parser; a
+    damaged member, a truncated stream, a shared-string index out of range or a number that is none raises
+    `SheetUnreadable(damaged)`, the caller's own words for its users (an import says 导入, a data load 上传)."""
     try:
         yield
     except XlsxRefused:
         raise
     except etree.XMLSyntaxError as exc:
+        if _text_too_long(exc):
+            where = f"工作表“{sheet}”" if sheet else "工作表"
+            raise SheetUnreadable(
+                f"{where}中有单元格的文本过长：超过 {XML_MAX_TEXT_BYTES:,} 字节（读取上限），不予读取。"
+                f"Excel 的单元格最多 {EXCEL_MAX_CELL_CHARS:,} 个字符，请检查该工作表中内容异常的单元格"
+            ) from exc
         raise SheetUnreadable(f"工作表内容不是有效的 XML，文件可能已损坏：{exc}") from exc
     except (zipfile.BadZipFile, zlib.error, EOFError, IndexError, ValueError, KeyError) as exc:
         raise SheetUnreadable(damaged) from exc

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 import zlib
 
@@ -40,3 +41,13 @@ def test_a_refusal_stays_what_it_is() -> None:
 def test_other_errors_pass_through() -> None:
     with pytest.raises(RuntimeError), sheet_errors(DAMAGED):
         raise RuntimeError("a bug stays a bug")
+
+
+def test_a_text_over_the_parsers_limit_is_refused_in_chinese_naming_the_sheet_and_the_limit() -> None:
+    huge = b"<row><c><is><t>" + b"x" * 10_000_001 + b"</t></is></c></row>"
+    with pytest.raises(SheetUnreadable) as raised, sheet_errors(DAMAGED, sheet="信息资源"):
+        for _ in etree.iterparse(io.BytesIO(huge), events=("end",), huge_tree=False):
+            pass
+    message = raised.value.message
+    assert message.startswith("工作表“信息资源”中有单元格的文本过长：超过 10,000,000 字节")
+    assert "32,767" in message and "XML_PARSE_HUGE" not in message and "Text node" not in message
