@@ -2,14 +2,16 @@
 
 The index holds jieba tokens (govshare.catalog.search_text): an FTS5 table on SQLite, a GIN index on
 to_tsvector('simple', search_tokens) on PostgreSQL (migration 0004). A query is segmented with the same
-dictionary and every token is required. Results are scoped exactly like the rest of the catalogue
-(govshare.catalog.access.visible_resources_filter), and each facet is counted over the query, the user's scope
-and every filter except its own, in one SQL statement.
+dictionary and every token is required, except that an everyday word of a synonym group (社保) is satisfied by any
+word of its group (社保 | 社会保险): govshare.catalog.synonyms plans the query, this module turns the plan into an
+FTS5 expression or a tsquery. Results are scoped exactly like the rest of the catalogue
+(govshare.catalog.access.visible_resources_filter; the browse page may narrow a consumer to published entries), and
+each facet is counted over the query, the user's scope and every filter except its own, in one SQL statement.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import connection
@@ -22,17 +24,20 @@ from govshare.accounts.models import Department, User
 from govshare.catalog import selectors
 from govshare.catalog.choices import OpenType, ResourceFormat, ReviewStatus, ShareType, UpdateCycle
 from govshare.catalog.models import Category, Resource
-from govshare.catalog.search_text import query_tokens
+from govshare.catalog.synonyms import Clause, QueryPlan, active_synonyms, plan_query
 from govshare.core.errors import FieldProblem, ValidationFailed
 from govshare.core.pagination import clamp_paging
+from govshare.core.roles import Role
 
 __all__ = [
     "SORTS",
     "Facet",
     "FacetOption",
     "SearchResult",
+    "catalogues",
     "ensure_search_index",
     "matching_resources",
+    "plan",
     "search_resource_ids",
     "search_resources",
 ]
@@ -48,8 +53,8 @@ DEFAULT_SORT_WITH_QUERY = "relevance"
 DEFAULT_SORT_WITHOUT_QUERY = "code"
 
 FTS_TABLE = "catalog_resource_fts"
-_PG_MATCH = """to_tsvector('simple', "catalog_resource"."search_tokens") @@ plainto_tsquery('simple', %s)"""
-_PG_RANK = """ts_rank(to_tsvector('simple', "catalog_resource"."search_tokens"), plainto_tsquery('simple', %s))"""
+_PG_VECTOR = """to_tsvector('simple', "catalog_resource"."search_tokens")"""
+_PG_TOKENS = "plainto_tsquery('simple', %s)"
 _FTS5_MATCH = '"catalog_resource"."id" IN (SELECT rowid FROM catalog_resource_fts WHERE catalog_resource_fts MATCH %s)'
 
 
@@ -80,6 +85,8 @@ class SearchResult:
     q: str = ""
     sort: str = DEFAULT_SORT_WITHOUT_QUERY
     tokens: list[str] = field(default_factory=list)
+    # The words a row highlights: the query's own and their synonyms.
+    words: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -97,17 +104,49 @@ class SearchResult:
 # ---------------------------------------------------------------------------------------------- text matching
 
 
-def _fts5_expression(tokens: list[str]) -> str:
-    """An FTS5 query requiring every token, each quoted as a string (tokens hold word characters only)."""
-    return " ".join('"' + token.replace('"', '""') + '"' for token in tokens)
+def plan(q: str) -> QueryPlan:
+    """The query's clauses under the active synonym groups."""
+    return plan_query(q.strip(), active_synonyms())
 
 
-def _text_filter(queryset: QuerySet[Resource], tokens: list[str]) -> QuerySet[Resource]:
+def _quoted(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def _fts5_expression(clauses: tuple[Clause, ...]) -> str:
+    """An FTS5 query requiring every clause, each token quoted as a string (tokens hold word characters only)."""
+
+    def alternative(tokens: tuple[str, ...]) -> str:
+        return "(" + " AND ".join(_quoted(token) for token in tokens) + ")"
+
+    return " AND ".join("(" + " OR ".join(alternative(a) for a in clause) + ")" for clause in clauses)
+
+
+def _pg_tsquery(clauses: tuple[Clause, ...]) -> tuple[str, list[str]]:
+    """A tsquery requiring every clause: constant SQL (plainto_tsquery per alternative joined by || and &&) with
+    the tokens as parameters."""
+    parts = ["(" + " || ".join([_PG_TOKENS] * len(clause)) + ")" for clause in clauses]
+    return "(" + " && ".join(parts) + ")", [" ".join(a) for clause in clauses for a in clause]
+
+
+def _text_filter(queryset: QuerySet[Resource], clauses: tuple[Clause, ...]) -> QuerySet[Resource]:
     if connection.vendor == "postgresql":
-        condition = RawSQL(_PG_MATCH, [" ".join(tokens)], BooleanField())  # noqa: S611 (constant SQL)
+        tsquery, params = _pg_tsquery(clauses)
+        condition = RawSQL(f"{_PG_VECTOR} @@ {tsquery}", params, BooleanField())  # noqa: S611 (constant SQL)
     else:
-        condition = RawSQL(_FTS5_MATCH, [_fts5_expression(tokens)], BooleanField())  # noqa: S611 (constant SQL)
+        condition = RawSQL(_FTS5_MATCH, [_fts5_expression(clauses)], BooleanField())  # noqa: S611 (constant SQL)
     return queryset.filter(condition)
+
+
+def catalogues(user: User) -> bool:
+    """Does the user catalogue (and so work with entries before publication)? The browse page shows everyone else
+    the published catalogue only."""
+    return any(user.has_role(role) for role in (Role.PLATFORM_ADMIN, Role.CATALOG_ADMIN, Role.DEPT_REVIEWER))
+
+
+def _scope(user: User, published_only: bool) -> QuerySet[Resource]:
+    visible = selectors.visible_resources(user)
+    return visible.filter(status=ReviewStatus.PUBLISHED) if published_only else visible
 
 
 def _clean(filters: selectors.ResourceFilters) -> selectors.ResourceFilters:
@@ -117,22 +156,26 @@ def _clean(filters: selectors.ResourceFilters) -> selectors.ResourceFilters:
 
 
 def matching_resources(
-    user: User, *, q: str = "", filters: selectors.ResourceFilters | None = None
+    user: User, *, q: str = "", filters: selectors.ResourceFilters | None = None, published_only: bool = False
 ) -> QuerySet[Resource]:
     """Every resource the user may see that matches the query and the filters (unordered: the caller orders).
     Used by the list export so that it exports exactly what the search shows."""
-    queryset = selectors.apply_filters(
-        selectors.visible_resources(user), _clean(filters or selectors.ResourceFilters())
-    )
+    queryset = selectors.apply_filters(_scope(user, published_only), _clean(filters or selectors.ResourceFilters()))
     if not q.strip():
         return queryset
-    tokens = query_tokens(q)
-    return _text_filter(queryset, tokens) if tokens else queryset.none()
+    clauses = plan(q).clauses
+    return _text_filter(queryset, clauses) if clauses else queryset.none()
 
 
-def search_resource_ids(user: User, q: str, filters: selectors.ResourceFilters | None = None) -> QuerySet[Any]:
+def search_resource_ids(
+    user: User, q: str, filters: selectors.ResourceFilters | None = None, *, published_only: bool = False
+) -> QuerySet[Any]:
     """The ids of `matching_resources` as a subquery-ready queryset."""
-    return matching_resources(user, q=q, filters=filters).order_by().values_list("pk", flat=True)
+    return (
+        matching_resources(user, q=q, filters=filters, published_only=published_only)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
 
 
 # ---------------------------------------------------------------------------------------------- facets
@@ -183,27 +226,31 @@ def _where(conditions: dict[str, tuple[str, list[Any]]], skip: str | None) -> tu
     return " AND ".join(sql for sql, _ in parts), [p for _, params in parts for p in params]
 
 
-def _match_set(user: User, tokens: list[str], sort: str) -> tuple[QuerySet[Any], list[str], str]:
-    """The visible resources matching the tokens as narrow rows (columns named in the returned list) and the
+def _match_set(
+    user: User, clauses: tuple[Clause, ...], sort: str, published_only: bool
+) -> tuple[QuerySet[Any], list[str], str]:
+    """The visible resources matching the clauses as narrow rows (columns named in the returned list) and the
     SQL ordering of the page over those columns."""
-    base = selectors.visible_resources(user).order_by()
+    base = _scope(user, published_only).order_by()
     columns = ["r_id", "r_code", "r_dept", "r_cat", "r_share", "r_open", "r_fmt", "r_cycle", "r_status"]
     fields = ["pk", "code", "department_id", "category__code", "share_type", "open_type", "format", "update_cycle"]
     fields.append("status")
-    if sort == "relevance" and tokens and connection.vendor == "sqlite":
+    if sort == "relevance" and clauses and connection.vendor == "sqlite":
         # bm25 needs a join with the FTS5 table; Django puts an extra() column first in the SELECT.
         ranked = base.extra(  # noqa: S610 (constant SQL, the expression is a parameter)
             tables=[FTS_TABLE],
             where=[f'{FTS_TABLE}.rowid = "catalog_resource"."id"', f"{FTS_TABLE} MATCH %s"],
-            params=[_fts5_expression(tokens)],
+            params=[_fts5_expression(clauses)],
             select={"r_sort": f"{FTS_TABLE}.rank"},
         )
         return ranked.values_list("r_sort", *fields), ["r_sort", *columns], "r_sort ASC"
-    if tokens:
-        base = _text_filter(base, tokens)
+    if clauses:
+        base = _text_filter(base, clauses)
     key: F | RawSQL
-    if sort == "relevance" and tokens:
-        key, order = RawSQL(_PG_RANK, [" ".join(tokens)], FloatField()), "r_sort DESC"  # noqa: S611 (constant SQL)
+    if sort == "relevance" and clauses:
+        tsquery, params = _pg_tsquery(clauses)
+        rank = RawSQL(f"ts_rank({_PG_VECTOR}, {tsquery})", params, FloatField())  # noqa: S611 (constant SQL)
+        key, order = rank, "r_sort DESC"
     elif sort in ("-updated_at", "-published_on"):
         key, order = F(sort[1:]), "r_sort DESC NULLS LAST"
     elif sort == "name":
@@ -223,14 +270,20 @@ def _materialized() -> str:
 
 
 def _run(
-    user: User, tokens: list[str], filters: selectors.ResourceFilters, sort: str, start: int, size: int
+    user: User,
+    clauses: tuple[Clause, ...],
+    filters: selectors.ResourceFilters,
+    sort: str,
+    start: int,
+    size: int,
+    published_only: bool,
 ) -> tuple[int, dict[str, dict[str, int]], list[int]]:
     """Total, facet counts and the page's ids in one statement: the match set (query + scope) is materialised
     once; each facet groups it under every filter but its own; the page is the top rows under all filters."""
     department_id = None
     if filters.department_code:
         department_id = Department.objects.filter(code=filters.department_code).values_list("pk", flat=True).first()
-    match_set, columns, order = _match_set(user, tokens, sort)
+    match_set, columns, order = _match_set(user, clauses, sort, published_only)
     inner_sql, inner_params = match_set.query.sql_with_params()
     conditions = _conditions(filters, department_id)
     selects: list[str] = []
@@ -267,7 +320,7 @@ def _run(
     return total, counts, [pk for _, pk in sorted(page)]
 
 
-def _facets(counts: dict[str, dict[str, int]]) -> list[Facet]:
+def _facets(counts: dict[str, dict[str, int]], published_only: bool = False) -> list[Facet]:
     departments = {
         str(pk): (code, name)
         for pk, code, name in Department.objects.filter(pk__in=[int(v) for v in counts["department"]]).values_list(
@@ -278,6 +331,8 @@ def _facets(counts: dict[str, dict[str, int]]) -> list[Facet]:
     category_names = dict(Category.objects.filter(code__in=category_codes).values_list("code", "name"))
     facets: list[Facet] = []
     for key, label, param, _ in _FACETS:
+        if key == "status" and published_only:
+            continue  # one value only: the published catalogue has no review states to choose from
         found = counts[key]
         if key == "department":
             options = [
@@ -308,11 +363,14 @@ def search_resources(
     sort: str = "",
     page: int | None = 1,
     page_size: int | None = None,
+    published_only: bool = False,
 ) -> SearchResult:
     """One page of the resources the user may see matching `q` and `filters`, with the total and the facets.
 
     `q` is free text (never refused: segmented, cut at search_text.MAX_QUERY_CHARS, punctuation and operators
-    dropped); `sort` is one of SORTS (relevance by default when q is given, code otherwise)."""
+    dropped, its everyday words expanded to their synonyms); `sort` is one of SORTS (relevance by default when q
+    is given, code otherwise). `published_only` narrows the user's scope to published entries (no status facet,
+    the status filter ignored)."""
     number, size = clamp_paging(page, page_size)
     q = q.strip()
     sort = sort or (DEFAULT_SORT_WITH_QUERY if q else DEFAULT_SORT_WITHOUT_QUERY)
@@ -320,15 +378,19 @@ def search_resources(
         choices = "、".join(f"{key}（{label}）" for key, label in SORTS.items())
         raise ValidationFailed([FieldProblem("sort", f"排序方式“{sort[:50]}”无效，应为：{choices}")])
     filters = _clean(filters or selectors.ResourceFilters())
-    tokens = query_tokens(q) if q else []
-    if q and not tokens:
+    if published_only and filters.status:
+        filters = replace(filters, status="")
+    query = plan(q) if q else QueryPlan((), ())
+    if q and not query.clauses:
         # Only punctuation, symbols or emoji: nothing in the catalogue can match.
-        return SearchResult([], 0, number, size, _facets({key: {} for key, *_ in _FACETS}), q, sort, [])
+        empty = _facets({key: {} for key, *_ in _FACETS}, published_only)
+        return SearchResult([], 0, number, size, empty, q, sort, [])
 
-    total, counts, ids = _run(user, tokens, filters, sort, (number - 1) * size, size)
+    total, counts, ids = _run(user, query.clauses, filters, sort, (number - 1) * size, size, published_only)
     rows = Resource.objects.select_related("department", "category").in_bulk(ids)
     items = [rows[pk] for pk in ids if pk in rows]
-    return SearchResult(items, total, number, size, _facets(counts), q, sort, tokens)
+    facets = _facets(counts, published_only)
+    return SearchResult(items, total, number, size, facets, q, sort, query.tokens, list(query.words))
 
 
 # ---------------------------------------------------------------------------------------------- index upkeep

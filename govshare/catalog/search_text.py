@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import jieba
@@ -30,9 +31,20 @@ MAX_QUERY_CHARS = 200
 MAX_QUERY_TOKENS = 24
 
 
+# Government words kept whole (公民身份号码, 住房公积金): jieba user words, added once with the dictionary.
+DOMAIN_WORDS = Path(__file__).resolve().parent / "data" / "domain_words.txt"
+
+
+def domain_words() -> list[str]:
+    lines = DOMAIN_WORDS.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
 @lru_cache(maxsize=1)
 def _initialised() -> bool:
     jieba.initialize()
+    for word in domain_words():
+        jieba.add_word(word)
     return True
 
 

@@ -8,21 +8,27 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
-from govshare.catalog import search
+from govshare.accounts.models import User
+from govshare.catalog import search, snippets
 from govshare.catalog.browse_page import FILTER_PARAMS, BrowseQuery
 
 
 @login_required
 def browse(request: HttpRequest) -> HttpResponse:
-    """The catalogue with full-text search, facets, sorting, paging and export of the current list."""
+    """The catalogue with full-text search, facets, sorting, paging and export of the current list. People who do
+    not catalogue see the published catalogue only (their department's drafts are the cataloguers' work: the API
+    keeps the policy's full scope)."""
     query = BrowseQuery.from_querydict(request.GET)
+    user: User = request.user  # type: ignore[assignment]
     result = search.search_resources(
-        request.user,  # type: ignore[arg-type]
+        user,
         q=query.q,
         filters=query.filters,
         sort=query.sort,
         page=query.page,
+        published_only=not search.catalogues(user),
     )
+    matched = snippets.snippets(result.items, result.words)
     try:  # The export page is optional: offer its links only where it is installed.
         export_url = reverse("catalog:export")
     except NoReverseMatch:
@@ -33,6 +39,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         {
             "query": query,
             "result": result,
+            "rows": [(r, matched.get(r.pk)) for r in result.items],
             "facets": query.facet_blocks(result.facets),
             "sorts": query.sort_choices(),
             "page_links": query.page_links(result),
