@@ -82,7 +82,9 @@ def test_batch_page_lists_only_the_entries_that_batch_created(signed_in, departm
     signed_in.post(reverse("catalog:import"), {"file": upload(valid_file(department.code, 2))})
     first = ImportBatch.objects.get()
     other = resource_row(1, department.code, 信息资源名称="另一批的资源")
-    importing.import_catalog(io.BytesIO(xlsx([other], item_rows(1))), file_name="b.xlsx", actor=first.uploaded_by)
+    uploader = first.uploaded_by
+    assert uploader is not None
+    importing.import_catalog(io.BytesIO(xlsx([other], item_rows(1))), file_name="b.xlsx", actor=uploader)
     html = signed_in.get(reverse("catalog:import_batch", args=[first.pk])).content.decode()
     assert "企业登记基本信息1" in html and "企业登记基本信息2" in html
     assert "另一批的资源" not in html
