@@ -17,10 +17,12 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from govshare.core.apivalidation import field_path, validation_message
 from govshare.core.errors import DomainError
 from govshare.core.security import TooManyWrongTokens
 from govshare.core.uploads import size_text
@@ -49,25 +51,30 @@ def api_error_of(exc: Exception) -> ApiError:
         return ApiError(exc.status, exc.message, [p.as_dict() for p in exc.problems])
     if isinstance(exc, NinjaValidationError):
         errors: list[dict[str, object]] = [
-            {"field": ".".join(str(p) for p in e.get("loc", [])[1:]) or "body", "message": e.get("msg", "")}
-            for e in exc.errors
+            {"field": field_path(e.get("loc", ())) or "body", "message": validation_message(e)} for e in exc.errors
         ]
-        return ApiError(422, "请求参数不符合要求", errors)
+        return ApiError(422, gettext("请求参数不符合要求"), errors)
     if isinstance(exc, AuthenticationError):
-        return ApiError(401, "未登录或令牌无效")
+        return ApiError(401, gettext("未登录或令牌无效"))
     if isinstance(exc, Throttled):
         # A refusal raised outside django-ninja's throttles (too many wrong bearer tokens) says why.
-        return ApiError(429, str(exc) if isinstance(exc, TooManyWrongTokens) else "请求过于频繁，请稍后再试")
+        return ApiError(429, str(exc) if isinstance(exc, TooManyWrongTokens) else gettext("请求过于频繁，请稍后再试"))
     if isinstance(exc, MultiPartParserError):
         # Django would answer 400 and log a traceback; a malformed upload is the client's error, said plainly.
-        detail = "请求体不是合法的 multipart/form-data（缺少 boundary 或格式错误），请重新选择文件上传"
+        detail = gettext("请求体不是合法的 multipart/form-data（缺少 boundary 或格式错误），请重新选择文件上传")
         return ApiError(422, detail, [{"field": "body", "message": detail}])
     if isinstance(exc, RequestDataTooBig):
         # Django would answer an HTML 400; the body is past DATA_UPLOAD_MAX_MEMORY_SIZE (files do not count).
         limit = size_text(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
-        detail = f"请求体超过上限 {limit}（文件请以 multipart/form-data 上传，另有文件大小上限），未处理"
+        detail = gettext("请求体超过上限 %(limit)s（文件请以 multipart/form-data 上传，另有文件大小上限），未处理") % {
+            "limit": limit
+        }
         return ApiError(413, detail, [{"field": "body", "message": detail}])
     if isinstance(exc, HttpError):
+        if str(exc).startswith("Cannot parse request body"):
+            # django-ninja's own words for a body that is not JSON.
+            detail = gettext("请求体不是合法的 JSON，无法解析")
+            return ApiError(exc.status_code, detail, [{"field": "body", "message": detail}])
         return ApiError(exc.status_code, str(exc))
     raise TypeError(f"no API error for {type(exc).__name__}")
 
