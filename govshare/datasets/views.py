@@ -4,13 +4,19 @@ answers 404, a refused action 403, any other domain error a Chinese message on t
 
 from __future__ import annotations
 
+import csv
+import re
+import shutil
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -38,6 +44,8 @@ from govshare.sources.models import Source
 # While a load runs its pages reload themselves this often (HTTP `Refresh` header: no script needed).
 REFRESH_SECONDS = 5
 LOADS_SHOWN = 20
+# A finished load's page shows this many of its rejected rows; the rest are in the rejects file.
+REJECTS_SHOWN = 10
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
@@ -80,15 +88,22 @@ def resource_data(request: HttpRequest, resource_id: int) -> HttpResponse:
     loads = list(selectors.loads_of(user, resource).order_by("-created_at", "-id")[:LOADS_SHOWN])
     running = any(load.status not in FINISHED_STATUSES for load in loads)
     has_data = dataset is not None and dataset.current_version is not None
+    can_manage = can_manage_sources(user, resource)
+    sources = list(source_selectors.sources_of(user, resource))
+    for source in sources:
+        # The mapping page's sample, kept until it is loaded: offered as 用样例文件归集 to whoever may load.
+        sample = _stored_sample(source) if can_manage else None
+        source.stored_sample = sample.name if sample is not None else ""  # type: ignore[attr-defined]
     context = {
         "resource": resource,
         "dataset": dataset,
-        "sources": list(source_selectors.sources_of(user, resource)),
-        "loads": [(load, progress_percent(load)) for load in loads],
+        "sources": sources,
+        # A finished load has no progress to show (a bar at 0 % read as stuck).
+        "loads": [(load, progress_percent(load) if load.status not in FINISHED_STATUSES else None) for load in loads],
         "versions": reading.dataset_versions(dataset) if dataset is not None and has_data else [],
         "formats": ExportFormat.choices,
         "timely": jobs.is_timely(resource),
-        "can_manage": can_manage_sources(user, resource),
+        "can_manage": can_manage,
         "kinds": SourceKind.choices,
         "upload_form": UploadForm(),
         "running": running,
@@ -178,6 +193,8 @@ def source_mapping(request: HttpRequest, source_id: int) -> HttpResponse:
             if source.kind != SourceKind.FILE or upload is not None or source.loads.exclude(input_path="").exists():
                 sample = reading.preview_source_for(user, source, upload=upload)
                 columns = sample.columns
+                if upload is not None:
+                    _keep_sample(source, upload)
         except ValidationFailed as exc:
             errors = [problem.message for problem in exc.problems]
         except DomainError as exc:
@@ -190,8 +207,57 @@ def source_mapping(request: HttpRequest, source_id: int) -> HttpResponse:
         "rows": _mapping_rows(sample, columns, current),
         "errors": errors,
         "sample_form": sample_form,
+        "stored_sample": stored.name if (stored := _stored_sample(source)) is not None else "",
     }
     return render(request, "datasets/source_mapping.html", context)
+
+
+# ---------------------------------------------------------------------------------------------- the kept sample
+
+
+def _sample_dir(source: Source) -> Path:
+    return Path(settings.GOVSHARE.data_dir) / "samples" / f"source-{source.pk}"
+
+
+def _stored_sample(source: Source) -> Path | None:
+    """The sample file last read on the mapping page of a file source, if it is still kept."""
+    if source.kind != SourceKind.FILE:
+        return None
+    directory = _sample_dir(source)
+    files = sorted(directory.iterdir()) if directory.is_dir() else []
+    return files[0] if files else None
+
+
+def _keep_sample(source: Source, upload: UploadedFile) -> None:
+    """Keep the sample just read (it was checked by content there) so that it can be loaded without uploading it
+    again; it replaces an earlier one and goes once loaded. It stays under the data directory, owner-only."""
+    directory = _sample_dir(source)
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    name = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", Path(upload.name or "sample").name)[-120:] or "sample"
+    with (directory / name).open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+
+
+@login_required
+@require_POST
+@_domain_errors
+def source_load_sample(request: HttpRequest, source_id: int) -> HttpResponse:
+    """用样例文件归集: load the sample kept from the mapping page, then forget it (the load keeps its own copy)."""
+    user = acting_user(request)
+    source = source_selectors.get_managed_source(user, source_id)
+    sample = _stored_sample(source)
+    if sample is None:
+        messages.error(request, _("样例文件已不在，请上传报送文件归集"))
+        return redirect("datasets:resource_data", source.resource_id)
+
+    def load_sample() -> Load:
+        load = services.request_load(source, actor=user, file_path=sample)
+        shutil.rmtree(_sample_dir(source), ignore_errors=True)
+        return load
+
+    return _load_result(request, source, load_sample)
 
 
 def _load_result(request: HttpRequest, source: Source, call: Callable[[], Load]) -> HttpResponse:
@@ -244,15 +310,44 @@ def load_detail(request: HttpRequest, load_id: int) -> HttpResponse:
     user = acting_user(request)
     load = selectors.get_load(user, load_id)
     running = load.status not in FINISHED_STATUSES
+    resource = load.dataset.resource
     context = {
         "load": load,
-        "resource": load.dataset.resource,
+        "resource": resource,
         "progress": progress_percent(load),
         "running": running,
-        "can_manage": can_manage_sources(user, load.dataset.resource),
+        "can_manage": can_manage_sources(user, resource),
         "refresh_seconds": REFRESH_SECONDS,
+        "rejects": [] if running else _first_rejects(user, load),
+        "rejects_shown": REJECTS_SHOWN,
+        "has_data": load.dataset.current_version is not None,
     }
     return _with_refresh(render(request, "datasets/load_detail.html", context), running)
+
+
+def _first_rejects(user: User, load: Load) -> list[list[str]]:
+    """The first rows of a load's rejects file (行号, 列, 原因, 原始值) for the load page. They are the source's raw
+    values, so, as for the file's download, only the owning department sees them and the read is recorded; a
+    resource with encrypted items has no values in the file (the loader withholds them)."""
+    resource = load.dataset.resource
+    if not load.rejects_path or user.department_id != resource.department_id or not can_read_data(user, resource):
+        return []
+    path = Path(load.rejects_path)
+    if not path.resolve().is_relative_to(Path(settings.GOVSHARE.data_dir).resolve()) or not path.is_file():
+        return []
+    rows: list[list[str]] = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)  # the header
+        for row in reader:
+            rows.append(row)
+            if len(rows) == REJECTS_SHOWN:
+                break
+    if rows:
+        services.record_data_access(
+            user, load.dataset, action=reading.ACTION_REJECTS, version=load.version, rows=len(rows)
+        )
+    return rows
 
 
 @login_required

@@ -1,4 +1,5 @@
-"""Template helpers of the data pages: timeliness and load-status badges, load-mode labels."""
+"""Template helpers of the data pages: timeliness and load-status badges, load-mode labels, version numbers as
+people count them."""
 
 from __future__ import annotations
 
@@ -53,12 +54,26 @@ def timeliness_badge(timely: bool | None) -> SafeString:
     return format_html('<span class="badge danger timeliness">{}</span>', _("已超期"))
 
 
+def partly_rejected(load: Load) -> bool:
+    """A load that succeeded but refused some rows: not the same news as a clean one."""
+    return load.status == LoadStatus.SUCCEEDED and load.rows_rejected > 0
+
+
 @register.simple_tag
 def load_status_badge(load: Load) -> SafeString:
+    if partly_rejected(load):
+        label = _("部分拒绝（%(n)s 行）") % {"n": f"{load.rows_rejected:,}"}
+        return format_html('<span class="badge load-status warning status-partly-rejected">{}</span>', label)
     css = _STATUS_CLASS.get(LoadStatus(load.status), "") if load.status in LoadStatus.values else ""
     return format_html(
         '<span class="badge load-status {} status-{}">{}</span>', css, load.status, _(load.get_status_display())
     )
+
+
+@register.filter
+def human_version(number: int | None) -> int | str:
+    """A dataset version as people count it: Delta's version 0 is 第 1 版 (URLs and the API keep Delta's numbers)."""
+    return "—" if number is None else number + 1
 
 
 @register.filter

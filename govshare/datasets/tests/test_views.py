@@ -111,7 +111,7 @@ def test_the_catalogue_page_shows_the_data_section_only_to_those_who_may_read_it
     loaded(resource, catalog_admin)
     own = page(signed_in(catalog_admin), f"/catalog/resources/{resource.pk}/")
     assert f'href="/datasets/resources/{resource.pk}/"' in own
-    assert "当前为第 0 版，共 2 条记录" in own
+    assert "当前为第 1 版，共 2 条记录" in own  # Delta version 0, counted from 1
     other = page(signed_in(outsider), f"/catalog/resources/{resource.pk}/")
     assert f"/datasets/resources/{resource.pk}/" not in other
 
@@ -119,7 +119,7 @@ def test_the_catalogue_page_shows_the_data_section_only_to_those_who_may_read_it
 def test_platform_admin_sees_the_data_page(resource, catalog_admin, platform_admin) -> None:  # type: ignore[no-untyped-def]
     loaded(resource, catalog_admin)
     html = page(signed_in(platform_admin), f"/datasets/resources/{resource.pk}/")
-    assert "第 0 版" in html and "线下报送" in html
+    assert "第 1 版" in html and "线下报送" in html
 
 
 # --- the data page ---------------------------------------------------------------------------------------------------
@@ -235,7 +235,7 @@ def test_upload_starts_a_load_that_succeeds(resource, catalog_admin, owner) -> N
     assert response["Location"] == f"/datasets/loads/{load.pk}/"
     run_load(load.pk)
     html = page(owner, f"/datasets/loads/{load.pk}/")
-    assert "成功" in html and "人口.csv" in html
+    assert "部分拒绝（1 行）" in html and "人口.csv" in html  # one row of CSV_TEXT has a bad date
     assert Load.objects.get(pk=load.pk).status == LoadStatus.SUCCEEDED
 
 
