@@ -1,10 +1,12 @@
 """Checks of an uploaded data file before anything is kept: its size against the setting, and its type by its
 content (not only its name): an .xlsx must be a zip holding the OOXML workbook parts, within the zip-bomb limits of
 `govshare.core.tabular.xlsx` (every member's expanded size and ratio, the parts read whole); a CSV, TSV or JSON file
-must be text, not a zip, an old Excel file, a PDF, an image or other binary data."""
+must be text, not a zip, an old Excel file, a PDF, an image or other binary data. Text in UTF-16 with its byte order
+mark is text (the readers detect the BOM and transcode it); UTF-16 without a BOM and UTF-32 are named as such."""
 
 from __future__ import annotations
 
+import codecs
 import zipfile
 from typing import IO
 
@@ -35,6 +37,9 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 _OOXML_PARTS = ("[Content_Types].xml", "xl/workbook.xml")
 _SNIFF_BYTES = 64 * 1024
 _TEXT_FORMATS = {"csv": "CSV", "tsv": "TSV", "json": "JSON", "jsonl": "JSON Lines"}
+# UTF-32's marks first: UTF-32 LE's starts with UTF-16 LE's.
+_UTF32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 def data_file_problem(head: bytes, file_format: str, archive: IO[bytes] | None = None) -> str | None:
@@ -63,16 +68,50 @@ def data_file_problem(head: bytes, file_format: str, archive: IO[bytes] | None =
                 archive.seek(0)
         return None
     label = _TEXT_FORMATS.get(file_format, file_format.upper())
+    if head.startswith(_UTF32_BOMS):
+        return f"文件是 UTF-32 编码的文本，不支持；请将 {label} 另存为 UTF-8、GBK 或 UTF-16 编码后上传"
+    if head.startswith(_UTF16_BOMS):
+        return _utf16_problem(head, label)
     for magic, what in _MAGIC:
         if head.startswith(magic):
             return f"文件内容是{what}，不是 {label} 文本文件；请导出为 {label}（UTF-8 或 GBK 编码）后上传"
     offset = head.find(b"\x00", 0, _SNIFF_BYTES)
     if offset >= 0:
+        if _looks_like_utf16_without_bom(head):
+            return (
+                f"文件像是不带字节顺序标记（BOM）的 UTF-16 文本，无法可靠识别；请将 {label} 另存为 UTF-8 编码"
+                "（或带 BOM 的 UTF-16，即 Excel 的“Unicode 文本”）后上传"
+            )
         return (
-            f"文件第 {offset + 1} 个字节起含有空字节（0x00），是二进制文件而不是 {label} 文本文件"
-            "（UTF-16 编码的文本也不支持）；请导出为 UTF-8 或 GBK 编码的文本后上传"
+            f"文件第 {offset + 1} 个字节起含有空字节（0x00），是二进制文件而不是 {label} 文本文件；"
+            "请导出为 UTF-8、GBK 或 UTF-16 编码的文本后上传"
         )
     return None
+
+
+def _utf16_problem(head: bytes, label: str) -> str | None:
+    """UTF-16 with its byte order mark is read (the BOM says the byte order); its start must decode."""
+    try:
+        # "utf-16" reads the BOM; a character cut at the sample's end is not an error (final=False).
+        codecs.getincrementaldecoder("utf-16")("strict").decode(head, final=False)
+    except UnicodeDecodeError as exc:
+        return (
+            f"文件以 UTF-16 字节顺序标记开头，但第 {exc.start + 1} 个字节起不是有效的 UTF-16 文本；"
+            f"请将 {label} 重新另存为 UTF-8 或 UTF-16 编码后上传"
+        )
+    return None
+
+
+def _looks_like_utf16_without_bom(head: bytes) -> bool:
+    """Text in UTF-16 has a zero in one byte of every ASCII character (digits, commas, line ends: at even offsets
+    for BE, odd for LE) and few at the other offsets (only characters such as 一, U+4E00, have one there)."""
+    if len(head) < 4:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return any(
+        zeros.count(0) >= 0.25 * len(zeros) and text.count(0) <= 0.02 * len(text)
+        for zeros, text in ((even, odd), (odd, even))
+    )
 
 
 def _not_a_workbook(archive: IO[bytes]) -> str:
