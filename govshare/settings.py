@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "govshare.identity.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Refused reads of data (403/404 on /datasets/, /api/datasets/) are audited, at most one row a minute per kind.
+    "govshare.audit.refusals.RefusedDataAccessMiddleware",
     # Last, as django-axes requires: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

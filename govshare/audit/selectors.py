@@ -7,9 +7,10 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from govshare.audit import actions
 from govshare.audit.access import READ_AUDIT_LOG, READ_REFUSED
 from govshare.audit.models import AuditLog
 from govshare.core.authz import VIEW, Subject, can, restrict
@@ -17,7 +18,11 @@ from govshare.core.errors import FieldProblem, NotFound, PermissionDenied, Valid
 from govshare.core.tabular import csv as tabular_csv
 
 EXPORT_CHUNK = 2000
-CSV_HEADERS = ("记录编号", "时间", "操作人账号", "操作", "对象类型", "对象标识", "对象", "详情", "链序号", "SM3 哈希")
+# The stored columns first (as hashed into the chain), then the same row in words.
+CSV_HEADERS = (
+    "记录编号", "时间", "操作人账号", "操作", "对象类型", "对象标识", "对象", "详情", "链序号", "SM3 哈希",
+    "操作名称", "结果", "说明",
+)  # fmt: skip
 
 
 def can_read_audit_log(user: Subject) -> bool:
@@ -34,7 +39,7 @@ def audit_log_for(user: Subject) -> QuerySet[AuditLog]:
 @dataclass(frozen=True)
 class AuditFilters:
     actor: str = ""  # account name, exact
-    action: str = ""  # exact, or a prefix ending in "." (e.g. "catalog.")
+    action: str = ""  # a code (with its aliases), or an app's prefix ending in "." (e.g. "catalog.")
     object_type: str = ""
     object_id: str = ""
     text: str = ""  # part of the object's name
@@ -93,10 +98,11 @@ def apply_filters(queryset: QuerySet[AuditLog], filters: AuditFilters) -> QueryS
     if filters.actor:
         queryset = queryset.filter(actor_name=filters.actor)
     if filters.action:
-        if filters.action.endswith("."):
-            queryset = queryset.filter(action__startswith=filters.action)
-        else:
-            queryset = queryset.filter(action=filters.action)
+        # A code matches the rows written under its old codes too (rows are never rewritten: renamed codes are aliases).
+        matched = Q(action__in=actions.codes_for(filters.action))
+        if actions.is_prefix_filter(filters.action):
+            matched |= Q(action__startswith=filters.action)
+        queryset = queryset.filter(matched)
     if filters.object_type:
         queryset = queryset.filter(object_type=filters.object_type)
     if filters.object_id:
@@ -127,6 +133,50 @@ def action_names() -> list[str]:
     return list(AuditLog.objects.order_by("action").values_list("action", flat=True).distinct())
 
 
+@dataclass(frozen=True)
+class LogLine:
+    """A row as the auditor reads it: the action and its result in words, the object by its name, the details as a
+    sentence."""
+
+    row: AuditLog
+    action_code: str  # the current code of its action (rows keep the code they were written with)
+    action_label: str
+    outcome: actions.Outcome
+    object_type_label: str
+    details: str
+
+
+def log_lines(rows: list[AuditLog]) -> list[LogLine]:
+    return [
+        LogLine(
+            row=row,
+            action_code=actions.info(row.action).code,
+            action_label=actions.label(row.action),
+            outcome=actions.outcome(row.action, row.extra),
+            object_type_label=actions.object_type_label(row.object_type),
+            details=actions.describe(row.action, row.extra),
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class QuickRange:
+    key: str
+    since: dt.date
+    until: dt.date  # inclusive, as the filter's “截止时间（含当天）”
+
+
+def quick_ranges(today: dt.date) -> list[QuickRange]:
+    """今天, 近7天 (today and the six days before), 本月 (from the first of the month), counted from `today` (the
+    platform's local date, from the caller's clock)."""
+    return [
+        QuickRange("today", today, today),
+        QuickRange("7d", today - dt.timedelta(days=6), today),
+        QuickRange("month", today.replace(day=1), today),
+    ]
+
+
 def csv_lines(queryset: QuerySet[AuditLog]) -> Iterator[str]:
     """UTF-8 text with a BOM (Excel opens it as UTF-8), one audit row per line, times in the platform's zone; text
     that a spreadsheet would read as a formula gets a leading apostrophe (`govshare.core.tabular.csv`)."""
@@ -145,4 +195,7 @@ def _csv_row(row: AuditLog) -> tuple[object, ...]:
         json.dumps(row.extra, ensure_ascii=False, sort_keys=True),
         "" if row.seq is None else row.seq,
         row.row_hash,
+        actions.label(row.action),
+        actions.outcome(row.action, row.extra).label,
+        actions.describe(row.action, row.extra),
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
@@ -10,8 +13,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from govshare.audit import chain, selectors, services
+from govshare.audit import actions, chain, selectors, services
 from govshare.audit.models import AuditLog
 from govshare.core.authz import Subject, subject_of
 from govshare.core.errors import ValidationFailed
@@ -19,6 +23,8 @@ from govshare.core.nostore import no_store
 from govshare.core.pagination import page_number, paginate
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+# The quick ranges (今天, 近7天, 本月) count from this clock; tests set it to a fixed time.
+clock: Callable[[], dt.datetime] = timezone.now
 FILTER_FIELDS = ("actor", "action", "object_type", "object_id", "q", "since", "until")
 
 
@@ -29,6 +35,27 @@ def csv_response(queryset: QuerySet[AuditLog]) -> StreamingHttpResponse:
     filename = f"audit-log-{timezone.localtime():%Y%m%d-%H%M%S}.csv"
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     return response
+
+
+_QUICK_LABELS = {"today": gettext_lazy("今天"), "7d": gettext_lazy("近7天"), "month": gettext_lazy("本月")}
+
+
+def _quick_link(request: HttpRequest, quick: selectors.QuickRange) -> dict[str, object]:
+    """A quick range as a link that keeps the other filters."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["since"], query["until"] = quick.since.isoformat(), quick.until.isoformat()
+    current = request.GET.get("since") == query["since"] and request.GET.get("until") == query["until"]
+    return {"label": _QUICK_LABELS[quick.key], "query": query.urlencode(), "current": current}
+
+
+def _action_choices(wanted: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every known action grouped by app, and the one asked for even if no row and no app names it."""
+    groups = actions.choices(selectors.action_names())
+    offered = {code for _group, options in groups for code, _label in options}
+    if wanted and actions.info(wanted).code not in offered:
+        groups.append((_("其他"), [(wanted, wanted)]))
+    return groups
 
 
 def _auditor(request: HttpRequest) -> Subject:
@@ -52,11 +79,15 @@ def log_list(request: HttpRequest) -> HttpResponse:
     page = paginate(queryset, page_number(request.GET.get("page")), None)
     export_query = request.GET.copy()
     export_query.pop("page", None)
+    today = timezone.localdate(clock())
     context = {
         "page": page,
+        "lines": selectors.log_lines(list(page.items)),
         "params": params,
         "problems": problems,
-        "actions": selectors.action_names(),
+        "action_choices": _action_choices(params["action"]),
+        "selected_action": actions.info(params["action"]).code if params["action"] else "",
+        "quick_ranges": [_quick_link(request, r) for r in selectors.quick_ranges(today)],
         "export_query": export_query.urlencode(),
     }
     return render(request, "audit/log_list.html", context)
