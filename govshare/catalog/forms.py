@@ -25,6 +25,7 @@ from govshare.catalog.choices import (
     ShareType,
     UpdateCycle,
 )
+from govshare.catalog.item_hints import ItemHint, hint_for_item, hints_for_script
 from govshare.catalog.models import Category, Resource
 from govshare.catalog.rules import ItemDraft, ResourceDraft
 from govshare.core.errors import FieldProblem
@@ -219,6 +220,21 @@ class ItemForm(forms.Form):
         initial=AtRest.PLAIN,
         help_text=_("加密：归集数据以 SM4 加密存储；加密可检索：另存 HMAC-SM3，可按等值查询；数据来源的主键须为明文"),
     )
+
+    def hint(self) -> ItemHint | None:
+        """The sensitivity and masking suggestion for the row's name, shown next to it (`catalog.item_hints`)."""
+        name = self.data.get(self.add_prefix("name"), "") if self.is_bound else self.initial.get("name", "")
+        return hint_for_item(str(name or ""))
+
+    def hint_is_looser(self) -> bool:
+        """Whether the row's own 敏感级别 is below the suggestion (blank is 同资源: not known to the row)."""
+        hint = self.hint()
+        return hint is not None and hint.is_looser(str(self["data_level"].value() or ""))
+
+    @staticmethod
+    def hints_json() -> str:
+        """The suggestions for the form's static script, which suggests while a name is typed."""
+        return hints_for_script()
 
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})

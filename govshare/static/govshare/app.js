@@ -2,7 +2,8 @@
 // Elements opt in with data attributes: data-autosubmit (a select submits its form on change),
 // data-confirm="…" (a form asks before submitting), data-select-on-focus (an input selects its text),
 // data-max-bytes on a form with a file input (refuses an oversized file before sending; the server checks too),
-// and the item formset's "add item" button of the catalogue entry form.
+// the item formset's "add item" button of the catalogue entry form, and its suggestion next to an item named like
+// personal data (data-item-hints on the items table: the server's words and texts, shown while a name is typed).
 (function () {
   "use strict";
 
@@ -45,6 +46,28 @@
       total.value = String(index + 1);
       var first = rows.lastElementChild.querySelector("input");
       if (first) { first.focus(); }
+    });
+  }
+
+  var hinted = document.querySelector("table[data-item-hints]");
+  if (hinted) {
+    var hints = JSON.parse(hinted.dataset.itemHints || "[]");
+    // One listener on the table, so that rows added later get suggestions too.
+    hinted.addEventListener("input", function (event) {
+      var input = event.target;
+      if (!input.name || !/-name$/.test(input.name)) { return; }
+      var hint = input.parentElement.querySelector("[data-item-hint]");
+      if (!hint) { return; }
+      var name = input.value.trim();
+      var found = null;
+      if (name) {
+        hints.some(function (row) {
+          if (row.words.some(function (word) { return name.indexOf(word) !== -1; })) { found = row; }
+          return found !== null;
+        });
+      }
+      hint.textContent = found ? found.text : "";
+      hint.hidden = !found;
     });
   }
 })();
