@@ -17,7 +17,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 Text = str | Promise
@@ -34,10 +34,11 @@ class Outcome(enum.StrEnum):
         return str(_OUTCOME_LABELS[self])
 
 
+# In context: “拒绝” alone is the verb (Reject) elsewhere; here it is what happened (Refused).
 _OUTCOME_LABELS: dict[Outcome, Text] = {
-    Outcome.SUCCESS: _("成功"),
-    Outcome.REFUSED: _("拒绝"),
-    Outcome.FAILED: _("失败"),
+    Outcome.SUCCESS: pgettext_lazy("审计结果", "成功"),
+    Outcome.REFUSED: pgettext_lazy("审计结果", "拒绝"),
+    Outcome.FAILED: pgettext_lazy("审计结果", "失败"),
 }
 
 

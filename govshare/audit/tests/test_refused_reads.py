@@ -64,6 +64,7 @@ def test_what_was_refused_is_named_by_the_kind_of_path_and_read_in_the_readers_l
     assert row.extra["refused"] == "查看资源的数据"  # stored in Chinese, as every row's details
     with translation.override("en"):
         assert actions.label(row.action) == "Data access refused"
+        assert actions.outcome(row.action, row.extra).label == "Refused"
         assert actions.describe(row.action, row.extra).startswith("View a resource's data; GET ")
 
 
