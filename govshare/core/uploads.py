@@ -1,7 +1,8 @@
 """Checks of an uploaded data file before anything is kept: its size against the setting, and its type by its
-content (not only its name): an .xlsx must be a zip holding the OOXML workbook parts, within the zip-bomb limits of
-`govshare.core.tabular.xlsx` (every member's expanded size and ratio, the parts read whole); a CSV, TSV or JSON file
-must be text, not a zip, an old Excel file, a PDF, an image or other binary data. Text in UTF-16 with its byte order
+content, never by its name (a CSV named .xlsx is a CSV; the message says what the content is): an .xlsx must be a
+zip holding the OOXML workbook parts, within the zip-bomb limits of `govshare.core.tabular.xlsx` (every member's
+expanded size and ratio, the parts read whole); a CSV, TSV or JSON file must be text, not an Excel workbook, another
+zip, an old Excel file, a PDF, an image or other binary data. Text in UTF-16 with its byte order
 mark is text (the readers detect the BOM and transcode it); UTF-16 without a BOM and UTF-32 are named as such."""
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from govshare.core.tabular.xlsx import WorkbookInvalid, XlsxRefused, open_workbo
 __all__ = ["check_data_upload", "data_file_problem", "size_text"]
 
 # Magic numbers of the binary files most often uploaded by mistake, with what to call them.
+_ZIP = b"PK\x03\x04"
+# OLE2 compound file: Excel 97-2003 .xls, Word .doc.
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"PK\x03\x04", "zip 压缩文件（Excel .xlsx、Word .docx 等都属于这一类）"),
+    (_ZIP, "zip 压缩文件"),
     (b"PK\x05\x06", "空的 zip 压缩文件"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "旧版 Office 文件（Excel 97-2003 .xls 或 Word .doc）"),
     (b"%PDF-", "PDF 文件"),
     (b"\x1f\x8b", "gzip 压缩文件"),
     (b"Rar!", "RAR 压缩文件"),
@@ -43,35 +46,59 @@ _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 def data_file_problem(head: bytes, file_format: str, archive: IO[bytes] | None = None) -> str | None:
-    """What is wrong with a data file of `file_format` whose first bytes are `head`, or None.
+    """What is wrong with a data file of `file_format` (the source's format) whose first bytes are `head`, or None.
 
-    For xlsx, `archive` (the whole file, seekable) is opened to look for the workbook parts.
+    The file is judged by its content, never by its name: a CSV named .xlsx is a CSV. `archive` (the whole file,
+    seekable) is opened for a zip, to tell an Excel workbook from another zip and, for xlsx, to check its parts.
     """
     if not head:
-        return "上传的文件是空的（0 字节）"
+        return "文件为空（0 字节），没有可读取的数据；请检查导出的文件后重新上传"
+    if head.startswith(_OLE2):
+        # Neither reader reads the binary Office format, whatever the source's format is.
+        return (
+            "文件内容是旧版 Office 文件（Excel 97-2003 .xls 或 Word .doc）：旧版 Excel（.xls）不支持，"
+            "请在 Excel 或 WPS 中另存为 .xlsx 或 CSV 后上传"
+        )
     if file_format == "xlsx":
-        if not head.startswith(b"PK\x03\x04"):
-            found = next((label for magic, label in _MAGIC if head.startswith(magic)), None)
-            what = found or "文本或其他格式的文件（可能是改了扩展名的 .csv）"
-            return f"文件内容不是 Excel 工作簿（.xlsx），而是{what}；请在 Excel 或 WPS 中另存为 .xlsx 后上传"
-        if archive is not None:
-            try:
-                archive.seek(0)
-                # The archive's members and the parts read whole, against the limits (nothing of the cells is read).
-                with open_workbook(archive):
-                    pass
-            except WorkbookInvalid:
-                return _not_a_workbook(archive)
-            except XlsxRefused as refused:
-                return refused.message
-            finally:
-                archive.seek(0)
-        return None
-    label = _TEXT_FORMATS.get(file_format, file_format.upper())
+        return _workbook_problem(head, archive)
+    return _text_problem(head, _TEXT_FORMATS.get(file_format, file_format.upper()), archive)
+
+
+def _workbook_problem(head: bytes, archive: IO[bytes] | None) -> str | None:
+    if not head.startswith(_ZIP):
+        found = next((label for magic, label in _MAGIC if head.startswith(magic)), None)
+        if found is None:
+            text = head.startswith(_UTF16_BOMS) or b"\x00" not in head[:_SNIFF_BYTES]
+            found = "文本（可能是改了扩展名的 .csv）" if text else "无法识别的二进制数据"
+        return (
+            f"文件内容不是 Excel 工作簿（.xlsx），而是{found}，但数据来源的格式是 Excel (xlsx)；"
+            "请在 Excel 或 WPS 中另存为 .xlsx 后上传，或修改数据来源的格式"
+        )
+    if archive is not None:
+        try:
+            archive.seek(0)
+            # The archive's members and the parts read whole, against the limits (nothing of the cells is read).
+            with open_workbook(archive):
+                pass
+        except WorkbookInvalid:
+            return _not_a_workbook(archive)
+        except XlsxRefused as refused:
+            return refused.message
+        finally:
+            archive.seek(0)
+    return None
+
+
+def _text_problem(head: bytes, label: str, archive: IO[bytes] | None) -> str | None:
     if head.startswith(_UTF32_BOMS):
         return f"文件是 UTF-32 编码的文本，不支持；请将 {label} 另存为 UTF-8、GBK 或 UTF-16 编码后上传"
     if head.startswith(_UTF16_BOMS):
         return _utf16_problem(head, label)
+    if head.startswith(_ZIP) and _holds_a_workbook(archive):
+        return (
+            f"文件内容是 Excel 工作簿（xlsx），但数据来源的格式是 {label}；请在 Excel 或 WPS 中另存为 {label} 后上传，"
+            "或把数据来源的格式改为 Excel (xlsx)"
+        )
     for magic, what in _MAGIC:
         if head.startswith(magic):
             return f"文件内容是{what}，不是 {label} 文本文件；请导出为 {label}（UTF-8 或 GBK 编码）后上传"
@@ -83,10 +110,24 @@ def data_file_problem(head: bytes, file_format: str, archive: IO[bytes] | None =
                 "（或带 BOM 的 UTF-16，即 Excel 的“Unicode 文本”）后上传"
             )
         return (
-            f"文件第 {offset + 1} 个字节起含有空字节（0x00），是二进制文件而不是 {label} 文本文件；"
-            "请导出为 UTF-8、GBK 或 UTF-16 编码的文本后上传"
+            f"文件内容不是文本（可能是二进制文件）：第 {offset + 1} 个字节起含有空字节（0x00），"
+            f"而数据来源的格式是 {label} 文本；请导出为 UTF-8、GBK 或 UTF-16 编码的 {label} 后上传"
         )
     return None
+
+
+def _holds_a_workbook(archive: IO[bytes] | None) -> bool:
+    """Whether a zip holds an Excel workbook's part (only its directory is read: nothing is decompressed)."""
+    if archive is None:
+        return False
+    try:
+        archive.seek(0)
+        with zipfile.ZipFile(archive) as zipped:
+            return "xl/workbook.xml" in zipped.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
+    finally:
+        archive.seek(0)
 
 
 def _utf16_problem(head: bytes, label: str) -> str | None:

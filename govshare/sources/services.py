@@ -403,9 +403,12 @@ def set_mapping(
 
 
 def file_format_for(name: str, configured: str | None) -> str:
+    """The format a file of a source is read as: the source's own, whatever the file is named (its content is
+    checked against that format, and a file of another kind is refused saying what it is); the name's suffix only
+    for a source that names no format."""
+    if configured:
+        return configured
     suffix = Path(name).suffix.lower()
     if suffix in _FILE_SUFFIXES:
         return _FILE_SUFFIXES[suffix]
-    if configured:
-        return configured
     raise ValidationFailed([FieldProblem("file", f"无法识别文件“{name}”的格式，支持 .csv .tsv .xlsx .json .jsonl")])
