@@ -1,8 +1,9 @@
 """What the audit log's action codes mean to people: a label (登录, 发布资源, 下载数据), the result (成功 / 拒绝 / 失败)
 and a sentence built from the row's stored details.
 
-Stored rows are never rewritten (they are hashed into the chain), so a code that was renamed stays readable: the new
-code keeps the old one as an alias, for its label and for the filter. The platform's own codes are in `_BUILT_IN`
+Codes read `app.object.verb`. Stored rows are never rewritten (they are hashed into the chain), so a code that was
+renamed stays readable: the new code keeps the old one as an alias, for its label and for the filter (services that
+still write an old code are shown and filtered as the new one). The platform's own codes are in `_BUILT_IN`
 below (audit imports no other app); an app that adds actions registers them from its ready() with `register`.
 An unknown code is shown as itself, never dropped.
 """
@@ -465,9 +466,18 @@ _BUILT_IN: tuple[_Spec, ...] = (
     _Spec("catalog.resource.reject", _("驳回资源"), (_("驳回理由：{note}"),), Outcome.SUCCESS),
     _Spec("catalog.resource.withdraw", _("下线资源"), (_("下线原因：{note}"),)),
     _Spec("catalog.resource.reopen", _("重新编辑资源"), (_("{note}"),)),
-    _Spec("catalog.import.imported", _("导入目录"), (_("文件 {file_name}"), _("{rows} 行，新建 {created} 条资源"))),
     _Spec(
-        "catalog.import.refused", _("目录导入被拒"), (_("文件 {file_name}"), _("{problems} 处问题")), Outcome.REFUSED
+        "catalog.import.succeed",
+        _("导入目录"),
+        (_("文件 {file_name}"), _("{rows} 行，新建 {created} 条资源")),
+        aliases=("catalog.import.imported",),
+    ),
+    _Spec(
+        "catalog.import.refuse",
+        _("目录导入被拒"),
+        (_("文件 {file_name}"), _("{problems} 处问题")),
+        Outcome.REFUSED,
+        aliases=("catalog.import.refused",),
     ),
     # grading
     _Spec(
@@ -475,54 +485,111 @@ _BUILT_IN: tuple[_Spec, ...] = (
     ),
     _Spec("grading.change.approve", _("批准分级调整"), (_RESOURCE, _("信息项 {item}"), _("{before} → {after}"))),
     _Spec("grading.change.reject", _("驳回分级调整"), (_RESOURCE, _("信息项 {item}"), _REASON)),
-    # sources (written under datasets.* before the sources app existed)
-    _Spec("datasets.source_registered", _("登记数据源"), (_RESOURCE, _("类型 {kind}")), app="sources"),
-    _Spec("datasets.source_updated", _("修改数据源"), (_("修改的字段：{fields}"),), app="sources"),
-    _Spec("datasets.source_enabled", _("启用数据源"), app="sources"),
-    _Spec("datasets.source_disabled", _("停用数据源"), app="sources"),
-    _Spec("datasets.mapping_confirmed", _("确认字段映射"), app="sources"),
-    # datasets: loads and reading the data
-    _Spec("datasets.load_requested", _("发起归集"), (_RESOURCE, _("方式 {mode}"))),
-    _Spec("datasets.load_retried", _("重试归集")),
+    # sources (its actions were written under datasets.* before the sources app existed)
     _Spec(
-        "datasets.load_succeeded",
+        "sources.source.register",
+        _("登记数据源"),
+        (_RESOURCE, _("类型 {kind}")),
+        aliases=("datasets.source_registered",),
+    ),
+    _Spec("sources.source.update", _("修改数据源"), (_("修改的字段：{fields}"),), aliases=("datasets.source_updated",)),
+    _Spec("sources.source.enable", _("启用数据源"), aliases=("datasets.source_enabled",)),
+    _Spec("sources.source.disable", _("停用数据源"), aliases=("datasets.source_disabled",)),
+    _Spec("sources.mapping.confirm", _("确认字段映射"), aliases=("datasets.mapping_confirmed",)),
+    # datasets: loads and reading the data
+    _Spec("datasets.load.request", _("发起归集"), (_RESOURCE, _("方式 {mode}")), aliases=("datasets.load_requested",)),
+    _Spec("datasets.load.retry", _("重试归集"), aliases=("datasets.load_retried",)),
+    _Spec(
+        "datasets.load.succeed",
         _("归集完成"),
         (_RESOURCE, _("第 {version} 版"), _("入库 {rows_loaded} 行"), _("拒收 {rows_rejected} 行")),
-    ),
-    _Spec("datasets.load_retrying", _("归集失败，将重试"), (_("错误：{error}"),), Outcome.FAILED),
-    _Spec("datasets.load_requeued", _("归集任务重新排队"), (_REASON,)),
-    _Spec("datasets.load_failed", _("归集失败"), (_("错误：{error}"), _REASON), Outcome.FAILED),
-    _Spec("datasets.version_refused", _("拒绝生成新版本"), (_("第 {version} 版"), _REASON), Outcome.REFUSED),
-    _Spec(
-        "datasets.encryption_rotated", _("轮换数据加密密钥"), (_RESOURCE, _("第 {from_version} 版 → 第 {version} 版"))
+        aliases=("datasets.load_succeeded",),
     ),
     _Spec(
-        "datasets.data_previewed",
+        "datasets.load.retry_later",
+        _("归集失败，将重试"),
+        (_("错误：{error}"),),
+        Outcome.FAILED,
+        aliases=("datasets.load_retrying",),
+    ),
+    _Spec("datasets.load.requeue", _("归集任务重新排队"), (_REASON,), aliases=("datasets.load_requeued",)),
+    _Spec(
+        "datasets.load.fail",
+        _("归集失败"),
+        (_("错误：{error}"), _REASON),
+        Outcome.FAILED,
+        aliases=("datasets.load_failed",),
+    ),
+    _Spec(
+        "datasets.version.refuse",
+        _("拒绝生成新版本"),
+        (_("第 {version} 版"), _REASON),
+        Outcome.REFUSED,
+        aliases=("datasets.version_refused",),
+    ),
+    _Spec(
+        "datasets.dataset.rotate_key",
+        _("轮换数据加密密钥"),
+        (_RESOURCE, _("第 {from_version} 版 → 第 {version} 版")),
+        aliases=("datasets.encryption_rotated",),
+    ),
+    _Spec(
+        "datasets.data.preview",
         _("预览数据"),
         (_RESOURCE, _("第 {version} 版"), _("{rows} 行"), _("用途：{purpose}")),
+        aliases=("datasets.data_previewed",),
     ),
     _Spec(
-        "datasets.data_downloaded",
+        "datasets.data.download",
         _("下载数据"),
         (_RESOURCE, _("第 {version} 版"), _("格式 {format}"), _("用途：{purpose}")),
+        aliases=("datasets.data_downloaded",),
     ),
-    _Spec("datasets.rejects_downloaded", _("下载拒收记录"), (_RESOURCE, _("第 {version} 版"))),
-    _Spec("datasets.source_previewed", _("预览数据源"), (_RESOURCE, _("{rows} 行"))),
+    _Spec(
+        "datasets.rejects.download",
+        _("下载拒收记录"),
+        (_RESOURCE, _("第 {version} 版")),
+        aliases=("datasets.rejects_downloaded",),
+    ),
+    _Spec(
+        "sources.source.preview", _("预览数据源"), (_RESOURCE, _("{rows} 行")), aliases=("datasets.source_previewed",)
+    ),
     # jobs
-    _Spec("jobs.job_started", _("启动后台任务"), (_("{title}"),)),
-    _Spec("jobs.job_succeeded", _("后台任务完成")),
-    _Spec("jobs.job_retrying", _("后台任务失败，将重试"), (_("错误：{error}"),), Outcome.FAILED),
-    _Spec("jobs.job_requeued", _("后台任务重新排队"), (_REASON,)),
-    _Spec("jobs.job_failed", _("后台任务失败"), (_("错误：{error}"), _REASON), Outcome.FAILED),
+    _Spec("jobs.job.start", _("启动后台任务"), (_("{title}"),), aliases=("jobs.job_started",)),
+    _Spec("jobs.job.succeed", _("后台任务完成"), aliases=("jobs.job_succeeded",)),
+    _Spec(
+        "jobs.job.retry_later",
+        _("后台任务失败，将重试"),
+        (_("错误：{error}"),),
+        Outcome.FAILED,
+        aliases=("jobs.job_retrying",),
+    ),
+    _Spec("jobs.job.requeue", _("后台任务重新排队"), (_REASON,), aliases=("jobs.job_requeued",)),
+    _Spec(
+        "jobs.job.fail", _("后台任务失败"), (_("错误：{error}"), _REASON), Outcome.FAILED, aliases=("jobs.job_failed",)
+    ),
     # keys
-    _Spec("crypto.rotate", _("用新密钥重写加密字段"), (_("第 {batch} 批"), _("重写 {rewritten} 条")), app="keys"),
-    _Spec("crypto.key.add", _("添加加密密钥"), app="keys"),
-    _Spec("crypto.key.retire", _("停用加密密钥"), app="keys"),
+    _Spec(
+        "keys.field.reencrypt",
+        _("用新密钥重写加密字段"),
+        (_("第 {batch} 批"), _("重写 {rewritten} 条")),
+        aliases=("crypto.rotate",),
+    ),
+    _Spec("keys.key.add", _("添加加密密钥"), aliases=("crypto.key.add",)),
+    _Spec("keys.key.retire", _("停用加密密钥"), aliases=("crypto.key.retire",)),
     # demo
-    _Spec("demo.load", _("载入演示数据"), (_("{departments} 个部门，{resources} 条资源"),)),
+    _Spec(
+        "demo.data.load", _("载入演示数据"), (_("{departments} 个部门，{resources} 条资源"),), aliases=("demo.load",)
+    ),
     # audit: the auditor's own reads, and refused attempts to read data (govshare.audit.refusals)
-    _Spec("audit.export", _("导出审计日志"), (_("筛选条件：{filters}"),)),
-    _Spec("audit.verify", _("校验审计日志哈希链"), (_("已校验 {checked} 条"),), failed_unless="ok"),
+    _Spec("audit.log.export", _("导出审计日志"), (_("筛选条件：{filters}"),), aliases=("audit.export",)),
+    _Spec(
+        "audit.chain.verify",
+        _("校验审计日志哈希链"),
+        (_("已校验 {checked} 条"),),
+        failed_unless="ok",
+        aliases=("audit.verify",),
+    ),
     _Spec(
         "audit.access.deny",
         _("拒绝访问数据"),

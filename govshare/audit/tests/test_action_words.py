@@ -98,6 +98,14 @@ def test_an_old_code_reads_and_filters_as_its_new_one(auditor: User) -> None:
         assert {old.id, new.id} <= found, wanted
 
 
+def test_every_current_code_reads_app_object_verb() -> None:
+    current = {code for _group, options in actions.choices() for code, _label in options if not code.endswith(".")}
+    assert len(current) > 60
+    malformed = sorted(code for code in current if not re.fullmatch(r"[a-z]+\.[a-z_]+\.[a-z_]+", code))
+    assert malformed == []
+    assert actions.info("datasets.data_downloaded").code == "datasets.data.download"
+
+
 def test_an_unknown_code_is_shown_as_itself() -> None:
     assert actions.label("someapp.thing.do") == "someapp.thing.do"
     assert actions.describe("someapp.thing.do", {"count": 2}) == "数量：2"
