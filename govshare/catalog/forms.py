@@ -29,7 +29,28 @@ from govshare.catalog.item_hints import ItemHint, hint_for_item, hints_for_scrip
 from govshare.catalog.models import Category, Resource
 from govshare.catalog.rules import ItemDraft, ResourceDraft
 from govshare.core.errors import FieldProblem
+from govshare.core.formfields import mark_required, show_when
 
+# The fields `rules.check_resource_draft` requires of every entry, marked * on the form before it is sent (a test
+# holds the two lists together).
+RULES_REQUIRED = (
+    "name",
+    "category_code",
+    "department_code",
+    "summary",
+    "format",
+    "share_type",
+    "open_type",
+    "update_cycle",
+)
+# Fields that apply only while another field has one of some values, and are then required: (field, controller,
+# values). The script hides them otherwise (a field showing an error stays visible).
+CONDITIONAL_FIELDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("share_condition", "share_type", (ShareType.CONDITIONAL,)),
+    ("share_basis", "share_type", (ShareType.NOT_SHARED,)),
+    ("open_condition", "open_type", (OpenType.CONDITIONAL,)),
+    ("platform_share_type", "share_method", (ShareMethod.PLATFORM,)),
+)
 _ITEM_PROBLEM_RE = re.compile(r"^items\[(\d+)\]\.(\w+)$")
 _CODE_SPLIT_RE = re.compile(r"[\s,，、;；]+")
 BLANK = ("", "---------")
@@ -142,6 +163,9 @@ class ResourceForm(forms.Form):
         elif not user.is_platform_admin:
             # A department catalogues for itself only.
             self.fields["department_code"].disabled = True
+        mark_required(self, RULES_REQUIRED)
+        for name, controller, values in CONDITIONAL_FIELDS:
+            show_when(self, name, controller, values, required=True)
 
     def clean_extension(self) -> dict[str, str]:
         return parse_extension(self.cleaned_data.get("extension", ""))

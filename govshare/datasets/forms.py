@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from govshare.catalog.models import Item
 from govshare.core.errors import FieldProblem
+from govshare.core.formfields import show_when
 from govshare.sources.choices import FileFormat, LoadMode, PagingMode, SourceKind
 from govshare.sources.services import SourceInput
 
@@ -58,6 +59,9 @@ class SourceForm(forms.Form):
         key_items = self.fields["key_items"]
         assert isinstance(key_items, forms.MultipleChoiceField)
         key_items.choices = [(item.name, item.name) for item in items]
+        # Only the mode that uses them shows them (and then they are required).
+        show_when(self, "watermark_column", "load_mode", [LoadMode.APPEND], required=True)
+        show_when(self, "key_items", "load_mode", [LoadMode.UPSERT], required=True)
 
     def config(self) -> dict[str, Any]:
         return {}
@@ -186,6 +190,12 @@ class FileSourceForm(SourceForm):
     sheet = forms.CharField(label=_("工作表"), required=False, help_text=_("xlsx 默认读取第一个工作表"))
 
     field_order = ["name", "file_format", "delimiter", "sheet"]
+
+    def __init__(self, *args: Any, items: list[Item], **kwargs: Any) -> None:
+        super().__init__(*args, items=items, **kwargs)
+        # A delimiter means something to CSV and TSV only, a sheet to xlsx only.
+        show_when(self, "delimiter", "file_format", [FileFormat.CSV, FileFormat.TSV], required=False)
+        show_when(self, "sheet", "file_format", [FileFormat.XLSX], required=False)
 
     def config(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -3,7 +3,10 @@
 // data-confirm="…" (a form asks before submitting), data-select-on-focus (an input selects its text),
 // data-max-bytes on a form with a file input (refuses an oversized file before sending; the server checks too),
 // the item formset's "add item" button of the catalogue entry form, and its suggestion next to an item named like
-// personal data (data-item-hints on the items table: the server's words and texts, shown while a name is typed).
+// personal data (data-item-hints on the items table: the server's words and texts, shown while a name is typed),
+// and fields that apply only while another field has some values (data-show-when="<field>" data-show-values="a b",
+// from govshare/core/formfields.py): hidden and not sent otherwise, marked required (*) while shown if
+// data-required-when-shown; a field showing an error stays visible.
 (function () {
   "use strict";
 
@@ -48,6 +51,26 @@
       if (first) { first.focus(); }
     });
   }
+
+  document.querySelectorAll("[data-show-when]").forEach(function (control) {
+    var field = control.closest(".field");
+    var controller = control.form && control.form.elements.namedItem(control.dataset.showWhen);
+    if (!field || !controller) { return; }
+    var values = (control.dataset.showValues || "").split(" ");
+    var group = control.type === "checkbox";
+    var disabled = control.disabled;  // a field the server disabled stays so
+    function update() {
+      var shown = values.indexOf(controller.value) !== -1 || field.classList.contains("has-error");
+      field.hidden = !shown;
+      control.disabled = disabled || !shown;
+      if (control.hasAttribute("data-required-when-shown")) {
+        field.classList.toggle("required", shown);
+        if (!group) { control.required = shown; }
+      }
+    }
+    controller.addEventListener("change", update);
+    update();
+  });
 
   var hinted = document.querySelector("table[data-item-hints]");
   if (hinted) {
