@@ -31,7 +31,6 @@ DATA_PATHS = ("/datasets/", "/api/datasets/")
 REFUSED_STATUSES = frozenset({403, 404})
 WINDOW_SECONDS = 60
 _COUNT_SECONDS = 7 * 24 * 3600  # a count of left-out refusals waits this long for the next row
-_ID_SEGMENT = re.compile(r"/\d+(?=/|$)")
 # The object a data path names by its first id, as an audit object type (strings only: audit imports no app).
 _OBJECT_OF_SEGMENT = {
     "resources": "catalog.resource",
@@ -61,10 +60,15 @@ _SOURCE_PREVIEW = gettext_noop("预览数据源")
 _ANY = gettext_noop("访问数据")
 
 
-def path_kind(path: str) -> str:
-    """The path with its ids taken out: /datasets/resources/12/preview/ → /datasets/resources/*/preview/. Every id
-    probed on one kind of path counts against the same limit."""
-    return _ID_SEGMENT.sub("/*", path)[:200]
+def path_kind(request: HttpRequest) -> str:
+    """The route the path matched, its ids left out: /datasets/resources/12/preview/ →
+    /datasets/resources/<int:resource_id>/preview/. Every id probed on one route counts against the same limit, and
+    paths that match no route count as one kind per data prefix (made-up paths cannot open new kinds)."""
+    match = request.resolver_match
+    if match is not None and match.route:
+        return "/" + match.route[:200]
+    prefix = next((p for p in DATA_PATHS if request.path.startswith(p)), "/")
+    return prefix + "?"
 
 
 def _object_of(path: str) -> tuple[str, str]:
@@ -75,7 +79,7 @@ def _object_of(path: str) -> tuple[str, str]:
 
 
 def _refused_what(kind: str) -> str:
-    words = [word for word in kind.strip("/").split("/") if word != "*"]
+    words = [word for word in kind.strip("/").split("/") if word and not word.startswith(("<", "?"))]
     if words[-2:] == ["sources", "preview"]:
         return _SOURCE_PREVIEW
     for word in reversed(words):
@@ -114,7 +118,7 @@ def record_refusal(request: HttpRequest, status: int, now: dt.datetime) -> bool:
         return False
     is_user = isinstance(subject, get_user_model())
     who = f"{type(subject).__name__}:{getattr(subject, 'pk', '')}"
-    kind = path_kind(request.path)
+    kind = path_kind(request)
     left_out = admit(who, kind, now)
     if left_out is None:
         return False

@@ -79,6 +79,19 @@ def test_probing_500_ids_on_two_kinds_of_path_makes_a_handful_of_rows(outsider: 
     assert {row.extra["refused"] for row in rows} == {"下载数据", "预览数据"}
 
 
+def test_made_up_paths_cannot_open_new_kinds(outsider: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = _client(outsider)
+    _at(monkeypatch, 0)
+    answers = {client.get(f"/datasets/probe-{n}/x/").status_code for n in range(200)}
+    answers |= {client.get(f"/api/datasets/probe-{n}").status_code for n in range(100)}
+    assert answers == {404}
+    rows = _refusals()
+    assert [(row.extra["refused"], row.extra["path"]) for row in rows] == [
+        ("访问数据", "/datasets/probe-0/x/"),
+        ("访问数据", "/api/datasets/probe-0"),
+    ]
+
+
 def test_the_next_row_counts_the_refusals_left_out(outsider: User, monkeypatch: pytest.MonkeyPatch) -> None:
     client = _client(outsider)
     _at(monkeypatch, 0)
