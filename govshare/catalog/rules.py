@@ -37,6 +37,7 @@ from govshare.catalog.choices import (
 )
 from govshare.catalog.models import Category, Item, Resource
 from govshare.core.errors import FieldProblem
+from govshare.core.identifiers import uscc_check_char, uscc_problem
 
 # ASCII digits only: \d would take full-width and other Unicode digits ("１０１…"), codes that look like others.
 RESOURCE_CODE_RE = re.compile(r"^[0-9]{9}/[0-9]{6}$")
@@ -126,6 +127,45 @@ def _choice_problem(name: str, value: str, choices: type[models.TextChoices]) ->
     return None
 
 
+def with_right_check_char(code: str) -> str | None:
+    """The 统一社会信用代码 `code` with its check character (the 18th) corrected, when that character is all that is
+    wrong with it; None otherwise (a valid code, or other mistakes)."""
+    if len(code) != 18:
+        return None
+    try:
+        fixed = code[:17] + uscc_check_char(code[:17])
+    except ValueError:
+        return None
+    return fixed if fixed != code and uscc_problem(fixed) is None else None
+
+
+def provider_code_problem(code: str, departments: Mapping[str, Department]) -> str:
+    """Why `code` names no active department of the platform: a mistyped check character is said as such (and the
+    department whose code it would then be named), an invalid code says why, a disabled department says so.
+
+    `departments` holds the departments of the codes looked up, corrected codes included (`codes_to_look_up`)."""
+    department = departments.get(code)
+    if department is not None:
+        return f"提供方代码“{code}”是部门“{department.name}”的代码，该部门已停用"
+    corrected = with_right_check_char(code)
+    if corrected is not None:
+        message = f"提供方代码“{code}”的校验位（第18位）错误：应为“{corrected[17]}”，实际为“{code[17]}”"
+        meant = departments.get(corrected)
+        if meant is not None and meant.is_active:
+            message += f"；“{corrected}”是部门“{meant.name}”的代码"
+        return message
+    if problem := uscc_problem(code):
+        return f"提供方代码“{code}”不是有效的统一社会信用代码：{problem}"
+    return f"提供方代码“{code}”不是平台中的部门"
+
+
+def codes_to_look_up(codes: Iterable[str]) -> set[str]:
+    """The department codes to fetch for checking drafts naming `codes`: those, and each with its check character
+    corrected (so that a mistyped one names the department meant)."""
+    found = set(codes)
+    return found | {fixed for code in found if (fixed := with_right_check_char(code))}
+
+
 def check_resource_draft(
     draft: ResourceDraft,
     *,
@@ -174,7 +214,7 @@ def check_resource_draft(
     if _required(draft.department_code):
         department = departments.get(draft.department_code)
         if department is None or not department.is_active:
-            add(FieldProblem("department_code", f"提供方代码“{draft.department_code}”不是平台中的部门"))
+            add(FieldProblem("department_code", provider_code_problem(draft.department_code, departments)))
 
     if draft.code and not RESOURCE_CODE_RE.match(draft.code):
         add(FieldProblem("code", f"信息资源代码“{draft.code}”格式应为9位分类码/6位顺序码，如 101001000/000001"))

@@ -20,6 +20,7 @@ from govshare.catalog.models import Category, CodeSequence, Item, Resource, Reso
 from govshare.catalog.rules import (
     ResourceDraft,
     check_resource_draft,
+    codes_to_look_up,
     effective_grade,
     effective_level,
     grading_edit_problems,
@@ -161,7 +162,8 @@ class ResolvedDraft:
 
 def resolve_drafts(drafts: Sequence[ResourceDraft]) -> tuple[list[ResolvedDraft], list[list[FieldProblem]]]:
     """Check drafts against the rules with the departments and classes they name (two queries in all)."""
-    departments = {d.code: d for d in Department.objects.filter(code__in={draft.department_code for draft in drafts})}
+    codes = codes_to_look_up(draft.department_code for draft in drafts)
+    departments = {d.code: d for d in Department.objects.filter(code__in=codes)}
     categories = {c.code: c for c in Category.objects.filter(code__in={draft.category_code for draft in drafts})}
     resolved: list[ResolvedDraft] = []
     problems: list[list[FieldProblem]] = []

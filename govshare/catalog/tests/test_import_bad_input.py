@@ -12,7 +12,7 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 
 from govshare.catalog import importing, services
 from govshare.catalog.models import ImportBatch, Item, Resource, ResourceVersion
-from govshare.testing import resource_draft
+from govshare.testing import department_code, resource_draft
 from govshare.testing.xlsx_files import (
     ITEM_HEADERS,
     RESOURCE_HEADERS,
@@ -261,9 +261,18 @@ def test_retired_code_is_never_reused(catalog_admin, department) -> None:
 
 @pytest.mark.django_db
 def test_unknown_department_code(catalog_admin) -> None:
-    problem = only(refused(xlsx([resource_row(1, "11510600MB1234567X")], item_rows(1)), catalog_admin))
+    code = department_code(4242)  # a valid code that no department of the platform has
+    problem = only(refused(xlsx([resource_row(1, code)], item_rows(1)), catalog_admin))
     assert (problem.header, problem.letter) == ("提供方代码", "D")
-    assert problem.message == "提供方代码“11510600MB1234567X”不是平台中的部门"
+    assert problem.message == f"提供方代码“{code}”不是平台中的部门"
+
+
+@pytest.mark.django_db
+def test_a_department_code_with_a_wrong_check_character_says_so(catalog_admin, department) -> None:
+    wrong = department.code[:17] + ("0" if department.code[17] != "0" else "1")
+    problem = only(refused(xlsx([resource_row(1, wrong)], item_rows(1)), catalog_admin))
+    assert problem.message.startswith(f"提供方代码“{wrong}”的校验位（第18位）错误：应为“{department.code[17]}”")
+    assert problem.message.endswith(f"“{department.code}”是部门“{department.name}”的代码")
 
 
 @pytest.mark.django_db
