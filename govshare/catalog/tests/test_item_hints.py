@@ -4,15 +4,24 @@ have and how its values are masked for other departments (the masking rules' own
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from govshare.catalog.choices import DataLevel
 from govshare.catalog.item_hints import hint_for_item, hints_for_script
 from govshare.catalog.models import Resource
 from govshare.catalog.tests.test_views import client_for, draft_of, form_data
 from govshare.core.masking import MaskingPolicy, MaskRule
+
+
+@pytest.fixture(autouse=True)
+def _chinese() -> Iterator[None]:
+    """The suggestions are read in the default language (a request of an earlier test may have left another)."""
+    with translation.override("zh-hans"):
+        yield
 
 
 @pytest.mark.parametrize(
@@ -76,3 +85,12 @@ def test_a_re_rendered_form_marks_a_personal_item_left_at_l1(catalog_admin) -> N
     assert 'class="item-hint warning" data-item-hint data-row="3">建议敏感级别 L2 或更高' in page
     assert '<span class="item-hint" data-item-hint data-row="1" hidden></span>' in page  # 统一社会信用代码
     assert not Resource.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_suggestion_reads_in_english(catalog_admin) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(catalog_admin)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    resource = draft_of(catalog_admin)
+    page = client.get(reverse("catalog:edit", args=[resource.pk])).content.decode()
+    assert "Suggested sensitivity level: L3 or stricter; masked for other departments, the first 6 and" in page

@@ -7,7 +7,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.encryption import ROTATION_MODE
@@ -62,7 +62,8 @@ def partly_rejected(load: Load) -> bool:
 @register.simple_tag
 def load_status_badge(load: Load) -> SafeString:
     if partly_rejected(load):
-        label = _("部分拒绝（%(n)s 行）") % {"n": f"{load.rows_rejected:,}"}
+        count = load.rows_rejected
+        label = ngettext("部分拒绝（%(n)s 行）", "部分拒绝（%(n)s 行）", count) % {"n": f"{count:,}"}
         return format_html('<span class="badge load-status warning status-partly-rejected">{}</span>', label)
     css = _STATUS_CLASS.get(LoadStatus(load.status), "") if load.status in LoadStatus.values else ""
     return format_html(

@@ -163,3 +163,10 @@ def test_the_mapping_page_says_its_sample_is_kept_for_loading(resource, catalog_
         {"sample": "1", "file": SimpleUploadedFile("样例.csv", CSV_TEXT.encode("gbk"))},
     )
     assert "样例文件 样例.csv 已保留" in response.content.decode()
+
+
+def test_the_load_page_reads_in_english(resource, catalog_admin, owner) -> None:  # type: ignore[no-untyped-def]
+    load = loaded(resource, catalog_admin)
+    owner.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = page(owner, f"/datasets/loads/{load.pk}/")
+    assert "Partly refused (1 row)" in html and "The first refused row" in html and "Back to the data" in html
