@@ -234,10 +234,19 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # A safety net behind the log calls themselves: ID numbers, mobile numbers, URL passwords and key=value
     # secrets are replaced in every record (govshare.core.security; records are also redacted when made).
-    "filters": {"redact": {"()": "govshare.core.security.RedactingFilter"}},
+    "filters": {
+        "redact": {"()": "govshare.core.security.RedactingFilter"},
+        # A refused request (403) is one line (status, path, user id), not a traceback (govshare.core.refusal_log).
+        "one_line_refusals": {"()": "govshare.core.refusal_log.OneLineRefusals"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "jieba": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "jieba": {"level": "WARNING"},
+        "django.request": {"filters": ["one_line_refusals"]},
+        "django.security.csrf": {"filters": ["one_line_refusals"]},
+    },
 }
 
 NINJA_PAGINATION_PER_PAGE = GOVSHARE.page_size
