@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -28,4 +29,6 @@ urlpatterns = [
     path("notifications/", include("govshare.notifications.urls")),
     path("jobs/", include("govshare.jobs.urls")),
     path("", RedirectView.as_view(pattern_name="catalog:browse", permanent=False), name="home"),
+    # Asked for by browsers on pages without the base template's icon link (admin, API docs, files): not a 404.
+    path("favicon.ico", RedirectView.as_view(url=static("govshare/favicon.ico"), permanent=False), name="favicon"),
 ]

@@ -206,6 +206,7 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "notifications:mark_all_read": ("none", "POST", "L O O O O O O O", None),
     "notifications:open": ("notification", "POST", "L OH OH OH OH OH OH OH", None),
     "home": ("none", "GET", "O O O O O O O O", None),
+    "favicon": ("none", "GET", "O O O O O O O O", None),
 }
 
 # URL parameters of pages that are not an object of the matrix.
