@@ -20,7 +20,7 @@ from govshare.catalog import exporting, importing
 from govshare.catalog.models import ImportBatch
 from govshare.core.apiauth import STAFF_READ, STAFF_WRITE
 from govshare.core.pagination import Page, paginate
-from govshare.core.schemas import ERRORS
+from govshare.core.schemas import ERRORS, ErrorOut
 from govshare.core.schemas import Page as PageOut
 
 router = Router(tags=["目录导入导出 catalog import/export"])
@@ -127,7 +127,8 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 @router.post(
     "/imports",
-    response={200: ImportResultOut, 422: ImportResultOut, **{k: v for k, v in ERRORS.items() if k != 422}},
+    # 422 is the import's own report (a refused file) or the common error answer (a form field that is not valid).
+    response={200: ImportResultOut, **ERRORS, 422: ImportResultOut | ErrorOut},
     auth=STAFF_WRITE,
     summary="批量导入目录（multipart 字段 file，.xlsx）",
     description=(
