@@ -57,10 +57,11 @@ def _log_out(page: Any) -> None:
 
 
 def _import_entry(page: Any, workdir: Path) -> None:
-    """Download the import template, put the new entry into its sample row and import the file."""
+    """Download the import template, turn its example into the new entry (a real 资源序号: an example row is
+    skipped) and import the file."""
     import openpyxl
 
-    from govshare.catalog.importing import RESOURCE_SHEET
+    from govshare.catalog.importing import ITEM_SHEET, RESOURCE_SHEET
 
     page.click("nav.mainnav >> text=批量导入")
     with page.expect_download() as download:
@@ -73,6 +74,11 @@ def _import_entry(page: Any, workdir: Path) -> None:
     sheet.cell(row=2, column=headers.index("信息资源名称") + 1, value=NEW_ENTRY)
     summary = "本市网络预约出租汽车驾驶员从业资格证的核发、注销信息。"
     sheet.cell(row=2, column=headers.index("信息资源摘要") + 1, value=summary)
+    for data_sheet in (sheet, workbook[ITEM_SHEET]):
+        seq = [cell.value for cell in data_sheet[1]].index("资源序号") + 1
+        for row in range(2, data_sheet.max_row + 1):
+            if data_sheet.cell(row=row, column=seq).value == "示例":
+                data_sheet.cell(row=row, column=seq, value=1)
     workbook.save(template)
     page.set_input_files("#import-file", str(template))
     page.click("#import-form button[type=submit]")
