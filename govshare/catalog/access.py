@@ -36,6 +36,12 @@ def can_edit(user: User, resource: Resource) -> bool:
     return ResourcePolicy().permits(user, CHANGE, resource)
 
 
+def can_see_revisions(user: User, resource: Resource) -> bool:
+    """Change requests (变更) belong, like the version history, to the owning department and the platform
+    administrator."""
+    return user.is_platform_admin or (user.department_id is not None and user.department_id == resource.department_id)
+
+
 def can_review(user: User) -> bool:
     """Catalogue entries are reviewed and published by the platform administrator (大数据局)."""
     return user.is_platform_admin

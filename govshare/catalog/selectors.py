@@ -8,8 +8,8 @@ from django.db.models import Prefetch, QuerySet
 
 from govshare.accounts.models import User
 from govshare.catalog import access
-from govshare.catalog.choices import ReviewStatus
-from govshare.catalog.models import Category, DuplicateCandidate, Item, Resource, ResourceVersion
+from govshare.catalog.choices import OPEN_REVISION_STATES, ReviewStatus, RevisionState
+from govshare.catalog.models import Category, DuplicateCandidate, Item, Resource, ResourceRevision, ResourceVersion
 from govshare.core.authz import VIEW, restrict
 from govshare.core.errors import NotFound
 
@@ -108,4 +108,34 @@ def resource_duplicates(user: User, resource: Resource) -> QuerySet[DuplicateCan
         .exclude(similar__status=ReviewStatus.WITHDRAWN)
         .select_related("similar", "similar__department")
         .order_by("-score")
+    )
+
+
+def open_revision(user: User, resource: Resource) -> ResourceRevision | None:
+    """The entry's open change request (draft, submitted or rejected) for those who may see it; None otherwise."""
+    if not access.can_see_revisions(user, resource):
+        return None
+    return (
+        ResourceRevision.objects.filter(resource=resource, state__in=OPEN_REVISION_STATES)
+        .select_related("resource", "resource__department", "resource__category")
+        .first()
+    )
+
+
+def get_open_revision(user: User, resource_id: int) -> ResourceRevision:
+    """The open change request of an entry the user may see, or NotFound (also for those who may not see it)."""
+    revision = open_revision(user, get_resource(user, resource_id))
+    if revision is None:
+        raise NotFound("该资源没有进行中的变更申请")
+    return revision
+
+
+def revision_queue(user: User) -> QuerySet[ResourceRevision]:
+    """Change requests waiting for review, oldest submission first (the reviewer's)."""
+    if not access.can_review(user):
+        return ResourceRevision.objects.none()
+    return (
+        ResourceRevision.objects.filter(state=RevisionState.SUBMITTED)
+        .select_related("resource", "resource__department")
+        .order_by("submitted_at")
     )
