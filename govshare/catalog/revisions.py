@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from govshare.accounts.models import User
 from govshare.audit.services import record_action
-from govshare.catalog import access, duplicates, history
+from govshare.catalog import access, duplicates, effects, history
 from govshare.catalog.choices import OPEN_REVISION_STATES, ReviewStatus, RevisionState, VersionAction
 from govshare.catalog.models import Item, Resource, ResourceRevision
 from govshare.catalog.rules import ItemDraft, ResourceDraft, tightened_open_type
@@ -71,6 +71,13 @@ def published_snapshot(resource: Resource) -> dict[str, Any]:
 def revision_changes(revision: ResourceRevision) -> list[dict[str, str]]:
     """The revision's field-by-field difference from the entry as published now."""
     return history.diff(published_snapshot(revision.resource), revision.content)
+
+
+def revision_effects(revision: ResourceRevision) -> list[effects.Effect]:
+    """What approving the revision would break in other apps (mappings, loaded columns …): items it removes or
+    retypes that their objects name (govshare.catalog.effects)."""
+    changes = effects.item_changes(published_snapshot(revision.resource), revision.content)
+    return effects.effects_of(revision.resource, changes)
 
 
 def _open_revision(resource: Resource) -> ResourceRevision | None:

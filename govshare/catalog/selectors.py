@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 
 from govshare.accounts.models import User
 from govshare.catalog import access
-from govshare.catalog.choices import OPEN_REVISION_STATES, ReviewStatus, RevisionState
+from govshare.catalog.choices import OPEN_REVISION_STATES, ReviewStatus, RevisionState, VersionAction
 from govshare.catalog.models import Category, DuplicateCandidate, Item, Resource, ResourceRevision, ResourceVersion
 from govshare.core.authz import VIEW, restrict
 from govshare.core.errors import NotFound
@@ -64,6 +64,27 @@ def get_resource_by_code(user: User, code: str) -> Resource:
     if found is None:
         raise NotFound("信息资源不存在或无权访问")
     return get_resource(user, found)
+
+
+def withdrawal(resource: Resource) -> ResourceVersion | None:
+    """The version that took the entry offline (下线, with its reason) when it is withdrawn or was reopened after
+    being withdrawn and not published again; None otherwise."""
+    if resource.status == ReviewStatus.PUBLISHED or resource.published_on is None:
+        return None
+    return resource.versions.filter(action=VersionAction.WITHDRAW).order_by("-number").first()
+
+
+def offline_resource(user: User, pk: int) -> tuple[Resource, ResourceVersion] | None:
+    """An entry outside the user's view now that the user could see before it went offline (下线): the entry and the
+    version that withdrew it, for a "该资源已下线" answer instead of 404. None for anyone else: an entry never
+    published, a user who could not see it when it was published, an account created after it went offline."""
+    resource = Resource.objects.select_related("department").filter(pk=pk).first()
+    if resource is None or access.can_view(user, resource):
+        return None
+    withdrawn = withdrawal(resource)
+    if withdrawn is None or not access.could_view_published(user, resource) or user.date_joined > withdrawn.created_at:
+        return None
+    return resource, withdrawn
 
 
 def resource_versions(user: User, resource: Resource) -> QuerySet[ResourceVersion]:
