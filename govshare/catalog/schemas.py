@@ -175,7 +175,7 @@ class ResourceFiltersIn(Schema):
     open_type: str = Field("", description=choices_text(OpenType))
     format: str = Field("", description=choices_text(ResourceFormat))
     update_cycle: str = Field("", description=choices_text(UpdateCycle))
-    status: str = Field("", description=choices_text(ReviewStatus))
+    status: str = Field("", description=choices_text(ReviewStatus) + "；rejected 已驳回（被驳回、尚未重新提交的草稿）")
     page: int = Field(1, ge=1)
     page_size: int | None = Field(None, ge=1)
 

@@ -25,6 +25,11 @@ class ResourceFilters:
     status: str = ""
 
 
+# The status filter's value for drafts the reviewer sent back (草稿 with a rejection reason, until resubmitted).
+REJECTED = "rejected"
+REJECTED_LABEL = "已驳回"
+
+
 def visible_resources(user: User) -> QuerySet[Resource]:
     return restrict(Resource.objects.all(), user, VIEW)
 
@@ -34,9 +39,16 @@ def apply_filters(queryset: QuerySet[Resource], filters: ResourceFilters) -> Que
         queryset = queryset.filter(department__code=filters.department_code)
     if filters.category_code:
         queryset = queryset.filter(category__code__startswith=filters.category_code)
-    for name in ("share_type", "open_type", "format", "update_cycle", "status"):
+    for name in ("share_type", "open_type", "format", "update_cycle"):
         if value := getattr(filters, name):
             queryset = queryset.filter(**{name: value})
+    # 已驳回 and 草稿 split the drafts: a rejected one stays findable as such until it is resubmitted.
+    if filters.status == REJECTED:
+        queryset = queryset.filter(status=ReviewStatus.DRAFT).exclude(rejection_reason="")
+    elif filters.status == ReviewStatus.DRAFT:
+        queryset = queryset.filter(status=ReviewStatus.DRAFT, rejection_reason="")
+    elif filters.status:
+        queryset = queryset.filter(status=filters.status)
     return queryset
 
 
