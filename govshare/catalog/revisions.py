@@ -216,6 +216,20 @@ def approve_revision(resource: Resource, *, actor: User, note: str = "") -> Reso
     revision = _require_open(resource, (RevisionState.SUBMITTED,), "审核通过")
     if resource.status != ReviewStatus.PUBLISHED:
         raise Conflict(f"资源当前状态为“{ReviewStatus(resource.status).label}”，变更申请不能通过，请驳回")
+    # A grading change since the revision was saved is kept (below); any other change of the entry since then
+    # (an edit after a reopen, a withdrawal and republication) would be silently undone: the department edits the
+    # revision again first, which bases it on the entry as it is now.
+    meanwhile = (
+        resource.versions.filter(number__gt=revision.base_version)
+        .exclude(action=VersionAction.REGRADE)
+        .order_by("number")
+        .first()
+    )
+    if meanwhile is not None:
+        raise Conflict(
+            f"变更申请基于第 {revision.base_version} 版，资源此后又有“{VersionAction(meanwhile.action).label}”"
+            f"（第 {meanwhile.number} 版）：请驳回，由部门重新编辑变更申请后再提交"
+        )
     draft = _graded_as_published(resource, draft_from_content(revision.content))
     try:
         resolved = checked_edit(resource, draft, actor=actor)

@@ -239,7 +239,7 @@ def _match_set(
     """The visible resources matching the clauses as narrow rows (columns named in the returned list) and the
     SQL ordering of the page over those columns."""
     # r_state is annotated first so that it comes right after the fields in the SELECT (before r_sort).
-    base = _scope(user, published_only).order_by().annotate(r_state=_REVIEW_STATE)
+    base: QuerySet[Any] = _scope(user, published_only).order_by().annotate(r_state=_REVIEW_STATE)
     columns = ["r_id", "r_code", "r_dept", "r_cat", "r_share", "r_open", "r_fmt", "r_cycle", "r_status"]
     fields = ["pk", "code", "department_id", "category__code", "share_type", "open_type", "format", "update_cycle"]
     fields.append("r_state")

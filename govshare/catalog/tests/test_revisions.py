@@ -196,3 +196,37 @@ def test_attack_a_stale_revision_does_not_undo_the_security_officers_grading(
     revisions.approve_revision(published, actor=platform_admin)
     item = published.items.get(name="公民身份号码")
     assert (item.grade, item.data_level) == ("important", "L3")
+
+
+@pytest.mark.django_db
+def test_search_finds_the_published_entry_until_approval_then_the_revised_one(
+    published, catalog_admin, platform_admin, department, other_department
+):
+    from govshare.catalog import search
+
+    consumer = make_user(Role.CONSUMER, department=other_department)
+    revisions.save_revision(published, _edit(department, name="人口户籍底册信息"), actor=catalog_admin)
+    revisions.submit_revision(published, actor=catalog_admin)
+    assert [r.pk for r in search.search_resources(consumer, q="户籍登记").items] == [published.pk]
+    assert search.search_resources(consumer, q="底册").items == []
+    revisions.approve_revision(published, actor=platform_admin)
+    assert [r.pk for r in search.search_resources(consumer, q="底册").items] == [published.pk]
+
+
+@pytest.mark.django_db
+def test_a_revision_older_than_a_later_edit_of_the_entry_is_not_approved(
+    published, catalog_admin, platform_admin, department
+):
+    from govshare.catalog import services
+
+    revisions.save_revision(published, _edit(department), actor=catalog_admin)
+    revisions.submit_revision(published, actor=catalog_admin)
+    services.withdraw_resource(published, reason="暂停", actor=catalog_admin)
+    services.reopen_resource(published, actor=catalog_admin)
+    services.update_resource(published, resource_draft(department, name="重新编辑后的名称"), actor=catalog_admin)
+    services.submit_resource(published, actor=catalog_admin)
+    services.publish_resource(published, actor=platform_admin)
+    with pytest.raises(Conflict, match="请驳回"):
+        revisions.approve_revision(published, actor=platform_admin)
+    published.refresh_from_db()
+    assert published.name == "重新编辑后的名称"
