@@ -36,6 +36,18 @@ def can_edit(user: User, resource: Resource) -> bool:
     return ResourcePolicy().permits(user, CHANGE, resource)
 
 
+def could_view_published(user: User, resource: Resource) -> bool:
+    """Could the user see this entry while it was published? (The same rule as VIEW, for the entry as published.)"""
+    as_published = Resource(pk=resource.pk, status=ReviewStatus.PUBLISHED, department_id=resource.department_id)
+    return ResourcePolicy().permits(user, VIEW, as_published)
+
+
+def can_see_revisions(user: User, resource: Resource) -> bool:
+    """Change requests (变更) belong, like the version history, to the owning department and the platform
+    administrator."""
+    return user.is_platform_admin or (user.department_id is not None and user.department_id == resource.department_id)
+
+
 def can_review(user: User) -> bool:
     """Catalogue entries are reviewed and published by the platform administrator (大数据局)."""
     return user.is_platform_admin

@@ -73,6 +73,18 @@ def submit_resource(request: HttpRequest, resource_id: int) -> Resource:
 
 
 @router.post(
+    "/resources/{resource_id}/recall",
+    response={200: ResourceOut, **ERRORS},
+    auth=STAFF_WRITE,
+    summary="撤回提交（审核前退回草稿）",
+)
+def recall_resource(request: HttpRequest, resource_id: int) -> Resource:
+    user = acting_user(request)
+    services.recall_resource(selectors.get_resource(user, resource_id), actor=user)
+    return selectors.get_resource(user, resource_id)
+
+
+@router.post(
     "/resources/{resource_id}/publish",
     response={200: ResourceOut, **ERRORS},
     auth=STAFF_WRITE,

@@ -108,6 +108,23 @@ class VersionAction(models.TextChoices):
     WITHDRAW = "withdraw", "下线"
     REOPEN = "reopen", "重新编辑"
     REGRADE = "regrade", "分级调整"
+    RECALL = "recall", "撤回提交"
+    CHANGE = "change", "变更"
+
+
+class RevisionState(models.TextChoices):
+    """A change request (变更) of a published entry: edited as a draft, submitted, then approved (it replaces the
+    published entry), rejected (editable again) or withdrawn by its department."""
+
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "待审核"
+    APPROVED = "approved", "已通过"
+    REJECTED = "rejected", "已驳回"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+# A resource has at most one revision in these states (its open change request).
+OPEN_REVISION_STATES = (RevisionState.DRAFT, RevisionState.SUBMITTED, RevisionState.REJECTED)
 
 
 class DataGrade(models.TextChoices):

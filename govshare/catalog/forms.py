@@ -326,3 +326,46 @@ def place_problems(
             form.add_error(problem.field, problem.message)
         else:
             form.add_error(None, problem.message)
+
+
+def content_initial(content: dict[str, Any]) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """The form's and the items' initial values from a change request's content (a version snapshot), as
+    `ResourceForm.initial_for` and `item_initial` give them from an entry."""
+    initial: dict[str, object] = {
+        name: content.get(name, "")
+        for name in (
+            "name",
+            "summary",
+            "format",
+            "sub_format",
+            "share_type",
+            "share_condition",
+            "share_basis",
+            "share_method",
+            "platform_share_type",
+            "open_type",
+            "open_condition",
+            "grade",
+            "data_level",
+            "update_cycle",
+        )
+    }
+    initial["category_code"] = content.get("category", "")
+    initial["department_code"] = content.get("department", "")
+    initial["related_codes"] = "\n".join(content.get("related_codes") or [])
+    initial["extension"] = format_extension(content.get("extension") or {})
+    items = [
+        {
+            "name": item["name"],
+            "data_type": item["data_type"],
+            "length": item.get("length"),
+            "share_type": item["share_type"] if item["share_type"] != content["share_type"] else "",
+            "open_type": item["open_type"] if item["open_type"] != content["open_type"] else "",
+            "grade": item["grade"] if item["grade"] != content.get("grade") else "",
+            "data_level": item["data_level"] if item["data_level"] != content.get("data_level") else "",
+            "description": item.get("description", ""),
+            "at_rest": item.get("at_rest", ""),
+        }
+        for item in content.get("items", [])
+    ]
+    return initial, items

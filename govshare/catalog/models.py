@@ -8,6 +8,7 @@ from govshare.catalog.choices import (
     DEFAULT_GRADE,
     DEFAULT_LEVEL,
     LEVEL_WIDTH,
+    OPEN_REVISION_STATES,
     AtRest,
     CategoryLevel,
     DataGrade,
@@ -17,6 +18,7 @@ from govshare.catalog.choices import (
     PlatformShareType,
     ResourceFormat,
     ReviewStatus,
+    RevisionState,
     ShareMethod,
     ShareType,
     UpdateCycle,
@@ -185,6 +187,50 @@ class ResourceVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource.code} v{self.number}"
+
+
+class ResourceRevision(models.Model):
+    """A change request (变更) of a published entry: the proposed entry, in the form of a version's snapshot
+    (govshare.catalog.history.snapshot), edited and reviewed while the published entry stays as it is. Approval
+    writes it onto the entry as one version (action 变更) with its diff."""
+
+    resource = models.ForeignKey(Resource, verbose_name="信息资源", on_delete=models.CASCADE, related_name="revisions")
+    content = models.JSONField("变更内容")
+    state = models.CharField("状态", max_length=16, choices=RevisionState.choices, default=RevisionState.DRAFT)
+    base_version = models.PositiveIntegerField("所基于的版本")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField("申请人账号", max_length=150)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审核人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewer_name = models.CharField("审核人账号", max_length=150, blank=True)
+    reason = models.TextField("驳回或撤回理由", blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "资源变更申请"
+        verbose_name_plural = "资源变更申请"
+        ordering = ["resource", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource"],
+                condition=models.Q(state__in=OPEN_REVISION_STATES),
+                name="catalog_revision_one_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} 变更 #{self.pk}"
 
 
 class RetiredResourceCode(models.Model):

@@ -17,6 +17,7 @@ from govshare.catalog.choices import (
     PlatformShareType,
     ResourceFormat,
     ReviewStatus,
+    RevisionState,
     ShareMethod,
     ShareType,
     UpdateCycle,
@@ -174,7 +175,7 @@ class ResourceFiltersIn(Schema):
     open_type: str = Field("", description=choices_text(OpenType))
     format: str = Field("", description=choices_text(ResourceFormat))
     update_cycle: str = Field("", description=choices_text(UpdateCycle))
-    status: str = Field("", description=choices_text(ReviewStatus))
+    status: str = Field("", description=choices_text(ReviewStatus) + "；rejected 已驳回（被驳回、尚未重新提交的草稿）")
     page: int = Field(1, ge=1)
     page_size: int | None = Field(None, ge=1)
 
@@ -188,6 +189,68 @@ class ResourcePage(Page[ResourceBrief]):
 
 class ReasonIn(Schema):
     reason: str = Field(..., description="理由（驳回、下线必填）")
+
+
+class NoteIn(Schema):
+    note: str = Field("", description="审核意见（可选）")
+
+
+class WithdrawRevisionIn(Schema):
+    reason: str = Field("", description="撤回原因（可选）")
+
+
+class EffectOut(Schema):
+    kind: str = Field(..., description="受影响的对象类别，如 数据来源映射、数据集字段")
+    subject: str
+    item: str
+    message: str
+
+
+class RevisionOut(Schema):
+    """A change request (变更) of a published entry: its proposed content (a version snapshot), its difference from
+    the entry as published now, and what approving it would break elsewhere."""
+
+    id: int
+    resource_id: int
+    state: RevisionState
+    base_version: int
+    author_name: str
+    reviewer_name: str
+    reason: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    submitted_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    content: dict[str, Any]
+    changes: list[dict[str, str]]
+    effects: list[EffectOut]
+
+
+class RevisionBrief(Schema):
+    id: int
+    resource_id: int
+    resource_code: str
+    resource_name: str
+    department_name: str
+    state: RevisionState
+    author_name: str
+    submitted_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_resource_code(obj: Any) -> str:
+        return str(obj.resource.code)
+
+    @staticmethod
+    def resolve_resource_name(obj: Any) -> str:
+        return str(obj.resource.name)
+
+    @staticmethod
+    def resolve_department_name(obj: Any) -> str:
+        return str(obj.resource.department.name)
+
+
+class RevisionPage(Page[RevisionBrief]):
+    """One page of change requests waiting for review."""
 
 
 class VersionOut(Schema):

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import BooleanField, F, FloatField, QuerySet
+from django.db.models import BooleanField, Case, CharField, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_noop
 
@@ -196,8 +196,15 @@ _ENUM_LABELS: dict[str, dict[str, str]] = {
     "open_type": dict(OpenType.choices),
     "format": dict(ResourceFormat.choices),
     "update_cycle": dict(UpdateCycle.choices),
-    "status": dict(ReviewStatus.choices),
+    "status": {**dict(ReviewStatus.choices), selectors.REJECTED: selectors.REJECTED_LABEL},
 }
+
+# The review state the status facet groups by: a draft the reviewer sent back shows as 已驳回 until resubmitted.
+_REVIEW_STATE = Case(
+    When(Q(status=ReviewStatus.DRAFT) & ~Q(rejection_reason=""), then=Value(selectors.REJECTED)),
+    default=F("status"),
+    output_field=CharField(),
+)
 
 
 def _conditions(filters: selectors.ResourceFilters, department_id: int | None) -> dict[str, tuple[str, list[Any]]]:
@@ -231,10 +238,11 @@ def _match_set(
 ) -> tuple[QuerySet[Any], list[str], str]:
     """The visible resources matching the clauses as narrow rows (columns named in the returned list) and the
     SQL ordering of the page over those columns."""
-    base = _scope(user, published_only).order_by()
+    # r_state is annotated first so that it comes right after the fields in the SELECT (before r_sort).
+    base: QuerySet[Any] = _scope(user, published_only).order_by().annotate(r_state=_REVIEW_STATE)
     columns = ["r_id", "r_code", "r_dept", "r_cat", "r_share", "r_open", "r_fmt", "r_cycle", "r_status"]
     fields = ["pk", "code", "department_id", "category__code", "share_type", "open_type", "format", "update_cycle"]
-    fields.append("status")
+    fields.append("r_state")
     if sort == "relevance" and clauses and connection.vendor == "sqlite":
         # bm25 needs a join with the FTS5 table; Django puts an extra() column first in the SELECT.
         ranked = base.extra(  # noqa: S610 (constant SQL, the expression is a parameter)

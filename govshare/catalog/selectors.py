@@ -8,8 +8,8 @@ from django.db.models import Prefetch, QuerySet
 
 from govshare.accounts.models import User
 from govshare.catalog import access
-from govshare.catalog.choices import ReviewStatus
-from govshare.catalog.models import Category, DuplicateCandidate, Item, Resource, ResourceVersion
+from govshare.catalog.choices import OPEN_REVISION_STATES, ReviewStatus, RevisionState, VersionAction
+from govshare.catalog.models import Category, DuplicateCandidate, Item, Resource, ResourceRevision, ResourceVersion
 from govshare.core.authz import VIEW, restrict
 from govshare.core.errors import NotFound
 
@@ -25,6 +25,11 @@ class ResourceFilters:
     status: str = ""
 
 
+# The status filter's value for drafts the reviewer sent back (草稿 with a rejection reason, until resubmitted).
+REJECTED = "rejected"
+REJECTED_LABEL = "已驳回"
+
+
 def visible_resources(user: User) -> QuerySet[Resource]:
     return restrict(Resource.objects.all(), user, VIEW)
 
@@ -34,9 +39,16 @@ def apply_filters(queryset: QuerySet[Resource], filters: ResourceFilters) -> Que
         queryset = queryset.filter(department__code=filters.department_code)
     if filters.category_code:
         queryset = queryset.filter(category__code__startswith=filters.category_code)
-    for name in ("share_type", "open_type", "format", "update_cycle", "status"):
+    for name in ("share_type", "open_type", "format", "update_cycle"):
         if value := getattr(filters, name):
             queryset = queryset.filter(**{name: value})
+    # 已驳回 and 草稿 split the drafts: a rejected one stays findable as such until it is resubmitted.
+    if filters.status == REJECTED:
+        queryset = queryset.filter(status=ReviewStatus.DRAFT).exclude(rejection_reason="")
+    elif filters.status == ReviewStatus.DRAFT:
+        queryset = queryset.filter(status=ReviewStatus.DRAFT, rejection_reason="")
+    elif filters.status:
+        queryset = queryset.filter(status=filters.status)
     return queryset
 
 
@@ -64,6 +76,27 @@ def get_resource_by_code(user: User, code: str) -> Resource:
     if found is None:
         raise NotFound("信息资源不存在或无权访问")
     return get_resource(user, found)
+
+
+def withdrawal(resource: Resource) -> ResourceVersion | None:
+    """The version that took the entry offline (下线, with its reason) when it is withdrawn or was reopened after
+    being withdrawn and not published again; None otherwise."""
+    if resource.status == ReviewStatus.PUBLISHED or resource.published_on is None:
+        return None
+    return resource.versions.filter(action=VersionAction.WITHDRAW).order_by("-number").first()
+
+
+def offline_resource(user: User, pk: int) -> tuple[Resource, ResourceVersion] | None:
+    """An entry outside the user's view now that the user could see before it went offline (下线): the entry and the
+    version that withdrew it, for a "该资源已下线" answer instead of 404. None for anyone else: an entry never
+    published, a user who could not see it when it was published, an account created after it went offline."""
+    resource = Resource.objects.select_related("department").filter(pk=pk).first()
+    if resource is None or access.can_view(user, resource):
+        return None
+    withdrawn = withdrawal(resource)
+    if withdrawn is None or not access.could_view_published(user, resource) or user.date_joined > withdrawn.created_at:
+        return None
+    return resource, withdrawn
 
 
 def resource_versions(user: User, resource: Resource) -> QuerySet[ResourceVersion]:
@@ -108,4 +141,34 @@ def resource_duplicates(user: User, resource: Resource) -> QuerySet[DuplicateCan
         .exclude(similar__status=ReviewStatus.WITHDRAWN)
         .select_related("similar", "similar__department")
         .order_by("-score")
+    )
+
+
+def open_revision(user: User, resource: Resource) -> ResourceRevision | None:
+    """The entry's open change request (draft, submitted or rejected) for those who may see it; None otherwise."""
+    if not access.can_see_revisions(user, resource):
+        return None
+    return (
+        ResourceRevision.objects.filter(resource=resource, state__in=OPEN_REVISION_STATES)
+        .select_related("resource", "resource__department", "resource__category")
+        .first()
+    )
+
+
+def get_open_revision(user: User, resource_id: int) -> ResourceRevision:
+    """The open change request of an entry the user may see, or NotFound (also for those who may not see it)."""
+    revision = open_revision(user, get_resource(user, resource_id))
+    if revision is None:
+        raise NotFound("该资源没有进行中的变更申请")
+    return revision
+
+
+def revision_queue(user: User) -> QuerySet[ResourceRevision]:
+    """Change requests waiting for review, oldest submission first (the reviewer's)."""
+    if not access.can_review(user):
+        return ResourceRevision.objects.none()
+    return (
+        ResourceRevision.objects.filter(state=RevisionState.SUBMITTED)
+        .select_related("resource", "resource__department")
+        .order_by("submitted_at")
     )

@@ -415,6 +415,22 @@ def update_resource(resource: Resource, draft: ResourceDraft, *, actor: User) ->
         raise _refusal(actor, resource, "只能修改本部门的资源")
     if resource.status != ReviewStatus.DRAFT:
         raise Conflict(f"只有草稿可以修改，当前状态为“{ReviewStatus(resource.status).label}”")
+    resolved = checked_edit(resource, draft, actor=actor)
+    items = _apply_draft(resource, resolved)
+    resource.version += 1
+    resource.save()
+    resource.items.all().delete()
+    Item.objects.bulk_create(items)
+    version = _write_version(resource, items, VersionAction.UPDATE, actor)
+    record_action(actor, "catalog.resource.update", resource, changes=len(version.changes))
+    duplicates.record_duplicates([resource.pk])
+    return resource
+
+
+def checked_edit(resource: Resource, draft: ResourceDraft, *, actor: User) -> ResolvedDraft:
+    """An edit of `resource` (a draft, or a change request of a published entry) checked against the rules: the
+    code and class are fixed, the department too (but for the platform administrator), and the grades of a
+    once-published entry change only through a grading change. Blank grades, levels and storage keep the entry's."""
     if draft.code and draft.code != resource.code:
         raise ValidationFailed([FieldProblem("code", "信息资源代码生成后不可修改")])
     draft.code = ""
@@ -440,15 +456,7 @@ def update_resource(resource: Resource, draft: ResourceDraft, *, actor: User) ->
         raise ValidationFailed([FieldProblem("department_code", "不能把资源改到其他部门")])
     if resolved.category.code_prefix != resource.code.split("/")[0]:
         raise ValidationFailed([FieldProblem("category_code", "分类决定资源代码，生成后不可改为其他分类")])
-    items = _apply_draft(resource, resolved)
-    resource.version += 1
-    resource.save()
-    resource.items.all().delete()
-    Item.objects.bulk_create(items)
-    version = _write_version(resource, items, VersionAction.UPDATE, actor)
-    record_action(actor, "catalog.resource.update", resource, changes=len(version.changes))
-    duplicates.record_duplicates([resource.pk])
-    return resource
+    return resolved
 
 
 # ---------------------------------------------------------------------------------------------- review workflow
@@ -591,6 +599,11 @@ def reject_resource(resource: Resource, *, reason: str, actor: User) -> Resource
 
 def withdraw_resource(resource: Resource, *, reason: str, actor: User) -> Resource:
     return take_action(VersionAction.WITHDRAW, resource, actor=actor, reason=reason)
+
+
+def recall_resource(resource: Resource, *, actor: User) -> Resource:
+    """A submission not yet reviewed goes back to draft (撤回提交)."""
+    return take_action(VersionAction.RECALL, resource, actor=actor)
 
 
 def reopen_resource(resource: Resource, *, actor: User) -> Resource:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from govshare.catalog import views, views_resource, views_review, views_transfer
+from govshare.catalog import views, views_resource, views_review, views_revision, views_transfer
 
 app_name = "catalog"
 
@@ -9,6 +9,10 @@ urlpatterns = [
     path("resources/<int:resource_id>/", views_resource.resource_detail, name="detail"),
     path("resources/new/", views_resource.resource_create, name="create"),
     path("resources/<int:resource_id>/edit/", views_resource.resource_edit, name="edit"),
+    path("resources/<int:resource_id>/revision/", views_revision.revision_detail, name="revision"),
+    path("resources/<int:resource_id>/revision/edit/", views_revision.revision_edit, name="revision_edit"),
+    path("resources/<int:resource_id>/revision/<slug:action>/", views_revision.revision_action, name="revision_action"),
+    path("resources/<int:resource_id>/withdraw/confirm/", views_resource.withdraw_confirm, name="withdraw_confirm"),
     path("resources/<int:resource_id>/<slug:action>/", views_resource.resource_action, name="action"),
     path("review/", views_review.review_queue, name="review_queue"),
     path("maintenance/", views_review.maintenance, name="maintenance"),

@@ -55,6 +55,8 @@ def allowed_actions(user: User, resource: Resource) -> set[str]:
         actions.add("edit")
         if resource.published_on is None:
             actions.add("delete")
+    if resource.status == ReviewStatus.PUBLISHED and access.can_edit(user, resource):
+        actions.add("revise")  # 编辑 a published entry: a change request, the entry stays published meanwhile
     return actions
 
 
@@ -69,15 +71,40 @@ def _versions(user: User, resource: Resource) -> list[ResourceVersion] | None:
 @login_required
 def resource_detail(request: HttpRequest, resource_id: int) -> HttpResponse:
     user = signed_in_user(request)
-    resource = resource_or_404(user, resource_id)
+    try:
+        resource = selectors.get_resource(user, resource_id)
+    except NotFound as exc:
+        # A bookmark of an entry the user could see before it went offline says so (410) rather than "not found";
+        # anyone else gets the same 404 as for an entry that never existed.
+        offline = selectors.offline_resource(user, resource_id)
+        if offline is None:
+            raise Http404(exc.message) from exc
+        gone: dict[str, object] = {"resource": offline[0], "withdrawal": offline[1]}
+        return render(request, "catalog/offline.html", gone, status=410)
     # The panels other apps add between the items and the history (govshare.core.panels) render in the template.
-    context = {
+    context: dict[str, object] = {
         "resource": resource,
         "items": list(resource.items.all()),
         "actions": allowed_actions(user, resource),
         "versions": _versions(user, resource),
+        "revision": selectors.open_revision(user, resource),
+        "withdrawal": selectors.withdrawal(resource),
     }
     return render(request, "catalog/detail.html", context)
+
+
+@login_required
+def withdraw_confirm(request: HttpRequest, resource_id: int) -> HttpResponse:
+    """下线 asks first: this page says what taking the entry offline does and takes the reason; its form posts to the
+    withdraw action (POST only)."""
+    user = signed_in_user(request)
+    resource = resource_or_404(user, resource_id)
+    if "withdraw" not in allowed_actions(user, resource):
+        if not access.can_edit(user, resource) and not access.can_review(user):
+            raise DjangoPermissionDenied(_("无权下线该资源"))
+        messages.error(request, _("只有已发布的资源可以下线"))
+        return redirect("catalog:detail", resource.pk)
+    return render(request, "catalog/withdraw_confirm.html", {"resource": resource})
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -95,6 +122,7 @@ def _run_action(action: str, resource: Resource, user: User, reason: str) -> str
         "reject": (lambda: services.reject_resource(resource, reason=reason, actor=user), _("已驳回，资源退回草稿")),
         "withdraw": (lambda: services.withdraw_resource(resource, reason=reason, actor=user), _("已下线")),
         "reopen": (lambda: services.reopen_resource(resource, actor=user), _("已转为草稿，可重新编辑")),
+        "recall": (lambda: services.recall_resource(resource, actor=user), _("已撤回提交，资源退回草稿")),
         "delete": (lambda: services.delete_resource(resource, actor=user), _("草稿已删除，其代码不再使用")),
     }
     if action not in steps:

@@ -38,7 +38,13 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     # The reviewer sees at a glance which entries have a near-duplicate in another department.
     queue = queue.annotate(top_duplicate=Max("duplicate_candidates__score"))
     page = paginate(queue, page_number(request.GET.get("page")), None)
-    context = {"page": page, "departments": list(departments), "department_code": department_code}
+    context = {
+        "page": page,
+        "departments": list(departments),
+        "department_code": department_code,
+        # Change requests (变更) of published entries wait in the same queue, marked as such.
+        "revisions": list(selectors.revision_queue(user)[:200]),
+    }
     return render(request, "catalog/review_queue.html", context)
 
 

@@ -63,6 +63,15 @@ TRANSITIONS: Mapping[str, Transition] = {
             audit_action="catalog.resource.submit",
             rejection_reason="clear",
         ),
+        # Its department takes back a submission the reviewer has not decided yet (to correct it).
+        Transition(
+            VersionAction.RECALL,
+            sources=_SUBMITTED,
+            target=ReviewStatus.DRAFT,
+            who=Who.EDITOR,
+            refusal="只能撤回本部门的提交",
+            audit_action="catalog.resource.recall",
+        ),
         Transition(
             VersionAction.PUBLISH,
             sources=_SUBMITTED,

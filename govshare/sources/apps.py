@@ -7,6 +7,7 @@ class SourcesConfig(AppConfig):
     verbose_name = "数据来源"
 
     def ready(self) -> None:
-        from govshare.sources import access
+        from govshare.sources import access, effects
 
         access.register()
+        effects.register()  # what a catalogue change request would break in mappings

@@ -23,7 +23,7 @@ from govshare.accounts.choices import Role
 from govshare.accounts.models import Department, User
 from govshare.api import api
 from govshare.audit.models import AuditLog
-from govshare.catalog import importing
+from govshare.catalog import importing, revisions
 from govshare.catalog import services as catalog_services
 from govshare.catalog.models import Category, ImportBatch, Resource
 from govshare.catalog.rules import ItemDraft
@@ -211,6 +211,10 @@ def build_world() -> World:
     b_draft = catalog_services.create_resource(testing.resource_draft(b, name="乙局草稿", items=ITEMS), actor=admin_b)
     a_published = _published(a, admin_a, platform, "甲局已发布")
     b_published = _published(b, admin_b, platform, "乙局已发布")
+    # A change request (变更) of each published entry, in draft.
+    for resource, author in ((a_published, admin_a), (b_published, admin_b)):
+        edit = testing.resource_draft(resource.department, name=f"{resource.name}（变更）", items=ITEMS)
+        revisions.save_revision(resource, edit, actor=author)
     source_a, load_a = _loaded_source(a_published, admin_a)
     source_b, load_b = _loaded_source(b_published, admin_b)
     api_a, api_b = _api_source(a_published, admin_a), _api_source(b_published, admin_b)

@@ -83,6 +83,19 @@ API: dict[str, tuple[str, str, Body | None]] = {
     "catalog_api_reject_resource": ("resource", "L V FFHF FFHF FFHF HFHF HFHF HFFF", REASON),
     "catalog_api_withdraw_resource": ("resource", "L VOVO VOHF FFHF FFHF HFHF HFHF HFVO", REASON),
     "catalog_api_reopen_resource": ("resource", "L V VVHF FFHF FFHF HFHF HFHF HFVV", None),
+    # No entry of the world is submitted: whoever may recall is refused by its state.
+    "catalog_api_recall_resource": ("resource", "L V VVHF FFHF FFHF HFHF HFHF HFVV", None),
+    # Change requests (变更): each published entry of the world has a draft one. Like the version history they are
+    # the owning department's and the platform administrator's (404 to anyone else, the entry being public);
+    # a draft entry has none (404). Only the entry's catalogue administrators (and the platform administrator)
+    # edit them; only the platform administrator decides (a draft revision is refused by its state).
+    "catalog_api_revisions_get_revision": ("resource", "L HOHO HOHH HOHH HOHH H H HHHO", None),
+    "catalog_api_revisions_save_revision": ("resource", "L VOVO VOHH FFHH FFHH H H HHVO", RESOURCE),
+    "catalog_api_revisions_submit_revision": ("resource", "L HOHO HOHH FFHH FFHH H H HHHO", None),
+    "catalog_api_revisions_withdraw_revision": ("resource", "L HOHO HOHH FFHH FFHH H H HHHO", REASON),
+    "catalog_api_revisions_approve_revision": ("resource", "L HVHV FFHH FFHH FFHH H H HHFF", NOTE),
+    "catalog_api_revisions_reject_revision": ("resource", "L HVHV FFHH FFHH FFHH H H HHFF", REASON),
+    "catalog_api_revisions_revision_queue": ("none", "L O O O O O O O", None),
     # Version history belongs to the owning department and the platform administrator, even when published.
     "catalog_api_list_versions": ("resource", "L O OOHH OOHH OOHH H H HHOO", None),
     "catalog_api_list_duplicates": ("resource", "L O OOHO OOHO OOHO HOHO HOHO HOOO", None),
@@ -169,6 +182,13 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "catalog:action": ("resource", "POST", "L OROR ORHR RRHR RRHR HRHR HRHR HROR", None),
     # The review page exists only for the platform administrator (the API answers others an empty queue).
     "catalog:review_queue": ("none", "GET", "L O H H H H H H", None),
+    # A change request (变更) of each published entry exists (see the API lines); the page of a draft entry's
+    # (none) is 404. The form of a draft entry sends its editors back (a draft is edited directly).
+    "catalog:revision": ("resource", "GET", "L HOHO HOHH HOHH HOHH H H HHHO", None),
+    "catalog:revision_edit": ("resource", "GET", "L RORO ROHF FFHF FFHF HFHF HFHF HFRO", None),
+    "catalog:revision_action": ("resource", "POST", "L HOHO HOHH RRHH RRHH H H HHHO", None),
+    # 下线 asks on its own page first; a draft cannot be withdrawn (sent back).
+    "catalog:withdraw_confirm": ("resource", "GET", "L RORO ROHF FFHF FFHF HFHF HFHF HFRO", None),
     "catalog:maintenance": ("none", "GET", "L O O O O O O O", None),
     "catalog:import": ("none", "GET", "L O O F F F F O", None),
     "catalog:import_template": ("none", "GET", "L O O O O O O O", None),

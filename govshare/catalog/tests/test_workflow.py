@@ -41,7 +41,7 @@ def test_the_actions_each_user_may_take_in_each_state(
         ]
     assert seen == {
         ReviewStatus.DRAFT: [["submit"], ["submit"], []],
-        ReviewStatus.SUBMITTED: [[], ["publish", "reject"], []],
+        ReviewStatus.SUBMITTED: [["recall"], ["recall", "publish", "reject"], []],
         ReviewStatus.PUBLISHED: [["withdraw"], ["withdraw"], []],
         ReviewStatus.WITHDRAWN: [["reopen"], ["reopen"], []],
     }
