@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from govshare.accounts.admin import PlatformAdminModelAdmin, ReadOnlyModelAdmin, acting_user, adopt_created
-from govshare.catalog import services
+from govshare.catalog import services, synonyms
 from govshare.catalog.choices import CategoryLevel
-from govshare.catalog.models import Category, ImportBatch, Resource
+from govshare.catalog.models import Category, ImportBatch, Resource, SynonymGroup
 
 
 class CategoryForm(ModelForm):  # type: ignore[type-arg]
@@ -97,3 +97,26 @@ class ImportBatchAdmin(ReadOnlyModelAdmin):
     list_filter = ("outcome",)
     search_fields = ("file_name", "sha256")
     list_select_related = ("uploaded_by",)
+
+
+@admin.register(SynonymGroup)
+class SynonymGroupAdmin(PlatformAdminModelAdmin):
+    """The search's synonym groups: saved through synonyms.save_group (checked, audited); switched off rather than
+    deleted."""
+
+    list_display = ("terms", "is_active", "note", "updated_at")
+    list_filter = ("is_active",)
+    search_fields = ("terms", "note")
+    fields = ("terms", "note", "is_active")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        group = SynonymGroup.objects.get(pk=obj.pk) if change else None
+        saved = synonyms.save_group(
+            group,
+            terms=data["terms"],
+            note=data.get("note", ""),
+            is_active=data.get("is_active", True),
+            actor=acting_user(request),
+        )
+        adopt_created(obj, saved)

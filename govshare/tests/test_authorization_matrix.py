@@ -217,6 +217,8 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "datasets:source_mapping": ("source", "GET", "L H OH FH FH H H HO", None),
     "datasets:source_upload": ("source", "POST", "L H OH FH FH H H HO", UPLOAD_FORM),
     "datasets:source_load": ("api_source", "POST", "L H OH FH FH H H HO", None),
+    # No sample is kept for the matrix's sources: the owner is sent back to the data page with the reason.
+    "datasets:source_load_sample": ("source", "POST", "L H RH FH FH H H HR", None),
     "datasets:load_detail": ("load", "GET", "L O OH OH OH H H HO", None),
     "datasets:load_retry": ("load", "POST", "L H RH FH FH H H HR", None),
     "datasets:load_rejects": ("load", "GET", "L H OH OH OH H H HO", None),
@@ -354,6 +356,7 @@ PLATFORM_SOURCE_WORK = {
     "datasets:source_mapping",
     "datasets:source_upload",
     "datasets:source_load",
+    "datasets:source_load_sample",
     "datasets:load_retry",
 }
 

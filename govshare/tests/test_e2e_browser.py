@@ -126,7 +126,7 @@ def test_department_admin_catalogues_and_submits_platform_admin_publishes(
     page.click("nav.mainnav >> text=资源目录")
     page.fill("input[name=q]", NEW_ENTRY)
     page.press("input[name=q]", "Enter")
-    page.click(f"a:text-is('{NEW_ENTRY}')")
+    page.get_by_role("link", name=NEW_ENTRY, exact=True).click()  # the name may carry <mark>s
     page.wait_for_selector(f"h1:has-text('{NEW_ENTRY}')")
     page.click("button:text-is('提交审核')")
     page.wait_for_selector(".message.success")
@@ -142,7 +142,7 @@ def test_department_admin_catalogues_and_submits_platform_admin_publishes(
     page.click("nav.mainnav >> text=资源目录")
     page.fill("input[name=q]", NEW_ENTRY)
     page.press("input[name=q]", "Enter")
-    page.click(f"a:text-is('{NEW_ENTRY}')")
+    page.get_by_role("link", name=NEW_ENTRY, exact=True).click()  # the name may carry <mark>s
     assert page.inner_text("h1 .status") == "待审核"
     page.click("button:text-is('审核通过并发布')")
     page.wait_for_selector(".message.success")
