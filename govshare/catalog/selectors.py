@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from govshare.accounts.models import User
 from govshare.catalog import access
@@ -109,3 +110,23 @@ def resource_duplicates(user: User, resource: Resource) -> QuerySet[DuplicateCan
         .select_related("similar", "similar__department")
         .order_by("-score")
     )
+
+
+def search_review_queue(queue: QuerySet[Resource], text: str) -> QuerySet[Resource]:
+    """Entries of the review queue whose name, code or department (name or code) contain `text`."""
+    text = text.strip()[:100]
+    if not text:
+        return queue
+    return queue.filter(
+        Q(name__icontains=text)
+        | Q(code__icontains=text)
+        | Q(department__name__icontains=text)
+        | Q(department__code__iexact=text)
+    )
+
+
+def review_selection(user: User, ids: Sequence[int]) -> tuple[list[Resource], list[int]]:
+    """The entries of `ids` waiting in `user`'s review queue (in the order given) and the ids that are not there:
+    unknown, not submitted, or (for anyone but the reviewer) every id."""
+    found = {r.pk: r for r in review_queue(user).filter(pk__in=list(ids))}
+    return [found[pk] for pk in ids if pk in found], [pk for pk in ids if pk not in found]

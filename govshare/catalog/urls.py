@@ -11,6 +11,7 @@ urlpatterns = [
     path("resources/<int:resource_id>/edit/", views_resource.resource_edit, name="edit"),
     path("resources/<int:resource_id>/<slug:action>/", views_resource.resource_action, name="action"),
     path("review/", views_review.review_queue, name="review_queue"),
+    path("review/batch/", views_review.review_batch, name="review_batch"),
     path("maintenance/", views_review.maintenance, name="maintenance"),
     path("import/", views_transfer.import_page, name="import"),
     path("import/template/", views_transfer.import_template, name="import_template"),

@@ -8,15 +8,17 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from govshare.accounts import selectors as account_selectors
 from govshare.accounts import services as account_services
 from govshare.accounts.choices import Role
-from govshare.catalog import access, selectors
+from govshare.catalog import access, batch_review, selectors
 from govshare.catalog.selectors import ResourceFilters
-from govshare.catalog.views_resource import signed_in_user
-from govshare.core.errors import DomainError
+from govshare.catalog.views_resource import _safe_next, signed_in_user
+from govshare.core.errors import DomainError, NotFound
 from govshare.core.pagination import page_number, paginate
 
 
@@ -34,12 +36,58 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         .order_by("department__code")
     )
     department_code = request.GET.get("department", "").strip()
+    query = request.GET.get("q", "").strip()
     queue = selectors.apply_filters(waiting, ResourceFilters(department_code=department_code))
+    queue = selectors.search_review_queue(queue, query)
     # The reviewer sees at a glance which entries have a near-duplicate in another department.
     queue = queue.annotate(top_duplicate=Max("duplicate_candidates__score"))
     page = paginate(queue, page_number(request.GET.get("page")), None)
-    context = {"page": page, "departments": list(departments), "department_code": department_code}
+    context = {"page": page, "departments": list(departments), "department_code": department_code, "query": query}
     return render(request, "catalog/review_queue.html", context)
+
+
+@login_required
+@require_POST
+def review_batch(request: HttpRequest) -> HttpResponse:
+    """Batch 发布 / 驳回 from the review queue (and 发布 of one row): the first POST shows the selected entries for
+    confirmation; the POST with `confirm` acts on them all or none, through the same service as one entry."""
+    user = signed_in_user(request)
+    if not access.can_review(user):
+        raise Http404(_("页面不存在"))
+    queue_url = _safe_next(request, reverse("catalog:review_queue"))
+    try:
+        action = batch_review.check_action(request.POST.get("action", ""))
+        ids = batch_review.parse_ids(request.POST.getlist("ids"))
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return redirect(queue_url)
+    if not ids:
+        messages.error(request, _("请先勾选要审核的资源"))
+        return redirect(queue_url)
+    reason = request.POST.get("reason", "").strip()
+    error = ""
+    if "confirm" in request.POST:
+        try:
+            done = batch_review.review_many(action, ids, actor=user, reason=reason)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        except DomainError as exc:
+            error = str(exc)
+        else:
+            text = _("已发布 %(n)d 条资源") if action == "publish" else _("已驳回 %(n)d 条资源，退回草稿")
+            messages.success(request, text % {"n": len(done)})
+            return redirect(queue_url)
+    entries, refused = selectors.review_selection(user, ids)
+    context = {
+        "action": action,
+        "entries": entries,
+        "refused": refused,
+        "refused_message": batch_review.refused_message(refused) if refused else "",
+        "reason": reason,
+        "error": error,
+        "next": queue_url,
+    }
+    return render(request, "catalog/review_batch.html", context, status=409 if refused else 200)
 
 
 @login_required
