@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,7 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from govshare.accounts.models import User
 from govshare.catalog import access
 from govshare.catalog.choices import ReviewStatus
-from govshare.catalog.models import Category, DuplicateCandidate, Item, Resource, ResourceVersion
+from govshare.catalog.models import Category, DuplicateCandidate, Item, NotDuplicate, Resource, ResourceVersion
 from govshare.core.authz import VIEW, restrict
 from govshare.core.errors import NotFound
 
@@ -130,3 +131,26 @@ def review_selection(user: User, ids: Sequence[int]) -> tuple[list[Resource], li
     unknown, not submitted, or (for anyone but the reviewer) every id."""
     found = {r.pk: r for r in review_queue(user).filter(pk__in=list(ids))}
     return [found[pk] for pk in ids if pk in found], [pk for pk in ids if pk not in found]
+
+
+@dataclass(frozen=True)
+class NotDuplicateMark:
+    other: Resource
+    marked_by_name: str
+    marked_at: dt.datetime
+
+
+def not_duplicate_marks(user: User, resource: Resource) -> list[NotDuplicateMark]:
+    """The entries the reviewer marked 不是重复 with `resource` (those the user may see), who marked and when."""
+    visible = visible_resources(user).values("pk")
+    marks = (
+        NotDuplicate.objects.filter(Q(first=resource, second__in=visible) | Q(second=resource, first__in=visible))
+        .select_related("first__department", "second__department")
+        .order_by("-marked_at")
+    )
+    return [
+        NotDuplicateMark(
+            mark.second if mark.first_id == resource.pk else mark.first, mark.marked_by_name, mark.marked_at
+        )
+        for mark in marks
+    ]

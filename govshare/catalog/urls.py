@@ -12,6 +12,16 @@ urlpatterns = [
     path("resources/<int:resource_id>/<slug:action>/", views_resource.resource_action, name="action"),
     path("review/", views_review.review_queue, name="review_queue"),
     path("review/batch/", views_review.review_batch, name="review_batch"),
+    path(
+        "resources/<int:resource_id>/duplicates/<int:similar_id>/dismiss/",
+        views_review.duplicate_dismiss,
+        name="duplicate_dismiss",
+    ),
+    path(
+        "resources/<int:resource_id>/duplicates/<int:similar_id>/restore/",
+        views_review.duplicate_restore,
+        name="duplicate_restore",
+    ),
     path("maintenance/", views_review.maintenance, name="maintenance"),
     path("import/", views_transfer.import_page, name="import"),
     path("import/template/", views_transfer.import_template, name="import_template"),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from govshare.accounts import selectors as account_selectors
 from govshare.accounts import services as account_services
 from govshare.accounts.choices import Role
-from govshare.catalog import access, batch_review, selectors
+from govshare.catalog import access, batch_review, selectors, services_duplicates
 from govshare.catalog.selectors import ResourceFilters
 from govshare.catalog.views_resource import _safe_next, signed_in_user
 from govshare.core.errors import DomainError, NotFound
@@ -113,3 +113,32 @@ def maintenance(request: HttpRequest) -> HttpResponse:
         "may_confirm": may_confirm,
     }
     return render(request, "catalog/maintenance.html", context)
+
+
+@login_required
+@require_POST
+def duplicate_mark(request: HttpRequest, resource_id: int, similar_id: int, mark: bool) -> HttpResponse:
+    """The reviewer marks a near-duplicate pair 不是重复 (mark) or takes the mark back."""
+    user = signed_in_user(request)
+    if not access.can_review(user):
+        raise Http404(_("页面不存在"))
+    try:
+        if mark:
+            services_duplicates.mark_not_duplicate(resource_id, similar_id, actor=user)
+            messages.success(request, _("已标记为不是重复，这两条资源不再列为疑似重复"))
+        else:
+            services_duplicates.unmark_not_duplicate(resource_id, similar_id, actor=user)
+            messages.success(request, _("已撤销“不是重复”标记，已重新计算相似度"))
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect(reverse("catalog:detail", args=[resource_id]) + "#duplicates")
+
+
+def duplicate_dismiss(request: HttpRequest, resource_id: int, similar_id: int) -> HttpResponse:
+    return duplicate_mark(request, resource_id, similar_id, True)
+
+
+def duplicate_restore(request: HttpRequest, resource_id: int, similar_id: int) -> HttpResponse:
+    return duplicate_mark(request, resource_id, similar_id, False)

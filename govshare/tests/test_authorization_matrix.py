@@ -175,6 +175,9 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "catalog:review_queue": ("none", "GET", "L O H H H H H H", None),
     # Nothing selected: back to the queue with the message (R); the page exists for the reviewer only.
     "catalog:review_batch": ("none", "POST", "L R H H H H H H", None),
+    # 不是重复 marks are the reviewer's; the matrix's pair is an entry with itself, which is no pair (404).
+    "catalog:duplicate_dismiss": ("resource", "POST", "L H H H H H H H", None),
+    "catalog:duplicate_restore": ("resource", "POST", "L H H H H H H H", None),
     "catalog:maintenance": ("none", "GET", "L O O O O O O O", None),
     "catalog:import": ("none", "GET", "L O O F F F F O", None),
     "catalog:import_template": ("none", "GET", "L O O O O O O O", None),
