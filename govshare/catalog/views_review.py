@@ -6,9 +6,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Count, Max
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,10 +18,12 @@ from govshare.accounts import selectors as account_selectors
 from govshare.accounts import services as account_services
 from govshare.accounts.choices import Role
 from govshare.catalog import access, batch_review, selectors, services_duplicates
+from govshare.catalog import maintenance as upkeep
 from govshare.catalog.selectors import ResourceFilters
 from govshare.catalog.views_resource import _safe_next, signed_in_user
 from govshare.core.errors import DomainError, NotFound
 from govshare.core.pagination import page_number, paginate
+from govshare.core.tabular import csv as tabular_csv
 
 
 @login_required
@@ -142,3 +146,77 @@ def duplicate_dismiss(request: HttpRequest, resource_id: int, similar_id: int) -
 
 def duplicate_restore(request: HttpRequest, resource_id: int, similar_id: int) -> HttpResponse:
     return duplicate_mark(request, resource_id, similar_id, False)
+
+
+# ---------------------------------------------------------------------------------------------- 更新维护 of entries
+
+
+def _maintenance_filters(request: HttpRequest) -> upkeep.MaintenanceFilters:
+    return upkeep.MaintenanceFilters(
+        department_code=request.GET.get("department", "").strip()[:50],
+        overdue_only=request.GET.get("overdue") == "1",
+    )
+
+
+@login_required
+def maintenance_entries(request: HttpRequest) -> HttpResponse:
+    """Published entries due or overdue for 更新维护, the longest overdue first, with filters, export and 提醒."""
+    user = signed_in_user(request)
+    if not upkeep.may_see(user):
+        raise Http404(_("页面不存在"))
+    filters = _maintenance_filters(request)
+    now = timezone.now()
+    queryset = upkeep.due_entries(user, filters, now=now)
+    page = paginate(queryset, page_number(request.GET.get("page")), None)
+    departments = (
+        upkeep.due_entries(user, upkeep.MaintenanceFilters(), now=now)
+        .order_by()
+        .values("department__code", "department__name")
+        .annotate(count=Count("pk"))
+        .order_by("department__code")
+    )
+    context = {
+        "page": page,
+        "entries": [upkeep.due_entry(r, now) for r in page.items],
+        "filters": filters,
+        "departments": list(departments),
+        "may_remind": access.can_review(user),
+        "export_query": request.GET.urlencode(),
+    }
+    return render(request, "catalog/maintenance_entries.html", context)
+
+
+@login_required
+def maintenance_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The list as CSV (UTF-8 with BOM, formulas neutralised), with the page's scope and filters, every row."""
+    user = signed_in_user(request)
+    if not upkeep.may_see(user):
+        raise Http404(_("页面不存在"))
+    now = timezone.now()
+    queryset = upkeep.due_entries(user, _maintenance_filters(request), now=now)
+    lines = tabular_csv.csv_lines(upkeep.EXPORT_HEADERS, upkeep.export_rows(queryset, now))
+    response = StreamingHttpResponse((line.encode("utf-8") for line in lines), content_type="text/csv; charset=utf-8")
+    filename = f"更新维护-{timezone.localdate(now):%Y%m%d}.csv"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    return response
+
+
+@login_required
+@require_POST
+def maintenance_remind(request: HttpRequest, resource_id: int) -> HttpResponse:
+    user = signed_in_user(request)
+    if not access.can_review(user):
+        raise Http404(_("页面不存在"))
+    try:
+        reminder = upkeep.remind_department(resource_id, actor=user)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("已提醒%(department)s的 %(n)d 位目录管理员")
+            % {"department": reminder.resource.department.name, "n": reminder.recipients},
+        )
+    return redirect(_safe_next(request, reverse("catalog:maintenance_entries")))

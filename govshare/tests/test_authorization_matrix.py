@@ -179,6 +179,11 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "catalog:duplicate_dismiss": ("resource", "POST", "L H H H H H H H", None),
     "catalog:duplicate_restore": ("resource", "POST", "L H H H H H H H", None),
     "catalog:maintenance": ("none", "GET", "L O O O O O O O", None),
+    # Entries due for 更新维护: for those who maintain the catalogue (each department admin sees its own); 提醒 is
+    # the platform administrator's, on published entries (a draft is no entry to remind of: 404).
+    "catalog:maintenance_entries": ("none", "GET", "L O O H H H H O", None),
+    "catalog:maintenance_export": ("none", "GET", "L O O H H H H O", None),
+    "catalog:maintenance_remind": ("resource", "POST", "L HOHO H H H H H H", None),
     "catalog:import": ("none", "GET", "L O O F F F F O", None),
     "catalog:import_template": ("none", "GET", "L O O O O O O O", None),
     "catalog:import_batch": ("batch", "GET", "L H OH H H H H HO", None),
