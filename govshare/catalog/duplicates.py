@@ -51,8 +51,10 @@ def normalise_name(name: str) -> str:
     return _GENERIC_SUFFIX.sub("", compact) or compact
 
 
+@lru_cache(maxsize=65536)
 def name_key(name: str) -> tuple[str, frozenset[str]]:
-    """What a name is compared by: its normalised form without the places at its front, and those places."""
+    """What a name is compared by: its normalised form without the places at its front, and those places.
+    Cached: every scoring reads every entry's name, and names repeat."""
     found = split_places(_NOISE.sub("", name))
     return normalise_name(found.rest), found.places
 

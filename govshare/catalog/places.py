@@ -39,7 +39,6 @@ EVERYDAY_WORDS = frozenset(
 )  # fmt: skip
 _TOWNSHIP = re.compile(r"([\u4e00-\u9fff]{2,5}?)(街道办事处|街道|镇|乡|社区|居委会|村委会)")
 _NOT_TOWNSHIPS = re.compile(r"^(全|本|各|该|城乡|城镇|乡镇|村镇|农村)")
-_LONGEST = 16
 
 
 class Places(NamedTuple):
@@ -70,11 +69,20 @@ def region_names() -> dict[str, str]:
     return found
 
 
+@cache
+def _lengths_by_first_character() -> dict[str, tuple[int, ...]]:
+    """The lengths of the region names starting with each character, longest first (most characters start none)."""
+    lengths: dict[str, set[int]] = {}
+    for name in region_names():
+        lengths.setdefault(name[0], set()).add(len(name))
+    return {first: tuple(sorted(found, reverse=True)) for first, found in lengths.items()}
+
+
 def _region_at(text: str, start: int, names: dict[str, str]) -> tuple[str, int] | None:
     """The longest region name starting at `start`: (canonical place, its end)."""
-    for end in range(min(len(text), start + _LONGEST), start + 1, -1):
-        if (place := names.get(text[start:end])) is not None:
-            return place, end
+    for length in _lengths_by_first_character().get(text[start], ()):
+        if (place := names.get(text[start : start + length])) is not None:
+            return place, start + length
     return None
 
 
