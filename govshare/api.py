@@ -11,6 +11,7 @@ from govshare.accounts.api import router as accounts_router
 from govshare.audit.api import router as audit_router
 from govshare.catalog.api import router as catalog_router
 from govshare.catalog.api_revisions import router as catalog_revisions_router
+from govshare.catalog.api_review import router as catalog_review_router
 from govshare.catalog.api_search import router as catalog_search_router
 from govshare.catalog.api_transfer import router as catalog_transfer_router
 from govshare.core.apierrors import install_error_handlers
@@ -73,6 +74,7 @@ api.add_router("/catalog", catalog_router)
 api.add_router("/catalog", catalog_search_router)
 api.add_router("/catalog", catalog_revisions_router)
 api.add_router("/catalog", catalog_transfer_router)
+api.add_router("/catalog", catalog_review_router)
 api.add_router("/datasets", datasets_router)
 api.add_router("/grading", grading_router)
 api.add_router("/jobs", jobs_router)

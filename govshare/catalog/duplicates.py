@@ -7,6 +7,12 @@ character bigrams first. Candidates are scored on the normalised names and Jacca
     score = 0.6 × name similarity + 0.4 × item overlap
 
 so that one call serves a single new entry or a 20,000-row import without comparing every pair.
+
+Place names are discounted (govshare.catalog.places): the names are compared without the places at their front
+(a shared 德阳市 makes two names no more alike), and two entries about different places (城北街道… and 雒城街道…)
+have their name similarity scaled by PLACE_FACTOR, so that one subject catalogued per street or district is not
+listed as near-duplicates even with the same items. Pairs a reviewer marked 不是重复 (NotDuplicate) are not
+recorded again.
 """
 
 from __future__ import annotations
@@ -19,14 +25,18 @@ from functools import lru_cache
 from operator import itemgetter
 
 from django.conf import settings
+from django.db.models import Q
 from rapidfuzz import fuzz, process
 
 from govshare.catalog.choices import ReviewStatus
-from govshare.catalog.models import DuplicateCandidate, Item, Resource
+from govshare.catalog.models import DuplicateCandidate, Item, NotDuplicate, Resource
+from govshare.catalog.places import different_places, split_places
 from govshare.core import bulk
 
 NAME_WEIGHT = 0.6
 ITEM_WEIGHT = 0.4
+# Names about different places: 0.6 × 0.25 + 0.4 × full item overlap = 0.55, below the default threshold (0.6).
+PLACE_FACTOR = 0.25
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _GENERIC_SUFFIX = re.compile(r"(基本)?(信息|数据|资料|情况)(表|库)?$")
 # A block word shared by more entries than this is too common to find duplicates with.
@@ -39,6 +49,18 @@ _SCAN_LIMIT = 50
 def normalise_name(name: str) -> str:
     compact = _NOISE.sub("", name)
     return _GENERIC_SUFFIX.sub("", compact) or compact
+
+
+@lru_cache(maxsize=65536)
+def name_key(name: str) -> tuple[str, frozenset[str]]:
+    """What a name is compared by: its normalised form without the places at its front, and those places.
+    Cached: every scoring reads every entry's name, and names repeat."""
+    found = split_places(_NOISE.sub("", name))
+    return normalise_name(found.rest), found.places
+
+
+def _place_scaled(score: float, a: frozenset[str], b: frozenset[str]) -> float:
+    return score * PLACE_FACTOR if different_places(a, b) else score
 
 
 @lru_cache(maxsize=8192)
@@ -54,7 +76,8 @@ def item_overlap(a: set[str], b: set[str]) -> float:
 
 
 def name_similarity(a: str, b: str) -> float:
-    return fuzz.ratio(normalise_name(a), normalise_name(b)) / 100.0
+    (name_a, places_a), (name_b, places_b) = name_key(a), name_key(b)
+    return _place_scaled(fuzz.ratio(name_a, name_b) / 100.0, places_a, places_b)
 
 
 @dataclass(frozen=True)
@@ -180,18 +203,25 @@ def find_matches(
     threshold = settings.GOVSHARE.duplicate_threshold if threshold is None else threshold
     cutoff = _min_name_score(threshold)
     norm: dict[int, str] = {}
+    places: dict[int, frozenset[str]] = {}
     departments: dict[int, int] = {}
     for pk, name, department_id in Resource.objects.exclude(status=ReviewStatus.WITHDRAWN).values_list(
         "id", "name", "department_id"
     ):
-        norm[pk] = normalise_name(name)
+        norm[pk], places[pk] = name_key(name)
         departments[pk] = department_id
     wanted = [pk for pk in resource_ids if pk in norm]
     if len(wanted) <= _SCAN_LIMIT:
         candidates = {pk: _candidates_by_scan(pk, norm, departments, cutoff) for pk in wanted}
     else:
         candidates = _candidates_by_blocking(wanted, norm, departments, cutoff)
-    pairs = [(pk, other, score) for pk, found in candidates.items() for other, score in found]
+    dismissed = dismissed_pairs(candidates)
+    pairs = [
+        (pk, other, _place_scaled(score, places[pk], places[other]))
+        for pk, found in candidates.items()
+        for other, score in found
+        if (min(pk, other), max(pk, other)) not in dismissed
+    ]
     if not pairs:
         return []
     known = item_names or {}
@@ -206,6 +236,19 @@ def find_matches(
         if score >= threshold:
             matches.append(Match(pk, other, round(score, 4), round(name_score, 4), round(item_score, 4)))
     return matches
+
+
+def dismissed_pairs(candidates: Mapping[int, Iterable[tuple[int, float]]]) -> set[tuple[int, int]]:
+    """The pairs (lower id first) among these entries' candidates that a reviewer marked 不是重复."""
+    ids = list(candidates)
+    found: set[tuple[int, int]] = set()
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        for first, second in NotDuplicate.objects.filter(Q(first_id__in=chunk) | Q(second_id__in=chunk)).values_list(
+            "first_id", "second_id"
+        ):
+            found.add((first, second))
+    return found
 
 
 def record_duplicates(resource_ids: Sequence[int], *, item_names: Mapping[int, Iterable[str]] | None = None) -> int:
@@ -231,4 +274,13 @@ def record_duplicates(resource_ids: Sequence[int], *, item_names: Mapping[int, I
     return len(matches)
 
 
-__all__ = ["Match", "find_matches", "item_overlap", "name_similarity", "normalise_name", "record_duplicates"]
+__all__ = [
+    "Match",
+    "dismissed_pairs",
+    "find_matches",
+    "item_overlap",
+    "name_key",
+    "name_similarity",
+    "normalise_name",
+    "record_duplicates",
+]

@@ -321,3 +321,53 @@ class SynonymGroup(models.Model):
     @property
     def term_list(self) -> list[str]:
         return [term for term in self.terms.split("/") if term]
+
+
+class NotDuplicate(models.Model):
+    """A pair of entries the reviewer marked 不是重复: it is no longer listed as near-duplicates (until the mark is
+    taken back). The pair is stored once, the lower id first."""
+
+    first = models.ForeignKey(Resource, verbose_name="信息资源", on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Resource, verbose_name="另一信息资源", on_delete=models.CASCADE, related_name="+")
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="标记人", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    marked_by_name = models.CharField("标记人用户名", max_length=150)
+    marked_at = models.DateTimeField("标记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "不是重复的资源对"
+        verbose_name_plural = "不是重复的资源对"
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="catalog_not_duplicate_unique"),
+            models.CheckConstraint(
+                condition=models.Q(first__lt=models.F("second")), name="catalog_not_duplicate_order"
+            ),
+        ]
+        indexes = [models.Index(fields=["second"], name="catalog_notdup_second")]
+
+    def __str__(self) -> str:
+        return f"{self.first_id}≠{self.second_id}"
+
+
+class MaintenanceReminder(models.Model):
+    """A 提醒 sent to an entry's department that the entry is due or overdue for 更新维护 (at most one a day per
+    entry): who sent it, when, and to how many of the department's catalogue administrators."""
+
+    resource = models.ForeignKey(
+        Resource, verbose_name="信息资源", on_delete=models.CASCADE, related_name="maintenance_reminders"
+    )
+    sent_at = models.DateTimeField("提醒时间", db_index=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="提醒人", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    sent_by_name = models.CharField("提醒人用户名", max_length=150)
+    recipients = models.PositiveIntegerField("接收人数")
+
+    class Meta:
+        verbose_name = "更新维护提醒"
+        verbose_name_plural = "更新维护提醒"
+        indexes = [models.Index(fields=["resource", "-sent_at"], name="catalog_reminder_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} {self.sent_at:%Y-%m-%d}"

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from govshare.accounts.models import User
-from govshare.catalog import selectors
+from govshare.catalog import access, selectors
 from govshare.catalog.models import Resource
 from govshare.core.errors import NotFound
 from govshare.core.panels import Panel, register_panel
@@ -28,7 +28,10 @@ def duplicates_panel(request: HttpRequest, resource: Resource) -> dict[str, Any]
     except NotFound:
         return None
     duplicates = list(selectors.resource_duplicates(user, resource)[:20])
-    return {"duplicates": duplicates} if duplicates else None
+    marks = selectors.not_duplicate_marks(user, resource)
+    if not duplicates and not marks:
+        return None
+    return {"duplicates": duplicates, "marks": marks, "may_mark": access.can_review(user), "resource": resource}
 
 
 def register() -> None:

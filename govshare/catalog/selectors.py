@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from govshare.accounts.models import User
 from govshare.catalog import access
 from govshare.catalog.choices import OPEN_REVISION_STATES, ReviewStatus, RevisionState, VersionAction
-from govshare.catalog.models import Category, DuplicateCandidate, Item, Resource, ResourceRevision, ResourceVersion
+from govshare.catalog.models import (
+    Category,
+    DuplicateCandidate,
+    Item,
+    NotDuplicate,
+    Resource,
+    ResourceRevision,
+    ResourceVersion,
+)
 from govshare.core.authz import VIEW, restrict
 from govshare.core.errors import NotFound
 
@@ -172,3 +182,44 @@ def revision_queue(user: User) -> QuerySet[ResourceRevision]:
         .select_related("resource", "resource__department")
         .order_by("submitted_at")
     )
+def search_review_queue(queue: QuerySet[Resource], text: str) -> QuerySet[Resource]:
+    """Entries of the review queue whose name, code or department (name or code) contain `text`."""
+    text = text.strip()[:100]
+    if not text:
+        return queue
+    return queue.filter(
+        Q(name__icontains=text)
+        | Q(code__icontains=text)
+        | Q(department__name__icontains=text)
+        | Q(department__code__iexact=text)
+    )
+
+
+def review_selection(user: User, ids: Sequence[int]) -> tuple[list[Resource], list[int]]:
+    """The entries of `ids` waiting in `user`'s review queue (in the order given) and the ids that are not there:
+    unknown, not submitted, or (for anyone but the reviewer) every id."""
+    found = {r.pk: r for r in review_queue(user).filter(pk__in=list(ids))}
+    return [found[pk] for pk in ids if pk in found], [pk for pk in ids if pk not in found]
+
+
+@dataclass(frozen=True)
+class NotDuplicateMark:
+    other: Resource
+    marked_by_name: str
+    marked_at: dt.datetime
+
+
+def not_duplicate_marks(user: User, resource: Resource) -> list[NotDuplicateMark]:
+    """The entries the reviewer marked 不是重复 with `resource` (those the user may see), who marked and when."""
+    visible = visible_resources(user).values("pk")
+    marks = (
+        NotDuplicate.objects.filter(Q(first=resource, second__in=visible) | Q(second=resource, first__in=visible))
+        .select_related("first__department", "second__department")
+        .order_by("-marked_at")
+    )
+    return [
+        NotDuplicateMark(
+            mark.second if mark.first_id == resource.pk else mark.first, mark.marked_by_name, mark.marked_at
+        )
+        for mark in marks
+    ]

@@ -34,6 +34,7 @@ def _upload(_: Any) -> dict[str, Any]:
 TOKEN: Body = lambda _: {"name": "矩阵令牌"}  # noqa: E731
 RESOURCE: Body = lambda _: authz.resource_body()  # noqa: E731
 REASON: Body = lambda _: {"reason": "信息项描述不完整"}  # noqa: E731
+BATCH_REVIEW: Body = lambda _: {"action": "publish", "ids": [2**31]}  # noqa: E731
 NOTE: Body = lambda _: {"note": "同意"}  # noqa: E731
 CATEGORY: Body = lambda _: {"parent_code": "1", "segment": "77", "name": "矩阵测试分类"}  # noqa: E731
 CATEGORY_UPDATE: Body = lambda _: {"name": "人口", "description": "", "is_active": True}  # noqa: E731
@@ -100,6 +101,9 @@ API: dict[str, tuple[str, str, Body | None]] = {
     "catalog_api_list_versions": ("resource", "L O OOHH OOHH OOHH H H HHOO", None),
     "catalog_api_list_duplicates": ("resource", "L O OOHO OOHO OOHO HOHO HOHO HOOO", None),
     "catalog_api_review_queue": ("none", "L O O O O O O O", None),
+    # Batch review is the reviewer's alone (404 for everyone else, as the queue page); an id outside the queue
+    # refuses the whole batch (409).
+    "catalog_api_review_review_batch": ("none", "L V H H H H H H", BATCH_REVIEW),
     "catalog_api_list_categories": ("none", "L O O O O O O O", None),
     "catalog_api_create_category": ("none", "L O F F F F F F", CATEGORY),
     "catalog_api_update_category": ("category", "L O F F F F F F", CATEGORY_UPDATE),
@@ -189,7 +193,17 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "catalog:revision_action": ("resource", "POST", "L HOHO HOHH RRHH RRHH H H HHHO", None),
     # 下线 asks on its own page first; a draft cannot be withdrawn (sent back).
     "catalog:withdraw_confirm": ("resource", "GET", "L RORO ROHF FFHF FFHF HFHF HFHF HFRO", None),
+    # Nothing selected: back to the queue with the message (R); the page exists for the reviewer only.
+    "catalog:review_batch": ("none", "POST", "L R H H H H H H", None),
+    # 不是重复 marks are the reviewer's; the matrix's pair is an entry with itself, which is no pair (404).
+    "catalog:duplicate_dismiss": ("resource", "POST", "L H H H H H H H", None),
+    "catalog:duplicate_restore": ("resource", "POST", "L H H H H H H H", None),
     "catalog:maintenance": ("none", "GET", "L O O O O O O O", None),
+    # Entries due for 更新维护: for those who maintain the catalogue (each department admin sees its own); 提醒 is
+    # the platform administrator's, on published entries (a draft is no entry to remind of: 404).
+    "catalog:maintenance_entries": ("none", "GET", "L O O H H H H O", None),
+    "catalog:maintenance_export": ("none", "GET", "L O O H H H H O", None),
+    "catalog:maintenance_remind": ("resource", "POST", "L HOHO H H H H H H", None),
     "catalog:import": ("none", "GET", "L O O F F F F O", None),
     "catalog:import_template": ("none", "GET", "L O O O O O O O", None),
     "catalog:import_batch": ("batch", "GET", "L H OH H H H H HO", None),
