@@ -10,8 +10,8 @@ from ninja.throttling import AnonRateThrottle, UserRateThrottle
 from govshare.accounts.api import router as accounts_router
 from govshare.audit.api import router as audit_router
 from govshare.catalog.api import router as catalog_router
-from govshare.catalog.api_revisions import router as catalog_revisions_router
 from govshare.catalog.api_review import router as catalog_review_router
+from govshare.catalog.api_revisions import router as catalog_revisions_router
 from govshare.catalog.api_search import router as catalog_search_router
 from govshare.catalog.api_transfer import router as catalog_transfer_router
 from govshare.core.apierrors import install_error_handlers

@@ -182,6 +182,8 @@ def revision_queue(user: User) -> QuerySet[ResourceRevision]:
         .select_related("resource", "resource__department")
         .order_by("submitted_at")
     )
+
+
 def search_review_queue(queue: QuerySet[Resource], text: str) -> QuerySet[Resource]:
     """Entries of the review queue whose name, code or department (name or code) contain `text`."""
     text = text.strip()[:100]
