@@ -30,26 +30,30 @@ class Snippet:
 
 
 def _pattern(words: Sequence[str]) -> re.Pattern[str] | None:
-    ordered = sorted({w for w in words if w}, key=len, reverse=True)  # longest first: 公民身份号码 before 公民
-    return re.compile("|".join(re.escape(w) for w in ordered), re.IGNORECASE) if ordered else None
+    """Every word at every position, overlaps included: a query's tokens may overlap in the text (不动 and 动产 of
+    不动产), and the text they cover together is marked whole. Longest first: 公民身份号码 before 公民."""
+    ordered = sorted({w for w in words if w}, key=len, reverse=True)
+    if not ordered:
+        return None
+    return re.compile("(?=(" + "|".join(re.escape(w) for w in ordered) + "))", re.IGNORECASE)
 
 
 def pieces(text: str, pattern: re.Pattern[str] | None) -> list[Piece]:
-    """`text` as plain and matched pieces (adjacent matches merged)."""
+    """`text` as plain and matched pieces (the characters any word covers are matched; adjacent ones merged)."""
     if pattern is None:
         return [Piece(text, False)] if text else []
+    marked = [False] * len(text)
+    for match in pattern.finditer(text):
+        start, end = match.span(1)
+        marked[start:end] = [True] * (end - start)
     found: list[Piece] = []
     at = 0
-    for match in pattern.finditer(text):
-        if match.start() > at:
-            found.append(Piece(text[at : match.start()], False))
-        if found and found[-1].matched and match.start() == at:
-            found[-1] = Piece(found[-1].text + match.group(), True)
-        else:
-            found.append(Piece(match.group(), True))
-        at = match.end()
-    if at < len(text):
-        found.append(Piece(text[at:], False))
+    while at < len(text):
+        end = at
+        while end < len(text) and marked[end] == marked[at]:
+            end += 1
+        found.append(Piece(text[at:end], marked[at]))
+        at = end
     return found
 
 

@@ -123,3 +123,9 @@ def test_search_result_words_include_the_query_tokens(department, consumer):
     testing.make_published_resource(department, name="住房公积金缴存信息", category_code="202")
     result = search.search_resources(consumer, q="公积金 缴存")
     assert {"缴存"} <= set(result.words)
+
+
+def test_overlapping_query_tokens_mark_the_word_they_cover_whole():
+    # 不动产 is asked for as its dictionary sub-words 不动 and 动产 (govshare.catalog.search_text.query_tokens).
+    pattern = snippets._pattern(["不动", "动产", "抵押"])
+    assert snippets.pieces("不动产抵押登记", pattern) == [Piece("不动产抵押", True), Piece("登记", False)]
