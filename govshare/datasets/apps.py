@@ -8,7 +8,7 @@ class DatasetsConfig(AppConfig):
     verbose_name = "数据归集与数据集"
 
     def ready(self) -> None:
-        from govshare.datasets import access, jobs, loading, panels, services
+        from govshare.datasets import access, home, jobs, loading, panels, services
         from govshare.jobs.execution import register_kind
         from govshare.jobs.recovery import recover_stale_jobs
         from govshare.jobs.registry import register_task
@@ -22,6 +22,7 @@ class DatasetsConfig(AppConfig):
         register_task(jobs.RECOVER_STALE_LOADS, recover_stale_jobs)
         source_saved.connect(services.on_source_saved, dispatch_uid="datasets-follow-sources")
         panels.register()
+        home.register()
 
         # The recovery sweep and the sources' schedules exist after every migrate (idempotent).
         post_migrate.connect(jobs.ensure_schedules_after_migrate, sender=self, dispatch_uid="datasets-schedules")
