@@ -22,6 +22,7 @@ from govshare.datasets import services as dataset_services
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Load
+from govshare.datasets.signals import VersionRefused, version_ready
 from govshare.grading import services as grading_services
 from govshare.grading.models import GradingChange
 from govshare.notifications.choices import NotificationKind
@@ -234,3 +235,24 @@ def test_a_load_whose_worker_died_with_attempts_left_notifies_nobody(
     dead_load(file_source(police, police_admin), tmp_path, attempts=1)
     jobs.recover_stale_loads()
     assert inbox(police_admin, NotificationKind.LOAD_FAILED) == []
+
+
+def refuse_every_version(sender: object, **kwargs: object) -> None:
+    raise VersionRefused("数据未通过质量检查")
+
+
+@pytest.mark.usefixtures("allow_local_sources")
+def test_a_load_whose_version_a_check_refused_reaches_the_department(
+    police: Department, police_admin: User, tmp_path: Path
+) -> None:
+    path = tmp_path / "报送.csv"
+    path.write_text("身份证号,姓名,出生日期\n510603199001010001,张三,1990-01-01\n", encoding="utf-8")
+    load = dataset_services.request_load(file_source(police, police_admin), actor=police_admin, file_path=path)
+    version_ready.connect(refuse_every_version, weak=False)
+    try:
+        run_load(load.pk)
+    finally:
+        version_ready.disconnect(refuse_every_version)
+    assert Load.objects.get(pk=load.pk).status == LoadStatus.FAILED
+    [notice] = inbox(police_admin, NotificationKind.LOAD_FAILED)
+    assert "数据检查未通过" in notice.body and "数据未通过质量检查" in notice.body
