@@ -72,14 +72,14 @@ def department_panel(request: HttpRequest, obj: object) -> dict[str, Any] | None
     """A catalogue administrator's department: its rejected entries (the newest, with the reviewer's reason) and
     whether its quarterly full maintenance is overdue."""
     user = _user(request)
-    if user is None or rejected_count(user) is None or user.department is None:
+    if user is None or not user.has_role(Role.CATALOG_ADMIN) or user.department is None:
         return None
     rejected = selectors.rejected_resources(user)
     department = user.department
     overdue = account_selectors.departments_overdue_for_maintenance().filter(pk=department.pk).exists()
     return {
         "department": department,
-        "rejected": list(rejected.select_related("department")[:LISTED]),
+        "rejected": list(rejected[:LISTED]),
         "rejected_count": rejected_count(user),
         "maintenance_overdue": overdue,
         "last_maintenance": department.last_full_maintenance_at,
