@@ -58,6 +58,7 @@ def figures_panel(request: HttpRequest, obj: object) -> dict[str, Any] | None:
         "figures": figures,
         # The charts' data (json_script): labels in the page's language, as the tables show them.
         "status_chart": {
+            "keys": [status for status, _, _ in figures.by_status],
             "labels": [gettext(label) for _, label, _ in figures.by_status],
             "values": [count for _, _, count in figures.by_status],
         },
