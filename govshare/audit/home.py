@@ -9,9 +9,8 @@ from django.http import HttpRequest
 
 from govshare.audit import selectors
 from govshare.core.authz import subject_of
+from govshare.core.home import HOME
 from govshare.core.panels import Panel, register_panel
-
-HOME = "home"  # govshare.core.home.HOME
 
 
 def chain_panel(request: HttpRequest, obj: object) -> dict[str, Any] | None:

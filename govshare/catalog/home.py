@@ -14,10 +14,10 @@ from govshare.accounts import selectors as account_selectors
 from govshare.accounts.choices import Role
 from govshare.accounts.models import User
 from govshare.catalog import access, selectors
+from govshare.core.home import HOME
 from govshare.core.navcounts import register_nav_count
 from govshare.core.panels import Panel, register_panel
 
-HOME = "home"  # govshare.core.home.HOME (the page's name)
 LISTED = 10  # entries listed in a section; the count says how many there are
 CHARTED_DEPARTMENTS = 15  # the departments with the most entries in the chart; the table lists them all
 

@@ -11,10 +11,10 @@ from django.utils.translation import gettext
 
 from govshare.accounts.choices import Role
 from govshare.accounts.models import User
+from govshare.core.home import HOME
 from govshare.core.panels import Panel, register_panel
 from govshare.datasets import selectors
 
-HOME = "home"  # govshare.core.home.HOME
 LISTED = 10
 
 

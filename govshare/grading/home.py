@@ -10,11 +10,11 @@ from django.http import HttpRequest
 
 from govshare.accounts.models import User
 from govshare.catalog.choices import AtRest
+from govshare.core.home import HOME
 from govshare.core.navcounts import register_nav_count
 from govshare.core.panels import Panel, register_panel
 from govshare.grading import access, selectors
 
-HOME = "home"  # govshare.core.home.HOME
 LISTED = 10
 RISKS_LISTED = 20
 
