@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from govshare.api import api
+from govshare.core import home
 from govshare.identity import views as identity_views
 
 admin.site.site_header = "govshare 后台管理"
@@ -28,7 +29,8 @@ urlpatterns = [
     path("datasets/", include("govshare.datasets.urls")),
     path("notifications/", include("govshare.notifications.urls")),
     path("jobs/", include("govshare.jobs.urls")),
-    path("", RedirectView.as_view(pattern_name="catalog:browse", permanent=False), name="home"),
+    # Everyone lands on their home (工作台): what needs them, by role (govshare.core.home).
+    path("", home.home, name="home"),
     # Asked for by browsers on pages without the base template's icon link (admin, API docs, files): not a 404.
     path("favicon.ico", RedirectView.as_view(url=static("govshare/favicon.ico"), permanent=False), name="favicon"),
 ]

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from govshare.accounts.choices import SEPARATED_ROLES, RoleGrantStatus
+from govshare.accounts.choices import SEPARATED_ROLES, Role, RoleGrantStatus
 from govshare.accounts.models import ApiToken, Department, RoleGrantRequest, User
 
 
@@ -28,6 +28,11 @@ def departments_overdue_for_maintenance(now: dt.datetime | None = None) -> Query
         .filter(Q(last_full_maintenance_at__isnull=True) | Q(last_full_maintenance_at__lt=cutoff))
         .order_by("last_full_maintenance_at", "code")
     )
+
+
+def department_catalog_admins(department_id: int) -> QuerySet[User]:
+    """The active catalogue administrators of a department: who is told what happens to its catalogue and data."""
+    return User.objects.filter(is_active=True, department_id=department_id, roles__role=Role.CATALOG_ADMIN).distinct()
 
 
 def tokens_of(user: User) -> QuerySet[ApiToken]:

@@ -11,11 +11,12 @@ class AuditConfig(AppConfig):
     def ready(self) -> None:
         from django.core.signals import setting_changed
 
-        from govshare.audit import access, jobs, keys
+        from govshare.audit import access, home, jobs, keys
         from govshare.audit.checks import check_audit_keys
 
         checks.register(check_audit_keys)
         access.register()
+        home.register()
         # The audit key ring is remembered between rows: a change of the settings (tests) is seen at once.
         setting_changed.connect(keys.forget_current, dispatch_uid="audit-keys-setting-changed")
         # The every-minute seal-and-anchor schedule, and an anchor of the head, after every migrate (idempotent).

@@ -199,3 +199,12 @@ def _csv_row(row: AuditLog) -> tuple[object, ...]:
         actions.outcome(row.action, row.extra).label,
         actions.describe(row.action, row.extra),
     )
+
+
+VERIFY_ACTION = "audit.verify"  # the audit row of a chain check made on the site or the API
+
+
+def latest_chain_check(user: Subject) -> AuditLog | None:
+    """The latest verification of the chain recorded in the trail (its result in `extra["ok"]`, when, by whom), for
+    the auditor; None when none was made. Anyone else is refused as for the log."""
+    return audit_log_for(user).filter(action=VERIFY_ACTION).first()

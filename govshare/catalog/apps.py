@@ -18,9 +18,10 @@ class CatalogConfig(AppConfig):
     verbose_name = "政务信息资源目录"
 
     def ready(self) -> None:
-        from govshare.catalog import access, panels
+        from govshare.catalog import access, home, panels
 
         access.register()
         panels.register()
+        home.register()
         # A later migration that rebuilds catalog_resource on SQLite drops the full-text triggers: restore them.
         post_migrate.connect(_ensure_search_index, sender=self, dispatch_uid="catalog_ensure_search_index")

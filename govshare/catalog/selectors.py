@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from govshare.accounts.models import User
 from govshare.catalog import access
@@ -225,3 +225,43 @@ def not_duplicate_marks(user: User, resource: Resource) -> list[NotDuplicateMark
         )
         for mark in marks
     ]
+
+
+# ---------------------------------------------------------------------------------------------- the home's figures
+
+
+def rejected_resources(user: User) -> QuerySet[Resource]:
+    """The user's department's entries sent back by the reviewer and not yet resubmitted (a draft that carries a
+    rejection reason), newest first; nothing for anyone who may not edit them or has no department."""
+    if user.department_id is None:
+        return Resource.objects.none()
+    return (
+        restrict(Resource.objects.all(), user, access.CHANGE)
+        .filter(department_id=user.department_id, status=ReviewStatus.DRAFT)
+        .exclude(rejection_reason="")
+        .order_by("-updated_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class CatalogueFigures:
+    """The catalogue in numbers, within what the user may see: entries by state (every state, zeros included) and
+    by department (most entries first)."""
+
+    by_status: list[tuple[str, str, int]]  # (state, its label, entries)
+    by_department: list[tuple[str, str, int]]  # (department code, name, entries)
+    total: int
+
+
+def catalogue_figures(user: User) -> CatalogueFigures:
+    """Two grouped queries whatever the size of the catalogue."""
+    visible = visible_resources(user).order_by()
+    counts = dict(visible.values_list("status").annotate(count=Count("pk")).values_list("status", "count"))
+    by_status = [(status.value, str(status.label), counts.get(status.value, 0)) for status in ReviewStatus]
+    by_department = [
+        (row["department__code"], row["department__name"], row["count"])
+        for row in visible.values("department__code", "department__name")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "department__code")
+    ]
+    return CatalogueFigures(by_status=by_status, by_department=by_department, total=sum(counts.values()))

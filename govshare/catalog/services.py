@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from govshare.accounts.models import Department, User
 from govshare.audit.services import AuditTarget, record_action, record_actions
-from govshare.catalog import access, duplicates, history
+from govshare.catalog import access, duplicates, history, notices
 from govshare.catalog.choices import LEVEL_WIDTH, SEQUENCE_WIDTH, AtRest, CategoryLevel, ReviewStatus, VersionAction
 from govshare.catalog.models import Category, CodeSequence, Item, Resource, ResourceVersion, RetiredResourceCode
 from govshare.catalog.rules import (
@@ -582,6 +582,7 @@ def _transition_many(
         Resource.objects.filter(pk__in=ids[start : start + 500]).update(**values)
     ResourceVersion.objects.bulk_create(versions, batch_size=1000)
     record_actions(actor, step.audit_action, changed, note=note, status=step.target)
+    notices.review_decided(step.action, changed, note=note, actor=actor)  # the department hears of its entries
     return changed
 
 

@@ -8,7 +8,7 @@ class DatasetsConfig(AppConfig):
     verbose_name = "数据归集与数据集"
 
     def ready(self) -> None:
-        from govshare.datasets import access, effects, jobs, loading, panels, services
+        from govshare.datasets import access, effects, home, jobs, loading, panels, services
         from govshare.jobs.execution import register_kind
         from govshare.jobs.recovery import recover_stale_jobs
         from govshare.jobs.registry import register_task
@@ -23,6 +23,7 @@ class DatasetsConfig(AppConfig):
         source_saved.connect(services.on_source_saved, dispatch_uid="datasets-follow-sources")
         panels.register()
         effects.register()  # what a catalogue change request would break in loaded data
+        home.register()
 
         # The recovery sweep and the sources' schedules exist after every migrate (idempotent).
         post_migrate.connect(jobs.ensure_schedules_after_migrate, sender=self, dispatch_uid="datasets-schedules")

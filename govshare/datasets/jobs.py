@@ -26,6 +26,7 @@ from django_q.models import Schedule
 
 from govshare.catalog.choices import UpdateCycle
 from govshare.catalog.models import Resource
+from govshare.datasets import notices
 from govshare.datasets.models import Dataset, Load
 from govshare.jobs import registry
 from govshare.jobs.execution import JobKind, enqueue_attempt
@@ -96,6 +97,7 @@ LOAD_KIND = JobKind(
     audit_prefix="datasets.load",
     exhausted_note="归集失败；上一版本数据保持不变",
     legacy_funcs=frozenset({LEGACY_RUN_LOAD_FUNC}),
+    on_failed=notices.load_failed,
 )
 
 

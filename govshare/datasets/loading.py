@@ -44,7 +44,7 @@ from govshare.dataplane.raw import (
 )
 from govshare.dataplane.tables import DatasetTable, SchemaChanged
 from govshare.dataplane.transform import run_transform
-from govshare.datasets import encryption, leases
+from govshare.datasets import encryption, leases, notices
 from govshare.datasets.choices import LoadStatus, VersionKind
 from govshare.datasets.jobs import LOAD_KIND
 from govshare.datasets.models import Dataset, DatasetVersion, Load
@@ -394,6 +394,8 @@ def _refuse(load: Load, token: str, number: int, rows: int, reason: str, progres
             defaults={"kind": VersionKind.LOAD, "load": load, "rows": rows, "created_at": now, "refusal": reason},
         )
         record_action(load.requested_by, "datasets.version_refused", load, version=number, reason=reason)
+        load.refresh_from_db()
+        notices.load_failed(load)
 
 
 def _failed_attempt(load: Load, token: str, message: str, *, retryable: bool, progress: Progress) -> None:

@@ -7,7 +7,8 @@ class GradingConfig(AppConfig):
     verbose_name = "数据分类分级"
 
     def ready(self) -> None:
-        from govshare.grading import access, panels
+        from govshare.grading import access, home, panels
 
         access.register()
         panels.register()
+        home.register()

@@ -18,7 +18,7 @@ from govshare.catalog.models import Item, Resource
 from govshare.catalog.rules import is_looser_grade, is_looser_level, tightened_open_type
 from govshare.core import authz
 from govshare.core.errors import Conflict, FieldProblem, NotFound, PermissionDenied, ValidationFailed
-from govshare.grading import access
+from govshare.grading import access, notices
 from govshare.grading.choices import ChangeStatus
 from govshare.grading.models import GradingChange
 
@@ -252,6 +252,7 @@ def approve_grading_change(change: GradingChange, *, note: str = "", actor: User
         consequences=effects.describe(),
         note=note,
     )
+    notices.grading_decided(change, actor=actor)
     return change
 
 
@@ -274,4 +275,5 @@ def reject_grading_change(change: GradingChange, *, reason: str, actor: User) ->
         item=change.item_name,
         reason=change.review_note,
     )
+    notices.grading_decided(change, actor=actor)
     return change

@@ -63,6 +63,9 @@ class JobKind:
     exhausted_note: str = "任务失败"
     # Module paths under which an earlier release queued this kind's task (its first argument the row's id).
     legacy_funcs: frozenset[str] = frozenset()
+    # Called with the row, inside the transaction that marks it FAILED for good (no attempt left, or not retryable):
+    # the kind's app tells whom it concerns (a load's department).
+    on_failed: Callable[[Any], None] | None = None
 
     def action(self, verb: str) -> str:
         return f"{self.audit_prefix}_{verb}"
@@ -271,4 +274,6 @@ def fail_attempt(
         )
         if retry:
             transaction.on_commit(lambda: schedule_retry(kind, row))
+        elif kind.on_failed is not None:
+            kind.on_failed(row)
     return retry

@@ -98,6 +98,9 @@ def _recover_dead(kind: JobKind, row: JobState, now: datetime, stale: int) -> st
         )
         if not exhausted:
             enqueue_attempt(kind, row)  # the ORM broker's row commits with the status change
+        elif kind.on_failed is not None:
+            row.refresh_from_db()
+            kind.on_failed(row)
     return "failed" if exhausted else "requeued"
 
 

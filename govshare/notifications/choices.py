@@ -9,9 +9,20 @@ class NotificationKind(models.TextChoices):
     QUALITY_RUN = "quality_run", "数据质量检测"
     GATEWAY_DELIVERY = "gateway_delivery", "网关推送"
     SYSTEM = "system", "系统通知"
+    CATALOG_REVIEW = "catalog_review", "目录审核"
+    GRADING_DECISION = "grading_decision", "分级审核"
+    LOAD_FAILED = "load_failed", "归集失败"
 
 
 # Kinds whose notifications are also e-mailed unless the caller says otherwise (`notify(send_email=None)`): the
 # ones that ask the recipient to act or tell them a decision. E-mail leaves only when the platform allows it
 # (settings `email_notifications`) and the recipient has an address.
-EMAILED_BY_DEFAULT: frozenset[str] = frozenset({NotificationKind.SHARE_REQUEST, NotificationKind.SHARE_GRANT})
+EMAILED_BY_DEFAULT: frozenset[str] = frozenset(
+    {
+        NotificationKind.SHARE_REQUEST,
+        NotificationKind.SHARE_GRANT,
+        NotificationKind.CATALOG_REVIEW,
+        NotificationKind.GRADING_DECISION,
+        NotificationKind.LOAD_FAILED,
+    }
+)

@@ -241,7 +241,8 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "notifications:inbox": ("none", "GET", "L O O O O O O O", None),
     "notifications:mark_all_read": ("none", "POST", "L O O O O O O O", None),
     "notifications:open": ("notification", "POST", "L OH OH OH OH OH OH OH", None),
-    "home": ("none", "GET", "O O O O O O O O", None),
+    # The home (工作台) is for the signed-in: a visitor is sent to sign in.
+    "home": ("none", "GET", "L O O O O O O O", None),
     "favicon": ("none", "GET", "O O O O O O O O", None),
 }
 

@@ -68,7 +68,8 @@ def _log_in(page: Any, url: str, username: str) -> None:
 def test_platform_pages_run_their_scripts_without_violations(server: str, browser: Any) -> None:
     page, violations = _page(browser)
     _log_in(page, server, "csp_catalog")
-    # Styles from app.css (moved out of the page): the browse layout is a grid.
+    # Styles from app.css (moved out of the page): the browse layout is a grid (signing in lands on the home).
+    page.goto(f"{server}/catalog/")
     assert page.eval_on_selector(".search-layout", "e => getComputedStyle(e).display") == "grid"
     # Scripts from app.js: the catalogue form's "add item" button adds a row.
     page.goto(f"{server}/catalog/resources/new/")
