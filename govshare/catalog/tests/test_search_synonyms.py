@@ -169,6 +169,20 @@ def test_group_added_in_the_admin_is_audited_and_used_by_the_next_search(departm
 
 
 @pytest.mark.django_db
+def test_group_switched_off_in_the_admin_is_audited_and_no_longer_expands(department, consumer, platform_admin):
+    publish(department, **SOCIAL_INSURANCE)
+    group = group_holding("社保")
+    client = Client()
+    client.force_login(platform_admin)
+    assert search.search_resources(consumer, q="社保").total == 1
+    response = client.post(reverse("admin:catalog_synonymgroup_change", args=[group.pk]), {"terms": group.terms})
+    assert response.status_code == 302
+    entry = AuditLog.objects.get(action="catalog.synonym.update")
+    assert entry.extra["is_active"] is False and entry.object_id == str(group.pk)
+    assert search.search_resources(consumer, q="社保").total == 0
+
+
+@pytest.mark.django_db
 def test_admin_add_page_shows_the_chinese_problem_and_saves_nothing(platform_admin):
     client = Client()
     client.force_login(platform_admin)
