@@ -48,6 +48,12 @@ def can_see_revisions(user: User, resource: Resource) -> bool:
     return user.is_platform_admin or (user.department_id is not None and user.department_id == resource.department_id)
 
 
+def catalogues(user: User) -> bool:
+    """Does the user catalogue (and so work with entries before publication)? Everyone else browses and exports the
+    published catalogue only."""
+    return any(user.has_role(role) for role in (Role.PLATFORM_ADMIN, Role.CATALOG_ADMIN, Role.DEPT_REVIEWER))
+
+
 def can_review(user: User) -> bool:
     """Catalogue entries are reviewed and published by the platform administrator (大数据局)."""
     return user.is_platform_admin

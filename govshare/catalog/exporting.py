@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from govshare.accounts.models import User
-from govshare.catalog import importing, selectors
+from govshare.catalog import access, importing, selectors
 from govshare.catalog.choices import ItemDataType, ReviewStatus
 from govshare.catalog.models import Item, Resource
 from govshare.core.errors import FieldProblem, ValidationFailed
@@ -87,6 +87,8 @@ def parse_export_query(params: Mapping[str, Sequence[str]]) -> ExportRequest:
 def export_queryset(user: User, request: ExportRequest) -> QuerySet[Resource]:
     """The permission-scoped filtered list, narrowed by the full-text search when one is available."""
     queryset = selectors.resource_list(user, request.filters)
+    if not access.catalogues(user):  # what the browse page shows them: the published catalogue
+        queryset = queryset.filter(status=ReviewStatus.PUBLISHED)
     if request.q:
         try:
             from govshare.catalog.search import search_resource_ids

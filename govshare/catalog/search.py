@@ -21,13 +21,12 @@ from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_noop
 
 from govshare.accounts.models import Department, User
-from govshare.catalog import selectors
+from govshare.catalog import access, selectors
 from govshare.catalog.choices import OpenType, ResourceFormat, ReviewStatus, ShareType, UpdateCycle
 from govshare.catalog.models import Category, Resource
 from govshare.catalog.synonyms import Clause, QueryPlan, active_synonyms, plan_query
 from govshare.core.errors import FieldProblem, ValidationFailed
 from govshare.core.pagination import clamp_paging
-from govshare.core.roles import Role
 
 __all__ = [
     "SORTS",
@@ -138,10 +137,7 @@ def _text_filter(queryset: QuerySet[Resource], clauses: tuple[Clause, ...]) -> Q
     return queryset.filter(condition)
 
 
-def catalogues(user: User) -> bool:
-    """Does the user catalogue (and so work with entries before publication)? The browse page shows everyone else
-    the published catalogue only."""
-    return any(user.has_role(role) for role in (Role.PLATFORM_ADMIN, Role.CATALOG_ADMIN, Role.DEPT_REVIEWER))
+catalogues = access.catalogues  # the browse page's scope: see access.catalogues
 
 
 def _scope(user: User, published_only: bool) -> QuerySet[Resource]:

@@ -131,3 +131,23 @@ def test_department_reviewer_catalogues_and_so_sees_the_drafts(own_draft_and_pub
     reviewer = testing.make_user(Role.DEPT_REVIEWER, department=department)
     page = client_for(reviewer).get(reverse("catalog:browse")).content.decode()
     assert "户籍人口草稿信息" in row_names(page) and "审核状态" in page
+
+
+def test_consumer_of_the_department_exports_only_what_the_page_shows(own_draft_and_published, department):
+    """The browse page's export link must not hand a consumer the drafts the page hides (CSV, with and without a
+    typed query, and asking for drafts)."""
+    own_consumer = testing.make_user(Role.CONSUMER, department=department)
+    client = client_for(own_consumer)
+    for params in ({}, {"q": "户籍人口"}, {"status": "draft"}):
+        response = client.get(reverse("catalog:export"), {"format": "csv", **params})
+        assert response.status_code == 200, params
+        text = b"".join(response.streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]
+        assert "户籍人口草稿信息" not in text, params
+        if "status" not in params:
+            assert "户籍人口公开信息" in text, params
+
+
+def test_catalog_admin_exports_the_departments_drafts_too(own_draft_and_published, catalog_admin):
+    response = client_for(catalog_admin).get(reverse("catalog:export"), {"format": "csv"})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]
+    assert "户籍人口草稿信息" in text and "户籍人口公开信息" in text
