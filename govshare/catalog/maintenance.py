@@ -163,7 +163,7 @@ def remind_department(resource_id: int, *, actor: User, now: dt.datetime | None 
     state = f"已逾期 {days} 天" if days > 0 else ("今天到期" if days == 0 else f"{-days} 天后到期")
     notify(
         recipients,
-        kind=NotificationKind.SYSTEM,
+        kind=NotificationKind.MAINTENANCE_REMINDER,
         title=f"目录更新维护提醒：{resource.name}"[:TITLE_MAX],
         body=(
             f"信息资源“{resource.code} {resource.name}”应于 {due_on:%Y-%m-%d} 前完成更新维护（{state}）。"

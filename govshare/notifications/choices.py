@@ -12,6 +12,7 @@ class NotificationKind(models.TextChoices):
     CATALOG_REVIEW = "catalog_review", "目录审核"
     GRADING_DECISION = "grading_decision", "分级审核"
     LOAD_FAILED = "load_failed", "归集失败"
+    MAINTENANCE_REMINDER = "maintenance_reminder", "目录更新维护提醒"
 
 
 # Kinds whose notifications are also e-mailed unless the caller says otherwise (`notify(send_email=None)`): the
@@ -24,5 +25,6 @@ EMAILED_BY_DEFAULT: frozenset[str] = frozenset(
         NotificationKind.CATALOG_REVIEW,
         NotificationKind.GRADING_DECISION,
         NotificationKind.LOAD_FAILED,
+        NotificationKind.MAINTENANCE_REMINDER,
     }
 )

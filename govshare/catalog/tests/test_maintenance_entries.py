@@ -19,6 +19,7 @@ from govshare.catalog import maintenance
 from govshare.catalog.maintenance import MaintenanceFilters
 from govshare.catalog.models import MaintenanceReminder, Resource
 from govshare.core.errors import Conflict, PermissionDenied
+from govshare.notifications.choices import NotificationKind
 from govshare.notifications.models import Notification
 from govshare.testing.clock import T0
 
@@ -160,7 +161,7 @@ def test_attack_a_name_that_looks_like_a_formula_is_exported_as_text(department,
 def test_a_reminder_reaches_the_departments_catalogue_admins(department, catalog_admin, platform_admin) -> None:
     resource = published(department, "甲信息", last_changed=days_ago(100, T0))
     maintenance.remind_department(resource.pk, actor=platform_admin, now=T0)
-    note = Notification.objects.get(recipient=catalog_admin)
+    note = Notification.objects.get(recipient=catalog_admin, kind=NotificationKind.MAINTENANCE_REMINDER)
     assert "甲信息" in note.title and "已逾期 8 天" in note.body and note.link == f"/catalog/resources/{resource.pk}/"
 
 
@@ -168,7 +169,7 @@ def test_a_reminder_reaches_no_one_outside_the_department(department, outsider, 
     resource = published(department, "甲信息", last_changed=days_ago(100, T0))
     testing.make_user(Role.CATALOG_ADMIN, department=department)
     maintenance.remind_department(resource.pk, actor=platform_admin, now=T0)
-    assert not Notification.objects.filter(recipient=outsider).exists()
+    assert not Notification.objects.filter(recipient=outsider, kind=NotificationKind.MAINTENANCE_REMINDER).exists()
 
 
 def test_a_reminder_is_audited(department, catalog_admin, platform_admin) -> None:
@@ -183,7 +184,7 @@ def test_an_entry_is_reminded_at_most_once_a_day(department, catalog_admin, plat
     maintenance.remind_department(resource.pk, actor=platform_admin, now=T0)
     with pytest.raises(Conflict, match="每条资源每天最多提醒一次"):
         maintenance.remind_department(resource.pk, actor=platform_admin, now=T0 + dt.timedelta(hours=3))
-    assert Notification.objects.filter(recipient=catalog_admin).count() == 1
+    assert Notification.objects.filter(recipient=catalog_admin, kind=NotificationKind.MAINTENANCE_REMINDER).count() == 1
 
 
 def test_an_entry_may_be_reminded_again_the_next_day(department, catalog_admin, platform_admin) -> None:
@@ -208,7 +209,8 @@ def test_attack_a_department_admin_cannot_send_reminders(department, catalog_adm
     with pytest.raises(PermissionDenied):
         maintenance.remind_department(resource.pk, actor=catalog_admin, now=T0)
     response = client_for(catalog_admin).post(reverse("catalog:maintenance_remind", args=[resource.pk]))
-    assert response.status_code == 404 and not Notification.objects.exists()
+    assert response.status_code == 404
+    assert not Notification.objects.filter(kind=NotificationKind.MAINTENANCE_REMINDER).exists()
 
 
 def test_reminding_from_the_page_says_who_was_reached_and_marks_the_row(
