@@ -22,6 +22,7 @@ from govshare.catalog import maintenance as upkeep
 from govshare.catalog.selectors import ResourceFilters
 from govshare.catalog.views_resource import _safe_next, signed_in_user
 from govshare.core.errors import DomainError, NotFound
+from govshare.core.nostore import no_store
 from govshare.core.pagination import page_number, paginate
 from govshare.core.tabular import csv as tabular_csv
 
@@ -194,6 +195,7 @@ def maintenance_entries(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@no_store
 def maintenance_export(request: HttpRequest) -> StreamingHttpResponse:
     """The list as CSV (UTF-8 with BOM, formulas neutralised), with the page's scope and filters, every row."""
     user = signed_in_user(request)

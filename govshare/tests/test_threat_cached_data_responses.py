@@ -94,6 +94,7 @@ def _data_requests(world: dict[str, Any]) -> Iterator[tuple[str, User, str, str,
         yield "catalog:export", owner, "GET", "/catalog/export/", {"format": file_format}
         yield "api:export_list", owner, "GET", "/api/catalog/export", {"format": file_format}
     yield "catalog:import_template", owner, "GET", "/catalog/import/template/", {}
+    yield "catalog:maintenance_export", owner, "GET", "/catalog/maintenance/entries/export/", {}
     yield "api:import_template", owner, "GET", "/api/catalog/import-template", {}
 
 
