@@ -128,13 +128,15 @@ def item_names(page: Any) -> list[str]:
 def test_a_published_entry_is_changed_through_a_change_request_while_consumers_keep_seeing_it(
     server: str, browser: Any
 ) -> None:
-    entry, new_item = "出入境证件签发信息", "证件有效期截止日期"
-    new_summary = "市公安局签发的出入境证件信息，本季度起增加证件有效期截止日期。"
+    # The new item's word is in no entry yet, so searching it finds the entry only once the change is published.
+    entry, new_item, new_word = "出入境证件签发信息", "口岸名称", "口岸"
+    new_summary = "市公安局签发的出入境证件信息，本季度起增加办理口岸的名称。"
     consumer = Person(browser, server, "ybj_user")
     department = Person(browser, server, "gaj_admin")
     reviewer = Person(browser, server, "admin")
 
     page = consumer.open_entry(entry)
+    detail = page.url
     published_summary, published_items = summary_of(page), item_names(page)
     assert new_item not in published_items
 
@@ -146,7 +148,8 @@ def test_a_published_entry_is_changed_through_a_change_request_while_consumers_k
     page.click("#add-item")
     last = len(published_items)
     page.fill(f"#id_items-{last}-name", new_item)
-    page.select_option(f"#id_items-{last}-data_type", "D")
+    page.select_option(f"#id_items-{last}-data_type", "C")
+    page.fill(f"#id_items-{last}-length", "50")
     page.click("button[name=save]")
     page.wait_for_selector(".message.success")
     assert "已发布的版本在审核通过前保持不变" in department.success()
@@ -156,12 +159,12 @@ def test_a_published_entry_is_changed_through_a_change_request_while_consumers_k
     assert page.inner_text("h1 .status") == "待审核"
 
     # The consumer still sees the published entry as it was, and nothing of the request.
-    page = consumer.page
-    page.reload()
+    page = consumer.go(detail.removeprefix(server))
     assert page.inner_text("h1 .status") == "已发布"
     assert summary_of(page) == published_summary
     assert item_names(page) == published_items
     assert page.locator(".revision-banner").count() == 0
+    assert not consumer.search(new_word).get_by_role("link", name=entry, exact=True).count()
 
     # The platform administrator finds the request in the review queue, sees what changes and approves it.
     page = reviewer.go("/catalog/review/")
@@ -175,11 +178,11 @@ def test_a_published_entry_is_changed_through_a_change_request_while_consumers_k
     assert summary_of(page) == new_summary
 
     # From then on the consumer sees the new content of the same, still published entry.
-    page = consumer.page
-    page.reload()
+    page = consumer.go(detail.removeprefix(server))
     assert page.inner_text("h1 .status") == "已发布"
     assert summary_of(page) == new_summary
     assert item_names(page) == [*published_items, new_item]
+    assert consumer.search(new_word).get_by_role("link", name=entry, exact=True).count() == 1
     for person in (consumer, department, reviewer):
         person.close()
 
@@ -202,6 +205,7 @@ def test_a_typed_query_is_ordered_by_relevance_with_the_matched_words_highlighte
     # The one entry named for the word comes first, though its code sorts after most of the others.
     first = page.locator("table.list tbody tr").first
     assert first.locator("td:nth-child(2) a mark").all_inner_texts() == ["居民身份证"]
+    assert "公民身份号码" in first.locator(".snippet mark").all_inner_texts()
     by_relevance = result_codes(page)
     assert by_relevance != sorted(by_relevance)
 
