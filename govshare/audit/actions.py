@@ -269,6 +269,8 @@ _OBJECT_TYPES: dict[str, Text] = {
     "catalog.resource": _("信息资源"),
     "catalog.category": _("资源分类"),
     "catalog.importbatch": _("目录导入批次"),
+    "catalog.resourcerevision": _("资源变更申请"),
+    "catalog.synonymgroup": _("同义词组"),
     "accounts.user": _("用户"),
     "accounts.department": _("部门"),
     "accounts.apitoken": _("API 令牌"),
@@ -354,6 +356,12 @@ _DETAIL_NAMES: dict[str, Text] = {
     "q": _("对象名称包含"),
     "since": _("起始时间"),
     "until": _("截止时间"),
+    "similar": _("相似资源代码"),
+    "similar_id": _("相似资源编号"),
+    "recipients": _("提醒人数"),
+    "due_on": _("维护期限"),
+    "terms": _("同义词"),
+    "is_active": _("启用"),
 }
 
 _REASON = _("原因：{reason}")
@@ -466,6 +474,19 @@ _BUILT_IN: tuple[_Spec, ...] = (
     _Spec("catalog.resource.reject", _("驳回资源"), (_("驳回理由：{note}"),), Outcome.SUCCESS),
     _Spec("catalog.resource.withdraw", _("下线资源"), (_("下线原因：{note}"),)),
     _Spec("catalog.resource.reopen", _("重新编辑资源"), (_("{note}"),)),
+    _Spec("catalog.resource.recall", _("撤回提交"), (_("{note}"),)),
+    # a published entry's change request (the published version stays until it is approved)
+    _Spec("catalog.revision.create", _("新建变更申请"), (_RESOURCE,)),
+    _Spec("catalog.revision.update", _("修改变更申请"), (_RESOURCE,)),
+    _Spec("catalog.revision.submit", _("提交变更申请"), (_RESOURCE,)),
+    _Spec("catalog.revision.withdraw", _("撤回变更申请"), (_RESOURCE, _REASON)),
+    _Spec("catalog.revision.reject", _("驳回变更申请"), (_RESOURCE, _REASON)),
+    _Spec("catalog.revision.approve", _("批准变更申请"), (_RESOURCE, _("第 {version} 版"), _("审核意见：{note}"))),
+    _Spec("catalog.duplicate.dismiss", _("标记为不是重复"), (_("与资源 {similar} 不是重复"),)),
+    _Spec("catalog.duplicate.restore", _("撤销“不是重复”标记"), (_("与资源 {similar}"),)),
+    _Spec("catalog.maintenance.remind", _("发送维护提醒"), (_("提醒 {recipients} 人"), _("期限 {due_on}"))),
+    _Spec("catalog.synonym.create", _("新建同义词组"), (_("{terms}"),)),
+    _Spec("catalog.synonym.update", _("修改同义词组"), (_("{terms}"), _("修改前：{before}"))),
     _Spec(
         "catalog.import.succeed",
         _("导入目录"),
