@@ -111,7 +111,7 @@ def test_another_department_gets_404_everywhere(resource, owner, outsider) -> No
     assert {path: other.get(path).status_code for path in paths} == dict.fromkeys(paths, 404)
     assert other.post(f"/resources/{resource.pk}/sources", {"name": "x", "kind": "file"}).status_code == 404
     assert other.post(f"/loads/{load.pk}/retry").status_code == 404
-    assert not AuditLog.objects.filter(actor=outsider, action__startswith="datasets.data_").exists()
+    assert not AuditLog.objects.filter(actor=outsider, action__startswith="datasets.data.").exists()
 
 
 def test_platform_admin_reads_any_department_data(resource, owner, platform_admin) -> None:  # type: ignore[no-untyped-def]

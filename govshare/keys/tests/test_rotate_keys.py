@@ -42,7 +42,7 @@ def test_rotate_then_retire_the_old_key_and_every_value_still_decrypts(settings)
     run("keys", "retire", old)
     assert key_ids(settings) == [new]
     assert list(
-        AuditLog.objects.filter(action__startswith="crypto.key.").order_by("id").values_list("action", "object_id")
+        AuditLog.objects.filter(action__startswith="keys.key.").order_by("id").values_list("action", "object_id")
     ) == [
         ("keys.key.add", new),
         ("keys.key.retire", old),
