@@ -114,7 +114,7 @@ def create_department(data: DepartmentInput, *, actor: User | None) -> Departmen
         parent=parent,
         region_code=data.region_code,
     )
-    record_action(actor, "department.create", department, code=department.code)
+    record_action(actor, "accounts.department.create", department, code=department.code)
     return department
 
 
@@ -137,7 +137,7 @@ def create_user(
     user = User(username=username, full_name=full_name, department=department, email=email)
     user.set_password(password)
     user.save()
-    record_action(actor, "user.create", user, department=department.code if department else None)
+    record_action(actor, "accounts.user.create", user, department=department.code if department else None)
     for role in roles:
         request_role(user, role, actor=actor)
     return user
@@ -197,7 +197,7 @@ def _grant_role(user: User, role: str, *, actor: User | None, **audit: Any) -> U
         # The back office (Django admin) is the platform administrator's: the role carries staff status.
         user.is_staff = True
         user.save(update_fields=["is_staff"])
-    record_action(actor, "user.role.assign", user, role=role, **audit)
+    record_action(actor, "accounts.role.assign", user, role=role, **audit)
     if role in SEPARATED_ROLES:
         # Tokens issued before the account held the role (by whoever could sign in as it then) do not gain it.
         _end_tokens(user, actor=actor, reason="separated_role")
@@ -220,7 +220,7 @@ def revoke_role(user: User, role: str, *, actor: User | None) -> None:
         if role == Role.PLATFORM_ADMIN and user.is_staff:
             user.is_staff = False
             user.save(update_fields=["is_staff"])
-        record_action(actor, "user.role.revoke", user, role=role)
+        record_action(actor, "accounts.role.revoke", user, role=role)
 
 
 # ---------------------------------------------------------------------------------------------- two-person grants
@@ -252,7 +252,7 @@ def propose_role_grant(user: User, role: str, *, actor: User) -> RoleGrantReques
             f"govshare separated_roles grant {user.username} {role} 指定"
         )
     grant = RoleGrantRequest.objects.create(user=user, role=role, proposed_by=actor)
-    record_action(actor, "user.role.propose", user, role=role, grant=grant.pk)
+    record_action(actor, "accounts.role_grant.propose", user, role=role, grant=grant.pk)
     return grant
 
 
@@ -293,7 +293,7 @@ def confirm_role_grant(grant: RoleGrantRequest, *, actor: User) -> UserRole:
     granted = _grant_role(grant.user, grant.role, actor=actor, proposed_by=grant.proposed_by.username, grant=grant.pk)
     grant.status, grant.decided_by, grant.decided_at = RoleGrantStatus.CONFIRMED, actor, timezone.now()
     grant.save(update_fields=["status", "decided_by", "decided_at"])
-    record_action(actor, "user.role.confirm", grant.user, role=grant.role, grant=grant.pk)
+    record_action(actor, "accounts.role_grant.confirm", grant.user, role=grant.role, grant=grant.pk)
     return granted
 
 
@@ -306,7 +306,7 @@ def reject_role_grant(grant: RoleGrantRequest, *, reason: str, actor: User) -> R
     grant.status, grant.decided_by, grant.decided_at = RoleGrantStatus.REJECTED, actor, timezone.now()
     grant.reason = reason.strip()[:500]
     grant.save(update_fields=["status", "decided_by", "decided_at", "reason"])
-    record_action(actor, "user.role.reject", grant.user, role=grant.role, grant=grant.pk, reason=grant.reason)
+    record_action(actor, "accounts.role_grant.reject", grant.user, role=grant.role, grant=grant.pk, reason=grant.reason)
     return grant
 
 
@@ -317,7 +317,7 @@ def cancel_role_grant(grant: RoleGrantRequest, *, actor: User) -> RoleGrantReque
     grant = _pending_grant(grant)
     grant.status, grant.decided_by, grant.decided_at = RoleGrantStatus.CANCELLED, actor, timezone.now()
     grant.save(update_fields=["status", "decided_by", "decided_at"])
-    record_action(actor, "user.role.cancel", grant.user, role=grant.role, grant=grant.pk)
+    record_action(actor, "accounts.role_grant.cancel", grant.user, role=grant.role, grant=grant.pk)
     return grant
 
 
@@ -348,7 +348,7 @@ def update_department(
     department.region_code = data.region_code
     department.is_active = is_active
     department.save(update_fields=list(fields))
-    record_action(actor, "department.update", department, before=before)
+    record_action(actor, "accounts.department.update", department, before=before)
     return department
 
 
@@ -379,7 +379,7 @@ def update_user(
     }
     user.full_name, user.email, user.department, user.is_active = full_name, email, department, is_active
     user.save(update_fields=["full_name", "email", "department", "is_active"])
-    record_action(actor, "user.update", user, before=before)
+    record_action(actor, "accounts.user.update", user, before=before)
     if before["active"] and not is_active:
         _end_tokens(user, actor=actor, reason="deactivated")
     return user
@@ -392,7 +392,7 @@ def set_user_password(user: User, password: str, *, actor: User | None) -> None:
     require_may_administer(actor, user, "密码")
     user.set_password(password)
     user.save(update_fields=["password"])
-    record_action(actor, "user.password.set", user)
+    record_action(actor, "accounts.user.set_password", user)
     _end_tokens(user, actor=actor, reason="password")
 
 
@@ -438,7 +438,7 @@ def create_api_token(
         user=user, name=name.strip(), prefix=raw[:10], digest=_digest(raw), scope=scope, expires_at=expires_at
     )
     record_action(
-        actor, "user.token.create", token, token_prefix=token.prefix, scope=scope, expires_at=expires_at.isoformat()
+        actor, "accounts.token.create", token, token_prefix=token.prefix, scope=scope, expires_at=expires_at.isoformat()
     )
     return token, raw
 
@@ -452,7 +452,7 @@ def revoke_api_token(token: ApiToken, *, actor: User) -> None:
         require_may_administer(actor, token.user, "令牌")
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    record_action(actor, "user.token.revoke", token, token_prefix=token.prefix)
+    record_action(actor, "accounts.token.revoke", token, token_prefix=token.prefix)
 
 
 @transaction.atomic
@@ -470,7 +470,7 @@ def _end_tokens(user: User, *, actor: User | None, reason: str) -> int:
     transaction."""
     ended = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     if ended:
-        record_action(actor, "user.token.revoke_all", user, count=ended, reason=reason)
+        record_action(actor, "accounts.token.revoke_all", user, count=ended, reason=reason)
     credentials_ended.send(sender=User, user=user, reason=reason)
     return ended
 
@@ -512,7 +512,7 @@ def confirm_catalog_maintenance(
     department.save(update_fields=["last_full_maintenance_at"])
     record_action(
         actor,
-        "department.catalog.maintained",
+        "accounts.department.confirm_maintenance",
         department,
         maintained_at=department.last_full_maintenance_at.isoformat(),
     )

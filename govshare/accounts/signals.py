@@ -30,7 +30,7 @@ def _address(request: HttpRequest | None) -> str:
 @receiver(user_logged_in, dispatch_uid="govshare.audit.login")
 def audit_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     with transaction.atomic():
-        record_action(user, "accounts.login", user, address=_address(request))
+        record_action(user, "accounts.session.login", user, address=_address(request))
 
 
 @receiver(user_logged_out, dispatch_uid="govshare.audit.logout")
@@ -38,7 +38,7 @@ def audit_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: 
     if user is None:
         return
     with transaction.atomic():
-        record_action(user, "accounts.logout", user, address=_address(request))
+        record_action(user, "accounts.session.logout", user, address=_address(request))
 
 
 @receiver(user_login_failed, dispatch_uid="govshare.audit.login_failed")
@@ -49,7 +49,7 @@ def audit_login_failed(
     with transaction.atomic():
         record_action(
             None,
-            "accounts.login.failed",
+            "accounts.session.login_fail",
             object_type="accounts.user",
             object_repr=username,
             username=username,
@@ -65,7 +65,7 @@ def audit_locked_out(
     with transaction.atomic():
         record_action(
             None,
-            "accounts.login.locked",
+            "accounts.account.lock",
             object_type="accounts.user",
             object_repr=str(username or "")[:150],
             username=str(username or ""),

@@ -56,7 +56,7 @@ def list_logs(request: HttpRequest, filters: Query[AuditQueryIn], paging: Query[
 def export_logs(request: HttpRequest, filters: Query[AuditQueryIn]) -> StreamingHttpResponse:
     user, params = subject_of(request), _params(request)
     queryset = selectors.search(user, params)
-    services.record_audit_read(user, "audit.export", filters={k: v for k, v in params.items() if v})
+    services.record_audit_read(user, "audit.log.export", filters={k: v for k, v in params.items() if v})
     return views.csv_response(queryset)
 
 
@@ -80,7 +80,7 @@ def verify_chain(request: HttpRequest) -> ChainReportOut:
     user = subject_of(request)
     selectors.audit_log_for(user)  # the auditor only
     report = chain.verify_audit_chain()
-    services.record_audit_read(user, "audit.verify", ok=report.ok, checked=report.checked)
+    services.record_audit_read(user, "audit.chain.verify", ok=report.ok, checked=report.checked)
     return ChainReportOut.model_validate(
         {
             "ok": report.ok,

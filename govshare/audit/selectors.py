@@ -201,10 +201,11 @@ def _csv_row(row: AuditLog) -> tuple[object, ...]:
     )
 
 
-VERIFY_ACTION = "audit.verify"  # the audit row of a chain check made on the site or the API
+VERIFY_ACTION = "audit.chain.verify"  # the audit row of a chain check made on the site or the API
 
 
 def latest_chain_check(user: Subject) -> AuditLog | None:
     """The latest verification of the chain recorded in the trail (its result in `extra["ok"]`, when, by whom), for
     the auditor; None when none was made. Anyone else is refused as for the log."""
-    return audit_log_for(user).filter(action=VERIFY_ACTION).first()
+    # Checks recorded before the code was renamed (audit.verify) count too: stored rows keep their code.
+    return audit_log_for(user).filter(action__in=actions.codes_for(VERIFY_ACTION)).first()

@@ -102,7 +102,7 @@ def log_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         queryset = selectors.search(user, params)
     except ValidationFailed as exc:
         return HttpResponse("；".join(p.message for p in exc.problems), status=422, content_type="text/plain")
-    services.record_audit_read(user, "audit.export", filters={k: v for k, v in params.items() if v})
+    services.record_audit_read(user, "audit.log.export", filters={k: v for k, v in params.items() if v})
     return csv_response(queryset)
 
 
@@ -112,5 +112,5 @@ def verify(request: HttpRequest) -> HttpResponse:
     report = None
     if request.GET.get("run"):
         report = chain.verify_audit_chain()
-        services.record_audit_read(user, "audit.verify", ok=report.ok, checked=report.checked)
+        services.record_audit_read(user, "audit.chain.verify", ok=report.ok, checked=report.checked)
     return render(request, "audit/verify.html", {"report": report})

@@ -127,7 +127,7 @@ ROTATION_KEY = "govshare.operation"
 ROTATION = "rotate_keys"
 ROTATED_FROM_KEY = "govshare.rotated_from"
 ROTATION_KEY_ID = "govshare.active_key"
-ACTION_ROTATED = "datasets.encryption_rotated"
+ACTION_ROTATED = "datasets.dataset.rotate_key"
 ROTATION_MODE = "key_rotation"  # how a rotated version is listed among a dataset's versions
 
 

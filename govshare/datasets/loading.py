@@ -350,7 +350,7 @@ def _succeed(
             )
         record_action(
             load.requested_by,
-            "datasets.load_succeeded",
+            "datasets.load.succeed",
             load,
             resource=load.dataset.resource.code,
             version=outcome.version,
@@ -393,7 +393,7 @@ def _refuse(load: Load, token: str, number: int, rows: int, reason: str, progres
             number=number,
             defaults={"kind": VersionKind.LOAD, "load": load, "rows": rows, "created_at": now, "refusal": reason},
         )
-        record_action(load.requested_by, "datasets.version_refused", load, version=number, reason=reason)
+        record_action(load.requested_by, "datasets.version.refuse", load, version=number, reason=reason)
         load.refresh_from_db()
         notices.load_failed(load)
 

@@ -66,10 +66,10 @@ __all__ = [
 PREVIEW_ROWS = 20
 PREVIEW_MAX_ROWS = 200
 
-ACTION_PREVIEW = "datasets.data_previewed"
-ACTION_DOWNLOAD = "datasets.data_downloaded"
-ACTION_REJECTS = "datasets.rejects_downloaded"
-ACTION_SOURCE_PREVIEW = "datasets.source_previewed"
+ACTION_PREVIEW = "datasets.data.preview"
+ACTION_DOWNLOAD = "datasets.data.download"
+ACTION_REJECTS = "datasets.rejects.download"
+ACTION_SOURCE_PREVIEW = "sources.source.preview"
 SOURCE_PREVIEW_ROWS = 10
 
 

@@ -146,9 +146,7 @@ def request_load(
             max_attempts=settings.GOVSHARE.load_max_attempts,
             total_bytes=Path(input_path).stat().st_size if input_path else None,
         )
-        record_action(
-            actor, "datasets.load_requested", load, source=source.pk, mode=mode, resource=source.resource.code
-        )
+        record_action(actor, "datasets.load.request", load, source=source.pk, mode=mode, resource=source.resource.code)
         if enqueue:
             transaction.on_commit(lambda: _enqueue(load))
     return load
@@ -171,7 +169,7 @@ def retry_load(load: Load, *, actor: User) -> Load:
         if not updated:
             raise Conflict("归集任务状态已变化，请刷新")
         load.refresh_from_db()
-        record_action(actor, "datasets.load_retried", load)
+        record_action(actor, "datasets.load.retry", load)
         transaction.on_commit(lambda: _enqueue(load))
     return load
 

@@ -217,7 +217,7 @@ def load_demo(*, resources: int, departments: int | None = None, progress: Progr
         summary.seconds = time.perf_counter() - started
         record_action(
             None,
-            "demo.load",
+            "demo.data.load",
             object_type="demo",
             object_repr=f"{v.CITY_NAME}演示数据",
             departments=summary.departments,

@@ -51,7 +51,7 @@ class PlatformValidator(OAuth2Validator):
             super().save_authorization_code(client_id, code, request, *args, **kwargs)
             record_action(
                 request.user,
-                "oidc.authorize",
+                "identity.oidc.authorize",
                 request.client,
                 client_id=client_id,
                 scopes=sorted(request.scopes or []),

@@ -95,7 +95,7 @@ def register_client(data: ClientInput, *, actor: User | None) -> tuple[Applicati
     client.save()
     record_action(
         actor,
-        "oidc.client.register",
+        "identity.oidc_client.register",
         client,
         client_id=client.client_id,
         grant_type=data.grant_type,
@@ -123,7 +123,7 @@ def update_client(
     client.redirect_uris = " ".join(data.redirect_uris)
     client.skip_authorization = skip_authorization
     client.save(update_fields=["name", "redirect_uris", "skip_authorization", "updated"])
-    record_action(actor, "oidc.client.update", client, before=before)
+    record_action(actor, "identity.oidc_client.update", client, before=before)
     return client
 
 
@@ -145,7 +145,7 @@ def start_totp_enrolment(user: User) -> TOTPDevice:
         raise Conflict("已启用二次验证；如需更换验证器，请先停用")
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
-    record_action(user, "user.totp.enrol.start", user)
+    record_action(user, "identity.totp.enrol", user)
     return device
 
 
@@ -159,7 +159,7 @@ def confirm_totp_enrolment(user: User, code: str) -> TOTPDevice:
         raise ValidationFailed([FieldProblem("code", "验证码不正确，请输入验证器应用中当前显示的6位数字")])
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    record_action(user, "user.totp.enable", user)
+    record_action(user, "identity.totp.enable", user)
     return device
 
 
@@ -178,7 +178,7 @@ def disable_totp(user: User, code: str) -> None:
     if verify_second_factor(user, code) is None:
         raise ValidationFailed([FieldProblem("code", "验证码不正确，请输入验证器应用中当前显示的6位数字")])
     TOTPDevice.objects.filter(user=user).delete()
-    record_action(user, "user.totp.disable", user)
+    record_action(user, "identity.totp.disable", user)
 
 
 @transaction.atomic
@@ -189,7 +189,7 @@ def reset_second_factor(user: User, *, actor: User | None) -> bool:
     account_services.require_may_administer(actor, user, "二次验证")
     deleted, _ = TOTPDevice.objects.filter(user=user).delete()
     if deleted:
-        record_action(actor, "user.totp.reset", user)
+        record_action(actor, "identity.totp.reset", user)
     return bool(deleted)
 
 
@@ -206,7 +206,7 @@ def require_password_change(user: User, *, actor: User | None) -> None:
     _require_platform_admin(actor)
     account_services.require_may_administer(actor, user, "密码")
     PasswordChangeRequired.objects.update_or_create(user=user, defaults={"set_by": actor})
-    record_action(actor, "user.password.temporary", user)
+    record_action(actor, "identity.password.set_temporary", user)
 
 
 @transaction.atomic
@@ -234,7 +234,7 @@ def change_own_password(user: User, old_password: str, new_password: str) -> Non
     user.set_password(new_password)
     user.save(update_fields=["password"])
     PasswordChangeRequired.objects.filter(user=user).delete()
-    record_action(user, "user.password.change", user)
+    record_action(user, "identity.password.change", user)
     account_services.revoke_user_tokens(user, actor=user, reason="password")
 
 
@@ -350,7 +350,7 @@ def issue_system_credential(system: InformationSystem, *, actor: User) -> tuple[
     )
     application.save()
     credential = SystemCredential.objects.create(system=system, application=application, created_by=actor)
-    record_action(actor, "identity.system.credential.issue", system, client_id=application.client_id)
+    record_action(actor, "identity.credential.issue", system, client_id=application.client_id)
     return credential, secret
 
 
@@ -374,9 +374,7 @@ def revoke_system_credential(credential: SystemCredential, *, actor: User, now: 
     if credential.revoked_at is not None:
         raise Conflict("该凭证已吊销")
     _disable_credential(credential, now or timezone.now())
-    record_action(
-        actor, "identity.system.credential.revoke", credential.system, client_id=credential.application.client_id
-    )
+    record_action(actor, "identity.credential.revoke", credential.system, client_id=credential.application.client_id)
 
 
 @transaction.atomic

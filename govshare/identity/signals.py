@@ -26,7 +26,7 @@ def audit_token_issued(sender: Any, request: HttpRequest, token: Any, **kwargs: 
     with transaction.atomic():
         record_action(
             token.user,
-            "oidc.token.issue",
+            "identity.oidc_token.issue",
             token.application,
             client_id=token.application.client_id,
             grant_type=str(request.POST.get("grant_type", "")),

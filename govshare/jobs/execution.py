@@ -58,7 +58,9 @@ class JobKind:
     prefix: str  # of django-q task names, groups and retry schedules: "<prefix>-<pk>-attempt-<n>"
     label: str = "后台任务"  # what users call one ("归集任务")
     progress_field: str = "progress_done"
-    audit_prefix: str = "jobs.job"  # audit actions "<prefix>_retrying", "_requeued", "_failed"
+    # Audit actions "<prefix>.retry_later", ".requeue", ".fail" (app.object.verb; rows written before under
+    # "<prefix>_retrying", "_requeued", "_failed" read as these through the registry's aliases).
+    audit_prefix: str = "jobs.job"
     # What a failure after the last attempt means for the user's data.
     exhausted_note: str = "任务失败"
     # Module paths under which an earlier release queued this kind's task (its first argument the row's id).
@@ -68,7 +70,7 @@ class JobKind:
     on_failed: Callable[[Any], None] | None = None
 
     def action(self, verb: str) -> str:
-        return f"{self.audit_prefix}_{verb}"
+        return f"{self.audit_prefix}.{verb}"
 
     def task_name(self, pk: int, attempt: int) -> str:
         return f"{self.prefix}-{pk}-attempt-{attempt}"
@@ -268,7 +270,7 @@ def fail_attempt(
         row.refresh_from_db()
         record_action(
             getattr(row, "requested_by", None),
-            kind.action("retrying" if retry else "failed"),
+            kind.action("retry_later" if retry else "fail"),
             row,
             error=message,
         )

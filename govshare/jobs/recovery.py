@@ -90,7 +90,7 @@ def _recover_dead(kind: JobKind, row: JobState, now: datetime, stale: int) -> st
             return None
         record_action(
             None,
-            kind.action("failed" if exhausted else "requeued"),
+            kind.action("fail" if exhausted else "requeue"),
             row,
             reason="worker_lost",
             attempts=row.attempts,
@@ -112,7 +112,7 @@ def _requeue_overdue(kind: JobKind, row: JobState, now: datetime) -> bool:
         ).update(next_attempt_at=now, log=_log_line(now, message))
         if not updated:
             return False
-        record_action(None, kind.action("requeued"), row, reason="retry_overdue", attempts=row.attempts)
+        record_action(None, kind.action("requeue"), row, reason="retry_overdue", attempts=row.attempts)
         enqueue_attempt(kind, row)
     return True
 
@@ -159,7 +159,7 @@ def _requeue_queued(kind: JobKind, row: JobState, now: datetime, reason: str) ->
         )
         if not updated:
             return False
-        record_action(None, kind.action("requeued"), row, reason=reason)
+        record_action(None, kind.action("requeue"), row, reason=reason)
         enqueue_attempt(kind, row)
     return True
 

@@ -120,7 +120,7 @@ def start_job(
             progress_unit=unit,
             max_attempts=max_attempts,
         )
-        record_action(job.requested_by, "jobs.job_started", job, task=task, title=title)
+        record_action(job.requested_by, "jobs.job.start", job, task=task, title=title)
         if enqueue:
             transaction.on_commit(lambda: enqueue_attempt(JOB_KIND, job))
     return job
@@ -215,4 +215,4 @@ def _succeed(job: Job, token: str, progress: Progress, result: Any) -> None:
             log=progress.text,
         )
         if updated:
-            record_action(job.requested_by, "jobs.job_succeeded", job, task=job.task)
+            record_action(job.requested_by, "jobs.job.succeed", job, task=job.task)

@@ -137,7 +137,7 @@ def rotate_column(
             if changed:
                 record_action(
                     None,
-                    "crypto.rotate",
+                    "keys.field.reencrypt",
                     object_type=column.model._meta.label_lower,
                     object_repr=column.place,
                     batch=number,
@@ -166,7 +166,7 @@ def add_encryption_key(data_dir: Path) -> crypto.KeyEntry:
     """`keys add`: a new active key in the key file, recorded in the audit log (its id, never its material)."""
     with transaction.atomic():
         entry = crypto.add_key(data_dir)
-        record_action(None, "crypto.key.add", object_type="crypto.key", object_id=entry.key_id, object_repr="加密密钥")
+        record_action(None, "keys.key.add", object_type="crypto.key", object_id=entry.key_id, object_repr="加密密钥")
     return entry
 
 
@@ -197,5 +197,5 @@ def retire_encryption_key(
         )
     with transaction.atomic():
         # The audit row first: if the key file cannot be written, the row rolls back with the failed retirement.
-        record_action(None, "crypto.key.retire", object_type="crypto.key", object_id=key_id, object_repr="加密密钥")
+        record_action(None, "keys.key.retire", object_type="crypto.key", object_id=key_id, object_repr="加密密钥")
         crypto.remove_key(data_dir, key_id)

@@ -300,7 +300,7 @@ def register_source(resource: Resource, data: SourceInput, *, actor: User) -> So
         source_saved.send(Source, source=source, created=True)
         record_action(
             actor,
-            "datasets.source_registered",
+            "sources.source.register",
             source,
             kind=data.kind,
             resource=resource.code,
@@ -356,7 +356,7 @@ def update_source(source: Source, data: SourceInput, *, actor: User) -> Source:
         source.save(update_fields=[*changed, "updated_at"])
         record_action(
             actor,
-            "datasets.source_updated",
+            "sources.source.update",
             source,
             fields=changed,
             changes=_changes(before, _audited_settings(source), changed),
@@ -372,7 +372,7 @@ def set_source_active(source: Source, active: bool, *, actor: User) -> Source:
     with transaction.atomic():
         Source.objects.filter(pk=source.pk).update(is_active=active)
         source.is_active = active
-        record_action(actor, "datasets.source_enabled" if active else "datasets.source_disabled", source)
+        record_action(actor, "sources.source.enable" if active else "sources.source.disable", source)
         source_saved.send(Source, source=source, created=False)
     return source
 
@@ -398,7 +398,7 @@ def set_mapping(
     with transaction.atomic():
         source.mapping = [{"column": e.column, "item": e.item} for e in entries]
         Source.objects.filter(pk=source.pk).update(mapping=source.mapping)
-        record_action(actor, "datasets.mapping_confirmed", source, mapping=source.mapping)
+        record_action(actor, "sources.mapping.confirm", source, mapping=source.mapping)
     return source
 
 

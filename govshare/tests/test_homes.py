@@ -279,6 +279,13 @@ def test_the_auditor_is_told_when_the_chain_was_never_checked() -> None:
 
 def test_a_broken_chain_check_is_shown_as_broken() -> None:
     auditor = testing.make_user(Role.AUDITOR)
+    audit_services.record_audit_read(auditor, "audit.chain.verify", ok=False, checked=10)
+    assert '<span class="badge danger">已断开</span>' in section(home(auditor), "home-audit")
+
+
+def test_a_chain_check_stored_under_its_old_code_still_counts_as_the_latest() -> None:
+    """Rows written before the code was renamed (audit.verify) are never rewritten: the home reads them as checks."""
+    auditor = testing.make_user(Role.AUDITOR)
     audit_services.record_audit_read(auditor, "audit.verify", ok=False, checked=10)
     assert '<span class="badge danger">已断开</span>' in section(home(auditor), "home-audit")
 

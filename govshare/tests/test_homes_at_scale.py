@@ -129,7 +129,7 @@ def _build_city() -> City:
         ]
     )
     with transaction.atomic():
-        audit_services.record_audit_read(users["auditor"], "audit.verify", ok=True, checked=ENTRIES)
+        audit_services.record_audit_read(users["auditor"], "audit.chain.verify", ok=True, checked=ENTRIES)
     return City(departments=departments, users=users)
 
 

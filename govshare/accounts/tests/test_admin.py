@@ -61,7 +61,7 @@ def test_creating_a_user_goes_through_the_service_and_is_audited(platform_admin,
     assert response.status_code == 302, response.content.decode()[-2000:]
     user = User.objects.get(username="zhangsan")
     assert user.role_set() == {Role.CATALOG_ADMIN} and user.check_password("Zhang-San-2026-pw")
-    assert AuditLog.objects.filter(action="user.create", actor=platform_admin, object_id=str(user.pk)).exists()
+    assert AuditLog.objects.filter(action="accounts.user.create", actor=platform_admin, object_id=str(user.pk)).exists()
 
 
 def test_separation_of_duties_is_refused_with_the_form_kept(platform_admin) -> None:
@@ -92,7 +92,7 @@ def test_changing_roles_assigns_and_revokes_through_the_services(platform_admin,
     user = User.objects.get(pk=user.pk)
     assert user.role_set() == {Role.CATALOG_ADMIN} and user.full_name == "李四"
     actions = set(AuditLog.objects.filter(object_id=str(user.pk)).values_list("action", flat=True))
-    assert {"user.role.revoke", "user.role.assign", "user.update"} <= actions
+    assert {"accounts.role.revoke", "accounts.role.assign", "accounts.user.update"} <= actions
 
 
 def test_department_with_an_invalid_code_is_refused_by_the_service_message(platform_admin) -> None:
@@ -109,7 +109,7 @@ def test_department_is_created_through_the_service(platform_admin) -> None:
     data["is_active"] = "on"
     response = client_for(platform_admin).post("/admin/accounts/department/add/", data)
     assert response.status_code == 302
-    assert AuditLog.objects.filter(action="department.create", object_repr="市民政局").exists()
+    assert AuditLog.objects.filter(action="accounts.department.create", object_repr="市民政局").exists()
 
 
 def test_category_is_added_under_its_parent_through_the_service(platform_admin) -> None:
@@ -136,4 +136,4 @@ def test_platform_admin_revokes_a_leaked_token_through_the_service(platform_admi
     response = client_for(platform_admin).post("/admin/accounts/apitoken/", data)
     assert response.status_code == 302
     assert services.user_for_token(raw) is None
-    assert AuditLog.objects.filter(action="user.token.revoke", actor=platform_admin).exists()
+    assert AuditLog.objects.filter(action="accounts.token.revoke", actor=platform_admin).exists()

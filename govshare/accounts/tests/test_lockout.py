@@ -120,14 +120,14 @@ def test_personal_api_token_keeps_working_while_the_account_is_locked(catalog_ad
 
 def test_successful_login_is_audited(catalog_admin) -> None:
     _post(Client(), "gaj_admin", TEST_PASSWORD)
-    row = AuditLog.objects.get(action="accounts.login")
+    row = AuditLog.objects.get(action="accounts.session.login")
     assert row.actor == catalog_admin
     assert row.extra["address"] == "10.0.0.1"
 
 
 def test_failed_login_is_audited_without_the_password(catalog_admin) -> None:
     _fail(Client(), "gaj_admin", 1)
-    row = AuditLog.objects.get(action="accounts.login.failed")
+    row = AuditLog.objects.get(action="accounts.session.login_fail")
     assert row.actor is None
     assert row.extra["username"] == "gaj_admin"
     assert WRONG not in str(row.extra)
@@ -137,9 +137,9 @@ def test_lockout_is_audited(catalog_admin) -> None:
     client = Client()
     _fail(client, "gaj_admin", 5)
     _post(client, "gaj_admin", TEST_PASSWORD)
-    locked = AuditLog.objects.filter(action="accounts.login.locked", object_repr="gaj_admin")
+    locked = AuditLog.objects.filter(action="accounts.account.lock", object_repr="gaj_admin")
     assert locked.exists()
-    failures = AuditLog.objects.filter(action="accounts.login.failed").order_by("id")
+    failures = AuditLog.objects.filter(action="accounts.session.login_fail").order_by("id")
     # The fifth failure locks; the sixth attempt (right password) is refused while locked.
     assert [row.extra["locked"] for row in failures] == [False, False, False, False, True, True]
 
@@ -149,7 +149,7 @@ def test_logout_ends_the_session_and_is_audited(catalog_admin) -> None:
     _post(client, "gaj_admin", TEST_PASSWORD)
     assert client.post(reverse("logout")).status_code == 302
     assert not _signed_in(client)
-    assert AuditLog.objects.filter(action="accounts.logout", actor=catalog_admin).exists()
+    assert AuditLog.objects.filter(action="accounts.session.logout", actor=catalog_admin).exists()
 
 
 def test_session_cookie_ends_with_the_browser_and_the_session_after_its_age(catalog_admin, settings) -> None:

@@ -44,7 +44,7 @@ def test_a_separated_role_combines_with_ordinary_roles(department) -> None:
 def test_role_assignment_is_audited(department) -> None:
     user = testing.make_user(department=department)
     services.assign_role(user, Role.CONSUMER, actor=None)
-    assert AuditLog.objects.filter(action="user.role.assign", object_id=str(user.pk)).exists()
+    assert AuditLog.objects.filter(action="accounts.role.assign", object_id=str(user.pk)).exists()
 
 
 @pytest.mark.django_db

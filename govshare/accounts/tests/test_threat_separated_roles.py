@@ -89,7 +89,7 @@ def test_an_auditor_created_by_the_administrator_is_only_a_pending_grant(platfor
     grant = RoleGrantRequest.objects.get(user=auditor2)
     assert (grant.role, grant.status, grant.proposed_by) == (Role.AUDITOR, RoleGrantStatus.PENDING, platform_admin)
     assert client_for(auditor2).get("/api/audit/logs").status_code == 403
-    assert AuditLog.objects.filter(action="user.role.propose", actor=platform_admin).exists()
+    assert AuditLog.objects.filter(action="accounts.role_grant.propose", actor=platform_admin).exists()
 
 
 def test_the_grant_waits_for_the_person_to_replace_the_administrators_password(platform_admin, officer) -> None:  # type: ignore[no-untyped-def]
@@ -104,9 +104,9 @@ def test_the_grant_waits_for_the_person_to_replace_the_administrators_password(p
     assert services.held_roles(auditor2) == {Role.AUDITOR}
     grant.refresh_from_db()
     assert (grant.status, grant.decided_by) == (RoleGrantStatus.CONFIRMED, officer)
-    assigned = AuditLog.objects.get(action="user.role.assign", object_id=str(auditor2.pk))
+    assigned = AuditLog.objects.get(action="accounts.role.assign", object_id=str(auditor2.pk))
     assert (assigned.actor, assigned.extra["proposed_by"]) == (officer, platform_admin.username)
-    assert AuditLog.objects.filter(action="user.role.confirm", actor=officer).exists()
+    assert AuditLog.objects.filter(action="accounts.role_grant.confirm", actor=officer).exists()
     assert client_for(auditor2).get("/api/audit/logs").status_code == 200
 
 
@@ -314,7 +314,7 @@ def test_the_administrator_withdraws_a_proposal(platform_admin, officer, departm
     grant = services.propose_role_grant(candidate, Role.AUDITOR, actor=platform_admin)
     decide(platform_admin, grant, "cancel")
     assert RoleGrantRequest.objects.get(pk=grant.pk).status == RoleGrantStatus.CANCELLED
-    assert AuditLog.objects.filter(action="user.role.cancel", actor=platform_admin).exists()
+    assert AuditLog.objects.filter(action="accounts.role_grant.cancel", actor=platform_admin).exists()
 
 
 # ------------------------------------------------------------------------------------------ the operator
@@ -333,7 +333,7 @@ def test_the_operator_names_the_first_holders_on_the_server(db) -> None:  # type
     password = printed.rsplit("：", 1)[1].strip()
     assert auditor.check_password(password)
     assert PasswordChangeRequired.objects.filter(user=auditor).exists()
-    row = AuditLog.objects.get(action="user.role.assign", object_id=str(auditor.pk))
+    row = AuditLog.objects.get(action="accounts.role.assign", object_id=str(auditor.pk))
     assert row.actor is None
     run("grant", "security", "安全管理员", "--create")
     listing = run("list")
@@ -366,7 +366,7 @@ def test_the_demo_city_gets_its_security_officer_and_auditor_from_the_operator_p
     for username, role in (("security", Role.SECURITY_OFFICER), ("auditor", Role.AUDITOR)):
         user = User.objects.get(username=username)
         assert services.held_roles(user) == {role}
-        assert AuditLog.objects.get(action="user.role.assign", object_id=str(user.pk)).actor is None
+        assert AuditLog.objects.get(action="accounts.role.assign", object_id=str(user.pk)).actor is None
     assert not RoleGrantRequest.objects.exists()
 
 

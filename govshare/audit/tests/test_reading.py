@@ -190,7 +190,7 @@ def test_the_platform_administrator_cannot_alter_the_log_in_the_back_office(plat
 def test_exporting_the_log_is_itself_recorded_before_the_file(auditor: User) -> None:
     _log(None, "test.export")
     response = _client(auditor).get("/api/audit/logs/export", {"action": "test.export"})
-    row = AuditLog.objects.get(action="audit.export")
+    row = AuditLog.objects.get(action="audit.log.export")
     assert (row.actor_id, row.extra) == (auditor.pk, {"filters": {"action": "test.export"}})
     assert len(_body(response).splitlines()) == 2
 
@@ -199,9 +199,9 @@ def test_verifying_is_recorded_on_the_page_and_the_api(auditor: User) -> None:
     client = _client(auditor)
     client.get("/audit/verify/", {"run": "1"})
     client.get("/api/audit/chain")
-    assert AuditLog.objects.filter(action="audit.verify", actor=auditor).count() == 2
+    assert AuditLog.objects.filter(action="audit.chain.verify", actor=auditor).count() == 2
     client.get("/audit/verify/")  # the page without running the check records nothing
-    assert AuditLog.objects.filter(action="audit.verify").count() == 2
+    assert AuditLog.objects.filter(action="audit.chain.verify").count() == 2
 
 
 def test_the_verify_page_speaks_english_when_asked(auditor: User) -> None:

@@ -119,7 +119,7 @@ def import_catalog(
             batch.save(update_fields=["duration_ms"])
             record_action(
                 actor,
-                "catalog.import.imported",
+                "catalog.import.succeed",
                 batch,
                 file_name=file_name,
                 rows=parsed.resource_rows,
@@ -160,7 +160,7 @@ def _refuse(
             report=stored_report(problems),
             duration_ms=int((time.perf_counter() - started) * 1000),
         )
-        record_action(actor, "catalog.import.refused", batch, file_name=file_name, problems=len(problems))
+        record_action(actor, "catalog.import.refuse", batch, file_name=file_name, problems=len(problems))
     return ImportResult(batch, problems)
 
 

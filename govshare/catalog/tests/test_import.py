@@ -53,7 +53,7 @@ def test_every_attempt_is_recorded_as_a_batch_with_an_audit_row(catalog_admin, d
     outcomes = list(ImportBatch.objects.order_by("created_at").values_list("outcome", flat=True))
     assert outcomes == ["imported", "refused"]
     actions = set(AuditLog.objects.values_list("action", flat=True))
-    assert {"catalog.import.imported", "catalog.import.refused", "catalog.resource.import"} <= actions
+    assert {"catalog.import.succeed", "catalog.import.refuse", "catalog.resource.import"} <= actions
     assert ResourceVersion.objects.filter(action="import").count() == 2
 
 

@@ -111,7 +111,7 @@ def test_another_department_gets_404_everywhere(resource, owner, outsider) -> No
     assert {path: other.get(path).status_code for path in paths} == dict.fromkeys(paths, 404)
     assert other.post(f"/resources/{resource.pk}/sources", {"name": "x", "kind": "file"}).status_code == 404
     assert other.post(f"/loads/{load.pk}/retry").status_code == 404
-    assert not AuditLog.objects.filter(actor=outsider, action__startswith="datasets.data_").exists()
+    assert not AuditLog.objects.filter(actor=outsider, action__startswith="datasets.data.").exists()
 
 
 def test_platform_admin_reads_any_department_data(resource, owner, platform_admin) -> None:  # type: ignore[no-untyped-def]
@@ -173,7 +173,7 @@ def test_preview_of_an_uploaded_sample_suggests_the_mapping(resource, owner, cat
     assert body["rows"][0] == ["11010519491231002X", "张三", "1949-12-31"]
     assert body["encoding"].upper() in {"GBK", "GB18030"}
     assert [s["item_name"] for s in body["suggestions"]] == ["公民身份号码", "姓名", "出生日期"]
-    assert AuditLog.objects.filter(actor=catalog_admin, action="datasets.source_previewed").count() == 1
+    assert AuditLog.objects.filter(actor=catalog_admin, action="sources.source.preview").count() == 1
 
 
 def test_preview_of_a_file_source_without_a_file_asks_for_one(resource, owner) -> None:  # type: ignore[no-untyped-def]
@@ -291,7 +291,7 @@ def test_the_rejects_file_is_downloaded_and_recorded(resource, owner, catalog_ad
     assert response["Content-Disposition"].endswith(quote(f"{code}_归集{load.pk}_拒绝记录.csv"))
     assert lines[0] == "行号,列,原因,原始值"
     assert lines[1].startswith("4,出生日期,")
-    assert AuditLog.objects.filter(actor=catalog_admin, action="datasets.rejects_downloaded").exists()
+    assert AuditLog.objects.filter(actor=catalog_admin, action="datasets.rejects.download").exists()
 
 
 # --- dataset: versions, preview, download ----------------------------------------------------------------------------
@@ -336,7 +336,7 @@ def test_preview_shows_the_first_rows_with_the_field_dictionary(resource, owner,
     }
     assert body["rows"] == [["11010519491231002X", "张三", "1949-12-31"]]
     assert (body["version"], body["total_rows"]) == (0, 2)
-    audit = AuditLog.objects.get(actor=catalog_admin, action="datasets.data_previewed")
+    audit = AuditLog.objects.get(actor=catalog_admin, action="datasets.data.preview")
     assert (audit.extra["version"], audit.extra["rows"]) == (0, 1)
 
 
@@ -384,7 +384,7 @@ def test_every_download_is_recorded_before_the_first_byte(resource, owner, catal
     loaded(owner, resource)
     response = owner.get(f"/resources/{resource.pk}/dataset/download", format="xlsx", version=0)
     # Nothing of the body has been read yet: the audit row is already there.
-    audit = AuditLog.objects.get(actor=catalog_admin, action="datasets.data_downloaded")
+    audit = AuditLog.objects.get(actor=catalog_admin, action="datasets.data.download")
     assert (audit.extra["format"], audit.extra["version"], audit.object_id) == ("xlsx", 0, str(resource.dataset.pk))
     assert b"".join(response.streaming_content).startswith(b"PK")
 

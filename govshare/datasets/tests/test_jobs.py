@@ -190,7 +190,7 @@ def test_a_running_load_whose_heartbeat_stopped_is_queued_again(department, admi
     assert (load.status, load.claim_token) == (LoadStatus.RETRYING, "")
     assert "执行进程失联" in load.error and "第 2 次尝试" in load.error
     assert [task["name"] for task in queued_tasks()] == [f"load-{load.pk}-attempt-2"]
-    assert AuditLog.objects.filter(action="datasets.load_requeued", object_id=str(load.pk)).exists()
+    assert AuditLog.objects.filter(action="datasets.load.requeue", object_id=str(load.pk)).exists()
 
 
 def test_a_dead_load_on_its_last_attempt_fails_with_a_clear_error(department, admin) -> None:
@@ -272,7 +272,7 @@ def test_a_queued_load_whose_task_a_killed_cluster_had_taken_is_queued_again_whe
     recovery.recover_on_worker_start(proc_name="Process-test")
     unlocked = OrmQ.objects.filter(lock__lte=timezone.now())
     assert [row.task["args"] for row in unlocked] == [(jobs.RUN_LOAD, load.pk)]
-    assert AuditLog.objects.filter(action="datasets.load_requeued", object_id=str(load.pk)).count() == 1
+    assert AuditLog.objects.filter(action="datasets.load.requeue", object_id=str(load.pk)).count() == 1
 
 
 def test_a_task_this_clusters_pusher_took_is_left_to_it_when_a_worker_starts(department, admin) -> None:
@@ -280,7 +280,7 @@ def test_a_task_this_clusters_pusher_took_is_left_to_it_when_a_worker_starts(dep
     _taken_by_a_pusher(load, timezone.now())
     recovery.recover_on_worker_start(proc_name="Process-test")
     assert OrmQ.objects.filter(lock__lte=timezone.now()).count() == 0
-    assert not AuditLog.objects.filter(action="datasets.load_requeued", object_id=str(load.pk)).exists()
+    assert not AuditLog.objects.filter(action="datasets.load.requeue", object_id=str(load.pk)).exists()
 
 
 def test_two_workers_starting_together_queue_a_lost_load_once(department, admin) -> None:

@@ -84,7 +84,7 @@ def test_a_full_load_of_a_gbk_file_makes_version_zero_with_lineage(resource, adm
     assert load.encoding.upper() in {"GBK", "GB18030"}
     dataset = Dataset.objects.get(resource=resource)
     assert (dataset.current_version, dataset.row_count) == (0, 5)
-    assert AuditLog.objects.filter(action="datasets.load_succeeded", object_id=str(load.pk)).exists()
+    assert AuditLog.objects.filter(action="datasets.load.succeed", object_id=str(load.pk)).exists()
 
 
 def test_the_rejects_file_names_row_column_and_reason(resource, admin, tmp_path) -> None:

@@ -44,7 +44,7 @@ def _file_source(resource, admin, fmt: str = "csv") -> Source:  # type: ignore[n
 def test_registering_a_source_is_audited_and_creates_the_dataset(resource, admin) -> None:
     source = _file_source(resource, admin)
     assert resource.dataset.table_uri.endswith(f"/{resource.dataset.pk}")
-    assert AuditLog.objects.filter(action="datasets.source_registered", object_id=str(source.pk)).exists()
+    assert AuditLog.objects.filter(action="sources.source.register", object_id=str(source.pk)).exists()
 
 
 def test_only_a_published_resource_gets_a_source(department, admin) -> None:
@@ -127,4 +127,4 @@ def test_a_requested_load_keeps_its_file_and_is_audited(resource, admin, tmp_pat
     load = services.request_load(source, actor=admin, file_path=path)
     assert (load.mode, load.input_name, load.total_bytes) == (LoadMode.FULL, "人口.csv", path.stat().st_size)
     assert Path(load.input_path).read_bytes() == path.read_bytes()
-    assert AuditLog.objects.filter(action="datasets.load_requested", object_id=str(load.pk)).exists()
+    assert AuditLog.objects.filter(action="datasets.load.request", object_id=str(load.pk)).exists()

@@ -113,7 +113,7 @@ def test_the_platform_administrator_may_not_load_into_another_departments_datase
     upload = SimpleUploadedFile("人口.csv", CSV_TEXT.encode("gbk"))
     assert client.post(f"/datasets/sources/{source.pk}/upload/", {"file": upload}).status_code == 404
     assert Load.objects.count() == loads
-    assert not _admin_audit(platform_admin, "datasets.load_requested")
+    assert not _admin_audit(platform_admin, "datasets.load.request")
 
 
 def test_the_platform_administrator_may_not_start_or_retry_loads_of_an_api_source(

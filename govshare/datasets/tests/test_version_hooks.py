@@ -103,7 +103,7 @@ def test_a_refused_version_fails_the_load_and_the_dataset_stays_on_its_current_v
     assert names(owner, resource) == ["张三"]
     version = DatasetVersion.objects.get(dataset=dataset, number=1)
     assert (version.load_id, version.refusal) == (refused.pk, "姓名含测试数据“X”")
-    assert AuditLog.objects.filter(action="datasets.version_refused", object_id=str(refused.pk)).exists()
+    assert AuditLog.objects.filter(action="datasets.version.refuse", object_id=str(refused.pk)).exists()
     assert [info.version for info in reading.dataset_versions(dataset)] == [0]
     with pytest.raises(NotFound):
         reading.preview_version(owner, resource, version=1)

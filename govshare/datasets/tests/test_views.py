@@ -265,7 +265,7 @@ def test_the_preview_page_shows_the_field_dictionary_and_rows_and_is_audited(res
     html = page(owner, f"/datasets/resources/{resource.pk}/preview/")
     assert "日期型 (D)" in html
     assert "<td>11010519491231002X</td>" in html and "<td>1949-12-31</td>" in html
-    assert AuditLog.objects.filter(actor=catalog_admin, action="datasets.data_previewed").count() == 1
+    assert AuditLog.objects.filter(actor=catalog_admin, action="datasets.data.preview").count() == 1
 
 
 def test_the_preview_page_looks_up_rows_by_value(resource, catalog_admin, owner) -> None:  # type: ignore[no-untyped-def]
@@ -286,7 +286,7 @@ def test_download_from_the_page_is_streamed_and_audited(resource, catalog_admin,
     loaded(resource, catalog_admin)
     response = owner.get(f"/datasets/resources/{resource.pk}/download/", {"format": "json", "version": "0"})
     assert response.status_code == 200
-    assert AuditLog.objects.filter(actor=catalog_admin, action="datasets.data_downloaded").count() == 1
+    assert AuditLog.objects.filter(actor=catalog_admin, action="datasets.data.download").count() == 1
     assert "张三".encode() in b"".join(response.streaming_content)
 
 

@@ -245,7 +245,7 @@ def test_a_load_killed_with_sigkill_keeps_the_previous_version_and_is_retried_to
     assert (done.rows_read, done.rows_loaded, done.rows_rejected, done.version) == (BIG_ROWS, BIG_ROWS, 0, 1)
     assert (dataset.current_version, dataset.row_count, delta_rows(dataset, 1)) == (1, BIG_ROWS, BIG_ROWS)
     assert delta_rows(dataset, 0) == 3
-    assert AuditLog.objects.filter(action="datasets.load_requeued", object_id=str(load.pk)).exists()
+    assert AuditLog.objects.filter(action="datasets.load.requeue", object_id=str(load.pk)).exists()
     # The load the killed cluster held in memory ran too (django-q alone would present it again after hours).
     other = wait_for(
         lambda: (row := Load.objects.get(pk=behind.pk)).status in FINISHED_STATUSES and row, 30, "the other", cluster

@@ -39,7 +39,7 @@ def test_registration_is_audited_and_keeps_only_a_hash_of_the_secret(platform_ad
     stored = Application.objects.get(pk=client.pk)
     assert secret not in stored.client_secret
     assert (stored.skip_authorization, stored.algorithm) == (False, "RS256")
-    row = AuditLog.objects.get(action="oidc.client.register")
+    row = AuditLog.objects.get(action="identity.oidc_client.register")
     assert (row.actor, row.extra["client_id"]) == (platform_admin, client.client_id)
 
 
@@ -126,7 +126,7 @@ def test_the_platform_administrator_registers_a_client_in_the_back_office(platfo
     registered = Application.objects.get(name="医保局业务系统")
     assert registered.redirect_uris.split() == ["https://ybj.example.gov.cn/cb", "https://ybj2.example.gov.cn/cb"]
     assert f"client_id {registered.client_id}，client_secret " in page
-    assert AuditLog.objects.get(action="oidc.client.register").actor == platform_admin
+    assert AuditLog.objects.get(action="identity.oidc_client.register").actor == platform_admin
 
 
 def test_a_bad_redirect_uri_in_the_back_office_is_shown_on_the_form(platform_admin) -> None:  # type: ignore[no-untyped-def]
@@ -157,7 +157,7 @@ def test_skipping_the_consent_page_is_the_administrators_choice(platform_admin, 
         "skip_authorization": "on",
     }
     assert admin_client.post(f"/admin/oauth2_provider/application/{app.pk}/change/", data).status_code == 302
-    assert AuditLog.objects.get(action="oidc.client.update").extra["before"]["skip_authorization"] is False
+    assert AuditLog.objects.get(action="identity.oidc_client.update").extra["before"]["skip_authorization"] is False
     user_client = Client()
     user_client.force_login(catalog_admin)
     query = {
@@ -171,4 +171,4 @@ def test_skipping_the_consent_page_is_the_administrators_choice(platform_admin, 
     answer = user_client.get("/o/authorize/", query)
     assert answer.status_code == 302
     assert answer["Location"].startswith("https://ybj.example.gov.cn/cb?code=")
-    assert AuditLog.objects.filter(action="oidc.authorize", actor=catalog_admin).exists()
+    assert AuditLog.objects.filter(action="identity.oidc.authorize", actor=catalog_admin).exists()

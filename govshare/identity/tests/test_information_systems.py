@@ -156,8 +156,8 @@ def test_an_issued_credential_obtains_a_token_that_speaks_for_the_system(
     status, body = client_credentials_token(credential, secret)
     assert status == 200, body
     assert selectors.system_for_access_token(str(body["access_token"])) == system
-    assert AuditLog.objects.filter(action="identity.system.credential.issue", object_id=str(system.pk)).exists()
-    assert secret not in str(AuditLog.objects.get(action="identity.system.credential.issue").extra)
+    assert AuditLog.objects.filter(action="identity.credential.issue", object_id=str(system.pk)).exists()
+    assert secret not in str(AuditLog.objects.get(action="identity.credential.issue").extra)
 
 
 def test_a_system_token_still_opens_no_staff_route(department: Department, catalog_admin: User) -> None:

@@ -161,10 +161,10 @@ def test_sign_in_and_token_are_audited(client_app, catalog_admin) -> None:  # ty
     client.force_login(catalog_admin)
     verifier, challenge = pkce_pair()
     exchange_code(client, app, secret, authorization_code(client, app, challenge), verifier)
-    signed_in = AuditLog.objects.get(action="oidc.authorize")
+    signed_in = AuditLog.objects.get(action="identity.oidc.authorize")
     assert (signed_in.actor, signed_in.object_repr) == (catalog_admin, "医保局业务系统")
     assert signed_in.extra["scopes"] == ["department", "openid", "profile", "roles"]
-    issued = AuditLog.objects.get(action="oidc.token.issue")
+    issued = AuditLog.objects.get(action="identity.oidc_token.issue")
     assert issued.actor == catalog_admin
     assert issued.extra["grant_type"] == "authorization_code"
 
@@ -179,7 +179,7 @@ def test_client_credentials_token_is_issued_and_audited(db) -> None:  # type: ig
         "/o/token/", {"grant_type": "client_credentials", "client_id": app.client_id, "client_secret": secret}
     )
     assert answer.status_code == 200, answer.content
-    row = AuditLog.objects.get(action="oidc.token.issue")
+    row = AuditLog.objects.get(action="identity.oidc_token.issue")
     assert (row.actor_name, row.extra["grant_type"], row.extra["subject"]) == ("system", "client_credentials", None)
 
 
@@ -203,7 +203,7 @@ def test_the_password_grant_is_never_accepted(db, catalog_admin) -> None:  # typ
     )
     assert answer.status_code in (400, 401)
     assert answer.json()["error"] in ("unauthorized_client", "unsupported_grant_type")
-    assert not AuditLog.objects.filter(action="oidc.token.issue").exists()
+    assert not AuditLog.objects.filter(action="identity.oidc_token.issue").exists()
 
 
 def test_self_service_application_registration_is_not_offered(catalog_admin) -> None:  # type: ignore[no-untyped-def]

@@ -44,7 +44,7 @@ def test_the_user_changes_their_password_and_stays_signed_in(catalog_admin) -> N
     assert _change(client).status_code == 302
     assert User.objects.get(pk=catalog_admin.pk).check_password(NEW)
     assert client.get("/account/security/").status_code == 200
-    row = AuditLog.objects.get(action="user.password.change")
+    row = AuditLog.objects.get(action="identity.password.change")
     assert (row.actor, row.object_id) == (catalog_admin, str(catalog_admin.pk))
 
 
@@ -82,7 +82,7 @@ def test_an_administrator_password_reset_is_temporary_and_audited(platform_admin
     assert User.objects.get(pk=catalog_admin.pk).check_password(TEMPORARY)
     assert PasswordChangeRequired.objects.get(user=catalog_admin).set_by == platform_admin
     actions = list(AuditLog.objects.filter(object_id=str(catalog_admin.pk)).values_list("action", flat=True))
-    assert {"user.password.set", "user.password.temporary"} <= set(actions)
+    assert {"accounts.user.set_password", "identity.password.set_temporary"} <= set(actions)
 
 
 def test_a_user_created_in_the_back_office_changes_the_first_password(platform_admin, department) -> None:  # type: ignore[no-untyped-def]

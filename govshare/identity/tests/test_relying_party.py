@@ -141,9 +141,9 @@ def test_a_relying_party_signs_a_user_in_through_the_real_flow(platform: Platfor
     assert userinfo["department"] == id_token.claims["department"]
 
     audited = platform.audit_actions()
-    assert ("oidc.client.register", "system") in audited
-    assert ("oidc.authorize", "ybj_zhang") in audited
-    assert ("oidc.token.issue", "ybj_zhang") in audited
+    assert ("identity.oidc_client.register", "system") in audited
+    assert ("identity.oidc.authorize", "ybj_zhang") in audited
+    assert ("identity.oidc_token.issue", "ybj_zhang") in audited
 
 
 def test_an_id_token_for_another_nonce_or_audience_fails_verification(platform: Platform) -> None:

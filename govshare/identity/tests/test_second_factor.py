@@ -68,7 +68,7 @@ def test_the_right_code_confirms_it_and_is_audited(catalog_admin) -> None:  # ty
     page = client.post("/account/security/totp/confirm/", {"code": code_for(device)}, follow=True)
     assert "已启用二次验证" in page.content.decode()
     assert TOTPDevice.objects.get(pk=device.pk).confirmed
-    assert AuditLog.objects.filter(action="user.totp.enable", actor=catalog_admin).exists()
+    assert AuditLog.objects.filter(action="identity.totp.enable", actor=catalog_admin).exists()
 
 
 def test_the_user_turns_it_off_with_a_current_code(catalog_admin) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +79,7 @@ def test_the_user_turns_it_off_with_a_current_code(catalog_admin) -> None:  # ty
     assert TOTPDevice.objects.filter(user=catalog_admin).exists()
     client.post("/account/security/totp/disable/", {"code": code_for(device, 1)})
     assert not TOTPDevice.objects.filter(user=catalog_admin).exists()
-    assert AuditLog.objects.filter(action="user.totp.disable").exists()
+    assert AuditLog.objects.filter(action="identity.totp.disable").exists()
 
 
 # ------------------------------------------------------------------------------------------ login
@@ -98,7 +98,7 @@ def test_with_a_device_the_password_alone_does_not_sign_in(catalog_admin) -> Non
     assert answer["Location"] == "/login/code/"  # type: ignore[index]
     assert not _signed_in(client)
     assert client.get("/catalog/").status_code == 302
-    assert not AuditLog.objects.filter(action="accounts.login").exists()
+    assert not AuditLog.objects.filter(action="accounts.session.login").exists()
 
 
 def test_the_current_code_completes_the_login(catalog_admin) -> None:  # type: ignore[no-untyped-def]
@@ -108,7 +108,7 @@ def test_the_current_code_completes_the_login(catalog_admin) -> None:  # type: i
     answer = _code(client, code_for(device, 1))
     assert answer["Location"] == "/account/tokens/"  # type: ignore[index]
     assert _signed_in(client)
-    assert AuditLog.objects.filter(action="accounts.login", actor=catalog_admin).exists()
+    assert AuditLog.objects.filter(action="accounts.session.login", actor=catalog_admin).exists()
 
 
 def test_a_code_is_accepted_only_once(catalog_admin) -> None:  # type: ignore[no-untyped-def]
@@ -132,7 +132,7 @@ def test_a_wrong_code_is_a_failed_login(catalog_admin) -> None:  # type: ignore[
     assert "验证码不正确或已过期" in answer.content.decode()  # type: ignore[attr-defined]
     assert not _signed_in(client)
     assert AccessAttempt.objects.get(username="gaj_admin").failures_since_start == 1
-    assert AuditLog.objects.filter(action="accounts.login.failed", object_repr="gaj_admin").count() == 1
+    assert AuditLog.objects.filter(action="accounts.session.login_fail", object_repr="gaj_admin").count() == 1
 
 
 def test_five_wrong_codes_lock_the_account_even_for_the_right_code(catalog_admin) -> None:  # type: ignore[no-untyped-def]
@@ -217,7 +217,7 @@ def test_an_administrator_resets_a_lost_second_factor(platform_admin, catalog_ad
         {"action": "reset_second_factor", "_selected_action": [catalog_admin.pk]},
     )
     assert not TOTPDevice.objects.filter(user=catalog_admin).exists()
-    row = AuditLog.objects.get(action="user.totp.reset")
+    row = AuditLog.objects.get(action="identity.totp.reset")
     assert (row.actor, row.object_id) == (platform_admin, str(catalog_admin.pk))
     client = Client()
     _password(client)

@@ -94,7 +94,7 @@ def test_a_signed_in_session_mints_a_read_only_token_with_the_default_expiry(cat
     expires = dt.datetime.fromisoformat(body["expires_at"])
     assert body["scope"] == "read"
     assert abs(expires - (timezone.now() + dt.timedelta(days=30))) < dt.timedelta(minutes=1)
-    row = AuditLog.objects.get(action="user.token.create")
+    row = AuditLog.objects.get(action="accounts.token.create")
     assert (row.extra["scope"], row.extra["expires_at"][:10]) == ("read", expires.isoformat()[:10])
 
 
@@ -151,7 +151,7 @@ def test_the_users_own_password_change_ends_their_tokens(catalog_admin) -> None:
     )
     assert answer.status_code == 302
     assert _me(raw) == 401
-    row = AuditLog.objects.get(action="user.token.revoke_all")
+    row = AuditLog.objects.get(action="accounts.token.revoke_all")
     assert (row.actor, row.extra) == (catalog_admin, {"count": 1, "reason": "password"})
 
 

@@ -76,7 +76,7 @@ def test_a_worker_runs_the_job_to_success_with_progress_result_log_and_audit() -
     assert job.result == {"counted": 4} and job.attempts == 1 and job.finished_at is not None
     assert "第 4 项" in job.log
     actions = list(AuditLog.objects.filter(object_id=str(job.pk)).values_list("action", flat=True).order_by("id"))
-    assert actions == ["jobs.job_started", "jobs.job_succeeded"]
+    assert actions == ["jobs.job.start", "jobs.job.succeed"]
 
 
 def test_a_finished_job_delivered_again_is_not_run_twice() -> None:
@@ -92,7 +92,7 @@ def test_a_refusal_fails_the_job_at_once_with_its_message() -> None:
     run(RUN_JOB, job.pk)
     job.refresh_from_db()
     assert (job.status, job.error, job.attempts) == (JobStatus.FAILED, "参数不合法：批大小必须为正", 1)
-    assert AuditLog.objects.filter(action="jobs.job_failed", object_id=str(job.pk)).exists()
+    assert AuditLog.objects.filter(action="jobs.job.fail", object_id=str(job.pk)).exists()
 
 
 def test_a_retryable_failure_waits_for_a_retry_scheduled_at_its_backoff(django_capture_on_commit_callbacks) -> None:

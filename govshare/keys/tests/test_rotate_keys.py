@@ -42,10 +42,10 @@ def test_rotate_then_retire_the_old_key_and_every_value_still_decrypts(settings)
     run("keys", "retire", old)
     assert key_ids(settings) == [new]
     assert list(
-        AuditLog.objects.filter(action__startswith="crypto.key.").order_by("id").values_list("action", "object_id")
+        AuditLog.objects.filter(action__startswith="keys.key.").order_by("id").values_list("action", "object_id")
     ) == [
-        ("crypto.key.add", new),
-        ("crypto.key.retire", old),
+        ("keys.key.add", new),
+        ("keys.key.retire", old),
     ]
     assert [Source.objects.get(pk=s.pk).secret for s in sources] == [f"口令-{n}" for n in range(5)]
 
@@ -57,7 +57,7 @@ def test_retiring_a_key_still_in_use_is_refused_in_chinese(settings) -> None:  #
     with pytest.raises(CommandError, match=rf"密钥 {old} 仍在使用，不能退役（datasets.Source.secret 有 1 个值）"):
         run("keys", "retire", old)
     assert old in key_ids(settings)
-    assert not AuditLog.objects.filter(action="crypto.key.retire").exists()
+    assert not AuditLog.objects.filter(action="keys.key.retire").exists()
 
 
 def test_the_active_key_cannot_be_retired(settings) -> None:  # type: ignore[no-untyped-def]
@@ -91,10 +91,10 @@ def test_each_rewritten_batch_leaves_an_audit_row(settings) -> None:  # type: ig
     make_source("a"), make_source("b"), make_source("c")
     crypto.add_key(settings.GOVSHARE.data_dir)
     run("rotate_keys", "--batch-size", "2")
-    rows = AuditLog.objects.filter(action="crypto.rotate").order_by("id")
+    rows = AuditLog.objects.filter(action="keys.field.reencrypt").order_by("id")
     assert [(r.extra["batch"], r.extra["rewritten"]) for r in rows] == [(1, 2), (2, 1)]
     assert run("rotate_keys").count("本批重新加密 0 行") == 1
-    assert AuditLog.objects.filter(action="crypto.rotate").count() == 2
+    assert AuditLog.objects.filter(action="keys.field.reencrypt").count() == 2
 
 
 def test_keys_from_the_setting_rotate_and_the_key_file_commands_refuse(settings) -> None:  # type: ignore[no-untyped-def]

@@ -504,7 +504,7 @@ def test_the_migration_moves_a_legacy_credential_and_drops_a_second_one(
 
 
 def _last_update(source_id: int) -> dict[str, Any]:
-    row = AuditLog.objects.filter(action="datasets.source_updated", object_id=str(source_id)).latest("pk")
+    row = AuditLog.objects.filter(action="sources.source.update", object_id=str(source_id)).latest("pk")
     return dict(row.extra)
 
 
@@ -548,7 +548,7 @@ def test_the_audit_row_of_a_host_change_has_both_urls_without_password(resource:
     assert extra["credential"] == "已更换"
     text = json.dumps(extra, ensure_ascii=False)
     assert PASSWORD not in text and "pg-second-0042" not in text
-    registered = AuditLog.objects.get(action="datasets.source_registered", object_id=str(source["id"]))
+    registered = AuditLog.objects.get(action="sources.source.register", object_id=str(source["id"]))
     assert PASSWORD not in json.dumps(registered.extra, ensure_ascii=False)
     assert registered.extra["settings"]["config"]["url"] == "postgresql+psycopg://reader@10.20.0.5:5432/front"
 
