@@ -118,8 +118,14 @@ def _tr(label: object) -> str:
     return _(str(label))
 
 
-def _listed(labels: Iterable[object]) -> str:
-    return _("、").join(_tr(label) for label in labels)
+def _allowed(choices: type[models.TextChoices]) -> str:
+    """The allowed values as a reader can type them: the Chinese labels (which the API, the pages and the import
+    take), or for a reader in another language the translated label with the value it stands for."""
+    shown = []
+    for value, label in choices.choices:
+        translated = _tr(label)
+        shown.append(translated if translated == str(label) else f"{translated} ({value})")
+    return _("、").join(shown)
 
 
 def _required(value: str) -> bool:
@@ -134,7 +140,7 @@ def _values(choices: type[models.TextChoices]) -> frozenset[str]:
 
 def _choice_problem(name: str, value: str, choices: type[models.TextChoices]) -> FieldProblem | None:
     if value not in _values(choices):
-        allowed = _listed(choices.labels)
+        allowed = _allowed(choices)
         return FieldProblem(
             name,
             _("%(field)s“%(value)s”无效，可选值：%(allowed)s")
@@ -384,7 +390,7 @@ def _item_grading_problems(draft: ResourceDraft, item: ItemDraft, index: int) ->
             FieldProblem(
                 f"items[{index}].grade",
                 _("%(where)s的数据级别“%(value)s”无效，可选值：%(allowed)s")
-                % {"where": where, "value": item.grade, "allowed": _listed(DataGrade.labels)},
+                % {"where": where, "value": item.grade, "allowed": _allowed(DataGrade)},
             )
         )
     if item.data_level and item.data_level not in _values(DataLevel):
@@ -392,7 +398,7 @@ def _item_grading_problems(draft: ResourceDraft, item: ItemDraft, index: int) ->
             FieldProblem(
                 f"items[{index}].data_level",
                 _("%(where)s的敏感级别“%(value)s”无效，可选值：%(allowed)s")
-                % {"where": where, "value": item.data_level, "allowed": _listed(DataLevel.labels)},
+                % {"where": where, "value": item.data_level, "allowed": _allowed(DataLevel)},
             )
         )
     if problems or (draft.grade and draft.grade not in _values(DataGrade)):
@@ -548,7 +554,7 @@ def _item_problems(draft: ResourceDraft) -> list[FieldProblem]:
                 FieldProblem(
                     f"items[{index}].at_rest",
                     _("%(where)s的静态加密“%(value)s”无效，可选：%(allowed)s")
-                    % {"where": where, "value": item.at_rest, "allowed": _listed(AtRest.labels)},
+                    % {"where": where, "value": item.at_rest, "allowed": _allowed(AtRest)},
                 )
             )
     return problems
