@@ -3,11 +3,15 @@ Chinese reader reads them as before."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
+from govshare.catalog import services
+from govshare.testing import resource_draft
 from govshare.testing.api import bearer
 from govshare.testing.english import chinese_in
 
@@ -84,3 +88,32 @@ def test_a_service_refusal_reads_in_the_callers_language(catalog_admin) -> None:
     assert english.status_code == chinese.status_code == 404
     assert chinese.json()["detail"] == "信息资源不存在或无权访问"
     assert chinese_in([english.json()["detail"]]) == []
+
+
+@pytest.mark.django_db
+def test_the_entry_form_shows_rule_errors_in_english(catalog_admin) -> None:
+    from govshare.catalog.tests.test_views import form_data
+
+    client = Client()
+    client.force_login(catalog_admin)
+    client.cookies["django_language"] = "en"
+    data = form_data(share_type="conditional", share_condition="", **{"items-1-length": ""})
+    page = client.post(reverse("catalog:create"), data).content.decode()
+    errors = re.findall(r'<span class="error"[^>]*>([^<]*)</span>', page)
+    assert "A resource shared on condition needs a share condition" in errors
+    assert "Item 2 is of type Character and needs a data length" in errors
+    assert chinese_in(errors) == []
+
+
+@pytest.mark.django_db
+def test_a_refused_workflow_step_is_explained_in_english(catalog_admin, department) -> None:
+    resource = services.create_resource(resource_draft(department), actor=catalog_admin)
+    services.submit_resource(resource, actor=catalog_admin)
+    response = Client().put(
+        f"/api/catalog/resources/{resource.pk}",
+        BROKEN,
+        content_type="application/json",
+        headers={**bearer(catalog_admin), "Accept-Language": "en"},
+    )
+    assert response.status_code in (409, 422), response.content
+    assert chinese_in([response.json()["detail"]]) == [], response.json()
