@@ -51,3 +51,20 @@ def test_a_refused_upload_stays_chinese_for_a_chinese_reader(catalog_admin, reso
         "上传的文件类型不符",
         "文件“people.csv”：文件内容是PDF 文件，不是 CSV 文本文件；请导出为 CSV（UTF-8 或 GBK 编码）后上传",
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "", "kind": "database", "config": {"url": "nonsense"}},
+        {"name": "api", "kind": "http_api", "config": {"url": "ftp://x", "method": "PUT", "paging": {"mode": "x"}}},
+        {"name": "file", "kind": "file", "config": {"format": "doc", "delimiter": ";;"}, "load_mode": "append"},
+    ],
+)
+def test_a_refused_source_is_explained_in_english(catalog_admin, resource, body) -> None:  # type: ignore[no-untyped-def]
+    api = Api(catalog_admin)
+    api.headers["Accept-Language"] = "en"
+    response = api.post(f"/resources/{resource.pk}/sources", body)
+    assert response.status_code == 422, response.content
+    messages = [response.json()["detail"], *(e["message"] for e in response.json()["errors"])]
+    assert len(messages) >= 2 and chinese_in(messages) == [], messages
