@@ -22,7 +22,7 @@ def _bad_file(department_code: str) -> bytes:
             resource_row(1, department_code, 开放属性="everyone", 信息资源代码="12345"),
             resource_row(1, department_code),  # the same resource number again
         ],
-        item_rows(1, "uscc") + [{"资源序号": "9", "信息项名称": "orphan", "数据类型": "C", "数据长度": 5}],
+        [*item_rows(1, "uscc"), {"资源序号": "9", "信息项名称": "orphan", "数据类型": "C", "数据长度": 5}],
     )
 
 
