@@ -3,8 +3,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.test import override_settings
+from django.utils import translation
 from hypothesis import HealthCheck, settings
 
 from govshare import testing
@@ -32,6 +34,14 @@ TEST_PASSWORD_HASHERS = [
 def _fast_password_hashing(django_test_environment: None) -> Iterator[None]:
     # Session-wide, so that module-scoped set-ups (the authorization matrix's world) are covered too.
     with override_settings(PASSWORD_HASHERS=TEST_PASSWORD_HASHERS):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _platform_language() -> Iterator[None]:
+    """Each test starts in the platform's default language: a request in English (Accept-Language, the language
+    cookie) leaves the thread's language English, and refusals are translated when read (`DomainError.text`)."""
+    with translation.override(django_settings.LANGUAGE_CODE):
         yield
 
 

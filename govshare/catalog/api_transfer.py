@@ -10,6 +10,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
@@ -92,9 +93,9 @@ def _limited_upload(run: Callable[..., Any]) -> Callable[..., Any]:
 def _result(result: importing.ImportResult) -> ImportResultOut:
     shown = result.problems[: importing.MAX_REPORTED_PROBLEMS]
     if result.imported:
-        detail = f"已导入 {result.batch.created_count} 条信息资源（草稿）"
+        detail = gettext("已导入 %(created_count)s 条信息资源（草稿）") % {"created_count": result.batch.created_count}
     else:
-        detail = f"文件未导入：共 {len(result.problems)} 个问题，请修改后重新导入"
+        detail = gettext("文件未导入：共 %(count)s 个问题，请修改后重新导入") % {"count": len(result.problems)}
     return ImportResultOut.model_validate(
         {
             "detail": detail,
@@ -149,7 +150,9 @@ def import_file(
     if limit.exceeded:
         result = importing.refuse_too_large(file_name=limit.upload_name, size=limit.size, actor=user)
     elif file is None:
-        return Status(422, ImportResultOut(detail="请以 multipart/form-data 上传字段 file（.xlsx 文件）", batch=None))
+        return Status(
+            422, ImportResultOut(detail=gettext("请以 multipart/form-data 上传字段 file（.xlsx 文件）"), batch=None)
+        )
     else:
         result = importing.import_catalog(
             file, file_name=file.name or "", actor=user, declared_size=file.size, confirm=confirm

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from django.utils.translation import gettext, gettext_noop, pgettext
 
 from govshare.catalog.choices import (
     AtRest,
@@ -52,24 +55,29 @@ _DISPLAY_CHOICES: dict[str, Any] = {
     "data_level": DataLevel,
     "at_rest": AtRest,
 }
+# Diffs are stored in Chinese (the platform's language) and read in the reader's (`readable`).
 _LABELS = {
     **FIELD_LABELS,
-    "status": "审核状态",
-    "extension": "扩展元数据",
-    "category": "信息资源分类",
-    "department": "信息资源提供方",
-    "published_on": "发布日期",
+    "status": gettext_noop("审核状态"),
+    "extension": gettext_noop("扩展元数据"),
+    "category": gettext_noop("信息资源分类"),
+    "department": gettext_noop("信息资源提供方"),
+    "published_on": gettext_noop("发布日期"),
 }
 _ITEM_FIELDS = {
-    "data_type": "数据类型",
-    "length": "数据长度",
-    "share_type": "共享属性",
-    "open_type": "开放属性",
-    "grade": "数据级别",
-    "data_level": "敏感级别",
-    "at_rest": "静态加密",
-    "description": "说明",
+    "data_type": gettext_noop("数据类型"),
+    "length": gettext_noop("数据长度"),
+    "share_type": gettext_noop("共享属性"),
+    "open_type": gettext_noop("开放属性"),
+    "grade": gettext_noop("数据级别"),
+    "data_level": gettext_noop("敏感级别"),
+    "at_rest": gettext_noop("静态加密"),
+    "description": gettext_noop("说明"),
 }
+# The words a diff uses for an item added or removed and for no value (`diff`): translated in their own context
+# (删除 here is "Removed", not the button's "Delete").
+_DIFF_WORDS = frozenset({"（空）", "（无）", "新增", "存在", "删除"})
+_ITEM_LABEL = re.compile(r"信息项“(?P<name>.*)”(?:的(?P<field>.+))?", re.DOTALL)
 
 
 def snapshot(resource: Resource, items: list[Item]) -> dict[str, Any]:
@@ -143,3 +151,38 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[str,
                     }
                 )
     return changes
+
+
+def readable(changes: list[dict[str, str]]) -> list[dict[str, str]]:
+    """A diff (as `diff` makes and versions keep it, in Chinese) in the reader's language: the field's label from its
+    key, an item's by its name, and the words and choice labels of the values; other values are the entry's own."""
+    shown = []
+    for change in changes:
+        field, label = change.get("field", ""), change.get("label", "")
+        if field in _LABELS and field != "items":
+            label = gettext(_LABELS[field])
+        elif (field == "items" or field.startswith("items.")) and (match := _ITEM_LABEL.fullmatch(label)):
+            key = field.removeprefix("items.")
+            if key in _ITEM_FIELDS:
+                label = gettext("信息项“%(name)s”的%(field)s") % {
+                    "name": match["name"],
+                    "field": gettext(_ITEM_FIELDS[key]),
+                }
+            else:
+                label = gettext("信息项“%(name)s”") % {"name": match["name"]}
+        shown.append(
+            {
+                **change,
+                "label": label,
+                "old": _readable_value(change.get("old")),
+                "new": _readable_value(change.get("new")),
+            }
+        )
+    return shown
+
+
+def _readable_value(value: object) -> str:
+    text = "" if value is None else str(value)
+    if text in _DIFF_WORDS:
+        return pgettext("版本差异", text)
+    return gettext(text) if text else text

@@ -69,8 +69,8 @@ def published_snapshot(resource: Resource) -> dict[str, Any]:
 
 
 def revision_changes(revision: ResourceRevision) -> list[dict[str, str]]:
-    """The revision's field-by-field difference from the entry as published now."""
-    return history.diff(published_snapshot(revision.resource), revision.content)
+    """The revision's field-by-field difference from the entry as published now, in the reader's language."""
+    return history.readable(history.diff(published_snapshot(revision.resource), revision.content))
 
 
 def revision_effects(revision: ResourceRevision) -> list[effects.Effect]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from govshare.accounts.models import Department
 from govshare.catalog.choices import (
@@ -45,25 +47,25 @@ MAX_ITEM_LENGTH = 1_000_000
 MAX_ITEMS = 500
 
 FIELD_LABELS: dict[str, str] = {
-    "code": "信息资源代码",
-    "name": "信息资源名称",
-    "category_code": "信息资源分类",
-    "department_code": "提供方代码",
-    "summary": "信息资源摘要",
-    "format": "信息资源格式",
-    "sub_format": "格式细类",
-    "share_type": "共享属性",
-    "share_condition": "共享条件",
-    "share_basis": "不予共享依据",
-    "share_method": "共享方式",
-    "platform_share_type": "共享方式类型",
-    "open_type": "开放属性",
-    "open_condition": "开放条件",
-    "grade": "数据级别",
-    "data_level": "敏感级别",
-    "update_cycle": "更新周期",
-    "related_codes": "关联资源代码",
-    "items": "信息项",
+    "code": gettext_noop("信息资源代码"),
+    "name": gettext_noop("信息资源名称"),
+    "category_code": gettext_noop("信息资源分类"),
+    "department_code": gettext_noop("提供方代码"),
+    "summary": gettext_noop("信息资源摘要"),
+    "format": gettext_noop("信息资源格式"),
+    "sub_format": gettext_noop("格式细类"),
+    "share_type": gettext_noop("共享属性"),
+    "share_condition": gettext_noop("共享条件"),
+    "share_basis": gettext_noop("不予共享依据"),
+    "share_method": gettext_noop("共享方式"),
+    "platform_share_type": gettext_noop("共享方式类型"),
+    "open_type": gettext_noop("开放属性"),
+    "open_condition": gettext_noop("开放条件"),
+    "grade": gettext_noop("数据级别"),
+    "data_level": gettext_noop("敏感级别"),
+    "update_cycle": gettext_noop("更新周期"),
+    "related_codes": gettext_noop("关联资源代码"),
+    "items": gettext_noop("信息项"),
 }
 
 
@@ -107,7 +109,23 @@ class ResourceDraft:
 
 
 def _label(name: str) -> str:
-    return FIELD_LABELS.get(name, name)
+    """A field's name in the reader's language (rules run while a request is answered, in its language)."""
+    return _(FIELD_LABELS[name]) if name in FIELD_LABELS else name
+
+
+def _tr(label: object) -> str:
+    """A choice label (Chinese in the models: the guideline's terms) in the reader's language."""
+    return _(str(label))
+
+
+def _allowed(choices: type[models.TextChoices]) -> str:
+    """The allowed values as a reader can type them: the Chinese labels (which the API, the pages and the import
+    take), or for a reader in another language the translated label with the value it stands for."""
+    shown = []
+    for value, label in choices.choices:
+        translated = _tr(label)
+        shown.append(translated if translated == str(label) else f"{translated} ({value})")
+    return _("、").join(shown)
 
 
 def _required(value: str) -> bool:
@@ -122,8 +140,12 @@ def _values(choices: type[models.TextChoices]) -> frozenset[str]:
 
 def _choice_problem(name: str, value: str, choices: type[models.TextChoices]) -> FieldProblem | None:
     if value not in _values(choices):
-        allowed = "、".join(str(label) for label in choices.labels)
-        return FieldProblem(name, f"{_label(name)}“{value}”无效，可选值：{allowed}")
+        allowed = _allowed(choices)
+        return FieldProblem(
+            name,
+            _("%(field)s“%(value)s”无效，可选值：%(allowed)s")
+            % {"field": _label(name), "value": value, "allowed": allowed},
+        )
     return None
 
 
@@ -146,17 +168,24 @@ def provider_code_problem(code: str, departments: Mapping[str, Department]) -> s
     `departments` holds the departments of the codes looked up, corrected codes included (`codes_to_look_up`)."""
     department = departments.get(code)
     if department is not None:
-        return f"提供方代码“{code}”是部门“{department.name}”的代码，该部门已停用"
+        return _("提供方代码“%(code)s”是部门“%(department)s”的代码，该部门已停用") % {
+            "code": code,
+            "department": department.name,
+        }
     corrected = with_right_check_char(code)
     if corrected is not None:
-        message = f"提供方代码“{code}”的校验位（第18位）错误：应为“{corrected[17]}”，实际为“{code[17]}”"
+        message = _("提供方代码“%(code)s”的校验位（第18位）错误：应为“%(right)s”，实际为“%(wrong)s”") % {
+            "code": code,
+            "right": corrected[17],
+            "wrong": code[17],
+        }
         meant = departments.get(corrected)
         if meant is not None and meant.is_active:
-            message += f"；“{corrected}”是部门“{meant.name}”的代码"
+            message += _("；“%(code)s”是部门“%(department)s”的代码") % {"code": corrected, "department": meant.name}
         return message
     if problem := uscc_problem(code):
-        return f"提供方代码“{code}”不是有效的统一社会信用代码：{problem}"
-    return f"提供方代码“{code}”不是平台中的部门"
+        return _("提供方代码“%(code)s”不是有效的统一社会信用代码：%(problem)s") % {"code": code, "problem": problem}
+    return _("提供方代码“%(code)s”不是平台中的部门") % {"code": code}
 
 
 def codes_to_look_up(codes: Iterable[str]) -> set[str]:
@@ -187,11 +216,11 @@ def check_resource_draft(
         "update_cycle",
     ):
         if not _required(getattr(draft, name)):
-            add(FieldProblem(name, f"{_label(name)}为必填项"))
+            add(FieldProblem(name, _("%(field)s为必填项") % {"field": _label(name)}))
     if len(draft.name) > 200:
-        add(FieldProblem("name", "信息资源名称不能超过200个字符"))
+        add(FieldProblem("name", _("信息资源名称不能超过200个字符")))
     if len(draft.sub_format) > 30:
-        add(FieldProblem("sub_format", "格式细类不能超过30个字符"))
+        add(FieldProblem("sub_format", _("格式细类不能超过30个字符")))
 
     for name, enum in (
         ("format", ResourceFormat),
@@ -206,32 +235,45 @@ def check_resource_draft(
     if _required(draft.category_code):
         category = categories.get(draft.category_code)
         if category is None or not category.is_active:
-            add(FieldProblem("category_code", f"信息资源分类“{draft.category_code}”不存在或已停用"))
+            add(
+                FieldProblem("category_code", _("信息资源分类“%(code)s”不存在或已停用") % {"code": draft.category_code})
+            )
         elif category.level < CategoryLevel.ITEM:
-            add(FieldProblem("category_code", "信息资源分类至少应选到“项”一级（如 101 人口）"))
+            add(FieldProblem("category_code", _("信息资源分类至少应选到“项”一级（如 101 人口）")))
         elif draft.code and RESOURCE_CODE_RE.match(draft.code) and not draft.code.startswith(category.code_prefix):
-            add(FieldProblem("code", f"信息资源代码“{draft.code}”的前段码应为分类“{category.code_prefix}”"))
+            add(
+                FieldProblem(
+                    "code",
+                    _("信息资源代码“%(code)s”的前段码应为分类“%(prefix)s”")
+                    % {"code": draft.code, "prefix": category.code_prefix},
+                )
+            )
     if _required(draft.department_code):
         department = departments.get(draft.department_code)
         if department is None or not department.is_active:
             add(FieldProblem("department_code", provider_code_problem(draft.department_code, departments)))
 
     if draft.code and not RESOURCE_CODE_RE.match(draft.code):
-        add(FieldProblem("code", f"信息资源代码“{draft.code}”格式应为9位分类码/6位顺序码，如 101001000/000001"))
+        add(
+            FieldProblem(
+                "code",
+                _("信息资源代码“%(code)s”格式应为9位分类码/6位顺序码，如 101001000/000001") % {"code": draft.code},
+            )
+        )
     for related in draft.related_codes:
         if not RESOURCE_CODE_RE.match(related):
-            add(FieldProblem("related_codes", f"关联资源代码“{related}”格式应为 101001000/000001"))
+            add(FieldProblem("related_codes", _("关联资源代码“%(code)s”格式应为 101001000/000001") % {"code": related}))
 
     # Share and open attributes (1272 guideline; 不予共享 needs a legal basis and implies 不予开放).
     if draft.share_type == ShareType.CONDITIONAL and not _required(draft.share_condition):
-        add(FieldProblem("share_condition", "有条件共享的资源必须填写共享条件"))
+        add(FieldProblem("share_condition", _("有条件共享的资源必须填写共享条件")))
     if draft.share_type == ShareType.NOT_SHARED:
         if not _required(draft.share_basis):
-            add(FieldProblem("share_basis", "不予共享的资源必须填写法律、行政法规或国家政策依据"))
+            add(FieldProblem("share_basis", _("不予共享的资源必须填写法律、行政法规或国家政策依据")))
         if draft.open_type and draft.open_type != OpenType.NOT_OPEN:
-            add(FieldProblem("open_type", "不予共享的资源只能为不予开放"))
+            add(FieldProblem("open_type", _("不予共享的资源只能为不予开放")))
     if draft.open_type == OpenType.CONDITIONAL and not _required(draft.open_condition):
-        add(FieldProblem("open_condition", "有条件开放的资源必须填写开放条件"))
+        add(FieldProblem("open_condition", _("有条件开放的资源必须填写开放条件")))
 
     problems.extend(_grading_problems(draft))
     problems.extend(_share_method_problems(draft))
@@ -258,25 +300,31 @@ def effective_level(level: str, open_type: str, parent: str = "") -> str:
     return DataLevel.L1 if open_type == OpenType.UNCONDITIONAL else DEFAULT_LEVEL
 
 
-def grading_open_problem(grade: str, level: str, open_type: str, *, subject: str = "资源") -> str | None:
+def grading_open_problem(grade: str, level: str, open_type: str, *, subject: str = "") -> str | None:
     """What is wrong with this open attribute for this grade and level (GB/T 43697, DB33/T 2350), or None.
 
     核心 or L4 data is never opened; L3 and L2 data is opened only on application (有条件开放), after masking.
     """
     if open_type not in _values(OpenType):
         return None
-    current = OpenType(open_type).label
+    subject = subject or _("资源")
+    current = _tr(OpenType(open_type).label)
     if open_type != OpenType.NOT_OPEN:
         if grade == DataGrade.CORE:
-            return f"{subject}的数据级别为“核心”，开放属性只能为“不予开放”（现为“{current}”）"
+            return _("%(subject)s的数据级别为“核心”，开放属性只能为“不予开放”（现为“%(current)s”）") % {
+                "subject": subject,
+                "current": current,
+            }
         if level == DataLevel.L4:
-            return f"{subject}的敏感级别为“L4 敏感”，开放属性只能为“不予开放”（现为“{current}”）"
+            return _("%(subject)s的敏感级别为“L4 敏感”，开放属性只能为“不予开放”（现为“%(current)s”）") % {
+                "subject": subject,
+                "current": current,
+            }
     if open_type == OpenType.UNCONDITIONAL and level in (DataLevel.L3, DataLevel.L2):
-        label = DataLevel(level).label
-        return (
-            f"{subject}的敏感级别为“{label}”，不能“无条件开放”："
+        return _(
+            "%(subject)s的敏感级别为“%(level)s”，不能“无条件开放”："
             "L3、L2 级数据只能依申请开放（有条件开放），并经脱敏后提供"
-        )
+        ) % {"subject": subject, "level": _tr(DataLevel(level).label)}
     return None
 
 
@@ -331,17 +379,27 @@ def _grading_problems(draft: ResourceDraft) -> list[FieldProblem]:
 
 def _item_grading_problems(draft: ResourceDraft, item: ItemDraft, index: int) -> list[FieldProblem]:
     """An item's grade and level: valid, never looser than the resource's, and consistent with its open attribute."""
-    where = f"第{index}个信息项“{item.name.strip()}”" if item.name.strip() else f"第{index}个信息项"
+    where = (
+        _("第%(n)d个信息项“%(name)s”") % {"n": index, "name": item.name.strip()}
+        if item.name.strip()
+        else _("第%(n)d个信息项") % {"n": index}
+    )
     problems: list[FieldProblem] = []
     if item.grade and item.grade not in _values(DataGrade):
-        allowed = "、".join(str(label) for label in DataGrade.labels)
         problems.append(
-            FieldProblem(f"items[{index}].grade", f"{where}的数据级别“{item.grade}”无效，可选值：{allowed}")
+            FieldProblem(
+                f"items[{index}].grade",
+                _("%(where)s的数据级别“%(value)s”无效，可选值：%(allowed)s")
+                % {"where": where, "value": item.grade, "allowed": _allowed(DataGrade)},
+            )
         )
     if item.data_level and item.data_level not in _values(DataLevel):
-        allowed = "、".join(str(label) for label in DataLevel.labels)
         problems.append(
-            FieldProblem(f"items[{index}].data_level", f"{where}的敏感级别“{item.data_level}”无效，可选值：{allowed}")
+            FieldProblem(
+                f"items[{index}].data_level",
+                _("%(where)s的敏感级别“%(value)s”无效，可选值：%(allowed)s")
+                % {"where": where, "value": item.data_level, "allowed": _allowed(DataLevel)},
+            )
         )
     if problems or (draft.grade and draft.grade not in _values(DataGrade)):
         return problems
@@ -355,14 +413,24 @@ def _item_grading_problems(draft: ResourceDraft, item: ItemDraft, index: int) ->
         problems.append(
             FieldProblem(
                 f"items[{index}].grade",
-                f"{where}的数据级别“{DataGrade(grade).label}”不能比资源的数据级别“{DataGrade(resource_grade).label}”更宽松",
+                _("%(where)s的数据级别“%(own)s”不能比资源的数据级别“%(resource)s”更宽松")
+                % {
+                    "where": where,
+                    "own": _tr(DataGrade(grade).label),
+                    "resource": _tr(DataGrade(resource_grade).label),
+                },
             )
         )
     if is_looser_level(level, resource_level):
         problems.append(
             FieldProblem(
                 f"items[{index}].data_level",
-                f"{where}的敏感级别“{DataLevel(level).label}”不能比资源的敏感级别“{DataLevel(resource_level).label}”更宽松",
+                _("%(where)s的敏感级别“%(own)s”不能比资源的敏感级别“%(resource)s”更宽松")
+                % {
+                    "where": where,
+                    "own": _tr(DataLevel(level).label),
+                    "resource": _tr(DataLevel(resource_level).label),
+                },
             )
         )
     inherited = (grade, level, item.open_type or draft.open_type) == (resource_grade, resource_level, draft.open_type)
@@ -376,84 +444,123 @@ def _item_grading_problems(draft: ResourceDraft, item: ItemDraft, index: int) ->
 def _share_method_problems(draft: ResourceDraft) -> list[FieldProblem]:
     if not draft.share_method:
         if draft.share_type and draft.share_type != ShareType.NOT_SHARED:
-            return [FieldProblem("share_method", "可共享的资源必须填写共享方式")]
+            return [FieldProblem("share_method", _("可共享的资源必须填写共享方式"))]
         return []
     if problem := _choice_problem("share_method", draft.share_method, ShareMethod):
         return [problem]
     if draft.share_method == ShareMethod.OFFLINE:
         if draft.platform_share_type:
-            return [FieldProblem("platform_share_type", "邮件/介质方式不需要填写共享方式类型（接口/库表/文件）")]
+            return [FieldProblem("platform_share_type", _("邮件/介质方式不需要填写共享方式类型（接口/库表/文件）"))]
         return []
     if not draft.platform_share_type:
-        return [FieldProblem("platform_share_type", "共享平台方式必须填写共享方式类型：接口、库表或文件")]
+        return [FieldProblem("platform_share_type", _("共享平台方式必须填写共享方式类型：接口、库表或文件"))]
     if problem := _choice_problem("platform_share_type", draft.platform_share_type, PlatformShareType):
         return [problem]
     allowed = FORMAT_ALLOWED_PLATFORM_TYPES.get(draft.format)
     if allowed is not None and draft.platform_share_type not in allowed:
-        fmt = ResourceFormat(draft.format).label
-        kinds = "或".join(PlatformShareType(v).label for v in sorted(allowed))
-        got = PlatformShareType(draft.platform_share_type).label
-        return [FieldProblem("platform_share_type", f"{fmt}格式的资源应以{kinds}方式共享，不能用{got}")]
+        fmt = _tr(ResourceFormat(draft.format).label)
+        kinds = _("或").join(_tr(PlatformShareType(v).label) for v in sorted(allowed))
+        got = _tr(PlatformShareType(draft.platform_share_type).label)
+        return [
+            FieldProblem(
+                "platform_share_type",
+                _("%(format)s格式的资源应以%(kinds)s方式共享，不能用%(got)s")
+                % {"format": fmt, "kinds": kinds, "got": got},
+            )
+        ]
     return []
 
 
 def _item_problems(draft: ResourceDraft) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     if not draft.items:
-        return [FieldProblem("items", "信息资源至少应包含一个信息项")]
+        return [FieldProblem("items", _("信息资源至少应包含一个信息项"))]
     if len(draft.items) > MAX_ITEMS:
-        return [FieldProblem("items", f"一个信息资源最多 {MAX_ITEMS} 个信息项")]
+        return [FieldProblem("items", _("一个信息资源最多 %(n)d 个信息项") % {"n": MAX_ITEMS})]
     seen: set[str] = set()
     for index, item in enumerate(draft.items, start=1):
-        where = f"第{index}个信息项"
+        where = _("第%(n)d个信息项") % {"n": index}
         name = item.name.strip()
         if not name:
-            problems.append(FieldProblem(f"items[{index}].name", f"{where}的名称为必填项"))
+            problems.append(FieldProblem(f"items[{index}].name", _("%(where)s的名称为必填项") % {"where": where}))
         elif len(name) > 100:
-            problems.append(FieldProblem(f"items[{index}].name", f"{where}的名称不能超过100个字符"))
+            problems.append(
+                FieldProblem(f"items[{index}].name", _("%(where)s的名称不能超过100个字符") % {"where": where})
+            )
         elif name in seen:
-            problems.append(FieldProblem(f"items[{index}].name", f"信息项“{name}”重复"))
+            problems.append(FieldProblem(f"items[{index}].name", _("信息项“%(name)s”重复") % {"name": name}))
         seen.add(name)
         if item.data_type not in _values(ItemDataType):
-            allowed = "、".join(f"{c.label}({c.value})" for c in ItemDataType)
+            allowed = _("、").join(f"{_tr(c.label)}({c.value})" for c in ItemDataType)
             problems.append(
-                FieldProblem(f"items[{index}].data_type", f"{where}的数据类型“{item.data_type}”无效，可选：{allowed}")
+                FieldProblem(
+                    f"items[{index}].data_type",
+                    _("%(where)s的数据类型“%(value)s”无效，可选：%(allowed)s")
+                    % {"where": where, "value": item.data_type, "allowed": allowed},
+                )
             )
         elif item.data_type in LENGTH_REQUIRED_TYPES and not item.length:
-            label = ItemDataType(item.data_type).label
-            problems.append(FieldProblem(f"items[{index}].length", f"{where}为{label}，必须填写数据长度"))
+            label = _tr(ItemDataType(item.data_type).label)
+            problems.append(
+                FieldProblem(
+                    f"items[{index}].length",
+                    _("%(where)s为%(type)s，必须填写数据长度") % {"where": where, "type": label},
+                )
+            )
         if item.length is not None and not 0 < item.length <= MAX_ITEM_LENGTH:
             problems.append(
-                FieldProblem(f"items[{index}].length", f"{where}的数据长度应为 1 到 {MAX_ITEM_LENGTH} 之间的整数")
+                FieldProblem(
+                    f"items[{index}].length",
+                    _("%(where)s的数据长度应为 1 到 %(max)d 之间的整数") % {"where": where, "max": MAX_ITEM_LENGTH},
+                )
             )
         if item.share_type:
             if item.share_type not in _values(ShareType):
-                problems.append(FieldProblem(f"items[{index}].share_type", f"{where}的共享属性“{item.share_type}”无效"))
+                problems.append(
+                    FieldProblem(
+                        f"items[{index}].share_type",
+                        _("%(where)s的共享属性“%(value)s”无效") % {"where": where, "value": item.share_type},
+                    )
+                )
             elif draft.share_type in _values(ShareType) and (
                 SHARE_STRICTNESS[ShareType(item.share_type)] < SHARE_STRICTNESS[ShareType(draft.share_type)]
             ):
                 problems.append(
-                    FieldProblem(f"items[{index}].share_type", f"{where}的共享属性不能比资源的共享属性更宽松")
+                    FieldProblem(
+                        f"items[{index}].share_type",
+                        _("%(where)s的共享属性不能比资源的共享属性更宽松") % {"where": where},
+                    )
                 )
         if item.open_type:
             if item.open_type not in _values(OpenType):
-                problems.append(FieldProblem(f"items[{index}].open_type", f"{where}的开放属性“{item.open_type}”无效"))
+                problems.append(
+                    FieldProblem(
+                        f"items[{index}].open_type",
+                        _("%(where)s的开放属性“%(value)s”无效") % {"where": where, "value": item.open_type},
+                    )
+                )
             elif draft.open_type in _values(OpenType) and (
                 OPEN_STRICTNESS[OpenType(item.open_type)] < OPEN_STRICTNESS[OpenType(draft.open_type)]
             ):
                 problems.append(
-                    FieldProblem(f"items[{index}].open_type", f"{where}的开放属性不能比资源的开放属性更宽松")
+                    FieldProblem(
+                        f"items[{index}].open_type",
+                        _("%(where)s的开放属性不能比资源的开放属性更宽松") % {"where": where},
+                    )
                 )
         problems.extend(_item_grading_problems(draft, item, index))
         if item.at_rest and item.at_rest not in _values(AtRest):
-            allowed = "、".join(str(c.label) for c in AtRest)
             problems.append(
-                FieldProblem(f"items[{index}].at_rest", f"{where}的静态加密“{item.at_rest}”无效，可选：{allowed}")
+                FieldProblem(
+                    f"items[{index}].at_rest",
+                    _("%(where)s的静态加密“%(value)s”无效，可选：%(allowed)s")
+                    % {"where": where, "value": item.at_rest, "allowed": _allowed(AtRest)},
+                )
             )
     return problems
 
 
-GRADING_BY_PROPOSAL = "请在资源页面提交“分级调整申请”，由安全管理员审核后生效"
+GRADING_BY_PROPOSAL = gettext_noop("请在资源页面提交“分级调整申请”，由安全管理员审核后生效")
 
 
 def grading_edit_problems(resource: Resource, items: Iterable[Item], draft: ResourceDraft) -> list[FieldProblem]:
@@ -468,16 +575,24 @@ def grading_edit_problems(resource: Resource, items: Iterable[Item], draft: Reso
         problems.append(
             FieldProblem(
                 "grade",
-                f"资源已发布过，数据级别不能直接从“{resource.get_grade_display()}”改为"
-                f"“{_choice_label(DataGrade, grade)}”：{GRADING_BY_PROPOSAL}",
+                _("资源已发布过，数据级别不能直接从“%(before)s”改为“%(after)s”：%(how)s")
+                % {
+                    "before": _tr(resource.get_grade_display()),
+                    "after": _tr(_choice_label(DataGrade, grade)),
+                    "how": _(GRADING_BY_PROPOSAL),
+                },
             )
         )
     if level != resource.data_level:
         problems.append(
             FieldProblem(
                 "data_level",
-                f"资源已发布过，敏感级别不能直接从“{resource.get_data_level_display()}”改为"
-                f"“{_choice_label(DataLevel, level)}”：{GRADING_BY_PROPOSAL}",
+                _("资源已发布过，敏感级别不能直接从“%(before)s”改为“%(after)s”：%(how)s")
+                % {
+                    "before": _tr(resource.get_data_level_display()),
+                    "after": _tr(_choice_label(DataLevel, level)),
+                    "how": _(GRADING_BY_PROPOSAL),
+                },
             )
         )
     current = {item.name: item for item in items}
@@ -491,7 +606,8 @@ def grading_edit_problems(resource: Resource, items: Iterable[Item], draft: Reso
             problems.append(
                 FieldProblem(
                     f"items[{index}].grade" if item_grade != existing.grade else f"items[{index}].data_level",
-                    f"信息项“{existing.name}”已发布过，其数据级别、敏感级别不能直接修改：{GRADING_BY_PROPOSAL}",
+                    _("信息项“%(name)s”已发布过，其数据级别、敏感级别不能直接修改：%(how)s")
+                    % {"name": existing.name, "how": _(GRADING_BY_PROPOSAL)},
                 )
             )
     return problems

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import Field
 
+from govshare.catalog import history
 from govshare.catalog.choices import (
     AtRest,
     DataGrade,
@@ -260,6 +261,10 @@ class VersionOut(Schema):
     created_at: dt.datetime
     note: str
     changes: list[dict[str, str]]
+
+    @staticmethod
+    def resolve_changes(obj: Any) -> list[dict[str, str]]:
+        return history.readable(obj.changes)
 
 
 class CategoryOut(Schema):

@@ -11,6 +11,7 @@ from typing import Protocol, TypeVar
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from govshare.accounts.models import Department, User
 from govshare.audit.services import AuditTarget, record_action, record_actions
@@ -43,20 +44,26 @@ def create_category(
     level = CategoryLevel.CLASS if parent is None else parent.level + 1
     problems: list[FieldProblem] = []
     if level > CategoryLevel.DETAIL:
-        problems.append(FieldProblem("parent", "细目之下不能再分类"))
+        problems.append(FieldProblem("parent", gettext("细目之下不能再分类")))
     else:
         width = LEVEL_WIDTH[level]
         exact = level != CategoryLevel.DETAIL
         if not segment.isdigit() or len(segment) > width or (exact and len(segment) != width):
-            rule = f"{width}位数字" if exact else f"1至{width}位数字"
-            problems.append(FieldProblem("segment", f"{CategoryLevel(level).label}的段码应为{rule}"))
+            rule = (gettext("%(n)s位数字") if exact else gettext("1至%(n)s位数字")) % {"n": width}
+            problems.append(
+                FieldProblem(
+                    "segment",
+                    gettext("%(label)s的段码应为%(rule)s")
+                    % {"label": gettext(CategoryLevel(level).label), "rule": rule},
+                )
+            )
     if not name.strip():
-        problems.append(FieldProblem("name", "分类名称不能为空"))
+        problems.append(FieldProblem("name", gettext("分类名称不能为空")))
     if problems:
         raise ValidationFailed(problems)
     code = Category.compose_code(parent.code if parent else "", level, segment)
     if Category.objects.filter(code=code).exists():
-        raise Conflict(f"分类码“{code}”已存在")
+        raise Conflict(gettext("分类码“%(code)s”已存在") % {"code": code})
     category = Category.objects.create(
         parent=parent,
         level=level,
@@ -74,7 +81,7 @@ def update_category(category: Category, *, name: str, description: str, is_activ
     if not actor.is_platform_admin:
         raise PermissionDenied("只有平台管理员可以维护资源分类")
     if not name.strip():
-        raise ValidationFailed([FieldProblem("name", "分类名称不能为空")])
+        raise ValidationFailed([FieldProblem("name", gettext("分类名称不能为空"))])
     before = {"name": category.name, "description": category.description, "is_active": category.is_active}
     category.name, category.description, category.is_active = name.strip(), description, is_active
     category.save(update_fields=["name", "description", "is_active"])
@@ -126,7 +133,10 @@ def allocate_codes(prefix: str, count: int, *, reserved: Iterable[str] = ()) -> 
     if len(numbers) < count:
         numbers += _free_numbers(prefix, 1, sequence.last_value, count - len(numbers), held)
     if len(numbers) < count:
-        raise Conflict(f"分类“{prefix}”下的顺序码已用尽（{_LAST_NUMBER:,} 个都已使用过）")
+        raise Conflict(
+            gettext("分类“%(prefix)s”下的顺序码已用尽（%(last_number)s 个都已使用过）")
+            % {"prefix": prefix, "last_number": f"{_LAST_NUMBER:,}"}
+        )
     if max(numbers) > sequence.last_value:
         sequence.last_value = max(numbers)
         sequence.save(update_fields=["last_value"])
@@ -145,7 +155,10 @@ def _claim_codes(codes: Iterable[str]) -> None:
     taken = set(Resource.objects.filter(code__in=codes).values_list("code", flat=True))
     taken |= set(RetiredResourceCode.objects.filter(code__in=codes).values_list("code", flat=True))
     if taken:
-        raise Conflict(f"信息资源代码已被使用（代码不可重复使用）：{'、'.join(sorted(taken)[:10])}")
+        raise Conflict(
+            gettext("信息资源代码已被使用（代码不可重复使用）：%(value)s")
+            % {"value": gettext("、").join(sorted(taken)[:10])}
+        )
     for prefix in sorted({code.split("/")[0] for code in codes}):
         CodeSequence.objects.select_for_update().get_or_create(prefix=prefix)
 
@@ -412,9 +425,11 @@ def _locked(resource: Resource) -> Resource:
 def update_resource(resource: Resource, draft: ResourceDraft, *, actor: User) -> Resource:
     resource = _locked(resource)
     if not access.can_edit(actor, resource):
-        raise _refusal(actor, resource, "只能修改本部门的资源")
+        raise _refusal(actor, resource, gettext("只能修改本部门的资源"))
     if resource.status != ReviewStatus.DRAFT:
-        raise Conflict(f"只有草稿可以修改，当前状态为“{ReviewStatus(resource.status).label}”")
+        raise Conflict(
+            gettext("只有草稿可以修改，当前状态为“%(label)s”") % {"label": gettext(ReviewStatus(resource.status).label)}
+        )
     resolved = checked_edit(resource, draft, actor=actor)
     items = _apply_draft(resource, resolved)
     resource.version += 1
@@ -432,7 +447,7 @@ def checked_edit(resource: Resource, draft: ResourceDraft, *, actor: User) -> Re
     code and class are fixed, the department too (but for the platform administrator), and the grades of a
     once-published entry change only through a grading change. Blank grades, levels and storage keep the entry's."""
     if draft.code and draft.code != resource.code:
-        raise ValidationFailed([FieldProblem("code", "信息资源代码生成后不可修改")])
+        raise ValidationFailed([FieldProblem("code", gettext("信息资源代码生成后不可修改"))])
     draft.code = ""
     # A draft that leaves the grade or level blank keeps the entry's (API clients from before grading); so do the
     # items of a once-published entry, whose grades change only through a grading change.
@@ -453,9 +468,9 @@ def checked_edit(resource: Resource, draft: ResourceDraft, *, actor: User) -> Re
         raise ValidationFailed(grading_problems)
     resolved = _resolve_one(draft)
     if resolved.department.pk != resource.department_id and not actor.is_platform_admin:
-        raise ValidationFailed([FieldProblem("department_code", "不能把资源改到其他部门")])
+        raise ValidationFailed([FieldProblem("department_code", gettext("不能把资源改到其他部门"))])
     if resolved.category.code_prefix != resource.code.split("/")[0]:
-        raise ValidationFailed([FieldProblem("category_code", "分类决定资源代码，生成后不可改为其他分类")])
+        raise ValidationFailed([FieldProblem("category_code", gettext("分类决定资源代码，生成后不可改为其他分类"))])
     return resolved
 
 
@@ -509,7 +524,7 @@ def take_action_many(
         if not step.stamps_publication:
             raise ValueError(f"{step.action.value} sets no publication date")
         if published_on > timezone.localdate():
-            raise ValidationFailed([FieldProblem("published_on", "发布日期不能晚于今天")])
+            raise ValidationFailed([FieldProblem("published_on", gettext("发布日期不能晚于今天"))])
     return _transition_many(resources, step, actor=actor, note=note, published_on=published_on)
 
 
@@ -549,7 +564,10 @@ def _transition_many(
             raise NotFound()
         if resource.status not in step.sources:
             current = ReviewStatus(resource.status).label
-            raise Conflict(f"资源“{resource.code}”当前状态为“{current}”，不能执行“{step.action.label}”")
+            raise Conflict(
+                gettext("资源“%(code)s”当前状态为“%(current)s”，不能执行“%(action_label)s”")
+                % {"code": resource.code, "current": gettext(current), "action_label": gettext(step.action.label)}
+            )
         resource.status = step.target
         resource.version += 1
         if reason is not None:
@@ -679,7 +697,7 @@ def delete_resource(resource: Resource, *, actor: User) -> None:
     """Delete a never-published draft; its code is retired so that it is never handed out again."""
     resource = _locked(resource)
     if not access.can_edit(actor, resource):
-        raise _refusal(actor, resource, "只能删除本部门的资源")
+        raise _refusal(actor, resource, gettext("只能删除本部门的资源"))
     if resource.status != ReviewStatus.DRAFT or resource.published_on is not None:
         raise Conflict("只有从未发布过的草稿可以删除；已发布的资源请下线")
     RetiredResourceCode.objects.create(code=resource.code, name=resource.name)

@@ -48,7 +48,9 @@ def staff_error_body(error: ApiError) -> dict[str, object]:
 def api_error_of(exc: Exception) -> ApiError:
     """The refusal an exception stands for (for the exceptions `install_error_handlers` handles)."""
     if isinstance(exc, DomainError):
-        return ApiError(exc.status, exc.message, [p.as_dict() for p in exc.problems])
+        # Fixed messages are translated here, at the reader's request (`DomainError.text`); built ones already are.
+        problems = [{**p.as_dict(), "message": gettext(p.message)} for p in exc.problems]
+        return ApiError(exc.status, exc.text, problems)
     if isinstance(exc, NinjaValidationError):
         errors: list[dict[str, object]] = [
             {"field": field_path(e.get("loc", ())) or "body", "message": validation_message(e)} for e in exc.errors

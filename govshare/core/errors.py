@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext, gettext_noop
+
 
 @dataclass(frozen=True)
 class FieldProblem:
@@ -29,14 +31,20 @@ class DomainError(Exception):
     status: int = 400
     problems: list[FieldProblem] = field(default_factory=list)
 
+    @property
+    def text(self) -> str:
+        """The message in the reader's language: a fixed message (one of the catalogue's) is translated when shown,
+        not when raised, so that one raised in a job or a service reads in the language of whoever reads it."""
+        return gettext(self.message)
+
     def __str__(self) -> str:
         if not self.problems:
-            return self.message
-        return self.message + "：" + "；".join(p.message for p in self.problems)
+            return self.text
+        return self.text + gettext("：") + gettext("；").join(gettext(p.message) for p in self.problems)
 
 
 class NotFound(DomainError):
-    def __init__(self, message: str = "对象不存在或无权访问") -> None:
+    def __init__(self, message: str = gettext_noop("对象不存在或无权访问")) -> None:
         super().__init__(message, 404)
 
 
@@ -48,12 +56,12 @@ class Unauthenticated(DomainError):
 
 
 class PermissionDenied(DomainError):
-    def __init__(self, message: str = "无权执行此操作") -> None:
+    def __init__(self, message: str = gettext_noop("无权执行此操作")) -> None:
         super().__init__(message, 403)
 
 
 class ValidationFailed(DomainError):
-    def __init__(self, problems: list[FieldProblem], message: str = "数据校验未通过") -> None:
+    def __init__(self, problems: list[FieldProblem], message: str = gettext_noop("数据校验未通过")) -> None:
         super().__init__(message, 422, problems)
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
+
 from govshare.core.regions import registry
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -28,10 +30,13 @@ USCC_NATIONAL_REGION = "100000"
 def _unknown_region(code: str) -> str:
     """ " … 不是行政区划代码" text for a 6-digit `code` that no GB/T 2260 revision published."""
     table = registry()
-    return (
-        f"“{code}”不是行政区划代码（{table.first_revision[:4]}年{int(table.first_revision[4:])}月至"
-        f"{table.latest_revision[:4]}年{int(table.latest_revision[4:])}月的 GB/T 2260 历次版本中都没有）"
-    )
+    return _("“%(code)s”不是行政区划代码（%(y1)s年%(m1)d月至%(y2)s年%(m2)d月的 GB/T 2260 历次版本中都没有）") % {
+        "code": code,
+        "y1": table.first_revision[:4],
+        "m1": int(table.first_revision[4:]),
+        "y2": table.latest_revision[:4],
+        "m2": int(table.latest_revision[4:]),
+    }
 
 
 def uscc_check_char(first17: str) -> str:
@@ -46,18 +51,21 @@ def uscc_check_char(first17: str) -> str:
 def uscc_problem(code: str) -> str | None:
     """Why `code` is not a valid unified social credit code, or None when it is."""
     if len(code) != 18:
-        return f"统一社会信用代码应为18位，实际为{len(code)}位"
+        return _("统一社会信用代码应为18位，实际为%(n)d位") % {"n": len(code)}
     bad = [c for c in code if c not in USCC_ALPHABET]
     if bad:
-        return f"统一社会信用代码含非法字符“{bad[0]}”（不得使用 I、O、Z、S、V 及小写字母）"
+        return _("统一社会信用代码含非法字符“%(char)s”（不得使用 I、O、Z、S、V 及小写字母）") % {"char": bad[0]}
     region = code[2:8]
     if not region.isdigit():
-        return "统一社会信用代码第3-8位应为行政区划代码"
+        return _("统一社会信用代码第3-8位应为行政区划代码")
     if region != USCC_NATIONAL_REGION and region not in registry():
-        return f"统一社会信用代码第3-8位{_unknown_region(region)}"
+        return _("统一社会信用代码第3-8位%(why)s") % {"why": _unknown_region(region)}
     expected = uscc_check_char(code[:17])
     if code[17] != expected:
-        return f"统一社会信用代码校验位错误：应为“{expected}”，实际为“{code[17]}”"
+        return _("统一社会信用代码校验位错误：应为“%(right)s”，实际为“%(wrong)s”") % {
+            "right": expected,
+            "wrong": code[17],
+        }
     return None
 
 

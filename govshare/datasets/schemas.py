@@ -13,6 +13,7 @@ from govshare.core.schemas import CursorPage, choice_values
 from govshare.dataplane.exporting import ExportFormat
 from govshare.datasets.choices import Engine, LoadStatus
 from govshare.datasets.models import Load
+from govshare.jobs import logs
 from govshare.sources.choices import LoadMode, SourceKind
 from govshare.sources.credentials import censored_config
 from govshare.sources.models import Source
@@ -172,6 +173,10 @@ class LoadOut(Schema):
         return obj.requested_by.get_username() if obj.requested_by else ""
 
     @staticmethod
+    def resolve_error(obj: Load) -> str:
+        return logs.readable_text(obj.error)
+
+    @staticmethod
     def resolve_progress_percent(obj: Load) -> int | None:
         return progress_percent(obj)
 
@@ -182,6 +187,10 @@ class LoadOut(Schema):
 
 class LoadDetailOut(LoadOut):
     log: str
+
+    @staticmethod
+    def resolve_log(obj: Load) -> str:
+        return logs.readable(obj.log)
 
 
 class LoadPage(CursorPage[LoadOut]):

@@ -15,6 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import gettext
 
 from govshare.accounts.models import User
 from govshare.audit.services import record_action
@@ -77,7 +78,7 @@ def _store_upload(upload: UploadedFile | None, file_path: Path | None, file_form
     elif file_path is not None:
         name, size = file_path.name, file_path.stat().st_size
     else:
-        raise ValidationFailed([FieldProblem("file", "文件报送须上传数据文件")])
+        raise ValidationFailed([FieldProblem("file", gettext("文件报送须上传数据文件"))])
     # Its size against the setting (the limit named in the message) and its type by content, before it is kept.
     if upload is not None:
         check_data_upload(upload, name=name, size=size, file_format=file_format)
@@ -87,9 +88,17 @@ def _store_upload(upload: UploadedFile | None, file_path: Path | None, file_form
         with file_path.open("rb") as handle:
             check_data_upload(handle, name=name, size=size, file_format=file_format)
     if size > limit:
-        raise ValidationFailed([FieldProblem("file", f"文件 {size:,} 字节，超过上限 {limit:,} 字节")])
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    "file",
+                    gettext("文件 %(size)s 字节，超过上限 %(limit)s 字节")
+                    % {"size": f"{size:,}", "limit": f"{limit:,}"},
+                )
+            ]
+        )
     if size == 0:
-        raise ValidationFailed([FieldProblem("file", "上传的文件是空的")])
+        raise ValidationFailed([FieldProblem("file", gettext("上传的文件是空的"))])
     target_dir = _uploads_dir() / uuid.uuid4().hex
     target_dir.mkdir(parents=True, exist_ok=True)
     safe_name = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", name)[-120:] or "upload"
@@ -126,9 +135,9 @@ def request_load(
         raise Conflict("请先确认字段映射，再发起归集")
     mode = mode or source.load_mode
     if mode not in LoadMode.values:
-        raise ValidationFailed([FieldProblem("mode", "加载方式只能是 全量、按水位追加 或 按主键合并")])
+        raise ValidationFailed([FieldProblem("mode", gettext("加载方式只能是 全量、按水位追加 或 按主键合并"))])
     if mode == LoadMode.UPSERT and not source.key_items:
-        raise ValidationFailed([FieldProblem("mode", "按主键合并须先在数据来源中指定主键信息项")])
+        raise ValidationFailed([FieldProblem("mode", gettext("按主键合并须先在数据来源中指定主键信息项"))])
     input_path, input_name = "", ""
     if source.kind == SourceKind.FILE:
         stored, input_name = _store_upload(upload, file_path, source.config.get("format") or FileFormat.CSV)

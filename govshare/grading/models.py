@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 
 from govshare.catalog.choices import DataGrade, DataLevel
 from govshare.catalog.models import Resource
@@ -64,12 +65,13 @@ class GradingChange(models.Model):
     @property
     def target_label(self) -> str:
         code = self.resource.code if self.resource_id else ""
-        return f"{code} 信息项“{self.item_name}”" if self.item_name else code
+        return gettext("%(code)s 信息项“%(name)s”") % {"code": code, "name": self.item_name} if self.item_name else code
 
     @property
     def from_label(self) -> str:
-        return f"{self.get_from_grade_display()} / {self.get_from_level_display()}"
+        # Grade labels are the guideline's Chinese terms; read in the reader's language.
+        return f"{gettext(self.get_from_grade_display())} / {gettext(self.get_from_level_display())}"
 
     @property
     def to_label(self) -> str:
-        return f"{self.get_to_grade_display()} / {self.get_to_level_display()}"
+        return f"{gettext(self.get_to_grade_display())} / {gettext(self.get_to_level_display())}"

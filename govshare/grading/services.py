@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from govshare.accounts.models import User
 from govshare.audit.services import record_action
@@ -27,7 +28,7 @@ AUTOMATIC_OPEN_CONDITION = "依申请开放，经脱敏后提供（因数据分�
 
 
 def _label(choices: type[DataGrade] | type[DataLevel], value: str) -> str:
-    return str(choices(value).label)
+    return gettext(str(choices(value).label))
 
 
 def _check_target(
@@ -35,35 +36,61 @@ def _check_target(
 ) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     if to_grade not in DataGrade.values:
-        allowed = "、".join(str(label) for label in DataGrade.labels)
-        problems.append(FieldProblem("to_grade", f"新数据级别“{to_grade}”无效，可选值：{allowed}"))
+        allowed = gettext("、").join(gettext(str(label)) for label in DataGrade.labels)
+        problems.append(
+            FieldProblem(
+                "to_grade",
+                gettext("新数据级别“%(to_grade)s”无效，可选值：%(allowed)s")
+                % {"to_grade": to_grade, "allowed": allowed},
+            )
+        )
     if to_level not in DataLevel.values:
-        allowed = "、".join(str(label) for label in DataLevel.labels)
-        problems.append(FieldProblem("to_level", f"新敏感级别“{to_level}”无效，可选值：{allowed}"))
+        allowed = gettext("、").join(gettext(str(label)) for label in DataLevel.labels)
+        problems.append(
+            FieldProblem(
+                "to_level",
+                gettext("新敏感级别“%(to_level)s”无效，可选值：%(allowed)s")
+                % {"to_level": to_level, "allowed": allowed},
+            )
+        )
     if not reason.strip():
-        problems.append(FieldProblem("reason", "必须填写调整理由"))
+        problems.append(FieldProblem("reason", gettext("必须填写调整理由")))
     if problems:
         return problems
     current = (item or resource).grade, (item or resource).data_level
     if (to_grade, to_level) == current:
         label = f"{_label(DataGrade, current[0])} / {_label(DataLevel, current[1])}"
-        return [FieldProblem("to_grade", f"新的数据级别和敏感级别与现有的相同（{label}），无需调整")]
+        return [
+            FieldProblem(
+                "to_grade", gettext("新的数据级别和敏感级别与现有的相同（%(label)s），无需调整") % {"label": label}
+            )
+        ]
     if item is not None:
-        where = f"信息项“{item.name}”"
+        where = gettext("信息项“%(item_name)s”") % {"item_name": item.name}
         if is_looser_grade(to_grade, resource.grade):
             problems.append(
                 FieldProblem(
                     "to_grade",
-                    f"{where}的数据级别不能比资源的数据级别“{resource.get_grade_display()}”更宽松"
-                    f"（申请为“{_label(DataGrade, to_grade)}”）",
+                    gettext("%(where)s的数据级别不能比资源的数据级别“%(get_grade_display)s”更宽松（申请为“%(value)s”）")
+                    % {
+                        "where": where,
+                        "get_grade_display": gettext(resource.get_grade_display()),
+                        "value": _label(DataGrade, to_grade),
+                    },
                 )
             )
         if is_looser_level(to_level, resource.data_level):
             problems.append(
                 FieldProblem(
                     "to_level",
-                    f"{where}的敏感级别不能比资源的敏感级别“{resource.get_data_level_display()}”更宽松"
-                    f"（申请为“{_label(DataLevel, to_level)}”）",
+                    gettext(
+                        "%(where)s的敏感级别不能比资源的敏感级别“%(get_data_level_display)s”更宽松（申请为“%(value)s”）"
+                    )
+                    % {
+                        "where": where,
+                        "get_data_level_display": gettext(resource.get_data_level_display()),
+                        "value": _label(DataLevel, to_level),
+                    },
                 )
             )
     return problems
@@ -86,16 +113,25 @@ def propose_grading_change(
     if item_name:
         item = resource.items.filter(name=item_name).first()
         if item is None:
-            raise ValidationFailed([FieldProblem("item_name", f"资源“{resource.code}”没有名为“{item_name}”的信息项")])
+            raise ValidationFailed(
+                [
+                    FieldProblem(
+                        "item_name",
+                        gettext("资源“%(code)s”没有名为“%(item_name)s”的信息项")
+                        % {"code": resource.code, "item_name": item_name},
+                    )
+                ]
+            )
     if problems := _check_target(resource, item, to_grade, to_level, reason):
         raise ValidationFailed(problems)
     target = item or resource
     pending = GradingChange.objects.filter(resource=resource, item_name=item_name, status=ChangeStatus.PENDING).first()
     if pending is not None:
         when = timezone.localtime(pending.proposed_at).strftime("%Y-%m-%d %H:%M")
-        what = f"信息项“{item_name}”" if item_name else "该资源"
+        what = gettext("信息项“%(name)s”") % {"name": item_name} if item_name else gettext("该资源")
         raise Conflict(
-            f"{what}已有一份待审核的分级调整申请（{when} 由 {pending.proposer_name} 提交），请等待安全管理员审核"
+            gettext("%(what)s已有一份待审核的分级调整申请（%(when)s 由 %(proposer_name)s 提交），请等待安全管理员审核")
+            % {"what": what, "when": when, "proposer_name": pending.proposer_name}
         )
     change = GradingChange.objects.create(
         resource=resource,
@@ -132,16 +168,21 @@ class Effects:
         """Readable lines for the reviewer: the consequences beyond the proposed values themselves."""
         lines: list[str] = []
         if "open_type" in self.resource:
-            lines.append(f"资源的开放属性将改为“{OpenType(self.resource['open_type']).label}”")
+            lines.append(
+                gettext("资源的开放属性将改为“%(label)s”")
+                % {"label": gettext(OpenType(self.resource["open_type"]).label)}
+            )
         for name, values in self.items.items():
             parts = []
             if "grade" in values:
-                parts.append(f"数据级别改为“{_label(DataGrade, values['grade'])}”")
+                parts.append(gettext("数据级别改为“%(value)s”") % {"value": _label(DataGrade, values["grade"])})
             if "data_level" in values:
-                parts.append(f"敏感级别改为“{_label(DataLevel, values['data_level'])}”")
+                parts.append(gettext("敏感级别改为“%(value)s”") % {"value": _label(DataLevel, values["data_level"])})
             if "open_type" in values:
-                parts.append(f"开放属性改为“{OpenType(values['open_type']).label}”")
-            lines.append(f"信息项“{name}”：{'，'.join(parts)}")
+                parts.append(
+                    gettext("开放属性改为“%(label)s”") % {"label": gettext(OpenType(values["open_type"]).label)}
+                )
+            lines.append(gettext("信息项“%(name)s”：%(value)s") % {"name": name, "value": gettext("，").join(parts)})
         return lines
 
 
@@ -202,7 +243,10 @@ def _locked_change(change: GradingChange, actor: User) -> GradingChange:
     locked = GradingChange.objects.select_for_update().select_related("resource").get(pk=change.pk)
     authz.require(actor, access.DECIDE, locked, not_found="分级调整申请不存在或无权访问")
     if locked.status != ChangeStatus.PENDING:
-        raise Conflict(f"该申请已审核（{locked.get_status_display()}），不能再次审核")
+        raise Conflict(
+            gettext("该申请已审核（%(get_status_display)s），不能再次审核")
+            % {"get_status_display": gettext(locked.get_status_display())}
+        )
     return locked
 
 
@@ -217,12 +261,15 @@ def approve_grading_change(change: GradingChange, *, note: str = "", actor: User
         if change.item_name:
             found = next((item for item in items if item.name == change.item_name), None)
             if found is None:
-                raise Conflict(f"信息项“{change.item_name}”已不存在，此申请已过时，请驳回")
+                raise Conflict(
+                    gettext("信息项“%(item_name)s”已不存在，此申请已过时，请驳回") % {"item_name": change.item_name}
+                )
             target = found
         if (target.grade, target.data_level) != (change.from_grade, change.from_level):
-            now = f"{target.get_grade_display()} / {target.get_data_level_display()}"
+            now = f"{gettext(target.get_grade_display())} / {gettext(target.get_data_level_display())}"
             raise Conflict(
-                f"{change.target_label}的分级已变为“{now}”，与申请时的“{change.from_label}”不同：此申请已过时，请驳回"
+                gettext("%(target_label)s的分级已变为“%(now)s”，与申请时的“%(from_label)s”不同：此申请已过时，请驳回")
+                % {"target_label": change.target_label, "now": now, "from_label": change.from_label}
             )
         effects = effects_of(change, resource, items)
         if effects.resource.get("open_type") == OpenType.CONDITIONAL and not resource.open_condition:
@@ -261,7 +308,7 @@ def reject_grading_change(change: GradingChange, *, reason: str, actor: User) ->
     """The security officer rejects with a reason; nothing changes on the resource."""
     change = _locked_change(change, actor)
     if not reason.strip():
-        raise ValidationFailed([FieldProblem("reason", "驳回必须填写理由")])
+        raise ValidationFailed([FieldProblem("reason", gettext("驳回必须填写理由"))])
     change.status = ChangeStatus.REJECTED
     change.reviewer, change.reviewer_name = actor, actor.get_username()
     change.decided_at = timezone.now()

@@ -8,6 +8,7 @@ from ninja import Schema
 from pydantic import Field
 
 from govshare.core.schemas import AFTER_DESCRIPTION, CursorPage
+from govshare.jobs import logs
 from govshare.jobs.choices import JobStatus
 from govshare.jobs.models import Job
 
@@ -41,6 +42,14 @@ class JobOut(Schema):
     error: str
     log: str
     result: dict[str, object]
+
+    @staticmethod
+    def resolve_log(obj: Job) -> str:
+        return logs.readable(obj.log)
+
+    @staticmethod
+    def resolve_error(obj: Job) -> str:
+        return logs.readable_text(obj.error)
 
     @staticmethod
     def resolve_status_label(obj: Job) -> str:

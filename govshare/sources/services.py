@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -72,25 +73,35 @@ def _database_problems(config: dict[str, Any]) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     url = str(config.get("url") or "").strip()
     if not url:
-        return [FieldProblem("config.url", "请填写前置库连接地址（SQLAlchemy URL）")]
+        return [FieldProblem("config.url", gettext("请填写前置库连接地址（SQLAlchemy URL）"))]
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
-        return [FieldProblem("config.url", "前置库连接地址格式不正确，应如 postgresql+psycopg://用户@主机:5432/库名")]
+        return [
+            FieldProblem(
+                "config.url", gettext("前置库连接地址格式不正确，应如 postgresql+psycopg://用户@主机:5432/库名")
+            )
+        ]
     supported = parsed.drivername in _DATABASE_DRIVERS
     if not supported:
         problems.append(
-            FieldProblem("config.url", f"不支持的数据库类型“{parsed.drivername}”，支持 SQLite、PostgreSQL、MySQL")
+            FieldProblem(
+                "config.url",
+                gettext("不支持的数据库类型“%(drivername)s”，支持 SQLite、PostgreSQL、MySQL")
+                % {"drivername": parsed.drivername},
+            )
         )
     elif problem := _reach_problem(lambda: SourcePolicy.from_settings().check_database(source_url(url, ""))):
         problems.append(FieldProblem("config.url", problem))
     table, query = str(config.get("table") or "").strip(), str(config.get("query") or "").strip()
     if bool(table) == bool(query):
-        problems.append(FieldProblem("config.table", "请填写表名或查询语句（二者选一）"))
+        problems.append(FieldProblem("config.table", gettext("请填写表名或查询语句（二者选一）")))
     elif table and not _TABLE_NAME.match(table):
-        problems.append(FieldProblem("config.table", f"表名“{table}”不合法，应为“表名”或“模式.表名”"))
+        problems.append(
+            FieldProblem("config.table", gettext("表名“%(table)s”不合法，应为“表名”或“模式.表名”") % {"table": table})
+        )
     elif query and not re.match(r"^\s*(select|with)\b", query, re.IGNORECASE):
-        problems.append(FieldProblem("config.query", "查询语句只能是一条 SELECT 语句"))
+        problems.append(FieldProblem("config.query", gettext("查询语句只能是一条 SELECT 语句")))
     elif query and supported and (problem := _reach_problem(lambda: check_select(query, parsed.get_backend_name()))):
         problems.append(FieldProblem("config.query", problem))
     return problems + _timeout_problems(config)
@@ -115,7 +126,9 @@ def _timeout_problems(config: dict[str, Any]) -> list[FieldProblem]:
         return [FieldProblem("config.timeout", exc.message)]
     limit = settings.GOVSHARE.source_timeout_max_seconds
     if seconds > limit:
-        return [FieldProblem("config.timeout", f"超时（timeout）不能超过 {limit:g} 秒")]
+        return [
+            FieldProblem("config.timeout", gettext("超时（timeout）不能超过 %(limit)s 秒") % {"limit": f"{limit:g}"})
+        ]
     return []
 
 
@@ -123,65 +136,69 @@ def _http_problems(config: dict[str, Any]) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     url = str(config.get("url") or "").strip()
     if not re.match(r"^https?://[^\s/]+", url):
-        problems.append(FieldProblem("config.url", "接口地址应以 http:// 或 https:// 开头"))
+        problems.append(FieldProblem("config.url", gettext("接口地址应以 http:// 或 https:// 开头")))
     elif problem := _reach_problem(lambda: SourcePolicy.from_settings().check_http_url(url)):
         problems.append(FieldProblem("config.url", problem))
     if str(config.get("method", "GET")).upper() not in {"GET", "POST"}:
-        problems.append(FieldProblem("config.method", "请求方法只能是 GET 或 POST"))
+        problems.append(FieldProblem("config.method", gettext("请求方法只能是 GET 或 POST")))
     if not str(config.get("records_path") or "").strip():
-        problems.append(FieldProblem("config.records_path", "请填写记录所在的 JSON 路径，如 $.data.list[*]"))
+        problems.append(FieldProblem("config.records_path", gettext("请填写记录所在的 JSON 路径，如 $.data.list[*]")))
     headers = config.get("headers", {})
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
-        problems.append(FieldProblem("config.headers", "请求头应为“名称: 值”的文本"))
+        problems.append(FieldProblem("config.headers", gettext("请求头应为“名称: 值”的文本")))
     paging = config.get("paging", {}) or {}
     if not isinstance(paging, dict) or paging.get("mode", PagingMode.NONE) not in PagingMode.values:
-        problems.append(FieldProblem("config.paging.mode", "分页方式只能是 不分页、页码、偏移量 或 游标"))
+        problems.append(FieldProblem("config.paging.mode", gettext("分页方式只能是 不分页、页码、偏移量 或 游标")))
     elif paging.get("mode") == PagingMode.CURSOR and not paging.get("cursor_path"):
-        problems.append(FieldProblem("config.paging.cursor_path", "游标分页须填写下一页游标的 JSON 路径"))
+        problems.append(FieldProblem("config.paging.cursor_path", gettext("游标分页须填写下一页游标的 JSON 路径")))
     return problems + _timeout_problems(config)
 
 
 def _file_problems(config: dict[str, Any]) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     if config.get("format", FileFormat.CSV) not in FileFormat.values:
-        problems.append(FieldProblem("config.format", "文件格式只能是 CSV、TSV、XLSX、JSON 或 JSON Lines"))
+        problems.append(FieldProblem("config.format", gettext("文件格式只能是 CSV、TSV、XLSX、JSON 或 JSON Lines")))
     delimiter = config.get("delimiter")
     if delimiter not in (None, "") and (not isinstance(delimiter, str) or len(delimiter) != 1):
-        problems.append(FieldProblem("config.delimiter", "分隔符应为单个字符"))
+        problems.append(FieldProblem("config.delimiter", gettext("分隔符应为单个字符")))
     return problems
 
 
 def _source_problems(resource: Resource, data: SourceInput) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     if not data.name.strip():
-        problems.append(FieldProblem("name", "请填写数据来源名称"))
+        problems.append(FieldProblem("name", gettext("请填写数据来源名称")))
     elif len(data.name) > 100:
-        problems.append(FieldProblem("name", "数据来源名称不能超过 100 个字"))
+        problems.append(FieldProblem("name", gettext("数据来源名称不能超过 100 个字")))
     if data.kind not in SourceKind.values:
-        return [*problems, FieldProblem("kind", "来源类型只能是 前置库、接口调用 或 文件报送")]
+        return [*problems, FieldProblem("kind", gettext("来源类型只能是 前置库、接口调用 或 文件报送"))]
     if not isinstance(data.config, dict):
-        return [*problems, FieldProblem("config", "连接配置应为对象")]
+        return [*problems, FieldProblem("config", gettext("连接配置应为对象"))]
     checks = {SourceKind.DATABASE: _database_problems, SourceKind.HTTP_API: _http_problems}
     problems += checks.get(SourceKind(data.kind), _file_problems)(data.config)
     if data.load_mode not in LoadMode.values:
-        problems.append(FieldProblem("load_mode", "加载方式只能是 全量、按水位追加 或 按主键合并"))
+        problems.append(FieldProblem("load_mode", gettext("加载方式只能是 全量、按水位追加 或 按主键合并")))
     if data.load_mode == LoadMode.APPEND and not data.watermark_column.strip():
-        problems.append(FieldProblem("watermark_column", "按水位增量加载须指定水位字段（如更新时间）"))
+        problems.append(FieldProblem("watermark_column", gettext("按水位增量加载须指定水位字段（如更新时间）")))
     if data.load_mode == LoadMode.APPEND and data.kind == SourceKind.FILE:
-        problems.append(FieldProblem("load_mode", "文件报送不能按水位增量加载，请选择全量或按主键合并"))
+        problems.append(FieldProblem("load_mode", gettext("文件报送不能按水位增量加载，请选择全量或按主键合并")))
     stored_as = dict(Item.objects.filter(resource=resource).values_list("name", "at_rest"))
     if data.load_mode == LoadMode.UPSERT and not data.key_items:
-        problems.append(FieldProblem("key_items", "按主键合并须指定主键信息项"))
+        problems.append(FieldProblem("key_items", gettext("按主键合并须指定主键信息项")))
     for name in data.key_items:
         if name not in stored_as:
-            problems.append(FieldProblem("key_items", f"主键“{name}”不是本资源的信息项"))
+            problems.append(FieldProblem("key_items", gettext("主键“%(name)s”不是本资源的信息项") % {"name": name}))
         elif stored_as[name] != AtRest.PLAIN:
             # A merge matches rows by equal plaintext keys (see datasets.encryption).
             problems.append(
-                FieldProblem("key_items", f"主键“{name}”在目录中设为加密存储，主键信息项须为明文（静态加密选“明文”）")
+                FieldProblem(
+                    "key_items",
+                    gettext("主键“%(name)s”在目录中设为加密存储，主键信息项须为明文（静态加密选“明文”）")
+                    % {"name": name},
+                )
             )
     if data.detect_deletes and data.load_mode != LoadMode.UPSERT:
-        problems.append(FieldProblem("detect_deletes", "只有按主键合并时才能识别删除"))
+        problems.append(FieldProblem("detect_deletes", gettext("只有按主键合并时才能识别删除")))
     return problems
 
 
@@ -194,7 +211,11 @@ def _take_credentials(
     Returns the settings, the credential (None: keep the stored one) and notices for the user."""
     config, moved, refused = credentials.find_credentials(kind, config)
     problems = [
-        FieldProblem(found.field, f"{found.label}像是凭据，不能写在连接配置中（会明文保存和显示），请删去")
+        FieldProblem(
+            found.field,
+            gettext("%(found_label)s像是凭据，不能写在连接配置中（会明文保存和显示），请删去")
+            % {"found_label": found.label},
+        )
         for found in refused
     ]
     notices: list[str] = []
@@ -203,7 +224,7 @@ def _take_credentials(
             problems.append(FieldProblem("config.url", "连接地址中写了两个不同的口令，请删去，把口令填在口令栏"))
         elif not secret:
             secret = moved[0].value
-            notices.append("连接地址中的口令已移入加密保存的凭据，不再显示")
+            notices.append(gettext("连接地址中的口令已移入加密保存的凭据，不再显示"))
     elif kind == SourceKind.HTTP_API and moved:
         labels = "、".join(found.label for found in moved)
         if len(moved) > 1:
@@ -224,7 +245,9 @@ def _take_credentials(
             )
         else:
             config, secret = credentials.with_token_location(config, moved[0]), moved[0].value
-            notices.append(f"{labels}的值已移入加密保存的凭据，不再显示；归集时仍照原样发送")
+            notices.append(
+                gettext("%(labels)s的值已移入加密保存的凭据，不再显示；归集时仍照原样发送") % {"labels": labels}
+            )
     if problems:
         raise ValidationFailed(problems)
     return config, secret, notices
@@ -318,7 +341,7 @@ def update_source(source: Source, data: SourceInput, *, actor: User) -> Source:
     old → new of each changed setting, credentials excepted."""
     _require_manager(actor, source.resource)
     if data.kind != source.kind:
-        raise ValidationFailed([FieldProblem("kind", "来源类型不能修改，请新建数据来源")])
+        raise ValidationFailed([FieldProblem("kind", gettext("来源类型不能修改，请新建数据来源"))])
     data.config, data.secret, notices = _take_credentials(data.kind, data.config, data.secret)
     problems = _source_problems(source.resource, data)
     if problems:
@@ -383,7 +406,12 @@ def mapping_problems(source: Source, entries: Iterable[MappingEntry], columns: l
     mapping = [{"column": e.column, "item": e.item} for e in entries]
     problems = validate_mapping(mapping, columns, items, key_items=source.key_items)
     if source.load_mode == LoadMode.APPEND and columns is not None and source.watermark_column not in columns:
-        problems.append(FieldProblem("watermark_column", f"来源中没有水位字段“{source.watermark_column}”"))
+        problems.append(
+            FieldProblem(
+                "watermark_column",
+                gettext("来源中没有水位字段“%(watermark_column)s”") % {"watermark_column": source.watermark_column},
+            )
+        )
     return problems
 
 
@@ -394,7 +422,7 @@ def set_mapping(
     _require_manager(actor, source.resource)
     problems = mapping_problems(source, entries, columns)
     if problems:
-        raise ValidationFailed(problems, "字段映射有误")
+        raise ValidationFailed(problems, gettext("字段映射有误"))
     with transaction.atomic():
         source.mapping = [{"column": e.column, "item": e.item} for e in entries]
         Source.objects.filter(pk=source.pk).update(mapping=source.mapping)
@@ -411,4 +439,10 @@ def file_format_for(name: str, configured: str | None) -> str:
     suffix = Path(name).suffix.lower()
     if suffix in _FILE_SUFFIXES:
         return _FILE_SUFFIXES[suffix]
-    raise ValidationFailed([FieldProblem("file", f"无法识别文件“{name}”的格式，支持 .csv .tsv .xlsx .json .jsonl")])
+    raise ValidationFailed(
+        [
+            FieldProblem(
+                "file", gettext("无法识别文件“%(name)s”的格式，支持 .csv .tsv .xlsx .json .jsonl") % {"name": name}
+            )
+        ]
+    )

@@ -8,6 +8,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.utils.translation import gettext
 
 from govshare.catalog.importing.layout import RESOURCE_SHEET
 from govshare.catalog.importing.report import ImportProblem, file_problem
@@ -23,21 +24,25 @@ def megabytes(size: int) -> str:
 
 def size_limit_message(size: int | None = None) -> str:
     limit = settings.GOVSHARE.import_max_bytes
-    got = f"（本文件 {megabytes(size)}）" if size else ""
-    return (
-        f"文件超过导入大小上限 {megabytes(limit)}{got}，未读取也未导入。"
-        f"请拆分为多个文件后分批导入；上限由设置 import_max_bytes（环境变量 GOVSHARE_IMPORT_MAX_BYTES）规定。"
-    )
+    got = gettext("（本文件 %(value)s）") % {"value": megabytes(size)} if size else ""
+    return gettext(
+        "文件超过导入大小上限 %(value)s%(got)s，未读取也未导入。请拆分为多个文件后分批导入；"
+        "上限由设置 import_max_bytes（环境变量 GOVSHARE_IMPORT_MAX_BYTES）规定。"
+    ) % {"value": megabytes(limit), "got": got}
 
 
 def row_limit_message(rows: int | None, *, at_least: bool) -> str:
     limit = settings.GOVSHARE.import_max_rows
-    counted = "" if rows is None else (f"至少 {rows:,} 行" if at_least else f"{rows:,} 行")
-    return (
-        f"工作表“{RESOURCE_SHEET}”的资源行数{counted}超过单个文件上限 {limit:,} 行，未导入。"
-        f"请拆分为多个文件分批导入（若表尾有空白但带格式的行，请删除这些行）；"
-        f"上限由设置 import_max_rows（环境变量 GOVSHARE_IMPORT_MAX_ROWS）规定。"
+    counted = (
+        ""
+        if rows is None
+        else (gettext("至少 %(rows)s 行") if at_least else gettext("%(rows)s 行")) % {"rows": f"{rows:,}"}
     )
+    return gettext(
+        "工作表“%(resource_sheet)s”的资源行数%(counted)s超过单个文件上限 %(limit)s 行，未导入。"
+        "请拆分为多个文件分批导入（若表尾有空白但带格式的行，请删除这些行）；"
+        "上限由设置 import_max_rows（环境变量 GOVSHARE_IMPORT_MAX_ROWS）规定。"
+    ) % {"resource_sheet": RESOURCE_SHEET, "counted": counted, "limit": f"{limit:,}"}
 
 
 # ---------------------------------------------------------------------------------------------- file type
@@ -49,13 +54,15 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 def sniff_file(head: bytes) -> ImportProblem | None:
     """Refuse anything that is not a zip container by its first bytes: .xls, CSV (UTF-8 or GBK), empty files."""
     if not head:
-        return file_problem("文件为空（0 字节），没有可导入的内容。请下载模板填写后再导入。")
+        return file_problem(gettext("文件为空（0 字节），没有可导入的内容。请下载模板填写后再导入。"))
     if head.startswith(_ZIP):
         return None
     if head.startswith(_OLE2):
         return file_problem(
-            "这是旧版 Excel 97-2003（.xls）文件或加密的工作簿，只接受 .xlsx 格式。"
-            "请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）并取消密码后再导入。"
+            gettext(
+                "这是旧版 Excel 97-2003（.xls）文件或加密的工作簿，只接受 .xlsx 格式。"
+                "请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）并取消密码后再导入。"
+            )
         )
     sample = head[:4096]
     for encoding, name in (("utf-8", "UTF-8"), ("gb18030", "GBK")):
@@ -68,10 +75,13 @@ def sniff_file(head: bytes) -> ImportProblem | None:
             except UnicodeDecodeError:
                 continue
         if text and all(ch.isprintable() or ch in "\r\n\t" for ch in text.lstrip("\ufeff")):
-            kind = "CSV 或文本文件" if ("," in text or "\t" in text or "\n" in text) else "文本文件"
+            kind = gettext("CSV 或文本文件") if ("," in text or "\t" in text or "\n" in text) else gettext("文本文件")
             return file_problem(
-                f"这是 {name} 编码的{kind}（可能是改了扩展名的 .csv），只接受 .xlsx 格式。"
-                "请下载导入模板，把数据粘贴进模板后保存为 .xlsx 再导入。"
+                gettext(
+                    "这是 %(name)s 编码的%(kind)s（可能是改了扩展名的 .csv），只接受 .xlsx 格式。"
+                    "请下载导入模板，把数据粘贴进模板后保存为 .xlsx 再导入。"
+                )
+                % {"name": name, "kind": kind}
             )
     return file_problem("无法识别的文件格式：只接受 Excel 工作簿（.xlsx）。请下载模板填写后再导入。")
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from django.conf import settings
+from django.utils.translation import gettext
 from openpyxl.utils import get_column_letter
 
 from govshare.catalog.importing.layout import (
@@ -76,11 +77,12 @@ class ParsedFile:
         """What was skipped, for the report of an imported file ("" when nothing was)."""
         if not self.examples:
             return ""
-        rows = "；".join(
-            f"“{sheet}”第{'、'.join(str(r) for s, r in self.examples if s == sheet)}行"
+        rows = gettext("；").join(
+            gettext("“%(sheet)s”第%(rows)s行")
+            % {"sheet": sheet, "rows": gettext("、").join(str(r) for s, r in self.examples if s == sheet)}
             for sheet in dict.fromkeys(s for s, _ in self.examples)
         )
-        return f"已跳过模板的示例行（资源序号为“{EXAMPLE_SEQ}”）：{rows}"
+        return gettext("已跳过模板的示例行（资源序号为“%(seq)s”）：%(rows)s") % {"seq": EXAMPLE_SEQ, "rows": rows}
 
 
 def _normalise_header(value: object) -> str:
@@ -106,7 +108,12 @@ def _read_headers(
     """Map field → 0-based index from the header row, or None after reporting what is missing or unknown."""
     if header_row is None:
         problems.add(
-            sheet, 1, None, "", f"工作表“{sheet}”是空的：第1行应为表头（{'、'.join(c.header for c in columns)}）"
+            sheet,
+            1,
+            None,
+            "",
+            gettext("工作表“%(sheet)s”是空的：第1行应为表头（%(value)s）")
+            % {"sheet": sheet, "value": gettext("、").join(c.header for c in columns)},
         )
         return None
     by_header = {c.header: c for c in columns}
@@ -119,20 +126,39 @@ def _read_headers(
         letter = get_column_letter(index + 1)
         column = by_header.get(header)
         if column is None:
-            known = "、".join(c.header for c in columns)
+            known = gettext("、").join(c.header for c in columns)
             problems.add(
-                sheet, 1, None, letter, f"未知的列“{header}”（{letter}列）：模板中没有这一列。可用的列：{known}"
+                sheet,
+                1,
+                None,
+                letter,
+                gettext("未知的列“%(header)s”（%(letter)s列）：模板中没有这一列。可用的列：%(known)s")
+                % {"header": header, "letter": letter, "known": known},
             )
             ok = False
         elif column.field in positions:
             first = get_column_letter(positions[column.field] + 1)
-            problems.add(sheet, 1, column, letter, f"列“{header}”重复出现（{first}列和{letter}列）")
+            problems.add(
+                sheet,
+                1,
+                column,
+                letter,
+                gettext("列“%(header)s”重复出现（%(first)s列和%(letter)s列）")
+                % {"header": header, "first": first, "letter": letter},
+            )
             ok = False
         else:
             positions[column.field] = index
     missing = [c.header for c in columns if c.required_header and c.field not in positions]
     if missing:
-        problems.add(sheet, 1, None, "", f"缺少列：{'、'.join(missing)}。请使用平台提供的导入模板，不要删除或改名表头")
+        problems.add(
+            sheet,
+            1,
+            None,
+            "",
+            gettext("缺少列：%(value)s。请使用平台提供的导入模板，不要删除或改名表头")
+            % {"value": gettext("、").join(missing)},
+        )
         ok = False
     return positions if ok else None
 
@@ -167,13 +193,24 @@ class _RowReader:
                 if isinstance(value, ErrorValue):
                     letter = get_column_letter(index + 1)
                     column = next((self.columns[f] for f, i in self.positions.items() if i == index), None)
-                    self.problems.add(self.sheet, row, column, letter, f"单元格 {letter}{row} 是错误值 {value}")
+                    self.problems.add(
+                        self.sheet,
+                        row,
+                        column,
+                        letter,
+                        gettext("单元格 %(letter)s%(row)s 是错误值 %(value)s")
+                        % {"letter": letter, "row": row, "value": value},
+                    )
                     values[index] = None
         stray = [i for i in self.headerless if i < len(values) and _text(values[i])]
         stray.extend(i for i in range(self.width, len(values)) if _text(values[i]))
         for index in stray:
             letter = get_column_letter(index + 1)
-            message = f"单元格 {letter}{row} 有内容“{_text(values[index])[:20]}”，但该列没有表头"
+            message = gettext("单元格 %(letter)s%(row)s 有内容“%(value)s”，但该列没有表头") % {
+                "letter": letter,
+                "row": row,
+                "value": _text(values[index])[:20],
+            }
             self.problems.add(self.sheet, row, None, letter, message)
         if len(values) <= self.width:
             values.extend([None] * (self.width + 1 - len(values)))
@@ -208,7 +245,9 @@ class _RowReader:
         text = _text(value)
         if text.isdigit():
             return int(text)
-        self.report(row, name, f"{self.columns[name].header}“{text}”不是整数")
+        self.report(
+            row, name, gettext("%(header)s“%(text)s”不是整数") % {"header": self.columns[name].header, "text": text}
+        )
         return None
 
     def report(self, row: int | None, name: str, message: str) -> None:
@@ -224,15 +263,17 @@ def _structure_problems(sheet: str, stream: SheetStream, merged: list[str]) -> l
     found: list[ImportProblem] = []
     for ref in merged[:50]:
         letter = ref.split(":")[0].rstrip("0123456789")
-        message = f"单元格 {ref} 是合并单元格：请取消合并，并在每一行填写完整的值"
+        message = gettext("单元格 %(ref)s 是合并单元格：请取消合并，并在每一行填写完整的值") % {"ref": ref}
         found.append(ImportProblem.at(sheet, None, "", letter, message))
     for ref in stream.formulas[:50]:
         letter = ref.rstrip("0123456789")
         row = ref[len(letter) :]
-        message = f"单元格 {ref} 含公式：导入只接受数值。请复制后“选择性粘贴 → 数值”再导入"
+        message = gettext("单元格 %(ref)s 含公式：导入只接受数值。请复制后“选择性粘贴 → 数值”再导入") % {"ref": ref}
         found.append(ImportProblem.at(sheet, int(row) if row.isdigit() else None, "", letter, message))
     if stream.formula_count > 50:
-        message = f"共有 {stream.formula_count} 个单元格含公式，以上仅列出前 50 个"
+        message = gettext("共有 %(formula_count)s 个单元格含公式，以上仅列出前 50 个") % {
+            "formula_count": stream.formula_count
+        }
         found.append(ImportProblem.at(sheet, None, "", "", message))
     return found
 
@@ -249,7 +290,10 @@ def _open_workbook(source: IO[bytes]) -> tuple[UploadedWorkbook, dict[str, str]]
     except WorkbookInvalid as exc:
         raise ImportRefused(
             file_problem(
-                "文件不是有效的 Excel 工作簿（.xlsx）：可能已损坏，或是改了扩展名的其他文件。请用模板重新保存后导入。"
+                gettext(
+                    "文件不是有效的 Excel 工作簿（.xlsx）：可能已损坏，或是改了扩展名的其他文件。"
+                    "请用模板重新保存后导入。"
+                )
             )
         ) from exc
     except XlsxRefused as refused:
@@ -259,11 +303,16 @@ def _open_workbook(source: IO[bytes]) -> tuple[UploadedWorkbook, dict[str, str]]
         titles = {title.strip(): title for title in book.sheets}
         missing = [name for name in (RESOURCE_SHEET, ITEM_SHEET) if name not in titles]
         if missing:
-            found = "、".join(f"“{t}”" for t in titles) or "（无）"
+            found = gettext("、").join(f"“{t}”" for t in titles) or gettext("（无）")
             raise ImportRefused(
                 *[
                     ImportProblem.at(
-                        name, None, "", "", f"缺少工作表“{name}”（文件中的工作表：{found}）。请使用平台提供的导入模板"
+                        name,
+                        None,
+                        "",
+                        "",
+                        gettext("缺少工作表“%(name)s”（文件中的工作表：%(found)s）。请使用平台提供的导入模板")
+                        % {"name": name, "found": found},
                     )
                     for name in missing
                 ]
@@ -272,7 +321,10 @@ def _open_workbook(source: IO[bytes]) -> tuple[UploadedWorkbook, dict[str, str]]
         limit = settings.GOVSHARE.import_max_bytes * UNCOMPRESSED_FACTOR
         for name in (RESOURCE_SHEET, ITEM_SHEET):
             if book.archive.getinfo(book.sheets[titles[name]]).file_size > limit:
-                message = f"工作表“{name}”解压后超过 {megabytes(limit)}，不予读取。"
+                message = gettext("工作表“%(name)s”解压后超过 %(value)s，不予读取。") % {
+                    "name": name,
+                    "value": megabytes(limit),
+                }
                 raise ImportRefused(
                     ImportProblem.at(name, None, "", "", message + row_limit_message(None, at_least=False))
                 )
@@ -298,7 +350,9 @@ def _parse_sheets(book: UploadedWorkbook, titles: Mapping[str, str]) -> ParsedFi
     for sheet in (RESOURCE_SHEET, ITEM_SHEET):
         columns = SHEET_COLUMNS[sheet]
         # A damaged zip member, a truncated stream, a shared-string index out of range, a bad row number.
-        damaged = f"工作表“{sheet}”无法读取，文件可能已损坏或不完整。请在 Excel 中打开并重新保存为 .xlsx 后导入"
+        damaged = gettext(
+            "工作表“%(sheet)s”无法读取，文件可能已损坏或不完整。请在 Excel 中打开并重新保存为 .xlsx 后导入"
+        ) % {"sheet": sheet}
         try:
             with sheet_errors(damaged, sheet=sheet):
                 with book.open_sheet(titles[sheet]) as stream:
@@ -324,12 +378,15 @@ def _parse_sheets(book: UploadedWorkbook, titles: Mapping[str, str]) -> ParsedFi
         if any(sheet == RESOURCE_SHEET for sheet, _ in result.examples):
             # The template sent back unchanged: say that its example is never imported, rather than "no rows".
             last = max(row for sheet, row in result.examples if sheet == RESOURCE_SHEET)
-            message = (
-                f"工作表“{RESOURCE_SHEET}”只有模板的示例行（资源序号为“{EXAMPLE_SEQ}”），示例行不会导入，"
-                f"因此没有可导入的资源：请从第{last + 1}行起每行填写一个信息资源，资源序号填 1、2、3…"
-            )
+            message = gettext(
+                "工作表“%(resource_sheet)s”只有模板的示例行（资源序号为“%(example_seq)s”），示例行不会导入，"
+                "因此没有可导入的资源："
+                "请从第%(value)s行起每行填写一个信息资源，资源序号填 1、2、3…"
+            ) % {"resource_sheet": RESOURCE_SHEET, "example_seq": EXAMPLE_SEQ, "value": last + 1}
         else:
-            message = f"工作表“{RESOURCE_SHEET}”没有数据行：请从第2行起每行填写一个信息资源"
+            message = gettext("工作表“%(resource_sheet)s”没有数据行：请从第2行起每行填写一个信息资源") % {
+                "resource_sheet": RESOURCE_SHEET
+            }
         problems.add(RESOURCE_SHEET, 2, None, "", message)
     result.problems = problems.items
     return result
@@ -372,10 +429,9 @@ def _read_items(
             continue
         result.item_rows += 1
         if result.item_rows > max_items:
-            message = (
-                f"工作表“{ITEM_SHEET}”超过 {max_items:,} 行（资源行数上限的 {ITEM_ROWS_PER_RESOURCE_ROW} 倍），"
-                "请拆分为多个文件分批导入"
-            )
+            message = gettext(
+                "工作表“%(item_sheet)s”超过 %(max_items)s 行（资源行数上限的 %(times)s 倍），请拆分为多个文件分批导入"
+            ) % {"item_sheet": ITEM_SHEET, "max_items": f"{max_items:,}", "times": ITEM_ROWS_PER_RESOURCE_ROW}
             raise ImportRefused(ImportProblem.at(ITEM_SHEET, row, "", "", message))
         _item_row(reader, row, values, by_seq)
 
@@ -430,10 +486,10 @@ def _resource_row(
     )
     parsed = ParsedResource(row, seq, draft)
     if not seq:
-        reader.report(row, "seq", "资源序号为必填项")
+        reader.report(row, "seq", gettext("资源序号为必填项"))
         parsed.seq_ok = False
     elif seq in by_seq:
-        reader.report(row, "seq", f"资源序号“{seq}”与第{by_seq[seq].row}行重复")
+        reader.report(row, "seq", gettext("资源序号“%(seq)s”与第%(row)s行重复") % {"seq": seq, "row": by_seq[seq].row})
         parsed.seq_ok = False
     else:
         by_seq[seq] = parsed
@@ -446,7 +502,12 @@ def _item_row(reader: _RowReader, row: int, values: list[object], by_seq: Mappin
     length = reader.integer(row, values, "length")
     description = reader.text(values, "description")
     if len(description) > MAX_DESCRIPTION:
-        reader.report(row, "description", f"说明不能超过{MAX_DESCRIPTION}个字符（现有{len(description)}个）")
+        reader.report(
+            row,
+            "description",
+            gettext("说明不能超过%(max_description)s个字符（现有%(count)s个）")
+            % {"max_description": MAX_DESCRIPTION, "count": len(description)},
+        )
     item = ItemDraft(
         name=reader.text(values, "name"),
         data_type=reader.choice(values, "data_type"),
@@ -459,11 +520,16 @@ def _item_row(reader: _RowReader, row: int, values: list[object], by_seq: Mappin
         at_rest=reader.choice(values, "at_rest"),
     )
     if not seq:
-        reader.report(row, "seq", "资源序号为必填项：请填写该信息项所属资源的序号")
+        reader.report(row, "seq", gettext("资源序号为必填项：请填写该信息项所属资源的序号"))
         return
     parent = by_seq.get(seq)
     if parent is None:
-        reader.report(row, "seq", f"资源序号“{seq}”在“{RESOURCE_SHEET}”工作表中不存在")
+        reader.report(
+            row,
+            "seq",
+            gettext("资源序号“%(seq)s”在“%(resource_sheet)s”工作表中不存在")
+            % {"seq": seq, "resource_sheet": RESOURCE_SHEET},
+        )
         return
     parent.draft.items.append(item)
     parent.item_rows.append(row)

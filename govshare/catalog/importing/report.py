@@ -3,6 +3,8 @@ sheets, its ordering, its length limit, and the report kept with each batch."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from govshare.catalog.importing.layout import ITEM_SHEET, RESOURCE_SHEET, Column
 from govshare.catalog.models import ImportBatch
 from govshare.core.tabular.problems import ImportRefused, SheetProblem, report_order
@@ -48,5 +50,6 @@ def stored_report(problems: list[ImportProblem]) -> list[dict[str, object]]:
 
 
 def report_of(batch: ImportBatch) -> list[ImportProblem]:
-    """The stored report of a batch as problems (for pages and the API)."""
-    return [ImportProblem.from_dict(p) for p in batch.report]
+    """The stored report of a batch as problems (for pages and the API). The report keeps the messages as they were
+    said to the importer; a fixed one (no value in it) reads in the reader's language."""
+    return [ImportProblem.from_dict({**p, "message": gettext(str(p.get("message", "")))}) for p in batch.report]

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from govshare.accounts.choices import Role
 from govshare.accounts.models import User
@@ -31,7 +32,9 @@ class AlreadyImported(Conflict):
 
     def __init__(self, earlier: ImportBatch) -> None:
         when = timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M")
-        super().__init__(f"该文件已于 {when} 导入过（批次 #{earlier.pk}），仍要导入吗？")
+        super().__init__(
+            gettext("该文件已于 %(when)s 导入过（批次 #%(batch)s），仍要导入吗？") % {"when": when, "batch": earlier.pk}
+        )
         self.earlier = earlier
 
 

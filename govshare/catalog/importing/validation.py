@@ -8,6 +8,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 from govshare.accounts.models import User
 from govshare.catalog import access, services
 from govshare.catalog.importing.layout import ITEM_BY_FIELD, ITEM_SHEET, RESOURCE_BY_FIELD, RESOURCE_SHEET
@@ -66,7 +68,10 @@ def validate(parsed: ParsedFile, *, actor: User) -> Validation:
         if department.pk not in allowed:
             allowed[department.pk] = access.can_catalog_for(actor, department.pk)
         if not allowed[department.pk]:
-            message = f"您无权为“{department.name}”（{department.code}）编目：部门目录管理员只能导入本部门的资源"
+            message = gettext("您无权为“%(department_name)s”（%(code)s）编目：部门目录管理员只能导入本部门的资源") % {
+                "department_name": department.name,
+                "code": department.code,
+            }
             problems.append(_rule_problem(item, FieldProblem("department_code", message), parsed.letters))
             continue
         resolved.append(r)
@@ -86,7 +91,11 @@ def _code_problems(resources: Sequence[ParsedResource], letter: str) -> list[Imp
         if code in first_row:
             problems.append(
                 ImportProblem.at(
-                    RESOURCE_SHEET, p.row, column.header, letter, f"信息资源代码“{code}”与第{first_row[code]}行重复"
+                    RESOURCE_SHEET,
+                    p.row,
+                    column.header,
+                    letter,
+                    gettext("信息资源代码“%(code)s”与第%(value)s行重复") % {"code": code, "value": first_row[code]},
                 )
             )
         else:
@@ -100,8 +109,18 @@ def _code_problems(resources: Sequence[ParsedResource], letter: str) -> list[Imp
             used |= set(Resource.objects.filter(code__in=chunk).values_list("code", flat=True))
             retired |= set(RetiredResourceCode.objects.filter(code__in=chunk).values_list("code", flat=True))
         for code in sorted(used | retired, key=first_row.__getitem__):
-            why = "已被平台中的资源使用" if code in used else "属于已删除的资源，已注销（代码不可重复使用）"
+            why = (
+                gettext("已被平台中的资源使用")
+                if code in used
+                else gettext("属于已删除的资源，已注销（代码不可重复使用）")
+            )
             problems.append(
-                ImportProblem.at(RESOURCE_SHEET, first_row[code], column.header, letter, f"信息资源代码“{code}”{why}")
+                ImportProblem.at(
+                    RESOURCE_SHEET,
+                    first_row[code],
+                    column.header,
+                    letter,
+                    gettext("信息资源代码“%(code)s”%(why)s") % {"code": code, "why": why},
+                )
             )
     return problems

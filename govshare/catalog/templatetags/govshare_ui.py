@@ -7,6 +7,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext, gettext_noop
 
 from govshare.accounts.choices import Role
+from govshare.catalog import history
 
 register = template.Library()
 
@@ -70,6 +71,12 @@ CHOICE_LABELS = (
     gettext_noop("重新编辑"),
     gettext_noop("同资源"),
 )
+
+
+@register.filter
+def readable_changes(changes: list[dict[str, str]]) -> list[dict[str, str]]:
+    """A stored version's diff in the reader's language (`history.readable`)."""
+    return history.readable(changes)
 
 
 @register.filter

@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext
+
 from govshare.core.errors import FieldProblem
 
 __all__ = ["ImportRefused", "SheetProblem", "report_order", "without_repeats"]
@@ -68,8 +70,8 @@ class SheetProblem(FieldProblem):
     def column_label(self) -> str:
         """列 as a report shows it: 共享属性（H列）, the header or the letter alone when only one is known."""
         if self.header and self.letter:
-            return f"{self.header}（{self.letter}列）"
-        return self.header or (f"{self.letter}列" if self.letter else "")
+            return gettext("%(header)s（%(letter)s列）") % {"header": self.header, "letter": self.letter}
+        return self.header or (gettext("%(letter)s列") % {"letter": self.letter} if self.letter else "")
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_noop, ngettext
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.encryption import ROTATION_MODE
 from govshare.datasets.models import Load
+from govshare.jobs import logs
 from govshare.sources.choices import LoadMode
 
 register = template.Library()
@@ -82,3 +83,15 @@ def load_mode_label(mode: str) -> str:
     if mode == ROTATION_MODE:
         return _("密钥轮换")
     return _(LoadMode(mode).label) if mode in LoadMode.values else mode
+
+
+@register.filter
+def readable_log(log: str) -> str:
+    """A stored job log in the reader's language (`govshare.jobs.logs`)."""
+    return logs.readable(log)
+
+
+@register.filter
+def readable_message(message: str) -> str:
+    """A stored job message (its error) in the reader's language when it is one of the catalogue's."""
+    return logs.readable_text(message)

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from govshare.jobs import logs
 from govshare.jobs.choices import JobStatus
 from govshare.jobs.models import Job, JobState
 
@@ -45,3 +46,15 @@ def job_progress(job: Job) -> SafeString:
         total,
         unit,
     )
+
+
+@register.filter
+def readable_log(log: str) -> str:
+    """A stored job log in the reader's language (`govshare.jobs.logs`)."""
+    return logs.readable(log)
+
+
+@register.filter
+def readable_message(message: str) -> str:
+    """A stored job message (its error) in the reader's language when it is one of the catalogue's."""
+    return logs.readable_text(message)

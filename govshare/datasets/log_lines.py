@@ -1,0 +1,35 @@
+"""The sentences a load writes into its log (`govshare.datasets.loading`), so that a stored log reads in the reader's
+language (`govshare.jobs.logs`)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext, gettext_noop
+
+from govshare.jobs.logs import line
+
+LINES = (
+    line(
+        r"版本 v(?P<head>\d+) 未通过检查，本次以当前版本 v(?P<current>\d+) 为基础（恢复为 v(?P<restored>\d+)）",
+        gettext_noop("版本 v%(head)s 未通过检查，本次以当前版本 v%(current)s 为基础（恢复为 v%(restored)s）"),
+    ),
+    line(
+        r"版本 v(?P<head>\d+) 未通过检查，且尚无当前版本：本次写入全部数据",
+        gettext_noop("版本 v%(head)s 未通过检查，且尚无当前版本：本次写入全部数据"),
+    ),
+    line(r"开始读取来源（(?P<n>\d+) 个字段）", gettext_noop("开始读取来源（%(n)s 个字段）")),
+    line(r"已提交数据集版本 v(?P<version>\d+)", gettext_noop("已提交数据集版本 v%(version)s")),
+    line(
+        r"第 (?P<n>\d+) 次执行，加载方式：(?P<mode>.+)",
+        gettext_noop("第 %(n)s 次执行，加载方式：%(mode)s"),
+        mode=gettext,
+    ),
+    line(r"上次执行已提交版本 v(?P<version>\d+)，补记结果", gettext_noop("上次执行已提交版本 v%(version)s，补记结果")),
+    line(r"提示：(?P<warning>.*)", gettext_noop("提示：%(warning)s"), warning=gettext),
+    line(
+        r"数据检查未通过，版本 v(?P<version>\d+) 未启用：(?P<reason>.*)",
+        gettext_noop("数据检查未通过，版本 v%(version)s 未启用：%(reason)s"),
+        reason=gettext,
+    ),
+)
+# Fixed lines are translated as they are; listed here for the message catalogue.
+FIXED = (gettext_noop("来源没有新的数据，未生成新版本"), gettext_noop("没有新的有效记录，未生成新版本"))
