@@ -114,6 +114,16 @@ def test_the_api_docs_render_without_violations(server: str, browser: Any) -> No
     assert violations.messages == []
 
 
+def test_the_api_docs_lead_back_to_the_platform(server: str, browser: Any) -> None:
+    page, violations = _page(browser)
+    _log_in(page, server, "csp_catalog")
+    page.goto(f"{server}/api/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    page.click("a.docs-back")
+    page.wait_for_selector("h1:has-text('工作台')")
+    assert violations.messages == []
+
+
 def test_an_inline_script_or_style_would_be_refused_and_reported(server: str, browser: Any) -> None:
     page, violations = _page(browser)
     page.goto(f"{server}/login/")
