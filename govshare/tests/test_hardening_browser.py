@@ -104,6 +104,22 @@ def test_the_admin_works_without_violations(server: str, browser: Any) -> None:
     assert violations.messages == []
 
 
+def test_the_admins_category_tree_and_change_pages_apply_no_inline_style(server: str, browser: Any) -> None:
+    page, violations = _page(browser)
+    _log_in(page, server, "csp_admin")
+    page.goto(f"{server}/admin/")
+    assert page.inner_text("a[href='/admin/oauth2_provider/']").strip() == "接入系统"
+    page.goto(f"{server}/admin/catalog/category/")
+    page.wait_for_selector("#result_list .category-level-2")
+    # The tree is still indented (govshare/admin.css), though no style="" applied.
+    assert page.eval_on_selector("#result_list .category-level-2", "e => getComputedStyle(e).paddingLeft") != "0px"
+    page.click("#result_list .category-level-2")
+    page.wait_for_selector("#category_form")
+    page.goto(f"{server}/admin/oauth2_provider/application/add/")
+    page.wait_for_selector("#application_form")
+    assert violations.messages == []
+
+
 def test_the_api_docs_render_without_violations(server: str, browser: Any) -> None:
     page, violations = _page(browser)
     _log_in(page, server, "csp_catalog")
