@@ -160,3 +160,18 @@ def test_the_facets_come_after_the_results_on_a_phone(world: World, browser: Any
     facets_top = page.eval_on_selector(".facets", "e => e.getBoundingClientRect().top")
     assert facets_top > results_top
     page.context.close()
+
+
+def test_the_catalogues_results_are_cards_on_a_phone(world: World, browser: Any) -> None:
+    server, _ = world
+    page = _signed_in(browser, server, "consumer")
+    page.goto(f"{server}/catalog/")
+    row = page.locator("table.cards tbody tr").first
+    # The name heads the card; every other cell is labelled with its column's name.
+    name_top = row.locator("td.card-title").bounding_box()["y"]
+    code_top = row.locator("td").first.bounding_box()["y"]
+    assert name_top < code_top
+    label = row.locator("td").first.evaluate("e => getComputedStyle(e, '::before').content")
+    assert label == '"信息资源代码"'
+    assert row.bounding_box()["width"] <= PHONE
+    page.context.close()
