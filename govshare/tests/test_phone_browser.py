@@ -175,3 +175,13 @@ def test_the_catalogues_results_are_cards_on_a_phone(world: World, browser: Any)
     assert label == '"信息资源代码"'
     assert row.bounding_box()["width"] <= PHONE
     page.context.close()
+
+
+def test_a_folded_menu_with_unread_messages_marks_its_button(world: World, browser: Any) -> None:
+    server, _ = world
+    page = _signed_in(browser, server, "catalog")  # the world sent every role a notification
+    dot = "() => getComputedStyle(document.querySelector('button.nav-toggle'), '::after').content"
+    assert page.evaluate(dot) == '""'
+    page.click("button.nav-toggle")
+    assert page.evaluate(dot) == "none"
+    page.context.close()
