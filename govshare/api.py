@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.throttling import AnonRateThrottle, UserRateThrottle
 
 from govshare.accounts.api import router as accounts_router
@@ -55,11 +55,18 @@ class UserRate(_RateFromSettings, UserRateThrottle):
         super().__init__(settings.API_RATE_USER)
 
 
+class PlatformSwagger(Swagger):
+    """Swagger UI under the platform's bar, which leads back to the platform (core/api_docs.html)."""
+
+    template = "core/api_docs.html"
+
+
 api = NinjaAPI(
     title="govshare 政务数据共享交换平台 API",
     version="1",
     description="以个人 API 令牌（Authorization: Bearer gs_…）或登录会话调用。错误以中文说明字段与原因。",
     urls_namespace="api",
+    docs=PlatformSwagger(),
     docs_url="/docs",
     openapi_url="/openapi.json",
     throttle=[AnonymousRate(), UserRate()],

@@ -50,7 +50,8 @@ INSTALLED_APPS = [
     "govshare.notifications",
     # Before oauth2_provider: its consent page template is overridden here.
     "govshare.identity",
-    "oauth2_provider",
+    # django-oauth-toolkit under the name the admin shows (接入系统).
+    "govshare.identity.provider_app.OAuthProviderConfig",
     "django_q",
     "csp",
 ]

@@ -44,7 +44,7 @@ def page(server: str) -> Iterator[Any]:
         page.fill("input[name=username]", "form_catalog")
         page.fill("input[name=password]", TEST_PASSWORD)
         page.click("form button[type=submit]")
-        page.wait_for_selector("nav.mainnav")
+        page.wait_for_selector("nav.mainnav", state="attached")  # folded behind the menu button at 390 px
         yield page
         assert errors == []
 

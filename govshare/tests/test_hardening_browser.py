@@ -104,6 +104,22 @@ def test_the_admin_works_without_violations(server: str, browser: Any) -> None:
     assert violations.messages == []
 
 
+def test_the_admins_category_tree_and_change_pages_apply_no_inline_style(server: str, browser: Any) -> None:
+    page, violations = _page(browser)
+    _log_in(page, server, "csp_admin")
+    page.goto(f"{server}/admin/")
+    assert page.inner_text("a[href='/admin/oauth2_provider/']").strip() == "接入系统"
+    page.goto(f"{server}/admin/catalog/category/")
+    page.wait_for_selector("#result_list .category-level-2")
+    # The tree is still indented (govshare/admin.css), though no style="" applied.
+    assert page.eval_on_selector("#result_list .category-level-2", "e => getComputedStyle(e).paddingLeft") != "0px"
+    page.click("#result_list .category-level-2")
+    page.wait_for_selector("#category_form")
+    page.goto(f"{server}/admin/oauth2_provider/application/add/")
+    page.wait_for_selector("#application_form")
+    assert violations.messages == []
+
+
 def test_the_api_docs_render_without_violations(server: str, browser: Any) -> None:
     page, violations = _page(browser)
     _log_in(page, server, "csp_catalog")
@@ -111,6 +127,16 @@ def test_the_api_docs_render_without_violations(server: str, browser: Any) -> No
     page.wait_for_selector(".swagger-ui .info .title")
     assert "govshare" in page.inner_text(".swagger-ui .info .title")
     page.wait_for_selector(".opblock-tag")
+    assert violations.messages == []
+
+
+def test_the_api_docs_lead_back_to_the_platform(server: str, browser: Any) -> None:
+    page, violations = _page(browser)
+    _log_in(page, server, "csp_catalog")
+    page.goto(f"{server}/api/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    page.click("a.docs-back")
+    page.wait_for_selector("h1:has-text('工作台')")
     assert violations.messages == []
 
 

@@ -1,5 +1,6 @@
 // Page behaviour of govshare, as a static file so that the Content-Security-Policy needs no 'unsafe-inline'.
-// Elements opt in with data attributes: data-autosubmit (a select submits its form on change),
+// The top bar's menu button folds the menu on a phone. Elements opt in with data attributes: data-autosubmit (a
+// select submits its form on change),
 // data-confirm="…" (a form asks before submitting), data-select-on-focus (an input selects its text),
 // data-max-bytes on a form with a file input (refuses an oversized file before sending; the server checks too),
 // the item formset's "add item" button of the catalogue entry form, and its suggestion next to an item named like
@@ -9,6 +10,30 @@
 // data-required-when-shown; a field showing an error stays visible.
 (function () {
   "use strict";
+
+  // The top bar's menu button (shown by this script, so that without scripts the menu stays open): on a phone the
+  // menu starts folded and the button opens and closes it; Escape closes it and gives the button the focus back.
+  // On a wide screen the stylesheet hides the button and always shows the menu.
+  var toggle = document.querySelector("button.nav-toggle");
+  var topbar = toggle && toggle.closest(".topbar");
+  if (toggle && topbar) {
+    var setOpen = function (open) {
+      topbar.classList.toggle("nav-open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    };
+    topbar.classList.add("nav-collapsible");
+    toggle.hidden = false;
+    setOpen(false);
+    toggle.addEventListener("click", function () {
+      setOpen(toggle.getAttribute("aria-expanded") !== "true");
+    });
+    topbar.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && topbar.classList.contains("nav-open")) {
+        setOpen(false);
+        toggle.focus();
+      }
+    });
+  }
 
   document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
     select.addEventListener("change", function () { select.form.submit(); });
