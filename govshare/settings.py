@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "govshare.keys",
     "govshare.demo",
     "govshare.notifications",
+    "govshare.sharing",
     # Before oauth2_provider: its consent page template is overridden here.
     "govshare.identity",
     # django-oauth-toolkit under the name the admin shows (接入系统).

@@ -12,6 +12,9 @@ class Role(models.TextChoices):
     CONSUMER = "consumer", "使用方"
     SECURITY_OFFICER = "security_officer", "安全管理员"
     AUDITOR = "auditor", "审计员"
+    # The platform's coordinating department (共享主管部门, the big-data bureau): reviews application scenarios, decides
+    # overdue share requests and arbitrates disputes. A business role, not one of the separated system roles.
+    COORDINATOR = "coordinator", "共享协调员"
 
 
 # 三员分立: no account holds two of these.

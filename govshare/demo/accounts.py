@@ -40,4 +40,7 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("jy_gaj_user", "吴静", "jy_gaj", (Role.CONSUMER,), "旌阳区公安分局使用方"),
     DemoAccount("security", "郑海燕", "dsj", (Role.SECURITY_OFFICER,), "安全管理员（三员分立）"),
     DemoAccount("auditor", "何文博", "dsj", (Role.AUDITOR,), "审计员：查阅审计日志（三员分立）"),
+    DemoAccount(
+        "coordinator", "徐志远", "dsj", (Role.COORDINATOR,), "共享协调员（共享主管部门）：审核应用场景、裁决共享争议"
+    ),
 )

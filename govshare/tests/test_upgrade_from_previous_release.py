@@ -40,13 +40,17 @@ HARDENING_RELEASE: dict[str, str | None] = {
     "identity": "0003_move_totp_devices_to_encrypted_key",
     "jobs": None,
     "notifications": None,
+    "sharing": None,
     "sources": None,
+    "accounts": "0004_role_grant_requests",
 }
 GROUNDWORK_RELEASE: dict[str, str | None] = {
     "catalog": "0006_item_at_rest_encryption",
     "datasets": "0008_schedules_run_tasks_by_name",
     "jobs": None,
     "notifications": "0001_notification_inbox",
+    "sharing": None,
+    "accounts": "0004_role_grant_requests",
 }
 PREVIOUS_RELEASE: dict[str, str | None] = {
     **HARDENING_RELEASE,
