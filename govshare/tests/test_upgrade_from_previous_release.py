@@ -7,7 +7,9 @@ runs, and every row is still there, changed only as the release notes say.
   source's encrypted credential still decrypts; loads, queued jobs and schedules keep pointing at their source).
 - The groundwork release (2026-12-07, later): the job rows, version leases, change requests, synonym groups,
   不是重复 marks, maintenance reminders and new notification kinds arrive; published entries, notifications, loads
-  and the audit trail stay as they were."""
+  and the audit trail stay as they were.
+- The first-wave release (2026-12-07, last): the sharing app (scenarios, grants) and the 共享协调员 role arrive;
+  users and their roles, information systems, open change requests and the audit trail stay as they were."""
 
 from __future__ import annotations
 
@@ -30,8 +32,10 @@ from govshare.catalog import notices
 from govshare.catalog.models import Resource, ResourceRevision, SynonymGroup
 from govshare.datasets.choices import VersionKind
 from govshare.datasets.models import Dataset, DatasetVersion, Load, VersionLease
+from govshare.identity.models import InformationSystem
 from govshare.jobs.models import Job
 from govshare.notifications.models import Notification
+from govshare.sharing.models import Grant, Scenario
 from govshare.sources.models import Source
 
 # The last migration of each app a release shipped, where it differs from today's (None: the app did not exist).
@@ -51,6 +55,11 @@ GROUNDWORK_RELEASE: dict[str, str | None] = {
     "notifications": "0001_notification_inbox",
     "sharing": None,
     "accounts": "0004_role_grant_requests",
+}
+FIRST_WAVE_RELEASE: dict[str, str | None] = {
+    "accounts": "0004_role_grant_requests",
+    "identity": "0004_information_systems",
+    "sharing": None,
 }
 PREVIOUS_RELEASE: dict[str, str | None] = {
     **HARDENING_RELEASE,
@@ -275,5 +284,59 @@ def test_a_database_of_the_groundwork_release_upgrades_without_loss() -> None:
     assert (kept.kind, kept.title, kept.read_at) == ("system", "旧通知", None)
     assert Load.objects.get(pk=load.pk).rows_loaded == 7
     assert not Job.objects.exists() and not VersionLease.objects.exists()
+    report = chain.verify_audit_chain()
+    assert report.ok, report.problems
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_database_of_the_first_wave_release_upgrades_without_loss() -> None:
+    executor = MigrationExecutor(connection)
+    targets = _release_targets(executor, FIRST_WAVE_RELEASE)
+    try:
+        executor.migrate(targets)  # type: ignore[arg-type]
+        old = _state_at(executor, targets)
+        department = old.get_model("accounts", "Department").objects.create(
+            code="11510600MB1234567X", name="升级测试局", level="city"
+        )
+        user = old.get_model("accounts", "User").objects.create(
+            username="upgrade_consumer", password="!", department_id=department.pk
+        )
+        old.get_model("accounts", "UserRole").objects.create(user_id=user.pk, role="consumer")
+        system = old.get_model("identity", "InformationSystem").objects.create(
+            code="sj-test", name="升级测试系统", department_id=department.pk, purpose="核验", created_by_id=user.pk
+        )
+        category = old.get_model("catalog", "Category").objects.order_by("pk").first()
+        assert category is not None
+        resource = old.get_model("catalog", "Resource").objects.create(
+            code="101/000002",
+            category=category,
+            name="升级前已发布的资源",
+            department_id=department.pk,
+            summary="发布后提交了变更",
+            format="database",
+            share_type="conditional",
+            open_type="closed",
+            update_cycle="daily",
+            status="published",
+        )
+        revision = old.get_model("catalog", "ResourceRevision").objects.create(
+            resource_id=resource.pk,
+            author_id=user.pk,
+            author_name="upgrade_consumer",
+            base_version=1,
+            content={"summary": "变更后的摘要"},
+        )
+        with transaction.atomic():
+            record_action(None, "catalog.resource.publish", object_type="catalog.resource", object_id=str(resource.pk))
+        chain.seal_audit_log()
+    finally:
+        _migrate_to_current()
+
+    upgraded_user = User.objects.get(pk=user.pk)
+    assert upgraded_user.role_set() == {Role.CONSUMER}
+    assert Resource.objects.get(pk=resource.pk).status == "published"
+    assert ResourceRevision.objects.get(pk=revision.pk).content == {"summary": "变更后的摘要"}
+    assert InformationSystem.objects.get(pk=system.pk).name == "升级测试系统"
+    assert not Scenario.objects.exists() and not Grant.objects.exists()
     report = chain.verify_audit_chain()
     assert report.ok, report.problems
