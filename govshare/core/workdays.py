@@ -270,12 +270,12 @@ def load_shipped_years(using: str = "default") -> list[int]:
     with transaction.atomic(using=using):
         existing = {row.year: row for row in CalendarYear.objects.using(using).filter(year__in=list(years))}
         stored: dict[int, set[tuple[dt.date, str, str]]] = {}
-        for year, day, kind, name in (
+        for year, date, kind, name in (
             SpecialDay.objects.using(using)
             .filter(calendar_year__year__in=list(years))
             .values_list("calendar_year__year", "date", "kind", "name")
         ):
-            stored.setdefault(year, set()).add((day, kind, name))
+            stored.setdefault(year, set()).add((date, kind, name))
         now = timezone.now()
         for year, wanted in by_year.items():
             row = existing.get(year)
