@@ -129,7 +129,12 @@ def save_year(
                 SpecialDay(calendar_year=row, date=d.date, kind=d.kind, name=d.name.strip()) for d in days
             )
             holidays = sum(1 for d in days if d.kind == DayKind.HOLIDAY)
-            details: dict[str, Any] = {"year": year, "holidays": holidays, "workdays": len(days) - holidays, "before": before}
+            details: dict[str, Any] = {
+                "year": year,
+                "holidays": holidays,
+                "workdays": len(days) - holidays,
+                "before": before,
+            }
             if source == CalendarSource.IMPORTED:
                 record_action(actor, "accounts.calendar.import", row, file_name=file_name, **details)
             else:
