@@ -264,7 +264,7 @@ def test_an_xlsx_file_with_real_dates_is_imported(platform_admin):
     book = Workbook()
     sheet = book.active
     sheet.append(["日期", "类型", "名称"])
-    sheet.append([dt.datetime(2027, 10, 1), "放假", "国庆节"])
+    sheet.append([D(2027, 10, 1), "放假", "国庆节"])
     sheet.append(["2027-10-09", "调休上班", "国庆节"])
     data = io.BytesIO()
     book.save(data)
