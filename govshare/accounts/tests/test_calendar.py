@@ -291,3 +291,10 @@ def test_an_exported_year_imports_back_unchanged(platform_admin):
 
 def test_a_year_nobody_entered_has_no_export(platform_admin):
     assert client_for(platform_admin).get(reverse("accounts:calendar_export", args=[2027])).status_code == 404
+
+
+def test_the_calendar_page_speaks_english_to_an_english_reader(platform_admin):
+    client = client_for(platform_admin)
+    page = client.get(reverse("accounts:calendar"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Working-day calendar" in page and "Shipped data" in page and "Years entered" in page
+    assert "工作日历" not in page
