@@ -71,64 +71,81 @@ class CalendarUnknown(DomainError):
 
 @dataclass(frozen=True)
 class Calendar:
-    """Every known year, as tables over the days from 1 January of the first known year to 31 December of the last.
+    """Every known year, as tables over the days from 1 January of the first known year to 31 December of the last
+    (day i of the span is ordinal `base + i`).
 
-    `working` holds the ordinals of all working days in order; `before[i]` counts the working days among the first
-    `i` days of the span. Days of a year inside the span that is not known count as rest days in the tables; every
-    answer checks the years it touched first, so they never reach a caller."""
+    `working` holds the working days in order (as dates, so that an answer is a list look-up); `before[i]` counts
+    the working days among the first i days of the span; `known_until[i]` is the first day at or after day i whose
+    year is not known (the span's length when there is none). Days of an unknown year inside the span count as rest
+    days, and every answer first checks that the days it counted lie before `known_until`: an unknown year is never
+    crossed, whatever the tables say about it."""
 
     known: frozenset[int]
     first_year: int
     last_year: int
     base: int  # ordinal of 1 January of first_year
-    working: list[int]
+    working: list[dt.date]
     before: list[int]
+    known_until: list[int]
 
     @classmethod
     def build(cls, years: Iterable[int], special: dict[dt.date, str]) -> Calendar:
         known = frozenset(years)
         if not known:
-            return cls(known, 0, -1, 0, [], [0])
+            return cls(known, 0, -1, 0, [], [0], [])
         first, last = min(known), max(known)
         base = dt.date(first, 1, 1).toordinal()
-        end = dt.date(last, 12, 31).toordinal()
-        working: list[int] = []
+        days = dt.date(last, 12, 31).toordinal() - base + 1
+        working: list[dt.date] = []
         before = [0]
-        for ordinal in range(base, end + 1):
-            day = dt.date.fromordinal(ordinal)
+        known_until = [0] * days
+        for index in range(days):
+            day = dt.date.fromordinal(base + index)
             kind = special.get(day)
-            works = day.year in known and (kind == DayKind.WORKDAY if kind else day.weekday() < 5)
-            if works:
-                working.append(ordinal)
+            if day.year in known and (kind == DayKind.WORKDAY if kind else day.weekday() < 5):
+                working.append(day)
             before.append(len(working))
-        return cls(known, first, last, base, working, before)
+        next_unknown = days
+        for index in range(days - 1, -1, -1):
+            if dt.date.fromordinal(base + index).year not in known:
+                next_unknown = index
+            known_until[index] = next_unknown
+        return cls(known, first, last, base, working, before, known_until)
 
-    def _require(self, first_day: dt.date, last_day: dt.date) -> None:
-        """Raise CalendarUnknown for the first year from first_day to last_day that is not known."""
-        for year in range(first_day.year, last_day.year + 1):
-            if year not in self.known:
-                raise CalendarUnknown(year)
+    def _unknown(self, index: int) -> CalendarUnknown:
+        """The refusal for day `index` of the span (which may lie before or after it)."""
+        return CalendarUnknown(dt.date.fromordinal(self.base + index).year)
+
+    def _checked(self, first: int, last: int) -> None:
+        """Raise CalendarUnknown unless days first…last of the span all lie in known years."""
+        if first < 0:
+            raise self._unknown(first)
+        if first >= len(self.known_until):
+            raise self._unknown(first)
+        if last >= self.known_until[first]:
+            raise self._unknown(self.known_until[first])
 
     def is_working_day(self, day: dt.date) -> bool:
-        self._require(day, day)
         index = day.toordinal() - self.base
+        self._checked(index, index)
         return self.before[index + 1] > self.before[index]
 
     def add_working_days(self, start: dt.date, n: int) -> dt.date:
         """The n-th working day after `start` (the day itself is not counted): a request made on `start` with n
         working days to answer is due by the end of that day. n = 0 answers `start` (nothing is counted)."""
-        if n < 0:
-            raise ValueError("n must not be negative")
-        if n == 0:
+        if n <= 0:
+            if n < 0:
+                raise ValueError("n must not be negative")
             return start
-        after = start + dt.timedelta(days=1)
-        self._require(after, after)
-        wanted = self.before[after.toordinal() - self.base] + n - 1
+        index = start.toordinal() + 1 - self.base  # the first day counted
+        self._checked(index, index)
+        wanted = self.before[index] + n - 1
         if wanted >= len(self.working):
-            # The span ends before the n-th working day: the first year after it is not known.
-            raise CalendarUnknown(self.last_year + 1)
-        due = dt.date.fromordinal(self.working[wanted])
-        self._require(after, due)
+            # No n-th working day in the span: the deadline lies in an unknown year, the first one after `start`.
+            raise self._unknown(self.known_until[index])
+        due = self.working[wanted]
+        if due.toordinal() - self.base >= self.known_until[index]:
+            raise self._unknown(self.known_until[index])
         return due
 
     def working_days_between(self, a: dt.date, b: dt.date) -> int:
@@ -138,8 +155,9 @@ class Calendar:
             return -self.working_days_between(b, a)
         if a == b:
             return 0
-        self._require(a + dt.timedelta(days=1), b)
-        return self.before[b.toordinal() - self.base + 1] - self.before[a.toordinal() - self.base + 1]
+        first, last = a.toordinal() + 1 - self.base, b.toordinal() - self.base
+        self._checked(first, last)
+        return self.before[last + 1] - self.before[first]
 
     def known_through(self, year: int) -> int | None:
         """The last year of the unbroken run of known years from `year`, or None when `year` itself is unknown."""

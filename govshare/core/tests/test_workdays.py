@@ -151,6 +151,12 @@ def test_a_known_year_without_any_special_day_counts_weekends_only():
     assert calendar.add_working_days(D(2030, 1, 4), 1) == D(2030, 1, 7)  # 2030-01-01 is no holiday here
 
 
+def test_with_no_year_entered_at_all_nothing_is_computed():
+    with pytest.raises(CalendarUnknown) as raised:
+        Calendar.build([], {}).add_working_days(D(2026, 3, 2), 1)
+    assert raised.value.year == 2026
+
+
 def test_known_through_and_missing_years():
     calendar = Calendar.build([2025, 2026, 2028], {})
     assert calendar.known_through(2025) == 2026
@@ -186,6 +192,22 @@ def test_more_working_days_never_give_an_earlier_deadline(start, n, m):
 def test_a_later_request_never_has_an_earlier_deadline(start, days_later, n):
     later = start + dt.timedelta(days=days_later)
     assert SHIPPED.add_working_days(start, n) <= SHIPPED.add_working_days(later, n)
+
+
+def _counted_day_by_day(start: dt.date, n: int) -> dt.date:
+    kinds = {d.date: d.kind for d in _DAYS}
+    day = start
+    while n:
+        day += dt.timedelta(days=1)
+        kind = kinds.get(day)
+        if kind == DayKind.WORKDAY or (kind is None and day.weekday() < 5):
+            n -= 1
+    return day
+
+
+@given(_STARTS, _COUNTS)
+def test_a_deadline_is_what_counting_day_by_day_gives(start, n):
+    assert SHIPPED.add_working_days(start, n) == _counted_day_by_day(start, n)
 
 
 @given(_STARTS)
