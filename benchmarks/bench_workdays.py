@@ -79,6 +79,13 @@ def main() -> None:
         rows.append(
             ("govshare add_working_days (warm)", count, elapsed, len(queries), "yes" if again == ours else "NO")
         )
+        # A caller with many deadlines at once (a nightly overdue sweep) takes the calendar once.
+        held_calendar = workdays.calendar()
+        started = time.perf_counter()
+        held = [held_calendar.add_working_days(start, n) for start, n in requests]
+        elapsed = time.perf_counter() - started
+        same = "yes" if held == ours else "NO"
+        rows.append(("govshare calendar().add_working_days (calendar held)", count, elapsed, 0, same))
 
         loads = []
         for _ in range(5):
@@ -136,19 +143,18 @@ def main() -> None:
                     n -= 1
             return day
 
-        with CaptureQueriesContext(connection) as queries:
+        issued = [0]
+
+        def counted(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+            issued[0] += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(counted):
             started = time.perf_counter()
             slow = [per_day_query(start, n) for start, n in sample]
             elapsed = time.perf_counter() - started
-        rows.append(
-            (
-                "a query per day (first 1,000 requests)",
-                len(sample),
-                elapsed,
-                len(queries),
-                "yes" if slow == ours[: len(sample)] else "NO",
-            )
-        )
+        same = "yes" if slow == ours[: len(sample)] else "NO"
+        rows.append(("a query per day (first 1,000 requests)", len(sample), elapsed, issued[0], same))
 
         print(f"database: {connection.vendor}; requests: {count:,}; years known: 2004–2026")
         print()
