@@ -18,6 +18,7 @@ process is seen within that time; the process that saves a year forgets its copy
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import threading
 import time
@@ -49,6 +50,7 @@ __all__ = [
     "working_days_between",
 ]
 
+logger = logging.getLogger(__name__)
 RECHECK_SECONDS = 60.0
 DATA_PACKAGE = "govshare.core"
 DATA_FILE = "data/cn-workdays.tsv"
@@ -229,16 +231,38 @@ def forget() -> None:
         _copy = None
 
 
+LOG_EVERY_SECONDS = 3600.0
+_logged: dict[int, float] = {}
+
+
+def _logged_unknown(error: CalendarUnknown) -> CalendarUnknown:
+    """Tell the operators too (once an hour per year and process): a deadline needed a year nobody entered."""
+    now = time.monotonic()
+    if now - _logged.get(error.year, -LOG_EVERY_SECONDS) >= LOG_EVERY_SECONDS:
+        _logged[error.year] = now
+        logger.warning("a working-day deadline reached %s, whose holiday schedule has not been entered", error.year)
+    return error
+
+
 def add_working_days(start: dt.date, n: int) -> dt.date:
-    return calendar().add_working_days(start, n)
+    try:
+        return calendar().add_working_days(start, n)
+    except CalendarUnknown as error:
+        raise _logged_unknown(error) from None
 
 
 def working_days_between(a: dt.date, b: dt.date) -> int:
-    return calendar().working_days_between(a, b)
+    try:
+        return calendar().working_days_between(a, b)
+    except CalendarUnknown as error:
+        raise _logged_unknown(error) from None
 
 
 def is_working_day(day: dt.date) -> bool:
-    return calendar().is_working_day(day)
+    try:
+        return calendar().is_working_day(day)
+    except CalendarUnknown as error:
+        raise _logged_unknown(error) from None
 
 
 def known_through(year: int) -> int | None:

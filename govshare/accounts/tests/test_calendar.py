@@ -201,6 +201,14 @@ def test_another_role_cannot_post_a_schedule(department):
     assert not CalendarYear.objects.filter(year=2027).exists()
 
 
+def test_another_role_cannot_import_a_schedule(catalog_admin):
+    response = client_for(catalog_admin).post(
+        reverse("accounts:calendar_import"), {"year": "2027", "file": _upload(GOOD_CSV)}
+    )
+    assert response.status_code == 404
+    assert not CalendarYear.objects.filter(year=2027).exists()
+
+
 def test_the_year_page_shows_the_shipped_schedule_as_lines_of_the_notice(platform_admin):
     page = client_for(platform_admin).get(reverse("accounts:calendar_year", args=[2026])).content.decode()
     assert 'value="2026-10-01"' in page and 'value="2026-10-07"' in page and 'value="2026-10-10"' in page

@@ -284,3 +284,13 @@ def test_within_the_recheck_interval_the_process_asks_the_database_nothing():
     with CaptureQueriesContext(connection) as queries, pytest.raises(CalendarUnknown):
         workdays.is_working_day(D(2027, 3, 1))
     assert len(queries) == 0
+
+
+@pytest.mark.django_db
+def test_a_deadline_reaching_an_unknown_year_is_logged_for_the_operators_once(caplog):
+    workdays._logged.clear()
+    for _ in range(3):
+        with pytest.raises(CalendarUnknown):
+            workdays.add_working_days(D(2026, 12, 31), 1)
+    warnings = [r for r in caplog.records if r.name == "govshare.core.workdays" and "2027" in r.getMessage()]
+    assert len(warnings) == 1
