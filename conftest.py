@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, settings
 
 from govshare import testing
 from govshare.accounts.choices import Role
+from govshare.core import workdays
 from govshare.testing.http_api import ApiServer, serve
 
 # Property tests check behaviour, not speed (speed is measured in benchmarks/): on a busy machine a slow example or
@@ -52,6 +53,8 @@ def _fresh_cache(request: pytest.FixtureRequest) -> None:
     if "_django_db_helper" in request.fixturenames or request.node.get_closest_marker("django_db"):
         request.getfixturevalue("_django_db_helper")
         cache.clear()
+        # The working-day calendar kept in the process too: a year another test entered was rolled back.
+        workdays.forget()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from govshare.accounts import selectors, services
 from govshare.accounts.choices import CONFIRMED_BY, SEPARATED_ROLES, Role
 from govshare.accounts.models import ApiToken, Department, RoleGrantRequest, User
 from govshare.core.errors import DomainError, FieldProblem, NotFound
+from govshare.core.models import CalendarYear, SpecialDay
 
 _SERVICE_ERROR = "_govshare_service_error"
 
@@ -343,3 +344,32 @@ class RoleGrantRequestAdmin(ReadOnlyModelAdmin):
     list_filter = ("status", "role")
     search_fields = ("user__username", "user__full_name")
     list_select_related = ("user", "proposed_by", "decided_by")
+
+
+class SpecialDayInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = SpecialDay
+    fields = ("date", "kind", "name")
+    readonly_fields = ("date", "kind", "name")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_platform_admin(request)
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(ReadOnlyModelAdmin):
+    """The working-day calendar, read only: a year is entered or imported on the 工作日历 page (accounts:calendar),
+    whose service writes the audit row and refreshes the calendar every deadline is computed with."""
+
+    list_display = ("year", "source", "entered_by", "entered_at", "note")
+    list_filter = ("source",)
+    fields = ("year", "source", "entered_by", "entered_at", "updated_at", "note")
+    readonly_fields = fields
+    inlines = (SpecialDayInline,)

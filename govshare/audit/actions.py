@@ -275,6 +275,7 @@ _OBJECT_TYPES: dict[str, Text] = {
     "accounts.department": _("部门"),
     "accounts.apitoken": _("API 令牌"),
     "accounts.rolegrantrequest": _("角色授予申请"),
+    "core.calendaryear": _("节假日安排"),
     "grading.gradingchange": _("分级调整申请"),
     "datasets.dataset": _("数据集"),
     "datasets.load": _("归集任务"),
@@ -362,6 +363,9 @@ _DETAIL_NAMES: dict[str, Text] = {
     "due_on": _("维护期限"),
     "terms": _("同义词"),
     "is_active": _("启用"),
+    "year": _("年份"),
+    "holidays": _("放假天数"),
+    "workdays": _("调休上班天数"),
 }
 
 _REASON = _("原因：{reason}")
@@ -430,6 +434,17 @@ _BUILT_IN: tuple[_Spec, ...] = (
         _("撤销全部令牌"),
         (_("共 {count} 个"), _REASON),
         aliases=("user.token.revoke_all",),
+    ),
+    # accounts: the working-day calendar (govshare.accounts.calendar_services; the years live in govshare.core)
+    _Spec(
+        "accounts.calendar.enter",
+        _("录入节假日安排"),
+        (_("{year} 年"), _("放假 {holidays} 天、调休上班 {workdays} 天"), _("修改前：{before}")),
+    ),
+    _Spec(
+        "accounts.calendar.import",
+        _("导入节假日安排"),
+        (_("{year} 年"), _("放假 {holidays} 天、调休上班 {workdays} 天"), _("文件 {file_name}"), _("修改前：{before}")),
     ),
     # identity: second factor, passwords, OIDC, information systems
     _Spec("identity.totp.enrol", _("开始绑定动态口令"), aliases=("user.totp.enrol.start",)),

@@ -11,6 +11,13 @@ def _create_cache_table(sender: AppConfig, using: str = "default", **kwargs: Any
     call_command("createcachetable", database=using, verbosity=0)
 
 
+def _load_shipped_calendar(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
+    """`migrate` (and a test database's flush) also loads the working-day calendar's shipped years (idempotent)."""
+    from govshare.core.workdays import load_shipped_years
+
+    load_shipped_years(using)
+
+
 class CoreConfig(AppConfig):
     name = "govshare.core"
     label = "core"
@@ -23,3 +30,4 @@ class CoreConfig(AppConfig):
         checks.register(check_encryption_keys)
         install_log_record_redaction()
         post_migrate.connect(_create_cache_table, sender=self, dispatch_uid="govshare.core.create_cache_table")
+        post_migrate.connect(_load_shipped_calendar, sender=self, dispatch_uid="govshare.core.load_shipped_calendar")

@@ -214,6 +214,11 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     # confirms; the platform administrator (its proposer) and the auditor are sent back with the reason.
     "accounts:role_grants": ("none", "GET", "L O H H H O O H", None),
     "accounts:decide_role_grant": ("role_grant", "POST", "L R H H H O R H", CONFIRM),
+    # 工作日历: the platform administrator's pages only (the year page of 2026, a shipped year).
+    "accounts:calendar": ("none", "GET", "L O H H H H H H", None),
+    "accounts:calendar_import": ("none", "GET", "L O H H H H H H", None),
+    "accounts:calendar_year": ("none", "GET", "L O H H H H H H", None),
+    "accounts:calendar_export": ("none", "GET", "L O H H H H H H", None),
     "audit:log_list": ("none", "GET", "L F F F F F O F", None),
     "audit:export": ("none", "GET", "L F F F F F O F", None),
     "audit:verify": ("none", "GET", "L F F F F F O F", None),
@@ -247,7 +252,7 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
 }
 
 # URL parameters of pages that are not an object of the matrix.
-PAGE_CONSTANTS = {"action": "submit", "kind": "file", "decision": "approve"}
+PAGE_CONSTANTS = {"action": "submit", "kind": "file", "decision": "approve", "year": 2026}
 
 
 # --- fixtures --------------------------------------------------------------------------------------------------

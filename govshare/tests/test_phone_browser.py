@@ -80,6 +80,9 @@ def _pages(objects: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
             "/jobs/",
             "/notifications/",
             "/account/role-grants/",
+            "/account/calendar/",
+            "/account/calendar/2026/",
+            "/account/calendar/import/",
         ],
         "catalog": [
             "/",
