@@ -8,9 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from govshare.audit import selectors
 from govshare.audit.anchors import anchor_head
 from govshare.audit.chain import seal_audit_log, verify_audit_chain
-from govshare.audit.selectors import ORIGIN_CLI, VERIFY_ACTION
 from govshare.audit.services import record_audit_read
 
 
@@ -32,7 +32,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"先封存了 {sealed} 条待入链记录 (sealed {sealed} pending rows first)")
         report = verify_audit_chain()
         # No signed-in person runs the command: the row's actor is "system", its origin says where it was run.
-        record_audit_read(None, VERIFY_ACTION, ok=report.ok, checked=report.checked, origin=ORIGIN_CLI)
+        record_audit_read(
+            None, selectors.VERIFY_ACTION, ok=report.ok, checked=report.checked, origin=selectors.ORIGIN_CLI
+        )
         if report.unsealed:
             self.stdout.write(
                 f"另有 {report.unsealed} 条记录尚未封存，未参与校验"
