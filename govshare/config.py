@@ -76,6 +76,14 @@ class GovshareSettings(BaseSettings):
     duplicate_threshold: float = Field(
         0.6, gt=0, le=1, description="Similarity from which two entries are listed as near-duplicates."
     )
+    sample_retention_days: int = Field(
+        7,
+        ge=1,
+        le=365,
+        description=(
+            "Days a sample file kept from a file source's mapping page (personal data) stays if it is not loaded."
+        ),
+    )
     maintenance_interval_days: int = Field(
         92, ge=1, description="A department whose last full catalogue maintenance is older is overdue."
     )

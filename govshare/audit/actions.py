@@ -622,9 +622,10 @@ _BUILT_IN: tuple[_Spec, ...] = (
     _Spec(
         "audit.chain.verify",
         _("校验审计日志哈希链"),
-        (_("已校验 {checked} 条"),),
+        (_("已校验 {checked} 条"), _("发起方式：{origin}")),
         failed_unless="ok",
         aliases=("audit.verify",),
+        translated=("origin",),
     ),
     _Spec(
         "audit.access.deny",

@@ -80,7 +80,9 @@ def verify_chain(request: HttpRequest) -> ChainReportOut:
     user = subject_of(request)
     selectors.audit_log_for(user)  # the auditor only
     report = chain.verify_audit_chain()
-    services.record_audit_read(user, "audit.chain.verify", ok=report.ok, checked=report.checked)
+    services.record_audit_read(
+        user, selectors.VERIFY_ACTION, ok=report.ok, checked=report.checked, origin=selectors.ORIGIN_API
+    )
     return ChainReportOut.model_validate(
         {
             "ok": report.ok,

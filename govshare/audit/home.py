@@ -1,5 +1,5 @@
 """The auditor's section of the home page (工作台, govshare.core.home): the latest check of the audit chain (its
-result, when, by whom) and a link to check it now."""
+result, when, by whom, from where: the site, the API or the command line) and a link to check it now."""
 
 from __future__ import annotations
 
@@ -18,7 +18,16 @@ def chain_panel(request: HttpRequest, obj: object) -> dict[str, Any] | None:
     if not selectors.can_read_audit_log(user):
         return None
     check = selectors.latest_chain_check(user)
-    return {"check": check, "ok": bool(check.extra.get("ok")) if check is not None else None}
+    if check is None:
+        return {"check": None, "ok": None, "origin": "", "from_cli": False}
+    origin = str(check.extra.get("origin") or "")
+    return {
+        "check": check,
+        "ok": bool(check.extra.get("ok")),
+        # Stored in the platform's language; the template says it in the reader's.
+        "origin": origin,
+        "from_cli": origin == selectors.ORIGIN_CLI,
+    }
 
 
 def register() -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from govshare.audit import actions
 from govshare.audit.access import READ_AUDIT_LOG, READ_REFUSED
@@ -201,7 +202,12 @@ def _csv_row(row: AuditLog) -> tuple[object, ...]:
     )
 
 
-VERIFY_ACTION = "audit.chain.verify"  # the audit row of a chain check made on the site or the API
+VERIFY_ACTION = "audit.chain.verify"  # the audit row of a chain check made on the site, the API or the command
+# Where a check was run (its row's `origin`, stored in the platform's language and shown in the reader's). Rows
+# recorded before origins were written have none.
+ORIGIN_WEB = gettext_noop("网页")
+ORIGIN_API = gettext_noop("API")
+ORIGIN_CLI = gettext_noop("命令行")
 
 
 def latest_chain_check(user: Subject) -> AuditLog | None:

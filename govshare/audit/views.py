@@ -112,5 +112,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     report = None
     if request.GET.get("run"):
         report = chain.verify_audit_chain()
-        services.record_audit_read(user, "audit.chain.verify", ok=report.ok, checked=report.checked)
+        services.record_audit_read(
+            user, selectors.VERIFY_ACTION, ok=report.ok, checked=report.checked, origin=selectors.ORIGIN_WEB
+        )
     return render(request, "audit/verify.html", {"report": report})

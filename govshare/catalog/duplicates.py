@@ -11,8 +11,9 @@ so that one call serves a single new entry or a 20,000-row import without compar
 Place names are discounted (govshare.catalog.places): the names are compared without the places at their front
 (a shared 德阳市 makes two names no more alike), and two entries about different places (城北街道… and 雒城街道…)
 have their name similarity scaled by PLACE_FACTOR, so that one subject catalogued per street or district is not
-listed as near-duplicates even with the same items. Pairs a reviewer marked 不是重复 (NotDuplicate) are not
-recorded again.
+listed as near-duplicates even with the same items. So are names of different scopes: a named place on one side
+only (广汉市实有人口信息 and 实有人口信息), or the whole jurisdiction (全市…) against a named place (see
+`scope_factor`). Pairs a reviewer marked 不是重复 (NotDuplicate) are not recorded again.
 """
 
 from __future__ import annotations
@@ -30,13 +31,16 @@ from rapidfuzz import fuzz, process
 
 from govshare.catalog.choices import ReviewStatus
 from govshare.catalog.models import DuplicateCandidate, Item, NotDuplicate, Resource
-from govshare.catalog.places import different_places, split_places
+from govshare.catalog.places import different_places, split_places, whole_jurisdiction
 from govshare.core import bulk
 
 NAME_WEIGHT = 0.6
 ITEM_WEIGHT = 0.4
 # Names about different places: 0.6 × 0.25 + 0.4 × full item overlap = 0.55, below the default threshold (0.6).
 PLACE_FACTOR = 0.25
+# In a name's places, the whole jurisdiction named by a prefix (全市, 本县 …): a scope, like a place, but none of
+# the region names (no region is called this).
+WHOLE_JURISDICTION = "〈全域〉"
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _GENERIC_SUFFIX = re.compile(r"(基本)?(信息|数据|资料|情况)(表|库)?$")
 # A block word shared by more entries than this is too common to find duplicates with.
@@ -53,14 +57,37 @@ def normalise_name(name: str) -> str:
 
 @lru_cache(maxsize=65536)
 def name_key(name: str) -> tuple[str, frozenset[str]]:
-    """What a name is compared by: its normalised form without the places at its front, and those places.
-    Cached: every scoring reads every entry's name, and names repeat."""
+    """What a name is compared by: its normalised form without the places (and the 全市-like prefix) at its front,
+    and its scope: those places, with WHOLE_JURISDICTION for the prefix. Cached: every scoring reads every entry's
+    name, and names repeat."""
     found = split_places(_NOISE.sub("", name))
-    return normalise_name(found.rest), found.places
+    whole, rest = whole_jurisdiction(found.rest)
+    return normalise_name(rest), found.places | {WHOLE_JURISDICTION} if whole else found.places
 
 
-def _place_scaled(score: float, a: frozenset[str], b: frozenset[str]) -> float:
-    return score * PLACE_FACTOR if different_places(a, b) else score
+def scope_factor(a: frozenset[str], b: frozenset[str], *, same_rest: bool, same_department: bool) -> float:
+    """How much of the name similarity counts, given the two names' scopes (places, WHOLE_JURISDICTION).
+
+    - No scope on either side, or one narrowing the other (德阳市城北街道… and 城北街道…): the same scope, 1.
+    - Different places (城北街道… and 雒城街道…), or the whole jurisdiction against a named place (全市… and
+      广汉市…, where 全市 covers 广汉 and more): different scopes, PLACE_FACTOR.
+    - A named place on one side only (广汉市实有人口信息 and 实有人口信息): likely different scopes too, one district's
+      data and a whole jurisdiction's (a department catalogues its own area without naming it), so PLACE_FACTOR;
+      except when the rest of the names is identical and the department is the same, where it is the same entry
+      written once with its place and once without. 全市… against a name without scope is the same scope (both
+      the whole jurisdiction), 1.
+    """
+    if different_places(a, b):
+        return PLACE_FACTOR
+    if bool(a) == bool(b) or (a | b) == {WHOLE_JURISDICTION}:
+        return 1.0
+    return 1.0 if same_rest and same_department else PLACE_FACTOR
+
+
+def _place_scaled(
+    score: float, a: tuple[str, frozenset[str]], b: tuple[str, frozenset[str]], *, same_department: bool
+) -> float:
+    return score * scope_factor(a[1], b[1], same_rest=a[0] == b[0], same_department=same_department)
 
 
 @lru_cache(maxsize=8192)
@@ -75,9 +102,9 @@ def item_overlap(a: set[str], b: set[str]) -> float:
     return common / (len(a) + len(b) - common)
 
 
-def name_similarity(a: str, b: str) -> float:
-    (name_a, places_a), (name_b, places_b) = name_key(a), name_key(b)
-    return _place_scaled(fuzz.ratio(name_a, name_b) / 100.0, places_a, places_b)
+def name_similarity(a: str, b: str, *, same_department: bool = False) -> float:
+    key_a, key_b = name_key(a), name_key(b)
+    return _place_scaled(fuzz.ratio(key_a[0], key_b[0]) / 100.0, key_a, key_b, same_department=same_department)
 
 
 @dataclass(frozen=True)
@@ -217,7 +244,16 @@ def find_matches(
         candidates = _candidates_by_blocking(wanted, norm, departments, cutoff)
     dismissed = dismissed_pairs(candidates)
     pairs = [
-        (pk, other, _place_scaled(score, places[pk], places[other]))
+        (
+            pk,
+            other,
+            _place_scaled(
+                score,
+                (norm[pk], places[pk]),
+                (norm[other], places[other]),
+                same_department=departments[pk] == departments[other],
+            ),
+        )
         for pk, found in candidates.items()
         for other, score in found
         if (min(pk, other), max(pk, other)) not in dismissed
@@ -283,4 +319,5 @@ __all__ = [
     "name_similarity",
     "normalise_name",
     "record_duplicates",
+    "scope_factor",
 ]

@@ -12,6 +12,9 @@ data. `split_places` takes the place names off the front of a name, where Chines
 
 Each place is answered in a canonical form (德阳市 and 德阳 are both 德阳; 城北街道 is 城北) so that the same place
 written two ways is the same place.
+
+`whole_jurisdiction` takes a prefix that names the department's whole jurisdiction rather than a place (全市, 全县,
+本省 …) off the front of what is left.
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ EVERYDAY_WORDS = frozenset(
 )  # fmt: skip
 _TOWNSHIP = re.compile(r"([\u4e00-\u9fff]{2,5}?)(街道办事处|街道|镇|乡|社区|居委会|村委会)")
 _NOT_TOWNSHIPS = re.compile(r"^(全|本|各|该|城乡|城镇|乡镇|村镇|农村)")
+
+
+# 全市实有人口信息: the whole of the department's city (county, province …), not a named place.
+_WHOLE_JURISDICTION = re.compile(r"^(?:全|本)(?:省|市|州|盟|县|区|旗)(?:域|范围内?)?")
 
 
 class Places(NamedTuple):
@@ -119,10 +126,19 @@ def split_places(name: str) -> Places:
     return Places(frozenset(places), rest)
 
 
+def whole_jurisdiction(rest: str) -> tuple[bool, str]:
+    """Whether `rest` (a name without its places) starts by naming the whole jurisdiction (全市…, 本县…), and the
+    name without that prefix (the whole name when nothing else would be left)."""
+    match = _WHOLE_JURISDICTION.match(rest)
+    if match is None or match.end() == len(rest):
+        return False, rest
+    return True, rest[match.end() :]
+
+
 def different_places(a: frozenset[str], b: frozenset[str]) -> bool:
     """Whether two names are about different places: both name a place and neither's places hold the other's
     (德阳 and 德阳·城北 are the same place narrowed, 城北 and 雒城 are two places)."""
     return bool(a) and bool(b) and not (a <= b or b <= a)
 
 
-__all__ = ["EVERYDAY_WORDS", "Places", "different_places", "region_names", "split_places"]
+__all__ = ["EVERYDAY_WORDS", "Places", "different_places", "region_names", "split_places", "whole_jurisdiction"]

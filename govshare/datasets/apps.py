@@ -8,11 +8,14 @@ class DatasetsConfig(AppConfig):
     verbose_name = "数据归集与数据集"
 
     def ready(self) -> None:
-        from govshare.datasets import access, effects, home, jobs, loading, log_lines, panels, services
+        from django.db.models.signals import post_delete
+
+        from govshare.datasets import access, effects, home, jobs, loading, log_lines, panels, samples, services
         from govshare.jobs import logs
         from govshare.jobs.execution import register_kind
         from govshare.jobs.recovery import recover_stale_jobs
         from govshare.jobs.registry import register_task
+        from govshare.sources.models import Source
         from govshare.sources.signals import source_saved
 
         access.register()
@@ -22,6 +25,10 @@ class DatasetsConfig(AppConfig):
         register_task(jobs.RUN_SCHEDULED_LOAD, services.run_scheduled_load)
         register_task(jobs.RECOVER_STALE_LOADS, recover_stale_jobs)
         source_saved.connect(services.on_source_saved, dispatch_uid="datasets-follow-sources")
+        # A kept mapping sample is personal data: it expires, and it goes with its source.
+        register_task(samples.DISCARD_EXPIRED_SAMPLES, samples.discard_expired_samples)
+        post_delete.connect(samples.discard_with_source, sender=Source, dispatch_uid="datasets-discard-sample")
+        source_saved.connect(samples.discard_when_no_longer_a_file_source, dispatch_uid="datasets-sample-kind")
         panels.register()
         effects.register()  # what a catalogue change request would break in loaded data
         home.register()
@@ -29,3 +36,6 @@ class DatasetsConfig(AppConfig):
 
         # The recovery sweep and the sources' schedules exist after every migrate (idempotent).
         post_migrate.connect(jobs.ensure_schedules_after_migrate, sender=self, dispatch_uid="datasets-schedules")
+        post_migrate.connect(
+            samples.ensure_sample_schedule_after_migrate, sender=self, dispatch_uid="datasets-sample-schedule"
+        )

@@ -45,7 +45,7 @@ from govshare.dataplane.raw import SourceInvalid
 from govshare.dataplane.tables import MAINTENANCE_OPERATIONS, DatasetTable
 from govshare.datasets import leases
 from govshare.datasets.choices import LoadStatus, VersionKind
-from govshare.datasets.models import Dataset, DatasetVersion
+from govshare.datasets.models import Dataset, DatasetVersion, shown_version
 from govshare.datasets.signals import version_current
 
 __all__ = [
@@ -147,7 +147,8 @@ def _dataset_label(dataset: Dataset) -> str:
 
 
 def dataset_key_usage() -> dict[str, Counter[str]]:
-    """Per kept dataset version ("数据集 <代码>（名称） v<n>"), how many stored values each key id encrypts."""
+    """Per kept dataset version ("数据集 <代码>（名称） 第 <n> 版", counted from 1), how many stored values each key id
+    encrypts."""
     usage: dict[str, Counter[str]] = {}
     for dataset in Dataset.objects.select_related("resource").order_by("pk"):
         table = DatasetTable(dataset.table_uri)
@@ -157,7 +158,7 @@ def dataset_key_usage() -> dict[str, Counter[str]]:
         for version in sorted(table.kept_versions(dataset.keep_versions)):
             counter = version_key_usage(table, version, cache)
             if counter:
-                usage[f"{_dataset_label(dataset)} v{version}"] = counter
+                usage[f"{_dataset_label(dataset)} 第 {shown_version(version)} 版"] = counter
     return usage
 
 

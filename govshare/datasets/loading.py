@@ -47,7 +47,7 @@ from govshare.dataplane.transform import run_transform
 from govshare.datasets import encryption, leases, notices
 from govshare.datasets.choices import LoadStatus, VersionKind
 from govshare.datasets.jobs import LOAD_KIND
-from govshare.datasets.models import Dataset, DatasetVersion, Load
+from govshare.datasets.models import Dataset, DatasetVersion, Load, shown_version
 from govshare.datasets.signals import VersionRefused, version_current, version_ready
 from govshare.jobs.execution import ClaimLost, Heartbeat, Progress, claim, fail_attempt, is_stale
 from govshare.sources.choices import LoadMode, SourceKind
@@ -185,9 +185,12 @@ def _build_on_current(dataset: Dataset, table: DatasetTable, progress: Progress)
         refused = DatasetVersion.objects.filter(dataset=dataset, number=head).exclude(refusal="").exists()
         if refused and current is not None:
             restored = table.restore(current)
-            progress.log(f"版本 v{head} 未通过检查，本次以当前版本 v{current} 为基础（恢复为 v{restored}）")
+            progress.log(
+                f"第 {shown_version(head)} 版未通过检查，本次以当前的第 {shown_version(current)} 版为基础"
+                f"（恢复为第 {shown_version(restored)} 版）"
+            )
         elif refused:
-            progress.log(f"版本 v{head} 未通过检查，且尚无当前版本：本次写入全部数据")
+            progress.log(f"第 {shown_version(head)} 版未通过检查，且尚无当前版本：本次写入全部数据")
     return current is not None
 
 
@@ -223,12 +226,13 @@ def _execute(load: Load, table: DatasetTable, progress: Progress, rejects: Rejec
             result = table.upsert(
                 accepted, keys=list(source.key_items), delete_missing=source.detect_deletes, load_id=load.pk
             )
-            outcome = Outcome(result.version, result.inserted + result.updated, result.deleted)
+            version = result.version
+            outcome = Outcome(version, result.inserted + result.updated, result.deleted)
         else:
             append = load.mode == LoadMode.APPEND and has_base
             version = table.write(accepted, mode="append" if append else "overwrite", load_id=load.pk)
             outcome = Outcome(version, counts["loaded"])
-        progress.log(f"已提交数据集版本 v{outcome.version}")
+        progress.log(f"已提交数据集第 {shown_version(version)} 版")
     finally:
         stream.close()
     return outcome, stream
@@ -253,7 +257,7 @@ def run_load(load_id: int) -> None:
     committed = table.version_for_load(load.pk) if table.exists() else None
     if committed is not None:
         # The previous attempt committed and died before its bookkeeping: finish it, never write twice.
-        progress.log(f"上次执行已提交版本 v{committed}，补记结果")
+        progress.log(f"上次执行已提交第 {shown_version(committed)} 版，补记结果")
         outcome = Outcome(committed, table.row_count(committed), note="resumed")
         _succeed(load, table, token, outcome, None, progress, started)
         return
@@ -376,7 +380,7 @@ def _refuse(load: Load, token: str, number: int, rows: int, reason: str, progres
     """A check refused the version the load committed: the load fails (a retry would make the same rows), the
     version is recorded as refused and the dataset stays on its current version."""
     now = timezone.now()
-    message = f"数据检查未通过，版本 v{number} 未启用：{reason}"
+    message = f"数据检查未通过，第 {shown_version(number)} 版未启用：{reason}"
     progress.log(message)
     with transaction.atomic():
         updated = Load.objects.filter(pk=load.pk, claim_token=token).update(

@@ -17,6 +17,11 @@ from govshare.sources.choices import LoadMode
 from govshare.sources.models import Source
 
 
+def shown_version(number: int) -> int:
+    """A dataset version as people count it: Delta's version 0 is 第 1 版 (URLs and the API keep Delta's numbers)."""
+    return number + 1
+
+
 class Dataset(models.Model):
     """A resource's data: a Delta table whose versions are the loads' results."""
 
@@ -112,7 +117,7 @@ class DatasetVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.dataset} v{self.number}"
+        return f"{self.dataset} 第 {shown_version(self.number)} 版"
 
 
 class VersionLease(models.Model):

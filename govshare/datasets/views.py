@@ -5,8 +5,6 @@ answers 404, a refused action 403, any other domain error a Chinese message on t
 from __future__ import annotations
 
 import csv
-import re
-import shutil
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -16,21 +14,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from govshare.accounts.acting import acting_user
 from govshare.accounts.models import User
 from govshare.catalog import selectors as catalog_selectors
 from govshare.catalog.models import Resource
-from govshare.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from govshare.core.errors import DomainError, FieldProblem, NotFound, PermissionDenied, ValidationFailed
 from govshare.core.nostore import no_store
 from govshare.dataplane.exporting import ExportFormat
-from govshare.datasets import jobs, reading, selectors, services
+from govshare.datasets import jobs, reading, samples, selectors, services
 from govshare.datasets.choices import FINISHED_STATUSES
 from govshare.datasets.forms import SOURCE_FORMS, SampleForm, UploadForm
 from govshare.datasets.models import Load
@@ -194,7 +192,7 @@ def source_mapping(request: HttpRequest, source_id: int) -> HttpResponse:
                 sample = reading.preview_source_for(user, source, upload=upload)
                 columns = sample.columns
                 if upload is not None:
-                    _keep_sample(source, upload)
+                    samples.keep_sample(source, upload)
         except ValidationFailed as exc:
             errors = [problem.message for problem in exc.problems]
         except DomainError as exc:
@@ -208,6 +206,7 @@ def source_mapping(request: HttpRequest, source_id: int) -> HttpResponse:
         "errors": errors,
         "sample_form": sample_form,
         "stored_sample": stored.name if (stored := _stored_sample(source)) is not None else "",
+        "sample_retention_days": settings.GOVSHARE.sample_retention_days,
     }
     return render(request, "datasets/source_mapping.html", context)
 
@@ -215,29 +214,10 @@ def source_mapping(request: HttpRequest, source_id: int) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- the kept sample
 
 
-def _sample_dir(source: Source) -> Path:
-    return Path(settings.GOVSHARE.data_dir) / "samples" / f"source-{source.pk}"
-
-
 def _stored_sample(source: Source) -> Path | None:
-    """The sample file last read on the mapping page of a file source, if it is still kept."""
-    if source.kind != SourceKind.FILE:
-        return None
-    directory = _sample_dir(source)
-    files = sorted(directory.iterdir()) if directory.is_dir() else []
-    return files[0] if files else None
-
-
-def _keep_sample(source: Source, upload: UploadedFile) -> None:
-    """Keep the sample just read (it was checked by content there) so that it can be loaded without uploading it
-    again; it replaces an earlier one and goes once loaded. It stays under the data directory, owner-only."""
-    directory = _sample_dir(source)
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
-    name = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", Path(upload.name or "sample").name)[-120:] or "sample"
-    with (directory / name).open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
+    """The sample file last read on the mapping page of a file source, if it is still kept and not expired."""
+    sample = samples.kept_sample(source)
+    return sample.path if sample is not None and not sample.expired else None
 
 
 @login_required
@@ -247,17 +227,34 @@ def source_load_sample(request: HttpRequest, source_id: int) -> HttpResponse:
     """用样例文件归集: load the sample kept from the mapping page, then forget it (the load keeps its own copy)."""
     user = acting_user(request)
     source = source_selectors.get_managed_source(user, source_id)
-    sample = _stored_sample(source)
+    sample = samples.kept_sample(source)
+    if sample is not None and sample.expired:
+        samples.discard_sample(source.pk)  # the hourly sweep had not come by yet
+        messages.error(request, _expired_sample_message())
+        return redirect("datasets:resource_data", source.resource_id)
     if sample is None:
         messages.error(request, _("样例文件已不在，请上传报送文件归集"))
         return redirect("datasets:resource_data", source.resource_id)
 
     def load_sample() -> Load:
-        load = services.request_load(source, actor=user, file_path=sample)
-        shutil.rmtree(_sample_dir(source), ignore_errors=True)
+        try:
+            load = services.request_load(source, actor=user, file_path=sample.path)
+        except FileNotFoundError:
+            # The expiry sweep deleted it between the check above and the load.
+            raise ValidationFailed([FieldProblem("file", _expired_sample_message())]) from None
+        samples.discard_sample(source.pk)
         return load
 
     return _load_result(request, source, load_sample)
+
+
+def _expired_sample_message() -> str:
+    days = settings.GOVSHARE.sample_retention_days
+    return ngettext(
+        "样例文件保留 %(days)d 天未归集，已过期删除；请重新上传样例文件或上传报送文件归集",
+        "样例文件保留 %(days)d 天未归集，已过期删除；请重新上传样例文件或上传报送文件归集",
+        days,
+    ) % {"days": days}
 
 
 def _load_result(request: HttpRequest, source: Source, call: Callable[[], Load]) -> HttpResponse:

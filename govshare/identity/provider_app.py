@@ -2,6 +2,7 @@
 would stop Django from picking IdentityConfig for govshare.identity."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from oauth2_provider.apps import DOTConfig
 
 
@@ -10,3 +11,12 @@ class OAuthProviderConfig(DOTConfig):
     platform: the admin's group reads 接入系统, not "Django OAuth Toolkit"."""
 
     verbose_name = _("接入系统")
+
+    def ready(self) -> None:
+        super().ready()
+        # The library's Application has no verbose name (the admin reads "Applications" in every language). Named
+        # here rather than by a proxy model (which would list it under another app) or a fork. Only the display
+        # names change: the migration autodetector reads Meta's original attributes, so no migration follows.
+        application = self.get_model("Application")
+        application._meta.verbose_name = _("OAuth2 客户端")
+        application._meta.verbose_name_plural = pgettext_lazy("复数", "OAuth2 客户端")

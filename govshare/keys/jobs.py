@@ -9,6 +9,7 @@ from typing import Any
 
 from govshare.core import crypto
 from govshare.datasets.encryption import DatasetRotation, dataset_key_usage, rotate_datasets
+from govshare.datasets.models import shown_version
 from govshare.jobs.services import JobContext, JobFailed, register_job
 from govshare.keys.rotation import BatchReport, encrypted_columns, rotate_keys
 
@@ -34,8 +35,10 @@ def rotate_all_keys(context: JobContext, batch_size: int) -> dict[str, Any]:
 
         def dataset_done(result: DatasetRotation) -> None:
             if result.version is not None:
+                # Versions as people count them (第 1 版 is Delta's 0); a dataset without a version had none.
+                before = f"第 {shown_version(result.from_version)} 版" if result.from_version is not None else "原数据"
                 context.log(
-                    f"{result.dataset}：v{result.from_version} 已用启用密钥重新加密为新版本 v{result.version}"
+                    f"{result.dataset}：{before}已用启用密钥重新加密为新的第 {shown_version(result.version)} 版"
                     f"（{result.rows} 行）{('，' + result.note) if result.note else ''}"
                 )
             else:

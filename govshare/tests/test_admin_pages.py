@@ -1,5 +1,6 @@
-"""The back office's pages as Django renders them: the OIDC provider's group is named 接入系统, and no change list
-carries an inline style (the Content-Security-Policy refuses style="" and style elements)."""
+"""The back office's pages as Django renders them: the OIDC provider's group is named 接入系统 and its model
+OAuth2 客户端, and no change list carries an inline style (the Content-Security-Policy refuses style="" and style
+elements)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,22 @@ def test_the_oidc_providers_group_is_named_in_english_for_english_readers() -> N
     client = _platform_admin()
     page = client.get("/admin/", headers={"accept-language": "en"}).content.decode()
     assert re.search(r'<a href="/admin/oauth2_provider/"[^>]*>\s*Information system', page)
+
+
+def test_the_oauth_client_model_is_named_in_chinese_in_the_admin_index() -> None:
+    page = _platform_admin().get("/admin/").content.decode()
+    assert re.search(r'<a href="/admin/oauth2_provider/application/"[^>]*>\s*OAuth2 客户端\s*</a>', page), page
+    assert "Applications" not in page
+
+
+def test_the_oauth_client_model_is_named_in_english_for_english_readers() -> None:
+    page = _platform_admin().get("/admin/", headers={"accept-language": "en"}).content.decode()
+    assert re.search(r'<a href="/admin/oauth2_provider/application/"[^>]*>\s*OAuth2 clients\s*</a>', page), page
+
+
+def test_the_oauth_client_change_list_is_titled_in_chinese() -> None:
+    page = _platform_admin().get("/admin/oauth2_provider/application/").content.decode()
+    assert re.search(r"<title>[^<]*OAuth2 客户端", page), page
 
 
 def test_the_category_tree_is_indented_by_class_not_inline_style() -> None:

@@ -188,3 +188,80 @@ def test_a_folded_menu_with_unread_messages_marks_its_button(world: World, brows
     page.click("button.nav-toggle")
     assert page.evaluate(dot) == "none"
     page.context.close()
+
+
+def _cards_layout(page: Any, table: str) -> dict[str, Any]:
+    """How the first row of `table` is laid out: whether its header shows, the row's width, and each cell's box."""
+    return page.eval_on_selector(
+        table,
+        """t => {
+            const head = t.querySelector('thead').getBoundingClientRect();
+            const row = t.querySelector('tbody tr');
+            const cells = [...row.querySelectorAll('td')].map(c => c.getBoundingClientRect());
+            return {
+                head: head.width * head.height,
+                row: row.getBoundingClientRect().right,
+                lefts: cells.map(c => Math.round(c.left)),
+                tops: cells.map(c => c.top),
+            };
+        }""",
+    )
+
+
+def _assert_cards(page: Any, table: str) -> None:
+    layout = _cards_layout(page, table)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE
+    assert layout["head"] <= 1  # the header is visually hidden (still read by screen readers)
+    assert layout["row"] <= PHONE
+    assert len(set(layout["lefts"])) == 1  # the cells stack at one left edge ...
+    assert len(set(layout["tops"])) == len(layout["tops"])  # ... one under the other
+
+
+def _on_screen(page: Any, selector: str) -> bool:
+    box = page.locator(selector).first.bounding_box()
+    return page.locator(selector).first.is_visible() and box is not None and box["x"] + box["width"] <= PHONE
+
+
+def test_the_review_queues_rows_are_cards_on_a_phone(world: World, browser: Any) -> None:
+    server, _ = world
+    page = _signed_in(browser, server, "platform")
+    page.goto(f"{server}/catalog/review/")
+    _assert_cards(page, "table.review-list")
+    page.context.close()
+
+
+def test_the_review_queues_actions_stay_reachable_on_a_phone(world: World, browser: Any) -> None:
+    server, _ = world
+    page = _signed_in(browser, server, "platform")
+    page.goto(f"{server}/catalog/review/")
+    row = "table.review-list tbody tr"
+    for action in ["input[type=checkbox][name=ids]", "button[value=publish]", "input[name=reason]", "button.danger"]:
+        assert _on_screen(page, f"{row} {action}"), action
+    # The header's "select all" is hidden with the header; the batch bar's one selects every row.
+    page.click(".select-all-phone input")
+    assert page.locator(f"{row} input[type=checkbox][name=ids]:not(:checked)").count() == 0
+    assert page.locator(f"{row} input[type=checkbox][name=ids]:checked").count() >= 1
+    page.context.close()
+
+
+def test_the_audit_logs_rows_are_cards_on_a_phone(world: World, browser: Any) -> None:
+    server, _ = world
+    page = _signed_in(browser, server, "auditor")
+    page.goto(f"{server}/audit/")
+    _assert_cards(page, "table.audit-log")
+    # The action heads the card; every other cell is labelled with its column's name.
+    row = page.locator("table.audit-log tbody tr").first
+    assert row.locator("td.card-title").bounding_box()["y"] < row.locator("td").first.bounding_box()["y"]
+    assert row.locator("td").first.evaluate("e => getComputedStyle(e, '::before').content") == '"编号"'
+    page.context.close()
+
+
+def test_the_review_queue_is_still_a_table_on_a_desktop(world: World, browser: Any) -> None:
+    server, _ = world
+    page = _signed_in(browser, server, "platform", width=1280)
+    page.goto(f"{server}/catalog/review/")
+    layout = _cards_layout(page, "table.review-list")
+    assert layout["head"] > 1
+    assert len(set(layout["tops"])) < len(layout["tops"])  # cells side by side
+    assert not page.is_visible(".select-all-phone")
+    page.context.close()

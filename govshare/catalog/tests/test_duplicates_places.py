@@ -120,6 +120,75 @@ def test_places_put_in_front_of_the_names_never_raise_their_score(first: str, se
     assert duplicates.name_similarity(first + a, second + b) <= duplicates.name_similarity(a, b)
 
 
+# --------------------------------------------------------------------------- a place or 全市 on one side only
+
+
+def _flagged_with_every_item_shared(a: str, b: str, threshold: float, *, same_department: bool = False) -> bool:
+    name = duplicates.name_similarity(a, b, same_department=same_department)
+    return duplicates.NAME_WEIGHT * name + duplicates.ITEM_WEIGHT * 1.0 >= threshold
+
+
+# (name, other name, same department, listed as near-duplicates when every item is the same)
+SCOPES = [
+    ("全市实有人口信息", "广汉市实有人口信息", False, False),  # the whole city against one of its districts
+    ("全市实有人口信息", "广汉市实有人口信息", True, False),
+    ("实有人口信息", "广汉市实有人口信息", False, False),  # a place on one side only: likely different scopes
+    ("实有人口信息", "广汉市实有人口信息", True, True),  # one department, the same entry with and without its place
+    ("实有人口信息", "广汉市实有人口数据", True, True),  # 信息/数据 are the same generic suffix
+    ("户籍人口信息", "广汉市实有人口信息", True, False),  # the rest differs: not the same entry
+    ("德阳市全市实有人口信息", "德阳市广汉市实有人口信息", False, False),
+    ("全市实有人口信息", "实有人口信息", False, True),  # both the whole jurisdiction
+    ("本市实有人口信息", "全市实有人口数据", False, True),
+    ("德阳市实有人口信息", "德阳市实有人口数据", False, True),  # the same place on both sides
+    ("德阳市城北街道实有人口信息", "城北街道实有人口信息", False, True),  # the same place narrowed
+    ("城北街道辖区实有人口信息", "雒城街道辖区实有人口信息", True, False),  # two places
+]
+
+
+@pytest.mark.parametrize(("a", "b", "same_department", "flagged"), SCOPES)
+def test_names_of_different_scopes_are_not_near_duplicates(  # type: ignore[no-untyped-def]
+    settings, a: str, b: str, same_department: bool, flagged: bool
+) -> None:
+    threshold = settings.GOVSHARE.duplicate_threshold
+    assert _flagged_with_every_item_shared(a, b, threshold, same_department=same_department) is flagged
+    assert _flagged_with_every_item_shared(b, a, threshold, same_department=same_department) is flagged
+
+
+def test_the_whole_jurisdiction_prefix_is_not_compared_as_part_of_the_name() -> None:
+    assert duplicates.name_key("全市实有人口信息")[0] == duplicates.name_key("实有人口信息")[0] == "实有人口"
+
+
+@given(place=PLACES, name=NEUTRAL)
+def test_a_place_on_one_side_only_keeps_two_departments_entries_apart(place: str, name: str) -> None:
+    assert not _flagged_with_every_item_shared(place + name, name, threshold=0.6)
+
+
+@given(place=PLACES, name=NEUTRAL, prefix=st.sampled_from(["全市", "全县", "本市", "全省"]))
+def test_the_whole_jurisdiction_and_a_named_place_are_different_scopes(place: str, name: str, prefix: str) -> None:
+    assert not _flagged_with_every_item_shared(prefix + name, place + name, threshold=0.6, same_department=True)
+
+
+@given(place=PLACES, name=NEUTRAL)
+def test_one_departments_entry_with_and_without_its_place_is_the_same_entry(place: str, name: str) -> None:
+    assert duplicates.name_similarity(place + name, name, same_department=True) == 1.0
+
+
+@pytest.mark.django_db
+def test_a_city_wide_entry_and_a_districts_entry_are_not_flagged(streets) -> None:
+    north, luocheng = streets
+    population(north, "全市实有人口信息")
+    second = population(luocheng, "广汉市实有人口信息")
+    assert not DuplicateCandidate.objects.filter(resource=second).exists()
+
+
+@pytest.mark.django_db
+def test_two_city_wide_entries_still_flag(streets) -> None:
+    north, luocheng = streets
+    first = population(north, "全市实有人口信息")
+    second = population(luocheng, "实有人口信息")
+    assert DuplicateCandidate.objects.get(resource=second, similar=first).score == 1.0
+
+
 # ------------------------------------------------------------------------------------------------ 不是重复
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_noop, ngettext
 
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.encryption import ROTATION_MODE
-from govshare.datasets.models import Load
+from govshare.datasets.models import Load, shown_version
 from govshare.jobs import logs
 from govshare.sources.choices import LoadMode
 
@@ -75,7 +75,7 @@ def load_status_badge(load: Load) -> SafeString:
 @register.filter
 def human_version(number: int | None) -> int | str:
     """A dataset version as people count it: Delta's version 0 is 第 1 版 (URLs and the API keep Delta's numbers)."""
-    return "—" if number is None else number + 1
+    return "—" if number is None else shown_version(number)
 
 
 @register.filter

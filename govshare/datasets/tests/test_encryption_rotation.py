@@ -85,7 +85,7 @@ def test_rotation_writes_a_new_version_under_the_active_key(resource: Resource, 
 
     after = _dataset(resource).current_version
     assert after is not None and after > before
-    assert f"v{before} 已用启用密钥重新加密为新版本 v{after}（2 行）" in output
+    assert f"第 {before + 1} 版已用启用密钥重新加密为新的第 {after + 1} 版（2 行）" in output
     table = _table(resource)
     assert version_key_usage(table, after) == {new: 4}  # 2 rows × 2 encrypted columns
     assert version_key_usage(table, before) == {old: 4}
@@ -115,7 +115,8 @@ def test_retiring_is_refused_while_a_kept_version_uses_the_key_then_allowed(reso
     run("rotate_keys")
     first = _table(resource).history()[-1].version
     with pytest.raises(
-        CommandError, match=rf"仍被保留的数据集版本使用.*数据集 {resource.code}（人口联系方式） v{first} 有 4 个值"
+        CommandError,
+        match=rf"仍被保留的数据集版本使用.*数据集 {resource.code}（人口联系方式） 第 {first + 1} 版 有 4 个值",
     ):
         run("keys", "retire", old)
     assert old in crypto.current_key_ring().key_ids
@@ -130,7 +131,7 @@ def test_keys_status_shows_dataset_usage(resource: Resource) -> None:
     active = crypto.current_key_ring().active.key_id
     output = run("keys", "status")
     assert f"{active}（启用）：元数据库 0 个值，1 个保留的数据集版本" in output
-    assert f"数据集 {resource.code}（人口联系方式） v0：{active} 4" in output
+    assert f"数据集 {resource.code}（人口联系方式） 第 1 版：{active} 4" in output
 
 
 def test_a_rotation_that_fails_midway_leaves_the_current_version_as_it_was(

@@ -39,12 +39,12 @@ def test_a_load_log_reads_in_english_over_the_api(catalog_admin, load) -> None: 
     log = api.get(f"/loads/{load.pk}").json()["log"]
     assert len(log.splitlines()) == len(load.log.splitlines()) >= 3
     assert chinese_in(log.splitlines()) == [], log
-    assert "Attempt 1, load mode: Full" in log and "Committed dataset version v0" in log
+    assert "Attempt 1, load mode: Full" in log and "Committed dataset version 1" in log
 
 
 def test_a_load_log_stays_as_stored_in_chinese(catalog_admin, load) -> None:  # type: ignore[no-untyped-def]
     assert Api(catalog_admin).get(f"/loads/{load.pk}").json()["log"] == load.log
-    assert "已提交数据集版本 v0" in load.log
+    assert "已提交数据集第 1 版" in load.log
 
 
 def test_the_load_page_shows_the_log_in_english(catalog_admin, load) -> None:  # type: ignore[no-untyped-def]
@@ -54,9 +54,41 @@ def test_the_load_page_shows_the_log_in_english(catalog_admin, load) -> None:  #
     page = client.get(reverse("datasets:load_detail", args=[load.pk])).content.decode()
     shown = page[page.index('id="load-log"') :]
     shown = shown[: shown.index("</pre>")]
-    assert "Committed dataset version v0" in shown and chinese_in([shown]) == []
+    assert "Committed dataset version 1" in shown and chinese_in([shown]) == []
 
 
 def test_a_line_no_one_registered_is_shown_as_stored() -> None:
     with translation.override("en"):
         assert logs.readable("12:00:00 完成\n12:00:01 某个未登记的句子") == "12:00:00 Done\n12:00:01 某个未登记的句子"
+
+
+# Lines stored before versions were counted from 1 held Delta's numbers ("v0"): read as the lines now say them.
+OLD_LINES = [
+    ("已提交数据集版本 v0", "已提交数据集第 1 版", "Committed dataset version 1"),
+    ("上次执行已提交版本 v3，补记结果", "上次执行已提交第 4 版，补记结果", "The previous attempt committed version 4"),
+    ("数据检查未通过，版本 v2 未启用：空值过多", "数据检查未通过，第 3 版未启用：空值过多", "version 3 is not used"),
+    (
+        "版本 v2 未通过检查，且尚无当前版本：本次写入全部数据",
+        "第 3 版未通过检查，且尚无当前版本：本次写入全部数据",
+        "Version 3 did",
+    ),
+    (
+        "版本 v5 未通过检查，本次以当前版本 v4 为基础（恢复为 v6）",
+        "第 6 版未通过检查，本次以当前的第 5 版为基础（恢复为第 7 版）",
+        "Version 6 did not pass its checks; this run builds on the current version 5 (restored as version 7)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("stored", "chinese", "english"), OLD_LINES)
+def test_an_older_line_with_a_delta_number_reads_counted_from_one(stored: str, chinese: str, english: str) -> None:
+    with translation.override("zh-hans"):
+        assert logs.readable(f"12:00:00 {stored}") == f"12:00:00 {chinese}"
+    with translation.override("en"):
+        assert english in logs.readable(f"12:00:00 {stored}")
+
+
+@pytest.mark.parametrize(("stored", "chinese", "english"), OLD_LINES)
+def test_a_line_written_now_reads_in_english_with_the_same_number(stored: str, chinese: str, english: str) -> None:
+    with translation.override("en"):
+        assert english in logs.readable(f"12:00:00 {chinese}")

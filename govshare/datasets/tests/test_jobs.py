@@ -452,7 +452,7 @@ def test_run_load_command_runs_a_load_in_the_foreground_and_reports_in_chinese(d
     output = _command(load.pk, "--no-progress")
     load.refresh_from_db()
     assert load.status == LoadStatus.SUCCEEDED
-    assert "状态：成功，生成数据集版本 v0" in output
+    assert "状态：成功，生成数据集第 1 版" in output
     assert "读取 3 行，写入 2 行，拒绝 1 行" in output
     assert f"拒绝记录文件：{load.rejects_path}" in output
 
@@ -467,7 +467,7 @@ def test_run_load_command_shows_a_progress_bar_of_the_bytes_read(department, adm
     final = err.getvalue().split("\r")[-1]
     size = path.stat().st_size
     assert "读取: 100%" in final and f"{size}.0/{size}.0" in final
-    assert "成功 · 已提交数据集版本 v0" in final
+    assert "成功 · 已提交数据集第 1 版" in final
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -1,5 +1,6 @@
 """`govshare verify_audit_log`: seal pending rows, then walk the chain and check it against the anchors outside the
-database; exit code 1 names the first broken link. An intact chain's head is anchored if no anchor has it yet."""
+database; exit code 1 names the first broken link. An intact chain's head is anchored if no anchor has it yet.
+The check is recorded in the trail as a check made on the site is (origin 命令行), so the auditor's home shows it."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from govshare.audit import selectors
 from govshare.audit.anchors import anchor_head
 from govshare.audit.chain import seal_audit_log, verify_audit_chain
+from govshare.audit.services import record_audit_read
 
 
 class Command(BaseCommand):
@@ -28,6 +31,10 @@ class Command(BaseCommand):
             if sealed:
                 self.stdout.write(f"先封存了 {sealed} 条待入链记录 (sealed {sealed} pending rows first)")
         report = verify_audit_chain()
+        # No signed-in person runs the command: the row's actor is "system", its origin says where it was run.
+        record_audit_read(
+            None, selectors.VERIFY_ACTION, ok=report.ok, checked=report.checked, origin=selectors.ORIGIN_CLI
+        )
         if report.unsealed:
             self.stdout.write(
                 f"另有 {report.unsealed} 条记录尚未封存，未参与校验"

@@ -20,7 +20,7 @@ from govshare.accounts.models import User
 from govshare.core.errors import DomainError
 from govshare.datasets import loading, services
 from govshare.datasets.choices import LoadStatus
-from govshare.datasets.models import Load
+from govshare.datasets.models import Load, shown_version
 from govshare.sources.models import Source
 
 POLL_SECONDS = 0.5
@@ -108,7 +108,8 @@ class Command(BaseCommand):
     def _report(self, load: Load) -> None:
         status = load.get_status_display()
         if load.status == LoadStatus.SUCCEEDED:
-            self.stdout.write(self.style.SUCCESS(f"状态：{status}，生成数据集版本 v{load.version}"))
+            made = f"生成数据集第 {shown_version(load.version)} 版" if load.version is not None else "未生成新版本"
+            self.stdout.write(self.style.SUCCESS(f"状态：{status}，{made}"))
             self.stdout.write(
                 f"读取 {load.rows_read:,} 行，写入 {load.rows_loaded:,} 行，拒绝 {load.rows_rejected:,} 行"
                 + (f"，删除 {load.rows_deleted:,} 行" if load.rows_deleted else "")
