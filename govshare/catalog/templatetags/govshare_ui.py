@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import template
 from django.http import QueryDict
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext, gettext_noop
 
 from govshare.accounts.choices import Role
@@ -83,6 +85,13 @@ def readable_changes(changes: list[dict[str, str]]) -> list[dict[str, str]]:
 def label(value: object) -> str:
     """A Chinese choice label, translated when the page is in another language."""
     return gettext(str(value)) if value else ""
+
+
+@register.filter
+def content(value: object) -> SafeString:
+    """Content in Chinese shown inside the interface (a name, a typed text), marked with its language: an English page
+    then declares it as such (screen readers, fonts) and its checks can tell it from untranslated interface."""
+    return format_html('<span lang="zh-Hans">{}</span>', value)
 
 
 @register.simple_tag
