@@ -56,7 +56,8 @@ INTERFACE_CHINESE_SCRIPT = r"""
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const parent = node.parentElement;
-    if (parent.tagName === "SCRIPT" || marked(parent) || !cjk.test(node.nodeValue)) { continue; }
+    // A text area's text is its value: what the user typed, not the interface.
+    if (["SCRIPT", "TEXTAREA"].includes(parent.tagName) || marked(parent) || !cjk.test(node.nodeValue)) { continue; }
     if (parent.tagName === "OPTION") { check(where(parent), node.nodeValue); }
     else { found.push(where(parent) + ": " + node.nodeValue.trim()); }
   }
