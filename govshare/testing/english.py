@@ -21,13 +21,13 @@ def chinese_in(messages: Iterable[str], *, user_data: Iterable[str] = ()) -> lis
     return found
 
 
-# The page's interface texts that hold Chinese, each "where: text". Content in Chinese is skipped: what is inside an
-# element whose lang is zh… (entry, item and department names, people's names, typed text, as the templates mark
-# them) and, where no element can mark it (the document's title, an option's text, an attribute), the texts marked
-# so elsewhere on the page. The texts checked are the text nodes (hidden ones too: a message the script shows later
-# is interface), the document's title, the attributes people read (title, placeholder, aria-label, alt, label, an
-# input button's value, the confirmation a form's data-confirm asks, a card cell's data-label, the review queue's
-# selection count) and the messages of the item-name suggestions.
+# The page's interface texts that hold Chinese, each "where: text". Content in Chinese is skipped: what is inside
+# an element whose lang is zh… (entry, item and department names, people's names, typed text, as the templates
+# mark them) and, where no element can mark it (the document's title, an option's text, a message, an attribute),
+# the texts marked so elsewhere on the page. The texts checked are the text nodes (hidden ones too: a message the
+# script shows later is interface), the document's title, the attributes people read (title, placeholder,
+# aria-label, alt, label, an input button's value, the confirmation a form's data-confirm asks, a card cell's
+# data-label, the review queue's selection count) and the messages of the item-name suggestions.
 INTERFACE_CHINESE_SCRIPT = r"""
 () => {
   const cjk = /[\u4e00-\u9fff]/;
@@ -58,7 +58,8 @@ INTERFACE_CHINESE_SCRIPT = r"""
     const parent = node.parentElement;
     // A text area's text is its value: what the user typed, not the interface.
     if (["SCRIPT", "TEXTAREA"].includes(parent.tagName) || marked(parent) || !cjk.test(node.nodeValue)) { continue; }
-    if (parent.tagName === "OPTION") { check(where(parent), node.nodeValue); }
+    // An option and a message (the views' plain text) cannot mark the names they quote.
+    if (parent.tagName === "OPTION" || parent.closest(".messages")) { check(where(parent), node.nodeValue); }
     else { found.push(where(parent) + ": " + node.nodeValue.trim()); }
   }
   const attributes = [

@@ -218,7 +218,7 @@ def test_a_change_request_is_english_from_edit_to_approval(server: str, browser:
 
     page = reviewer.go("/catalog/review/")
     reviewer.english("Review queue")
-    page.click(f"#revisions a:text-is('{entry}')")
+    page.click(f"#revisions a:has-text('{entry}')")
     page.wait_for_selector("h1:has-text('Change request')")
     reviewer.english("Change request")
     assert new_item in page.inner_text("table.diff")
