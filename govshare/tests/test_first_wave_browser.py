@@ -168,7 +168,7 @@ def test_a_published_entry_is_changed_through_a_change_request_while_consumers_k
 
     # The platform administrator finds the request in the review queue, sees what changes and approves it.
     page = reviewer.go("/catalog/review/")
-    page.click(f"#revisions a:text-is('{entry}')")
+    page.click(f"#revisions a:has-text('{entry}')")
     page.wait_for_selector("h1:has-text('变更申请')")
     assert new_item in page.inner_text("table.diff")
     page.click(".page-head button:text-is('审核通过')")  # after the confirmation dialog
