@@ -342,7 +342,7 @@ def test_the_security_officers_home_counts_a_proposed_grading_change(server: str
     pending = home_count(security.home(), "home-grading", r"分级调整待审核\s*(\d+)")
 
     page = department.go("/catalog/?status=published&q=参保")
-    own = page.locator("table.list tbody tr", has=page.locator(f"td:text-is('{department.department()}')")).first
+    own = page.locator("table.list tbody tr", has=page.locator(f"td > span:text-is('{department.department()}')")).first
     name = str(own.locator("td:nth-child(2) a").inner_text())
     own.locator("td:nth-child(2) a").click()
     page.wait_for_selector("#grading-level")
