@@ -32,6 +32,12 @@ class FacetBlock:
     links: list[FacetLink]
     hidden: int
 
+    @property
+    def names(self) -> bool:
+        """Whether the options are names kept in the database (departments, categories): content in Chinese, shown
+        as it is, unlike the translated labels of the other facets."""
+        return self.key == "department" or self.key.startswith("category_")
+
 
 @dataclass(frozen=True)
 class SortChoice:

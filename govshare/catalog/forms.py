@@ -88,8 +88,13 @@ class ResourceForm(forms.Form):
     required, in the same words as the API and the Excel import."""
 
     name = forms.CharField(label=_("信息资源名称"), required=False, max_length=200)
-    category_code = forms.ChoiceField(label=_("信息资源分类"), required=False)
-    department_code = forms.ChoiceField(label=_("信息资源提供方"), required=False)
+    # Their options are names kept in the database (categories, departments): content in Chinese (see |content).
+    category_code = forms.ChoiceField(
+        label=_("信息资源分类"), required=False, widget=forms.Select(attrs={"lang": "zh-Hans"})
+    )
+    department_code = forms.ChoiceField(
+        label=_("信息资源提供方"), required=False, widget=forms.Select(attrs={"lang": "zh-Hans"})
+    )
     summary = forms.CharField(label=_("信息资源摘要"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     format = forms.ChoiceField(label=_("信息资源格式"), required=False, choices=_choices(ResourceFormat))
     sub_format = forms.CharField(

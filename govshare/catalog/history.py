@@ -159,9 +159,11 @@ def readable(changes: list[dict[str, str]]) -> list[dict[str, str]]:
     shown = []
     for change in changes:
         field, label = change.get("field", ""), change.get("label", "")
+        name = {}
         if field in _LABELS and field != "items":
             label = gettext(_LABELS[field])
         elif (field == "items" or field.startswith("items.")) and (match := _ITEM_LABEL.fullmatch(label)):
+            name = {"name": match["name"]}  # the item's name in the label, for pages that mark it as content
             key = field.removeprefix("items.")
             if key in _ITEM_FIELDS:
                 label = gettext("信息项“%(name)s”的%(field)s") % {
@@ -173,6 +175,7 @@ def readable(changes: list[dict[str, str]]) -> list[dict[str, str]]:
         shown.append(
             {
                 **change,
+                **name,
                 "label": label,
                 "old": _readable_value(change.get("old")),
                 "new": _readable_value(change.get("new")),

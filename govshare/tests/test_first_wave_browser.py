@@ -168,7 +168,7 @@ def test_a_published_entry_is_changed_through_a_change_request_while_consumers_k
 
     # The platform administrator finds the request in the review queue, sees what changes and approves it.
     page = reviewer.go("/catalog/review/")
-    page.click(f"#revisions a:text-is('{entry}')")
+    page.click(f"#revisions a:has-text('{entry}')")
     page.wait_for_selector("h1:has-text('变更申请')")
     assert new_item in page.inner_text("table.diff")
     page.click(".page-head button:text-is('审核通过')")  # after the confirmation dialog
@@ -342,7 +342,7 @@ def test_the_security_officers_home_counts_a_proposed_grading_change(server: str
     pending = home_count(security.home(), "home-grading", r"分级调整待审核\s*(\d+)")
 
     page = department.go("/catalog/?status=published&q=参保")
-    own = page.locator("table.list tbody tr", has=page.locator(f"td:text-is('{department.department()}')")).first
+    own = page.locator("table.list tbody tr", has=page.locator(f"td > span:text-is('{department.department()}')")).first
     name = str(own.locator("td:nth-child(2) a").inner_text())
     own.locator("td:nth-child(2) a").click()
     page.wait_for_selector("#grading-level")

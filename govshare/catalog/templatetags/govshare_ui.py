@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from django import template
 from django.http import QueryDict
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, gettext_noop
 
 from govshare.accounts.choices import Role
 from govshare.catalog import history
 
 register = template.Library()
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # Choice labels are Chinese in the models (they are the guideline's terms and the import vocabulary); these
 # markers put them into the message catalogue so that English pages can show them translated.
@@ -83,6 +89,28 @@ def readable_changes(changes: list[dict[str, str]]) -> list[dict[str, str]]:
 def label(value: object) -> str:
     """A Chinese choice label, translated when the page is in another language."""
     return gettext(str(value)) if value else ""
+
+
+@register.filter
+def content(value: object) -> SafeString:
+    """Content in Chinese shown inside the interface (a name, a typed text), marked with its language: an English page
+    then declares it as such (screen readers, fonts) and its checks can tell it from untranslated interface."""
+    return format_html('<span lang="zh-Hans">{}</span>', value)
+
+
+@register.filter
+def diff_label(change: dict[str, str]) -> SafeString:
+    """A readable change's label with the item's name in it marked as content."""
+    label = str(conditional_escape(change.get("label", "")))
+    if name := change.get("name"):
+        label = label.replace(str(conditional_escape(name)), content(name), 1)
+    return mark_safe(label)  # noqa: S308 (escaped above)
+
+
+@register.filter
+def diff_value(value: str) -> str | SafeString:
+    """A readable change's value: a value still in Chinese once translated is the entry's own, marked as content."""
+    return content(value) if _CJK.search(value) else value
 
 
 @register.simple_tag

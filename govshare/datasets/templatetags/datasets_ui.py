@@ -3,12 +3,15 @@ people count them."""
 
 from __future__ import annotations
 
+import re
+
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
+from govshare.dataplane.transform import WITHHELD_VALUE
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.encryption import ROTATION_MODE
 from govshare.datasets.models import Load, shown_version
@@ -95,3 +98,46 @@ def readable_log(log: str) -> str:
 def readable_message(message: str) -> str:
     """A stored job message (its error) in the reader's language when it is one of the catalogue's."""
     return logs.readable_text(message)
+
+
+# The loader writes its reasons into the rejects file in Chinese (the file is a record, read as it was written);
+# the load page shows them in the reader's language. The type names and patterns are `dataplane.transform._error`'s.
+_REJECT_TYPES = {
+    "数值": gettext_noop("数值"),
+    "货币金额": gettext_noop("货币金额"),
+    "日期": gettext_noop("日期"),
+    "日期时间": gettext_noop("日期时间"),
+    "逻辑值": gettext_noop("逻辑值"),
+    "十六进制或 Base64 文本": gettext_noop("十六进制或 Base64 文本"),
+}
+_TYPES = "|".join(re.escape(name) for name in sorted(_REJECT_TYPES, key=len, reverse=True))
+_NOT_CONVERTIBLE = re.compile(rf"无法转换为({_TYPES})：(.*)", re.DOTALL)
+_NOT_CONVERTIBLE_WITHHELD = re.compile(rf"无法转换为({_TYPES})（{re.escape(WITHHELD_VALUE)}）")
+_TOO_LONG = re.compile(r"超过长度 (\d+)（实际 (\d+)）")
+_TOO_MANY_DIGITS = re.compile(r"超过长度 (\d+)（实际 (\d+) 位数字）")
+_FIELD_TOO_LONG = re.compile(r"超过单个字段最大长度 (\d+)")
+
+
+@register.filter
+def reject_reason(reason: str) -> str | SafeString:
+    """A reason of the rejects file in the reader's language; the refused value it quotes stays marked as content."""
+    if reason == "必填项为空":
+        return _("必填项为空")
+    if reason == "含空字符（NUL）":
+        return _("含空字符（NUL）")
+    if match := _NOT_CONVERTIBLE_WITHHELD.fullmatch(reason):
+        return _("无法转换为%(type)s（%(withheld)s）") % {
+            "type": _(_REJECT_TYPES[match[1]]),
+            "withheld": _(WITHHELD_VALUE),
+        }
+    if match := _NOT_CONVERTIBLE.fullmatch(reason):
+        text = _("无法转换为%(type)s：%(value)s") % {"type": _(_REJECT_TYPES[match[1]]), "value": "\0"}
+        before, after = text.split("\0")
+        return format_html('{}<span lang="zh-Hans">{}</span>{}', before, match[2], after)
+    if match := _TOO_MANY_DIGITS.fullmatch(reason):
+        return _("超过长度 %(length)s（实际 %(actual)s 位数字）") % {"length": match[1], "actual": match[2]}
+    if match := _TOO_LONG.fullmatch(reason):
+        return _("超过长度 %(length)s（实际 %(actual)s）") % {"length": match[1], "actual": match[2]}
+    if match := _FIELD_TOO_LONG.fullmatch(reason):
+        return _("超过单个字段最大长度 %(length)s") % {"length": match[1]}
+    return reason
