@@ -32,11 +32,11 @@ def client_for(user) -> Client:  # type: ignore[no-untyped-def]
 
 
 def row_names(page: str) -> list[str]:
-    """The resource names of the result table, in order, without their <mark>s."""
+    """The resource names of the result table, in order, without their <mark>s and content-language spans."""
     body = re.search(r"<tbody>(.*?)</tbody>", page, re.S)
     assert body is not None
-    links = re.findall(r'<a href="/catalog/resources/\d+/">(.*?)</a>', body.group(1), re.S)
-    return [re.sub(r"</?mark>", "", link) for link in links]
+    links = re.findall(r'<a (?:lang="zh-Hans" )?href="/catalog/resources/\d+/">(.*?)</a>', body.group(1), re.S)
+    return [re.sub(r"</?(mark|span)[^>]*>", "", link) for link in links]
 
 
 @pytest.fixture

@@ -255,7 +255,7 @@ def test_the_detail_page_shows_who_marked_the_pair_and_offers_to_take_it_back(fl
     response = client.post(reverse("catalog:duplicate_dismiss", args=[first.pk, second.pk]))
     assert response["Location"].endswith(f"/catalog/resources/{first.pk}/#duplicates")
     page = client.get(reverse("catalog:detail", args=[first.pk])).content.decode()
-    assert "已标记为不是重复" in page and f"由 {platform_admin.username} 于" in page
+    assert "已标记为不是重复" in page and f'由 <span lang="zh-Hans">{platform_admin.username}</span> 于' in page
     assert reverse("catalog:duplicate_restore", args=[first.pk, second.pk]) in page
 
 

@@ -97,7 +97,7 @@ def test_page_finds_by_query_and_links_to_the_detail(catalog_admin, platform_adm
     html = response.content.decode()
     assert reverse("catalog:detail", args=[resource.pk]) in html
     assert "常住人口户籍登记信息" not in html
-    assert "“婚姻登记”共找到 1 条" in html
+    assert '“<span lang="zh-Hans">婚姻登记</span>”共找到 1 条' in html
 
 
 def test_page_facet_link_adds_and_selected_link_removes_the_filter(catalog_admin, platform_admin, outsider, department):

@@ -106,7 +106,7 @@ def test_version_history_shows_the_field_by_field_difference(catalog_admin) -> N
     )
     page = client.get(reverse("catalog:detail", args=[resource.pk])).content.decode()
     assert "常住人口户籍登记信息（2026版）" in page
-    assert "信息项“企业名称”" in page and "第 2 版" in page
+    assert '信息项“<span lang="zh-Hans">企业名称</span>”' in page and "第 2 版" in page
 
 
 def test_reviewer_sees_near_duplicates_from_other_departments_with_their_score(
