@@ -1,0 +1,12 @@
+"""Small pieces of wording shared by messages in either language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils.translation import gettext
+
+
+def join_names(items: Iterable[object]) -> str:
+    """Names listed in a sentence: 甲、乙、丙 in Chinese, "a, b, c" in English (the active language's separator)."""
+    return gettext("、").join(str(item) for item in items)
