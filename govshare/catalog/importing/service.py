@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from govshare.accounts.choices import Role
 from govshare.accounts.models import User
@@ -60,7 +60,7 @@ def may_import(user: User) -> bool:
 
 def _check_may_import(actor: User) -> None:
     if not may_import(actor):
-        raise PermissionDenied("只有部门目录管理员和平台管理员可以批量导入目录")
+        raise PermissionDenied(gettext_noop("只有部门目录管理员和平台管理员可以批量导入目录"))
 
 
 def refuse_too_large(*, file_name: str, size: int | None, actor: User) -> ImportResult:
@@ -191,5 +191,5 @@ def created_by_batch(batch: ImportBatch) -> QuerySet[Resource]:
 def get_my_batch(user: User, pk: int) -> ImportBatch:
     batch = my_batches(user).filter(pk=pk).first()
     if batch is None:
-        raise NotFound("导入记录不存在或无权访问")
+        raise NotFound(gettext_noop("导入记录不存在或无权访问"))
     return batch
