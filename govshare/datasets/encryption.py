@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 from django.db import transaction
+from django.utils.translation import gettext, gettext_noop
 
 from govshare.audit.services import record_action
 from govshare.catalog.choices import ENCRYPTED_AT_REST, AtRest
@@ -142,8 +143,12 @@ class DatasetRotation:
     note: str = ""
 
 
+# How a rotation's log and the key usage name a dataset (in the platform's language; keys reads it back).
+DATASET_LABEL = gettext_noop("数据集 %(code)s（%(name)s）")
+
+
 def _dataset_label(dataset: Dataset) -> str:
-    return f"数据集 {dataset.resource.code}（{dataset.resource.name}）"
+    return gettext(DATASET_LABEL) % {"code": dataset.resource.code, "name": dataset.resource.name}
 
 
 def dataset_key_usage() -> dict[str, Counter[str]]:
@@ -217,10 +222,10 @@ def rotate_dataset(dataset: Dataset, ring: crypto.KeyRing | None = None) -> Data
     base = dataset.current_version
     table = DatasetTable(dataset.table_uri)
     if base is None or not table.exists():
-        return DatasetRotation(label, base, None, note="尚无数据")
+        return DatasetRotation(label, base, None, note=gettext_noop("尚无数据"))
     stored = table.schema(base)
     if not stored_columns(stored):
-        return DatasetRotation(label, base, None, note="无加密列")
+        return DatasetRotation(label, base, None, note=gettext_noop("无加密列"))
     head = table.version()
     if head is not None and head != base:
         done = table.commit_metadata(head)
@@ -228,13 +233,17 @@ def rotate_dataset(dataset: Dataset, ring: crypto.KeyRing | None = None) -> Data
             # The previous run committed and died before making its version current.
             rows = _adopt(dataset, table, base, head, ring)
             if rows is None:
-                return DatasetRotation(label, base, None, note="期间当前版本已变化，请稍后重跑 rotate_keys")
-            return DatasetRotation(label, base, head, rows, note="补记上次轮换已提交的版本")
+                return DatasetRotation(
+                    label, base, None, note=gettext_noop("期间当前版本已变化，请稍后重跑 rotate_keys")
+                )
+            return DatasetRotation(label, base, head, rows, note=gettext_noop("补记上次轮换已提交的版本"))
     usage = version_key_usage(table, base)
     if set(usage) <= {ring.active.key_id}:
-        return DatasetRotation(label, base, None, note="已全部使用启用密钥")
+        return DatasetRotation(label, base, None, note=gettext_noop("已全部使用启用密钥"))
     if dataset.loads.filter(status__in=[LoadStatus.QUEUED, LoadStatus.RUNNING, LoadStatus.RETRYING]).exists():
-        return DatasetRotation(label, base, None, note="有未完成的归集任务，本次跳过，请稍后重跑 rotate_keys")
+        return DatasetRotation(
+            label, base, None, note=gettext_noop("有未完成的归集任务，本次跳过，请稍后重跑 rotate_keys")
+        )
     reader = table.read(base)
     batches = (
         pa.RecordBatch.from_arrays(reencrypt_batch(batch, stored, dataset.resource_id, ring).columns, schema=stored)
@@ -248,10 +257,12 @@ def rotate_dataset(dataset: Dataset, ring: crypto.KeyRing | None = None) -> Data
     if others := _other_commits(table, base, version):
         # A load committed while this rotation was being written: its rows win, rotation runs again later.
         table.restore(max(others))
-        return DatasetRotation(label, base, None, note="期间有归集提交了新版本，已恢复为该版本，请稍后重跑 rotate_keys")
+        return DatasetRotation(
+            label, base, None, note=gettext_noop("期间有归集提交了新版本，已恢复为该版本，请稍后重跑 rotate_keys")
+        )
     rows = _adopt(dataset, table, base, version, ring)
     if rows is None:
-        return DatasetRotation(label, base, None, note="期间当前版本已变化，请稍后重跑 rotate_keys")
+        return DatasetRotation(label, base, None, note=gettext_noop("期间当前版本已变化，请稍后重跑 rotate_keys"))
     leases.vacuum_dataset(dataset, table)
     return DatasetRotation(label, base, version, rows)
 
