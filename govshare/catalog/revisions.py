@@ -272,7 +272,8 @@ def approve_revision(resource: Resource, *, actor: User, note: str = "") -> Reso
         items,
         VersionAction.CHANGE,
         actor,
-        f"变更申请 #{revision.pk}（{revision.author_name}）" + (f"；审核意见：{note}" if note else ""),
+        (history.REVISION_NOTE_REVIEWED if note else history.REVISION_NOTE)
+        % {"revision": revision.pk, "author": revision.author_name, "note": note},
     )
     revision.state = RevisionState.APPROVED
     revision.reviewer, revision.reviewer_name = actor, actor.get_username()

@@ -32,6 +32,7 @@ from govshare.audit.services import record_action
 from govshare.catalog.choices import ENCRYPTED_AT_REST, AtRest
 from govshare.catalog.models import Item
 from govshare.core import crypto
+from govshare.core.text import join_names
 from govshare.dataplane.encryption import (
     HMAC_SUFFIX,
     EncryptedColumn,
@@ -74,21 +75,16 @@ def plan_for_items(
     designated = {name: (data_type, at_rest) for name, data_type, at_rest in items if at_rest != AtRest.PLAIN}
     refused = [key for key in keys if key in designated]
     if refused:
-        raise SourceInvalid(
-            "主键信息项不能加密存储："
-            + "、".join(f"“{name}”（{AtRest(designated[name][1]).label}）" for name in refused)
-            + "。按主键合并需要比较明文主键，请在目录中将其静态加密改为“明文”，或改用不含该信息项的主键"
-        )
+        names = join_names(f"“{name}”（{gettext(AtRest(designated[name][1]).label)}）" for name in refused)
+        raise SourceInvalid(gettext(ENCRYPTED_KEYS) % {"items": names})
     clashes = [
         name
         for name in loaded
         if name in designated and designated[name][1] == AtRest.SEARCHABLE and hmac_column(name) in loaded
     ]
     if clashes:
-        raise SourceInvalid(
-            "、".join(f"“{hmac_column(name)}”" for name in clashes)
-            + f"是平台存放可检索加密列哈希的列名，不能再作为信息项名称（名称请勿以“{HMAC_SUFFIX}”结尾）"
-        )
+        names = join_names(f"“{hmac_column(name)}”" for name in clashes)
+        raise SourceInvalid(gettext(HMAC_NAMES) % {"names": names, "suffix": HMAC_SUFFIX})
     return EncryptionPlan(
         resource_id,
         tuple(
@@ -142,6 +138,15 @@ class DatasetRotation:
     rows: int = 0
     note: str = ""
 
+
+# Why a load's items cannot be stored as designated (a load's error: registered with the sources' sentences).
+ENCRYPTED_KEYS = gettext_noop(
+    "主键信息项不能加密存储：%(items)s。按主键合并需要比较明文主键，请在目录中将其静态加密改为“明文”，或改用不含该信息项的主键"
+)
+HMAC_NAMES = gettext_noop(
+    "%(names)s是平台存放可检索加密列哈希的列名，不能再作为信息项名称（名称请勿以“%(suffix)s”结尾）"
+)
+SENTENCES = (ENCRYPTED_KEYS, HMAC_NAMES)
 
 # How a rotation's log and the key usage name a dataset (in the platform's language; keys reads it back).
 DATASET_LABEL = gettext_noop("数据集 %(code)s（%(name)s）")

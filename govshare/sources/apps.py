@@ -11,7 +11,7 @@ class SourcesConfig(AppConfig):
 
         from govshare.core.tabular import xlsx
         from govshare.jobs import logs
-        from govshare.sources import access, effects, readers
+        from govshare.sources import access, connection_policy, effects, readers
         from govshare.sources.readers import database, encoding, files, http_api, rows
 
         access.register()
@@ -22,5 +22,5 @@ class SourcesConfig(AppConfig):
             *(logs.sentence(m, **xlsx.SENTENCE_VALUES) for m in xlsx.SENTENCES),
             *(logs.sentence(m, what=gettext) for m in rows.SENTENCES),
             *(logs.sentence(m) for m in (*files.SENTENCES, *database.SENTENCES, *encoding.SENTENCES)),
-            *(logs.sentence(m) for m in readers.SENTENCES),
+            *(logs.sentence(m) for m in (*readers.SENTENCES, *connection_policy.SENTENCES)),
         )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext, gettext_noop
 from govshare.accounts.choices import Role
 from govshare.accounts.models import User
 from govshare.audit.services import record_action
-from govshare.catalog import services
+from govshare.catalog import history, services
 from govshare.catalog.importing.limits import measure, size_limit_message, sniff_file
 from govshare.catalog.importing.reading import parse_workbook
 from govshare.catalog.importing.report import ImportProblem, ImportRefused, file_problem, problem_order, stored_report
@@ -116,7 +116,9 @@ def import_catalog(
                 created_count=len(validation.resolved),
             )
             created = services.create_resources(
-                validation.resolved, actor=actor, batch_note=f"批量导入 #{batch.pk}：{file_name}"[:500]
+                validation.resolved,
+                actor=actor,
+                batch_note=(history.BATCH_NOTE % {"batch": batch.pk, "file": file_name})[:500],
             )
             batch.duration_ms = int((time.perf_counter() - started) * 1000)
             batch.save(update_fields=["duration_ms"])
@@ -180,7 +182,7 @@ def earlier_import(user: User, sha256: str) -> ImportBatch | None:
 def created_by_batch(batch: ImportBatch) -> QuerySet[Resource]:
     """The entries a batch created that still exist, by code. The import writes each entry's first version with
     the note "批量导入 #<batch>：<file>", which ties them to the batch without another column."""
-    note = f"批量导入 #{batch.pk}："
+    note = history.BATCH_NOTE % {"batch": batch.pk, "file": ""}
     return (
         Resource.objects.filter(versions__number=1, versions__note__startswith=note)
         .select_related("department")

@@ -14,7 +14,7 @@ from django.utils import translation
 
 from govshare import testing
 from govshare.accounts.models import User
-from govshare.catalog import maintenance, revisions, services
+from govshare.catalog import history, maintenance, revisions, services
 from govshare.core.errors import Conflict
 from govshare.testing.api import bearer
 from govshare.testing.clock import T0
@@ -93,3 +93,34 @@ def test_a_second_reminder_the_same_day_is_refused_in_english(department, catalo
     with translation.override("en"), pytest.raises(Conflict) as refused:
         maintenance.remind_department(resource.pk, actor=platform_admin, now=T0)
     assert chinese_in([refused.value.text], user_data=[resource.code]) == [], refused.value.text
+
+
+def _latest_note(user: Any, resource_id: int, language: str) -> str:
+    versions = Client().get(
+        f"/api/catalog/resources/{resource_id}/versions", headers={**bearer(user), "Accept-Language": language}
+    )
+    assert versions.status_code == 200, versions.content
+    note: str = max(versions.json(), key=lambda v: v["number"])["note"]
+    return note
+
+
+def test_a_version_note_the_platform_wrote_reads_in_english(department, catalog_admin, platform_admin) -> None:  # type: ignore[no-untyped-def]
+    resource = testing.make_published_resource(department, name="Households")
+    client, headers = Client(), bearer(catalog_admin)
+    path = f"/api/catalog/resources/{resource.pk}/revision"
+    assert client.put(path, EDIT, content_type="application/json", headers=headers).status_code == 200
+    assert client.post(f"{path}/submit", headers=headers).status_code == 200
+    approved = client.post(
+        f"{path}/approve", {"note": "ok"}, content_type="application/json", headers=bearer(platform_admin)
+    )
+    assert approved.status_code == 200, approved.content
+    revision = resource.revisions.get().pk
+    assert (
+        _latest_note(catalog_admin, resource.pk, "en") == f"Change request #{revision} (gaj_admin); reviewer's note: ok"
+    )
+    assert _latest_note(catalog_admin, resource.pk, "zh-hans") == f"变更申请 #{revision}（gaj_admin）；审核意见：ok"
+
+
+def test_a_note_a_person_wrote_stays_as_written() -> None:
+    with translation.override("en"):
+        assert history.readable_note("由部门自行下线") == "由部门自行下线"

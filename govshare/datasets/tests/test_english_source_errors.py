@@ -16,11 +16,11 @@ from django.utils.translation import gettext
 from govshare import testing
 from govshare.catalog.models import Resource
 from govshare.core.tabular import xlsx
-from govshare.datasets import log_lines
+from govshare.datasets import encryption, log_lines
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Load
 from govshare.jobs import logs
-from govshare.sources import readers
+from govshare.sources import connection_policy, readers
 from govshare.sources.readers import database, encoding, files, http_api, rows
 from govshare.testing.datasets import ITEMS, Api, mapped_file_source
 from govshare.testing.english import chinese_in
@@ -120,6 +120,8 @@ SOURCE_SENTENCES = [
     *encoding.SENTENCES,
     *readers.SENTENCES,
     *log_lines.SENTENCES,
+    *encryption.SENTENCES,
+    *connection_policy.SENTENCES,
 ]
 
 
