@@ -64,7 +64,7 @@ IPNetwork: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver: TypeAlias = Callable[[str, int], list[IPAddress]]
 T = TypeVar("T")
 
-REFUSED = (
+REFUSED = gettext_noop(
     "来源地址不在平台允许访问的范围内（本机、内网、链路本地、保留地址和平台自身的数据库都不允许）；"
     "如确需访问，请平台管理员将其加入允许列表"
 )
