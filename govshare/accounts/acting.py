@@ -9,6 +9,7 @@ subject behind such a request is always a `User`. Apps below accounts (audit, co
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop
 
 from govshare.accounts.models import User
 from govshare.core.authz import subject_of
@@ -19,5 +20,5 @@ def acting_user(request: HttpRequest) -> User:
     """The staff member a staff route or page acts for (401 if there is none: a route without a staff declaration)."""
     subject = subject_of(request)
     if not isinstance(subject, User):
-        raise Unauthenticated("未登录或令牌无效")
+        raise Unauthenticated(gettext_noop("未登录或令牌无效"))
     return subject

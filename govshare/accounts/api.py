@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop
 from ninja import Router, Status
 
 from govshare.accounts import selectors, services
@@ -49,7 +50,7 @@ def maintenance_overdue(request: HttpRequest) -> list[Department]:
 def confirm_maintenance(request: HttpRequest, code: str) -> Department:
     department = selectors.department_list().filter(code=code).first()
     if department is None:
-        raise NotFound("部门不存在")
+        raise NotFound(gettext_noop("部门不存在"))
     return services.confirm_catalog_maintenance(department, actor=acting_user(request))
 
 
@@ -58,7 +59,9 @@ def list_tokens(request: HttpRequest) -> list[ApiToken]:
     return list(selectors.tokens_of(acting_user(request)))
 
 
-MINT_NEEDS_SESSION = "令牌不能再创建令牌：请登录后在“我的 API 令牌”页面（/account/tokens/）创建，或以登录会话调用本接口"
+MINT_NEEDS_SESSION = gettext_noop(
+    "令牌不能再创建令牌：请登录后在“我的 API 令牌”页面（/account/tokens/）创建，或以登录会话调用本接口"
+)
 
 
 @router.post(
@@ -84,6 +87,6 @@ def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
     user = acting_user(request)
     token = selectors.tokens_of(user).filter(pk=token_id).first()
     if token is None:
-        raise NotFound("令牌不存在")
+        raise NotFound(gettext_noop("令牌不存在"))
     services.revoke_api_token(token, actor=user)
     return Status(204, None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop
 
 from govshare.accounts.choices import TokenScope
 from govshare.accounts.services import TOKEN_PREFIX, token_for
@@ -14,7 +15,9 @@ from govshare.core.apiauth import BearerAuthenticator
 from govshare.core.errors import PermissionDenied
 from govshare.core.security import bearer_failure, check_bearer_allowed, mark_bearer
 
-READ_ONLY_REFUSED = "该 API 令牌为只读令牌（范围：只读），只能调用读取接口；写操作请在“我的 API 令牌”页面创建读写令牌"
+READ_ONLY_REFUSED = gettext_noop(
+    "该 API 令牌为只读令牌（范围：只读），只能调用读取接口；写操作请在“我的 API 令牌”页面创建读写令牌"
+)
 
 
 def authenticate_personal_token(request: HttpRequest, token: str, write: bool) -> Any:

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 # The roles are the permission mechanism's vocabulary (govshare.core.roles); accounts stores who holds which.
 from govshare.core.roles import SEPARATED_ROLES, Role
@@ -7,9 +8,9 @@ __all__ = ["CONFIRMED_BY", "SEPARATED_ROLES", "DepartmentLevel", "Role", "RoleGr
 
 
 class DepartmentLevel(models.TextChoices):
-    CITY = "city", "市级"
-    COUNTY = "county", "区县级"
-    TOWNSHIP = "township", "乡镇（街道）级"
+    CITY = "city", _("市级")
+    COUNTY = "county", _("区县级")
+    TOWNSHIP = "township", _("乡镇（街道）级")
 
 
 # 三员分立 across people: a grant of one of these roles is proposed by a 平台管理员 and takes effect only when a holder
@@ -19,14 +20,14 @@ CONFIRMED_BY: dict[str, str] = {Role.AUDITOR: Role.SECURITY_OFFICER, Role.SECURI
 
 
 class RoleGrantStatus(models.TextChoices):
-    PENDING = "pending", "待确认"
-    CONFIRMED = "confirmed", "已确认"
-    REJECTED = "rejected", "已拒绝"
-    CANCELLED = "cancelled", "已撤回"
+    PENDING = "pending", _("待确认")
+    CONFIRMED = "confirmed", _("已确认")
+    REJECTED = "rejected", _("已拒绝")
+    CANCELLED = "cancelled", _("已撤回")
 
 
 class TokenScope(models.TextChoices):
     """What a personal API token may do: the API's *Read routes (GET) or also its *Write routes."""
 
-    READ = "read", "只读"
-    WRITE = "write", "读写"
+    READ = "read", _("只读")
+    WRITE = "write", _("读写")

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from govshare.accounts.choices import (
     CONFIRMED_BY,
@@ -26,6 +27,7 @@ from govshare.audit.services import record_action
 from govshare.core.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
 from govshare.core.identifiers import uscc_problem
 from govshare.core.regions import region_code_problem
+from govshare.core.text import join_names
 
 TOKEN_PREFIX = "gs_"  # noqa: S105 (a public prefix, not a secret)
 
@@ -53,7 +55,12 @@ def held_roles(user: User) -> frozenset[str]:
 def _require_platform_admin(actor: User | None) -> None:
     # actor None means the platform itself (a management command run by the operator on the server).
     if actor is not None and Role.PLATFORM_ADMIN not in held_roles(actor):
-        raise PermissionDenied("只有平台管理员可以管理部门、用户和角色")
+        raise PermissionDenied(gettext_noop("只有平台管理员可以管理部门、用户和角色"))
+
+
+def _role(role: str) -> str:
+    """A role's name in the reader's language (role labels are Chinese, the permission vocabulary)."""
+    return gettext(str(Role(role).label))
 
 
 def _separated_roles_of(user: User) -> frozenset[str]:
@@ -68,10 +75,13 @@ def require_may_administer(actor: User | None, user: User, what: str) -> None:
         return
     foreign = _separated_roles_of(user) - _separated_roles_of(actor)
     if foreign:
-        label = "、".join(str(Role(r).label) for r in Role.values if r in foreign)
+        label = join_names(_role(r) for r in Role.values if r in foreign)
         raise PermissionDenied(
-            f"三员分立：不能管理{label}账号“{user}”的{what}；由本人自行办理，"
-            "或由运维人员在服务器上运行 govshare separated_roles 办理"
+            gettext(
+                "三员分立：不能管理%(role)s账号“%(user)s”的%(what)s；由本人自行办理，"
+                "或由运维人员在服务器上运行 govshare separated_roles 办理"
+            )
+            % {"role": label, "user": user, "what": gettext(what)}
         )
 
 
@@ -80,11 +90,17 @@ def _department_problems(data: DepartmentInput, *, stored_region_code: str = "")
     stored before that check (`stored_region_code`) is not judged again until it is changed."""
     problems: list[FieldProblem] = []
     if problem := uscc_problem(data.code):
-        problems.append(FieldProblem("code", f"部门代码无效：{problem}"))
+        problems.append(FieldProblem("code", gettext("部门代码无效：%(problem)s") % {"problem": gettext(problem)}))
     if not data.name.strip():
-        problems.append(FieldProblem("name", "部门名称不能为空"))
+        problems.append(FieldProblem("name", gettext_noop("部门名称不能为空")))
     if data.level not in DepartmentLevel.values:
-        problems.append(FieldProblem("level", f"层级“{data.level}”无效，应为：市级、区县级、乡镇（街道）级"))
+        problems.append(
+            FieldProblem(
+                "level",
+                gettext("层级“%(level)s”无效，应为：%(allowed)s")
+                % {"level": data.level, "allowed": join_names(DepartmentLevel.labels)},
+            )
+        )
     changed_region = data.region_code and data.region_code != stored_region_code
     if changed_region and (problem := region_code_problem(data.region_code)):
         problems.append(FieldProblem("region_code", problem))
@@ -99,13 +115,15 @@ def create_department(data: DepartmentInput, *, actor: User | None) -> Departmen
     if data.parent_code:
         parent = Department.objects.filter(code=data.parent_code).first()
         if parent is None:
-            problems.append(FieldProblem("parent_code", f"上级部门代码“{data.parent_code}”不存在"))
+            problems.append(
+                FieldProblem("parent_code", gettext("上级部门代码“%(code)s”不存在") % {"code": data.parent_code})
+            )
     if problems:
         raise ValidationFailed(problems)
     if Department.objects.filter(code=data.code).exists():
-        raise Conflict(f"部门代码“{data.code}”已被使用")
+        raise Conflict(gettext("部门代码“%(code)s”已被使用") % {"code": data.code})
     if Department.objects.filter(name=data.name.strip()).exists():
-        raise Conflict(f"部门名称“{data.name}”已存在")
+        raise Conflict(gettext("部门名称“%(name)s”已存在") % {"name": data.name})
     department = Department.objects.create(
         code=data.code,
         name=data.name.strip(),
@@ -133,7 +151,7 @@ def create_user(
     grant (request_role), granted only when a holder of the other separated role confirms it."""
     _require_platform_admin(actor)
     if User.objects.filter(username=username).exists():
-        raise Conflict(f"账号“{username}”已存在")
+        raise Conflict(gettext("账号“%(username)s”已存在") % {"username": username})
     user = User(username=username, full_name=full_name, department=department, email=email)
     user.set_password(password)
     user.save()
@@ -160,10 +178,10 @@ def assign_role(user: User, role: str, *, actor: User | None) -> UserRole:
     if actor is not None:
         if role in CONFIRMED_BY:
             raise PermissionDenied(
-                f"三员分立：授予{Role(role).label}须两人办理，由平台管理员提出申请，"
-                f"再由{Role(CONFIRMED_BY[role]).label}确认"
+                gettext("三员分立：授予%(role)s须两人办理，由平台管理员提出申请，再由%(confirmer)s确认")
+                % {"role": _role(role), "confirmer": _role(CONFIRMED_BY[role])}
             )
-        require_may_administer(actor, user, "角色")
+        require_may_administer(actor, user, gettext_noop("角色"))
     return _grant_role(user, role, actor=actor)
 
 
@@ -171,13 +189,14 @@ def _require_grantable(user: User, role: str) -> None:
     """The account does not hold the role yet and, 三员分立, no other separated role (held now)."""
     held = held_roles(user)
     if role in held:
-        raise Conflict(f"用户“{user}”已拥有角色“{Role(role).label}”")
+        raise Conflict(gettext("用户“%(user)s”已拥有角色“%(role)s”") % {"user": user, "role": _role(role)})
     clash = (held & SEPARATED_ROLES) if role in SEPARATED_ROLES else set()
     if clash:
-        other = Role(next(iter(clash))).label
+        other = _role(next(iter(clash)))
+        message = gettext("三员分立：用户“%(user)s”已是%(other)s，不能再授予%(role)s")
         raise ValidationFailed(
-            [FieldProblem("role", f"三员分立：用户“{user}”已是{other}，不能再授予{Role(role).label}")],
-            message="违反三员分立原则",
+            [FieldProblem("role", message % {"user": user, "other": other, "role": _role(role)})],
+            message=gettext_noop("违反三员分立原则"),
         )
 
 
@@ -185,12 +204,12 @@ def _grant_role(user: User, role: str, *, actor: User | None, **audit: Any) -> U
     """The grant itself (in the caller's transaction); 三员分立 forbids one account holding two of
     平台管理员/安全管理员/审计员, checked against the roles held now."""
     if role not in Role.values:
-        raise ValidationFailed([FieldProblem("role", f"角色“{role}”不存在")])
+        raise ValidationFailed([FieldProblem("role", gettext("角色“%(role)s”不存在") % {"role": role})])
     # Lock the user's row so that two concurrent assignments cannot both pass the check.
     User.objects.select_for_update().filter(pk=user.pk).first()
     _require_grantable(user, role)
     if role in (Role.CATALOG_ADMIN, Role.DEPT_REVIEWER) and user.department_id is None:
-        raise ValidationFailed([FieldProblem("role", f"{Role(role).label}必须属于一个部门")])
+        raise ValidationFailed([FieldProblem("role", gettext("%(role)s必须属于一个部门") % {"role": _role(role)})])
     granted = UserRole.objects.create(user=user, role=role)
     user.__dict__.pop("_role_cache", None)
     if role == Role.PLATFORM_ADMIN and not user.is_staff:
@@ -208,11 +227,11 @@ def _grant_role(user: User, role: str, *, actor: User | None, **audit: Any) -> U
 def revoke_role(user: User, role: str, *, actor: User | None) -> None:
     _require_platform_admin(actor)
     if actor is not None:
-        require_may_administer(actor, user, "角色")
+        require_may_administer(actor, user, gettext_noop("角色"))
         if actor.pk == user.pk and role == Role.PLATFORM_ADMIN:
             raise ValidationFailed(
-                [FieldProblem("role", "不能撤销自己的平台管理员角色：请由另一名平台管理员办理")],
-                message="违反三员分立原则",
+                [FieldProblem("role", gettext_noop("不能撤销自己的平台管理员角色：请由另一名平台管理员办理"))],
+                message=gettext_noop("违反三员分立原则"),
             )
     deleted, _ = UserRole.objects.filter(user=user, role=role).delete()
     if deleted:
@@ -235,21 +254,31 @@ def propose_role_grant(user: User, role: str, *, actor: User) -> RoleGrantReques
     """A 平台管理员 proposes granting 安全管理员 or 审计员; nothing is granted until confirm_role_grant."""
     _require_platform_admin(actor)
     if role not in CONFIRMED_BY:
-        raise ValidationFailed([FieldProblem("role", f"{Role(role).label}不需要确认，可直接授予")])
+        raise ValidationFailed(
+            [FieldProblem("role", gettext("%(role)s不需要确认，可直接授予") % {"role": _role(role)})]
+        )
     User.objects.select_for_update().filter(pk=user.pk).first()
-    label, confirmer = Role(role).label, Role(CONFIRMED_BY[role]).label
+    label, confirmer = _role(role), _role(CONFIRMED_BY[role])
     if actor.pk == user.pk:
-        raise PermissionDenied(f"三员分立：不能为自己申请{label}角色")
-    require_may_administer(actor, user, "角色")
+        raise PermissionDenied(gettext("三员分立：不能为自己申请%(role)s角色") % {"role": label})
+    require_may_administer(actor, user, gettext_noop("角色"))
     _require_grantable(user, role)
     if not user.is_active:
-        raise ValidationFailed([FieldProblem("role", f"账号“{user}”已停用，不能授予{label}")])
+        raise ValidationFailed(
+            [FieldProblem("role", gettext("账号“%(user)s”已停用，不能授予%(role)s") % {"user": user, "role": label})]
+        )
     if RoleGrantRequest.objects.filter(user=user, role=role, status=RoleGrantStatus.PENDING).exists():
-        raise Conflict(f"已有授予“{user}”{label}角色的申请，正等待{confirmer}确认")
+        raise Conflict(
+            gettext("已有授予“%(user)s”%(role)s角色的申请，正等待%(confirmer)s确认")
+            % {"user": user, "role": label, "confirmer": confirmer}
+        )
     if not _has_active_holder(CONFIRMED_BY[role], besides=user):
         raise Conflict(
-            f"尚无在任的{confirmer}，无人可以确认{label}的授予：三员的首任人选由运维人员在服务器上运行 "
-            f"govshare separated_roles grant {user.username} {role} 指定"
+            gettext(
+                "尚无在任的%(confirmer)s，无人可以确认%(role)s的授予：三员的首任人选由运维人员在服务器上运行 "
+                "govshare separated_roles grant %(username)s %(code)s 指定"
+            )
+            % {"confirmer": confirmer, "role": label, "username": user.username, "code": role}
         )
     grant = RoleGrantRequest.objects.create(user=user, role=role, proposed_by=actor)
     record_action(actor, "accounts.role_grant.propose", user, role=role, grant=grant.pk)
@@ -259,7 +288,7 @@ def propose_role_grant(user: User, role: str, *, actor: User) -> RoleGrantReques
 def _pending_grant(grant: RoleGrantRequest) -> RoleGrantRequest:
     locked = RoleGrantRequest.objects.select_for_update().select_related("user", "proposed_by").get(pk=grant.pk)
     if locked.status != RoleGrantStatus.PENDING:
-        raise Conflict(f"该申请已{locked.get_status_display()}，不能再处理")
+        raise Conflict(gettext("该申请已%(status)s，不能再处理") % {"status": locked.get_status_display()})
     return locked
 
 
@@ -276,8 +305,11 @@ def _require_confirmer(grant: RoleGrantRequest, actor: User) -> None:
         return
     confirmer = CONFIRMED_BY[grant.role]
     if confirmer not in held:
-        raise PermissionDenied(f"三员分立：只有{Role(confirmer).label}可以确认或拒绝授予{Role(grant.role).label}的申请")
-    raise PermissionDenied("三员分立：申请人和被授予人不能处理这项申请")
+        raise PermissionDenied(
+            gettext("三员分立：只有%(confirmer)s可以确认或拒绝授予%(role)s的申请")
+            % {"confirmer": _role(confirmer), "role": _role(grant.role)}
+        )
+    raise PermissionDenied(gettext_noop("三员分立：申请人和被授予人不能处理这项申请"))
 
 
 @transaction.atomic
@@ -286,9 +318,9 @@ def confirm_role_grant(grant: RoleGrantRequest, *, actor: User) -> UserRole:
     grant = _pending_grant(grant)
     _require_confirmer(grant, actor)
     if Role.PLATFORM_ADMIN not in held_roles(grant.proposed_by) or not grant.proposed_by.is_active:
-        raise Conflict("申请人已不再是在任的平台管理员，该申请不能再确认；请重新申请")
+        raise Conflict(gettext_noop("申请人已不再是在任的平台管理员，该申请不能再确认；请重新申请"))
     if not grant.user.is_active:
-        raise Conflict(f"账号“{grant.user}”已停用，不能确认授予")
+        raise Conflict(gettext("账号“%(user)s”已停用，不能确认授予") % {"user": grant.user})
     separated_role_confirming.send(sender=RoleGrantRequest, user=grant.user, role=grant.role)
     granted = _grant_role(grant.user, grant.role, actor=actor, proposed_by=grant.proposed_by.username, grant=grant.pk)
     grant.status, grant.decided_by, grant.decided_at = RoleGrantStatus.CONFIRMED, actor, timezone.now()
@@ -302,7 +334,7 @@ def reject_role_grant(grant: RoleGrantRequest, *, reason: str, actor: User) -> R
     grant = _pending_grant(grant)
     _require_confirmer(grant, actor)
     if not reason.strip():
-        raise ValidationFailed([FieldProblem("reason", "拒绝时请写明理由")])
+        raise ValidationFailed([FieldProblem("reason", gettext_noop("拒绝时请写明理由"))])
     grant.status, grant.decided_by, grant.decided_at = RoleGrantStatus.REJECTED, actor, timezone.now()
     grant.reason = reason.strip()[:500]
     grant.save(update_fields=["status", "decided_by", "decided_at", "reason"])
@@ -332,13 +364,15 @@ def update_department(
     if data.parent_code:
         parent = Department.objects.filter(code=data.parent_code).first()
         if parent is None:
-            problems.append(FieldProblem("parent_code", f"上级部门代码“{data.parent_code}”不存在"))
+            problems.append(
+                FieldProblem("parent_code", gettext("上级部门代码“%(code)s”不存在") % {"code": data.parent_code})
+            )
         elif parent.pk == department.pk:
-            problems.append(FieldProblem("parent_code", "上级部门不能是部门自己"))
+            problems.append(FieldProblem("parent_code", gettext_noop("上级部门不能是部门自己")))
     if problems:
         raise ValidationFailed(problems)
     if Department.objects.filter(name=data.name.strip()).exclude(pk=department.pk).exists():
-        raise Conflict(f"部门名称“{data.name}”已存在")
+        raise Conflict(gettext("部门名称“%(name)s”已存在") % {"name": data.name})
     fields = ("name", "short_name", "level", "parent", "region_code", "is_active")
     before = {name: str(getattr(department, name)) for name in fields}
     department.name = data.name.strip()
@@ -366,11 +400,11 @@ def update_user(
     account revokes its tokens (they stay dead if it is activated again)."""
     _require_platform_admin(actor)
     if department is None and held_roles(user) & {Role.CATALOG_ADMIN, Role.DEPT_REVIEWER}:
-        raise ValidationFailed([FieldProblem("department", "部门目录管理员和部门审核员必须属于一个部门")])
+        raise ValidationFailed([FieldProblem("department", gettext_noop("部门目录管理员和部门审核员必须属于一个部门"))])
     if actor is not None and actor.pk == user.pk and not is_active:
-        raise ValidationFailed([FieldProblem("is_active", "不能停用自己的账号")])
+        raise ValidationFailed([FieldProblem("is_active", gettext_noop("不能停用自己的账号"))])
     if is_active != user.is_active:
-        require_may_administer(actor, user, "启用状态")
+        require_may_administer(actor, user, gettext_noop("启用状态"))
     before = {
         "full_name": user.full_name,
         "email": user.email,
@@ -389,7 +423,7 @@ def update_user(
 def set_user_password(user: User, password: str, *, actor: User | None) -> None:
     """An administrator (or the operator) sets the account's password; its tokens end with the old password."""
     _require_platform_admin(actor)
-    require_may_administer(actor, user, "密码")
+    require_may_administer(actor, user, gettext_noop("密码"))
     user.set_password(password)
     user.save(update_fields=["password"])
     record_action(actor, "accounts.user.set_password", user)
@@ -403,9 +437,11 @@ def _digest(raw_token: str) -> str:
 def _expiry_problem(expires_at: dt.datetime, now: dt.datetime) -> str | None:
     longest = settings.GOVSHARE.api_token_max_days
     if expires_at <= now:
-        return "令牌的过期时间应晚于当前时间"
+        return gettext("令牌的过期时间应晚于当前时间")
     if expires_at > now + dt.timedelta(days=longest):
-        return f"令牌有效期最长 {longest} 天（GOVSHARE_API_TOKEN_MAX_DAYS），请选择更早的过期时间"
+        return gettext("令牌有效期最长 %(days)s 天（GOVSHARE_API_TOKEN_MAX_DAYS），请选择更早的过期时间") % {
+            "days": longest
+        }
     return None
 
 
@@ -418,7 +454,7 @@ def create_api_token(
     api_token_max_days. Minting needs a signed-in session: the API refuses a request made with a token (api.py),
     so no token ever mints one that outlives it."""
     if actor.pk != user.pk:
-        raise PermissionDenied("只能为自己创建 API 令牌")
+        raise PermissionDenied(gettext_noop("只能为自己创建 API 令牌"))
     now = timezone.now()
     if expires_at is None:
         expires_at = now + dt.timedelta(days=settings.GOVSHARE.api_token_days)
@@ -426,9 +462,13 @@ def create_api_token(
         expires_at = timezone.make_aware(expires_at)
     problems: list[FieldProblem] = []
     if not name.strip():
-        problems.append(FieldProblem("name", "令牌名称不能为空"))
+        problems.append(FieldProblem("name", gettext_noop("令牌名称不能为空")))
     if scope not in TokenScope.values:
-        problems.append(FieldProblem("scope", f"令牌范围“{scope}”无效，应为 read（只读）或 write（读写）"))
+        problems.append(
+            FieldProblem(
+                "scope", gettext("令牌范围“%(scope)s”无效，应为 read（只读）或 write（读写）") % {"scope": scope}
+            )
+        )
     if problem := _expiry_problem(expires_at, now):
         problems.append(FieldProblem("expires_at", problem))
     if problems:
@@ -449,7 +489,7 @@ def revoke_api_token(token: ApiToken, *, actor: User) -> None:
     (never one of a 安全管理员 or 审计员: 三员分立)."""
     if actor.pk != token.user_id:
         _require_platform_admin(actor)
-        require_may_administer(actor, token.user, "令牌")
+        require_may_administer(actor, token.user, gettext_noop("令牌"))
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     record_action(actor, "accounts.token.revoke", token, token_prefix=token.prefix)
@@ -460,7 +500,7 @@ def revoke_user_tokens(user: User, *, actor: User | None, reason: str) -> int:
     """Revoke every personal token of the account, by its holder, an administrator of it or the operator."""
     if actor is not None and actor.pk != user.pk:
         _require_platform_admin(actor)
-        require_may_administer(actor, user, "令牌")
+        require_may_administer(actor, user, gettext_noop("令牌"))
     return _end_tokens(user, actor=actor, reason=reason)
 
 
@@ -504,10 +544,10 @@ def confirm_catalog_maintenance(
     `maintained_at` records a review done earlier (data loads such as the demo city); never in the future.
     """
     if not (actor.is_platform_admin or (actor.has_role(Role.CATALOG_ADMIN) and actor.department_id == department.pk)):
-        raise PermissionDenied("只有本部门目录管理员可以确认目录全面维护")
+        raise PermissionDenied(gettext_noop("只有本部门目录管理员可以确认目录全面维护"))
     now = timezone.now()
     if maintained_at is not None and maintained_at > now:
-        raise ValidationFailed([FieldProblem("maintained_at", "目录全面维护日期不能晚于当前时间")])
+        raise ValidationFailed([FieldProblem("maintained_at", gettext_noop("目录全面维护日期不能晚于当前时间"))])
     department.last_full_maintenance_at = maintained_at or now
     department.save(update_fields=["last_full_maintenance_at"])
     record_action(

@@ -22,6 +22,29 @@ from govshare.catalog.choices import (
 )
 from govshare.catalog.models import Item, Resource
 from govshare.catalog.rules import FIELD_LABELS
+from govshare.jobs.logs import sentence
+
+# The notes the platform writes on a version: stored as written (the platform's language: the catalogue message
+# itself, never translated, so that a batch's entries are found by their note) and shown in the reader's language.
+BATCH_NOTE = gettext_noop("批量导入 #%(batch)d：%(file)s")
+REVISION_NOTE_REVIEWED = gettext_noop("变更申请 #%(revision)d（%(author)s）；审核意见：%(note)s")
+REVISION_NOTE = gettext_noop("变更申请 #%(revision)d（%(author)s）")
+GRADING_NOTE_REVIEWED = gettext_noop("分级调整申请 #%(change)d（%(proposer)s）：%(reason)s；审核意见：%(note)s")
+GRADING_NOTE = gettext_noop("分级调整申请 #%(change)d（%(proposer)s）：%(reason)s")
+_NOTES = [
+    sentence(message)[:2]
+    for message in (BATCH_NOTE, REVISION_NOTE_REVIEWED, REVISION_NOTE, GRADING_NOTE_REVIEWED, GRADING_NOTE)
+]
+
+
+def readable_note(note: str) -> str:
+    """A version's note in the reader's language when the platform wrote it (its values as they are); a note a
+    person wrote (a withdrawal's reason) as written."""
+    for pattern, message in _NOTES:
+        if match := pattern.fullmatch(note):
+            return gettext(message).replace(")d", ")s") % match.groupdict()
+    return note
+
 
 _SNAPSHOT_FIELDS = (
     "code",

@@ -18,6 +18,7 @@ from django.db.models import DateTimeField, F, Max, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from govshare.accounts.choices import Role
 from govshare.accounts.models import User
@@ -141,21 +142,29 @@ def remind_department(resource_id: int, *, actor: User, now: dt.datetime | None 
     """Notify the entry's department's catalogue administrators that it is due for 更新维护 (at most once a day per
     entry), with an audit row. The platform administrator's action."""
     if not access.can_review(actor):
-        raise PermissionDenied("只有平台管理员可以发送更新维护提醒")
+        raise PermissionDenied(gettext_noop("只有平台管理员可以发送更新维护提醒"))
     now = now or timezone.now()
     resource = Resource.objects.select_for_update().select_related("department").filter(pk=resource_id).first()
     if resource is None or resource.status != ReviewStatus.PUBLISHED:
-        raise NotFound("信息资源不存在或不是已发布的资源")
+        raise NotFound(gettext_noop("信息资源不存在或不是已发布的资源"))
     today = timezone.localdate(now)
     latest = resource.maintenance_reminders.order_by("-sent_at").first()
     if latest is not None and timezone.localdate(latest.sent_at) == today:
         raise Conflict(
-            f"今天已提醒过“{resource.code} {resource.name}”（{timezone.localtime(latest.sent_at):%H:%M}，"
-            f"{latest.sent_by_name}），每条资源每天最多提醒一次"
+            gettext("今天已提醒过“%(code)s %(name)s”（%(time)s，%(by)s），每条资源每天最多提醒一次")
+            % {
+                "code": resource.code,
+                "name": resource.name,
+                "time": f"{timezone.localtime(latest.sent_at):%H:%M}",
+                "by": latest.sent_by_name,
+            }
         )
     recipients = list(_catalogue_admins(resource))
     if not recipients:
-        raise Conflict(f"“{resource.department.name}”没有启用的目录管理员，提醒无人接收；请先为该部门设置目录管理员")
+        raise Conflict(
+            gettext("“%(department)s”没有启用的目录管理员，提醒无人接收；请先为该部门设置目录管理员")
+            % {"department": resource.department.name}
+        )
     due_on = timezone.localdate(
         max(resource.updated_at, resource.department.last_full_maintenance_at or resource.updated_at) + _interval()
     )

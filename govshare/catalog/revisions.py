@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 
 from govshare.accounts.models import User
 from govshare.audit.services import record_action
@@ -22,8 +24,16 @@ from govshare.catalog.rules import ItemDraft, ResourceDraft, tightened_open_type
 from govshare.catalog.services import _apply_draft, _locked, _write_version, checked_edit
 from govshare.core.errors import Conflict, FieldProblem, NotFound, PermissionDenied, ValidationFailed
 
-NOT_FOUND = "信息资源不存在或无权访问"
-NO_REVISION = "该资源没有进行中的变更申请"
+StrOrPromise = str | Promise
+NOT_FOUND = gettext_noop("信息资源不存在或无权访问")
+NO_REVISION = gettext_noop("该资源没有进行中的变更申请")
+# The steps a refusal names ("… cannot be submitted"), as verbs of its sentence.
+_STEPS = {
+    "提交审核": pgettext_lazy("变更申请的步骤", "提交审核"),
+    "撤回": pgettext_lazy("变更申请的步骤", "撤回"),
+    "驳回": pgettext_lazy("变更申请的步骤", "驳回"),
+    "审核通过": pgettext_lazy("变更申请的步骤", "审核通过"),
+}
 
 
 def draft_from_content(content: dict[str, Any]) -> ResourceDraft:
@@ -93,9 +103,9 @@ def _guarded(resource: Resource, actor: User, *, review: bool = False) -> Resour
     if not (access.can_view(actor, resource) and access.can_see_revisions(actor, resource)):
         raise NotFound(NOT_FOUND)
     if review and not access.can_review(actor):
-        raise PermissionDenied("只有平台管理员可以审核变更申请")
+        raise PermissionDenied(gettext_noop("只有平台管理员可以审核变更申请"))
     if not review and not access.can_edit(actor, resource):
-        raise PermissionDenied("只有资源所属部门的目录管理员可以申请变更")
+        raise PermissionDenied(gettext_noop("只有资源所属部门的目录管理员可以申请变更"))
     return resource
 
 
@@ -113,11 +123,14 @@ def save_revision(resource: Resource, draft: ResourceDraft, *, actor: User) -> R
     """Create the entry's change request, or save an edit of its open one (a rejected one becomes a draft again)."""
     resource = _guarded(resource, actor)
     if resource.status != ReviewStatus.PUBLISHED:
-        raise Conflict(f"只有已发布的资源可以申请变更，当前状态为“{ReviewStatus(resource.status).label}”")
+        raise Conflict(
+            gettext("只有已发布的资源可以申请变更，当前状态为“%(status)s”")
+            % {"status": gettext(ReviewStatus(resource.status).label)}
+        )
     content = _proposed_content(resource, draft, actor)
     revision = _open_revision(resource)
     if revision is not None and revision.state == RevisionState.SUBMITTED:
-        raise Conflict("变更申请已提交审核，不能修改；如需修改请先撤回")
+        raise Conflict(gettext_noop("变更申请已提交审核，不能修改；如需修改请先撤回"))
     if revision is None:
         try:
             with transaction.atomic():
@@ -129,7 +142,7 @@ def save_revision(resource: Resource, draft: ResourceDraft, *, actor: User) -> R
                     author_name=actor.get_username(),
                 )
         except IntegrityError as exc:  # another change request was opened meanwhile
-            raise Conflict("该资源已有一份进行中的变更申请") from exc
+            raise Conflict(gettext_noop("该资源已有一份进行中的变更申请")) from exc
         record_action(actor, "catalog.revision.create", revision, resource=resource.code)
         return revision
     revision.content = content
@@ -141,22 +154,22 @@ def save_revision(resource: Resource, draft: ResourceDraft, *, actor: User) -> R
     return revision
 
 
-def _require_open(resource: Resource, states: tuple[str, ...], what: str) -> ResourceRevision:
+def _require_open(resource: Resource, states: tuple[str, ...], what: StrOrPromise) -> ResourceRevision:
     revision = _open_revision(resource)
     if revision is None:
         raise NotFound(NO_REVISION)
     if revision.state not in states:
-        label = RevisionState(revision.state).label
-        raise Conflict(f"变更申请当前状态为“{label}”，不能{what}")
+        label = gettext(RevisionState(revision.state).label)
+        raise Conflict(gettext("变更申请当前状态为“%(state)s”，不能%(what)s") % {"state": label, "what": what})
     return revision
 
 
 @transaction.atomic
 def submit_revision(resource: Resource, *, actor: User) -> ResourceRevision:
     resource = _guarded(resource, actor)
-    revision = _require_open(resource, (RevisionState.DRAFT, RevisionState.REJECTED), "提交审核")
+    revision = _require_open(resource, (RevisionState.DRAFT, RevisionState.REJECTED), _STEPS["提交审核"])
     if not revision_changes(revision):
-        raise ValidationFailed([FieldProblem("revision", "变更内容与已发布的资源相同，无需提交")])
+        raise ValidationFailed([FieldProblem("revision", gettext_noop("变更内容与已发布的资源相同，无需提交"))])
     revision.state = RevisionState.SUBMITTED
     revision.submitted_at = timezone.now()
     revision.reason = ""
@@ -169,7 +182,7 @@ def submit_revision(resource: Resource, *, actor: User) -> ResourceRevision:
 def withdraw_revision(resource: Resource, *, actor: User, reason: str = "") -> ResourceRevision:
     """The department gives up its change request (a submitted one too, before it is decided)."""
     resource = _guarded(resource, actor)
-    revision = _require_open(resource, OPEN_REVISION_STATES, "撤回")
+    revision = _require_open(resource, OPEN_REVISION_STATES, _STEPS["撤回"])
     revision.state = RevisionState.WITHDRAWN
     revision.reason = reason.strip()
     revision.decided_at = timezone.now()
@@ -182,8 +195,8 @@ def withdraw_revision(resource: Resource, *, actor: User, reason: str = "") -> R
 def reject_revision(resource: Resource, *, reason: str, actor: User) -> ResourceRevision:
     resource = _guarded(resource, actor, review=True)
     if not reason.strip():
-        raise ValidationFailed([FieldProblem("reason", "驳回必须填写理由")])
-    revision = _require_open(resource, (RevisionState.SUBMITTED,), "驳回")
+        raise ValidationFailed([FieldProblem("reason", gettext_noop("驳回必须填写理由"))])
+    revision = _require_open(resource, (RevisionState.SUBMITTED,), _STEPS["驳回"])
     revision.state = RevisionState.REJECTED
     revision.reason = reason.strip()
     revision.reviewer, revision.reviewer_name = actor, actor.get_username()
@@ -213,9 +226,12 @@ def _graded_as_published(resource: Resource, draft: ResourceDraft) -> ResourceDr
 def approve_revision(resource: Resource, *, actor: User, note: str = "") -> Resource:
     """The revision replaces the published entry: one version (变更) with its diff; the entry stays published."""
     resource = _guarded(resource, actor, review=True)
-    revision = _require_open(resource, (RevisionState.SUBMITTED,), "审核通过")
+    revision = _require_open(resource, (RevisionState.SUBMITTED,), _STEPS["审核通过"])
     if resource.status != ReviewStatus.PUBLISHED:
-        raise Conflict(f"资源当前状态为“{ReviewStatus(resource.status).label}”，变更申请不能通过，请驳回")
+        raise Conflict(
+            gettext("资源当前状态为“%(status)s”，变更申请不能通过，请驳回")
+            % {"status": gettext(ReviewStatus(resource.status).label)}
+        )
     # A grading change since the revision was saved is kept (below); any other change of the entry since then
     # (an edit after a reopen, a withdrawal and republication) would be silently undone: the department edits the
     # revision again first, which bases it on the entry as it is now.
@@ -227,15 +243,24 @@ def approve_revision(resource: Resource, *, actor: User, note: str = "") -> Reso
     )
     if meanwhile is not None:
         raise Conflict(
-            f"变更申请基于第 {revision.base_version} 版，资源此后又有“{VersionAction(meanwhile.action).label}”"
-            f"（第 {meanwhile.number} 版）：请驳回，由部门重新编辑变更申请后再提交"
+            gettext(
+                "变更申请基于第 %(base)s 版，资源此后又有“%(action)s”（第 %(number)s 版）："
+                "请驳回，由部门重新编辑变更申请后再提交"
+            )
+            % {
+                "base": revision.base_version,
+                "action": gettext(VersionAction(meanwhile.action).label),
+                "number": meanwhile.number,
+            }
         )
     draft = _graded_as_published(resource, draft_from_content(revision.content))
     try:
         resolved = checked_edit(resource, draft, actor=actor)
     except ValidationFailed as exc:
-        reasons = "；".join(problem.message for problem in exc.problems)
-        raise Conflict(f"变更内容已不符合目录规则，不能通过，请驳回：{reasons}") from exc
+        reasons = gettext("；").join(gettext(problem.message) for problem in exc.problems)
+        raise Conflict(
+            gettext("变更内容已不符合目录规则，不能通过，请驳回：%(reasons)s") % {"reasons": reasons}
+        ) from exc
     items = _apply_draft(resource, resolved)
     resource.version += 1
     resource.save()
@@ -247,7 +272,8 @@ def approve_revision(resource: Resource, *, actor: User, note: str = "") -> Reso
         items,
         VersionAction.CHANGE,
         actor,
-        f"变更申请 #{revision.pk}（{revision.author_name}）" + (f"；审核意见：{note}" if note else ""),
+        (history.REVISION_NOTE_REVIEWED if note else history.REVISION_NOTE)
+        % {"revision": revision.pk, "author": revision.author_name, "note": note},
     )
     revision.state = RevisionState.APPROVED
     revision.reviewer, revision.reviewer_name = actor, actor.get_username()

@@ -266,6 +266,10 @@ class VersionOut(Schema):
     def resolve_changes(obj: Any) -> list[dict[str, str]]:
         return history.readable(obj.changes)
 
+    @staticmethod
+    def resolve_note(obj: Any) -> str:
+        return history.readable_note(obj.note)
+
 
 class CategoryOut(Schema):
     id: int

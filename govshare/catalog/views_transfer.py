@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -27,7 +28,7 @@ BATCH_PAGE_SIZE = 100
 
 def _may_import_or_403(user: User) -> None:
     if not importing.may_import(user):
-        raise DjangoPermissionDenied("只有部门目录管理员和平台管理员可以批量导入目录")
+        raise DjangoPermissionDenied(_("只有部门目录管理员和平台管理员可以批量导入目录"))
 
 
 @csrf_exempt

@@ -17,6 +17,7 @@ from django.utils.translation import gettext, gettext_noop
 from govshare.core.archives import size_text
 from govshare.core.errors import FieldProblem, ValidationFailed
 from govshare.core.tabular.xlsx import WorkbookInvalid, XlsxRefused, open_workbook
+from govshare.core.text import join_names
 
 __all__ = ["check_data_upload", "data_file_problem", "size_text"]
 
@@ -170,7 +171,7 @@ def _not_a_workbook(archive: IO[bytes]) -> str:
         return gettext("文件不是有效的 Excel 工作簿（.xlsx）：zip 结构已损坏或不完整，请重新保存后上传")
     missing = [part for part in _OOXML_PARTS if part not in names]
     if missing:
-        parts = "、".join(missing)
+        parts = join_names(missing)
         return gettext(
             "文件是 zip 压缩包但不是 Excel 工作簿（缺少 %(parts)s），请上传用 Excel 或 WPS 保存的 .xlsx 文件"
         ) % {"parts": parts}

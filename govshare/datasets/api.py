@@ -14,6 +14,7 @@ from typing import Annotated
 
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext_noop
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
@@ -171,7 +172,7 @@ def request_load(request: HttpRequest, source_id: int, payload: LoadIn) -> Statu
     source = source_selectors.get_managed_source(user, source_id)
     if source.kind == SourceKind.FILE:
         raise ValidationFailed(
-            [FieldProblem("file", "文件报送请以 multipart 上传数据文件：POST /sources/{id}/uploads")]
+            [FieldProblem("file", gettext_noop("文件报送请以 multipart 上传数据文件：POST /sources/{id}/uploads"))]
         )
     load = services.request_load(source, actor=user, mode=payload.mode)
     return Status(201, _load(user, load.pk))
@@ -196,7 +197,9 @@ def upload_load(
     user = acting_user(request)
     source = source_selectors.get_managed_source(user, source_id)
     if source.kind != SourceKind.FILE:
-        raise ValidationFailed([FieldProblem("file", "只有文件报送的数据来源可以上传文件；前置库和接口请用 /loads")])
+        raise ValidationFailed(
+            [FieldProblem("file", gettext_noop("只有文件报送的数据来源可以上传文件；前置库和接口请用 /loads"))]
+        )
     load = services.request_load(source, actor=user, upload=file, mode=mode or None)
     return Status(201, _load(user, load.pk))
 

@@ -10,7 +10,18 @@ class DatasetsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete
 
-        from govshare.datasets import access, effects, home, jobs, loading, log_lines, panels, samples, services
+        from govshare.datasets import (
+            access,
+            effects,
+            encryption,
+            home,
+            jobs,
+            loading,
+            log_lines,
+            panels,
+            samples,
+            services,
+        )
         from govshare.jobs import logs
         from govshare.jobs.execution import register_kind
         from govshare.jobs.recovery import recover_stale_jobs
@@ -33,6 +44,7 @@ class DatasetsConfig(AppConfig):
         effects.register()  # what a catalogue change request would break in loaded data
         home.register()
         logs.register(*log_lines.LINES)  # a load's log reads in the reader's language
+        logs.register(*(logs.sentence(m) for m in encryption.SENTENCES))  # a load's error too
 
         # The recovery sweep and the sources' schedules exist after every migrate (idempotent).
         post_migrate.connect(jobs.ensure_schedules_after_migrate, sender=self, dispatch_uid="datasets-schedules")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from govshare.jobs.choices import FINISHED_STATUSES, JobStatus
 
@@ -20,5 +21,5 @@ class Engine(models.TextChoices):
 class VersionKind(models.TextChoices):
     """What made a dataset version."""
 
-    LOAD = "load", "归集"
-    KEY_ROTATION = "key_rotation", "密钥轮换"
+    LOAD = "load", _("归集")
+    KEY_ROTATION = "key_rotation", _("密钥轮换")

@@ -26,11 +26,13 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 from django.db import transaction
+from django.utils.translation import gettext, gettext_noop
 
 from govshare.audit.services import record_action
 from govshare.catalog.choices import ENCRYPTED_AT_REST, AtRest
 from govshare.catalog.models import Item
 from govshare.core import crypto
+from govshare.core.text import join_names
 from govshare.dataplane.encryption import (
     HMAC_SUFFIX,
     EncryptedColumn,
@@ -73,21 +75,16 @@ def plan_for_items(
     designated = {name: (data_type, at_rest) for name, data_type, at_rest in items if at_rest != AtRest.PLAIN}
     refused = [key for key in keys if key in designated]
     if refused:
-        raise SourceInvalid(
-            "主键信息项不能加密存储："
-            + "、".join(f"“{name}”（{AtRest(designated[name][1]).label}）" for name in refused)
-            + "。按主键合并需要比较明文主键，请在目录中将其静态加密改为“明文”，或改用不含该信息项的主键"
-        )
+        names = join_names(f"“{name}”（{gettext(AtRest(designated[name][1]).label)}）" for name in refused)
+        raise SourceInvalid(gettext(ENCRYPTED_KEYS) % {"items": names})
     clashes = [
         name
         for name in loaded
         if name in designated and designated[name][1] == AtRest.SEARCHABLE and hmac_column(name) in loaded
     ]
     if clashes:
-        raise SourceInvalid(
-            "、".join(f"“{hmac_column(name)}”" for name in clashes)
-            + f"是平台存放可检索加密列哈希的列名，不能再作为信息项名称（名称请勿以“{HMAC_SUFFIX}”结尾）"
-        )
+        names = join_names(f"“{hmac_column(name)}”" for name in clashes)
+        raise SourceInvalid(gettext(HMAC_NAMES) % {"names": names, "suffix": HMAC_SUFFIX})
     return EncryptionPlan(
         resource_id,
         tuple(
@@ -142,8 +139,21 @@ class DatasetRotation:
     note: str = ""
 
 
+# Why a load's items cannot be stored as designated (a load's error: registered with the sources' sentences).
+ENCRYPTED_KEYS = gettext_noop(
+    "主键信息项不能加密存储：%(items)s。按主键合并需要比较明文主键，请在目录中将其静态加密改为“明文”，或改用不含该信息项的主键"
+)
+HMAC_NAMES = gettext_noop(
+    "%(names)s是平台存放可检索加密列哈希的列名，不能再作为信息项名称（名称请勿以“%(suffix)s”结尾）"
+)
+SENTENCES = (ENCRYPTED_KEYS, HMAC_NAMES)
+
+# How a rotation's log and the key usage name a dataset (in the platform's language; keys reads it back).
+DATASET_LABEL = gettext_noop("数据集 %(code)s（%(name)s）")
+
+
 def _dataset_label(dataset: Dataset) -> str:
-    return f"数据集 {dataset.resource.code}（{dataset.resource.name}）"
+    return gettext(DATASET_LABEL) % {"code": dataset.resource.code, "name": dataset.resource.name}
 
 
 def dataset_key_usage() -> dict[str, Counter[str]]:
@@ -218,10 +228,10 @@ def rotate_dataset(dataset: Dataset, ring: crypto.KeyRing | None = None) -> Data
     base = dataset.current_version
     table = DatasetTable(dataset.table_uri)
     if base is None or not table.exists():
-        return DatasetRotation(label, base, None, note="尚无数据")
+        return DatasetRotation(label, base, None, note=gettext_noop("尚无数据"))
     stored = table.schema(base)
     if not stored_columns(stored):
-        return DatasetRotation(label, base, None, note="无加密列")
+        return DatasetRotation(label, base, None, note=gettext_noop("无加密列"))
     head = table.version()
     if head is not None and head != base:
         done = table.commit_metadata(head)
@@ -229,13 +239,17 @@ def rotate_dataset(dataset: Dataset, ring: crypto.KeyRing | None = None) -> Data
             # The previous run committed and died before making its version current.
             rows = _adopt(dataset, table, base, head, ring)
             if rows is None:
-                return DatasetRotation(label, base, None, note="期间当前版本已变化，请稍后重跑 rotate_keys")
-            return DatasetRotation(label, base, head, rows, note="补记上次轮换已提交的版本")
+                return DatasetRotation(
+                    label, base, None, note=gettext_noop("期间当前版本已变化，请稍后重跑 rotate_keys")
+                )
+            return DatasetRotation(label, base, head, rows, note=gettext_noop("补记上次轮换已提交的版本"))
     usage = version_key_usage(table, base)
     if set(usage) <= {ring.active.key_id}:
-        return DatasetRotation(label, base, None, note="已全部使用启用密钥")
+        return DatasetRotation(label, base, None, note=gettext_noop("已全部使用启用密钥"))
     if dataset.loads.filter(status__in=[LoadStatus.QUEUED, LoadStatus.RUNNING, LoadStatus.RETRYING]).exists():
-        return DatasetRotation(label, base, None, note="有未完成的归集任务，本次跳过，请稍后重跑 rotate_keys")
+        return DatasetRotation(
+            label, base, None, note=gettext_noop("有未完成的归集任务，本次跳过，请稍后重跑 rotate_keys")
+        )
     reader = table.read(base)
     batches = (
         pa.RecordBatch.from_arrays(reencrypt_batch(batch, stored, dataset.resource_id, ring).columns, schema=stored)
@@ -249,10 +263,12 @@ def rotate_dataset(dataset: Dataset, ring: crypto.KeyRing | None = None) -> Data
     if others := _other_commits(table, base, version):
         # A load committed while this rotation was being written: its rows win, rotation runs again later.
         table.restore(max(others))
-        return DatasetRotation(label, base, None, note="期间有归集提交了新版本，已恢复为该版本，请稍后重跑 rotate_keys")
+        return DatasetRotation(
+            label, base, None, note=gettext_noop("期间有归集提交了新版本，已恢复为该版本，请稍后重跑 rotate_keys")
+        )
     rows = _adopt(dataset, table, base, version, ring)
     if rows is None:
-        return DatasetRotation(label, base, None, note="期间当前版本已变化，请稍后重跑 rotate_keys")
+        return DatasetRotation(label, base, None, note=gettext_noop("期间当前版本已变化，请稍后重跑 rotate_keys"))
     leases.vacuum_dataset(dataset, table)
     return DatasetRotation(label, base, version, rows)
 

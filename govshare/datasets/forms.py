@@ -18,12 +18,6 @@ from govshare.core.formfields import show_when
 from govshare.sources.choices import FileFormat, LoadMode, PagingMode, SourceKind
 from govshare.sources.services import SourceInput
 
-
-def _translated(choices: list[tuple[str, str]]) -> list[tuple[str, Any]]:
-    """Choice labels shown in the page's language (the labels are Chinese msgids)."""
-    return [(value, _(label)) for value, label in choices]
-
-
 # Where a problem of services.register_source (field "config.url" …) is shown on the form.
 _CONFIG_FIELDS = {
     "config.url": "url",
@@ -44,7 +38,7 @@ class SourceForm(forms.Form):
 
     kind = ""
     name = forms.CharField(label=_("数据来源名称"), max_length=100)
-    load_mode = forms.ChoiceField(label=_("加载方式"), choices=_translated(LoadMode.choices), initial=LoadMode.FULL)
+    load_mode = forms.ChoiceField(label=_("加载方式"), choices=LoadMode.choices, initial=LoadMode.FULL)
     watermark_column = forms.CharField(
         label=_("水位字段"), required=False, help_text=_("按水位追加时必填：来源中的更新时间等字段")
     )
@@ -130,9 +124,7 @@ class HttpApiSourceForm(SourceForm):
         help_text=_("以 Authorization: Bearer 发送；不会再显示"),
     )
     records_path = forms.CharField(label=_("记录所在的 JSON 路径"), initial="$.data[*]")
-    paging_mode = forms.ChoiceField(
-        label=_("分页方式"), choices=_translated(PagingMode.choices), initial=PagingMode.NONE
-    )
+    paging_mode = forms.ChoiceField(label=_("分页方式"), choices=PagingMode.choices, initial=PagingMode.NONE)
     paging_options = forms.CharField(
         label=_("分页参数（JSON）"),
         required=False,
@@ -226,8 +218,8 @@ class UploadForm(forms.Form):
         label=_("加载方式"),
         choices=[
             ("", _("按数据来源的设置")),
-            (LoadMode.FULL, _(LoadMode.FULL.label)),
-            (LoadMode.UPSERT, _(LoadMode.UPSERT.label)),
+            (LoadMode.FULL, LoadMode.FULL.label),
+            (LoadMode.UPSERT, LoadMode.UPSERT.label),
         ],
         required=False,
     )

@@ -25,11 +25,13 @@ import pyarrow.compute as pc
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from govshare.audit.services import record_action
 from govshare.catalog.choices import ENCRYPTED_AT_REST
 from govshare.catalog.models import Item
 from govshare.core.tabular.csv import CsvWriter
+from govshare.core.text import join_names
 from govshare.dataplane.engines import get_engine
 from govshare.dataplane.raw import (
     ERROR_COLUMN,
@@ -44,7 +46,7 @@ from govshare.dataplane.raw import (
 )
 from govshare.dataplane.tables import DatasetTable, SchemaChanged
 from govshare.dataplane.transform import run_transform
-from govshare.datasets import encryption, leases, notices
+from govshare.datasets import encryption, leases, log_lines, notices
 from govshare.datasets.choices import LoadStatus, VersionKind
 from govshare.datasets.jobs import LOAD_KIND
 from govshare.datasets.models import Dataset, DatasetVersion, Load, shown_version
@@ -124,7 +126,7 @@ def column_specs(source: Source) -> list[ColumnSpec]:
     for entry in source.mapping:
         item = items.get(entry["item"])
         if item is None:
-            raise SourceInvalid(f"字段映射中的信息项“{entry['item']}”已不存在，请重新确认映射")
+            raise SourceInvalid(gettext(log_lines.ITEM_GONE) % {"item": entry["item"]})
         specs.append(
             ColumnSpec(
                 source=entry["column"],
@@ -205,7 +207,7 @@ def _execute(load: Load, table: DatasetTable, progress: Progress, rejects: Rejec
             return Outcome(dataset.current_version, 0, note="nothing new"), stream
         missing = [spec.source for spec in specs if spec.source not in stream.columns]
         if missing:
-            raise SourceInvalid("来源中缺少已映射的字段：" + "、".join(missing) + "，请检查来源或重新确认字段映射")
+            raise SourceInvalid(gettext(log_lines.COLUMNS_MISSING) % {"columns": join_names(missing)})
         progress.log(f"开始读取来源（{len(stream.columns)} 个字段）")
         engine = get_engine(load.engine)
         max_chars = settings.GOVSHARE.load_max_field_chars

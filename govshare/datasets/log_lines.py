@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from django.utils.translation import gettext, gettext_noop
 
-from govshare.jobs.logs import line
+from govshare.jobs.logs import line, readable_text, sentence
+
+# Why a load cannot read its source's columns (raised as SourceInvalid, stored as the load's error).
+ITEM_GONE = gettext_noop("字段映射中的信息项“%(item)s”已不存在，请重新确认映射")
+COLUMNS_MISSING = gettext_noop("来源中缺少已映射的字段：%(columns)s，请检查来源或重新确认字段映射")
+SENTENCES = (ITEM_GONE, COLUMNS_MISSING)
 
 
 def _counted_from_one(delta_number: str) -> str:
@@ -34,8 +39,8 @@ LINES = (
         mode=gettext,
     ),
     line(r"上次执行已提交第 (?P<version>\d+) 版，补记结果", RESUMED),
-    line(r"提示：(?P<warning>.*)", gettext_noop("提示：%(warning)s"), warning=gettext),
-    line(r"数据检查未通过，第 (?P<version>\d+) 版未启用：(?P<reason>.*)", REFUSED, reason=gettext),
+    line(r"提示：(?P<warning>.*)", gettext_noop("提示：%(warning)s"), warning=readable_text),
+    line(r"数据检查未通过，第 (?P<version>\d+) 版未启用：(?P<reason>.*)", REFUSED, reason=readable_text),
     # Lines stored by earlier releases, which wrote Delta's numbers ("v0"): read as the lines now say them.
     line(
         r"版本 v(?P<head>\d+) 未通过检查，本次以当前版本 v(?P<current>\d+) 为基础（恢复为 v(?P<restored>\d+)）",
@@ -51,8 +56,9 @@ LINES = (
         r"数据检查未通过，版本 v(?P<version>\d+) 未启用：(?P<reason>.*)",
         REFUSED,
         version=_counted_from_one,
-        reason=gettext,
+        reason=readable_text,
     ),
+    *(sentence(message) for message in SENTENCES),
 )
 # Fixed lines are translated as they are; listed here for the message catalogue.
 FIXED = (gettext_noop("来源没有新的数据，未生成新版本"), gettext_noop("没有新的有效记录，未生成新版本"))

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext, gettext_noop
 
 from govshare.accounts.models import User
 from govshare.catalog.choices import ItemDataType
@@ -145,7 +146,7 @@ def preview_source_for(
 
     # Raw, unmasked rows: the owning department's catalogue administrators only (404 for the platform
     # administrator of another department, who reads the dataset masked).
-    require_source_manager(user, source.resource, missing="数据来源不存在或无权访问")
+    require_source_manager(user, source.resource, missing=gettext_noop("数据来源不存在或无权访问"))
     config = dict(source.config)
     with tempfile.TemporaryDirectory(prefix="govshare-preview-") as scratch:
         path: Path | None = None
@@ -161,13 +162,15 @@ def preview_source_for(
             else:
                 path = _latest_input(source)
                 if path is None:
-                    raise ValidationFailed([FieldProblem("file", "请上传一份样例文件（与报送文件格式相同）以识别字段")])
+                    raise ValidationFailed(
+                        [FieldProblem("file", gettext_noop("请上传一份样例文件（与报送文件格式相同）以识别字段"))]
+                    )
         try:
             found = preview_source(source.kind, config, source.secret, path=path, rows=rows)
         except SourceError as exc:
             if exc.retryable:
-                raise SourceUnreachable(f"无法读取数据来源：{exc.message}") from exc
-            raise ValidationFailed([FieldProblem("source", exc.message)], "无法读取数据来源") from exc
+                raise SourceUnreachable(gettext("无法读取数据来源：%(reason)s") % {"reason": exc.message}) from exc
+            raise ValidationFailed([FieldProblem("source", exc.message)], gettext_noop("无法读取数据来源")) from exc
     items = selectors.field_dictionary(source.resource)
     suggestions = suggest_mapping(found.columns, found.rows, items)
     dataset = services.ensure_dataset(source.resource)
@@ -179,7 +182,7 @@ def readable_dataset(user: User, resource: Resource) -> Dataset:
     """The resource's dataset when the user may read its data and it has a version; NotFound otherwise."""
     dataset = selectors.dataset_of(user, resource)
     if dataset is None or dataset.current_version is None:
-        raise NotFound("该资源尚无归集数据")
+        raise NotFound(gettext_noop("该资源尚无归集数据"))
     return dataset
 
 
@@ -218,11 +221,14 @@ def _version(dataset: Dataset, version: int | None, *, pending: bool = False) ->
     kept = all_versions[: max(dataset.keep_versions, 1)]
     newer = dataset.current_version is not None and version > dataset.current_version
     if version not in all_versions or (newer and not pending):
-        raise NotFound(f"数据版本 {version} 不存在")
+        raise NotFound(gettext("数据版本 %(version)s 不存在") % {"version": version})
     if DatasetVersion.objects.filter(dataset=dataset, number=version).exclude(refusal="").exists():
-        raise NotFound(f"数据版本 {version} 未通过数据检查，不可读取")
+        raise NotFound(gettext("数据版本 %(version)s 未通过数据检查，不可读取") % {"version": version})
     if version not in kept:
-        raise NotFound(f"数据版本 {version} 已按保留策略（保留最近 {dataset.keep_versions} 个版本）清理")
+        raise NotFound(
+            gettext("数据版本 %(version)s 已按保留策略（保留最近 %(keep)s 个版本）清理")
+            % {"version": version, "keep": dataset.keep_versions}
+        )
     return version
 
 
@@ -289,7 +295,7 @@ def _open_rows(
     # A lookup by value on a column this reader sees masked (or not at all) would confirm the hidden value.
     hidden = [column for column in where or () if column in scope.masking or not _in_items(scope, column)]
     if hidden:
-        message = f"信息项“{hidden[0]}”对您脱敏显示或不提供，不能按值查询"
+        message = gettext("信息项“%(item)s”对您脱敏显示或不提供，不能按值查询") % {"item": hidden[0]}
         raise ValidationFailed([FieldProblem("column", message)])
     table = _table(dataset)
     stored = table.schema(number)
@@ -318,7 +324,9 @@ def _rows_in(reader: pa.RecordBatchReader, rows_where: Mapping[str, frozenset[st
     missing = [name for name in rows_where if name not in reader.schema.names]
     if missing:
         reader.close()
-        raise ValidationFailed([FieldProblem("rows", f"行范围所依据的信息项“{missing[0]}”不在该数据集中")])
+        raise ValidationFailed(
+            [FieldProblem("rows", gettext("行范围所依据的信息项“%(item)s”不在该数据集中") % {"item": missing[0]})]
+        )
 
     def kept(batch: pa.RecordBatch) -> pa.RecordBatch:
         mask = None
@@ -402,7 +410,9 @@ def preview_version(
     """The first `limit` rows of a version (those whose columns equal `where`'s values, if given) with the field
     dictionary; the access is recorded."""
     if not 1 <= limit <= PREVIEW_MAX_ROWS:
-        raise ValidationFailed([FieldProblem("limit", f"预览行数应在 1 到 {PREVIEW_MAX_ROWS} 之间")])
+        raise ValidationFailed(
+            [FieldProblem("limit", gettext("预览行数应在 1 到 %(max)s 之间") % {"max": PREVIEW_MAX_ROWS})]
+        )
     dataset = readable_dataset(user, resource)
     scope = staff_scope(user, resource)
     opened = open_version(dataset, scope, version=version, where=where)
@@ -436,7 +446,12 @@ def download_response(
     """A version in one format, streamed. The access is recorded (and committed) before the response is built."""
     if file_format not in ExportFormat.values:
         raise ValidationFailed(
-            [FieldProblem("format", f"不支持的下载格式“{file_format}”，可选 csv、xlsx、json、parquet")]
+            [
+                FieldProblem(
+                    "format",
+                    gettext("不支持的下载格式“%(format)s”，可选 csv、xlsx、json、parquet") % {"format": file_format},
+                )
+            ]
         )
     dataset = readable_dataset(user, resource)
     scope = staff_scope(user, resource)
@@ -464,7 +479,7 @@ def _rejects_file(load: Load) -> Path:
     path = Path(load.rejects_path) if load.rejects_path else None
     data_dir = Path(settings.GOVSHARE.data_dir).resolve()
     if path is None or not path.resolve().is_relative_to(data_dir) or not path.is_file():
-        raise NotFound("该归集任务没有拒绝记录文件")
+        raise NotFound(gettext_noop("该归集任务没有拒绝记录文件"))
     return path
 
 
@@ -473,7 +488,7 @@ def rejects_response(user: User, load: Load) -> FileResponse:
     resource = load.dataset.resource
     # Rejected rows are the source's raw values, unmasked: only the owning department sees them.
     if not can_read_data(user, resource) or user.department_id != resource.department_id:
-        raise NotFound("归集任务不存在或无权访问")
+        raise NotFound(gettext_noop("归集任务不存在或无权访问"))
     path = _rejects_file(load)
     handle = path.open("rb")
     try:

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from govshare.accounts.models import User
 from govshare.catalog.models import Item, Resource
@@ -33,7 +34,7 @@ def get_load(user: User, pk: int) -> Load:
     loads = Load.objects.select_related("dataset", "dataset__resource", "source", "requested_by")
     load = restrict(loads, user).filter(pk=pk).first()
     if load is None:
-        raise NotFound("归集任务不存在或无权访问")
+        raise NotFound(gettext_noop("归集任务不存在或无权访问"))
     return load
 
 

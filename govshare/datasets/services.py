@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from govshare.accounts.models import User
 from govshare.audit.services import record_action
@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 def _require_manager(actor: User, resource: Resource) -> None:
     """Loads are requested and retried by the owning department's catalogue administrators (govshare.sources.access)."""
-    require_source_manager(actor, resource, missing="信息资源不存在或无权访问其数据")
+    require_source_manager(actor, resource, missing=gettext_noop("信息资源不存在或无权访问其数据"))
 
 
 def on_source_saved(sender: object, *, source: Source, created: bool, **kwargs: object) -> None:
@@ -130,9 +130,9 @@ def request_load(
     if actor is not None:
         _require_manager(actor, source.resource)
     if not source.is_active:
-        raise Conflict("数据来源已停用，请先启用")
+        raise Conflict(gettext_noop("数据来源已停用，请先启用"))
     if not source.mapping:
-        raise Conflict("请先确认字段映射，再发起归集")
+        raise Conflict(gettext_noop("请先确认字段映射，再发起归集"))
     mode = mode or source.load_mode
     if mode not in LoadMode.values:
         raise ValidationFailed([FieldProblem("mode", gettext("加载方式只能是 全量、按水位追加 或 按主键合并"))])
@@ -165,7 +165,7 @@ def retry_load(load: Load, *, actor: User) -> Load:
     """A failed load is queued again (a new attempt budget); its input file is still on disk."""
     _require_manager(actor, load.dataset.resource)
     if load.status != LoadStatus.FAILED:
-        raise Conflict("只有失败的归集任务可以重试")
+        raise Conflict(gettext_noop("只有失败的归集任务可以重试"))
     with transaction.atomic():
         updated = Load.objects.filter(pk=load.pk, status=LoadStatus.FAILED).update(
             status=LoadStatus.QUEUED,
@@ -176,7 +176,7 @@ def retry_load(load: Load, *, actor: User) -> Load:
             finished_at=None,
         )
         if not updated:
-            raise Conflict("归集任务状态已变化，请刷新")
+            raise Conflict(gettext_noop("归集任务状态已变化，请刷新"))
         load.refresh_from_db()
         record_action(actor, "datasets.load.retry", load)
         transaction.on_commit(lambda: _enqueue(load))
@@ -218,7 +218,7 @@ def record_data_access(
 ) -> None:
     """Every preview and download is recorded, committed before the first byte of the answer is sent."""
     if not can_read_data(actor, dataset.resource):
-        raise NotFound("信息资源不存在或无权访问其数据")
+        raise NotFound(gettext_noop("信息资源不存在或无权访问其数据"))
     with transaction.atomic():
         record_action(
             actor,

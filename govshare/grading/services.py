@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from govshare.accounts.models import User
 from govshare.audit.services import record_action
 from govshare.catalog import access as catalog_access
+from govshare.catalog import history
 from govshare.catalog import selectors as catalog_selectors
 from govshare.catalog import services as catalog_services
 from govshare.catalog.choices import DataGrade, DataLevel, OpenType
@@ -279,8 +280,8 @@ def approve_grading_change(change: GradingChange, *, note: str = "", actor: User
     resource, effects = catalog_services.apply_grading(
         change.resource_id,
         decide,
-        note=f"分级调整申请 #{change.pk}（{change.proposer_name}）：{change.reason}"
-        + (f"；审核意见：{note}" if note else ""),
+        note=(history.GRADING_NOTE_REVIEWED if note else history.GRADING_NOTE)
+        % {"change": change.pk, "proposer": change.proposer_name, "reason": change.reason, "note": note},
         actor=actor,
     )
     change.status = ChangeStatus.APPROVED

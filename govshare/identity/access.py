@@ -4,13 +4,14 @@ platform administrator. Other departments' staff and every system itself see non
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from govshare.core.authz import NOTHING, VIEW, Subject, SubjectKind, register_policy
 from govshare.core.roles import Role
 from govshare.identity.models import InformationSystem
 
 MANAGE = "manage"
-SYSTEM_MANAGERS_ONLY = "只有系统所属部门的目录管理员或平台管理员可以登记和管理接入系统、签发和吊销凭证"
+SYSTEM_MANAGERS_ONLY = gettext_noop("只有系统所属部门的目录管理员或平台管理员可以登记和管理接入系统、签发和吊销凭证")
 
 
 def _staff(subject: Subject) -> bool:

@@ -7,10 +7,11 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop
 
 # Set in the session at login (signals.py) when the user's password is temporary; no query per request.
 MUST_CHANGE_PASSWORD = "identity_must_change_password"  # noqa: S105 (a session key name)
-_MESSAGE = "管理员为您设置了临时密码，请先修改密码"
+_MESSAGE = gettext_noop("管理员为您设置了临时密码，请先修改密码")
 
 
 class PasswordChangeRequiredMiddleware:
@@ -23,7 +24,7 @@ class PasswordChangeRequiredMiddleware:
             free = (change, reverse("logout"), reverse("set_language"))
             if request.path not in free and not request.path.startswith("/static/"):
                 if request.path.startswith("/api/"):
-                    return JsonResponse({"detail": _MESSAGE, "errors": []}, status=403)
+                    return JsonResponse({"detail": gettext(_MESSAGE), "errors": []}, status=403)
                 query = urlencode({"next": request.get_full_path()})
                 return HttpResponseRedirect(f"{change}?{query}")
         return self.get_response(request)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_noop
 from oauth2_provider.models import AccessToken, Application
 
 from govshare.core.authz import VIEW, Subject, restrict
 from govshare.core.errors import NotFound
 from govshare.identity.models import InformationSystem, SystemCredential
 
-SYSTEM_NOT_FOUND = "接入系统不存在或无权访问"
+SYSTEM_NOT_FOUND = gettext_noop("接入系统不存在或无权访问")
 
 
 def information_systems_for(subject: Subject) -> QuerySet[InformationSystem]:

@@ -11,6 +11,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AccessToken, Application
 from oauth2_provider.settings import oauth2_settings
@@ -24,15 +25,15 @@ from govshare.identity.access import SYSTEM_MANAGERS_ONLY, permits_system_manage
 from govshare.identity.models import InformationSystem, PasswordChangeRequired, SystemCredential, TOTPDevice
 
 GRANT_LABELS = {
-    Application.GRANT_AUTHORIZATION_CODE: "授权码（用户单点登录）",
-    Application.GRANT_CLIENT_CREDENTIALS: "客户端凭证（系统对接，不代表任何人）",
+    Application.GRANT_AUTHORIZATION_CODE: gettext_lazy("授权码（用户单点登录）"),
+    Application.GRANT_CLIENT_CREDENTIALS: gettext_lazy("客户端凭证（系统对接，不代表任何人）"),
 }
 TOTP_DEVICE_NAME = "验证器应用"
 
 
 def _require_platform_admin(actor: User | None) -> None:
     if actor is not None and Role.PLATFORM_ADMIN not in account_services.held_roles(actor):
-        raise PermissionDenied("只有平台管理员可以管理接入系统和重置用户的认证方式")
+        raise PermissionDenied(gettext_noop("只有平台管理员可以管理接入系统和重置用户的认证方式"))
 
 
 # ------------------------------------------------------------------------------------------ relying parties
@@ -52,24 +53,27 @@ def redirect_uri_problem(uri: str) -> str | None:
     parts = urlsplit(uri)
     allowed: list[str] = oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES
     if parts.scheme not in allowed:
-        return f"回调地址“{uri}”的协议应为 {' 或 '.join(allowed)}"
+        return gettext("回调地址“%(uri)s”的协议应为 %(schemes)s") % {
+            "uri": uri,
+            "schemes": gettext(" 或 ").join(allowed),
+        }
     if not parts.netloc:
-        return f"回调地址“{uri}”缺少主机名"
+        return gettext("回调地址“%(uri)s”缺少主机名") % {"uri": uri}
     if parts.fragment:
-        return f"回调地址“{uri}”不能含有“#”片段"
+        return gettext("回调地址“%(uri)s”不能含有“#”片段") % {"uri": uri}
     return None
 
 
 def _client_problems(data: ClientInput, *, exclude_pk: int | None = None) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     if not data.name.strip():
-        problems.append(FieldProblem("name", "接入系统名称不能为空"))
+        problems.append(FieldProblem("name", gettext_noop("接入系统名称不能为空")))
     elif Application.objects.filter(name=data.name.strip()).exclude(pk=exclude_pk).exists():
-        problems.append(FieldProblem("name", f"接入系统“{data.name.strip()}”已登记"))
+        problems.append(FieldProblem("name", gettext("接入系统“%(name)s”已登记") % {"name": data.name.strip()}))
     if data.grant_type not in GRANT_LABELS:
-        problems.append(FieldProblem("grant_type", "授权方式应为授权码或客户端凭证"))
+        problems.append(FieldProblem("grant_type", gettext_noop("授权方式应为授权码或客户端凭证")))
     if data.grant_type == Application.GRANT_AUTHORIZATION_CODE and not data.redirect_uris:
-        problems.append(FieldProblem("redirect_uris", "授权码方式至少需要一个回调地址"))
+        problems.append(FieldProblem("redirect_uris", gettext_noop("授权码方式至少需要一个回调地址")))
     for uri in data.redirect_uris:
         if problem := redirect_uri_problem(uri):
             problems.append(FieldProblem("redirect_uris", problem))
@@ -111,7 +115,7 @@ def update_client(
     """Change a relying party's name, callback addresses and whether its users see the consent page."""
     _require_platform_admin(actor)
     if data.grant_type != client.authorization_grant_type:
-        raise ValidationFailed([FieldProblem("grant_type", "已登记系统的授权方式不能修改，请重新登记")])
+        raise ValidationFailed([FieldProblem("grant_type", gettext_noop("已登记系统的授权方式不能修改，请重新登记"))])
     if problems := _client_problems(data, exclude_pk=client.pk):
         raise ValidationFailed(problems)
     before = {
@@ -142,7 +146,7 @@ def pending_totp_device(user: User) -> TOTPDevice | None:
 def start_totp_enrolment(user: User) -> TOTPDevice:
     """A new, unconfirmed authenticator key for the user (replacing an earlier unconfirmed one)."""
     if confirmed_totp_device(user) is not None:
-        raise Conflict("已启用二次验证；如需更换验证器，请先停用")
+        raise Conflict(gettext_noop("已启用二次验证；如需更换验证器，请先停用"))
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
     record_action(user, "identity.totp.enrol", user)
@@ -154,9 +158,11 @@ def confirm_totp_enrolment(user: User, code: str) -> TOTPDevice:
     """The user proves the authenticator works by typing its current code; from then on login asks for one."""
     device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
     if device is None:
-        raise ValidationFailed([FieldProblem("code", "没有待确认的验证器，请重新开始绑定")])
+        raise ValidationFailed([FieldProblem("code", gettext_noop("没有待确认的验证器，请重新开始绑定"))])
     if not device.verify_token(code.strip()):
-        raise ValidationFailed([FieldProblem("code", "验证码不正确，请输入验证器应用中当前显示的6位数字")])
+        raise ValidationFailed(
+            [FieldProblem("code", gettext_noop("验证码不正确，请输入验证器应用中当前显示的6位数字"))]
+        )
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     record_action(user, "identity.totp.enable", user)
@@ -176,7 +182,9 @@ def verify_second_factor(user: User, code: str) -> TOTPDevice | None:
 def disable_totp(user: User, code: str) -> None:
     """The user turns the second factor off, proving it with a current code."""
     if verify_second_factor(user, code) is None:
-        raise ValidationFailed([FieldProblem("code", "验证码不正确，请输入验证器应用中当前显示的6位数字")])
+        raise ValidationFailed(
+            [FieldProblem("code", gettext_noop("验证码不正确，请输入验证器应用中当前显示的6位数字"))]
+        )
     TOTPDevice.objects.filter(user=user).delete()
     record_action(user, "identity.totp.disable", user)
 
@@ -186,7 +194,7 @@ def reset_second_factor(user: User, *, actor: User | None) -> bool:
     """An administrator removes a user's authenticator (lost phone); True if there was one. Never one of an account
     holding another separated role (三员分立: the operator resets those with `govshare separated_roles`)."""
     _require_platform_admin(actor)
-    account_services.require_may_administer(actor, user, "二次验证")
+    account_services.require_may_administer(actor, user, gettext_noop("二次验证"))
     deleted, _ = TOTPDevice.objects.filter(user=user).delete()
     if deleted:
         record_action(actor, "identity.totp.reset", user)
@@ -204,7 +212,7 @@ def must_change_password(user: User) -> bool:
 def require_password_change(user: User, *, actor: User | None) -> None:
     """The user's password (set by an administrator) is temporary: it must be changed at next login."""
     _require_platform_admin(actor)
-    account_services.require_may_administer(actor, user, "密码")
+    account_services.require_may_administer(actor, user, gettext_noop("密码"))
     PasswordChangeRequired.objects.update_or_create(user=user, defaults={"set_by": actor})
     record_action(actor, "identity.password.set_temporary", user)
 
@@ -222,9 +230,9 @@ def change_own_password(user: User, old_password: str, new_password: str) -> Non
     account's tokens (personal and OIDC) end with the old password."""
     problems: list[FieldProblem] = []
     if not user.check_password(old_password):
-        problems.append(FieldProblem("old_password", "当前密码不正确"))
+        problems.append(FieldProblem("old_password", gettext_noop("当前密码不正确")))
     elif old_password == new_password:
-        problems.append(FieldProblem("new_password1", "新密码不能与当前密码相同"))
+        problems.append(FieldProblem("new_password1", gettext_noop("新密码不能与当前密码相同")))
     try:
         validate_password(new_password, user)
     except ValidationError as exc:
@@ -261,23 +269,35 @@ def _system_problems(data: SystemInput, *, exclude_pk: int | None = None) -> lis
     others = InformationSystem.objects.exclude(pk=exclude_pk) if exclude_pk is not None else InformationSystem.objects
     code = data.code.strip()
     if not SYSTEM_CODE_PATTERN.match(code):
-        problems.append(FieldProblem("code", f"系统编码“{code}”应为 2–40 位字母、数字或连字符，且以字母或数字开头"))
+        problems.append(
+            FieldProblem(
+                "code", gettext("系统编码“%(code)s”应为 2–40 位字母、数字或连字符，且以字母或数字开头") % {"code": code}
+            )
+        )
     elif others.filter(code__iexact=code).exists():
-        problems.append(FieldProblem("code", f"系统编码“{code}”已被登记"))
+        problems.append(FieldProblem("code", gettext("系统编码“%(code)s”已被登记") % {"code": code}))
     name = data.name.strip()
     if not name:
-        problems.append(FieldProblem("name", "系统名称不能为空"))
+        problems.append(FieldProblem("name", gettext_noop("系统名称不能为空")))
     elif len(name) > 100:
-        problems.append(FieldProblem("name", f"系统名称最多 100 个字，实际 {len(name)} 个字"))
+        problems.append(FieldProblem("name", gettext("系统名称最多 100 个字，实际 %(n)s 个字") % {"n": len(name)}))
     elif others.filter(department=data.department, name=name).exists():
-        problems.append(FieldProblem("name", f"本部门已登记名为“{name}”的接入系统"))
+        problems.append(FieldProblem("name", gettext("本部门已登记名为“%(name)s”的接入系统") % {"name": name}))
     if not data.department.is_active:
-        problems.append(FieldProblem("department", f"部门“{data.department.name}”已停用，不能登记接入系统"))
+        problems.append(
+            FieldProblem(
+                "department", gettext("部门“%(name)s”已停用，不能登记接入系统") % {"name": data.department.name}
+            )
+        )
     if len(data.contact_name.strip()) > 50:
-        problems.append(FieldProblem("contact_name", "技术联系人姓名最多 50 个字"))
+        problems.append(FieldProblem("contact_name", gettext_noop("技术联系人姓名最多 50 个字")))
     phone = data.contact_phone.strip()
     if phone and not PHONE_PATTERN.match(phone):
-        problems.append(FieldProblem("contact_phone", f"联系电话“{phone}”应为 11 位手机号或带区号的固定电话"))
+        problems.append(
+            FieldProblem(
+                "contact_phone", gettext("联系电话“%(phone)s”应为 11 位手机号或带区号的固定电话") % {"phone": phone}
+            )
+        )
     return problems
 
 
@@ -292,7 +312,7 @@ def register_information_system(data: SystemInput, *, actor: User) -> Informatio
     administrator for any department)."""
     _require_system_manager(actor, data.department.pk)
     if problems := _system_problems(data):
-        raise ValidationFailed(problems, "接入系统信息有误")
+        raise ValidationFailed(problems, gettext_noop("接入系统信息有误"))
     system = InformationSystem.objects.create(
         code=data.code.strip(),
         name=data.name.strip(),
@@ -312,9 +332,11 @@ def update_information_system(system: InformationSystem, data: SystemInput, *, a
     system = InformationSystem.objects.select_for_update().get(pk=system.pk)
     _require_system_manager(actor, system.department_id)
     if data.code.strip() != system.code or data.department.pk != system.department_id:
-        raise ValidationFailed([FieldProblem("code", "已登记接入系统的编码和所属部门不能修改，请登记新系统")])
+        raise ValidationFailed(
+            [FieldProblem("code", gettext_noop("已登记接入系统的编码和所属部门不能修改，请登记新系统"))]
+        )
     if problems := _system_problems(data, exclude_pk=system.pk):
-        raise ValidationFailed(problems, "接入系统信息有误")
+        raise ValidationFailed(problems, gettext_noop("接入系统信息有误"))
     fields = ("name", "purpose", "contact_name", "contact_phone")
     before = {name: getattr(system, name) for name in fields}
     for name in fields:
@@ -336,7 +358,7 @@ def issue_system_credential(system: InformationSystem, *, actor: User) -> tuple[
     system = InformationSystem.objects.select_for_update().get(pk=system.pk)
     _require_system_manager(actor, system.department_id)
     if not system.is_active:
-        raise Conflict(f"接入系统“{system}”已停用，不能签发凭证")
+        raise Conflict(gettext("接入系统“%(system)s”已停用，不能签发凭证") % {"system": system})
     secret = generate_client_secret()
     number = system.credentials.count() + 1
     application = Application(
@@ -372,7 +394,7 @@ def revoke_system_credential(credential: SystemCredential, *, actor: User, now: 
     )
     _require_system_manager(actor, credential.system.department_id)
     if credential.revoked_at is not None:
-        raise Conflict("该凭证已吊销")
+        raise Conflict(gettext_noop("该凭证已吊销"))
     _disable_credential(credential, now or timezone.now())
     record_action(actor, "identity.credential.revoke", credential.system, client_id=credential.application.client_id)
 
@@ -385,9 +407,9 @@ def deactivate_information_system(
     system = InformationSystem.objects.select_for_update().get(pk=system.pk)
     _require_system_manager(actor, system.department_id)
     if not reason.strip():
-        raise ValidationFailed([FieldProblem("reason", "请填写停用原因")])
+        raise ValidationFailed([FieldProblem("reason", gettext_noop("请填写停用原因"))])
     if not system.is_active:
-        raise Conflict(f"接入系统“{system}”已停用")
+        raise Conflict(gettext("接入系统“%(system)s”已停用") % {"system": system})
     moment = now or timezone.now()
     for credential in system.credentials.select_related("application").filter(revoked_at__isnull=True):
         _disable_credential(credential, moment)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from oauth2_provider.models import AccessToken, RefreshToken
 from oauth2_provider.signals import app_authorized
 
@@ -62,8 +63,9 @@ def refuse_a_temporary_password(sender: Any, user: Any, role: str, **kwargs: Any
             [
                 FieldProblem(
                     "user",
-                    f"账号“{user}”仍在使用管理员设置的临时密码：请本人先登录并修改密码，再确认授予",
+                    gettext("账号“%(user)s”仍在使用管理员设置的临时密码：请本人先登录并修改密码，再确认授予")
+                    % {"user": user},
                 )
             ],
-            message="暂不能确认授予",
+            message=gettext_noop("暂不能确认授予"),
         )

@@ -21,6 +21,21 @@ def line(pattern: str, message: str, /, **values: Callable[[str], str]) -> LogLi
     return re.compile(pattern, re.DOTALL), message, values
 
 
+_PLACEHOLDER = re.compile(r"%\((\w+)\)([sd])")
+
+
+def sentence(message: str, /, **values: Callable[[str], str]) -> LogLine:
+    """A line written as `gettext(message) % {...}` in the platform's language, recognised by the message itself:
+    a number placeholder (%(page)d) matches digits, any other the shortest text that lets the rest match."""
+    pattern, start = [], 0
+    for placeholder in _PLACEHOLDER.finditer(message):
+        value = r"-?\d+" if placeholder[2] == "d" else ".*?"
+        pattern.append(re.escape(message[start : placeholder.start()]) + f"(?P<{placeholder[1]}>{value})")
+        start = placeholder.end()
+    pattern.append(re.escape(message[start:]))
+    return line("".join(pattern), message, **values)
+
+
 def register(*lines: LogLine) -> None:
     """Add the sentences an app writes into job logs (from its AppConfig.ready; the same pattern again is ignored)."""
     known = {pattern.pattern for pattern, _, _ in _LINES}
@@ -32,7 +47,8 @@ def readable_text(text: str) -> str:
     for pattern, message, values in _LINES:
         if match := pattern.fullmatch(text):
             params = {key: values.get(key, _as_is)(value or "") for key, value in match.groupdict().items()}
-            return gettext(message) % params
+            # The values are read back as text: a number placeholder (%(row)d) is said as the text it was.
+            return _PLACEHOLDER.sub(r"%(\1)s", gettext(message)) % params
     return gettext(text) if text else text
 
 
@@ -50,7 +66,7 @@ def _as_is(value: str) -> str:
 
 
 register(
-    line(r"失败：(?P<message>.*)", gettext_noop("失败：%(message)s"), message=gettext),
+    line(r"失败：(?P<message>.*)", gettext_noop("失败：%(message)s"), message=readable_text),
     line(r"第 (?P<n>\d+) 次执行", gettext_noop("第 %(n)s 次执行")),
 )
 # Fixed lines are translated as they are (`readable_text`); listed here for the message catalogue.

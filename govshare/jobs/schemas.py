@@ -44,6 +44,10 @@ class JobOut(Schema):
     result: dict[str, object]
 
     @staticmethod
+    def resolve_title(obj: Job) -> str:
+        return logs.readable_text(obj.title)
+
+    @staticmethod
     def resolve_log(obj: Job) -> str:
         return logs.readable(obj.log)
 

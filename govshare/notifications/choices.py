@@ -1,18 +1,19 @@
 """Kinds of notification (消息类型)."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class NotificationKind(models.TextChoices):
-    SHARE_REQUEST = "share_request", "共享申请"
-    SHARE_GRANT = "share_grant", "共享授权"
-    QUALITY_RUN = "quality_run", "数据质量检测"
-    GATEWAY_DELIVERY = "gateway_delivery", "网关推送"
-    SYSTEM = "system", "系统通知"
-    CATALOG_REVIEW = "catalog_review", "目录审核"
-    GRADING_DECISION = "grading_decision", "分级审核"
-    LOAD_FAILED = "load_failed", "归集失败"
-    MAINTENANCE_REMINDER = "maintenance_reminder", "目录更新维护提醒"
+    SHARE_REQUEST = "share_request", _("共享申请")
+    SHARE_GRANT = "share_grant", _("共享授权")
+    QUALITY_RUN = "quality_run", _("数据质量检测")
+    GATEWAY_DELIVERY = "gateway_delivery", _("网关推送")
+    SYSTEM = "system", _("系统通知")
+    CATALOG_REVIEW = "catalog_review", _("目录审核")
+    GRADING_DECISION = "grading_decision", _("分级审核")
+    LOAD_FAILED = "load_failed", _("归集失败")
+    MAINTENANCE_REMINDER = "maintenance_reminder", _("目录更新维护提醒")
 
 
 # Kinds whose notifications are also e-mailed unless the caller says otherwise (`notify(send_email=None)`): the

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from govshare.accounts.models import User
 from govshare.catalog.models import Resource
@@ -28,7 +29,7 @@ from govshare.core.roles import Role
 from govshare.sources.models import Source
 
 MANAGE = "manage"  # register, change, preview, map and load sources; retry loads
-MANAGERS_ONLY = "只有资源所属部门的目录管理员可以管理数据来源和归集"
+MANAGERS_ONLY = gettext_noop("只有资源所属部门的目录管理员可以管理数据来源和归集")
 
 
 def _staff_of(subject: Subject) -> int | None:
@@ -103,7 +104,9 @@ def can_manage_sources(user: User, resource: Resource) -> bool:
     return user.is_authenticated and permits_on_department_data(user, MANAGE, resource.department_id)
 
 
-def require_source_manager(user: User, resource: Resource, *, missing: str = "数据来源不存在或无权访问") -> None:
+def require_source_manager(
+    user: User, resource: Resource, *, missing: str = gettext_noop("数据来源不存在或无权访问")
+) -> None:
     """NotFound outside the owning department (the platform administrator included: the same answer as a missing
     source), PermissionDenied for a colleague without the catalogue role."""
     if not in_owning_department(user, resource):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class SourceKind(models.TextChoices):
-    DATABASE = "database", "前置库"
-    HTTP_API = "http_api", "接口调用"
-    FILE = "file", "文件报送"
+    DATABASE = "database", _("前置库")
+    HTTP_API = "http_api", _("接口调用")
+    FILE = "file", _("文件报送")
 
 
 class FileFormat(models.TextChoices):
@@ -20,13 +21,13 @@ class FileFormat(models.TextChoices):
 
 
 class PagingMode(models.TextChoices):
-    NONE = "none", "不分页"
-    PAGE = "page", "页码分页"
-    OFFSET = "offset", "偏移量分页"
-    CURSOR = "cursor", "游标分页"
+    NONE = "none", _("不分页")
+    PAGE = "page", _("页码分页")
+    OFFSET = "offset", _("偏移量分页")
+    CURSOR = "cursor", _("游标分页")
 
 
 class LoadMode(models.TextChoices):
-    FULL = "full", "全量"
-    APPEND = "append", "增量（按水位字段追加）"
-    UPSERT = "upsert", "增量（按主键合并）"
+    FULL = "full", _("全量")
+    APPEND = "append", _("增量（按水位字段追加）")
+    UPSERT = "upsert", _("增量（按主键合并）")

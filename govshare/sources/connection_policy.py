@@ -39,9 +39,11 @@ from urllib.parse import urlsplit
 
 import httpcore
 import httpx
+from django.utils.translation import gettext, gettext_noop
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from govshare.core.text import join_names
 from govshare.dataplane.raw import SourceInvalid, SourceUnavailable
 
 __all__ = [
@@ -62,11 +64,17 @@ IPNetwork: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver: TypeAlias = Callable[[str, int], list[IPAddress]]
 T = TypeVar("T")
 
-REFUSED = (
+REFUSED = gettext_noop(
     "来源地址不在平台允许访问的范围内（本机、内网、链路本地、保留地址和平台自身的数据库都不允许）；"
     "如确需访问，请平台管理员将其加入允许列表"
 )
-SQLITE_REFUSED = (
+# Refusals with values, registered with the readers' (govshare.jobs.logs) for a load's stored error.
+HOST_UNRESOLVED = gettext_noop("无法解析来源的主机名“%(host)s”：请检查地址，或稍后再试")
+UNKNOWN_DRIVER = gettext_noop("不支持的前置库类型“%(driver)s”：支持 sqlite、postgresql、mysql")
+TIMED_OUT = gettext_noop("读取来源超过时限（%(seconds)s 秒），已停止")
+UNKNOWN_OPTIONS = gettext_noop("前置库连接地址中不支持这些参数：%(names)s")
+SENTENCES = (HOST_UNRESOLVED, UNKNOWN_DRIVER, TIMED_OUT, UNKNOWN_OPTIONS)
+SQLITE_REFUSED = gettext_noop(
     "SQLite 前置库文件须是平台允许的目录中的文件（不能是平台自身的数据库或数据目录）；"
     "如确需读取，请平台管理员将其目录加入允许列表"
 )
@@ -169,7 +177,7 @@ def system_resolver(host: str, port: int) -> list[IPAddress]:
             if address is not None and address not in addresses:
                 addresses.append(address)
     if not addresses:
-        raise HostUnresolved(f"无法解析来源的主机名“{host}”：请检查地址，或稍后再试")
+        raise HostUnresolved(gettext(HOST_UNRESOLVED) % {"host": host})
     return addresses
 
 
@@ -302,7 +310,7 @@ class SourcePolicy:
     def check_http_url(self, url: str) -> httpx.URL:
         """An API address: http(s), a host the policy allows (resolved now), in a form httpx can request."""
         if not url.startswith(("http://", "https://")):
-            raise SourceInvalid("接口地址须以 http:// 或 https:// 开头")
+            raise SourceInvalid(gettext("接口地址须以 http:// 或 https:// 开头"))
         try:
             parts = urlsplit(url)
             host, port = parts.hostname or "", parts.port
@@ -315,12 +323,12 @@ class SourcePolicy:
         if parsed is not None:
             host, port = parsed.host, parsed.port
         if not host:
-            raise SourceInvalid("接口地址格式不正确：缺少主机名")
+            raise SourceInvalid(gettext("接口地址格式不正确：缺少主机名"))
         # The host is judged before the form: "http://0177.0.0.1/" (which httpx cannot request) is refused as
         # the loopback address it spells, the same as any other refused address.
         self.check_host(host, port or (443 if url.startswith("https://") else 80))
         if parsed is None:
-            raise SourceInvalid("接口地址格式不正确")
+            raise SourceInvalid(gettext("接口地址格式不正确"))
         return parsed
 
     # --- databases ------------------------------------------------------------------------------------------------
@@ -362,17 +370,17 @@ class SourcePolicy:
         """Where a 前置库 URL (driver already defaulted, see readers.database.source_url) may be opened."""
         backend = _DRIVERS.get(url.drivername)
         if backend is None:
-            raise SourceInvalid(f"不支持的前置库类型“{url.drivername}”：支持 sqlite、postgresql、mysql")
+            raise SourceInvalid(gettext(UNKNOWN_DRIVER) % {"driver": url.drivername})
         if backend == "sqlite":
             if url.query:
-                raise SourceInvalid("SQLite 前置库的连接地址不能带参数")
+                raise SourceInvalid(gettext("SQLite 前置库的连接地址不能带参数"))
             return DatabaseTarget(backend, path=self.check_sqlite(url.database))
         unknown = sorted(set(url.query) - _QUERY_OPTIONS[backend])
         if unknown:
-            raise SourceInvalid("前置库连接地址中不支持这些参数：" + "、".join(unknown))
+            raise SourceInvalid(gettext(UNKNOWN_OPTIONS) % {"names": join_names(unknown)})
         host = url.host or ""
         if not host:
-            raise SourceInvalid("前置库连接地址须写明主机，如 postgresql://用户@主机:5432/库名")
+            raise SourceInvalid(gettext("前置库连接地址须写明主机，如 postgresql://用户@主机:5432/库名"))
         port = url.port or _PORTS[backend]
         database = str(url.database or url.username or "").casefold()  # PostgreSQL's default database: the user's
         if backend == "postgresql" and (port, database) in self.metadata_databases:
@@ -389,13 +397,13 @@ def source_timeout(value: Any) -> float:
     if value is None or value == "":
         return DEFAULT_TIMEOUT
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise SourceInvalid("超时（timeout）应为秒数，如 30")
+        raise SourceInvalid(gettext("超时（timeout）应为秒数，如 30"))
     try:
         number = float(value)
     except (ValueError, OverflowError):
-        raise SourceInvalid("超时（timeout）应为秒数，如 30") from None
+        raise SourceInvalid(gettext("超时（timeout）应为秒数，如 30")) from None
     if not math.isfinite(number) or number <= 0:
-        raise SourceInvalid("超时（timeout）应为正的秒数，如 30")
+        raise SourceInvalid(gettext("超时（timeout）应为正的秒数，如 30"))
     return number
 
 
@@ -443,7 +451,7 @@ class ReadLimits:
         return self.deadline - time.monotonic()
 
     def expired(self) -> SourceUnavailable:
-        return SourceUnavailable(f"读取来源超过时限（{self.seconds:g} 秒），已停止")
+        return SourceUnavailable(gettext(TIMED_OUT) % {"seconds": f"{self.seconds:g}"})
 
     def check(self) -> None:
         if self.remaining() <= 0:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
+from django.utils.translation import gettext
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -121,15 +122,16 @@ class Credential:
     def label(self) -> str:
         """Where it was, as a user reads it: 请求头“X-Api-Key”, 查询参数“access_token” …"""
         if self.field == "config.headers":
-            return f"请求头“{self.name}”"
+            return gettext("请求头“%(name)s”") % {"name": self.name}
         if self.field == "config.body":
-            return f"请求体字段“{self.name}”"
+            return gettext("请求体字段“%(name)s”") % {"name": self.name}
         if self.field == "config.params":
-            return f"查询参数“{self.name}”"
-        place = "连接地址" if self.sent_as == "password" else "接口地址"
+            return gettext("查询参数“%(name)s”") % {"name": self.name}
         if self.name:
-            return f"{place}中的查询参数“{self.name}”"
-        return "连接地址中的口令" if self.sent_as == "password" else "接口地址中的用户名和口令"
+            if self.sent_as == "password":
+                return gettext("连接地址中的查询参数“%(name)s”") % {"name": self.name}
+            return gettext("接口地址中的查询参数“%(name)s”") % {"name": self.name}
+        return gettext("连接地址中的口令") if self.sent_as == "password" else gettext("接口地址中的用户名和口令")
 
 
 # --- finding credentials -------------------------------------------------------------------------------------------
@@ -280,7 +282,7 @@ def describe_destination(where: tuple[Any, ...] | None) -> str:
     if where is None:
         return "—"
     if where[1] == "unparsed":
-        return "（无法解析的地址）"
+        return gettext("（无法解析的地址）")
     if where[0] == "http":
         _, scheme, host, port = where
         return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_noop
 
 from govshare.accounts.models import User
 from govshare.catalog.models import Resource
@@ -15,7 +16,7 @@ from govshare.sources.models import Source
 def require_data_access(user: User, resource: Resource) -> None:
     """404 for anyone who may not read the resource's data (the same answer as a missing resource)."""
     if not can_read_data(user, resource):
-        raise NotFound("信息资源不存在或无权访问其数据")
+        raise NotFound(gettext_noop("信息资源不存在或无权访问其数据"))
 
 
 def sources_of(user: User, resource: Resource) -> QuerySet[Source]:
@@ -26,7 +27,7 @@ def sources_of(user: User, resource: Resource) -> QuerySet[Source]:
 def get_source(user: User, pk: int) -> Source:
     source = restrict(Source.objects.select_related("resource", "resource__department"), user).filter(pk=pk).first()
     if source is None:
-        raise NotFound("数据来源不存在或无权访问")
+        raise NotFound(gettext_noop("数据来源不存在或无权访问"))
     return source
 
 

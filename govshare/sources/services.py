@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -24,6 +24,7 @@ from govshare.audit.services import record_action
 from govshare.catalog.choices import AtRest, ReviewStatus
 from govshare.catalog.models import Item, Resource
 from govshare.core.errors import Conflict, FieldProblem, ValidationFailed
+from govshare.core.text import join_names
 from govshare.dataplane.raw import SourceError
 from govshare.sources import credentials
 from govshare.sources.access import require_source_manager
@@ -221,18 +222,23 @@ def _take_credentials(
     notices: list[str] = []
     if kind == SourceKind.DATABASE and moved:
         if len({found.value for found in moved}) > 1:
-            problems.append(FieldProblem("config.url", "连接地址中写了两个不同的口令，请删去，把口令填在口令栏"))
+            problems.append(
+                FieldProblem("config.url", gettext_noop("连接地址中写了两个不同的口令，请删去，把口令填在口令栏"))
+            )
         elif not secret:
             secret = moved[0].value
             notices.append(gettext("连接地址中的口令已移入加密保存的凭据，不再显示"))
     elif kind == SourceKind.HTTP_API and moved:
-        labels = "、".join(found.label for found in moved)
+        labels = join_names(found.label for found in moved)
         if len(moved) > 1:
             problems += [
                 FieldProblem(
                     found.field,
-                    f"{found.label}像是凭据，不能明文保存：一个数据来源只能保存一个凭据（加密），这里有 {len(moved)} 个"
-                    f"（{labels}），请只保留一个",
+                    gettext(
+                        "%(label)s像是凭据，不能明文保存：一个数据来源只能保存一个凭据（加密），"
+                        "这里有 %(n)s 个（%(labels)s），请只保留一个"
+                    )
+                    % {"label": found.label, "n": len(moved), "labels": labels},
                 )
                 for found in moved
             ]
@@ -240,7 +246,10 @@ def _take_credentials(
             problems.append(
                 FieldProblem(
                     moved[0].field,
-                    f"{labels}像是凭据，不能明文保存：一个数据来源只能保存一个凭据（加密），且已填写令牌，请删去其一",
+                    gettext(
+                        "%(labels)s像是凭据，不能明文保存：一个数据来源只能保存一个凭据（加密），且已填写令牌，请删去其一"
+                    )
+                    % {"labels": labels},
                 )
             )
         else:
@@ -254,11 +263,18 @@ def _take_credentials(
 
 
 def _dropped_credential_notice(kind: str, before: tuple[Any, ...] | None, after: tuple[Any, ...] | None) -> str:
-    what, place = ("令牌", "接口地址") if kind == SourceKind.HTTP_API else ("口令", "前置库连接目标")
-    return (
-        f"{place}已由 {credentials.describe_destination(before)} 改为 {credentials.describe_destination(after)}："
-        f"原{what}已清除，不会发往新地址。如新地址需要{what}，请在修改时一并填写。"
-    )
+    values = {"before": credentials.describe_destination(before), "after": credentials.describe_destination(after)}
+    if kind == SourceKind.HTTP_API:
+        message = gettext(
+            "接口地址已由 %(before)s 改为 %(after)s：原令牌已清除，不会发往新地址。"
+            "如新地址需要令牌，请在修改时一并填写。"
+        )
+    else:
+        message = gettext(
+            "前置库连接目标已由 %(before)s 改为 %(after)s：原口令已清除，不会发往新地址。"
+            "如新地址需要口令，请在修改时一并填写。"
+        )
+    return message % values
 
 
 def _audited_settings(source: Source) -> dict[str, Any]:
@@ -294,14 +310,14 @@ def _changes(before: dict[str, Any], after: dict[str, Any], changed: list[str]) 
 def _require_manager(actor: User, resource: Resource) -> None:
     """The owning department's catalogue administrators only: 404 outside the department (the platform
     administrator included, see access), 403 for a colleague without the role."""
-    require_source_manager(actor, resource, missing="信息资源不存在或无权访问其数据")
+    require_source_manager(actor, resource, missing=gettext_noop("信息资源不存在或无权访问其数据"))
 
 
 def register_source(resource: Resource, data: SourceInput, *, actor: User) -> Source:
     """挂接: a published resource gets a source that backs it."""
     _require_manager(actor, resource)
     if resource.status != ReviewStatus.PUBLISHED:
-        raise Conflict("只有已发布的信息资源可以挂接数据来源")
+        raise Conflict(gettext_noop("只有已发布的信息资源可以挂接数据来源"))
     data.config, data.secret, notices = _take_credentials(data.kind, data.config, data.secret)
     problems = _source_problems(resource, data)
     if problems:

@@ -12,12 +12,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from govshare.accounts.choices import Role
 from govshare.accounts.models import User
 from govshare.audit.services import record_action
-from govshare.catalog import services
+from govshare.catalog import history, services
 from govshare.catalog.importing.limits import measure, size_limit_message, sniff_file
 from govshare.catalog.importing.reading import parse_workbook
 from govshare.catalog.importing.report import ImportProblem, ImportRefused, file_problem, problem_order, stored_report
@@ -60,7 +60,7 @@ def may_import(user: User) -> bool:
 
 def _check_may_import(actor: User) -> None:
     if not may_import(actor):
-        raise PermissionDenied("只有部门目录管理员和平台管理员可以批量导入目录")
+        raise PermissionDenied(gettext_noop("只有部门目录管理员和平台管理员可以批量导入目录"))
 
 
 def refuse_too_large(*, file_name: str, size: int | None, actor: User) -> ImportResult:
@@ -116,7 +116,9 @@ def import_catalog(
                 created_count=len(validation.resolved),
             )
             created = services.create_resources(
-                validation.resolved, actor=actor, batch_note=f"批量导入 #{batch.pk}：{file_name}"[:500]
+                validation.resolved,
+                actor=actor,
+                batch_note=(history.BATCH_NOTE % {"batch": batch.pk, "file": file_name})[:500],
             )
             batch.duration_ms = int((time.perf_counter() - started) * 1000)
             batch.save(update_fields=["duration_ms"])
@@ -180,7 +182,7 @@ def earlier_import(user: User, sha256: str) -> ImportBatch | None:
 def created_by_batch(batch: ImportBatch) -> QuerySet[Resource]:
     """The entries a batch created that still exist, by code. The import writes each entry's first version with
     the note "批量导入 #<batch>：<file>", which ties them to the batch without another column."""
-    note = f"批量导入 #{batch.pk}："
+    note = history.BATCH_NOTE % {"batch": batch.pk, "file": ""}
     return (
         Resource.objects.filter(versions__number=1, versions__note__startswith=note)
         .select_related("department")
@@ -191,5 +193,5 @@ def created_by_batch(batch: ImportBatch) -> QuerySet[Resource]:
 def get_my_batch(user: User, pk: int) -> ImportBatch:
     batch = my_batches(user).filter(pk=pk).first()
     if batch is None:
-        raise NotFound("导入记录不存在或无权访问")
+        raise NotFound(gettext_noop("导入记录不存在或无权访问"))
     return batch

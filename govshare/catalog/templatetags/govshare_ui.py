@@ -80,6 +80,12 @@ CHOICE_LABELS = (
 
 
 @register.filter
+def readable_note(note: str) -> str:
+    """A stored version note in the reader's language when the platform wrote it (`history.readable_note`)."""
+    return history.readable_note(note)
+
+
+@register.filter
 def readable_changes(changes: list[dict[str, str]]) -> list[dict[str, str]]:
     """A stored version's diff in the reader's language (`history.readable`)."""
     return history.readable(changes)

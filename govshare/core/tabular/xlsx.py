@@ -45,6 +45,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_noop
 from lxml import etree  # type: ignore[import-untyped]
 from openpyxl.packaging.manifest import Manifest
 from openpyxl.packaging.relationship import get_rels_path
@@ -57,6 +58,64 @@ from openpyxl.xml.constants import ARC_CONTENT_TYPES, ARC_STYLE, SHARED_STRINGS
 from openpyxl.xml.functions import fromstring
 
 from govshare.core.archives import ArchiveRefused, check_zip_members, size_text
+
+# Why a workbook is refused: said in the reader's language when raised. The ones with values are listed in
+# SENTENCES so that a stored load log or error says them again in its reader's language (govshare.jobs.logs).
+NOT_A_WORKBOOK = gettext_noop("文件不是有效的 Excel 工作簿（.xlsx）：可能已损坏，或是改了扩展名的其他文件")
+NOT_A_WORKBOOK_DETAIL = gettext_noop(
+    "文件不是有效的 Excel 工作簿（.xlsx）：可能已损坏，或是改了扩展名的其他文件（%(detail)s）"
+)
+XML_DECLARATIONS = gettext_noop(
+    "“%(part)s”含有 DTD、注释、CDATA 或处理指令（Excel 和 WPS 不会写出这些内容），不予读取；"
+    "请在 Excel 或 WPS 中打开并重新保存为 .xlsx"
+)
+TOO_MANY_TAGS = gettext_noop(
+    "“%(part)s”中有一%(what)s的 XML 标签超过 %(limit)s 个（Excel 一行最多 16,384 列），不是正常的工作簿，不予读取"
+)
+SHARED_STRING = gettext_noop("个共享字符串")
+ROW = gettext_noop("行")
+STYLE = gettext_noop("条样式")
+SHEET = gettext_noop("工作表")
+PART_DAMAGED = gettext_noop("%(part)s 已损坏")
+TOO_MANY_MERGED = gettext_noop("工作表“%(sheet)s”的合并单元格超过 %(limit)s 处，不予读取；请取消合并后重新上传")
+PART_MISSING = gettext_noop("缺少部件 %(part)s")
+PART_TOO_LARGE = gettext_noop("压缩包中的“%(part)s”（%(what)s）解压后为 %(size)s，超过上限 %(limit)s，未读取。%(note)s")
+LIMIT_SETTING = gettext_noop("上限由设置 %(setting)s（环境变量 GOVSHARE_%(variable)s）规定")
+SMALL_PART = gettext_noop("电子表格软件写出的这一部件只有几百 KB")
+CONTENT_TYPES = gettext_noop("内容类型清单")
+WORKBOOK_PART = gettext_noop("工作簿部件")
+WORKBOOK_RELATIONS = gettext_noop("工作簿的关系部件")
+SHARED_STRINGS_PART = gettext_noop("共享字符串表")
+STYLES_PART = gettext_noop("样式表")
+SHEET_PART_MISSING = gettext_noop("缺少工作表“%(sheet)s”的部件 %(part)s")
+TOO_MANY_MERGED_CELLS = gettext_noop(
+    "工作表“%(sheet)s”的合并单元格共覆盖超过 %(limit)s 个单元格（如 %(ref)s），不予读取；请取消合并后重新上传"
+)
+LONG_TEXT_IN_SHEET = gettext_noop(
+    "工作表“%(sheet)s”中有单元格的文本过长：超过 %(bytes)s 字节（读取上限），不予读取。"
+    "Excel 的单元格最多 %(chars)s 个字符，请检查该工作表中内容异常的单元格"
+)
+LONG_TEXT = gettext_noop(
+    "工作表中有单元格的文本过长：超过 %(bytes)s 字节（读取上限），不予读取。"
+    "Excel 的单元格最多 %(chars)s 个字符，请检查该工作表中内容异常的单元格"
+)
+BROKEN_XML = gettext_noop("工作表内容不是有效的 XML，文件可能已损坏：%(reason)s")
+SENTENCES = (
+    NOT_A_WORKBOOK_DETAIL,
+    XML_DECLARATIONS,
+    TOO_MANY_TAGS,
+    PART_DAMAGED,
+    TOO_MANY_MERGED,
+    PART_MISSING,
+    PART_TOO_LARGE,
+    SHEET_PART_MISSING,
+    TOO_MANY_MERGED_CELLS,
+    LONG_TEXT_IN_SHEET,
+    LONG_TEXT,
+    BROKEN_XML,
+)
+# Values said again in the reader's language when a stored sentence is read (the part's or an element's name).
+SENTENCE_VALUES = {"what": gettext, "part": gettext}
 
 __all__ = [
     "MAX_ELEMENT_TAGS",
@@ -119,10 +178,7 @@ class WorkbookInvalid(XlsxRefused):
     """Not a readable workbook: not a zip archive, a part missing or broken."""
 
     def __init__(self, detail: str = "") -> None:
-        super().__init__(
-            "文件不是有效的 Excel 工作簿（.xlsx）：可能已损坏，或是改了扩展名的其他文件"
-            + (f"（{detail}）" if detail else "")
-        )
+        super().__init__(gettext(NOT_A_WORKBOOK_DETAIL) % {"detail": detail} if detail else gettext(NOT_A_WORKBOOK))
 
 
 class ErrorValue(str):
@@ -216,10 +272,7 @@ class _ElementGuard:
         if self._offset == 0 and chunk.startswith(b"\xef\xbb\xbf<?"):
             question = chunk.find(b"<?", 4)
         if bang >= 0 or question >= 0 or (self._ended_with_lt and chunk[:1] in (b"!", b"?")):
-            raise XlsxRefused(
-                f"“{self._part}”含有 DTD、注释、CDATA 或处理指令（Excel 和 WPS 不会写出这些内容），不予读取；"
-                "请在 Excel 或 WPS 中打开并重新保存为 .xlsx"
-            )
+            raise XlsxRefused(gettext(XML_DECLARATIONS) % {"part": gettext(self._part)})
         self._offset += len(chunk)
         self._ended_with_lt = chunk.endswith(b"<")
         tags = chunk.count(b"<")
@@ -250,8 +303,8 @@ class _ElementGuard:
 
     def _refuse(self) -> None:
         raise XlsxRefused(
-            f"“{self._part}”中有一{self._what}的 XML 标签超过 {MAX_ELEMENT_TAGS:,} 个"
-            "（Excel 一行最多 16,384 列），不是正常的工作簿，不予读取"
+            gettext(TOO_MANY_TAGS)
+            % {"part": gettext(self._part), "what": gettext(self._what), "limit": f"{MAX_ELEMENT_TAGS:,}"}
         )
 
 
@@ -261,7 +314,7 @@ def _damaged(part: str) -> Iterator[None]:
     try:
         yield
     except (etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
-        raise WorkbookInvalid(f"{part} 已损坏") from exc
+        raise WorkbookInvalid(gettext(PART_DAMAGED) % {"part": part}) from exc
 
 
 def _iterparse(source: Any, tags: tuple[str, ...] | None) -> Any:
@@ -300,7 +353,7 @@ class SharedStrings:
                 if self._elements is None:
                     assert self._archive is not None
                     self._raw = self._archive.open(self._part)
-                    guarded = _ElementGuard(self._raw, _SI_START, part=self._part, what="个共享字符串")
+                    guarded = _ElementGuard(self._raw, _SI_START, part=self._part, what=SHARED_STRING)
                     self._elements = _iterparse(guarded, (_SI,))
                 for _, element in self._elements:
                     # As openpyxl: the escaped underscore "_x005F_" is read as "_".
@@ -337,7 +390,7 @@ class SheetStream:
         timedelta_styles: frozenset[int] = frozenset(),
         epoch: dt.datetime = WINDOWS_EPOCH,
     ) -> None:
-        self.source = _ElementGuard(source, _ROW_START, part=part or "工作表", what="行")
+        self.source = _ElementGuard(source, _ROW_START, part=part or SHEET, what=ROW)
         self.shared = shared_strings
         self.date_styles = date_styles
         self.timedelta_styles = timedelta_styles
@@ -473,7 +526,7 @@ class Workbook:
             formats: list[int] = []
             if self.styles_part:
                 with _damaged(self.styles_part), self.archive.open(self.styles_part) as raw:
-                    guarded = _ElementGuard(raw, _STYLE_START, part=self.styles_part, what="条样式")
+                    guarded = _ElementGuard(raw, _STYLE_START, part=self.styles_part, what=STYLE)
                     for _, element in _iterparse(guarded, None):  # every element, each dropped once read
                         if element.tag == _NUM_FMT:
                             code = element.get("formatCode")
@@ -523,9 +576,7 @@ class Workbook:
                     for match in _MERGE_RE.finditer(data):
                         found.append(match.group(1).decode("ascii", "replace"))
                     if len(found) > MAX_MERGED_RANGES:
-                        raise XlsxRefused(
-                            f"工作表“{name}”的合并单元格超过 {MAX_MERGED_RANGES:,} 处，不予读取；请取消合并后重新上传"
-                        )
+                        raise XlsxRefused(gettext(TOO_MANY_MERGED) % {"sheet": name, "limit": f"{MAX_MERGED_RANGES:,}"})
                 # Keep an unfinished tag for the next read (a complete one has been matched already).
                 cut = data.rfind(b"<")
                 tail = data[cut:] if cut >= 0 and data.find(b">", cut) < 0 and len(data) - cut < 1024 else b""
@@ -535,15 +586,16 @@ class Workbook:
 def _bounded(sizes: dict[str, int], part: str, limit: int, what: str, setting: str = "") -> None:
     size = sizes.get(part)
     if size is None:
-        raise WorkbookInvalid(f"缺少部件 {part}")
+        raise WorkbookInvalid(gettext(PART_MISSING) % {"part": part})
     if size > limit:
         note = (
-            f"上限由设置 {setting}（环境变量 GOVSHARE_{setting.upper()}）规定"
+            gettext(LIMIT_SETTING) % {"setting": setting, "variable": setting.upper()}
             if setting
-            else "电子表格软件写出的这一部件只有几百 KB"
+            else gettext(SMALL_PART)
         )
         raise XlsxRefused(
-            f"压缩包中的“{part}”（{what}）解压后为 {size_text(size)}，超过上限 {size_text(limit)}，未读取。{note}"
+            gettext(PART_TOO_LARGE)
+            % {"part": part, "what": gettext(what), "size": size_text(size), "limit": size_text(limit), "note": note}
         )
 
 
@@ -567,26 +619,26 @@ def open_workbook(source: str | Path | IO[bytes], *, limits: XlsxLimits | None =
         source.seek(0)
     archive = zipfile.ZipFile(source)
     try:
-        _bounded(sizes, ARC_CONTENT_TYPES, STRUCTURE_PART_BYTES, "内容类型清单")
+        _bounded(sizes, ARC_CONTENT_TYPES, STRUCTURE_PART_BYTES, CONTENT_TYPES)
         manifest = Manifest.from_tree(fromstring(archive.read(ARC_CONTENT_TYPES)))
         workbook_part = _find_workbook_part(manifest).PartName.lstrip("/")
-        _bounded(sizes, workbook_part, STRUCTURE_PART_BYTES, "工作簿部件")
-        _bounded(sizes, get_rels_path(workbook_part), STRUCTURE_PART_BYTES, "工作簿的关系部件")
+        _bounded(sizes, workbook_part, STRUCTURE_PART_BYTES, WORKBOOK_PART)
+        _bounded(sizes, get_rels_path(workbook_part), STRUCTURE_PART_BYTES, WORKBOOK_RELATIONS)
         parser = WorkbookParser(archive, workbook_part, keep_links=False)
         parser.parse()
         sheets: dict[str, str] = {}
         for sheet, relation in parser.find_sheets():
             if relation.Type.endswith(_WORKSHEET_REL):
                 if relation.target not in sizes:
-                    raise WorkbookInvalid(f"缺少工作表“{sheet.name}”的部件 {relation.target}")
+                    raise WorkbookInvalid(gettext(SHEET_PART_MISSING) % {"sheet": sheet.name, "part": relation.target})
                 sheets.setdefault(sheet.name, relation.target)
         strings = manifest.find(SHARED_STRINGS)
         strings_part = strings.PartName.lstrip("/") if strings is not None else None
         if strings_part:
-            _bounded(sizes, strings_part, limits.part_bytes, "共享字符串表", "xlsx_max_part_bytes")
+            _bounded(sizes, strings_part, limits.part_bytes, SHARED_STRINGS_PART, "xlsx_max_part_bytes")
         styles_part = ARC_STYLE if ARC_STYLE in sizes else None
         if styles_part:
-            _bounded(sizes, styles_part, limits.part_bytes, "样式表", "xlsx_max_part_bytes")
+            _bounded(sizes, styles_part, limits.part_bytes, STYLES_PART, "xlsx_max_part_bytes")
         epoch = parser.wb.epoch
     except XlsxRefused:
         archive.close()
@@ -610,8 +662,7 @@ def merged_areas(refs: Sequence[str], *, sheet: str) -> list[tuple[int, int, int
         cells += (bottom - top + 1) * (right - left + 1)
         if cells > MAX_MERGED_CELLS:
             raise XlsxRefused(
-                f"工作表“{sheet}”的合并单元格共覆盖超过 {MAX_MERGED_CELLS:,} 个单元格（如 {ref}），不予读取；"
-                "请取消合并后重新上传"
+                gettext(TOO_MANY_MERGED_CELLS) % {"sheet": sheet, "limit": f"{MAX_MERGED_CELLS:,}", "ref": ref}
             )
         areas.append(area)
     return areas
@@ -670,18 +721,16 @@ def sheet_errors(damaged: str, *, sheet: str = "") -> Iterator[None]:
     A refusal stays what it is; a cell text over the parser's limit raises `SheetUnreadable` saying so (in the
     platform's words, naming `sheet` when given); other broken XML raises `SheetUnreadable` quoting the parser; a
     damaged member, a truncated stream, a shared-string index out of range or a number that is none raises
-    `SheetUnreadable(damaged)`, the caller's own words for its users (an import says 导入, a data load 上传)."""
+    `SheetUnreadable(damaged)`, the caller's own words for its users (an import says 导入, a data load 上传), a
+    catalogue message translated when raised."""
     try:
         yield
     except XlsxRefused:
         raise
     except etree.XMLSyntaxError as exc:
         if _text_too_long(exc):
-            where = f"工作表“{sheet}”" if sheet else "工作表"
-            raise SheetUnreadable(
-                f"{where}中有单元格的文本过长：超过 {XML_MAX_TEXT_BYTES:,} 字节（读取上限），不予读取。"
-                f"Excel 的单元格最多 {EXCEL_MAX_CELL_CHARS:,} 个字符，请检查该工作表中内容异常的单元格"
-            ) from exc
-        raise SheetUnreadable(f"工作表内容不是有效的 XML，文件可能已损坏：{exc}") from exc
+            values = {"sheet": sheet, "bytes": f"{XML_MAX_TEXT_BYTES:,}", "chars": f"{EXCEL_MAX_CELL_CHARS:,}"}
+            raise SheetUnreadable(gettext(LONG_TEXT_IN_SHEET if sheet else LONG_TEXT) % values) from exc
+        raise SheetUnreadable(gettext(BROKEN_XML) % {"reason": exc}) from exc
     except (zipfile.BadZipFile, zlib.error, EOFError, IndexError, ValueError, KeyError) as exc:
-        raise SheetUnreadable(damaged) from exc
+        raise SheetUnreadable(gettext(damaged)) from exc

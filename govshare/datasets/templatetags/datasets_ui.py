@@ -85,7 +85,7 @@ def human_version(number: int | None) -> int | str:
 def load_mode_label(mode: str) -> str:
     if mode == ROTATION_MODE:
         return _("密钥轮换")
-    return _(LoadMode(mode).label) if mode in LoadMode.values else mode
+    return str(LoadMode(mode).label) if mode in LoadMode.values else mode
 
 
 @register.filter

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext as _
 
 from govshare.jobs import logs
 from govshare.jobs.choices import JobStatus
@@ -25,8 +24,8 @@ _STATUS_CLASS = {
 @register.simple_tag
 def job_status_badge(job: JobState, css_name: str = "job-status") -> SafeString:
     css = _STATUS_CLASS.get(JobStatus(job.status), "") if job.status in JobStatus.values else ""
-    label = JobStatus(job.status).label if job.status in JobStatus.values else job.status
-    return format_html('<span class="badge {} {} status-{}">{}</span>', css_name, css, job.status, _(label))
+    label = str(JobStatus(job.status).label) if job.status in JobStatus.values else job.status
+    return format_html('<span class="badge {} {} status-{}">{}</span>', css_name, css, job.status, label)
 
 
 @register.simple_tag

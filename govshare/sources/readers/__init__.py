@@ -13,12 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext, gettext_noop
+
 from govshare.dataplane.raw import BATCH_ROWS, RawStream, Reject, RejectSink, SourceInvalid
 from govshare.sources.choices import SourceKind
 from govshare.sources.connection_policy import ReadLimits, SourcePolicy, run_within
 
 # A preview asks the database for this many rows at a time.
 PREVIEW_BATCH_ROWS = 1000
+
+UNKNOWN_KIND = gettext_noop("不支持的来源类型“%(kind)s”")
+UNREADABLE_ROWS = gettext_noop("预览的前 %(rows)s 行中夹有 %(unreadable)s 行无法读取，例如第 %(row)s 行：%(reason)s")
+SENTENCES = (UNKNOWN_KIND,)
 
 __all__ = ["SourcePreview", "open_source_stream", "preview_source"]
 
@@ -54,7 +60,7 @@ def open_source_stream(
         from govshare.sources.readers.files import open_file_stream
 
         if path is None:
-            raise SourceInvalid("文件报送需要上传文件")
+            raise SourceInvalid(gettext("文件报送需要上传文件"))
         return open_file_stream(path, config, on_reject, progress, preview=preview)
     if kind == SourceKind.DATABASE:
         from govshare.sources.readers.database import DatabaseStream
@@ -83,7 +89,7 @@ def open_source_stream(
             policy=policy,
             limits=limits,
         )
-    raise SourceInvalid(f"不支持的来源类型“{kind}”")
+    raise SourceInvalid(gettext(UNKNOWN_KIND) % {"kind": kind})
 
 
 def preview_source(
@@ -136,6 +142,7 @@ def _preview(
     if shown:
         first = shown[0]
         warnings.append(
-            f"预览的前 {len(found)} 行中夹有 {len(shown)} 行无法读取，例如第 {first.row} 行：{first.reason}"
+            gettext(UNREADABLE_ROWS)
+            % {"rows": len(found), "unreadable": len(shown), "row": first.row, "reason": first.reason}
         )
     return SourcePreview(stream.columns, found, stream.stats.encoding, warnings)

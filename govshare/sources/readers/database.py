@@ -26,6 +26,7 @@ from urllib.parse import quote
 import pyarrow as pa
 import sqlalchemy as sa
 import sqlglot
+from django.utils.translation import gettext, gettext_noop
 from sqlalchemy.engine import URL, Connection, CursorResult, Engine, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -42,6 +43,38 @@ from sqlglot import exp
 from govshare.dataplane.raw import BATCH_ROWS, ReadStats, SourceInvalid, SourceUnavailable, raw_schema
 from govshare.sources.connection_policy import DatabaseTarget, ReadLimits, SourcePolicy
 from govshare.sources.readers.rows import BatchChecksum, check_header, column_text, counting, larger, text_value
+
+# Why a front database cannot be read: said in the reader's language when raised, and recognised again in a stored
+# load log or error (`govshare.jobs.logs.sentence`, registered by the sources app).
+QUERY_UNPARSABLE = gettext_noop("查询语句无法解析：%(reason)s")
+STATEMENTS = gettext_noop("查询语句只能是一条 SELECT 语句，实际有 %(n)s 条")
+DENIED_FUNCTION = gettext_noop("查询语句不能调用函数 %(name)s：来源查询只能读取数据")
+TIMED_OUT = gettext_noop("前置库查询超时，已停止：%(reason)s")
+WRITE_ATTEMPT = gettext_noop("前置库查询试图修改数据（来源只以只读事务读取）：%(reason)s")
+LOGIN_REFUSED = gettext_noop("前置库拒绝登录（请检查用户名、密码和库名）：%(reason)s")
+BAD_QUERY = gettext_noop("前置库查询失败（请检查表名、字段名或查询语句）：%(reason)s")
+CONNECTION_FAILED = gettext_noop("前置库连接失败：%(reason)s")
+QUERY_FAILED = gettext_noop("前置库查询失败：%(reason)s")
+NOT_EXECUTABLE = gettext_noop("前置库查询无法执行：%(reason)s")
+QUERY_RESULT = gettext_noop("查询结果")
+NO_WATERMARK = gettext_noop("水位字段“%(column)s”不在前置库查询结果中")
+NO_SQLITE_FILE = gettext_noop("前置库连接失败：SQLite 数据库文件“%(file)s”不存在")
+UNKNOWN_DRIVER = gettext_noop("不支持的前置库类型“%(driver)s”：支持 sqlite、postgresql、mysql")
+SENTENCES = (
+    QUERY_UNPARSABLE,
+    STATEMENTS,
+    DENIED_FUNCTION,
+    TIMED_OUT,
+    WRITE_ATTEMPT,
+    LOGIN_REFUSED,
+    BAD_QUERY,
+    NO_SQLITE_FILE,
+    CONNECTION_FAILED,
+    QUERY_FAILED,
+    NOT_EXECUTABLE,
+    NO_WATERMARK,
+    UNKNOWN_DRIVER,
+)
 
 _DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql"}
 _SQLGLOT_DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql"}
@@ -86,7 +119,7 @@ def source_url(raw_url: str, secret: str) -> URL:
         url = make_url(raw_url)
     except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise SourceInvalid(
-            "前置库连接地址格式不正确：应为 SQLAlchemy URL，如 postgresql://用户@主机:端口/库名"
+            gettext("前置库连接地址格式不正确：应为 SQLAlchemy URL，如 postgresql://用户@主机:端口/库名")
         ) from exc
     if url.drivername in _DRIVERS:
         url = url.set(drivername=_DRIVERS[url.drivername])
@@ -104,21 +137,20 @@ def check_select(query: str, backend: str) -> None:
         tokens = sqlglot.tokenize(query, read=dialect)
         statements = [s for s in sqlglot.parse(query, read=dialect) if s is not None]
     except sqlglot.errors.SqlglotError as exc:
-        raise SourceInvalid(
-            f"查询语句无法解析：{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-        ) from exc
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SourceInvalid(gettext(QUERY_UNPARSABLE) % {"reason": reason}) from exc
     if len(statements) != 1:
-        raise SourceInvalid(f"查询语句只能是一条 SELECT 语句，实际有 {len(statements)} 条")
+        raise SourceInvalid(gettext(STATEMENTS) % {"n": len(statements)})
     statement = tree = statements[0]
     if not isinstance(statement, exp.Query) or statement.find(*_WRITES) is not None:
-        raise SourceInvalid("查询语句只能是 SELECT（只读查询），不能修改数据或表结构")
+        raise SourceInvalid(gettext("查询语句只能是 SELECT（只读查询），不能修改数据或表结构"))
     if statement.find(exp.Lock) is not None:
-        raise SourceInvalid("查询语句不能加锁（FOR UPDATE、LOCK IN SHARE MODE 等）")
+        raise SourceInvalid(gettext("查询语句不能加锁（FOR UPDATE、LOCK IN SHARE MODE 等）"))
     if any(token.comments for token in tokens):
-        raise SourceInvalid("查询语句不能含注释（-- 或 /* */），请删去后再保存")
+        raise SourceInvalid(gettext("查询语句不能含注释（-- 或 /* */），请删去后再保存"))
     for name in sorted(_function_names(tree)):
         if name in _DENIED_FUNCTIONS or name.startswith(_DENIED_PREFIXES):
-            raise SourceInvalid(f"查询语句不能调用函数 {name}：来源查询只能读取数据")
+            raise SourceInvalid(gettext(DENIED_FUNCTION) % {"name": name})
 
 
 def _function_names(statement: exp.Expr) -> set[str]:
@@ -195,18 +227,18 @@ def _read_error(exc: DBAPIError, secret: str, backend: str) -> Exception:
     text = _error_text(exc, secret)
     code = _error_code(exc)
     if code in _TIMED_OUT or (backend == "sqlite" and text == "interrupted"):
-        return SourceUnavailable(f"前置库查询超时，已停止：{text}")
+        return SourceUnavailable(gettext(TIMED_OUT) % {"reason": text})
     if code in _READ_ONLY or (backend == "sqlite" and "readonly" in text):
-        return SourceInvalid(f"前置库查询试图修改数据（来源只以只读事务读取）：{text}")
+        return SourceInvalid(gettext(WRITE_ATTEMPT) % {"reason": text})
     if backend == "sqlite" and text.startswith(("not authorized", "unsafe use of")):
-        return SourceInvalid("前置库查询使用了不允许的语句或函数（来源查询只能读取数据）")
+        return SourceInvalid(gettext("前置库查询使用了不允许的语句或函数（来源查询只能读取数据）"))
     if _refused_login(exc, text):
-        return SourceInvalid(f"前置库拒绝登录（请检查用户名、密码和库名）：{text}")
+        return SourceInvalid(gettext(LOGIN_REFUSED) % {"reason": text})
     if _bad_query(exc, backend, text):
-        return SourceInvalid(f"前置库查询失败（请检查表名、字段名或查询语句）：{text}")
+        return SourceInvalid(gettext(BAD_QUERY) % {"reason": text})
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
-        return SourceUnavailable(f"前置库连接失败：{text}")
-    return SourceInvalid(f"前置库查询失败：{text}")
+        return SourceUnavailable(gettext(CONNECTION_FAILED) % {"reason": text})
+    return SourceInvalid(gettext(QUERY_FAILED) % {"reason": text})
 
 
 def _error_code(exc: DBAPIError) -> str:
@@ -267,21 +299,21 @@ class DatabaseStream:
             raise _read_error(exc, secret, self._backend) from exc
         except StatementError as exc:
             self.close()
-            raise SourceInvalid(f"前置库查询无法执行：{_error_text(exc, secret)}") from exc
+            raise SourceInvalid(gettext(NOT_EXECUTABLE) % {"reason": _error_text(exc, secret)}) from exc
         except BaseException:
             self.close()
             raise
-        self.columns = check_header(list(self._result.keys()), what="查询结果的")
+        self.columns = check_header(list(self._result.keys()), what=QUERY_RESULT)
         if watermark_column and watermark_column not in self.columns:
             self.close()
-            raise SourceInvalid(f"水位字段“{watermark_column}”不在前置库查询结果中")
+            raise SourceInvalid(gettext(NO_WATERMARK) % {"column": watermark_column})
 
     def _create_engine(self, url: URL, target: DatabaseTarget, timeout: float, *, password: bool) -> Engine:
         if target.path is not None:
             path, limits = target.path, self._limits
             # Only inside an allowed directory does the answer say whether the file is there.
             if not path.is_file():
-                raise SourceUnavailable(f"前置库连接失败：SQLite 数据库文件“{url.database}”不存在")
+                raise SourceUnavailable(gettext(NO_SQLITE_FILE) % {"file": url.database})
             return sa.create_engine(
                 "sqlite://", poolclass=NullPool, creator=lambda: _open_sqlite(path, timeout, limits)
             )
@@ -289,7 +321,7 @@ class DatabaseStream:
             connect_args = _connect_args(target, timeout, self._limits, password)
             return sa.create_engine(url, poolclass=NullPool, connect_args=connect_args)
         except (NoSuchModuleError, ArgumentError) as exc:
-            raise SourceInvalid(f"不支持的前置库类型“{url.drivername}”：支持 sqlite、postgresql、mysql") from exc
+            raise SourceInvalid(gettext(UNKNOWN_DRIVER) % {"driver": url.drivername}) from exc
 
     def _begin_read_only(self, conn: Connection) -> None:
         """The read's transaction: read-only, and stopped by the server at the read's deadline. (SQLite: opened
@@ -310,7 +342,7 @@ class DatabaseStream:
     def _statement(self, config: dict[str, Any], watermark_column: str, watermark_after: str) -> sa.Executable:
         table, query = str(config.get("table") or "").strip(), str(config.get("query") or "").strip()
         if bool(table) == bool(query):
-            raise SourceInvalid("前置库来源须填写表名（table）或查询语句（query），且只填其一")
+            raise SourceInvalid(gettext("前置库来源须填写表名（table）或查询语句（query），且只填其一"))
         if query:
             check_select(query.rstrip(";"), self._backend)
             # Colons escaped: the query's own text ("10:30", "x::date") must not read as bind parameters.

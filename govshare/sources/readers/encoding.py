@@ -28,8 +28,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import charset_normalizer
+from django.utils.translation import gettext, gettext_noop
 
 from govshare.dataplane.raw import ReadStats, SourceInvalid, SourceUnavailable
+
+UPLOAD_MISSING = gettext_noop("上传的文件“%(name)s”不存在，请重新上传")
+UPLOAD_UNREADABLE = gettext_noop("无法读取上传的文件：%(reason)s")
+TRANSCODING_FAILED = gettext_noop("文件转码失败：%(reason)s")
+SENTENCES = (UPLOAD_MISSING, UPLOAD_UNREADABLE, TRANSCODING_FAILED)
 
 # How much of a file detection and the header look at.
 SAMPLE_BYTES = 1 << 20
@@ -132,7 +138,7 @@ def detect_encoding(sample: bytes, *, truncated: bool | None = None) -> str:
         return nearly
     best = charset_normalizer.from_bytes(sample).best()
     if best is None:
-        raise SourceInvalid("无法识别文件编码：请将文件另存为 UTF-8、GBK 或 GB18030 编码后重新上传")
+        raise SourceInvalid(gettext("无法识别文件编码：请将文件另存为 UTF-8、GBK 或 GB18030 编码后重新上传"))
     return str(best.encoding).upper()
 
 
@@ -157,9 +163,9 @@ def read_sample(path: Path, size: int = SAMPLE_BYTES) -> bytes:
         with path.open("rb") as handle:
             return handle.read(size)
     except FileNotFoundError as exc:
-        raise SourceInvalid(f"上传的文件“{path.name}”不存在，请重新上传") from exc
+        raise SourceInvalid(gettext(UPLOAD_MISSING) % {"name": path.name}) from exc
     except OSError as exc:
-        raise SourceUnavailable(f"无法读取上传的文件：{exc.strerror or exc}") from exc
+        raise SourceUnavailable(gettext(UPLOAD_UNREADABLE) % {"reason": exc.strerror or exc}) from exc
 
 
 # glibc's malloc hands each chunk-sized buffer of the child (read, decoded, encoded: a few MB) back to the kernel
@@ -298,7 +304,8 @@ class TranscodingReader:
         self._finished = True
         lines = err.decode("utf-8", "replace").strip().splitlines()
         if self._proc.returncode != 0 or not lines:
-            raise SourceUnavailable(f"文件转码失败：{lines[-1] if lines else '转码进程异常退出'}")
+            reason = lines[-1] if lines else gettext("转码进程异常退出")
+            raise SourceUnavailable(gettext(TRANSCODING_FAILED) % {"reason": reason})
         figures = json.loads(lines[-1])
         self._stats.bytes_read = int(figures["bytes"])
         self._stats.sha256 = str(figures["sha256"])

@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from django.utils.translation import gettext, gettext_noop
 from openpyxl.utils import get_column_letter
 
 from govshare.core.tabular.xlsx import (
@@ -31,6 +32,7 @@ from govshare.core.tabular.xlsx import (
     open_workbook,
     sheet_errors,
 )
+from govshare.core.text import join_names, say
 from govshare.dataplane.raw import (
     BATCH_ROWS,
     HashingReader,
@@ -59,12 +61,63 @@ PREVIEW_BLOCK_BYTES = 1 << 20
 PREVIEW_BATCH_ROWS = 1000
 _REJECT_TEXT = 1000
 
+# Why a file cannot be read: said in the reader's language when raised, and recognised again in a stored load log
+# or error (`govshare.jobs.logs.sentence`, registered by the sources app).
+HEADER_UNREADABLE = gettext_noop("无法读取表头（第 1 行）：%(reason)s")
+UNKNOWN_ENCODING = gettext_noop("不支持的文件编码“%(encoding)s”")
+FILE_UNREADABLE = gettext_noop("无法读取上传的文件：%(reason)s")
+BAD_DELIMITER = gettext_noop("分隔符“%(delimiter)s”无效：应为一个字符，如逗号、制表符（tab）、分号或竖线")
+EMPTY_FILE = gettext_noop("文件为空：第 1 行应为表头（列名）")
+RECORD_TOO_LONG = gettext_noop("文件中有一条记录超过 %(mb)s MB，无法读取：通常是某个字段的引号没有闭合")
+CSV_UNPARSABLE = gettext_noop("CSV 文件无法解析：%(reason)s")
+SHEET_DAMAGED = gettext_noop("工作表无法读取，文件可能已损坏或不完整：请在 Excel 中打开并重新保存为 .xlsx 后上传")
+NO_SUCH_SHEET = gettext_noop("工作簿中没有名为“%(sheet)s”的工作表（现有：%(sheets)s）")
+NO_SHEETS = gettext_noop("工作簿中没有工作表")
+EMPTY_SHEET = gettext_noop("工作表为空：第 1 行应为表头（列名）")
+MERGED_HEADER = gettext_noop("表头中的单元格 %(cells)s 是合并单元格：请取消合并，并为每一列分别填写列名")
+NO_JSON_RECORDS = gettext_noop("来源没有任何记录（JSON 对象），无法确定字段")
+RECORD_FIELDS = gettext_noop("记录的字段")
+NEW_JSON_FIELDS = gettext_noop(
+    "第 %(number)s 条记录起出现了新的字段（如“%(field)s”），前 %(sample)s 条记录中没有，已忽略"
+)
+NO_RECORDS = gettext_noop("文件为空：没有任何记录")
+JSON_BROKEN = gettext_noop("JSON 文件格式错误（第 %(number)s 条记录附近）：%(reason)s")
+NO_RECORD_ARRAY_AT = gettext_noop("JSON 文件路径“%(path)s”下没有记录数组：应为 [{…}, {…}] 形式的对象数组")
+NO_RECORD_ARRAY = gettext_noop("JSON 文件顶层没有记录数组：应为 [{…}, {…}] 形式的对象数组")
+UNKNOWN_FORMAT = gettext_noop("不支持的文件格式“%(format)s”：支持 CSV、TSV、xlsx、JSON 和 JSON Lines")
+# Why a row is rejected (the rejects file and a preview's warnings).
+WRONG_WIDTH = gettext_noop("列数不符：应为 %(expected)s 列，实际 %(actual)s 列")
+UNDECODABLE = gettext_noop("含有无法按 %(encoding)s 编码识别的字节")
+NOT_JSON = gettext_noop("不是合法的 JSON：%(reason)s")
+NOT_AN_OBJECT = gettext_noop('不是 JSON 对象（应为 {"字段": 值, …}）')
+SENTENCES = (
+    HEADER_UNREADABLE,
+    UNKNOWN_ENCODING,
+    FILE_UNREADABLE,
+    BAD_DELIMITER,
+    EMPTY_FILE,
+    RECORD_TOO_LONG,
+    CSV_UNPARSABLE,
+    SHEET_DAMAGED,
+    NO_SUCH_SHEET,
+    NO_SHEETS,
+    EMPTY_SHEET,
+    MERGED_HEADER,
+    NO_JSON_RECORDS,
+    NEW_JSON_FIELDS,
+    NO_RECORDS,
+    JSON_BROKEN,
+    NO_RECORD_ARRAY_AT,
+    NO_RECORD_ARRAY,
+    UNKNOWN_FORMAT,
+)
+
 
 def _first_record(text: str, delimiter: str) -> list[str]:
     try:
         return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False), [])
     except csv.Error as exc:
-        raise SourceInvalid(f"无法读取表头（第 1 行）：{exc}") from exc
+        raise SourceInvalid(gettext(HEADER_UNREADABLE) % {"reason": exc}) from exc
 
 
 def _file_encoding(path: Path, config: dict[str, Any]) -> tuple[bytes, str]:
@@ -74,7 +127,7 @@ def _file_encoding(path: Path, config: dict[str, Any]) -> tuple[bytes, str]:
         try:
             "".encode(forced)
         except LookupError as exc:
-            raise SourceInvalid(f"不支持的文件编码“{forced}”") from exc
+            raise SourceInvalid(gettext(UNKNOWN_ENCODING) % {"encoding": forced}) from exc
         return sample, forced
     return sample, detect_encoding(sample)
 
@@ -85,7 +138,7 @@ def _open_bytes(path: Path, encoding: str, stats: ReadStats, progress: Progress,
         try:
             return HashingReader(path.open("rb"), stats, progress)
         except OSError as exc:
-            raise SourceUnavailable(f"无法读取上传的文件：{exc.strerror or exc}") from exc
+            raise SourceUnavailable(gettext(FILE_UNREADABLE) % {"reason": exc.strerror or exc}) from exc
     ratio = len(sample) / max(1, len(decode_sample(sample, encoding).encode("utf-8")))
     return TranscodingReader(path, encoding, stats, progress, source_per_utf8=ratio)
 
@@ -94,7 +147,7 @@ def _delimiter(config: dict[str, Any], tsv: bool) -> str:
     given = str(config.get("delimiter") or ("\t" if tsv else ","))
     delimiter = "\t" if given.lower() in ("\\t", "tab") else given
     if len(delimiter) != 1 or delimiter in '\r\n"':
-        raise SourceInvalid(f"分隔符“{given}”无效：应为一个字符，如逗号、制表符（tab）、分号或竖线")
+        raise SourceInvalid(gettext(BAD_DELIMITER) % {"delimiter": given})
     return delimiter
 
 
@@ -117,7 +170,7 @@ class CsvStream:
         delimiter = _delimiter(config, tsv)
         text = decode_sample(sample, encoding).lstrip("\ufeff")
         if not text.strip():
-            raise SourceInvalid("文件为空：第 1 行应为表头（列名）")
+            raise SourceInvalid(gettext(EMPTY_FILE))
         self.columns = check_header(_first_record(text, delimiter))
         self._on_reject = on_reject
         self._block_size = block_size
@@ -159,7 +212,7 @@ class CsvStream:
     def _invalid_row(self, row: pacsv.InvalidRow) -> str:
         self._pending.append(row.number)
         if row.text.strip() and not self._input.closed_early:
-            reason = f"列数不符：应为 {row.expected_columns} 列，实际 {row.actual_columns} 列"
+            reason = say(WRONG_WIDTH) % {"expected": row.expected_columns, "actual": row.actual_columns}
             self._reject(row.number, "", reason, row.text)
         return "skip"
 
@@ -242,7 +295,7 @@ class CsvStream:
     def _reject_rows(self, bad: pa.Array, numbers: pa.Array, column: pa.Array, name: str, keep: pa.Array) -> pa.Array:
         for number, value in zip(numbers.filter(bad).to_pylist(), column.filter(bad).to_pylist(), strict=True):
             text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-            self._reject(number, name, f"含有无法按 {self.stats.encoding} 编码识别的字节", text)
+            self._reject(number, name, say(UNDECODABLE) % {"encoding": self.stats.encoding}, text)
         return pc.and_(keep, pc.invert(bad))
 
     def close(self) -> None:
@@ -288,8 +341,8 @@ def _csv_error(exc: pa.ArrowInvalid, block_size: int) -> SourceInvalid:
     message = str(exc)
     if "straddling" in message or "block size" in message:
         limit = block_size >> 20
-        return SourceInvalid(f"文件中有一条记录超过 {limit} MB，无法读取：通常是某个字段的引号没有闭合")
-    return SourceInvalid(f"CSV 文件无法解析：{message}")
+        return SourceInvalid(gettext(RECORD_TOO_LONG) % {"mb": limit})
+    return SourceInvalid(gettext(CSV_UNPARSABLE) % {"reason": message})
 
 
 def file_sha256(path: Path) -> str:
@@ -298,14 +351,14 @@ def file_sha256(path: Path) -> str:
 
 
 # The reason a row is rejected for a formula cell without a calculated result (the rejects file names the cell).
-NO_RESULT_REASON = "公式单元格没有计算结果，请在Excel中重新计算并保存后再上传"
+NO_RESULT_REASON = gettext_noop("公式单元格没有计算结果，请在Excel中重新计算并保存后再上传")
 
 
 @contextlib.contextmanager
 def _unreadable_sheet() -> Iterator[None]:
     """A refused, damaged or broken workbook as SourceInvalid with a Chinese message."""
     try:
-        with sheet_errors("工作表无法读取，文件可能已损坏或不完整：请在 Excel 中打开并重新保存为 .xlsx 后上传"):
+        with sheet_errors(SHEET_DAMAGED):
             yield
     except XlsxRefused as exc:
         raise SourceInvalid(exc.message) from exc
@@ -351,9 +404,9 @@ class XlsxStream:
         book = self._open.enter_context(open_workbook(self._path))
         sheet_name = str(config.get("sheet") or "")
         if sheet_name and sheet_name not in book.sheets:
-            raise SourceInvalid(f"工作簿中没有名为“{sheet_name}”的工作表（现有：{'、'.join(book.sheets)}）")
+            raise SourceInvalid(gettext(NO_SUCH_SHEET) % {"sheet": sheet_name, "sheets": join_names(book.sheets)})
         if not book.sheets:
-            raise SourceInvalid("工作簿中没有工作表")
+            raise SourceInvalid(gettext(NO_SHEETS))
         name = sheet_name or next(iter(book.sheets))
         areas = merged_areas(book.merged_ranges(name), sheet=name)
         sheet = self._open.enter_context(book.open_sheet(name, dates=True))
@@ -363,11 +416,11 @@ class XlsxStream:
         while names and not names[-1]:
             names.pop()
         if not names:
-            raise SourceInvalid("工作表为空：第 1 行应为表头（列名）")
+            raise SourceInvalid(gettext(EMPTY_SHEET))
         for top, left, bottom, right in areas:
             if top <= header_row <= bottom:
                 where = f"{get_column_letter(left)}{top}:{get_column_letter(right)}{bottom}"
-                raise SourceInvalid(f"表头中的单元格 {where} 是合并单元格：请取消合并，并为每一列分别填写列名")
+                raise SourceInvalid(gettext(MERGED_HEADER) % {"cells": where})
         self.columns = check_header(names)
         self._rows = fill_merged(rows, [area for area in areas if area[0] > header_row])
 
@@ -397,13 +450,15 @@ class XlsxStream:
     def _reject_ragged(self, number: int, values: list[str | None], width: int) -> None:
         actual = max(i for i, v in enumerate(values) if v is not None) + 1
         text = ",".join(v or "" for v in values)[:_REJECT_TEXT]
-        self._on_reject(Reject(number, "", f"列数不符：应为 {width} 列，实际 {actual} 列", text))
+        self._on_reject(Reject(number, "", say(WRONG_WIDTH) % {"expected": width, "actual": actual}, text))
         self.stats.rows_read += 1
 
     def _reject_no_result(self, number: int, row: list[object]) -> None:
         index = next(i for i, v in enumerate(row) if isinstance(v, NoCachedValue))
         cell = f"{get_column_letter(index + 1)}{number}"
-        self._on_reject(Reject(number, self.columns[index], NO_RESULT_REASON, f"{cell} {row[index]}"[:_REJECT_TEXT]))
+        self._on_reject(
+            Reject(number, self.columns[index], say(NO_RESULT_REASON), f"{cell} {row[index]}"[:_REJECT_TEXT])
+        )
         self.stats.rows_read += 1
 
     def batches(self) -> Iterator[pa.RecordBatch]:
@@ -442,12 +497,12 @@ class JsonRecords:
             if isinstance(record, dict):
                 seen.update(dict.fromkeys(str(key) for key in record))
         if not seen:
-            raise SourceInvalid("来源没有任何记录（JSON 对象），无法确定字段")
-        self.columns = check_header(list(seen), what="记录的字段")
+            raise SourceInvalid(gettext(NO_JSON_RECORDS))
+        self.columns = check_header(list(seen), what=RECORD_FIELDS)
 
     def row(self, number: int, record: Any) -> list[str | None] | None:
         if not isinstance(record, dict):
-            self._on_reject(Reject(number, "", '不是 JSON 对象（应为 {"字段": 值, …}）', _short(record)))
+            self._on_reject(Reject(number, "", say(NOT_AN_OBJECT), _short(record)))
             self.stats.rows_read += 1
             return None
         self.stats.rows_read += 1
@@ -455,7 +510,7 @@ class JsonRecords:
             self._warned = True
             new = next(str(key) for key in record if str(key) not in self.columns)
             self.stats.warnings.append(
-                f"第 {number} 条记录起出现了新的字段（如“{new}”），前 {JSON_SAMPLE_RECORDS} 条记录中没有，已忽略"
+                gettext(NEW_JSON_FIELDS) % {"number": number, "field": new, "sample": JSON_SAMPLE_RECORDS}
             )
         return [text_value(record.get(name)) for name in self.columns]
 
@@ -487,7 +542,7 @@ class _JsonStreamBase:
         sample, encoding = _file_encoding(path, config)
         self.stats.encoding = encoding
         if not sample.strip():
-            raise SourceInvalid("文件为空：没有任何记录")
+            raise SourceInvalid(gettext(NO_RECORDS))
         self._config = config
         self._source = _open_bytes(path, encoding, self.stats, progress, sample)
         self._json = JsonRecords(self.stats, on_reject)
@@ -536,10 +591,11 @@ class JsonStream(_JsonStreamBase):
             for number, record in enumerate(ijson.items(source, prefix), start=1):
                 yield number, record
         except ijson.JSONError as exc:
-            raise SourceInvalid(f"JSON 文件格式错误（第 {number + 1} 条记录附近）：{exc}") from exc
+            raise SourceInvalid(gettext(JSON_BROKEN) % {"number": number + 1, "reason": exc}) from exc
         if number == 0:
-            where = f"路径“{self._config.get('records_path')}”下" if self._config.get("records_path") else "顶层"
-            raise SourceInvalid(f"JSON 文件{where}没有记录数组：应为 [{{…}}, {{…}}] 形式的对象数组")
+            if self._config.get("records_path"):
+                raise SourceInvalid(gettext(NO_RECORD_ARRAY_AT) % {"path": self._config.get("records_path")})
+            raise SourceInvalid(gettext(NO_RECORD_ARRAY))
 
 
 class JsonLinesStream(_JsonStreamBase):
@@ -554,7 +610,7 @@ class JsonLinesStream(_JsonStreamBase):
             except ValueError as exc:
                 text = line.decode("utf-8", "replace").strip()
                 self.stats.rows_read += 1
-                self._on_reject(Reject(number, "", f"不是合法的 JSON：{exc}", text[:_REJECT_TEXT]))
+                self._on_reject(Reject(number, "", say(NOT_JSON) % {"reason": exc}, text[:_REJECT_TEXT]))
 
 
 def _lines(source: BinaryIO, chunk: int = 1 << 20) -> Iterator[tuple[int, bytes]]:
@@ -584,7 +640,7 @@ def open_file_stream(
         return JsonStream(path, config, on_reject, progress, rows)
     if fmt == FileFormat.JSONL:
         return JsonLinesStream(path, config, on_reject, progress, rows)
-    raise SourceInvalid(f"不支持的文件格式“{fmt}”：支持 CSV、TSV、xlsx、JSON 和 JSON Lines")
+    raise SourceInvalid(gettext(UNKNOWN_FORMAT) % {"format": fmt})
 
 
 def _format_from_suffix(path: Path) -> str:

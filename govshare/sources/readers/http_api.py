@@ -25,8 +25,10 @@ from typing import Any
 
 import httpx
 import pyarrow as pa
+from django.utils.translation import gettext, gettext_noop
 from jsonpath_ng import parse as parse_jsonpath
 
+from govshare.core.text import join_names
 from govshare.dataplane.raw import ReadStats, RejectSink, SourceInvalid, SourceUnavailable
 from govshare.sources.choices import PagingMode
 from govshare.sources.connection_policy import PinnedTransport, ReadLimits, SourcePolicy, source_timeout
@@ -36,7 +38,61 @@ from govshare.sources.readers.rows import RowBuffer, batched, larger, text_value
 RETRY_DELAYS = (1.0, 3.0, 10.0)
 MAX_PAGES = 100_000
 MAX_REDIRECTS = 5
-_CLIENT_ERROR_HINTS = {401: "请检查令牌（凭据）", 403: "令牌无权访问该接口", 404: "请检查接口地址"}
+_CLIENT_ERROR_HINTS = {
+    401: gettext_noop("请检查令牌（凭据）"),
+    403: gettext_noop("令牌无权访问该接口"),
+    404: gettext_noop("请检查接口地址"),
+}
+
+# Why an API cannot be read: said in the reader's language when raised, and recognised again in a stored load log or
+# error (`govshare.jobs.logs.sentence`, registered by the sources app). Page numbers and counts are %(…)d, so that
+# a stored line is matched by the sentence it was written with.
+UNKNOWN_PAGING = gettext_noop("不支持的分页方式“%(mode)s”：应为 none、page、offset 或 cursor")
+BAD_JSONPATH = gettext_noop("%(what)s“%(path)s”不是有效的 JSONPath：%(reason)s")
+RECORDS_PATH = gettext_noop("记录路径")
+CURSOR_PATH = gettext_noop("游标路径")
+TOTAL_PATH = gettext_noop("总数路径")
+JSON_ERROR_AT = gettext_noop("%(message)s，第 %(line)d 行第 %(column)d 列")
+NOT_HTTP = gettext_noop("对方返回的不是有效的 HTTP 响应")
+BAD_METHOD = gettext_noop("接口请求方式只能是 GET 或 POST，而不是“%(method)s”")
+NO_WATERMARK = gettext_noop("水位字段“%(column)s”不在接口返回的记录中")
+NON_ASCII_HEADER = gettext_noop("请求头“%(name)s”（或令牌）含有非 ASCII 字符，无法放入 HTTP 请求头")
+SAME_PAGE = gettext_noop("接口第 %(page)d 页与上一页内容相同：分页参数（%(params)s）可能无效")
+NO_RECORDS_PATH = gettext_noop("接口第 1 页的返回中找不到记录路径“%(path)s”")
+NOT_JSON = gettext_noop("接口第 %(page)d 页返回的不是合法的 JSON（%(reason)s）")
+UNREADABLE = gettext_noop("接口第 %(page)d 页的返回无法读取（%(reason)s）")
+RETRIED_STATUS = gettext_noop("接口第 %(page)d 页返回 HTTP %(status)d（已重试 %(attempts)d 次）")
+RETRIED_TIMEOUT = gettext_noop("接口第 %(page)d 页请求超时（已重试 %(attempts)d 次）")
+RETRIED_CONNECTION = gettext_noop("接口第 %(page)d 页连接失败（%(reason)s）（已重试 %(attempts)d 次）")
+FOREIGN_REDIRECT = gettext_noop(
+    "接口第 %(page)d 页返回了跳转到其他地址的重定向（HTTP %(status)d）；"
+    "平台只跟随同一主机和端口内的重定向，请填写接口的最终地址"
+)
+TOO_MANY_REDIRECTS = gettext_noop("接口第 %(page)d 页重定向超过 %(n)d 次")
+TOO_LARGE = gettext_noop("接口第 %(page)d 页的返回超过 %(limit)s 字节上限，请减小每页条数")
+CLIENT_ERROR_HINTED = gettext_noop("接口第 %(page)d 页返回 HTTP %(status)d：%(hint)s")
+CLIENT_ERROR = gettext_noop("接口第 %(page)d 页返回 HTTP %(status)d")
+SENTENCES = (
+    UNKNOWN_PAGING,
+    BAD_JSONPATH,
+    BAD_METHOD,
+    NO_WATERMARK,
+    NON_ASCII_HEADER,
+    SAME_PAGE,
+    NO_RECORDS_PATH,
+    NOT_JSON,
+    UNREADABLE,
+    RETRIED_STATUS,
+    RETRIED_TIMEOUT,
+    RETRIED_CONNECTION,
+    FOREIGN_REDIRECT,
+    TOO_MANY_REDIRECTS,
+    TOO_LARGE,
+    CLIENT_ERROR_HINTED,
+    CLIENT_ERROR,
+)
+# The values said again in the reader's language when a stored line is read (`logs.sentence(…, **VALUES)`).
+VALUES = {"what": gettext, "hint": gettext}
 
 
 @dataclass(frozen=True)
@@ -57,9 +113,9 @@ class Paging:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and v not in (None, "")}
         paging = cls(**known)
         if paging.mode not in PagingMode.values:
-            raise SourceInvalid(f"不支持的分页方式“{paging.mode}”：应为 none、page、offset 或 cursor")
+            raise SourceInvalid(gettext(UNKNOWN_PAGING) % {"mode": paging.mode})
         if paging.mode == PagingMode.CURSOR and not paging.cursor_path:
-            raise SourceInvalid("游标分页须填写游标在返回中的路径（cursor_path）")
+            raise SourceInvalid(gettext("游标分页须填写游标在返回中的路径（cursor_path）"))
         return paging
 
 
@@ -67,7 +123,7 @@ def _jsonpath(path: str, what: str) -> Any:
     try:
         return parse_jsonpath(path)
     except Exception as exc:  # jsonpath-ng raises several kinds (JsonPathParserError, JsonPathLexerError, …)
-        raise SourceInvalid(f"{what}“{path}”不是有效的 JSONPath：{exc}") from exc
+        raise SourceInvalid(gettext(BAD_JSONPATH) % {"what": gettext(what), "path": path, "reason": exc}) from exc
 
 
 def _find(expression: Any, body: Any) -> list[Any]:
@@ -81,7 +137,7 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
 def _json_error(exc: ValueError) -> str:
     """Where a JSON document breaks: json's message names positions only, and a decoding error is named by type."""
     if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg}，第 {exc.lineno} 行第 {exc.colno} 列"
+        return gettext(JSON_ERROR_AT) % {"message": exc.msg, "line": exc.lineno, "column": exc.colno}
     return type(exc).__name__
 
 
@@ -89,7 +145,7 @@ def _transport_error(exc: httpx.TransportError) -> str:
     """Why the connection failed: the system's reason for a connect error; never what the other end sent (a
     protocol error's text may quote it, e.g. another service's banner)."""
     if isinstance(exc, httpx.ProtocolError):
-        return "对方返回的不是有效的 HTTP 响应"
+        return gettext(NOT_HTTP)
     text = str(exc).strip().splitlines() if isinstance(exc, httpx.ConnectError) else []
     return text[0] if text else type(exc).__name__
 
@@ -117,7 +173,7 @@ class HttpApiStream:
         url = policy.check_http_url(str(config.get("url") or ""))
         self._method = str(config.get("method") or "GET").upper()
         if self._method not in ("GET", "POST"):
-            raise SourceInvalid(f"接口请求方式只能是 GET 或 POST，而不是“{self._method}”")
+            raise SourceInvalid(gettext(BAD_METHOD) % {"method": self._method})
         self._timeout = source_timeout(config.get("timeout"))
         # httpx would drop the URL's own query string once params are given: keep it as params.
         self._url = str(url.copy_with(query=None))
@@ -133,9 +189,9 @@ class HttpApiStream:
         self._paging = Paging.from_config(config.get("paging"))
         records_path = str(config.get("records_path") or "")
         self._records_path = records_path
-        self._records_expr = _jsonpath(records_path, "记录路径") if records_path else None
-        self._cursor_expr = _jsonpath(self._paging.cursor_path, "游标路径") if self._paging.cursor_path else None
-        self._total_expr = _jsonpath(self._paging.total_path, "总数路径") if self._paging.total_path else None
+        self._records_expr = _jsonpath(records_path, RECORDS_PATH) if records_path else None
+        self._cursor_expr = _jsonpath(self._paging.cursor_path, CURSOR_PATH) if self._paging.cursor_path else None
+        self._total_expr = _jsonpath(self._paging.total_path, TOTAL_PATH) if self._paging.total_path else None
         self._delays = tuple(RETRY_DELAYS if retry_delays is None else retry_delays)  # read now: tests shorten it
         self._progress = progress
         self._max_pages = max_pages or MAX_PAGES
@@ -161,7 +217,7 @@ class HttpApiStream:
         self.columns = self._json.columns
         if watermark_column and self._first and watermark_column not in self.columns:
             self._client.close()
-            raise SourceInvalid(f"水位字段“{watermark_column}”不在接口返回的记录中")
+            raise SourceInvalid(gettext(NO_WATERMARK) % {"column": watermark_column})
 
     @staticmethod
     def _headers(config: dict[str, Any], secret: str) -> dict[str, str]:
@@ -172,7 +228,7 @@ class HttpApiStream:
             headers[name] = prefix + secret
         for name, value in headers.items():
             if not (name + value).isascii():
-                raise SourceInvalid(f"请求头“{name}”（或令牌）含有非 ASCII 字符，无法放入 HTTP 请求头")
+                raise SourceInvalid(gettext(NON_ASCII_HEADER) % {"name": name})
         return headers
 
     def _read_ahead(self) -> list[tuple[int, Any]]:
@@ -194,7 +250,7 @@ class HttpApiStream:
             body, raw = self._fetch(page, self._page_params(position, cursor))
             records = self._records(body, page)
             if page > 1 and raw == previous and records:
-                raise SourceInvalid(f"接口第 {page} 页与上一页内容相同：分页参数（{self._paging_params()}）可能无效")
+                raise SourceInvalid(gettext(SAME_PAGE) % {"page": page, "params": self._paging_params()})
             previous = raw
             for record in records:
                 number += 1
@@ -218,7 +274,7 @@ class HttpApiStream:
             PagingMode.OFFSET: [paging.offset_param, paging.size_param],
             PagingMode.CURSOR: [paging.cursor_param],
         }.get(PagingMode(paging.mode), [])
-        return "、".join(names)
+        return join_names(names)
 
     def _page_params(self, position: int, cursor: Any) -> dict[str, Any]:
         paging = self._paging
@@ -243,10 +299,10 @@ class HttpApiStream:
         if self._records_expr is None:
             if isinstance(body, list):
                 return body
-            raise SourceInvalid("接口返回的不是记录数组：请填写记录路径（records_path），如 $.data.list[*]")
+            raise SourceInvalid(gettext("接口返回的不是记录数组：请填写记录路径（records_path），如 $.data.list[*]"))
         found = _find(self._records_expr, body)
         if not found and page == 1 and not self._empty_list_at_path(body):
-            raise SourceInvalid(f"接口第 1 页的返回中找不到记录路径“{self._records_path}”")
+            raise SourceInvalid(gettext(NO_RECORDS_PATH) % {"path": self._records_path})
         if len(found) == 1 and isinstance(found[0], list):
             return list(found[0])
         return [] if found == [None] else found
@@ -256,7 +312,7 @@ class HttpApiStream:
         container = self._records_path.strip()
         if not container.endswith("[*]"):
             return False
-        found = _find(_jsonpath(container.removesuffix("[*]") or "$", "记录路径"), body)
+        found = _find(_jsonpath(container.removesuffix("[*]") or "$", RECORDS_PATH), body)
         return found == [[]]
 
     def _track_watermark(self, record: Any) -> None:
@@ -280,7 +336,7 @@ class HttpApiStream:
             return json.loads(raw), raw
         except ValueError as exc:
             # The error says where the JSON breaks, never what the server sent.
-            raise SourceUnavailable(f"接口第 {page} 页返回的不是合法的 JSON（{_json_error(exc)}）") from exc
+            raise SourceUnavailable(gettext(NOT_JSON) % {"page": page, "reason": _json_error(exc)}) from exc
 
     def _request(self, page: int, paging_params: dict[str, Any]) -> tuple[bytes, str | None]:
         """The page's body (and charset), fetched within the read's deadline and the response size limit."""
@@ -289,7 +345,8 @@ class HttpApiStream:
             body = {**self._body, **paging_params}
         else:
             params.update(paging_params)
-        problem = ""
+        # What went wrong on the last attempt: its sentence and values (the attempts are added at the end).
+        problem: tuple[str, dict[str, Any]] = (RETRIED_TIMEOUT, {})
         attempts = 0
         for attempt in range(len(self._delays) + 1):
             if attempt:
@@ -305,7 +362,7 @@ class HttpApiStream:
                 try:
                     status = response.status_code
                     if status >= 500 or status == 429:
-                        problem = f"返回 HTTP {status}"
+                        problem = (RETRIED_STATUS, {"status": status})
                         continue
                     if status >= 300:
                         raise SourceInvalid(self._client_error(page, status))
@@ -313,12 +370,13 @@ class HttpApiStream:
                 finally:
                     response.close()
             except httpx.TimeoutException:
-                problem = "请求超时"
+                problem = (RETRIED_TIMEOUT, {})
             except httpx.TransportError as exc:
-                problem = f"连接失败（{_transport_error(exc)}）"
+                problem = (RETRIED_CONNECTION, {"reason": _transport_error(exc)})
             except httpx.HTTPError as exc:  # an undecodable body, a broken redirect
-                raise SourceUnavailable(f"接口第 {page} 页的返回无法读取（{type(exc).__name__}）") from exc
-        raise SourceUnavailable(f"接口第 {page} 页{problem}（已重试 {attempts} 次）")
+                raise SourceUnavailable(gettext(UNREADABLE) % {"page": page, "reason": type(exc).__name__}) from exc
+        message, values = problem
+        raise SourceUnavailable(gettext(message) % {"page": page, "attempts": attempts, **values})
 
     def _send(self, request: httpx.Request, page: int) -> httpx.Response:
         """The response to `request`, following a redirect only within the same origin (scheme, host and port):
@@ -331,18 +389,15 @@ class HttpApiStream:
                 return response
             response.close()
             if _origin(following.url) != origin:
-                raise SourceInvalid(
-                    f"接口第 {page} 页返回了跳转到其他地址的重定向（HTTP {response.status_code}）；"
-                    "平台只跟随同一主机和端口内的重定向，请填写接口的最终地址"
-                )
+                raise SourceInvalid(gettext(FOREIGN_REDIRECT) % {"page": page, "status": response.status_code})
             following.extensions["timeout"] = httpx.Timeout(self._limits.timeout(self._timeout)).as_dict()
             request = following
-        raise SourceInvalid(f"接口第 {page} 页重定向超过 {MAX_REDIRECTS} 次")
+        raise SourceInvalid(gettext(TOO_MANY_REDIRECTS) % {"page": page, "n": MAX_REDIRECTS})
 
     def _body_of(self, response: httpx.Response, page: int) -> bytes:
         """The response's (decompressed) body, refused past GOVSHARE_SOURCE_HTTP_MAX_BYTES."""
         limit = self._limits.http_max_bytes
-        too_large = SourceInvalid(f"接口第 {page} 页的返回超过 {limit:,} 字节上限，请减小每页条数")
+        too_large = SourceInvalid(gettext(TOO_LARGE) % {"page": page, "limit": f"{limit:,}"})
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise too_large
@@ -358,7 +413,9 @@ class HttpApiStream:
     @staticmethod
     def _client_error(page: int, status: int) -> str:
         hint = _CLIENT_ERROR_HINTS.get(status, "")
-        return f"接口第 {page} 页返回 HTTP {status}{'：' + hint if hint else ''}"
+        if hint:
+            return gettext(CLIENT_ERROR_HINTED) % {"page": page, "status": status, "hint": gettext(hint)}
+        return gettext(CLIENT_ERROR) % {"page": page, "status": status}
 
     # --- the stream -------------------------------------------------------------------------------------------------
 

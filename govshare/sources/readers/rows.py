@@ -11,24 +11,38 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.utils.translation import gettext, gettext_noop
 
 from govshare.dataplane.raw import BATCH_ROWS, ROW_COLUMN, SourceInvalid, raw_schema
 
+HEADER = gettext_noop("表头")
+NAMELESS_COLUMN = gettext_noop("%(what)s第 %(position)s 列的列名为空：请为每一列填写列名")
+RESERVED_COLUMN = gettext_noop("%(what)s第 %(position)s 列的列名“%(name)s”为系统保留（记录行号），请改名")
+REPEATED_COLUMN = gettext_noop("%(what)s有重复的列名“%(name)s”：第 %(first)s 列和第 %(position)s 列")
+NO_COLUMNS = gettext_noop("%(what)s为空：没有任何列")
+SENTENCES = (NAMELESS_COLUMN, RESERVED_COLUMN, REPEATED_COLUMN, NO_COLUMNS)
 
-def check_header(names: Sequence[str], *, what: str = "表头") -> list[str]:
-    """Column names stripped of surrounding blanks; an empty or repeated name is refused, naming its columns."""
+
+def check_header(names: Sequence[str], *, what: str = HEADER) -> list[str]:
+    """Column names stripped of surrounding blanks; an empty or repeated name is refused, naming its columns.
+    `what` is a catalogue message, translated only for a refusal (a reader may run without Django's set-up)."""
     columns = [name.strip() for name in names]
     first_seen: dict[str, int] = {}
     for position, name in enumerate(columns, start=1):
         if not name:
-            raise SourceInvalid(f"{what}第 {position} 列的列名为空：请为每一列填写列名")
+            raise SourceInvalid(gettext(NAMELESS_COLUMN) % {"what": gettext(what), "position": position})
         if name == ROW_COLUMN:
-            raise SourceInvalid(f"{what}第 {position} 列的列名“{ROW_COLUMN}”为系统保留（记录行号），请改名")
+            raise SourceInvalid(
+                gettext(RESERVED_COLUMN) % {"what": gettext(what), "position": position, "name": ROW_COLUMN}
+            )
         if name in first_seen:
-            raise SourceInvalid(f"{what}有重复的列名“{name}”：第 {first_seen[name]} 列和第 {position} 列")
+            raise SourceInvalid(
+                gettext(REPEATED_COLUMN)
+                % {"what": gettext(what), "name": name, "first": first_seen[name], "position": position}
+            )
         first_seen[name] = position
     if not columns:
-        raise SourceInvalid(f"{what}为空：没有任何列")
+        raise SourceInvalid(gettext(NO_COLUMNS) % {"what": gettext(what)})
     return columns
 
 
