@@ -335,6 +335,26 @@ class _Refused(Exception):
 Apply = Callable[[list[ListRow], Report, User], Outcome]
 
 
+def _record_refusal(layout: ListLayout, file_name: str, problems: list[SheetProblem], actor: User) -> None:
+    with transaction.atomic():
+        record_action(
+            actor,
+            "sharing.list.import_refuse",
+            object_type=f"sharing.{layout.key}",
+            object_repr=layout.name,
+            list=layout.name,
+            file_name=file_name,
+            problems=len(problems),
+        )
+
+
+def refuse_too_large(layout: ListLayout, *, file_name: str, size: int | None, actor: User) -> ListImportResult:
+    """The refusal of an upload the web layer stopped at the size limit (never read in full)."""
+    problems = [SheetProblem.of_file(importing.size_limit_message(size))]
+    _record_refusal(layout, file_name, problems, actor)
+    return ListImportResult(layout, file_name, problems)
+
+
 def run_import(
     layout: ListLayout,
     upload: IO[bytes],
@@ -385,14 +405,5 @@ def run_import(
     problems = sorted(report.items, key=report_order((layout.name,)))
     result = ListImportResult(layout, file_name, problems, len(rows), outcome)
     if problems:
-        with transaction.atomic():
-            record_action(
-                actor,
-                "sharing.list.import_refuse",
-                object_type=f"sharing.{layout.key}",
-                object_repr=layout.name,
-                list=layout.name,
-                file_name=file_name,
-                problems=len(problems),
-            )
+        _record_refusal(layout, file_name, problems, actor)
     return result
