@@ -34,7 +34,7 @@ from govshare.accounts.models import User
 from govshare.audit.services import record_action
 from govshare.catalog import importing
 from govshare.catalog.importing.limits import measure
-from govshare.core.tabular.problems import ImportRefused, SheetProblem, report_order
+from govshare.core.tabular.problems import ImportRefused, SheetProblem, report_order, without_repeats
 from govshare.core.tabular.xlsx import (
     ErrorValue,
     NoCachedValue,
@@ -154,6 +154,13 @@ class Report:
     layout: ListLayout
     letters: dict[str, str] = field(default_factory=dict)
     items: list[SheetProblem] = field(default_factory=list)
+    # Cells could not be read: the rules still check every row (so that one report names everything), but nothing
+    # is written.
+    blocked: bool = False
+
+    @property
+    def refused(self) -> bool:
+        return self.blocked or bool(self.items)
 
     def at(self, row: int | None, field_name: str, message: str) -> None:
         header = self.layout.column(field_name).header if field_name else ""
@@ -380,26 +387,28 @@ def run_import(
         if sniffed is not None:
             raise ImportRefused(sniffed)
         rows = read_list(upload, layout, report)
-        if not report.items:
-            try:
-                with transaction.atomic():
-                    outcome = apply(rows, report, actor)
-                    if report.items:
-                        raise _Refused()
-                    record_action(
-                        actor,
-                        "sharing.list.import",
-                        object_type=f"sharing.{layout.key}",
-                        object_repr=layout.name,
-                        list=layout.name,
-                        file_name=file_name,
-                        rows=len(rows),
-                        created=outcome.created,
-                        updated=outcome.updated,
-                        unchanged=outcome.unchanged,
-                    )
-            except _Refused:
-                outcome = Outcome()
+        cell_problems, report.items = report.items, []
+        report.blocked = bool(cell_problems)
+        try:
+            with transaction.atomic():
+                outcome = apply(rows, report, actor)
+                if report.refused:
+                    raise _Refused()
+                record_action(
+                    actor,
+                    "sharing.list.import",
+                    object_type=f"sharing.{layout.key}",
+                    object_repr=layout.name,
+                    list=layout.name,
+                    file_name=file_name,
+                    rows=len(rows),
+                    created=outcome.created,
+                    updated=outcome.updated,
+                    unchanged=outcome.unchanged,
+                )
+        except _Refused:
+            outcome = Outcome()
+        report.items = without_repeats(cell_problems, report.items)
     except ImportRefused as refused:
         report.items = list(refused.problems)
     problems = sorted(report.items, key=report_order((layout.name,)))

@@ -208,7 +208,7 @@ def _apply_demands(rows: list[ListRow], report: Report, actor: User) -> Outcome:
                 continue
         plans.append((row, demand, data))
     outcome = Outcome()
-    if report.items:
+    if report.refused:
         return outcome
     for row, demand, data in plans:
         try:
@@ -271,7 +271,7 @@ def _apply_duties(rows: list[ListRow], report: Report, actor: User) -> Outcome:
             continue
         plans.append((row, duty, data))
     outcome = Outcome()
-    if report.items:
+    if report.refused:
         return outcome
     for row, duty, data in plans:
         try:
@@ -318,7 +318,7 @@ def _apply_negative(rows: list[ListRow], report: Report, actor: User) -> Outcome
         if plan is not None:
             plans.append((row, plan))
     outcome = Outcome()
-    if report.items:
+    if report.refused:
         return outcome
     for row, plan in plans:
         if plan.unchanged:

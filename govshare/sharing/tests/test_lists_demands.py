@@ -127,7 +127,9 @@ def test_an_answered_demand_is_no_longer_edited_and_a_closed_one_no_longer_answe
 
 def test_filters_narrow_the_list_to_a_side_and_a_status(consumer, provider_admin, other_department):
     mine = demands.create_demand(_input(provider_code=other_department.code), actor=consumer)
-    theirs = demands.create_demand(_input(title="户籍核验", provider_code=consumer.department.code), actor=provider_admin)
+    theirs = demands.create_demand(
+        _input(title="户籍核验", provider_code=consumer.department.code), actor=provider_admin
+    )
     assert list(demands.demands_for(consumer, demands.DemandFilters(side="own"))) == [mine]
     assert list(demands.demands_for(consumer, demands.DemandFilters(side="received"))) == [theirs]
     assert list(demands.demands_for(consumer, demands.DemandFilters(status=DemandStatus.CLOSED))) == []
