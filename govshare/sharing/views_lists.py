@@ -26,7 +26,7 @@ from govshare.core.authz import can, permits
 from govshare.core.errors import DomainError, FieldProblem, NotFound, ValidationFailed
 from govshare.core.pagination import page_number, paginate
 from govshare.sharing import demands, duties, lists_io, negative
-from govshare.sharing.access_lists import CREATE_DEMAND, MANAGE, MANAGE_DUTIES, city_wide
+from govshare.sharing.access_lists import ANSWER, CREATE_DEMAND, MANAGE, MANAGE_DUTIES, city_wide
 from govshare.sharing.choices import DemandStatus
 from govshare.sharing.list_files import MAX_REPORTED_PROBLEMS, ListImportResult, refuse_too_large, xlsx_response
 from govshare.sharing.models import Demand, Duty
@@ -208,6 +208,8 @@ def demand_action(request: HttpRequest, demand_id: int, action: str) -> HttpResp
     user = _user(request)
     demand = _demand_or_404(user, demand_id)
     post = request.POST
+    if action in ("answer", "ask-catalogue") and not permits(user, ANSWER, demand):
+        raise DjangoPermissionDenied(_("只有提供部门的目录管理员、共享协调员或平台管理员可以答复需求"))
     try:
         if action == "answer":
             code = post.get("resource_code", "").strip()
