@@ -150,7 +150,7 @@ def _duty(spec: _DemoDuty, coordinator: User) -> bool:
     holder = _user(spec.username)
     if holder is None or holder.department is None:
         return False
-    if Duty.objects.filter(department_id=holder.department_id, name=spec.name).exists():
+    if Duty.objects.filter(department=holder.department, name=spec.name).exists():
         return False
     resource = _published(holder.department.pk, spec.met_by) if spec.met_by else None
     duties.create_duty(
