@@ -84,6 +84,7 @@ def demand_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "statuses": DemandStatus.choices,
             "departments": _departments() if city_wide(user) else [],
+            "scenarios": list(demands.scenarios_for_demands(user.department_id)),
             "may_create": can(user, CREATE_DEMAND),
             "query": _query_without_page(request),
         },

@@ -151,3 +151,15 @@ def test_the_list_pages_speak_english_to_an_english_reader(demand, consumer):
         text = re.sub(r"<[^>]+>", " ", main)
         user_data = [demand.title, demand.description, demand.department.name, *demand.needed_items, "、"]
         assert chinese_in([text], user_data=user_data) == [], (path, text)
+
+
+def test_the_demand_list_filters_by_one_of_the_departments_scenarios(consumer):
+    from govshare.sharing.models import Scenario
+
+    scenario = Scenario.objects.create(
+        department=consumer.department, name="企业开办", description="d", legal_basis="b"
+    )
+    demands.create_demand(demands.DemandInput(title="带场景", description="d", scenario_id=scenario.pk), actor=consumer)
+    demands.create_demand(demands.DemandInput(title="无场景", description="d"), actor=consumer)
+    page = _client(consumer).get("/sharing/demands/", {"scenario": str(scenario.pk)}).content.decode()
+    assert "带场景" in page and "无场景" not in page
