@@ -164,6 +164,7 @@ def _apply_demands(rows: list[ListRow], report: Report, actor: User) -> Outcome:
     scenarios = {s.name: s.pk for s in demands.scenarios_for_demands(department_id)}
     plans: list[tuple[ListRow, Demand | None, demands.DemandInput]] = []
     seen: dict[str, int] = {}
+    unchanged = 0
     for row in rows:
         values = row.values
         title = values["title"]
@@ -196,7 +197,7 @@ def _apply_demands(rows: list[ListRow], report: Report, actor: User) -> Outcome:
             continue
         if demand is not None:
             if not demands.changed_fields(demand, checked):
-                plans.append((row, demand, data))
+                unchanged += 1  # an answered or closed demand exported and imported again is no edit
                 continue
             if not permits(actor, EDIT, demand) or demand.status not in EDITABLE_DEMAND_STATES:
                 label = gettext(DemandStatus(demand.status).label)
@@ -207,9 +208,9 @@ def _apply_demands(rows: list[ListRow], report: Report, actor: User) -> Outcome:
                 )
                 continue
         plans.append((row, demand, data))
-    outcome = Outcome()
+    outcome = Outcome(unchanged=unchanged)
     if report.refused:
-        return outcome
+        return Outcome()
     for row, demand, data in plans:
         try:
             if demand is None:

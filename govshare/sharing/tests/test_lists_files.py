@@ -209,3 +209,18 @@ def test_a_missing_column_is_reported_on_the_header_row(coordinator):
     data.seek(0)
     result = lists_io.import_duties(data, file_name="x.xlsx", actor=coordinator)
     assert result.problems[0].row == 1 and "依据" in result.problems[0].message
+
+
+def test_an_answered_demand_exported_and_imported_again_is_unchanged(consumer, provider_admin, other_department):
+    demand = demands.create_demand(
+        demands.DemandInput(title="企业核验", description="开办核验", provider_code=other_department.code),
+        actor=consumer,
+    )
+    demands.answer_demand(demand, resource=testing.make_published_resource(other_department), actor=provider_admin)
+    exported = _exported(lists_io.DEMAND_LAYOUT, lists_io.demand_rows(demands.demands_for(consumer)))
+    result = lists_io.import_demands(exported, file_name="需求清单.xlsx", actor=consumer)
+    assert result.imported and result.outcome.unchanged == 1
+    exported.seek(0)
+    edited = _edited(exported, lists_io.DEMAND_LAYOUT, {(2, "需求描述"): "改了"})
+    refused = lists_io.import_demands(edited, file_name="需求清单.xlsx", actor=consumer)
+    assert [(p.row, p.letter) for p in refused.problems] == [(2, "A")]

@@ -163,3 +163,16 @@ def test_the_demand_list_filters_by_one_of_the_departments_scenarios(consumer):
     demands.create_demand(demands.DemandInput(title="无场景", description="d"), actor=consumer)
     page = _client(consumer).get("/sharing/demands/", {"scenario": str(scenario.pk)}).content.decode()
     assert "带场景" in page and "无场景" not in page
+
+
+def test_the_coordinator_sees_every_list_city_wide(demand, coordinator, department):
+    duties.create_duty(
+        duties.DutyInput(department_code=department.code, name="户籍", legal_basis="条例"), actor=coordinator
+    )
+    client = _client(coordinator)
+    for path in ("/sharing/demands/", "/sharing/duties/", "/sharing/negative/", "/sharing/duties/new/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+    assert demand.title in client.get("/sharing/demands/").content.decode()
+    assert 'id="unmet-summary"' in client.get("/sharing/duties/").content.decode()
+    assert client.get("/sharing/demands/new/").status_code == 403  # demands are a department's own
