@@ -263,6 +263,7 @@ _APPS: dict[str, Text] = {
     "keys": _("加密密钥"),
     "demo": _("演示数据"),
     "audit": _("审计"),
+    "sharing": _("数据共享"),
 }
 
 _OBJECT_TYPES: dict[str, Text] = {
@@ -285,6 +286,8 @@ _OBJECT_TYPES: dict[str, Text] = {
     "oauth2_provider.application": _("接入应用"),
     "crypto.key": _("加密密钥"),
     "audit.auditlog": _("审计日志"),
+    "sharing.demand": _("共享需求"),
+    "sharing.duty": _("共享责任"),
     "demo": _("演示数据"),
 }
 
@@ -613,6 +616,27 @@ _BUILT_IN: tuple[_Spec, ...] = (
     ),
     _Spec("keys.key.add", _("添加加密密钥"), aliases=("crypto.key.add",)),
     _Spec("keys.key.retire", _("停用加密密钥"), aliases=("crypto.key.retire",)),
+    # sharing: the demand, duty and negative lists (需求清单, 责任清单, 负面清单)
+    _Spec("sharing.demand.create", _("登记共享需求"), (_("提供部门 {provider}"),)),
+    _Spec("sharing.demand.update", _("修改共享需求"), (_("修改的字段：{fields}"),)),
+    _Spec("sharing.demand.answer", _("以目录资源答复需求"), (_RESOURCE, _("说明：{note}"))),
+    _Spec("sharing.demand.ask_catalogue", _("请求提供部门编目"), (_("提供部门 {provider}"), _("通知 {recipients} 人"))),
+    _Spec("sharing.demand.close", _("关闭共享需求"), (_REASON,)),
+    _Spec("sharing.duty.create", _("设定共享责任"), (_("责任部门 {department}"),)),
+    _Spec("sharing.duty.update", _("修改共享责任"), (_("修改的字段：{fields}"),)),
+    _Spec("sharing.duty.delete", _("删除共享责任"), (_("责任部门 {department}"),)),
+    _Spec("sharing.duty.fulfil", _("关联履责目录资源"), (_RESOURCE,)),
+    _Spec(
+        "sharing.list.import",
+        _("导入共享清单"),
+        (_("{list}"), _("文件 {file_name}"), _("{rows} 行，新建 {created} 条，修改 {updated} 条，未变 {unchanged} 条")),
+    ),
+    _Spec(
+        "sharing.list.import_refuse",
+        _("共享清单导入被拒"),
+        (_("{list}"), _("文件 {file_name}"), _("{problems} 处问题")),
+        Outcome.REFUSED,
+    ),
     # demo
     _Spec(
         "demo.data.load", _("载入演示数据"), (_("{departments} 个部门，{resources} 条资源"),), aliases=("demo.load",)

@@ -5,3 +5,8 @@ class SharingConfig(AppConfig):
     name = "govshare.sharing"
     label = "sharing"
     verbose_name = "数据共享"
+
+    def ready(self) -> None:
+        from govshare.sharing import access_lists
+
+        access_lists.register()

@@ -27,3 +27,17 @@ class GrantStatus(models.TextChoices):
 
     ACTIVE = "active", "有效"
     REVOKED = "revoked", "已撤销"
+
+
+class DemandStatus(models.TextChoices):
+    """A demand's state (需求清单): open until the provider or the coordinator answers it with a published resource,
+    asks the holder to catalogue what is missing, or the demanding department closes it."""
+
+    OPEN = "open", "待响应"
+    ANSWERED = "answered", "已对接资源"
+    CATALOGUE_REQUESTED = "catalogue", "已请求编目"
+    CLOSED = "closed", "已关闭"
+
+
+# States in which the demanding department may still edit a demand (an answered or closed one is a record).
+EDITABLE_DEMAND_STATES = (DemandStatus.OPEN, DemandStatus.CATALOGUE_REQUESTED)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from govshare.sharing.choices import DeliveryMethod, GrantStatus, ScenarioStatus
+from govshare.sharing.choices import DeliveryMethod, DemandStatus, GrantStatus, ScenarioStatus
 
 
 class Scenario(models.Model):
@@ -117,3 +117,107 @@ class Grant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department_id} → {self.resource_id}（{self.scenario_id}）"
+
+
+class Demand(models.Model):
+    """A demand (需求清单): what a department needs, from whom (when it knows), for which of its scenarios. The
+    provider (or the coordinator) answers it with a published resource, or asks the holder to catalogue it."""
+
+    department = models.ForeignKey(
+        "accounts.Department", verbose_name="需求部门", on_delete=models.PROTECT, related_name="demands"
+    )
+    title = models.CharField("需求名称", max_length=200)
+    description = models.TextField("需求描述")
+    needed_items = models.JSONField("所需信息项", default=list, blank=True, help_text="信息项名称的列表")
+    provider = models.ForeignKey(
+        "accounts.Department",
+        verbose_name="提供部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="demands_received",
+        help_text="不清楚由哪个部门提供时可不填，由共享协调员对接",
+    )
+    scenario = models.ForeignKey(
+        Scenario,
+        verbose_name="应用场景",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="demands",
+    )
+    status = models.CharField(
+        "状态", max_length=16, choices=DemandStatus.choices, default=DemandStatus.OPEN, db_index=True
+    )
+    # The answer: a published resource that meets the demand (a share request can then be made for it).
+    resource = models.ForeignKey(
+        "catalog.Resource",
+        verbose_name="对接资源",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="demands",
+    )
+    answer_note = models.CharField("答复说明", max_length=500, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="答复人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField("答复时间", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "共享需求"
+        verbose_name_plural = "需求清单"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "title"], name="sharing_demand_title_per_department"),
+        ]
+        indexes = [models.Index(fields=["provider", "status"], name="sharing_demand_provider")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Duty(models.Model):
+    """A duty (责任清单): a resource a department must provide, with its legal basis, set by the coordinator. It is
+    met when a published catalogue entry of the department is linked to it."""
+
+    department = models.ForeignKey(
+        "accounts.Department", verbose_name="责任部门", on_delete=models.PROTECT, related_name="duties"
+    )
+    name = models.CharField("资源名称", max_length=200)
+    description = models.TextField("说明", blank=True)
+    legal_basis = models.TextField("依据", help_text="法律法规、政策文件或“三定”职责中的依据")
+    resource = models.ForeignKey(
+        "catalog.Resource",
+        verbose_name="对应目录资源",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duties",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "共享责任"
+        verbose_name_plural = "责任清单"
+        ordering = ["department_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "name"], name="sharing_duty_name_per_department"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -37,6 +37,8 @@ from govshare.jobs.services import start_job
 from govshare.keys.jobs import ROTATE_KEYS
 from govshare.notifications import services as notification_services
 from govshare.notifications.choices import NotificationKind
+from govshare.sharing import demands as demand_services
+from govshare.sharing import duties as duty_services
 from govshare.sources import services as source_services
 from govshare.sources.models import Source
 
@@ -60,6 +62,8 @@ OBJECTS: dict[str, tuple[str, ...]] = {
     "role_grant": ("pending",),  # the platform administrator's proposal to make a consumer of B 审计员
     "notification": ("mine", "someone_else"),  # one in the role's own inbox, one in another account's
     "job": ("a", "b"),  # a job each of A's and B's catalogue administrators started for their department
+    "demand": ("a", "b"),  # a demand of A's consumer and one of B's, neither addressed to a provider
+    "duty": ("a", "b"),  # a duty of A and one of B, set by the platform administrator
 }
 
 # Classes of answers.
@@ -229,6 +233,18 @@ def build_world() -> World:
     candidate = testing.make_user(Role.CONSUMER, department=b)
     grant = account_services.propose_role_grant(candidate, Role.AUDITOR, actor=platform)
     assert Category.objects.filter(code="101").exists()
+    demand_a, demand_b = (
+        demand_services.create_demand(demand_services.DemandInput(title="矩阵需求", description="核验"), actor=user)
+        for user in (users["consumer"], someone)
+        if user is not None
+    )
+    duty_a, duty_b = (
+        duty_services.create_duty(
+            duty_services.DutyInput(department_code=department.code, name="矩阵责任", legal_basis="条例"),
+            actor=platform,
+        )
+        for department in (a, b)
+    )
     inboxes = {role: _notice(user) for role, user in users.items() if user is not None}
     world = World(users=users, tokens=tokens, spare_tokens=spare, own_notifications=inboxes)
     world.objects = {
@@ -251,6 +267,8 @@ def build_world() -> World:
         "role_grant": {"pending": grant.pk},
         "notification": {"someone_else": _notice(someone)},
         "job": {"a": _job(admin_a, a).pk, "b": _job(admin_b, b).pk},
+        "demand": {"a": demand_a.pk, "b": demand_b.pk},
+        "duty": {"a": duty_a.pk, "b": duty_b.pk},
     }
     assert isinstance(batch_a, ImportBatch) and isinstance(change_a, GradingChange)
     return world

@@ -55,6 +55,10 @@ NOTE_FORM: Body = NOTE
 CONFIRM: Body = lambda _: {"decision": "confirm"}  # noqa: E731
 PROPOSE_FORM: Body = lambda _: {"to_grade": "important", "to_level": "L3", "reason": "含个人信息"}  # noqa: E731
 UPLOAD_FORM: Body = _upload
+DEMAND: Body = lambda _: {"title": "矩阵需求（改）", "description": "核验企业信息"}  # noqa: E731
+DUTY: Body = lambda _: {"department_code": "", "name": "矩阵责任", "legal_basis": "条例"}  # noqa: E731
+UNLINK: Body = lambda _: {"resource_code": ""}  # noqa: E731
+NO_PROVIDER: Body = lambda _: {"note": "请编目"}  # noqa: E731
 
 # --- the API ---------------------------------------------------------------------------------------------------
 # route → (object kind, expectations, request body from the object's id, or None).
@@ -154,6 +158,31 @@ API: dict[str, tuple[str, str, Body | None]] = {
     "notifications_api_unread_count": ("none", "L O O O O O O O", None),
     "notifications_api_mark_all_read": ("none", "L O O O O O O O", None),
     "notifications_api_mark_read": ("notification", "L OH OH OH OH OH OH OH", None),
+    # Demands (需求清单): the demanding department's and the provider's (none here), the coordinator's and the platform
+    # administrator's; the department's 使用方 and 目录管理员 edit and close its own. Asking to catalogue is the
+    # provider's 目录管理员's or the city-wide roles' (the world's demands name no provider: 422 for them).
+    "sharing_api_lists_list_demands": ("none", "L O O O O O O O", None),
+    "sharing_api_lists_export_demands": ("none", "L O O O O O O O", None),
+    "sharing_api_lists_import_demands": ("none", "L V V V V V V V", IMPORT),
+    "sharing_api_lists_create_demand": ("none", "L F O F O F F O", DEMAND),
+    "sharing_api_lists_get_demand": ("demand", "L OO OH OH OH HH HH HO", None),
+    "sharing_api_lists_update_demand": ("demand", "L FF OH FH OH HH HH HO", DEMAND),
+    "sharing_api_lists_ask_catalogue": ("demand", "L VV FH FH FH HH HH HF", NO_PROVIDER),
+    "sharing_api_lists_close_demand": ("demand", "L OO OH FH OH HH HH HO", REASON),
+    # Duties (责任清单): set by the coordinator and the platform administrator (city-wide); a department sees its own
+    # and its 目录管理员 links the entry that fulfils one.
+    "sharing_api_lists_list_duties": ("none", "L O O O O O O O", None),
+    "sharing_api_lists_export_duties": ("none", "L O O O O O O O", None),
+    "sharing_api_lists_import_duties": ("none", "L V V V V V V V", IMPORT),
+    "sharing_api_lists_create_duty": ("none", "L V F F F F F F", DUTY),
+    "sharing_api_lists_get_duty": ("duty", "L OO OH OH OH HH HH HO", None),
+    "sharing_api_lists_update_duty": ("duty", "L VV FH FH FH HH HH HF", DUTY),
+    "sharing_api_lists_delete_duty": ("duty", "L OO FH FH FH HH HH HF", None),
+    "sharing_api_lists_fulfil_duty": ("duty", "L OO OH FH FH HH HH HO", UNLINK),
+    # The negative list (负面清单) is the published catalogue's 不予共享 entries: every staff member reads it.
+    "sharing_api_lists_list_negative": ("none", "L O O O O O O O", None),
+    "sharing_api_lists_export_negative": ("none", "L O O O O O O O", None),
+    "sharing_api_lists_import_negative": ("none", "L V V V V V V V", IMPORT),
 }
 
 # --- pages -----------------------------------------------------------------------------------------------------
@@ -246,6 +275,27 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "notifications:inbox": ("none", "GET", "L O O O O O O O", None),
     "notifications:mark_all_read": ("none", "POST", "L O O O O O O O", None),
     "notifications:open": ("notification", "POST", "L OH OH OH OH OH OH OH", None),
+    "sharing:demand_list": ("none", "GET", "L O O O O O O O", None),
+    "sharing:demand_create": ("none", "GET", "L F O F O F F O", None),
+    "sharing:demand_export": ("none", "GET", "L O O O O O O O", None),
+    "sharing:demand_import": ("none", "GET", "L O O O O O O O", None),
+    "sharing:demand_detail": ("demand", "GET", "L OO OH OH OH HH HH HO", None),
+    "sharing:demand_edit": ("demand", "GET", "L FF OH FH OH HH HH HO", None),
+    # No resource code is given: the city-wide roles are sent back with the reason.
+    "sharing:demand_answer": ("demand", "POST", "L RR FH FH FH HH HH HF", None),
+    "sharing:demand_ask_catalogue": ("demand", "POST", "L RR FH FH FH HH HH HF", None),
+    "sharing:demand_close": ("demand", "POST", "L OO OH FH OH HH HH HO", None),
+    "sharing:duty_list": ("none", "GET", "L O O O O O O O", None),
+    "sharing:duty_create": ("none", "GET", "L O F F F F F F", None),
+    "sharing:duty_export": ("none", "GET", "L O O O O O O O", None),
+    "sharing:duty_import": ("none", "GET", "L O O O O O O O", None),
+    "sharing:duty_detail": ("duty", "GET", "L OO OH OH OH HH HH HO", None),
+    "sharing:duty_edit": ("duty", "GET", "L OO FH FH FH HH HH HF", None),
+    "sharing:duty_fulfil": ("duty", "POST", "L OO OH FH FH HH HH HO", None),
+    "sharing:duty_delete": ("duty", "POST", "L OO FH FH FH HH HH HF", None),
+    "sharing:negative_list": ("none", "GET", "L O O O O O O O", None),
+    "sharing:negative_export": ("none", "GET", "L O O O O O O O", None),
+    "sharing:negative_import": ("none", "GET", "L O O O O O O O", None),
     # The home (工作台) is for the signed-in: a visitor is sent to sign in.
     "home": ("none", "GET", "L O O O O O O O", None),
     "favicon": ("none", "GET", "O O O O O O O O", None),

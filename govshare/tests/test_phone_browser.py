@@ -83,6 +83,10 @@ def _pages(objects: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
             "/account/calendar/",
             "/account/calendar/2026/",
             "/account/calendar/import/",
+            "/sharing/demands/",
+            "/sharing/duties/",
+            "/sharing/duties/new/",
+            "/sharing/negative/",
         ],
         "catalog": [
             "/",
@@ -99,10 +103,22 @@ def _pages(objects: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
             f"/jobs/{objects['job']['a']}/",
             "/notifications/",
             "/account/tokens/",
+            f"/sharing/demands/{objects['demand']['a']}/",
+            f"/sharing/duties/{objects['duty']['a']}/",
+            "/sharing/negative/import/",
         ],
         "security": ["/", "/grading/", f"/grading/changes/{objects['change']['a']}/"],
         "auditor": ["/", "/audit/", "/audit/verify/"],
-        "consumer": ["/", "/catalog/", f"/catalog/resources/{resource}/", f"/datasets/resources/{resource}/"],
+        "consumer": [
+            "/",
+            "/catalog/",
+            f"/catalog/resources/{resource}/",
+            f"/datasets/resources/{resource}/",
+            "/sharing/demands/",
+            "/sharing/demands/new/",
+            f"/sharing/demands/{objects['demand']['a']}/",
+            f"/sharing/demands/{objects['demand']['a']}/edit/",
+        ],
     }
 
 

@@ -17,6 +17,8 @@ from govshare.grading.access import DECIDE
 from govshare.grading.models import GradingChange
 from govshare.identity.models import InformationSystem
 from govshare.jobs.models import Job
+from govshare.sharing import access_lists
+from govshare.sharing.models import Demand, Duty
 from govshare.sources.access import MANAGE
 from govshare.sources.models import Source
 from govshare.testing import authz as matrix
@@ -32,6 +34,8 @@ GUARDED: dict[type[models.Model], tuple[str, ...]] = {
     AuditLog: (authz.VIEW, "change"),
     InformationSystem: (authz.VIEW, "manage"),
     Job: (authz.VIEW, "change"),
+    Demand: (authz.VIEW, access_lists.EDIT, access_lists.ANSWER),
+    Duty: (authz.VIEW, access_lists.MANAGE, access_lists.FULFIL),
 }
 
 
