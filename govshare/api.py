@@ -20,6 +20,7 @@ from govshare.grading.api import router as grading_router
 from govshare.identity.api_systems import router as identity_systems_router
 from govshare.jobs.api import router as jobs_router
 from govshare.notifications.api import router as notifications_router
+from govshare.sharing.api_scenarios import router as sharing_scenarios_router
 
 
 class _RateFromSettings:
@@ -88,3 +89,4 @@ api.add_router("/grading", grading_router)
 api.add_router("/identity", identity_systems_router)
 api.add_router("/jobs", jobs_router)
 api.add_router("/notifications", notifications_router)
+api.add_router("/sharing", sharing_scenarios_router)

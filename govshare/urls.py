@@ -30,6 +30,7 @@ urlpatterns = [
     path("notifications/", include("govshare.notifications.urls")),
     path("jobs/", include("govshare.jobs.urls")),
     path("systems/", include("govshare.identity.urls_systems")),
+    path("sharing/", include("govshare.sharing.urls")),
     # Everyone lands on their home (工作台): what needs them, by role (govshare.core.home).
     path("", home.home, name="home"),
     # Asked for by browsers on pages without the base template's icon link (admin, API docs, files): not a 404.

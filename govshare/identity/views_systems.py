@@ -31,9 +31,7 @@ from govshare.identity.access import MANAGE, permits_system_management, sees_eve
 from govshare.identity.choices import Hosting, ProtectionLevel
 from govshare.identity.forms_systems import DeactivateForm, RotateForm, SystemForm
 from govshare.identity.models import InformationSystem, SystemCredential
-
-SYSTEM_DETAIL = "system_detail"
-"""The system page (identity/systems/detail.html): its panels follow the credentials."""
+from govshare.identity.panels import SYSTEM_DETAIL
 
 MAX_ID = 2**31 - 1
 

@@ -27,3 +27,14 @@ class GrantStatus(models.TextChoices):
 
     ACTIVE = "active", "有效"
     REVOKED = "revoked", "已撤销"
+
+
+class ScenarioAction(models.TextChoices):
+    """A step in a scenario's history (ScenarioEvent)."""
+
+    REGISTER = "register", "登记"
+    UPDATE = "update", "修改"
+    SUBMIT = "submit", "提交审核"
+    APPROVE = "approve", "审核通过"
+    REJECT = "reject", "驳回"
+    RETIRE = "retire", "停用"
