@@ -92,7 +92,9 @@ def test_item_suggestions_come_from_published_shareable_items(world: ScenarioWor
     from govshare.catalog import services as catalog_services
 
     catalog_services.create_resource(
-        testing.resource_draft(world.other, name="草稿资源", items=[ItemDraft(name="草稿里的项", data_type="C", length=10)]),
+        testing.resource_draft(
+            world.other, name="草稿资源", items=[ItemDraft(name="草稿里的项", data_type="C", length=10)]
+        ),
         actor=author,
     )
     names = selectors.item_name_suggestions()
