@@ -152,8 +152,10 @@ def list_credentials(request: HttpRequest, system_id: int) -> list[SystemCredent
     return list(selectors.credentials_of(user, _one(user, system_id)))
 
 
-def _created(credential: SystemCredential, secret: str) -> CredentialCreatedOut:
-    return CredentialCreatedOut(**CredentialOut.from_orm(credential).model_dump(), client_secret=secret)
+def _created(credential: SystemCredential, secret: str) -> SystemCredential:
+    """The credential with its raw secret attached for this one answer (never stored: only its hash is)."""
+    credential.client_secret = secret  # type: ignore[attr-defined]
+    return credential
 
 
 @router.post(
@@ -162,7 +164,7 @@ def _created(credential: SystemCredential, secret: str) -> CredentialCreatedOut:
     auth=STAFF_WRITE,
     summary="签发新凭证（只限登录会话；密钥只返回这一次）",
 )
-def issue_credential(request: HttpRequest, system_id: int) -> Status[CredentialCreatedOut]:
+def issue_credential(request: HttpRequest, system_id: int) -> Status[SystemCredential]:
     user = acting_user(request)
     system = _one(user, system_id)
     _require_session(request)
@@ -178,7 +180,7 @@ def issue_credential(request: HttpRequest, system_id: int) -> Status[CredentialC
 )
 def rotate_credential(
     request: HttpRequest, system_id: int, credential_id: int, payload: RotateIn
-) -> Status[CredentialCreatedOut]:
+) -> Status[SystemCredential]:
     user = acting_user(request)
     credential = _credential(user, _one(user, system_id), credential_id)
     _require_session(request)
