@@ -3,6 +3,8 @@ and header count. Out-of-scope scenarios answer 404."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -149,3 +151,31 @@ def test_the_retire_form_is_for_the_department_and_the_coordinator(world: Scenar
     client_of(world.coordinator).post(f"/sharing/scenarios/{scenario.pk}/retire/", {"reason": "依据废止"})
     scenario.refresh_from_db()
     assert scenario.status == ScenarioStatus.RETIRED
+
+
+def test_the_scenario_pages_read_in_english(world: ScenarioWorld) -> None:
+    from govshare.testing.english import chinese_in
+
+    scenario = h.submitted(world)
+    data = [scenario.name, scenario.description, scenario.legal_basis, world.ybj.name, world.ybj_system.name]
+    data += [*scenario.needed_items, world.ybj_consumer.full_name, world.coordinator.full_name, "市大数据局"]
+    for user, path in (
+        (world.ybj_consumer, "/sharing/scenarios/"),
+        (world.ybj_consumer, f"/sharing/scenarios/{scenario.pk}/"),
+        (world.ybj_consumer, f"/sharing/scenarios/{scenario.pk}/edit/"),
+        (world.ybj_consumer, "/sharing/scenarios/new/"),
+        (world.coordinator, "/sharing/scenarios/review/"),
+        (world.coordinator, f"/systems/{world.ybj_system.pk}/"),
+        (world.coordinator, "/systems/"),
+    ):
+        page = client_of(user).get(path, headers={"accept-language": "en"}, follow=True)
+        main = page.content.decode().split("<main>")[1].split("</main>")[0]
+        departments = [d.name for d in (world.ybj, world.other)] + ["市大数据局", world.other_system.name]
+        known = sorted(data + departments, key=len, reverse=True)  # longest first: a name inside another stays whole
+        left = main
+        for value in known:
+            left = left.replace(value, "")
+        assert chinese_in([main], user_data=known) == [], (
+            path,
+            re.findall(r"[^<>]{0,30}[\u4e00-\u9fff]+[^<>]{0,30}", left),
+        )
