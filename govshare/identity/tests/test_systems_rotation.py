@@ -162,3 +162,16 @@ def test_a_token_issue_and_use_record_the_last_use(system: InformationSystem, ad
     assert credential.last_used_at == later
     listed = selectors.system_register(admin).get(pk=system.pk)
     assert listed.last_used_at == later  # type: ignore[attr-defined]
+
+
+def test_the_command_ends_credentials_past_their_overlap(system: InformationSystem, admin: User) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    old, _ = services.issue_system_credential(system, actor=admin)
+    services.rotate_system_credential(old, actor=admin, overlap=dt.timedelta(hours=1), now=T0)
+    out = io.StringIO()
+    call_command("end_expired_credentials", stdout=out)  # the real clock is past T0 + 1 h
+    old.refresh_from_db()
+    assert old.revoked_at is not None and "已吊销 1 个" in out.getvalue()
