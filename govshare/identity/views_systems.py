@@ -124,7 +124,7 @@ def system_create(request: HttpRequest) -> HttpResponse:
             _problems_to_form(form, exc)
         else:
             messages.success(request, _("已登记接入系统“%(system)s”，可以为它签发凭证。") % {"system": system})
-            return redirect("systems:detail", system.pk)
+            return redirect("systems:system_detail", system.pk)
     return render(request, "identity/systems/form.html", {"form": form, "system": None})
 
 
@@ -134,7 +134,7 @@ def system_edit(request: HttpRequest, system_id: int) -> HttpResponse:
     system = _system_or_404(user, system_id)
     if not permits(user, MANAGE, system):
         messages.error(request, _("只有系统所属部门的目录管理员或平台管理员可以修改接入系统"))
-        return redirect("systems:detail", system.pk)
+        return redirect("systems:system_detail", system.pk)
     initial = {name: getattr(system, name) for name in SystemForm.base_fields}
     form = SystemForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
@@ -144,7 +144,7 @@ def system_edit(request: HttpRequest, system_id: int) -> HttpResponse:
             _problems_to_form(form, exc)
         else:
             messages.success(request, _("已保存接入系统“%(system)s”。") % {"system": system})
-            return redirect("systems:detail", system.pk)
+            return redirect("systems:system_detail", system.pk)
     return render(request, "identity/systems/form.html", {"form": form, "system": system})
 
 
@@ -179,7 +179,7 @@ def system_deactivate(request: HttpRequest, system_id: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("已停用接入系统“%(system)s”，它的全部凭证已吊销。") % {"system": system})
-    return redirect("systems:detail", system.pk)
+    return redirect("systems:system_detail", system.pk)
 
 
 def _secret_page(
@@ -201,7 +201,7 @@ def credential_issue(request: HttpRequest, system_id: int) -> HttpResponse:
         credential, secret = services.issue_system_credential(system, actor=user)
     except DomainError as exc:
         messages.error(request, str(exc))
-        return redirect("systems:detail", system.pk)
+        return redirect("systems:system_detail", system.pk)
     return _secret_page(request, system, credential, secret)
 
 
@@ -215,14 +215,14 @@ def credential_rotate(request: HttpRequest, system_id: int, credential_id: int) 
     form = RotateForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请选择旧凭证的过渡期"))
-        return redirect("systems:detail", system.pk)
+        return redirect("systems:system_detail", system.pk)
     try:
         successor, secret = services.rotate_system_credential(
             credential, actor=user, overlap=dt.timedelta(days=form.cleaned_data["overlap_days"])
         )
     except DomainError as exc:
         messages.error(request, str(exc))
-        return redirect("systems:detail", system.pk)
+        return redirect("systems:system_detail", system.pk)
     return _secret_page(request, system, successor, secret)
 
 
@@ -238,4 +238,4 @@ def credential_revoke(request: HttpRequest, system_id: int, credential_id: int) 
         messages.error(request, str(exc))
     else:
         messages.success(request, _("已吊销凭证 %(client_id)s。") % {"client_id": credential.application.client_id})
-    return redirect("systems:detail", system.pk)
+    return redirect("systems:system_detail", system.pk)
