@@ -10,9 +10,9 @@ from django.test import Client
 from govshare.accounts.models import User
 from govshare.sharing.choices import ScenarioStatus
 from govshare.sharing.models import Scenario
-from govshare.sharing.tests import scenario_helpers as h
-from govshare.sharing.tests.scenario_helpers import ScenarioWorld
+from govshare.testing import scenarios as h
 from govshare.testing.api import bearer
+from govshare.testing.scenarios import ScenarioWorld
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def call(user: User, method: str, path: str, body: object = None) -> tuple[int, 
     client = Client()
     headers = bearer(user)
     if method == "GET":
-        answer = client.get(path, body or {}, headers=headers)
+        answer = client.get(path, body if isinstance(body, dict) else {}, headers=headers)
     else:
         answer = client.generic(
             method, path, data=json.dumps(body or {}), content_type="application/json", headers=headers

@@ -11,8 +11,8 @@ from django.test import Client
 from govshare.accounts.models import User
 from govshare.sharing.choices import ScenarioStatus
 from govshare.sharing.models import Scenario
-from govshare.sharing.tests import scenario_helpers as h
-from govshare.sharing.tests.scenario_helpers import ScenarioWorld
+from govshare.testing import scenarios as h
+from govshare.testing.scenarios import ScenarioWorld
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def test_the_list_filters_by_status_and_pages(world: ScenarioWorld, settings) ->
     assert page.status_code == 200
     text = page.content.decode()
     assert text.count("草稿场景") == 2 and "医保参保人员身份核验" not in text
-    second = client_of(world.ybj_consumer).get("/sharing/scenarios/", {"status": "draft", "page": 2}).content.decode()
+    second = client_of(world.ybj_consumer).get("/sharing/scenarios/", {"status": "draft", "page": "2"}).content.decode()
     assert second.count("草稿场景") == 1
     approved = client_of(world.ybj_consumer).get("/sharing/scenarios/", {"status": "approved"}).content.decode()
     assert "医保参保人员身份核验" in approved

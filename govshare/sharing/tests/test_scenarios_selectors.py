@@ -10,8 +10,8 @@ from govshare.accounts.choices import Role
 from govshare.catalog.rules import ItemDraft
 from govshare.core.errors import NotFound
 from govshare.sharing import scenario_selectors as selectors
-from govshare.sharing.tests import scenario_helpers as h
-from govshare.sharing.tests.scenario_helpers import ScenarioWorld
+from govshare.testing import scenarios as h
+from govshare.testing.scenarios import ScenarioWorld
 
 pytestmark = pytest.mark.django_db
 

@@ -14,9 +14,9 @@ from govshare.notifications.models import Notification
 from govshare.sharing import scenarios
 from govshare.sharing.choices import ScenarioAction, ScenarioStatus
 from govshare.sharing.models import Scenario
-from govshare.sharing.tests import scenario_helpers as h
-from govshare.sharing.tests.scenario_helpers import ScenarioWorld
+from govshare.testing import scenarios as h
 from govshare.testing.clock import minutes
+from govshare.testing.scenarios import ScenarioWorld
 
 pytestmark = pytest.mark.django_db
 
@@ -167,12 +167,14 @@ def test_attack_a_coordinator_does_not_review_a_scenario_they_submitted(world: S
     from govshare.accounts.choices import Role
 
     account_services.assign_role(world.coordinator, Role.CONSUMER, actor=None)
+    bureau = world.coordinator.department
+    assert bureau is not None
     own = scenarios.register_scenario(
-        h.scenario_input(world, department=world.coordinator.department, system_ids=[]), actor=world.coordinator
+        h.scenario_input(world, department=bureau, system_ids=[]), actor=world.coordinator
     )
     own.systems.add(
         identity_services.register_information_system(
-            identity_services.SystemInput(code="dsj-x", name="大数据局系统", department=world.coordinator.department),
+            identity_services.SystemInput(code="dsj-x", name="大数据局系统", department=bureau),
             actor=world.platform,
         )
     )
