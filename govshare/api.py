@@ -17,9 +17,11 @@ from govshare.catalog.api_transfer import router as catalog_transfer_router
 from govshare.core.apierrors import install_error_handlers
 from govshare.datasets.api import router as datasets_router
 from govshare.grading.api import router as grading_router
+from govshare.identity.api_systems import router as identity_systems_router
 from govshare.jobs.api import router as jobs_router
 from govshare.notifications.api import router as notifications_router
 from govshare.sharing.api_lists import router as sharing_lists_router
+from govshare.sharing.api_scenarios import router as sharing_scenarios_router
 
 
 class _RateFromSettings:
@@ -85,6 +87,8 @@ api.add_router("/catalog", catalog_transfer_router)
 api.add_router("/catalog", catalog_review_router)
 api.add_router("/datasets", datasets_router)
 api.add_router("/grading", grading_router)
+api.add_router("/identity", identity_systems_router)
 api.add_router("/jobs", jobs_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/sharing", sharing_lists_router)
+api.add_router("/sharing", sharing_scenarios_router)

@@ -29,6 +29,7 @@ urlpatterns = [
     path("datasets/", include("govshare.datasets.urls")),
     path("notifications/", include("govshare.notifications.urls")),
     path("jobs/", include("govshare.jobs.urls")),
+    path("systems/", include("govshare.identity.urls_systems")),
     path("sharing/", include("govshare.sharing.urls")),
     # Everyone lands on their home (工作台): what needs them, by role (govshare.core.home).
     path("", home.home, name="home"),

@@ -480,6 +480,12 @@ _BUILT_IN: tuple[_Spec, ...] = (
         aliases=("identity.system.credential.revoke",),
     ),
     _Spec("identity.system.deactivate", _("停用接入系统"), (_REASON,)),
+    _Spec(
+        "identity.credential.rotate",
+        _("轮换系统凭据"),
+        (_("客户端 {client_id}"), _("新客户端 {new_client_id}"), _("旧凭据有效至 {expires_at}")),
+    ),
+    _Spec("identity.credential.expire", _("轮换过渡期满，吊销旧凭据"), (_("客户端 {client_id}"),)),
     # catalog
     _Spec("catalog.category.create", _("新建资源分类"), (_("分类代码 {code}"),)),
     _Spec("catalog.category.update", _("修改资源分类"), (_("修改前：{before}"),)),

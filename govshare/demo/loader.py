@@ -27,6 +27,7 @@ from govshare.catalog.models import Category, DuplicateCandidate, Resource
 from govshare.demo import vocabulary as v
 from govshare.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from govshare.demo.generator import SEED, DemoDepartment, DemoEntry, demo_departments, demo_entries
+from govshare.demo.scenarios import load_demo_scenarios
 
 BATCH_NOTE = f"演示数据：{v.CITY_NAME}政务信息资源目录初始化"
 # Shares of departments whose last full maintenance is recent, overdue, or that never did one.
@@ -212,6 +213,8 @@ def load_demo(*, resources: int, departments: int | None = None, progress: Progr
         say("提交、审核、发布、驳回、下线…")
         _run_workflow(entries, resources_made, creators, admin, say)
         summary.overdue_departments = _record_maintenance(created, admin)
+        systems, scenarios = load_demo_scenarios(created, users, admin)
+        say(f"登记 {systems} 个接入系统、{scenarios} 个应用场景…")
         summary.entries = Counter(entry.state for entry in entries)
         summary.duplicate_pairs = DuplicateCandidate.objects.count() // 2
         summary.seconds = time.perf_counter() - started

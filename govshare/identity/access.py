@@ -1,5 +1,7 @@
 """Who may see and manage information systems (接入系统): the owning department's catalogue administrators and the
-platform administrator. Other departments' staff and every system itself see none (404)."""
+platform administrator manage them; the department's staff see them; the platform administrator and the sharing
+coordinator (共享协调员) see every department's (the city-wide inventory, read-only for the coordinator). Other
+departments' staff and every system itself see none (404)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,11 @@ def _staff(subject: Subject) -> bool:
     return subject.subject_kind == SubjectKind.STAFF and subject.is_active
 
 
+def sees_every_system(subject: Subject) -> bool:
+    """The city-wide register: the platform administrator and the coordinator."""
+    return _staff(subject) and subject.has_role(Role.PLATFORM_ADMIN, Role.COORDINATOR)
+
+
 def permits_system_management(subject: Subject, department_id: int) -> bool:
     if not _staff(subject):
         return False
@@ -27,13 +34,13 @@ def permits_system_management(subject: Subject, department_id: int) -> bool:
 
 
 class InformationSystemPolicy:
-    """VIEW: the platform administrator, and staff of the owning department; MANAGE: see
+    """VIEW: the platform administrator, the coordinator, and staff of the owning department; MANAGE: see
     `permits_system_management`."""
 
     def scope(self, subject: Subject, action: str) -> Q:
         if not _staff(subject):
             return NOTHING
-        if subject.has_role(Role.PLATFORM_ADMIN):
+        if subject.has_role(Role.PLATFORM_ADMIN) or (action == VIEW and subject.has_role(Role.COORDINATOR)):
             return Q()
         if subject.department_id is None:
             return NOTHING
@@ -45,9 +52,7 @@ class InformationSystemPolicy:
         if action == MANAGE:
             return permits_system_management(subject, obj.department_id)
         if action == VIEW:
-            return _staff(subject) and (
-                subject.has_role(Role.PLATFORM_ADMIN) or subject.department_id == obj.department_id
-            )
+            return sees_every_system(subject) or (_staff(subject) and subject.department_id == obj.department_id)
         return False
 
     def refusal(self, subject: Subject, action: str, obj: InformationSystem) -> str:

@@ -140,7 +140,7 @@ class SystemCredentialInline(admin.TabularInline):  # type: ignore[type-arg]
     model = SystemCredential
     extra = 0
     can_delete = False
-    fields = ("client_id", "created_at", "created_by", "revoked_at")
+    fields = ("client_id", "created_at", "created_by", "expires_at", "revoked_at", "last_used_at")
     readonly_fields = fields
 
     @admin.display(description="client_id")
@@ -156,10 +156,20 @@ class InformationSystemAdmin(account_admin.PlatformAdminModelAdmin):
     """Information systems of every department; saved through the identity services (audited). A credential's
     secret is shown once, when it is issued."""
 
-    list_display = ("code", "name", "department", "is_active", "created_at")
-    list_filter = ("is_active",)
+    list_display = ("code", "name", "department", "protection_level", "hosting", "is_active", "created_at")
+    list_filter = ("is_active", "protection_level", "hosting")
     search_fields = ("code", "name", "department__name")
-    fields = ("code", "name", "department", "purpose", "contact_name", "contact_phone", "is_active")
+    fields = (
+        "code",
+        "name",
+        "department",
+        "purpose",
+        "contact_name",
+        "contact_phone",
+        "protection_level",
+        "hosting",
+        "is_active",
+    )
     inlines = [SystemCredentialInline]
     actions = ["issue_credential"]
 
@@ -176,6 +186,8 @@ class InformationSystemAdmin(account_admin.PlatformAdminModelAdmin):
             purpose=data.get("purpose") or "",
             contact_name=data.get("contact_name") or "",
             contact_phone=data.get("contact_phone") or "",
+            protection_level=data.get("protection_level") or obj.protection_level,
+            hosting=data.get("hosting") or obj.hosting,
         )
         if change:
             services.update_information_system(InformationSystem.objects.get(pk=obj.pk), values, actor=actor)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django_otp.plugins.otp_totp import models as otp_totp
 
 from govshare.core.authz import SubjectKind
 from govshare.core.fields import EncryptedTextField
+from govshare.identity.choices import CredentialState, Hosting, ProtectionLevel
 
 
 class PasswordChangeRequired(models.Model):
@@ -112,7 +114,13 @@ class InformationSystem(models.Model):
     purpose = models.TextField("用途说明", blank=True)
     contact_name = models.CharField("技术联系人", max_length=50, blank=True)
     contact_phone = models.CharField("联系电话", max_length=20, blank=True)
+    protection_level = models.CharField(
+        "等保级别", max_length=8, choices=ProtectionLevel.choices, default=ProtectionLevel.UNRATED
+    )
+    hosting = models.CharField("部署方式", max_length=16, choices=Hosting.choices, default=Hosting.UNKNOWN)
     is_active = models.BooleanField("启用", default=True)
+    deactivated_at = models.DateTimeField("停用时间", null=True, blank=True)
+    deactivate_reason = models.CharField("停用原因", max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -143,7 +151,11 @@ class InformationSystem(models.Model):
 
 class SystemCredential(models.Model):
     """One OAuth2 client-credentials application of an information system. Revoking it replaces the client secret
-    with one nobody knows and deletes its tokens; the row stays for the audit trail."""
+    with one nobody knows and deletes its tokens; the row stays for the audit trail.
+
+    Rotation issues a successor and gives this one an `expires_at`: until then both work (the system switches
+    without downtime), from then on neither a new token nor an old one is accepted for it (checked at token issue
+    and at each use, whatever ran or not), and `end_expired_credentials` revokes it for good."""
 
     system = models.ForeignKey(
         InformationSystem, verbose_name="接入系统", on_delete=models.PROTECT, related_name="credentials"
@@ -159,6 +171,18 @@ class SystemCredential(models.Model):
     )
     created_at = models.DateTimeField("签发时间", auto_now_add=True)
     revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+    expires_at = models.DateTimeField("过期时间", null=True, blank=True, help_text="轮换后旧凭证的过渡期截止时间")
+    replaced_by = models.OneToOneField(
+        "self",
+        verbose_name="轮换后的新凭证",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replaces",
+    )
+    # The latest token issued to it or call made with one (at most once a minute written): the inventory's signal
+    # of a zombie system.
+    last_used_at = models.DateTimeField("最近使用时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "接入系统凭证"
@@ -167,3 +191,13 @@ class SystemCredential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system} · {self.application_id}"
+
+    def state_at(self, now: dt.datetime) -> CredentialState:
+        if self.revoked_at is not None:
+            return CredentialState.REVOKED
+        if self.expires_at is not None:
+            return CredentialState.EXPIRED if self.expires_at <= now else CredentialState.ROTATING
+        return CredentialState.ACTIVE
+
+    def usable_at(self, now: dt.datetime) -> bool:
+        return self.state_at(now) in (CredentialState.ACTIVE, CredentialState.ROTATING)

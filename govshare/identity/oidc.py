@@ -9,6 +9,7 @@ from django.db import transaction
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from govshare.audit.services import record_action
+from govshare.identity.selectors import credential_accepts_tokens
 
 # Authorisation code (with PKCE) for people, client credentials for consumer systems; refresh keeps a session.
 # The password and implicit grants would bypass the login page (second factor, lockout): never accepted.
@@ -35,6 +36,14 @@ class PlatformValidator(OAuth2Validator):
 
     def get_discovery_claims(self, request: Any) -> list[str]:
         return list(PLATFORM_CLAIMS)
+
+    def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
+        """The client's secret, and for an information system's credential: not revoked, not past its rotation's
+        overlap, of an active system (the check does not wait for `end_expired_credentials` to run)."""
+        if not super().authenticate_client(request, *args, **kwargs):
+            return False
+        client = getattr(request, "client", None)
+        return client is None or credential_accepts_tokens(client.pk)
 
     def validate_grant_type(
         self, client_id: str, grant_type: str, client: Any, request: Any, *args: Any, **kwargs: Any

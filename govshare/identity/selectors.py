@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
-from django.db.models import QuerySet
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 from oauth2_provider.models import AccessToken, Application
 
@@ -31,18 +33,63 @@ def credentials_of(subject: Subject, system: InformationSystem) -> QuerySet[Syst
     return system.credentials.select_related("application").order_by("-created_at")
 
 
-def system_for_access_token(raw_token: str) -> InformationSystem | None:
+USE_RECORDED_EVERY = dt.timedelta(minutes=1)
+
+
+def usable_credentials(now: dt.datetime) -> Q:
+    """Credentials that may obtain and use tokens at `now`: not revoked, not past a rotation's overlap, of an
+    active system."""
+    return Q(revoked_at__isnull=True, system__is_active=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+def credential_accepts_tokens(application_id: int, *, now: dt.datetime | None = None) -> bool:
+    """May this OAuth application obtain a token now? True for an application that is no system's credential (a
+    relying party: its own rules apply)."""
+    credential = SystemCredential.objects.filter(application_id=application_id)
+    if not credential.exists():
+        return True
+    return credential.filter(usable_credentials(now or timezone.now())).exists()
+
+
+def note_credential_use(application_id: int, now: dt.datetime) -> None:
+    """Remember when a credential was last used (one UPDATE, at most once a minute per credential)."""
+    SystemCredential.objects.filter(application_id=application_id).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - USE_RECORDED_EVERY)
+    ).update(last_used_at=now)
+
+
+def system_for_access_token(raw_token: str, *, now: dt.datetime | None = None) -> InformationSystem | None:
     """The active information system a valid client-credentials access token was issued to (None otherwise: an
-    unknown or expired token, a person's token, a revoked credential, a stopped system)."""
+    unknown or expired token, a person's token, a revoked credential, one past its rotation overlap, a stopped
+    system)."""
+    moment = now or timezone.now()
     checksum = hashlib.sha256(raw_token.encode()).hexdigest()
     token = AccessToken.objects.select_related("application").filter(token_checksum=checksum).first()
-    if token is None or token.is_expired() or token.application is None:
+    if token is None or token.expires <= moment or token.application is None:
         return None
     if token.application.authorization_grant_type != Application.GRANT_CLIENT_CREDENTIALS:
         return None
     credential = (
         SystemCredential.objects.select_related("system")
-        .filter(application=token.application, revoked_at__isnull=True, system__is_active=True)
+        .filter(usable_credentials(moment), application=token.application)
         .first()
     )
-    return credential.system if credential is not None else None
+    if credential is None:
+        return None
+    note_credential_use(token.application_id, moment)
+    return credential.system
+
+
+def system_register(
+    subject: Subject, *, search: str = "", department_id: int | None = None, active: str = ""
+) -> QuerySet[InformationSystem]:
+    """The information-system inventory (信息系统清单) as the subject may see it: the platform administrator and the
+    coordinator every department's, anyone else their department's; with the latest use of any credential."""
+    systems = information_systems_for(subject).annotate(last_used_at=Max("credentials__last_used_at"))
+    if search:
+        systems = systems.filter(Q(name__contains=search) | Q(code__icontains=search))
+    if department_id is not None:
+        systems = systems.filter(department_id=department_id)
+    if active in ("1", "0"):
+        systems = systems.filter(is_active=active == "1")
+    return systems.order_by("department__code", "code")

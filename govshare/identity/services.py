@@ -22,6 +22,7 @@ from govshare.accounts.models import Department, User
 from govshare.audit.services import record_action
 from govshare.core.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
 from govshare.identity.access import SYSTEM_MANAGERS_ONLY, permits_system_management
+from govshare.identity.choices import Hosting, ProtectionLevel
 from govshare.identity.models import InformationSystem, PasswordChangeRequired, SystemCredential, TOTPDevice
 
 GRANT_LABELS = {
@@ -262,6 +263,8 @@ class SystemInput:
     purpose: str = ""
     contact_name: str = ""
     contact_phone: str = ""
+    protection_level: str = ProtectionLevel.UNRATED
+    hosting: str = Hosting.UNKNOWN
 
 
 def _system_problems(data: SystemInput, *, exclude_pk: int | None = None) -> list[FieldProblem]:
@@ -298,6 +301,10 @@ def _system_problems(data: SystemInput, *, exclude_pk: int | None = None) -> lis
                 "contact_phone", gettext("联系电话“%(phone)s”应为 11 位手机号或带区号的固定电话") % {"phone": phone}
             )
         )
+    if data.protection_level not in ProtectionLevel.values:
+        problems.append(FieldProblem("protection_level", gettext_noop("等保级别应为第一级至第五级或未定级")))
+    if data.hosting not in Hosting.values:
+        problems.append(FieldProblem("hosting", gettext_noop("部署方式应为政务云或非政务云")))
     return problems
 
 
@@ -320,6 +327,8 @@ def register_information_system(data: SystemInput, *, actor: User) -> Informatio
         purpose=data.purpose.strip(),
         contact_name=data.contact_name.strip(),
         contact_phone=data.contact_phone.strip(),
+        protection_level=data.protection_level,
+        hosting=data.hosting,
         created_by=actor,
     )
     record_action(actor, "identity.system.register", system, department=data.department.code)
@@ -328,7 +337,8 @@ def register_information_system(data: SystemInput, *, actor: User) -> Informatio
 
 @transaction.atomic
 def update_information_system(system: InformationSystem, data: SystemInput, *, actor: User) -> InformationSystem:
-    """Change a system's name, purpose and contact; its code and department stay (grants are bound to them)."""
+    """Change a system's name, purpose, contact, 等保 level and hosting; its code and department stay (grants are
+    bound to them)."""
     system = InformationSystem.objects.select_for_update().get(pk=system.pk)
     _require_system_manager(actor, system.department_id)
     if data.code.strip() != system.code or data.department.pk != system.department_id:
@@ -337,10 +347,10 @@ def update_information_system(system: InformationSystem, data: SystemInput, *, a
         )
     if problems := _system_problems(data, exclude_pk=system.pk):
         raise ValidationFailed(problems, gettext_noop("接入系统信息有误"))
-    fields = ("name", "purpose", "contact_name", "contact_phone")
+    fields = ("name", "purpose", "contact_name", "contact_phone", "protection_level", "hosting")
     before = {name: getattr(system, name) for name in fields}
     for name in fields:
-        setattr(system, name, getattr(data, name).strip())
+        setattr(system, name, str(getattr(data, name)).strip())
     system.save(update_fields=[*fields, "updated_at"])
     changed = {
         name: {"from": before[name], "to": getattr(system, name)}
@@ -414,6 +424,78 @@ def deactivate_information_system(
     for credential in system.credentials.select_related("application").filter(revoked_at__isnull=True):
         _disable_credential(credential, moment)
     system.is_active = False
-    system.save(update_fields=["is_active", "updated_at"])
+    system.deactivated_at = moment
+    system.deactivate_reason = reason.strip()[:500]
+    system.save(update_fields=["is_active", "deactivated_at", "deactivate_reason", "updated_at"])
     record_action(actor, "identity.system.deactivate", system, reason=reason.strip())
     return system
+
+
+# ------------------------------------------------------------------------------------------ credential rotation
+
+DEFAULT_ROTATION_OVERLAP = dt.timedelta(days=7)
+MAX_ROTATION_OVERLAP = dt.timedelta(days=30)
+
+
+@transaction.atomic
+def rotate_system_credential(
+    credential: SystemCredential,
+    *,
+    actor: User,
+    overlap: dt.timedelta = DEFAULT_ROTATION_OVERLAP,
+    now: dt.datetime | None = None,
+) -> tuple[SystemCredential, str]:
+    """Issue the system a successor of `credential` (its raw secret returned once) and let the old one work for
+    `overlap` more (0 to 30 days), so the system switches without downtime; after that the old one is refused at
+    token issue and at each use, and `end_expired_credentials` revokes it."""
+    credential = (
+        SystemCredential.objects.select_for_update().select_related("system", "application").get(pk=credential.pk)
+    )
+    _require_system_manager(actor, credential.system.department_id)
+    moment = now or timezone.now()
+    if not credential.usable_at(moment):
+        raise Conflict("该凭证已吊销或已过期，不能轮换；请直接签发新凭证")
+    if credential.expires_at is not None:
+        raise Conflict("该凭证已在轮换过渡期，新凭证已经签发")
+    if overlap < dt.timedelta(0) or overlap > MAX_ROTATION_OVERLAP:
+        raise ValidationFailed([FieldProblem("overlap", "过渡期应在 0 至 30 天之间")])
+    successor, secret = issue_system_credential(credential.system, actor=actor)
+    credential.expires_at = moment + overlap
+    credential.replaced_by = successor
+    credential.save(update_fields=["expires_at", "replaced_by"])
+    if overlap == dt.timedelta(0):
+        _disable_credential(credential, moment)
+    record_action(
+        actor,
+        "identity.credential.rotate",
+        credential.system,
+        client_id=credential.application.client_id,
+        new_client_id=successor.application.client_id,
+        expires_at=credential.expires_at.isoformat(),
+    )
+    return successor, secret
+
+
+@transaction.atomic
+def end_expired_credentials(*, now: dt.datetime | None = None) -> int:
+    """Revoke every credential whose rotation overlap has passed (its secret replaced, its tokens deleted), each
+    with an audit row; the number revoked. Refusal does not wait for this: an expired credential is refused at
+    token issue and use from its `expires_at` on."""
+    moment = now or timezone.now()
+    expired = (
+        SystemCredential.objects.select_for_update()
+        .select_related("system", "application")
+        .filter(revoked_at__isnull=True, expires_at__lte=moment)
+    )
+    count = 0
+    for credential in expired:
+        _disable_credential(credential, moment)
+        record_action(
+            None,
+            "identity.credential.expire",
+            credential.system,
+            client_id=credential.application.client_id,
+            expired_at=credential.expires_at.isoformat() if credential.expires_at else None,
+        )
+        count += 1
+    return count

@@ -20,6 +20,7 @@ from govshare.audit.services import record_action
 from govshare.core.errors import FieldProblem, ValidationFailed
 from govshare.identity.middleware import MUST_CHANGE_PASSWORD
 from govshare.identity.models import PasswordChangeRequired
+from govshare.identity.selectors import note_credential_use
 
 
 @receiver(app_authorized, dispatch_uid="govshare.identity.token_issued")
@@ -35,6 +36,8 @@ def audit_token_issued(sender: Any, request: HttpRequest, token: Any, **kwargs: 
             subject=token.user.username if token.user else None,
             expires=token.expires.isoformat(),
         )
+        if token.application is not None:
+            note_credential_use(token.application_id, timezone.now())
 
 
 @receiver(user_logged_in, dispatch_uid="govshare.identity.password_change_required")

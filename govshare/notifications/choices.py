@@ -14,6 +14,8 @@ class NotificationKind(models.TextChoices):
     GRADING_DECISION = "grading_decision", _("分级审核")
     LOAD_FAILED = "load_failed", _("归集失败")
     MAINTENANCE_REMINDER = "maintenance_reminder", _("目录更新维护提醒")
+    SCENARIO_REVIEW = "scenario_review", _("应用场景待审核")
+    SCENARIO_DECISION = "scenario_decision", _("应用场景审核结果")
 
 
 # Kinds whose notifications are also e-mailed unless the caller says otherwise (`notify(send_email=None)`): the
@@ -27,5 +29,7 @@ EMAILED_BY_DEFAULT: frozenset[str] = frozenset(
         NotificationKind.GRADING_DECISION,
         NotificationKind.LOAD_FAILED,
         NotificationKind.MAINTENANCE_REMINDER,
+        NotificationKind.SCENARIO_REVIEW,
+        NotificationKind.SCENARIO_DECISION,
     }
 )

@@ -41,3 +41,14 @@ class DemandStatus(models.TextChoices):
 
 # States in which the demanding department may still edit a demand (an answered or closed one is a record).
 EDITABLE_DEMAND_STATES = (DemandStatus.OPEN, DemandStatus.CATALOGUE_REQUESTED)
+
+
+class ScenarioAction(models.TextChoices):
+    """A step in a scenario's history (ScenarioEvent)."""
+
+    REGISTER = "register", "登记"
+    UPDATE = "update", "修改"
+    SUBMIT = "submit", "提交审核"
+    APPROVE = "approve", "审核通过"
+    REJECT = "reject", "驳回"
+    RETIRE = "retire", "停用"

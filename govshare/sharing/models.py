@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from govshare.sharing.choices import DeliveryMethod, DemandStatus, GrantStatus, ScenarioStatus
+from govshare.sharing.choices import DeliveryMethod, DemandStatus, GrantStatus, ScenarioAction, ScenarioStatus
 
 
 class Scenario(models.Model):
@@ -29,6 +29,14 @@ class Scenario(models.Model):
         "状态", max_length=16, choices=ScenarioStatus.choices, default=ScenarioStatus.DRAFT, db_index=True
     )
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="提交人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="审核人",
@@ -221,3 +229,27 @@ class Duty(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ScenarioEvent(models.Model):
+    """One step of a scenario's history: who did what, when, and why (the reason of a rejection or retirement, the
+    fields an edit changed). Written by the scenario services in the transaction of the step, beside its audit
+    row: the audit log is the auditor's, this is what the department and the coordinator read on the page."""
+
+    scenario = models.ForeignKey(Scenario, verbose_name="应用场景", on_delete=models.CASCADE, related_name="events")
+    action = models.CharField("操作", max_length=16, choices=ScenarioAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField("操作人姓名", max_length=150, blank=True)
+    at = models.DateTimeField("时间")
+    note = models.CharField("理由或意见", max_length=500, blank=True)
+    changes = models.JSONField("修改内容", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "应用场景记录"
+        verbose_name_plural = "应用场景记录"
+        ordering = ["scenario_id", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.scenario_id} {self.action}"

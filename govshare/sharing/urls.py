@@ -1,6 +1,8 @@
+"""Sharing's pages; each part of sharing keeps its routes in its own module or block, joined here."""
+
 from django.urls import path
 
-from govshare.sharing import views_lists
+from govshare.sharing import urls_scenarios, views_lists
 
 app_name = "sharing"
 
@@ -30,4 +32,5 @@ urlpatterns = [
     path("negative/", views_lists.negative_list, name="negative_list"),
     path("negative/export/", views_lists.list_export, {"key": "negative"}, name="negative_export"),
     path("negative/import/", views_lists.list_import, {"key": "negative"}, name="negative_import"),
+    *urls_scenarios.urlpatterns,
 ]

@@ -32,6 +32,7 @@ from govshare.datasets.loading import run_load
 from govshare.datasets.models import Load
 from govshare.grading import services as grading_services
 from govshare.grading.models import GradingChange
+from govshare.identity import services as identity_services
 from govshare.jobs.models import Job
 from govshare.jobs.services import start_job
 from govshare.keys.jobs import ROTATE_KEYS
@@ -39,6 +40,7 @@ from govshare.notifications import services as notification_services
 from govshare.notifications.choices import NotificationKind
 from govshare.sharing import demands as demand_services
 from govshare.sharing import duties as duty_services
+from govshare.sharing import scenarios as scenario_services
 from govshare.sources import services as source_services
 from govshare.sources.models import Source
 
@@ -64,6 +66,12 @@ OBJECTS: dict[str, tuple[str, ...]] = {
     "job": ("a", "b"),  # a job each of A's and B's catalogue administrators started for their department
     "demand": ("a", "b"),  # a demand of A's consumer and one of B's, neither addressed to a provider
     "duty": ("a", "b"),  # a duty of A and one of B, set by the platform administrator
+    # Information systems of A and B (registered by their catalogue administrators, one credential each), as
+    # {"system_id", "code"}; their credentials as {"system_id", "credential_id"} (routes with two ids).
+    "system": ("a", "b"),
+    "credential": ("a", "b"),
+    # A scenario of A's (registered by A's consumer) and one of B's, both submitted to the coordinator.
+    "scenario": ("a", "b"),
 }
 
 # Classes of answers.
@@ -186,6 +194,29 @@ def _job(user: User, department: Department) -> Job:
     return start_job(ROTATE_KEYS, 500, title="矩阵任务", actor=user, department_id=department.pk, enqueue=False)
 
 
+def _system(department: Department, code: str, actor: User) -> tuple[dict[str, Any], dict[str, Any]]:
+    system = identity_services.register_information_system(
+        identity_services.SystemInput(code=code, name=f"{department.name}矩阵系统", department=department), actor=actor
+    )
+    credential, _ = identity_services.issue_system_credential(system, actor=actor)
+    return {"system_id": system.pk, "code": code}, {"system_id": system.pk, "credential_id": credential.pk}
+
+
+def _scenario(department: Department, system_id: int, actor: User) -> int:
+    scenario = scenario_services.register_scenario(
+        scenario_services.ScenarioInput(
+            department=department,
+            name=f"{department.name}矩阵场景",
+            description="授权矩阵测试用的应用场景。",
+            legal_basis="《政务数据共享条例》",
+            system_ids=[system_id],
+            needed_items=["公民身份号码"],
+        ),
+        actor=actor,
+    )
+    return scenario_services.submit_scenario(scenario, actor=actor).pk
+
+
 def build_world() -> World:
     a = testing.make_department("矩阵甲局")
     b = testing.make_department("矩阵乙局")
@@ -245,6 +276,12 @@ def build_world() -> World:
         )
         for department in (a, b)
     )
+    system_a, credential_a = _system(a, "matrix-a", admin_a)
+    system_b, credential_b = _system(b, "matrix-b", admin_b)
+    consumer_a = users["consumer"]
+    assert consumer_a is not None
+    scenario_a = _scenario(a, system_a["system_id"], consumer_a)
+    scenario_b = _scenario(b, system_b["system_id"], admin_b)
     inboxes = {role: _notice(user) for role, user in users.items() if user is not None}
     world = World(users=users, tokens=tokens, spare_tokens=spare, own_notifications=inboxes)
     world.objects = {
@@ -269,6 +306,9 @@ def build_world() -> World:
         "job": {"a": _job(admin_a, a).pk, "b": _job(admin_b, b).pk},
         "demand": {"a": demand_a.pk, "b": demand_b.pk},
         "duty": {"a": duty_a.pk, "b": duty_b.pk},
+        "system": {"a": system_a, "b": system_b},
+        "credential": {"a": credential_a, "b": credential_b},
+        "scenario": {"a": scenario_a, "b": scenario_b},
     }
     assert isinstance(batch_a, ImportBatch) and isinstance(change_a, GradingChange)
     return world

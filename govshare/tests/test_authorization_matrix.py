@@ -59,6 +59,22 @@ DEMAND: Body = lambda _: {"title": "矩阵需求（改）", "description": "核�
 DUTY: Body = lambda _: {"department_code": "", "name": "矩阵责任", "legal_basis": "条例"}  # noqa: E731
 UNLINK: Body = lambda _: {"resource_code": ""}  # noqa: E731
 NO_PROVIDER: Body = lambda _: {"note": "请编目"}  # noqa: E731
+SYSTEM: Body = lambda _: {"code": "matrix-new", "name": "矩阵新系统", "protection_level": "2", "hosting": "gov_cloud"}  # noqa: E731
+SYSTEM_UPDATE: Body = lambda system: {  # noqa: E731
+    "code": system["code"],
+    "name": "矩阵系统（改名）",
+    "protection_level": "3",
+    "hosting": "gov_cloud",
+}
+ROTATE: Body = lambda _: {"overlap_hours": 24}  # noqa: E731
+ROTATE_FORM: Body = lambda _: {"overlap_days": "7"}  # noqa: E731
+SCENARIO: Body = lambda _: {  # noqa: E731
+    "name": "矩阵新场景",
+    "description": "",
+    "legal_basis": "",
+    "system_ids": [],
+    "needed_items": [],
+}
 
 # --- the API ---------------------------------------------------------------------------------------------------
 # route → (object kind, expectations, request body from the object's id, or None).
@@ -183,6 +199,33 @@ API: dict[str, tuple[str, str, Body | None]] = {
     "sharing_api_lists_list_negative": ("none", "L O O O O O O O", None),
     "sharing_api_lists_export_negative": ("none", "L O O O O O O O", None),
     "sharing_api_lists_import_negative": ("none", "L V V V V V V V", IMPORT),
+    # Information systems: the owning department's staff see them, its catalogue administrators (and the platform
+    # administrator) manage them; security officer and auditor (no department) see none. Platform, security and
+    # auditor accounts have no department to register for (422 names the missing 部门代码). Issuing and rotating
+    # answer a secret: only with a signed-in session, never a token (403 here, where every call has a token).
+    "identity_api_systems_list_systems": ("none", "L O O O O O O O", None),
+    "identity_api_systems_register_system": ("none", "L V O F F V V O", SYSTEM),
+    "identity_api_systems_get_system": ("system", "L O OH OH OH H H HO", None),
+    "identity_api_systems_update_system": ("system", "L O OH FH FH H H HO", SYSTEM_UPDATE),
+    "identity_api_systems_deactivate_system": ("system", "L O OH FH FH H H HO", REASON),
+    "identity_api_systems_list_credentials": ("system", "L O OH OH OH H H HO", None),
+    "identity_api_systems_issue_credential": ("system", "L F FH FH FH H H HF", None),
+    "identity_api_systems_rotate_credential": ("credential", "L F FH FH FH H H HF", ROTATE),
+    "identity_api_systems_revoke_credential": ("credential", "L O OH FH FH H H HO", None),
+    # Scenarios: a department's staff see its own, the platform administrator all (read-only); its catalogue
+    # administrators and consumers register and act on them (both scenarios are submitted: a second submit or an
+    # edit is refused by the state, V); only the coordinator (not a role of the matrix) approves and rejects.
+    "sharing_api_scenarios_list_scenarios": ("none", "L O O O O O O O", None),
+    "sharing_api_scenarios_create_scenario": ("none", "L F O F O F F O", SCENARIO),
+    "sharing_api_scenarios_review_queue": ("none", "L O O O O O O O", None),
+    "sharing_api_scenarios_citable": ("none", "L O O O O O O O", None),
+    "sharing_api_scenarios_item_names": ("none", "L O O O O O O O", None),
+    "sharing_api_scenarios_get_scenario": ("scenario", "L O OH OH OH H H HO", None),
+    "sharing_api_scenarios_update_scenario": ("scenario", "L F VH FH VH H H HV", SCENARIO),
+    "sharing_api_scenarios_submit_scenario": ("scenario", "L F VH FH VH H H HV", None),
+    "sharing_api_scenarios_approve_scenario": ("scenario", "L F FH FH FH H H HF", NOTE),
+    "sharing_api_scenarios_reject_scenario": ("scenario", "L F FH FH FH H H HF", REASON),
+    "sharing_api_scenarios_retire_scenario": ("scenario", "L F VH FH VH H H HV", REASON),
 }
 
 # --- pages -----------------------------------------------------------------------------------------------------
@@ -296,6 +339,23 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "sharing:negative_list": ("none", "GET", "L O O O O O O O", None),
     "sharing:negative_export": ("none", "GET", "L O O O O O O O", None),
     "sharing:negative_import": ("none", "GET", "L O O O O O O O", None),
+    # Information systems (see the API lines); a viewer who may not manage is sent back with the reason (R).
+    "systems:system_list": ("none", "GET", "L O O O O O O O", None),
+    "systems:system_create": ("none", "GET", "L O O H H H H O", None),
+    "systems:system_detail": ("system", "GET", "L O OH OH OH H H HO", None),
+    "systems:system_edit": ("system", "GET", "L O OH RH RH H H HO", None),
+    "systems:system_deactivate": ("system", "POST", "L O OH RH RH H H HO", REASON),
+    "systems:credential_issue": ("system", "POST", "L O OH RH RH H H HO", None),
+    "systems:credential_rotate": ("credential", "POST", "L O OH RH RH H H HO", ROTATE_FORM),
+    "systems:credential_revoke": ("credential", "POST", "L O OH RH RH H H HO", None),
+    # Scenarios (see the API lines): the review queue is the coordinator's page alone (404 for everyone here); a
+    # submitted scenario's edit form and a second submit send its department back (R).
+    "sharing:scenario_list": ("none", "GET", "L O O O O O O O", None),
+    "sharing:scenario_create": ("none", "GET", "L F O F O F F O", None),
+    "sharing:scenario_review_queue": ("none", "GET", "L H H H H H H H", None),
+    "sharing:scenario_detail": ("scenario", "GET", "L O OH OH OH H H HO", None),
+    "sharing:scenario_edit": ("scenario", "GET", "L R RH RH RH H H HR", None),
+    "sharing:scenario_action": ("scenario", "POST", "L R RH RH RH H H HR", None),
     # The home (工作台) is for the signed-in: a visitor is sent to sign in.
     "home": ("none", "GET", "L O O O O O O O", None),
     "favicon": ("none", "GET", "O O O O O O O O", None),
@@ -343,8 +403,13 @@ def _cases_of(table: dict[str, Any], kind_at: int, spec_at: int) -> Iterator[Any
             yield pytest.param(name, role, obj, expected, id=f"{name}-{role}-{obj}")
 
 
+def _param(value: Any, name: str) -> str:
+    """An object's value for one URL parameter: objects of routes with several ids are dicts by parameter name."""
+    return str(value[name] if isinstance(value, dict) else value)
+
+
 def _fill(route: str, value: Any) -> str:
-    return re.sub(r"\{[^}]+\}", str(value), route)
+    return re.sub(r"\{([^}]+)\}", lambda m: _param(value, m.group(1)), route)
 
 
 def _client(world: World, role: str) -> Client:
@@ -377,7 +442,11 @@ def test_page(world: World, name: str, role: str, obj: str, expected: str) -> No
     route = authz.page_patterns()[name]
     value = world.object_value(kind, obj, role)
     route = route.replace("^", "").replace("$", "").replace("\\.", ".").replace("/?", "/")
-    url = "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(PAGE_CONSTANTS.get(m.group(1), value)), route)
+    url = "/" + re.sub(
+        r"<(?:\w+:)?(\w+)>",
+        lambda m: str(PAGE_CONSTANTS[m.group(1)]) if m.group(1) in PAGE_CONSTANTS else _param(value, m.group(1)),
+        route,
+    )
     client = _client(world, role)
     if method == "GET":
         response = client.get(url, data(value) if data is not None else {})

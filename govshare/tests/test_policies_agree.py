@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 from django.db import models
 
+from govshare import testing
+from govshare.accounts.choices import Role
 from govshare.audit.models import AuditLog
 from govshare.catalog.access import CHANGE, REVIEW
 from govshare.catalog.models import Resource
@@ -18,7 +20,9 @@ from govshare.grading.models import GradingChange
 from govshare.identity.models import InformationSystem
 from govshare.jobs.models import Job
 from govshare.sharing import access_lists
-from govshare.sharing.models import Demand, Duty
+from govshare.sharing.access_scenarios import EDIT, RETIRE
+from govshare.sharing.access_scenarios import REVIEW as SCENARIO_REVIEW
+from govshare.sharing.models import Demand, Duty, Scenario
 from govshare.sources.access import MANAGE
 from govshare.sources.models import Source
 from govshare.testing import authz as matrix
@@ -36,6 +40,7 @@ GUARDED: dict[type[models.Model], tuple[str, ...]] = {
     Job: (authz.VIEW, "change"),
     Demand: (authz.VIEW, access_lists.EDIT, access_lists.ANSWER),
     Duty: (authz.VIEW, access_lists.MANAGE, access_lists.FULFIL),
+    Scenario: (authz.VIEW, EDIT, SCENARIO_REVIEW, RETIRE),
 }
 
 
@@ -49,10 +54,12 @@ def test_restrict_and_permits_agree_for_every_subject_model_and_action() -> None
     subjects: dict[str, authz.Subject] = {
         role: (user if user is not None else authz.ANONYMOUS) for role, user in world.users.items()
     }
+    # The coordinator is no role of the matrix's pages, but its scopes (every system and scenario) must agree too.
+    subjects["coordinator"] = testing.make_user(Role.COORDINATOR, department=testing.make_department("矩阵协调局"))
     checked = 0
     for model, actions in GUARDED.items():
         every = list(model._default_manager.all()[:200])
-        assert every or model is InformationSystem, model
+        assert every, model
         for role, subject in subjects.items():
             for action in actions:
                 scoped = set(authz.restrict(model._default_manager.all(), subject, action)[:200])
