@@ -19,6 +19,7 @@ from govshare.datasets.api import router as datasets_router
 from govshare.grading.api import router as grading_router
 from govshare.jobs.api import router as jobs_router
 from govshare.notifications.api import router as notifications_router
+from govshare.sharing.api_grants import router as sharing_grants_router
 
 
 class _RateFromSettings:
@@ -86,3 +87,4 @@ api.add_router("/datasets", datasets_router)
 api.add_router("/grading", grading_router)
 api.add_router("/jobs", jobs_router)
 api.add_router("/notifications", notifications_router)
+api.add_router("/sharing", sharing_grants_router)

@@ -29,6 +29,7 @@ urlpatterns = [
     path("datasets/", include("govshare.datasets.urls")),
     path("notifications/", include("govshare.notifications.urls")),
     path("jobs/", include("govshare.jobs.urls")),
+    path("sharing/", include("govshare.sharing.urls")),
     # Everyone lands on their home (工作台): what needs them, by role (govshare.core.home).
     path("", home.home, name="home"),
     # Asked for by browsers on pages without the base template's icon link (admin, API docs, files): not a 404.

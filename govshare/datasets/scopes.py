@@ -20,13 +20,14 @@ from django.utils import timezone
 
 from govshare.accounts.models import User
 from govshare.catalog.models import Resource
-from govshare.core.errors import NotFound
+from govshare.core.errors import DomainError, NotFound
 from govshare.core.masking import masking_rule_for
 from govshare.datasets import selectors
 from govshare.sources.access import can_read_data
 
 __all__ = [
     "NO_SCOPE",
+    "AccessRefused",
     "ReadScope",
     "ScopeProvider",
     "clock",
@@ -125,3 +126,11 @@ def reader_scope(user: User, resource: Resource, *, today: dt.date | None = None
             if scope is not None:
                 return scope
     raise NotFound(NO_SCOPE)
+
+
+class AccessRefused(DomainError):
+    """A scope's reader may not read now although the scope exists (a grant's daily quota is used up): the status
+    says why (429), the message what to do."""
+
+    def __init__(self, message: str, status: int = 429) -> None:
+        super().__init__(message, status)

@@ -36,6 +36,7 @@ from govshare.datasets.choices import FINISHED_STATUSES
 from govshare.datasets.forms import SOURCE_FORMS, SampleForm, UploadForm
 from govshare.datasets.models import Load
 from govshare.datasets.schemas import progress_percent
+from govshare.datasets.scopes import AccessRefused
 from govshare.sources import selectors as source_selectors
 from govshare.sources import services as source_services
 from govshare.sources.access import can_manage_sources, can_read_data, require_source_manager
@@ -385,6 +386,12 @@ def _version_param(request: HttpRequest) -> int | None:
     return int(value)
 
 
+def _refused(request: HttpRequest, resource: Resource, exc: AccessRefused) -> HttpResponse:
+    """A scope that may not read now (a grant's daily quota used up): its message, with its status."""
+    context = {"resource": resource, "message": exc.text}
+    return render(request, "datasets/refused.html", context, status=exc.status)
+
+
 def _choice_param(request: HttpRequest) -> str:
     """Which of several grants the reader reads through (`?grant=<id>`); "" for the default one."""
     value = request.GET.get("grant", "").strip()
@@ -409,12 +416,15 @@ def data_preview(request: HttpRequest, resource_id: int) -> HttpResponse:
     column, value = request.GET.get("column", "").strip(), request.GET.get("value", "").strip()
     lookup_error = ""
     try:
-        preview = reading.preview_version(
-            user, resource, version=version, where={column: value} if column else None, choice=choice
-        )
-    except ValidationFailed as exc:
-        lookup_error = "；".join(problem.message for problem in exc.problems)
-        preview = reading.preview_version(user, resource, version=version, choice=choice)
+        try:
+            preview = reading.preview_version(
+                user, resource, version=version, where={column: value} if column else None, choice=choice
+            )
+        except ValidationFailed as exc:
+            lookup_error = "；".join(problem.message for problem in exc.problems)
+            preview = reading.preview_version(user, resource, version=version, choice=choice)
+    except AccessRefused as exc:
+        return _refused(request, resource, exc)
     return render(
         request,
         "datasets/preview.html",
@@ -441,6 +451,8 @@ def data_download(request: HttpRequest, resource_id: int) -> HttpResponseBase:
         return reading.download_response(
             user, resource, version=_version_param(request), file_format=file_format, choice=choice
         )
+    except AccessRefused as exc:
+        return _refused(request, resource, exc)
     except ValidationFailed as exc:
         messages.error(request, "；".join(problem.message for problem in exc.problems))
         if can_read_data(user, resource):
