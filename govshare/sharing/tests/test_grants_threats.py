@@ -112,8 +112,10 @@ def test_a_grant_whose_scenario_is_no_longer_approved_reads_nothing(
         reading.preview_version(consumer, resource)
 
 
-def test_a_grant_is_not_usable_before_it_takes_effect(resource: Resource, consumer: User) -> None:
-    issue(resource, consumer.department, valid_from=LATER, valid_until=LATER + dt.timedelta(days=30))
+def test_a_grant_is_not_usable_before_it_takes_effect(
+    resource: Resource, consumer: User, consumer_department: Department
+) -> None:
+    issue(resource, consumer_department, valid_from=LATER, valid_until=LATER + dt.timedelta(days=30))
     with pytest.raises(NotFound):
         reading.preview_version(consumer, resource, today=TODAY)
     assert reading.preview_version(consumer, resource, today=LATER).rows
@@ -267,8 +269,10 @@ def test_the_dataset_api_lists_only_the_granted_columns_and_no_row_count(
     assert answer.json()["row_count"] is None
 
 
-def test_a_grant_may_withhold_an_item_its_grade_would_only_mask(resource: Resource, consumer: User) -> None:
-    issue(resource, consumer.department, items=["公民身份号码", "姓名"], masking={"公民身份号码": "withhold"})
+def test_a_grant_may_withhold_an_item_its_grade_would_only_mask(
+    resource: Resource, consumer: User, consumer_department: Department
+) -> None:
+    issue(resource, consumer_department, items=["公民身份号码", "姓名"], masking={"公民身份号码": "withhold"})
     for file_format in FORMATS:
         rows = rows_of(file_format, download(consumer, resource, file_format))
         assert all("公民身份号码" not in row for row in rows)
@@ -341,8 +345,10 @@ def test_each_access_is_audited_with_the_person_the_grant_and_its_scenario(
     assert all(grant.scenario.name in row.extra["purpose"] for row in logged)
 
 
-def test_the_daily_quota_refuses_the_access_past_it_with_a_chinese_message(resource: Resource, consumer: User) -> None:
-    issue(resource, consumer.department, daily_quota=2)
+def test_the_daily_quota_refuses_the_access_past_it_with_a_chinese_message(
+    resource: Resource, consumer: User, consumer_department: Department
+) -> None:
+    issue(resource, consumer_department, daily_quota=2)
     reading.preview_version(consumer, resource)
     download(consumer, resource, "json")
     with pytest.raises(AccessRefused, match="调用次数已达上限 2 次") as refused:
@@ -353,10 +359,12 @@ def test_the_daily_quota_refuses_the_access_past_it_with_a_chinese_message(resou
     assert reading.preview_version(consumer, resource, today=LATER).rows
 
 
-def test_the_quota_refusal_is_a_page_with_its_message_not_an_error(resource: Resource, consumer: User) -> None:
+def test_the_quota_refusal_is_a_page_with_its_message_not_an_error(
+    resource: Resource, consumer: User, consumer_department: Department
+) -> None:
     from django.test import Client
 
-    issue(resource, consumer.department, daily_quota=1)
+    issue(resource, consumer_department, daily_quota=1)
     page = Client()
     page.force_login(consumer)
     assert page.get(f"/datasets/resources/{resource.pk}/preview/").status_code == 200
@@ -366,10 +374,10 @@ def test_the_quota_refusal_is_a_page_with_its_message_not_an_error(resource: Res
 
 
 def test_the_reader_chooses_among_several_grants_and_never_another_department_s(
-    resource: Resource, consumer: User
+    resource: Resource, consumer: User, consumer_department: Department
 ) -> None:
-    narrow = issue(resource, consumer.department, items=["区县"])
-    wide = issue(resource, consumer.department, items=["姓名", "区县"])
+    narrow = issue(resource, consumer_department, items=["区县"])
+    wide = issue(resource, consumer_department, items=["姓名", "区县"])
     assert [f.name for f in reading.preview_version(consumer, resource).fields] == ["区县"]  # the oldest
     chosen = reading.preview_version(consumer, resource, choice=str(wide.pk))
     assert [f.name for f in chosen.fields] == ["姓名", "区县"]
