@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from govshare.accounts.models import User
 from govshare.audit.services import record_action
+from govshare.catalog import selectors as catalog_selectors
 from govshare.catalog.choices import ReviewStatus, ShareType
 from govshare.catalog.models import Item, Resource
 from govshare.core.authz import require, restrict
@@ -316,9 +317,8 @@ def issue_grant(data: GrantInput, *, actor: User, today: dt.date | None = None, 
     """Grant a consumer department a resource's data for one scenario (validated: see `_problems`). The provider
     department's 部门审核员 or the coordinator; the grant counts as reviewed on the day it is issued."""
     today = today if today is not None else scopes.clock()
-    resource = Resource.objects.filter(pk=data.resource_id).select_related("department").first()
-    if resource is None:
-        raise NotFound(NO_SCOPE)
+    # A resource the actor cannot see (another department's draft) answers as a missing one.
+    resource = catalog_selectors.get_resource(actor, data.resource_id)
     if not may_issue(actor, resource):
         raise PermissionDenied(ISSUERS_ONLY)
     scenario = Scenario.objects.filter(pk=data.scenario_id).first()

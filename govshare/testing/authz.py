@@ -3,6 +3,7 @@ users and objects the matrix runs against, and how one answer is classified."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from govshare.catalog import importing, revisions
 from govshare.catalog import services as catalog_services
 from govshare.catalog.models import Category, ImportBatch, Resource
 from govshare.catalog.rules import ItemDraft
+from govshare.datasets import scopes
 from govshare.datasets import services as dataset_services
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Load
@@ -37,6 +39,8 @@ from govshare.jobs.services import start_job
 from govshare.keys.jobs import ROTATE_KEYS
 from govshare.notifications import services as notification_services
 from govshare.notifications.choices import NotificationKind
+from govshare.sharing import grants
+from govshare.sharing.models import Grant
 from govshare.sources import services as source_services
 from govshare.sources.models import Source
 
@@ -60,6 +64,7 @@ OBJECTS: dict[str, tuple[str, ...]] = {
     "role_grant": ("pending",),  # the platform administrator's proposal to make a consumer of B 审计员
     "notification": ("mine", "someone_else"),  # one in the role's own inbox, one in another account's
     "job": ("a", "b"),  # a job each of A's and B's catalogue administrators started for their department
+    "grant": ("a", "b"),  # a third department's grant on A's published resource, and one on B's
 }
 
 # Classes of answers.
@@ -182,6 +187,26 @@ def _job(user: User, department: Department) -> Job:
     return start_job(ROTATE_KEYS, 500, title="矩阵任务", actor=user, department_id=department.pk, enqueue=False)
 
 
+def _grant(resource: Resource, reviewer: User | None) -> Grant:
+    """A grant of the resource's data to a third department (丙局), issued by the resource's 部门审核员: the grants
+    of the matrix concern A or B only as providers."""
+    from govshare.testing.sharing import make_scenario
+
+    holder = Department.objects.filter(name="矩阵丙局").first() or testing.make_department("矩阵丙局")
+    scenario = make_scenario(holder, name=f"矩阵场景{resource.pk}")
+    issuer = reviewer or testing.make_user(Role.DEPT_REVIEWER, department=resource.department)
+    today = scopes.clock()
+    data = grants.GrantInput(
+        department_id=holder.pk,
+        scenario_id=scenario.pk,
+        resource_id=resource.pk,
+        items=["姓名"],
+        valid_from=today,
+        valid_until=today + dt.timedelta(days=365),
+    )
+    return grants.issue_grant(data, actor=issuer, today=today)
+
+
 def build_world() -> World:
     a = testing.make_department("矩阵甲局")
     b = testing.make_department("矩阵乙局")
@@ -229,6 +254,7 @@ def build_world() -> World:
     candidate = testing.make_user(Role.CONSUMER, department=b)
     grant = account_services.propose_role_grant(candidate, Role.AUDITOR, actor=platform)
     assert Category.objects.filter(code="101").exists()
+    grant_a, grant_b = _grant(a_published, users["reviewer"]), _grant(b_published, None)
     inboxes = {role: _notice(user) for role, user in users.items() if user is not None}
     world = World(users=users, tokens=tokens, spare_tokens=spare, own_notifications=inboxes)
     world.objects = {
@@ -251,6 +277,7 @@ def build_world() -> World:
         "role_grant": {"pending": grant.pk},
         "notification": {"someone_else": _notice(someone)},
         "job": {"a": _job(admin_a, a).pk, "b": _job(admin_b, b).pk},
+        "grant": {"a": grant_a.pk, "b": grant_b.pk},
     }
     assert isinstance(batch_a, ImportBatch) and isinstance(change_a, GradingChange)
     return world

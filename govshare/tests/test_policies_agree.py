@@ -17,6 +17,8 @@ from govshare.grading.access import DECIDE
 from govshare.grading.models import GradingChange
 from govshare.identity.models import InformationSystem
 from govshare.jobs.models import Job
+from govshare.sharing.access import CONFIRM, REVOKE
+from govshare.sharing.models import Grant
 from govshare.sources.access import MANAGE
 from govshare.sources.models import Source
 from govshare.testing import authz as matrix
@@ -32,6 +34,7 @@ GUARDED: dict[type[models.Model], tuple[str, ...]] = {
     AuditLog: (authz.VIEW, "change"),
     InformationSystem: (authz.VIEW, "manage"),
     Job: (authz.VIEW, "change"),
+    Grant: (authz.VIEW, REVOKE, CONFIRM),
 }
 
 
