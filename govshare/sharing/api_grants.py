@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.decorators import decorate_view
 
 from govshare.accounts.acting import acting_user
@@ -83,7 +83,7 @@ def get_grant(request: HttpRequest, grant_id: int) -> dict[str, Any]:
     auth=STAFF_WRITE,
     summary="授权（提供部门的部门审核员或共享协调员）",
 )
-def issue_grant(request: HttpRequest, body: GrantIn) -> tuple[int, dict[str, Any]]:
+def issue_grant(request: HttpRequest, body: GrantIn) -> Status:
     data = grants.GrantInput(
         department_id=body.department_id,
         scenario_id=body.scenario_id,
@@ -99,7 +99,7 @@ def issue_grant(request: HttpRequest, body: GrantIn) -> tuple[int, dict[str, Any
         conditions=body.conditions,
     )
     grant = grants.issue_grant(data, actor=acting_user(request), source_note=body.source_note)
-    return 201, grant_out(grants.get_grant(acting_user(request), grant.pk))
+    return Status(201, grant_out(grants.get_grant(acting_user(request), grant.pk)))
 
 
 @router.post(
