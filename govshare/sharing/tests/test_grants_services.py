@@ -277,3 +277,17 @@ def test_a_loaded_resource_is_granted_with_the_test_factory(
     loaded = loaded_resource(provider, tmp_path)
     grant = issue(loaded, consumer_department)
     assert grants.grant_is_active(grant, TODAY)
+
+
+def test_the_daily_command_reminds_the_parties(
+    resource: Resource, consumer_department: Department, consumer: User
+) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    issue(resource, consumer_department, review_interval_days=10)
+    out = io.StringIO()
+    call_command("remind_lapsing_grants", stdout=out)
+    assert "已提醒 1 项" in out.getvalue()
+    assert Notification.objects.filter(recipient=consumer, title__startswith="共享授权即将失效").exists()
