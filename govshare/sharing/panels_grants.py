@@ -59,6 +59,6 @@ def register() -> None:
     )
     register_panel(
         "resource_detail",
-        Panel(key="grants", order=150, template_name="sharing/resource_grants.html", context=resource_grants_panel),
+        Panel(key="grants", order=310, template_name="sharing/resource_grants.html", context=resource_grants_panel),
     )
     register_nav_count("grant_review", review_due_count)
