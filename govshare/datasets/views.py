@@ -386,9 +386,10 @@ def _version_param(request: HttpRequest) -> int | None:
     return int(value)
 
 
-def _refused(request: HttpRequest, resource: Resource, exc: AccessRefused) -> HttpResponse:
-    """A scope that may not read now (a grant's daily quota used up): its message, with its status."""
-    context = {"resource": resource, "message": exc.text}
+def _refused(request: HttpRequest, resource: Resource, exc: DomainError) -> HttpResponse:
+    """A scope that may not read now (a grant's daily quota used up, its row filter unusable): its message, with
+    its status."""
+    context = {"resource": resource, "message": str(exc)}
     return render(request, "datasets/refused.html", context, status=exc.status)
 
 
@@ -424,6 +425,9 @@ def data_preview(request: HttpRequest, resource_id: int) -> HttpResponse:
             lookup_error = "；".join(problem.message for problem in exc.problems)
             preview = reading.preview_version(user, resource, version=version, choice=choice)
     except AccessRefused as exc:
+        return _refused(request, resource, exc)
+    except ValidationFailed as exc:
+        # Not the lookup: the reader's scope itself cannot be read (its row filter names an item the version lacks).
         return _refused(request, resource, exc)
     return render(
         request,

@@ -139,3 +139,13 @@ def test_the_reviewer_s_home_lists_grants_due_for_review(
     issue(resource, consumer_department, review_interval_days=20, actor=provider_reviewer)
     home = _page(provider_reviewer).get("/").content.decode()
     assert 'id="home-grant-review"' in home and "项授权待复核确认" in home
+
+
+def test_a_row_filter_the_data_cannot_apply_refuses_with_its_reason_not_an_error(grant: Grant, consumer: User) -> None:
+    """An item named by the filter that the loaded version lacks (added to the catalogue after the load): no row
+    may be shown, and the page says why."""
+    Grant.objects.filter(pk=grant.pk).update(row_filter={"籍贯": ["德阳"]})
+    page = _page(consumer).get(f"/datasets/resources/{grant.resource_id}/preview/")
+    assert page.status_code == 422 and "籍贯" in page.content.decode()
+    answer = Client().get(f"/api/datasets/resources/{grant.resource_id}/dataset/preview", headers=bearer(consumer))
+    assert answer.status_code in (400, 422) and "510603" not in answer.content.decode()
