@@ -4,8 +4,8 @@ streamed.
 
 Every preview and download is permission-checked through the reader's scope (`scopes.reader_scope`: the owning
 department and the platform administrator, a grant's consumers; everyone else gets 404) and recorded in the audit
-trail through `services.record_data_access` — committed before the first
-byte of the answer is produced. The API and the pages both call these functions.
+trail through `services.record_data_access` — committed before the first byte of the answer is produced. The API
+and the pages both call these functions.
 """
 
 from __future__ import annotations
