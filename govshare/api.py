@@ -20,6 +20,7 @@ from govshare.grading.api import router as grading_router
 from govshare.identity.api_systems import router as identity_systems_router
 from govshare.jobs.api import router as jobs_router
 from govshare.notifications.api import router as notifications_router
+from govshare.sharing.api_grants import router as sharing_grants_router
 from govshare.sharing.api_lists import router as sharing_lists_router
 from govshare.sharing.api_scenarios import router as sharing_scenarios_router
 
@@ -92,3 +93,4 @@ api.add_router("/jobs", jobs_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/sharing", sharing_lists_router)
 api.add_router("/sharing", sharing_scenarios_router)
+api.add_router("/sharing", sharing_grants_router)

@@ -1,5 +1,6 @@
 """Who may read a dataset and its loads: the rule of a department's data (govshare.sources.access), as policies of
-the datasets app's models. Other departments will reach data through reviewed sharing grants."""
+the datasets app's models. Other departments reach data through sharing grants (`datasets.scopes`), not through
+these policies."""
 
 from __future__ import annotations
 

@@ -261,23 +261,35 @@ def download_rejects(request: HttpRequest, load_id: int) -> HttpResponseBase:
 # --- dataset -------------------------------------------------------------------------------------------------------
 
 
+class ScopeIn(Schema):
+    grant: int | None = Field(
+        None, description="共享授权编号：本部门对该资源持有多项有效授权时，选择按哪一项读取；不填取最早的一项"
+    )
+
+
+def _choice(grant: int | None) -> str:
+    return "" if grant is None else str(grant)
+
+
 @router.get(
     "/resources/{resource_id}/dataset",
     response={200: DatasetOut, **ERRORS},
     auth=STAFF_READ,
     summary="资源的数据集：当前版本、记录数、字段字典、版本列表、时效",
 )
-def get_dataset(request: HttpRequest, resource_id: int) -> DatasetOut:
+def get_dataset(request: HttpRequest, resource_id: int, query: Query[ScopeIn]) -> DatasetOut:
     user = acting_user(request)
     resource = _resource(user, resource_id)
-    dataset = reading.readable_dataset(user, resource)
+    dataset, scope = reading.readable(user, resource, choice=_choice(query.grant))
     names = [str(column.get("name")) for column in dataset.columns if isinstance(column, dict)]
+    # Only the columns the reader's scope shows (a grant's items, less those withheld).
+    names = [name for name in names if reading.visible_in(scope, name)]
     return DatasetOut.model_validate(
         {
             "resource_id": resource.pk,
             "resource_code": resource.code,
             "current_version": dataset.current_version,
-            "row_count": dataset.row_count,
+            "row_count": dataset.row_count if scope.whole_rows else None,
             "last_success_at": dataset.last_success_at,
             "timely": jobs.is_timely(resource),
             "fields": reading.field_dictionary(resource, names, dataset),
@@ -293,12 +305,13 @@ def get_dataset(request: HttpRequest, resource_id: int) -> DatasetOut:
     auth=STAFF_READ,
     summary="数据版本（最新在前）",
 )
-def list_versions(request: HttpRequest, resource_id: int) -> list[reading.VersionInfo]:
+def list_versions(request: HttpRequest, resource_id: int, query: Query[ScopeIn]) -> list[reading.VersionInfo]:
     user = acting_user(request)
-    return reading.dataset_versions(reading.readable_dataset(user, _resource(user, resource_id)))
+    resource = _resource(user, resource_id)
+    return reading.dataset_versions(reading.readable_dataset(user, resource, choice=_choice(query.grant)))
 
 
-class PreviewIn(Schema):
+class PreviewIn(ScopeIn):
     version: int | None = Field(None, description="数据版本；不填为当前版本")
     limit: int = Field(reading.PREVIEW_ROWS, description=f"行数，1–{reading.PREVIEW_MAX_ROWS}")
     column: str = Field("", description="按值查询：信息项名称（与 value 一起使用；加密可检索的列经 HMAC 比对）")
@@ -317,11 +330,16 @@ def preview_dataset(request: HttpRequest, resource_id: int, query: Query[Preview
     user = acting_user(request)
     where = {query.column: query.value} if query.column else None
     return reading.preview_version(
-        user, _resource(user, resource_id), version=query.version, limit=query.limit, where=where
+        user,
+        _resource(user, resource_id),
+        version=query.version,
+        limit=query.limit,
+        where=where,
+        choice=_choice(query.grant),
     )
 
 
-class DownloadIn(Schema):
+class DownloadIn(ScopeIn):
     version: int | None = Field(None, description="数据版本；不填为当前版本")
     format: Annotated[str, choice_values(ExportFormat)] = Field(
         ExportFormat.CSV, description="csv（UTF-8 带 BOM）/ xlsx / json / parquet"
@@ -347,5 +365,9 @@ class DownloadIn(Schema):
 def download_dataset(request: HttpRequest, resource_id: int, query: Query[DownloadIn]) -> HttpResponseBase:
     user = acting_user(request)
     return reading.download_response(
-        user, _resource(user, resource_id), version=query.version, file_format=query.format
+        user,
+        _resource(user, resource_id),
+        version=query.version,
+        file_format=query.format,
+        choice=_choice(query.grant),
     )

@@ -2,9 +2,10 @@
 versions, a preview of a version's first rows with the field dictionary, and downloads in every export format,
 streamed.
 
-Every preview and download is permission-checked (the owning department and the platform administrator; everyone
-else gets 404) and recorded in the audit trail through `services.record_data_access` — committed before the first
-byte of the answer is produced. The API and the pages both call these functions.
+Every preview and download is permission-checked through the reader's scope (`scopes.reader_scope`: the owning
+department and the platform administrator, a grant's consumers; everyone else gets 404) and recorded in the audit
+trail through `services.record_data_access` — committed before the first byte of the answer is produced. The API
+and the pages both call these functions.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from govshare.accounts.models import User
 from govshare.catalog.choices import ItemDataType
 from govshare.catalog.models import Resource
 from govshare.core.errors import DomainError, FieldProblem, NotFound, ValidationFailed
-from govshare.core.masking import MaskRule, mask_arrow_column, masking_rule_for
+from govshare.core.masking import MaskRule, mask_arrow_column
 from govshare.core.uploads import check_data_upload
 from govshare.dataplane import exporting
 from govshare.dataplane.encryption import decrypted, filtered
@@ -38,6 +39,7 @@ from govshare.dataplane.raw import SourceError, map_columns
 from govshare.dataplane.tables import DatasetTable
 from govshare.datasets import encryption, leases, selectors, services
 from govshare.datasets.models import Dataset, DatasetVersion, Load, VersionLease
+from govshare.datasets.scopes import ReadScope, masking_rules, reader_scope, staff_scope
 from govshare.sources import services as source_services
 from govshare.sources.access import can_read_data, require_source_manager
 from govshare.sources.choices import SourceKind
@@ -56,12 +58,15 @@ __all__ = [
     "download_response",
     "field_dictionary",
     "masked",
+    "masking_rules",
     "open_version",
     "preview_source_for",
     "preview_version",
+    "readable",
     "readable_dataset",
     "rejects_response",
     "staff_scope",
+    "visible_in",
 ]
 
 PREVIEW_ROWS = 20
@@ -125,7 +130,8 @@ class DataPreview:
     version: int
     fields: list[DataField]
     rows: list[list[Any]]
-    total_rows: int
+    total_rows: int | None  # None: the reader's scope holds some rows only
+    purpose: str = ""  # the scope's purpose (a grant's scenario), shown to a reader outside the department
 
 
 def _latest_input(source: Source) -> Path | None:
@@ -178,12 +184,23 @@ def preview_source_for(
     return SourceSample(found.columns, found.rows, found.encoding, suggestions, list(found.warnings))
 
 
-def readable_dataset(user: User, resource: Resource) -> Dataset:
-    """The resource's dataset when the user may read its data and it has a version; NotFound otherwise."""
-    dataset = selectors.dataset_of(user, resource)
+def readable(
+    user: User, resource: Resource, *, today: dt.date | None = None, choice: str = ""
+) -> tuple[Dataset, ReadScope]:
+    """The resource's dataset and the user's scope on it (`scopes.reader_scope`: the staff scope, a grant's, or
+    404), when it has a version; NotFound otherwise. The scope is decided first, so that a reader without one gets
+    the same answer whether or not the resource has data."""
+    scope = reader_scope(user, resource, today=today, choice=choice)
+    dataset = Dataset.objects.filter(resource=resource).first()
     if dataset is None or dataset.current_version is None:
         raise NotFound(gettext_noop("该资源尚无归集数据"))
-    return dataset
+    return dataset, scope
+
+
+def readable_dataset(user: User, resource: Resource, *, today: dt.date | None = None, choice: str = "") -> Dataset:
+    """The resource's dataset when the user may read its data (in some scope) and it has a version; NotFound
+    otherwise."""
+    return readable(user, resource, today=today, choice=choice)[0]
 
 
 def dataset_versions(dataset: Dataset) -> list[VersionInfo]:
@@ -230,28 +247,6 @@ def _version(dataset: Dataset, version: int | None, *, pending: bool = False) ->
             % {"version": version, "keep": dataset.keep_versions}
         )
     return version
-
-
-@dataclass(frozen=True)
-class ReadScope:
-    """What one reader gets of a dataset, decided before any row is read: which items (None: all), which rows
-    (`rows_where`: item → the values it may hold), the masking rule of each item, and the purpose the audit row
-    records. Every preview, download and export goes through `open_version` with one; the department's own staff,
-    the platform administrator, and (to come) a grant's consumer and the open-data portal differ only in their
-    scope."""
-
-    reader: User
-    masking: Mapping[str, str] = field(default_factory=dict)
-    items: frozenset[str] | None = None
-    rows_where: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    purpose: str = ""
-
-
-def staff_scope(user: User, resource: Resource) -> ReadScope:
-    """A staff member's scope: every item and row; unmasked for the owning department, masked by the items' grade
-    and level for the platform administrator."""
-    purpose = "本部门数据" if user.department_id == resource.department_id else "平台管理"
-    return ReadScope(reader=user, masking=masking_rules(user, resource), purpose=purpose)
 
 
 @dataclass
@@ -315,6 +310,11 @@ def _open_rows(
     return reader, _data_names(reader.schema)
 
 
+def visible_in(scope: ReadScope, column: str) -> bool:
+    """Whether the scope's reader gets this column at all (in its items and not withheld)."""
+    return _in_items(scope, column) and scope.masking.get(column) != MaskRule.WITHHOLD
+
+
 def _in_items(scope: ReadScope, column: str) -> bool:
     return scope.items is None or column in scope.items
 
@@ -343,14 +343,6 @@ def _items_of(reader: pa.RecordBatchReader, items: frozenset[str]) -> pa.RecordB
     names = [name for name in reader.schema.names if name in items or name.startswith("_")]
     schema = pa.schema([reader.schema.field(name) for name in names])
     return pa.RecordBatchReader.from_batches(schema, (batch.select(names) for batch in reader))
-
-
-def masking_rules(user: User, resource: Resource) -> dict[str, str]:
-    """The masking each column gets in this user's copy: none for the owning department; for anyone else (the
-    platform administrator, later the grantees of a share) the rule of the item's grade and level."""
-    if user.department_id is not None and user.department_id == resource.department_id:
-        return {}
-    return {item.name: rule for item in selectors.field_dictionary(resource) if (rule := masking_rule_for(item))}
 
 
 def masked(reader: pa.RecordBatchReader, rules: Mapping[str, str]) -> pa.RecordBatchReader:
@@ -406,15 +398,18 @@ def preview_version(
     version: int | None = None,
     limit: int = PREVIEW_ROWS,
     where: Mapping[str, str] | None = None,
+    today: dt.date | None = None,
+    choice: str = "",
 ) -> DataPreview:
     """The first `limit` rows of a version (those whose columns equal `where`'s values, if given) with the field
-    dictionary; the access is recorded."""
+    dictionary, in the user's scope (`choice`: which of several grants, see `scopes.reader_scope`); the access is
+    recorded. `total_rows` is None for a scope limited to some rows: the version's count would tell how many rows
+    lie outside it."""
     if not 1 <= limit <= PREVIEW_MAX_ROWS:
         raise ValidationFailed(
             [FieldProblem("limit", gettext("预览行数应在 1 到 %(max)s 之间") % {"max": PREVIEW_MAX_ROWS})]
         )
-    dataset = readable_dataset(user, resource)
-    scope = staff_scope(user, resource)
+    dataset, scope = readable(user, resource, today=today, choice=choice)
     opened = open_version(dataset, scope, version=version, where=where)
     number, reader, names = opened.number, opened.batches, opened.names
     rows: list[list[Any]] = []
@@ -427,11 +422,9 @@ def preview_version(
                 break
     finally:
         reader.close()
-    total = _row_count(dataset, number)
-    services.record_data_access(
-        user, dataset, action=ACTION_PREVIEW, version=number, rows=len(rows), purpose=scope.purpose
-    )
-    return DataPreview(number, field_dictionary(resource, names, dataset), rows, total)
+    total = _row_count(dataset, number) if scope.whole_rows else None
+    services.record_data_access(user, dataset, action=ACTION_PREVIEW, version=number, rows=len(rows), scope=scope)
+    return DataPreview(number, field_dictionary(resource, names, dataset), rows, total, scope.purpose)
 
 
 def _row_count(dataset: Dataset, version: int) -> int:
@@ -441,9 +434,16 @@ def _row_count(dataset: Dataset, version: int) -> int:
 
 
 def download_response(
-    user: User, resource: Resource, *, version: int | None = None, file_format: str = ExportFormat.CSV
+    user: User,
+    resource: Resource,
+    *,
+    version: int | None = None,
+    file_format: str = ExportFormat.CSV,
+    today: dt.date | None = None,
+    choice: str = "",
 ) -> StreamingHttpResponse:
-    """A version in one format, streamed. The access is recorded (and committed) before the response is built."""
+    """A version in one format, streamed, in the user's scope. The access is recorded (and committed) before the
+    response is built: a grant revoked before that moment refuses the download."""
     if file_format not in ExportFormat.values:
         raise ValidationFailed(
             [
@@ -453,15 +453,14 @@ def download_response(
                 )
             ]
         )
-    dataset = readable_dataset(user, resource)
-    scope = staff_scope(user, resource)
+    dataset, scope = readable(user, resource, today=today, choice=choice)
     # A download streams for long: its version is leased, so loads committed meanwhile do not vacuum its files.
     opened = open_version(dataset, scope, version=version, holder=f"download:{user.pk}")
     number, reader, lease = opened.number, opened.batches, opened.lease
     assert lease is not None
     try:
         services.record_data_access(
-            user, dataset, action=ACTION_DOWNLOAD, version=number, export_format=file_format, purpose=scope.purpose
+            user, dataset, action=ACTION_DOWNLOAD, version=number, export_format=file_format, scope=scope
         )
     except BaseException:
         reader.close()

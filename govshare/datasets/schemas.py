@@ -220,7 +220,7 @@ class DatasetOut(Schema):
     resource_id: int
     resource_code: str
     current_version: int | None
-    row_count: int
+    row_count: int | None = Field(..., description="当前版本的记录数；授权只含部分记录时为空")
     last_success_at: dt.datetime | None
     timely: bool | None = Field(..., description="最近一次成功归集是否在更新周期内；不定期或从未归集为空")
     fields: list[FieldOut]
@@ -232,7 +232,8 @@ class DataPreviewOut(Schema):
     version: int
     fields: list[FieldOut] = Field(..., description="字段字典")
     rows: list[list[Any]] = Field(..., description="前几行数据，按字段字典的顺序")
-    total_rows: int = Field(..., description="此版本的记录数")
+    total_rows: int | None = Field(..., description="此版本的记录数；授权只含部分记录时为空")
+    purpose: str = Field("", description="读取依据：本部门数据、平台管理，或共享授权的应用场景")
 
 
 def public_config(config: dict[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from govshare.dataplane.tables import dataset_table_uri
 from govshare.datasets import jobs
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.models import Dataset, Load
+from govshare.datasets.scopes import ReadScope
 from govshare.jobs.choices import UNFINISHED_STATUSES
 from govshare.sources.access import can_read_data, require_source_manager
 from govshare.sources.choices import FileFormat, LoadMode, SourceKind
@@ -215,11 +216,18 @@ def record_data_access(
     export_format: str = "",
     rows: int | None = None,
     purpose: str = "",
+    scope: ReadScope | None = None,
 ) -> None:
-    """Every preview and download is recorded, committed before the first byte of the answer is sent."""
-    if not can_read_data(actor, dataset.resource):
+    """Every preview and download is recorded, committed before the first byte of the answer is sent. A reader
+    with a scope of its own (a grant's) is admitted by it in the same transaction (the grant checked again, its
+    daily quota counted); anyone else must be able to read the department's data."""
+    if scope is not None and scope.reader.pk != actor.pk:
+        raise NotFound(gettext_noop("信息资源不存在或无权访问其数据"))
+    if (scope is None or scope.admit is None) and not can_read_data(actor, dataset.resource):
         raise NotFound(gettext_noop("信息资源不存在或无权访问其数据"))
     with transaction.atomic():
+        if scope is not None and scope.admit is not None:
+            scope.admit()
         record_action(
             actor,
             action,
@@ -228,5 +236,6 @@ def record_data_access(
             version=version,
             format=export_format,
             rows=rows,
-            purpose=purpose,
+            purpose=scope.purpose if scope is not None else purpose,
+            **(dict(scope.basis) if scope is not None else {}),
         )

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -33,6 +34,7 @@ from govshare.datasets.choices import FINISHED_STATUSES
 from govshare.datasets.forms import SOURCE_FORMS, SampleForm, UploadForm
 from govshare.datasets.models import Load
 from govshare.datasets.schemas import progress_percent
+from govshare.datasets.scopes import AccessRefused
 from govshare.sources import selectors as source_selectors
 from govshare.sources import services as source_services
 from govshare.sources.access import can_manage_sources, can_read_data, require_source_manager
@@ -381,22 +383,49 @@ def _version_param(request: HttpRequest) -> int | None:
     return int(value)
 
 
+def _refused(request: HttpRequest, resource: Resource, exc: DomainError) -> HttpResponse:
+    """A scope that may not read now (a grant's daily quota used up, its row filter unusable): its message, with
+    its status."""
+    context = {"resource": resource, "message": str(exc)}
+    return render(request, "datasets/refused.html", context, status=exc.status)
+
+
+def _choice_param(request: HttpRequest) -> str:
+    """Which of several grants the reader reads through (`?grant=<id>`); "" for the default one."""
+    value = request.GET.get("grant", "").strip()
+    if value and not value.isdigit():
+        raise Http404(_("授权编号应为数字"))
+    return value
+
+
 @login_required
 @no_store
 @_domain_errors
 def data_preview(request: HttpRequest, resource_id: int) -> HttpResponse:
-    """The first rows of a version with the field dictionary (each preview is recorded in the audit trail)."""
+    """The first rows of a version with the field dictionary, in the reader's scope (the department's own staff,
+    the platform administrator, a grant's consumer; 404 for anyone else). Each preview is recorded."""
     user = acting_user(request)
-    resource = _resource(user, resource_id)
+    # The scope decides (reading.readable): a published entry is visible to every department in the catalogue,
+    # its data only to those with a scope on it.
+    resource = catalog_selectors.get_resource(user, resource_id)
     version = _version_param(request)
+    choice = _choice_param(request)
     # 按值查询: rows whose item equals the value (a searchable encrypted item is compared through its HMAC column).
     column, value = request.GET.get("column", "").strip(), request.GET.get("value", "").strip()
     lookup_error = ""
     try:
-        preview = reading.preview_version(user, resource, version=version, where={column: value} if column else None)
+        try:
+            preview = reading.preview_version(
+                user, resource, version=version, where={column: value} if column else None, choice=choice
+            )
+        except ValidationFailed as exc:
+            lookup_error = "；".join(problem.message for problem in exc.problems)
+            preview = reading.preview_version(user, resource, version=version, choice=choice)
+    except AccessRefused as exc:
+        return _refused(request, resource, exc)
     except ValidationFailed as exc:
-        lookup_error = "；".join(problem.message for problem in exc.problems)
-        preview = reading.preview_version(user, resource, version=version)
+        # Not the lookup: the reader's scope itself cannot be read (its row filter names an item the version lacks).
+        return _refused(request, resource, exc)
     return render(
         request,
         "datasets/preview.html",
@@ -405,6 +434,8 @@ def data_preview(request: HttpRequest, resource_id: int) -> HttpResponse:
             "preview": preview,
             "formats": ExportFormat.choices,
             "lookup": {"column": column, "value": value, "error": lookup_error},
+            "choice": choice,
+            "own_data": can_read_data(user, resource),
         },
     )
 
@@ -414,10 +445,18 @@ def data_preview(request: HttpRequest, resource_id: int) -> HttpResponse:
 @_domain_errors
 def data_download(request: HttpRequest, resource_id: int) -> HttpResponseBase:
     user = acting_user(request)
-    resource = _resource(user, resource_id)
+    resource = catalog_selectors.get_resource(user, resource_id)
     file_format = request.GET.get("format", ExportFormat.CSV)
+    choice = _choice_param(request)
     try:
-        return reading.download_response(user, resource, version=_version_param(request), file_format=file_format)
+        return reading.download_response(
+            user, resource, version=_version_param(request), file_format=file_format, choice=choice
+        )
+    except AccessRefused as exc:
+        return _refused(request, resource, exc)
     except ValidationFailed as exc:
         messages.error(request, "；".join(problem.message for problem in exc.problems))
-        return redirect("datasets:resource_data", resource.pk)
+        if can_read_data(user, resource):
+            return redirect("datasets:resource_data", resource.pk)
+        query = f"?grant={choice}" if choice else ""
+        return redirect(reverse("datasets:preview", args=[resource.pk]) + query)

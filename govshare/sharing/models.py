@@ -109,6 +109,9 @@ class Grant(models.Model):
     )
     revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
     revoke_reason = models.CharField("撤销理由", max_length=500, blank=True)
+    # The last day the parties were told the grant is about to lapse or expire (one notice per grant and day).
+    lapse_notified_on = models.DateField("最近到期提醒日期", null=True, blank=True)
+    source_note = models.CharField("授权来源", max_length=200, blank=True, help_text="如：共享申请编号")
 
     class Meta:
         verbose_name = "共享授权"
@@ -253,3 +256,21 @@ class ScenarioEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scenario_id} {self.action}"
+
+
+class GrantUsage(models.Model):
+    """How many data accesses a grant served on one day: the daily quota's counter. Each access increments it in
+    the transaction that records the access, by one conditional UPDATE (count < quota), so that two accesses at
+    once can never both take the last unit."""
+
+    grant = models.ForeignKey(Grant, verbose_name="共享授权", on_delete=models.CASCADE, related_name="usage")
+    day = models.DateField("日期")
+    accesses = models.PositiveIntegerField("访问次数", default=0)
+
+    class Meta:
+        verbose_name = "授权使用量"
+        verbose_name_plural = "授权使用量"
+        constraints = [models.UniqueConstraint(fields=["grant", "day"], name="sharing_grant_usage_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.grant_id} {self.day}: {self.accesses}"

@@ -1,6 +1,6 @@
 """Sharing's pages; each part of sharing keeps its routes in its own module or block, joined here."""
 
-from django.urls import path
+from django.urls import include, path
 
 from govshare.sharing import urls_scenarios, views_lists
 
@@ -33,4 +33,5 @@ urlpatterns = [
     path("negative/export/", views_lists.list_export, {"key": "negative"}, name="negative_export"),
     path("negative/import/", views_lists.list_import, {"key": "negative"}, name="negative_import"),
     *urls_scenarios.urlpatterns,
+    path("", include("govshare.sharing.urls_grants")),
 ]

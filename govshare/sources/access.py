@@ -2,8 +2,8 @@
 and datasets alike.
 
 Data (preview, download, load history) is readable by the department that owns the resource and by the platform
-administrator; other departments will get it through reviewed sharing grants (not yet built), so for them the data's
-pages and routes answer 404.
+administrator. Other departments' consumers read previews and downloads only through a sharing grant, a read scope
+that sharing gives datasets (`datasets.scopes`); without one the data's pages and routes answer 404.
 
 A source is the owning department's alone: its preview and mapping page show the source's raw rows, unmasked, and
 its settings, mapping and loads decide what goes into the department's dataset. So registering, changing,

@@ -3,6 +3,7 @@ users and objects the matrix runs against, and how one answer is classified."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from govshare.catalog import importing, revisions
 from govshare.catalog import services as catalog_services
 from govshare.catalog.models import Category, ImportBatch, Resource
 from govshare.catalog.rules import ItemDraft
+from govshare.datasets import scopes
 from govshare.datasets import services as dataset_services
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Load
@@ -40,7 +42,9 @@ from govshare.notifications import services as notification_services
 from govshare.notifications.choices import NotificationKind
 from govshare.sharing import demands as demand_services
 from govshare.sharing import duties as duty_services
+from govshare.sharing import grants
 from govshare.sharing import scenarios as scenario_services
+from govshare.sharing.models import Grant
 from govshare.sources import services as source_services
 from govshare.sources.models import Source
 
@@ -72,6 +76,7 @@ OBJECTS: dict[str, tuple[str, ...]] = {
     "credential": ("a", "b"),
     # A scenario of A's (registered by A's consumer) and one of B's, both submitted to the coordinator.
     "scenario": ("a", "b"),
+    "grant": ("a", "b"),  # a third department's grant on A's published resource, and one on B's
 }
 
 # Classes of answers.
@@ -217,6 +222,26 @@ def _scenario(department: Department, system_id: int, actor: User) -> int:
     return scenario_services.submit_scenario(scenario, actor=actor).pk
 
 
+def _grant(resource: Resource, reviewer: User | None) -> Grant:
+    """A grant of the resource's data to a third department (丙局), issued by the resource's 部门审核员: the grants
+    of the matrix concern A or B only as providers."""
+    from govshare.testing.sharing import make_scenario
+
+    holder = Department.objects.filter(name="矩阵丙局").first() or testing.make_department("矩阵丙局")
+    scenario = make_scenario(holder, name=f"矩阵场景{resource.pk}")
+    issuer = reviewer or testing.make_user(Role.DEPT_REVIEWER, department=resource.department)
+    today = scopes.clock()
+    data = grants.GrantInput(
+        department_id=holder.pk,
+        scenario_id=scenario.pk,
+        resource_id=resource.pk,
+        items=["姓名"],
+        valid_from=today,
+        valid_until=today + dt.timedelta(days=365),
+    )
+    return grants.issue_grant(data, actor=issuer, today=today)
+
+
 def build_world() -> World:
     a = testing.make_department("矩阵甲局")
     b = testing.make_department("矩阵乙局")
@@ -282,6 +307,7 @@ def build_world() -> World:
     assert consumer_a is not None
     scenario_a = _scenario(a, system_a["system_id"], consumer_a)
     scenario_b = _scenario(b, system_b["system_id"], admin_b)
+    grant_a, grant_b = _grant(a_published, users["reviewer"]), _grant(b_published, None)
     inboxes = {role: _notice(user) for role, user in users.items() if user is not None}
     world = World(users=users, tokens=tokens, spare_tokens=spare, own_notifications=inboxes)
     world.objects = {
@@ -309,6 +335,7 @@ def build_world() -> World:
         "system": {"a": system_a, "b": system_b},
         "credential": {"a": credential_a, "b": credential_b},
         "scenario": {"a": scenario_a, "b": scenario_b},
+        "grant": {"a": grant_a.pk, "b": grant_b.pk},
     }
     assert isinstance(batch_a, ImportBatch) and isinstance(change_a, GradingChange)
     return world

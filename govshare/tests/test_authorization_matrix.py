@@ -36,6 +36,14 @@ RESOURCE: Body = lambda _: authz.resource_body()  # noqa: E731
 REASON: Body = lambda _: {"reason": "信息项描述不完整"}  # noqa: E731
 BATCH_REVIEW: Body = lambda _: {"action": "publish", "ids": [2**31]}  # noqa: E731
 NOTE: Body = lambda _: {"note": "同意"}  # noqa: E731
+GRANT: Body = lambda resource_id: {  # noqa: E731
+    "department_id": 2**31 - 1,
+    "scenario_id": 2**31 - 1,
+    "resource_id": resource_id,
+    "items": ["姓名"],
+    "valid_from": "2026-01-01",
+    "valid_until": "2099-12-31",
+}
 CATEGORY: Body = lambda _: {"parent_code": "1", "segment": "77", "name": "矩阵测试分类"}  # noqa: E731
 CATEGORY_UPDATE: Body = lambda _: {"name": "人口", "description": "", "is_active": True}  # noqa: E731
 IMPORT: Body = _upload
@@ -226,6 +234,15 @@ API: dict[str, tuple[str, str, Body | None]] = {
     "sharing_api_scenarios_approve_scenario": ("scenario", "L F FH FH FH H H HF", NOTE),
     "sharing_api_scenarios_reject_scenario": ("scenario", "L F FH FH FH H H HF", REASON),
     "sharing_api_scenarios_retire_scenario": ("scenario", "L F VH FH VH H H HV", REASON),
+    # Grants: the matrix's are held by a third department on A's and on B's data. The holder's and the provider's
+    # staff, the platform administrator and the auditor see them; the provider's 部门审核员 alone revokes and
+    # confirms them (the coordinator may revoke: tested in sharing); the issuing of a resource's grants is its
+    # department's 部门审核员's (the body's scenario does not exist: 422 for them, 403 for others who see it).
+    "sharing_api_grants_list_grants": ("none", "L O O O O O O O", None),
+    "sharing_api_grants_get_grant": ("grant", "L O OH OH OH H O HO", None),
+    "sharing_api_grants_issue_grant": ("resource", "L F FFHF VVHF FFHF HFHF HFHF HFFF", GRANT),
+    "sharing_api_grants_revoke_grant": ("grant", "L F FH OH FH H F HF", REASON),
+    "sharing_api_grants_confirm_grant": ("grant", "L F FH OH FH H F HF", NOTE),
 }
 
 # --- pages -----------------------------------------------------------------------------------------------------
@@ -315,6 +332,12 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "datasets:load_rejects": ("load", "GET", "L H OH OH OH H H HO", None),
     "jobs:list": ("none", "GET", "L O O O O O O O", None),
     "jobs:detail": ("job", "GET", "L O OH H H H H HO", None),
+    # Grants (see the API's lines): the security officer has none to list (404); a refused revoke or confirm
+    # redirects back to the grant with the reason.
+    "sharing:grants": ("none", "GET", "L O O O O H O O", None),
+    "sharing:grant_detail": ("grant", "GET", "L O OH OH OH H O HO", None),
+    "sharing:grant_revoke": ("grant", "POST", "L R RH OH RH H R HR", REASON),
+    "sharing:grant_confirm": ("grant", "POST", "L R RH OH RH H R HR", NOTE_FORM),
     "notifications:inbox": ("none", "GET", "L O O O O O O O", None),
     "notifications:mark_all_read": ("none", "POST", "L O O O O O O O", None),
     "notifications:open": ("notification", "POST", "L OH OH OH OH OH OH OH", None),

@@ -104,6 +104,8 @@ def _pages(objects: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
             "/grading/",
             "/jobs/",
             f"/jobs/{objects['job']['a']}/",
+            "/sharing/grants/?side=provider",
+            f"/sharing/grants/{objects['grant']['a']}/",
             "/notifications/",
             "/account/tokens/",
             f"/sharing/demands/{objects['demand']['a']}/",

@@ -20,9 +20,10 @@ from govshare.grading.models import GradingChange
 from govshare.identity.models import InformationSystem
 from govshare.jobs.models import Job
 from govshare.sharing import access_lists
+from govshare.sharing.access import CONFIRM, REVOKE
 from govshare.sharing.access_scenarios import EDIT, RETIRE
 from govshare.sharing.access_scenarios import REVIEW as SCENARIO_REVIEW
-from govshare.sharing.models import Demand, Duty, Scenario
+from govshare.sharing.models import Demand, Duty, Grant, Scenario
 from govshare.sources.access import MANAGE
 from govshare.sources.models import Source
 from govshare.testing import authz as matrix
@@ -41,6 +42,7 @@ GUARDED: dict[type[models.Model], tuple[str, ...]] = {
     Demand: (authz.VIEW, access_lists.EDIT, access_lists.ANSWER),
     Duty: (authz.VIEW, access_lists.MANAGE, access_lists.FULFIL),
     Scenario: (authz.VIEW, EDIT, SCENARIO_REVIEW, RETIRE),
+    Grant: (authz.VIEW, REVOKE, CONFIRM),
 }
 
 

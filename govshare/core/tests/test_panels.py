@@ -97,7 +97,7 @@ def test_an_exception_in_a_panel_is_not_swallowed() -> None:
 def test_the_resource_page_has_the_panels_of_the_apps_in_their_order() -> None:
     from govshare.core.panels import registry
 
-    assert [p.key for p in registry.panels("resource_detail")] == ["grading", "duplicates", "data"]
+    assert [p.key for p in registry.panels("resource_detail")] == ["grading", "duplicates", "data", "grants"]
 
 
 LOCMEM_TEMPLATES = [
