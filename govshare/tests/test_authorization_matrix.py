@@ -67,6 +67,7 @@ DEMAND: Body = lambda _: {"title": "矩阵需求（改）", "description": "核�
 DUTY: Body = lambda _: {"department_code": "", "name": "矩阵责任", "legal_basis": "条例"}  # noqa: E731
 UNLINK: Body = lambda _: {"resource_code": ""}  # noqa: E731
 NO_PROVIDER: Body = lambda _: {"note": "请编目"}  # noqa: E731
+ANSWER: Body = lambda _: {"resource_id": 999999, "note": "已对接"}  # noqa: E731 (no such resource)
 SYSTEM: Body = lambda _: {"code": "matrix-new", "name": "矩阵新系统", "protection_level": "2", "hosting": "gov_cloud"}  # noqa: E731
 SYSTEM_UPDATE: Body = lambda system: {  # noqa: E731
     "code": system["code"],
@@ -191,6 +192,9 @@ API: dict[str, tuple[str, str, Body | None]] = {
     "sharing_api_lists_create_demand": ("none", "L F O F O F F O", DEMAND),
     "sharing_api_lists_get_demand": ("demand", "L OO OH OH OH HH HH HO", None),
     "sharing_api_lists_update_demand": ("demand", "L FF OH FH OH HH HH HO", DEMAND),
+    # Answering names a published resource, looked up in the caller's scope first; none exists here, so every caller
+    # gets the catalogue's 404 (who may answer a demand is tested in sharing's own tests).
+    "sharing_api_lists_answer_demand": ("demand", "L HH HH HH HH HH HH HH", ANSWER),
     "sharing_api_lists_ask_catalogue": ("demand", "L VV FH FH FH HH HH HF", NO_PROVIDER),
     "sharing_api_lists_close_demand": ("demand", "L OO OH FH OH HH HH HO", REASON),
     # Duties (责任清单): set by the coordinator and the platform administrator (city-wide); a department sees its own

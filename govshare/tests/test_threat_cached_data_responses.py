@@ -41,6 +41,7 @@ CSV = "公民身份号码,姓名,出生日期\n11010519491231002X,张三,1949-12
 def world(department: Department) -> dict[str, Any]:
     owner = testing.make_user(Role.CATALOG_ADMIN, department=department, username="gaj_data")
     auditor = testing.make_user(Role.AUDITOR, username="auditor1")
+    platform = testing.make_user(Role.PLATFORM_ADMIN, username="platform1")
     resource = testing.make_published_resource(department, items=ITEMS, name="常住人口基本信息")
     source = source_services.register_source(
         resource, source_services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"}), actor=owner
@@ -50,7 +51,14 @@ def world(department: Department) -> dict[str, Any]:
     run_load(load.pk)
     load = Load.objects.get(pk=load.pk)
     assert load.status == LoadStatus.SUCCEEDED and load.rows_rejected == 1
-    return {"owner": owner, "auditor": auditor, "resource": resource, "source": source, "load": load}
+    return {
+        "owner": owner,
+        "auditor": auditor,
+        "platform": platform,
+        "resource": resource,
+        "source": source,
+        "load": load,
+    }
 
 
 def _client(user: User) -> Client:
@@ -96,6 +104,13 @@ def _data_requests(world: dict[str, Any]) -> Iterator[tuple[str, User, str, str,
     yield "catalog:import_template", owner, "GET", "/catalog/import/template/", {}
     yield "catalog:maintenance_export", owner, "GET", "/catalog/maintenance/entries/export/", {}
     yield "api:import_template", owner, "GET", "/api/catalog/import-template", {}
+    # The sharing lists name departments' needs, duties and unshared resources.
+    for key, api in (("demand", "demands"), ("duty", "duties"), ("negative", "negative-list")):
+        page = {"demand": "demands", "duty": "duties", "negative": "negative"}[key]
+        yield f"sharing:{key}_export", owner, "GET", f"/sharing/{page}/export/", {}
+        yield f"api:export_{api.split('-')[0]}", owner, "GET", f"/api/sharing/{api}/export", {}
+    platform = world["platform"]
+    yield "accounts:calendar_export", platform, "GET", "/account/calendar/2026/export/", {}
 
 
 def test_every_response_carrying_data_is_no_store(world: dict[str, Any]) -> None:

@@ -67,7 +67,7 @@ def test_consent_page_names_the_system_and_what_it_receives(client_app, catalog_
     client = Client()
     client.force_login(catalog_admin)
     page = client.get(authorize_query(app, pkce_pair()[1])).content.decode()
-    assert "“医保局业务系统”请求使用您的平台账号登录" in page
+    assert '“<span lang="zh-Hans">医保局业务系统</span>”请求使用您的平台账号登录' in page
     assert "您所属的部门（代码和名称）" in page
     assert "同意并登录" in page
 

@@ -107,7 +107,7 @@ def test_a_relying_party_signs_a_user_in_through_the_real_flow(platform: Platfor
     login_page = browser.get(authorize_url, timeout=10)
     consent = _sign_in(browser, login_page, "ybj_zhang", PASSWORD)
     assert urlsplit(consent.url).path == "/o/authorize/"
-    assert "“医保局业务系统”请求使用您的平台账号登录" in consent.text
+    assert '“<span lang="zh-Hans">医保局业务系统</span>”请求使用您的平台账号登录' in consent.text
     fields = _hidden_fields(consent.text)
     fields["csrfmiddlewaretoken"] = str(browser.cookies["csrftoken"])
     approved = browser.post(
