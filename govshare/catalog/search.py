@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import BooleanField, Case, CharField, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from govshare.accounts.models import Department, User
 from govshare.catalog import access, selectors
@@ -27,6 +27,7 @@ from govshare.catalog.models import Category, Resource
 from govshare.catalog.synonyms import Clause, QueryPlan, active_synonyms, plan_query
 from govshare.core.errors import FieldProblem, ValidationFailed
 from govshare.core.pagination import clamp_paging
+from govshare.core.text import join_names
 
 __all__ = [
     "SORTS",
@@ -379,8 +380,11 @@ def search_resources(
     q = q.strip()
     sort = sort or (DEFAULT_SORT_WITH_QUERY if q else DEFAULT_SORT_WITHOUT_QUERY)
     if sort not in SORTS:
-        choices = "、".join(f"{key}（{label}）" for key, label in SORTS.items())
-        raise ValidationFailed([FieldProblem("sort", f"排序方式“{sort[:50]}”无效，应为：{choices}")])
+        choices = join_names(
+            gettext("%(key)s（%(label)s）") % {"key": key, "label": gettext(label)} for key, label in SORTS.items()
+        )
+        message = gettext("排序方式“%(sort)s”无效，应为：%(choices)s") % {"sort": sort[:50], "choices": choices}
+        raise ValidationFailed([FieldProblem("sort", message)])
     filters = _clean(filters or selectors.ResourceFilters())
     if published_only and filters.status:
         filters = replace(filters, status="")
