@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class IdentityConfig(AppConfig):
@@ -12,6 +13,12 @@ class IdentityConfig(AppConfig):
         from govshare.identity.auth import ACCESS_TOKENS
 
         access.register()
+
+        from govshare.identity import jobs
+        from govshare.jobs.registry import register_task
+
+        register_task(jobs.END_EXPIRED_CREDENTIALS, jobs.end_expired_credentials)
+        post_migrate.connect(jobs.ensure_schedule_after_migrate, sender=self, dispatch_uid="identity-credential-expiry")
 
         # After personal tokens (accounts is installed first): each recognises its own tokens only.
         register_bearer_authenticator(ACCESS_TOKENS)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class SharingConfig(AppConfig):
@@ -28,3 +29,9 @@ class SharingConfig(AppConfig):
         panels_scenarios.register()
         # Every preview, download and export of another department's data asks this (datasets.scopes).
         register_scope_provider("sharing.grant", grants.scope_provider)
+
+        from govshare.jobs.registry import register_task
+        from govshare.sharing import jobs
+
+        register_task(jobs.REMIND_LAPSING_GRANTS, jobs.remind_lapsing_grants)
+        post_migrate.connect(jobs.ensure_schedule_after_migrate, sender=self, dispatch_uid="sharing-grant-reminders")

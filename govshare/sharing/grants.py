@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -478,11 +478,14 @@ def remind_lapsing(today: dt.date | None = None, *, within: int = REMIND_WITHIN_
     candidates = Grant.objects.filter(status=GrantStatus.ACTIVE, valid_until__gte=today).select_related(
         "resource", "scenario", "department"
     )
-    for grant in candidates.filter(
-        Q(lapse_notified_on__isnull=True) | Q(lapse_notified_on__lte=F("last_confirmed_on"))
-    ):
+    for grant in candidates:
         due = review_due_on(grant)
-        if min(due, grant.valid_until) > horizon or today > due:
+        ends_on = min(due, grant.valid_until)
+        if ends_on > horizon or today > due:
+            continue
+        # Once per window: a reminder sent since this end came within `within` days counts (a confirmation moves the
+        # review's end, and so the window, forward).
+        if grant.lapse_notified_on is not None and grant.lapse_notified_on >= ends_on - dt.timedelta(days=within):
             continue
         ends = "到期" if grant.valid_until <= due else "复核期限"
         with transaction.atomic():
