@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from govshare.core.text import say
+
 __all__ = [
     "MAX_DIRECTORY_BYTES",
     "MAX_MEMBERS",
@@ -62,11 +64,14 @@ def size_text(size: int) -> str:
     for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
         if size >= factor:
             return f"{size / factor:.3g} {unit}"
-    return f"{size} 字节"
+    return say("%(n)d 字节") % {"n": size}
 
 
 def _limit_note(setting: str) -> str:
-    return f"上限由设置 {setting}（环境变量 GOVSHARE_{setting.upper()}）规定"
+    return say("上限由设置 %(setting)s（环境变量 %(env)s）规定") % {
+        "setting": setting,
+        "env": f"GOVSHARE_{setting.upper()}",
+    }
 
 
 @contextmanager
@@ -156,12 +161,13 @@ def check_zip_members(
             entries, directory_size = directory
             if entries > MAX_MEMBERS:
                 raise ArchiveRefused(
-                    f"压缩包含有 {entries:,} 个文件，超过上限 {MAX_MEMBERS:,} 个，不是正常的 Excel 工作簿，未读取"
+                    say("压缩包含有 %(n)s 个文件，超过上限 %(max)s 个，不是正常的 Excel 工作簿，未读取")
+                    % {"n": f"{entries:,}", "max": f"{MAX_MEMBERS:,}"}
                 )
             if directory_size > MAX_DIRECTORY_BYTES:
                 raise ArchiveRefused(
-                    f"压缩包的文件目录有 {size_text(directory_size)}，超过上限 {size_text(MAX_DIRECTORY_BYTES)}，"
-                    "不是正常的 Excel 工作簿，未读取"
+                    say("压缩包的文件目录有 %(size)s，超过上限 %(max)s，不是正常的 Excel 工作簿，未读取")
+                    % {"size": size_text(directory_size), "max": size_text(MAX_DIRECTORY_BYTES)}
                 )
         raw.seek(0, 2)
         archive_size = raw.tell()
@@ -176,52 +182,76 @@ def check_zip_members(
         for info in members:
             name = info.filename
             if info.flag_bits & 0x1:
-                raise ArchiveRefused(f"压缩包中的“{name}”已加密，无法读取；请取消工作簿密码后重新保存", name)
+                message = say("压缩包中的“%(name)s”已加密，无法读取；请取消工作簿密码后重新保存") % {"name": name}
+                raise ArchiveRefused(message, name)
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 raise ArchiveRefused(
-                    f"压缩包中的“{name}”使用了 Excel 不使用的压缩方式（编号 {info.compress_type}），"
-                    "请在 Excel 或 WPS 中重新保存后上传",
+                    say(
+                        "压缩包中的“%(name)s”使用了 Excel 不使用的压缩方式（编号 %(type)s），"
+                        "请在 Excel 或 WPS 中重新保存后上传"
+                    )
+                    % {"name": name, "type": info.compress_type},
                     name,
                 )
             if info.file_size > max_member_bytes:
                 raise ArchiveRefused(
-                    f"压缩包中的“{name}”解压后为 {size_text(info.file_size)}，超过单个部件的解压上限 "
-                    f"{size_text(max_member_bytes)}，未读取；请拆分为多个文件，或改用 CSV 报送。"
+                    say(
+                        "压缩包中的“%(name)s”解压后为 %(size)s，超过单个部件的解压上限 %(max)s，"
+                        "未读取；请拆分为多个文件，或改用 CSV 报送。"
+                    )
+                    % {"name": name, "size": size_text(info.file_size), "max": size_text(max_member_bytes)}
                     + _limit_note("xlsx_max_member_bytes"),
                     name,
                 )
             if info.file_size > RATIO_FLOOR and info.file_size > max_ratio * max(info.compress_size, 1):
                 ratio = info.file_size / max(info.compress_size, 1)
                 raise ArchiveRefused(
-                    f"压缩包中的“{name}”由 {size_text(info.compress_size)} 解压为 {size_text(info.file_size)}，"
-                    f"压缩比 {ratio:,.0f} 倍，超过上限 {max_ratio:g} 倍（压缩炸弹），未读取。"
+                    say(
+                        "压缩包中的“%(name)s”由 %(packed)s 解压为 %(size)s，"
+                        "压缩比 %(ratio)s 倍，超过上限 %(max)s 倍（压缩炸弹），未读取。"
+                    )
+                    % {
+                        "name": name,
+                        "packed": size_text(info.compress_size),
+                        "size": size_text(info.file_size),
+                        "ratio": f"{ratio:,.0f}",
+                        "max": f"{max_ratio:g}",
+                    }
                     + _limit_note("xlsx_max_ratio"),
                     name,
                 )
             total += info.file_size
             if total > max_total_bytes:
                 raise ArchiveRefused(
-                    f"压缩包解压后的总大小超过上限 {size_text(max_total_bytes)}（到“{name}”为止已有 "
-                    f"{size_text(total)}），未读取。" + _limit_note("xlsx_max_total_bytes"),
+                    say("压缩包解压后的总大小超过上限 %(max)s（到“%(name)s”为止已有 %(total)s），未读取。")
+                    % {"max": size_text(max_total_bytes), "name": name, "total": size_text(total)}
+                    + _limit_note("xlsx_max_total_bytes"),
                     name,
                 )
         if total > RATIO_FLOOR and total > max_ratio * max(archive_size, 1):
             raise ArchiveRefused(
-                f"压缩包由 {size_text(archive_size)} 解压为 {size_text(total)}，超过上限 {max_ratio:g} 倍"
-                "（部件共用压缩数据，压缩炸弹），未读取。" + _limit_note("xlsx_max_ratio")
+                say("压缩包由 %(packed)s 解压为 %(size)s，超过上限 %(max)s 倍（部件共用压缩数据，压缩炸弹），未读取。")
+                % {"packed": size_text(archive_size), "size": size_text(total), "max": f"{max_ratio:g}"}
+                + _limit_note("xlsx_max_ratio")
             )
         for info in members:
             inflated = _inflated_size(raw, info)
             if inflated is None:
                 raise ArchiveRefused(
-                    f"压缩包中的“{info.filename}”已损坏或不完整，无法解压；请在 Excel 或 WPS 中重新保存后上传",
+                    say("压缩包中的“%(name)s”已损坏或不完整，无法解压；请在 Excel 或 WPS 中重新保存后上传")
+                    % {"name": info.filename},
                     info.filename,
                 )
             if inflated != info.file_size:
-                more = "超过" if inflated > info.file_size else "不足"
+                if inflated > info.file_size:
+                    message = say(
+                        "压缩包中的“%(name)s”实际解压后的大小超过其声明的 %(size)s（文件已被篡改或损坏），未读取"
+                    )
+                else:
+                    message = say(
+                        "压缩包中的“%(name)s”实际解压后的大小不足其声明的 %(size)s（文件已被篡改或损坏），未读取"
+                    )
                 raise ArchiveRefused(
-                    f"压缩包中的“{info.filename}”实际解压后的大小{more}其声明的 {size_text(info.file_size)}"
-                    "（文件已被篡改或损坏），未读取",
-                    info.filename,
+                    message % {"name": info.filename, "size": size_text(info.file_size)}, info.filename
                 )
     return members

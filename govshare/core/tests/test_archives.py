@@ -149,3 +149,15 @@ _SMALL = bombs.one_sheet_workbook(bombs.wide_row_sheet(1000))
 )
 def test_sizes_are_said_in_units(size: int, text: str) -> None:
     assert size_text(size) == text
+
+
+def test_a_refusal_is_said_in_english_to_an_english_reader() -> None:
+    from django.utils import translation
+
+    from govshare.testing.english import chinese_in
+
+    data = bombs.zip_bytes([bombs.Member("xl/sharedStrings.xml", block=b"<si><t>x</t></si>" * 1000, times=200)])
+    with translation.override("en"):
+        message = _refused(data)
+    assert "a zip bomb" in message and "GOVSHARE_XLSX_MAX_RATIO" in message
+    assert chinese_in([message]) == []
