@@ -30,6 +30,7 @@ SHOTS = (
     ("home-security-officer", "security", 1280),
     ("home-auditor", "auditor", 1280),
     ("home-consumer", "ybj_user", 1280),
+    ("home-coordinator", "coordinator", 1280),
     ("home-platform-admin-390", "admin", 390),
 )
 
@@ -55,7 +56,7 @@ def _daily_use(browser: Any, url: str) -> None:
     # One of the department's own published entries that holds 公民身份号码.
     page.goto(url + "/catalog/?status=published&q=公民身份号码")
     department = page.inner_text(".who .who-dept")
-    own = page.locator("table.list tbody tr", has=page.locator(f"td:text-is('{department}')")).first
+    own = page.locator("table.list tbody tr", has=page.get_by_text(department, exact=True)).first
     own.locator("td:nth-child(2) a").click()
     page.wait_for_selector("#grading-level")
     levels = page.eval_on_selector_all("#grading-level option:not(:checked)", "options => options.map(o => o.value)")
