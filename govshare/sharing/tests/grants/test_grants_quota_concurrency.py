@@ -17,7 +17,7 @@ from govshare.sharing.models import GrantUsage
 from govshare.testing.sharing import TODAY, issue
 
 # `worker`: the test database is then a file (conftest.py), which separate connections really share.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.worker]
 
 
 def test_concurrent_accesses_never_pass_the_daily_quota(tmp_path: Path) -> None:
