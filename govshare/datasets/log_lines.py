@@ -13,7 +13,7 @@ COLUMNS_MISSING = gettext_noop("来源中缺少已映射的字段：%(columns)s�
 SENTENCES = (ITEM_GONE, COLUMNS_MISSING)
 
 
-def _counted_from_one(delta_number: str) -> str:
+def counted_from_one(delta_number: str) -> str:
     """A version number of an older log line (Delta's, from 0) as the lines now say it (第 1 版 is Delta's 0)."""
     return str(int(delta_number) + 1)
 
@@ -45,17 +45,17 @@ LINES = (
     line(
         r"版本 v(?P<head>\d+) 未通过检查，本次以当前版本 v(?P<current>\d+) 为基础（恢复为 v(?P<restored>\d+)）",
         RESTORED,
-        head=_counted_from_one,
-        current=_counted_from_one,
-        restored=_counted_from_one,
+        head=counted_from_one,
+        current=counted_from_one,
+        restored=counted_from_one,
     ),
-    line(r"版本 v(?P<head>\d+) 未通过检查，且尚无当前版本：本次写入全部数据", NO_CURRENT, head=_counted_from_one),
-    line(r"已提交数据集版本 v(?P<version>\d+)", COMMITTED, version=_counted_from_one),
-    line(r"上次执行已提交版本 v(?P<version>\d+)，补记结果", RESUMED, version=_counted_from_one),
+    line(r"版本 v(?P<head>\d+) 未通过检查，且尚无当前版本：本次写入全部数据", NO_CURRENT, head=counted_from_one),
+    line(r"已提交数据集版本 v(?P<version>\d+)", COMMITTED, version=counted_from_one),
+    line(r"上次执行已提交版本 v(?P<version>\d+)，补记结果", RESUMED, version=counted_from_one),
     line(
         r"数据检查未通过，版本 v(?P<version>\d+) 未启用：(?P<reason>.*)",
         REFUSED,
-        version=_counted_from_one,
+        version=counted_from_one,
         reason=readable_text,
     ),
     *(sentence(message) for message in SENTENCES),

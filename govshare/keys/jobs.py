@@ -12,6 +12,7 @@ from django.utils.translation import gettext, gettext_noop
 from govshare.core import crypto
 from govshare.core.text import join_names
 from govshare.datasets.encryption import DATASET_LABEL, DatasetRotation, dataset_key_usage, rotate_datasets
+from govshare.datasets.log_lines import counted_from_one
 from govshare.datasets.models import shown_version
 from govshare.jobs import logs
 from govshare.jobs.services import JobContext, JobFailed, register_job
@@ -40,10 +41,6 @@ RETIRABLE = gettext_noop("可以退役的密钥：%(keys)s（govshare keys retir
 NONE = gettext_noop("无")
 
 
-def _counted_from_one(delta_number: str) -> str:
-    return str(int(delta_number) + 1)
-
-
 def _names(stored: str) -> str:
     """A stored list of key ids (甲、乙, or 无) as the reader lists them."""
     return gettext(NONE) if stored == NONE else join_names(stored.split("、"))
@@ -62,16 +59,16 @@ LOG_LINES = (
         r"（(?P<rows>\d+) 行），(?P<note>.*)",
         DATASET_ROTATED_NOTE,
         dataset=logs.readable_text,
-        base=_counted_from_one,
-        version=_counted_from_one,
+        base=counted_from_one,
+        version=counted_from_one,
         note=logs.readable_text,
     ),
     logs.line(
         r"(?P<dataset>.*?)：v(?P<base>\d+) 已用启用密钥重新加密为新版本 v(?P<version>\d+)（(?P<rows>\d+) 行）",
         DATASET_ROTATED,
         dataset=logs.readable_text,
-        base=_counted_from_one,
-        version=_counted_from_one,
+        base=counted_from_one,
+        version=counted_from_one,
     ),
     logs.sentence(DATASET_SKIPPED, dataset=logs.readable_text, note=logs.readable_text),
     logs.sentence(KEYS_IN_USE, keys=_names),

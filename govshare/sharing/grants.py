@@ -41,6 +41,7 @@ from govshare.notifications.services import TITLE_MAX, notify
 from govshare.sharing.access import CONFIRM, ISSUERS_ONLY, REVOKE, may_issue
 from govshare.sharing.choices import DeliveryMethod, GrantStatus, ScenarioStatus
 from govshare.sharing.models import Grant, GrantUsage, Scenario
+from govshare.sharing.scenarios import scenario_is_usable
 
 GRANT_NOT_FOUND = "共享授权不存在或无权访问"
 DEFAULT_REVIEW_DAYS = 365  # access review: 12 months unless the grant says otherwise
@@ -51,9 +52,8 @@ REMIND_WITHIN_DAYS = 30  # a grant due for review or ending within this many day
 
 
 def scenario_usable(scenario: Scenario) -> bool:
-    """Whether a scenario may still carry grants. The one place to swap in sharing.scenarios' `scenario_is_usable`
-    when it lands."""
-    return scenario.status == ScenarioStatus.APPROVED
+    """Whether a scenario may still carry grants: the scenarios' own rule (approved, of an active department)."""
+    return scenario_is_usable(scenario)
 
 
 def review_due_on(grant: Grant) -> dt.date:
@@ -245,7 +245,7 @@ def _admit(grant_id: int, today: dt.date) -> None:
     if counted:
         return
     # Refused: say why (the rare path may read again).
-    grant = Grant.objects.select_related("scenario", "resource").filter(pk=grant_id).first()
+    grant = Grant.objects.select_related("scenario__department", "resource").filter(pk=grant_id).first()
     if grant is None or not grant_is_active(grant, today) or not resource_shareable(grant.resource):
         raise NotFound(NO_SCOPE)
     raise AccessRefused(
@@ -289,7 +289,7 @@ def due_for_review(user: User, today: dt.date, *, within: int = REMIND_WITHIN_DA
     candidates = restrict(Grant.objects.all(), user, CONFIRM).filter(status=GrantStatus.ACTIVE, valid_until__gte=today)
     found = [
         grant
-        for grant in candidates.select_related("department", "scenario", "resource")
+        for grant in candidates.select_related("department", "scenario__department", "resource")
         if review_due_on(grant) <= today + dt.timedelta(days=within)
     ]
     return sorted(found, key=lambda grant: (review_due_on(grant), grant.pk))
@@ -427,7 +427,7 @@ def revoke_grant(grant: Grant, *, actor: User, reason: str, now: dt.datetime | N
     if not reason:
         raise ValidationFailed([FieldProblem("reason", "请填写撤销理由")])
     with transaction.atomic():
-        locked = Grant.objects.select_for_update().select_related("resource", "scenario").get(pk=grant.pk)
+        locked = Grant.objects.select_for_update().select_related("resource", "scenario__department").get(pk=grant.pk)
         if locked.status == GrantStatus.REVOKED:
             raise Conflict("该授权已撤销")
         locked.status = GrantStatus.REVOKED
@@ -451,7 +451,7 @@ def confirm_grant(grant: Grant, *, actor: User, today: dt.date | None = None, no
     require(actor, CONFIRM, grant, not_found=GRANT_NOT_FOUND)
     today = today if today is not None else scopes.clock()
     with transaction.atomic():
-        locked = Grant.objects.select_for_update().select_related("resource", "scenario").get(pk=grant.pk)
+        locked = Grant.objects.select_for_update().select_related("resource", "scenario__department").get(pk=grant.pk)
         state = grant_state(locked, today)
         if state not in (GrantState.ACTIVE, GrantState.NOT_YET):
             raise Conflict(f"该授权{state}，不能复核确认；如仍需共享，请重新授权")
@@ -476,7 +476,7 @@ def remind_lapsing(today: dt.date | None = None, *, within: int = REMIND_WITHIN_
     horizon = today + dt.timedelta(days=within)
     sent = 0
     candidates = Grant.objects.filter(status=GrantStatus.ACTIVE, valid_until__gte=today).select_related(
-        "resource", "scenario", "department"
+        "resource", "scenario__department", "department"
     )
     for grant in candidates:
         due = review_due_on(grant)
