@@ -4,7 +4,7 @@ tokens, with an audit row each)."""
 
 from __future__ import annotations
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS
 from django_q.models import Schedule
 
 from govshare.jobs import registry
@@ -20,19 +20,9 @@ def end_expired_credentials() -> int:
 
 
 def ensure_schedule() -> None:
-    """Every hour (idempotent)."""
-    Schedule.objects.update_or_create(
-        name=CREDENTIAL_SCHEDULE_NAME,
-        defaults={
-            **registry.schedule_fields(END_EXPIRED_CREDENTIALS),
-            "kwargs": repr({"q_options": {"task_name": CREDENTIAL_SCHEDULE_NAME}}),
-            "schedule_type": Schedule.HOURLY,
-            "repeats": -1,
-        },
-    )
+    registry.keep_schedule(CREDENTIAL_SCHEDULE_NAME, END_EXPIRED_CREDENTIALS, Schedule.HOURLY)
 
 
 def ensure_schedule_after_migrate(using: str = DEFAULT_DB_ALIAS, **kwargs: object) -> None:
-    """post_migrate: once django-q's tables exist."""
-    if Schedule._meta.db_table in set(connections[using].introspection.table_names()):
-        ensure_schedule()
+    """post_migrate."""
+    registry.keep_schedule_once_migrated(using, CREDENTIAL_SCHEDULE_NAME, END_EXPIRED_CREDENTIALS, Schedule.HOURLY)

@@ -73,3 +73,28 @@ def queued_task(func: object, args: object) -> tuple[str, tuple[Any, ...]] | Non
     if func != RUNNER or not isinstance(args, tuple) or not args or not isinstance(args[0], str):
         return None
     return args[0], args[1:]
+
+
+def keep_schedule(schedule_name: str, task: str, schedule_type: str) -> None:
+    """A django-q schedule that runs the registered task for ever (idempotent: created or brought up to date)."""
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name=schedule_name,
+        defaults={
+            **schedule_fields(task),
+            "kwargs": repr({"q_options": {"task_name": schedule_name}}),
+            "schedule_type": schedule_type,
+            "repeats": -1,
+        },
+    )
+
+
+def keep_schedule_once_migrated(using: str, schedule_name: str, task: str, schedule_type: str) -> None:
+    """`keep_schedule` from a post_migrate receiver: only once django-q's tables exist (a partial migrate may leave
+    them missing)."""
+    from django.db import connections
+    from django_q.models import Schedule
+
+    if Schedule._meta.db_table in set(connections[using].introspection.table_names()):
+        keep_schedule(schedule_name, task, schedule_type)

@@ -3,7 +3,7 @@ re-confirmed lapses on its own at the next access; the reminder gives its provid
 
 from __future__ import annotations
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS
 from django_q.models import Schedule
 
 from govshare.jobs import registry
@@ -19,19 +19,9 @@ def remind_lapsing_grants() -> int:
 
 
 def ensure_schedule() -> None:
-    """Once a day (idempotent); each grant is reminded once per review cycle, so a run more or less changes nothing."""
-    Schedule.objects.update_or_create(
-        name=REMIND_SCHEDULE_NAME,
-        defaults={
-            **registry.schedule_fields(REMIND_LAPSING_GRANTS),
-            "kwargs": repr({"q_options": {"task_name": REMIND_SCHEDULE_NAME}}),
-            "schedule_type": Schedule.DAILY,
-            "repeats": -1,
-        },
-    )
+    registry.keep_schedule(REMIND_SCHEDULE_NAME, REMIND_LAPSING_GRANTS, Schedule.DAILY)
 
 
 def ensure_schedule_after_migrate(using: str = DEFAULT_DB_ALIAS, **kwargs: object) -> None:
-    """post_migrate: once django-q's tables exist."""
-    if Schedule._meta.db_table in set(connections[using].introspection.table_names()):
-        ensure_schedule()
+    """post_migrate."""
+    registry.keep_schedule_once_migrated(using, REMIND_SCHEDULE_NAME, REMIND_LAPSING_GRANTS, Schedule.DAILY)
