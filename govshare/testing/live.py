@@ -1,17 +1,21 @@
 """A real platform server for tests that talk to it over HTTP (the OIDC relying party, the browser test, schemathesis).
 
 `live_server` prepares its own data directory with a SQLite database (whatever DATABASE_URL the test run has: the
-server is another process and must not share the test database), runs `govshare migrate` and the given setup
-commands, starts `govshare runserver` on a free port, waits until `ready_path` answers 200 and stops the server on
+server is another process and must not share the test database), starts from a copy of a freshly migrated data
+directory (`govshare migrate` costs about 25 s and its result is the same for every server, so a test process runs it
+once), runs the given setup commands, starts `govshare runserver` on a free port, waits until `ready_path` answers 200 and stops the server on
 exit. The server's stderr goes to `<data_dir>/server.log`, which a start-up failure raises with.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -78,6 +82,19 @@ def server_env(data_dir: Path, extra: Mapping[str, str] | None = None, *, drop: 
     return env
 
 
+_migrated: list[Path] = []  # this process's freshly migrated data directory, once made
+
+
+def _migrated_template() -> Path:
+    """A data directory that `govshare migrate` has just made, shared (by copy) by every server this process starts."""
+    if not _migrated:
+        template = Path(tempfile.mkdtemp(prefix="govshare-migrated-"))
+        atexit.register(shutil.rmtree, template, ignore_errors=True)
+        govshare_command("migrate", "-v", "0", env=server_env(template))
+        _migrated.append(template)
+    return _migrated[0]
+
+
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (a local server)
@@ -98,7 +115,7 @@ def live_server(
     """A migrated platform in `data_dir`, each `setup` command run on it (e.g. ["load_demo_data"]), served on a free
     port until the block ends. `env` adds settings (GOVSHARE_*), `drop_env` removes inherited ones."""
     environment = server_env(data_dir, env, drop=drop_env)
-    govshare_command("migrate", "-v", "0", env=environment)
+    shutil.copytree(_migrated_template(), data_dir, dirs_exist_ok=True)
     for command in setup:
         govshare_command(*command, env=environment)
     port = free_port()
