@@ -3,8 +3,9 @@
 `live_server` prepares its own data directory with a SQLite database (whatever DATABASE_URL the test run has: the
 server is another process and must not share the test database), starts from a copy of a freshly migrated data
 directory (`govshare migrate` costs about 25 s and its result is the same for every server, so a test process runs it
-once), runs the given setup commands, starts `govshare runserver` on a free port, waits until `ready_path` answers 200 and stops the server on
-exit. The server's stderr goes to `<data_dir>/server.log`, which a start-up failure raises with.
+once), runs the given setup commands, starts `govshare runserver` on a free port, waits until `ready_path` answers
+200 and stops the server on exit. The server's stderr goes to `<data_dir>/server.log`, which a start-up failure
+raises with.
 """
 
 from __future__ import annotations
