@@ -6,6 +6,8 @@
 - The coordinator (共享协调员, Role.COORDINATOR: the 共享主管部门's reviewers, a business role kept apart from the
   platform administrator's technical one) sees every department's, approves or rejects submitted ones (REVIEW) and
   may retire approved ones (RETIRE); never edits them.
+- A provider department's staff see (read-only) the scenarios cited by the submitted requests for its resources and
+  by the grants on them: a reviewer judges a request by what the data is for.
 - The platform administrator sees every department's (read-only).
 - Anyone else sees none (404)."""
 
@@ -15,7 +17,8 @@ from django.db.models import Q
 
 from govshare.core.authz import NOTHING, VIEW, Subject, SubjectKind, register_policy
 from govshare.core.roles import Role
-from govshare.sharing.models import Scenario
+from govshare.sharing.choices import RequestStatus
+from govshare.sharing.models import Grant, Scenario, ShareRequest
 
 EDIT = "edit"
 REVIEW = "review"
@@ -37,6 +40,16 @@ def sees_every_scenario(subject: Subject) -> bool:
 
 def is_coordinator(subject: Subject) -> bool:
     return _staff(subject) and subject.has_role(Role.COORDINATOR)
+
+
+def _cited_to_provider(department_id: int) -> Q:
+    """The scenarios a provider department is asked to serve: cited by a submitted request for one of its resources,
+    or bound to a grant on one."""
+    requested = ShareRequest.objects.filter(lines__resource__department_id=department_id).exclude(
+        status=RequestStatus.DRAFT
+    )
+    granted = Grant.objects.filter(resource__department_id=department_id)
+    return Q(pk__in=requested.values("scenario_id")) | Q(pk__in=granted.values("scenario_id"))
 
 
 def may_edit_for(subject: Subject, department_id: int | None) -> bool:
@@ -62,7 +75,7 @@ class ScenarioPolicy:
             return NOTHING
         own = Q(department_id=subject.department_id)
         if action == VIEW:
-            return own
+            return own | _cited_to_provider(subject.department_id)
         if action in (EDIT, RETIRE) and subject.has_role(*EDITOR_ROLES):
             return own
         return NOTHING
@@ -71,7 +84,11 @@ class ScenarioPolicy:
         if not _staff(subject):
             return False
         if action == VIEW:
-            return sees_every_scenario(subject) or subject.department_id == obj.department_id
+            if sees_every_scenario(subject) or subject.department_id == obj.department_id:
+                return True
+            if subject.department_id is None:
+                return False
+            return Scenario.objects.filter(_cited_to_provider(subject.department_id), pk=obj.pk).exists()
         if action == EDIT:
             return may_edit_for(subject, obj.department_id)
         if action == REVIEW:

@@ -12,6 +12,7 @@ class SharingConfig(AppConfig):
         from govshare.sharing import (
             access,
             access_lists,
+            access_requests,
             access_scenarios,
             actions_scenarios,
             audit_grants,
@@ -22,6 +23,7 @@ class SharingConfig(AppConfig):
 
         access.register()
         access_lists.register()
+        access_requests.register()
         access_scenarios.register()
         actions_scenarios.register()
         audit_grants.register()

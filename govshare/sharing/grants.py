@@ -378,6 +378,39 @@ def issue_grant(data: GrantInput, *, actor: User, today: dt.date | None = None, 
     scenario = Scenario.objects.filter(pk=data.scenario_id).first()
     if scenario is None:
         raise ValidationFailed([FieldProblem("scenario_id", "应用场景不存在")])
+    return _issue(data, resource, scenario, granted_by=actor, actor=actor, today=today, source_note=source_note)
+
+
+def grant_by_rule(data: GrantInput, *, applicant: User, today: dt.date, source_note: str = "") -> Grant:
+    """Grant what the catalogue shares unconditionally (无条件共享): no reviewer decides, the resource's share
+    attribute does. Refused unless the resource and every item asked for are 无条件共享; otherwise as `issue_grant`
+    (the applicant's department, an approved scenario of it). The audit row names the applicant and the rule."""
+    resource = Resource.objects.select_related("department").get(pk=data.resource_id)
+    conditional = [
+        item.name
+        for item in Item.objects.filter(resource=resource, name__in=list(data.items))
+        if item.share_type != ShareType.UNCONDITIONAL
+    ]
+    if resource.share_type != ShareType.UNCONDITIONAL or conditional:
+        raise PermissionDenied(f"“{resource.name}”或其信息项并非无条件共享，须经提供部门审核")
+    if data.department_id != applicant.department_id:
+        raise PermissionDenied(ISSUERS_ONLY)
+    scenario = Scenario.objects.filter(pk=data.scenario_id).first()
+    if scenario is None:
+        raise ValidationFailed([FieldProblem("scenario_id", "应用场景不存在")])
+    return _issue(data, resource, scenario, granted_by=None, actor=applicant, today=today, source_note=source_note)
+
+
+def _issue(
+    data: GrantInput,
+    resource: Resource,
+    scenario: Scenario,
+    *,
+    granted_by: User | None,
+    actor: User,
+    today: dt.date,
+    source_note: str,
+) -> Grant:
     problems = _problems(data, resource, scenario, today)
     if problems:
         raise ValidationFailed(problems, "授权内容有误")
@@ -396,7 +429,7 @@ def issue_grant(data: GrantInput, *, actor: User, today: dt.date | None = None, 
             review_interval_days=data.review_interval_days,
             last_confirmed_on=today,
             conditions=data.conditions,
-            granted_by=actor,
+            granted_by=granted_by,
             source_note=source_note[:200],
         )
         record_action(
@@ -408,6 +441,7 @@ def issue_grant(data: GrantInput, *, actor: User, today: dt.date | None = None, 
             scenario=scenario.name,
             items=len(grant.items),
             valid_until=data.valid_until.isoformat(),
+            basis="无条件共享" if granted_by is None else "审核同意",
         )
         _tell(
             _consumers(grant),
@@ -537,6 +571,7 @@ __all__ = [
     "due_for_review",
     "effective_rule",
     "get_grant",
+    "grant_by_rule",
     "grant_is_active",
     "grant_scope",
     "grant_state",

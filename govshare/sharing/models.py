@@ -8,7 +8,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from govshare.sharing.choices import DeliveryMethod, DemandStatus, GrantStatus, ScenarioAction, ScenarioStatus
+from govshare.sharing.choices import (
+    DeliveryMethod,
+    DemandStatus,
+    GrantStatus,
+    LineStatus,
+    RequestAction,
+    RequestStatus,
+    ScenarioAction,
+    ScenarioStatus,
+    StageReviewer,
+)
 
 
 class Scenario(models.Model):
@@ -274,3 +284,176 @@ class GrantUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.grant_id} {self.day}: {self.accesses}"
+
+
+class ReviewStage(models.Model):
+    """A stage every conditional share request passes, in order (e.g. the coordinator's compliance check, then the
+    provider's review), each with its deadline in working days. Configured by the coordinator; a request keeps the
+    stages it was submitted under."""
+
+    position = models.PositiveSmallIntegerField("顺序", unique=True)
+    name = models.CharField("环节名称", max_length=100)
+    reviewer = models.CharField("审核方", max_length=12, choices=StageReviewer.choices)
+    working_days = models.PositiveSmallIntegerField("办理时限（工作日）", default=10)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "审核环节"
+        verbose_name_plural = "审核环节"
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ShareRequest(models.Model):
+    """A share request (共享申请): a consumer department asks for one or more published resources for one of its
+    approved scenarios, to be used by one of the scenario's systems, for a stated purpose and period."""
+
+    number = models.CharField("申请编号", max_length=20, unique=True, null=True, blank=True)
+    department = models.ForeignKey(
+        "accounts.Department", verbose_name="申请部门", on_delete=models.PROTECT, related_name="share_requests"
+    )
+    scenario = models.ForeignKey(
+        Scenario,
+        verbose_name="应用场景",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="share_requests",
+    )
+    system = models.ForeignKey(
+        "identity.InformationSystem",
+        verbose_name="使用系统",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="share_requests",
+    )
+    purpose = models.TextField("用途", blank=True)
+    valid_from = models.DateField("申请使用起始日期", null=True, blank=True)
+    valid_until = models.DateField("申请使用截止日期", null=True, blank=True)
+    status = models.CharField(
+        "状态", max_length=10, choices=RequestStatus.choices, default=RequestStatus.DRAFT, db_index=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    submitted_on = models.DateField("提交日期", null=True, blank=True)
+    closed_at = models.DateTimeField("办结时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "共享申请"
+        verbose_name_plural = "共享申请"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["department", "status"], name="sharing_request_department")]
+
+    def __str__(self) -> str:
+        return self.number or f"草稿 {self.pk}"
+
+
+class ShareRequestLine(models.Model):
+    """One resource of a share request: the items asked for and how they are to be delivered, the stage it is in
+    with that stage's deadline, and the decision (the items approved, conditions, or the refusal's reason), the
+    consumer's dispute and the coordinator's arbitration. An approval issues the grant."""
+
+    request = models.ForeignKey(ShareRequest, verbose_name="共享申请", on_delete=models.CASCADE, related_name="lines")
+    resource = models.ForeignKey(
+        "catalog.Resource", verbose_name="信息资源", on_delete=models.PROTECT, related_name="share_request_lines"
+    )
+    items = models.JSONField("申请信息项", default=list, help_text="信息项名称的列表")
+    delivery_method = models.CharField(
+        "交付方式", max_length=8, choices=DeliveryMethod.choices, default=DeliveryMethod.API
+    )
+    status = models.CharField("状态", max_length=10, choices=LineStatus.choices, default=LineStatus.DRAFT)
+    # The stages as they were when the request was submitted: [{"name", "reviewer", "days"}].
+    stages = models.JSONField("审核环节", default=list, blank=True)
+    stage_index = models.PositiveSmallIntegerField("当前环节", default=0)
+    stage_started_on = models.DateField("本环节开始日期", null=True, blank=True)
+    due_on = models.DateField("本环节办理期限", null=True, blank=True, db_index=True)
+    deadline_problem = models.CharField("期限问题", max_length=200, blank=True)
+    reminded_stage = models.SmallIntegerField("已提醒的环节", null=True, blank=True)
+    escalated_at = models.DateTimeField("逾期转协调员时间", null=True, blank=True)
+    approved_items = models.JSONField("同意的信息项", default=list, blank=True)
+    conditions = models.TextField("使用条件", blank=True)
+    refusal_reason = models.TextField("拒绝理由", blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="决定人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("决定时间", null=True, blank=True)
+    grant = models.ForeignKey(
+        Grant, verbose_name="共享授权", null=True, blank=True, on_delete=models.SET_NULL, related_name="request_lines"
+    )
+    dispute_reason = models.TextField("异议理由", blank=True)
+    disputed_at = models.DateTimeField("提出异议时间", null=True, blank=True)
+    arbitration_note = models.TextField("仲裁意见", blank=True)
+    arbitrated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="仲裁人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    arbitrated_at = models.DateTimeField("仲裁时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "共享申请明细"
+        verbose_name_plural = "共享申请明细"
+        ordering = ["request", "id"]
+        indexes = [models.Index(fields=["status", "due_on"], name="sharing_line_queue")]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "resource"], name="sharing_line_resource_once_per_request"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} · {self.resource_id}"
+
+    @property
+    def stage(self) -> dict[str, object] | None:
+        """The stage the line is in (while in review), as it was configured at submission."""
+        if self.status != LineStatus.IN_REVIEW or self.stage_index >= len(self.stages):
+            return None
+        return dict(self.stages[self.stage_index])
+
+
+class ShareRequestEvent(models.Model):
+    """A step in a share request's history: who, when, what, why."""
+
+    request = models.ForeignKey(ShareRequest, verbose_name="共享申请", on_delete=models.CASCADE, related_name="events")
+    line = models.ForeignKey(
+        ShareRequestLine,
+        verbose_name="申请明细",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+    )
+    action = models.CharField("操作", max_length=16, choices=RequestAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField("操作人姓名", max_length=150, blank=True)
+    at = models.DateTimeField("时间")
+    note = models.CharField("理由或意见", max_length=500, blank=True)
+    changes = models.JSONField("内容", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "共享申请记录"
+        verbose_name_plural = "共享申请记录"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.action}"
