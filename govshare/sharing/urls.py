@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from govshare.sharing import urls_scenarios, views_lists
+from govshare.sharing import urls_requests, urls_scenarios, views_lists
 
 app_name = "sharing"
 
@@ -33,5 +33,6 @@ urlpatterns = [
     path("negative/export/", views_lists.list_export, {"key": "negative"}, name="negative_export"),
     path("negative/import/", views_lists.list_import, {"key": "negative"}, name="negative_import"),
     *urls_scenarios.urlpatterns,
+    *urls_requests.urlpatterns,
     path("", include("govshare.sharing.urls_grants")),
 ]
