@@ -650,7 +650,9 @@ class Decision:
     review_interval_days: int = grants.DEFAULT_REVIEW_DAYS
 
 
-def _locked_line(line: ShareRequestLine, actor: User, action: str) -> ShareRequestLine:
+def _locked_line(
+    line: ShareRequestLine, actor: User, action: str, *, stage_index: int | None = None
+) -> ShareRequestLine:
     """The line's row, locked, then checked: another reviewer who got there first leaves it decided, and the one
     who follows is told so (409), never a second grant."""
     locked = (
@@ -666,14 +668,11 @@ def _locked_line(line: ShareRequestLine, actor: User, action: str) -> ShareReque
         raise Conflict(f"该申请明细{locked.get_status_display()}，已由他人处理或已撤回")
     if action == ARBITRATE and locked.status != LineStatus.DISPUTED:
         raise Conflict(f"该申请明细{locked.get_status_display()}，没有待仲裁的异议")
+    # A decision made on the page of an earlier stage must not act on a later one (whoever decides that one).
+    if stage_index is not None and locked.stage_index != stage_index:
+        raise Conflict("该申请已进入下一环节，请刷新后再办理")
     require(actor, action, locked, not_found=LINE_NOT_FOUND)
     return locked
-
-
-def _expect_stage(line: ShareRequestLine, expected_index: int | None) -> None:
-    """A decision made on the page of an earlier stage must not act on a later one."""
-    if expected_index is not None and line.stage_index != expected_index:
-        raise Conflict("该申请已进入下一环节，请刷新后再办理")
 
 
 def pass_stage(
@@ -688,8 +687,7 @@ def pass_stage(
     """A stage before the provider's (the coordinator's compliance check) is passed: the line enters the next."""
     today, now = _today(today), _now(now)
     with transaction.atomic():
-        locked = _locked_line(line, actor, DECIDE)
-        _expect_stage(locked, stage_index)
+        locked = _locked_line(line, actor, DECIDE, stage_index=stage_index)
         if locked.stage_index + 1 >= len(locked.stages):
             raise Conflict("这是最后一个环节，请作出同意或拒绝的决定")
         passed = locked.stage or {}
@@ -730,8 +728,7 @@ def approve_line(
     is issued with the decision's terms."""
     today, now = _today(today), _now(now)
     with transaction.atomic():
-        locked = _locked_line(line, actor, DECIDE)
-        _expect_stage(locked, stage_index)
+        locked = _locked_line(line, actor, DECIDE, stage_index=stage_index)
         if locked.stage_index + 1 < len(locked.stages):
             raise Conflict("该申请尚在前置环节，请先通过本环节审查")
         items = [" ".join(str(name).split()) for name in decision.items]
@@ -800,8 +797,7 @@ def refuse_line(
     now = _now(now)
     reason = _reason(reason, "拒绝理由")
     with transaction.atomic():
-        locked = _locked_line(line, actor, DECIDE)
-        _expect_stage(locked, stage_index)
+        locked = _locked_line(line, actor, DECIDE, stage_index=stage_index)
         stage = locked.stage or {}
         locked.status = LineStatus.REFUSED
         locked.refusal_reason = reason
