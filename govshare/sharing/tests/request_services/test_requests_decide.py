@@ -298,6 +298,5 @@ def test_the_history_keeps_who_did_what_and_why(line: ShareRequestLine, provider
         RequestAction.REFUSE,
     ]
     assert steps[-1][1] == "不符合最小必要原则"
-    assert requests.history(line.request).last().actor_name == (
-        provider_reviewer.full_name or provider_reviewer.username
-    )
+    last = requests.history(line.request).last()
+    assert last is not None and last.actor_name == (provider_reviewer.full_name or provider_reviewer.username)
