@@ -25,7 +25,7 @@ from django.db.models import Model, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from govshare.accounts.models import User
+from govshare.accounts.models import Department, User
 from govshare.audit.services import record_action
 from govshare.catalog import selectors as catalog_selectors
 from govshare.catalog.choices import ReviewStatus, ShareType
@@ -212,8 +212,9 @@ _COUNT_ACCESS = """
 INSERT INTO {usage} (grant_id, day, accesses)
 SELECT g.id, %s, 1 FROM {grant} g
   JOIN {scenario} s ON s.id = g.scenario_id
+  JOIN {department} d ON d.id = s.department_id
   JOIN {resource} r ON r.id = g.resource_id
- WHERE g.id = %s AND g.status = %s AND s.status = %s AND r.status = %s AND r.share_type <> %s
+ WHERE g.id = %s AND g.status = %s AND s.status = %s AND d.is_active = %s AND r.status = %s AND r.share_type <> %s
    AND (g.daily_quota IS NULL OR g.daily_quota > 0)
 ON CONFLICT (grant_id, day) DO UPDATE SET accesses = {usage}.accesses + 1
  WHERE {usage}.accesses < COALESCE((SELECT daily_quota FROM {grant} WHERE id = excluded.grant_id), 2147483647)
@@ -223,19 +224,27 @@ ON CONFLICT (grant_id, day) DO UPDATE SET accesses = {usage}.accesses + 1
 def _admit(grant_id: int, today: dt.date) -> None:
     """In the transaction recording the access: the grant is checked again and the day's access counted, refused
     past the daily quota. One statement does both (an upsert of the day's counter that selects nothing unless the
-    grant is still active, its scenario approved and its resource published and shareable; whose update does
-    nothing at the quota), so a revocation committed since the scope was decided refuses this access, and the
-    database serialises two accesses at once: they never both take the last unit. The dates were judged on the
-    same day when the scope was decided (only a confirmation changes them, and it only extends)."""
+    grant is still active, its scenario approved and of an active department, and its resource published and
+    shareable; whose update does nothing at the quota), so a revocation committed since the scope was decided
+    refuses this access, and the database serialises two accesses at once: they never both take the last unit. The
+    dates were judged on the same day when the scope was decided (only a confirmation changes them, and it only
+    extends)."""
     names = {
         name: _table(model)
-        for name, model in (("usage", GrantUsage), ("grant", Grant), ("scenario", Scenario), ("resource", Resource))
+        for name, model in (
+            ("usage", GrantUsage),
+            ("grant", Grant),
+            ("scenario", Scenario),
+            ("department", Department),
+            ("resource", Resource),
+        )
     }
     params: list[str | int | dt.date] = [
         today,
         grant_id,
         GrantStatus.ACTIVE,
-        ScenarioStatus.APPROVED,  # what scenario_usable checks
+        ScenarioStatus.APPROVED,  # what scenario_usable checks: approved, of an active department
+        True,
         ReviewStatus.PUBLISHED,
         ShareType.NOT_SHARED,
     ]

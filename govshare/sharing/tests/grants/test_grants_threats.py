@@ -165,6 +165,16 @@ def test_a_grant_revoked_after_its_scope_was_decided_refuses_the_access_before_a
     assert not AuditLog.objects.filter(action=reading.ACTION_DOWNLOAD, actor=consumer).exists()
 
 
+def test_a_grant_whose_department_was_disabled_after_its_scope_was_decided_refuses_the_access(
+    grant: Grant, resource: Resource, consumer: User, consumer_department: Department
+) -> None:
+    scope = scopes.reader_scope(consumer, resource, today=TODAY)
+    Department.objects.filter(pk=consumer_department.pk).update(is_active=False)
+    dataset = Dataset.objects.get(resource=resource)
+    with pytest.raises(NotFound):
+        services.record_data_access(consumer, dataset, action=reading.ACTION_DOWNLOAD, version=1, scope=scope)
+
+
 def test_an_expired_grant_refuses_the_day_after_its_last_day(grant: Grant, resource: Resource, consumer: User) -> None:
     assert reading.preview_version(consumer, resource, today=grant.valid_until).rows
     _assert_refused_everywhere(consumer, resource, grant.valid_until + dt.timedelta(days=1))
