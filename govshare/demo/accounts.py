@@ -30,12 +30,8 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     ),
     DemoAccount("mzj_admin", "刘晓梅", "mzj", (Role.CATALOG_ADMIN,), "市民政局编目（婚姻登记信息有疑似重复）"),
     DemoAccount("jy_mzj_admin", "杨帆", "jy_mzj", (Role.CATALOG_ADMIN,), "旌阳区民政局编目（与市民政局重复的条目）"),
-    DemoAccount(
-        "gaj_reviewer", "赵国庆", "gaj", (Role.DEPT_REVIEWER,), "审核对市公安局数据的共享申请（共享申请功能上线后）"
-    ),
-    DemoAccount(
-        "mzj_reviewer", "孙婷", "mzj", (Role.DEPT_REVIEWER,), "审核对市民政局数据的共享申请（共享申请功能上线后）"
-    ),
+    DemoAccount("gaj_reviewer", "赵国庆", "gaj", (Role.DEPT_REVIEWER,), "审核对市公安局数据的共享申请、复核授权"),
+    DemoAccount("mzj_reviewer", "孙婷", "mzj", (Role.DEPT_REVIEWER,), "审核对市民政局数据的共享申请、复核授权"),
     DemoAccount("ybj_user", "黄磊", "ybj", (Role.CONSUMER,), "市医保局使用方：检索、查看已发布目录"),
     DemoAccount("jy_gaj_user", "吴静", "jy_gaj", (Role.CONSUMER,), "旌阳区公安分局使用方"),
     DemoAccount("security", "郑海燕", "dsj", (Role.SECURITY_OFFICER,), "安全管理员（三员分立）"),
