@@ -9,8 +9,8 @@ import re
 
 import pytest
 from django.contrib.messages import get_messages
-from django.http import HttpResponse
 from django.test import Client
+from django.test.client import _MonkeyPatchedWSGIResponse as Response
 from django.urls import reverse
 
 from govshare import testing
@@ -32,7 +32,7 @@ def _client(user: User) -> Client:
     return client
 
 
-def _messages(response: HttpResponse) -> list[str]:
+def _messages(response: Response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 
@@ -40,7 +40,7 @@ def _line(share_request: ShareRequest) -> ShareRequestLine:
     return ShareRequestLine.objects.get(request=share_request)
 
 
-def _act(client: Client, line: ShareRequestLine, action: str, data: dict[str, object]) -> HttpResponse:
+def _act(client: Client, line: ShareRequestLine, action: str, data: dict[str, object]) -> Response:
     url = reverse("sharing:request_line_action", args=[line.request_id, line.pk, action])
     return client.post(url, data)
 
@@ -171,6 +171,7 @@ def test_the_provider_reviewer_approves_a_part_and_the_grant_is_issued(
     line.refresh_from_db()
     assert response.status_code == 302
     assert line.status == LineStatus.PARTIAL and line.approved_items == ["姓名"]
+    assert line.grant_id is not None
     grant = Grant.objects.get(pk=line.grant_id)
     assert grant.items == ["姓名"] and grant.daily_quota == 500
     assert grant.department_id == submitted_request.department_id
