@@ -12,7 +12,7 @@ urlpatterns = [
     path("requests/<int:request_id>/", views_requests.request_detail, name="request_detail"),
     path("requests/<int:request_id>/withdraw/", views_requests.request_withdraw, name="request_withdraw"),
     path(
-        "requests/<int:request_id>/lines/<int:line_id>/<slug:action>/",
+        "requests/<int:request_id>/lines/<int:line_id>/<slug:step>/",
         views_requests.request_line_action,
         name="request_line_action",
     ),

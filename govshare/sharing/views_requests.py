@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from govshare.accounts.acting import acting_user
 from govshare.accounts.models import User
+from govshare.catalog import selectors as catalog_selectors
 from govshare.catalog.choices import ShareType
 from govshare.catalog.models import Item
 from govshare.core.authz import permits
@@ -102,6 +103,7 @@ def request_add(request: HttpRequest, resource_id: int) -> HttpResponse:
     """The 申请共享 button (catalogue entry, answered demand): the resource goes into the user's cart."""
     user = acting_user(request)
     try:
+        catalog_selectors.get_resource(user, resource_id)  # an entry the user cannot see: 404 whoever asks
         line = share_requests.add_to_request(user, resource_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
@@ -406,11 +408,12 @@ def _act(user: User, line: ShareRequestLine, action: str, posted: QueryDict) -> 
 
 @login_required
 @require_POST
-def request_line_action(request: HttpRequest, request_id: int, line_id: int, action: str) -> HttpResponse:
+def request_line_action(request: HttpRequest, request_id: int, line_id: int, step: str) -> HttpResponse:
     """A decision on one line: 通过审查, 同意 (item by item), 拒绝, 异议, 仲裁."""
     user = acting_user(request)
     share_request = _request_or_404(user, request_id)
     line = _line_or_404(user, share_request, line_id)
+    action = step
     if action not in LINE_ACTIONS:
         raise Http404(_("没有这项操作"))
     try:
