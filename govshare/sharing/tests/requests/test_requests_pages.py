@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
-from django.test.client import _MonkeyPatchedWSGIResponse as Response
 from django.urls import reverse
 
 from govshare import testing
@@ -22,6 +22,9 @@ from govshare.sharing import requests as share_requests
 from govshare.sharing.choices import LineStatus, RequestStatus, StageReviewer
 from govshare.sharing.models import Grant, ReviewStage, Scenario, ShareRequest, ShareRequestLine
 from govshare.testing.sharing import TODAY
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
 
 pytestmark = pytest.mark.django_db
 
