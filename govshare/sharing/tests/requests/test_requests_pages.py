@@ -18,6 +18,7 @@ from govshare.accounts.choices import Role
 from govshare.accounts.models import Department, User
 from govshare.catalog.models import Resource
 from govshare.identity.models import InformationSystem
+from govshare.sharing import demands
 from govshare.sharing import requests as share_requests
 from govshare.sharing.choices import LineStatus, RequestStatus, StageReviewer
 from govshare.sharing.models import Grant, ReviewStage, Scenario, ShareRequest, ShareRequestLine
@@ -86,6 +87,17 @@ def test_a_not_shared_entry_shows_its_basis_instead_of_the_button(applicant: Use
 
     assert 'id="request-add"' not in page
     assert "不予共享" in page and "《中华人民共和国保守国家秘密法》第九条" in page
+
+
+def test_a_demand_answered_with_a_resource_offers_its_department_s_consumer_the_button(
+    applicant: User, requested_resource: Resource, coordinator: User
+) -> None:
+    demand = demands.create_demand(demands.DemandInput(title="参保人身份核验", description="核验身份"), actor=applicant)
+    demands.answer_demand(demand, resource=requested_resource, actor=coordinator)
+    url = reverse("sharing:demand_detail", args=[demand.pk])
+
+    assert 'id="demand-request-form"' in _client(applicant).get(url).content.decode()
+    assert 'id="demand-request-form"' not in _client(coordinator).get(url).content.decode()
 
 
 # ------------------------------------------------------------------------------------------ the cart
