@@ -18,6 +18,7 @@ class SharingConfig(AppConfig):
             audit_grants,
             grants,
             panels_grants,
+            panels_requests,
             panels_scenarios,
         )
 
@@ -28,6 +29,7 @@ class SharingConfig(AppConfig):
         actions_scenarios.register()
         audit_grants.register()
         panels_grants.register()
+        panels_requests.register()
         panels_scenarios.register()
         # Every preview, download and export of another department's data asks this (datasets.scopes).
         register_scope_provider("sharing.grant", grants.scope_provider)

@@ -30,6 +30,7 @@ from govshare.sharing.access_lists import ANSWER, CREATE_DEMAND, MANAGE, MANAGE_
 from govshare.sharing.choices import DemandStatus
 from govshare.sharing.list_files import MAX_REPORTED_PROBLEMS, ListImportResult, refuse_too_large, xlsx_response
 from govshare.sharing.models import Demand, Duty
+from govshare.sharing.panels_requests import APPLY, request_state
 
 
 def _user(request: HttpRequest) -> User:
@@ -198,8 +199,20 @@ def demand_detail(request: HttpRequest, demand_id: int) -> HttpResponse:
             "may_answer": may_answer,
             "may_ask": may_answer and demand.status in (DemandStatus.OPEN, DemandStatus.CATALOGUE_REQUESTED),
             "may_close": demands.may_close(user, demand),
+            "may_request": _may_request(user, demand),
             "departments": _departments() if may_answer and demand.provider_id is None else [],
         },
+    )
+
+
+def _may_request(user: User, demand: Demand) -> bool:
+    """The demanding department's consumer may ask for the resource a demand was answered with."""
+    resource = demand.resource
+    return (
+        demand.status == DemandStatus.ANSWERED
+        and resource is not None
+        and user.department_id == demand.department_id
+        and request_state(user, resource) == APPLY
     )
 
 

@@ -77,6 +77,9 @@ OBJECTS: dict[str, tuple[str, ...]] = {
     # A scenario of A's (registered by A's consumer) and one of B's, both submitted to the coordinator.
     "scenario": ("a", "b"),
     "grant": ("a", "b"),  # a third department's grant on A's published resource, and one on B's
+    # Share requests of A's consumer and of B's consumer, both submitted, each for a third department's resource, as
+    # {"request_id", "line_id"} (the line: in review at the provider's stage).
+    "share_request": ("a", "b"),
 }
 
 # Classes of answers.
@@ -242,6 +245,29 @@ def _grant(resource: Resource, reviewer: User | None) -> Grant:
     return grants.issue_grant(data, actor=issuer, today=today)
 
 
+def _share_request(applicant: User, resource: Resource, system_id: int) -> dict[str, int]:
+    """A submitted share request of the applicant's department for the resource (of another department)."""
+    from govshare.sharing import requests as share_requests
+    from govshare.testing.sharing import make_scenario
+
+    department = applicant.department
+    assert department is not None
+    scenario = make_scenario(department, name=f"{department.name}矩阵申请场景")
+    scenario.systems.add(system_id)
+    today = scopes.clock()
+    line = share_requests.add_to_request(applicant, resource.pk)
+    details = share_requests.RequestInput(
+        scenario_id=scenario.pk,
+        system_id=system_id,
+        purpose="授权矩阵测试用的共享申请",
+        valid_from=today,
+        valid_until=today + dt.timedelta(days=365),
+    )
+    share_requests.update_request(applicant, line.request, details)
+    share_requests.submit_request(applicant, line.request, today=today)
+    return {"request_id": line.request_id, "line_id": line.pk}
+
+
 def build_world() -> World:
     a = testing.make_department("矩阵甲局")
     b = testing.make_department("矩阵乙局")
@@ -308,6 +334,11 @@ def build_world() -> World:
     scenario_a = _scenario(a, system_a["system_id"], consumer_a)
     scenario_b = _scenario(b, system_b["system_id"], admin_b)
     grant_a, grant_b = _grant(a_published, users["reviewer"]), _grant(b_published, None)
+    c = Department.objects.get(name="矩阵丙局")  # the holder of the grants
+    c_admin = testing.make_user(Role.CATALOG_ADMIN, department=c)
+    c_published = _published(c, c_admin, platform, "丙局已发布")
+    request_a = _share_request(consumer_a, c_published, system_a["system_id"])
+    request_b = _share_request(someone, c_published, system_b["system_id"])
     inboxes = {role: _notice(user) for role, user in users.items() if user is not None}
     world = World(users=users, tokens=tokens, spare_tokens=spare, own_notifications=inboxes)
     world.objects = {
@@ -336,6 +367,7 @@ def build_world() -> World:
         "credential": {"a": credential_a, "b": credential_b},
         "scenario": {"a": scenario_a, "b": scenario_b},
         "grant": {"a": grant_a.pk, "b": grant_b.pk},
+        "share_request": {"a": request_a, "b": request_b},
     }
     assert isinstance(batch_a, ImportBatch) and isinstance(change_a, GradingChange)
     return world

@@ -342,6 +342,20 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "sharing:grant_detail": ("grant", "GET", "L O OH OH OH H O HO", None),
     "sharing:grant_revoke": ("grant", "POST", "L R RH OH RH H R HR", REASON),
     "sharing:grant_confirm": ("grant", "POST", "L R RH OH RH H R HR", NOTE_FORM),
+    # Share requests (共享申请): the matrix's requests ask a third department's data, so A's and B's staff see only
+    # their own department's (the security officer none: 404); nobody of the matrix decides their lines (no
+    # coordinator, not the provider's reviewer), and only A's consumer withdraws A's request. The cart is the
+    # consumer's; the review queue the reviewer's; the overdue list the coordinator's; the platform administrator
+    # reads the review stages. 申请共享 is the consumer's, for a published entry of another department.
+    "sharing:request_list": ("none", "GET", "L O O O O H O O", None),
+    "sharing:request_cart": ("none", "GET", "L H H H O H H H", None),
+    "sharing:request_review_queue": ("none", "GET", "L H H O H H H H", None),
+    "sharing:request_overdue": ("none", "GET", "L H H H H H H H", None),
+    "sharing:request_stages": ("none", "GET", "L O H H H H H H", None),
+    "sharing:request_add": ("resource", "POST", "L RRRR RRHR RRHR RRHO HRHR HRHR HRRR", None),
+    "sharing:request_detail": ("share_request", "GET", "L O OH OH OH H O HO", None),
+    "sharing:request_withdraw": ("share_request", "POST", "L R RH RH OH H R HR", None),
+    "sharing:request_line_action": ("share_request", "POST", "L R RH RH RH H R HR", REASON),
     "notifications:inbox": ("none", "GET", "L O O O O O O O", None),
     "notifications:mark_all_read": ("none", "POST", "L O O O O O O O", None),
     "notifications:open": ("notification", "POST", "L OH OH OH OH OH OH OH", None),
@@ -389,7 +403,7 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
 }
 
 # URL parameters of pages that are not an object of the matrix.
-PAGE_CONSTANTS = {"action": "submit", "kind": "file", "decision": "approve", "year": 2026}
+PAGE_CONSTANTS = {"action": "submit", "kind": "file", "decision": "approve", "year": 2026, "step": "refuse"}
 
 
 # --- fixtures --------------------------------------------------------------------------------------------------
