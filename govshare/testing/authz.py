@@ -77,6 +77,10 @@ OBJECTS: dict[str, tuple[str, ...]] = {
     # A scenario of A's (registered by A's consumer) and one of B's, both submitted to the coordinator.
     "scenario": ("a", "b"),
     "grant": ("a", "b"),  # a third department's grant on A's published resource, and one on B's
+    # A share request of A's consumer and one of B's, both submitted and asking a third department's resource (so
+    # neither A nor B is the other's provider); their one line each, in review at the provider's stage.
+    "share_request": ("a", "b"),
+    "request_line": ("a", "b"),
 }
 
 # Classes of answers.
@@ -242,6 +246,33 @@ def _grant(resource: Resource, reviewer: User | None) -> Grant:
     return grants.issue_grant(data, actor=issuer, today=today)
 
 
+def _share_request(applicant: User, admin: User, resource: Resource) -> tuple[int, int]:
+    """A request of the applicant's department for the resource, submitted: (request id, its line's id)."""
+    from govshare.sharing import requests as share_requests
+    from govshare.testing.sharing import make_scenario
+
+    department = applicant.department
+    assert department is not None
+    system = identity_services.register_information_system(
+        identity_services.SystemInput(code=f"matrix-req-{department.pk}", name="矩阵申请系统", department=department),
+        actor=admin,
+    )
+    scenario = make_scenario(department, name="矩阵申请场景")
+    scenario.systems.add(system)
+    line = share_requests.add_to_request(applicant, resource.pk, items=["姓名"])
+    today = scopes.clock()
+    details = share_requests.RequestInput(
+        scenario_id=scenario.pk,
+        system_id=system.pk,
+        purpose="授权矩阵测试",
+        valid_from=today,
+        valid_until=today + dt.timedelta(days=365),
+    )
+    share_requests.update_request(applicant, line.request, details)
+    share_requests.submit_request(applicant, line.request, today=today)
+    return line.request_id, line.pk
+
+
 def build_world() -> World:
     a = testing.make_department("矩阵甲局")
     b = testing.make_department("矩阵乙局")
@@ -308,6 +339,9 @@ def build_world() -> World:
     scenario_a = _scenario(a, system_a["system_id"], consumer_a)
     scenario_b = _scenario(b, system_b["system_id"], admin_b)
     grant_a, grant_b = _grant(a_published, users["reviewer"]), _grant(b_published, None)
+    asked = testing.make_published_resource(testing.make_department("矩阵丁局"), items=ITEMS, name="丁局已发布")
+    request_a, line_a = _share_request(consumer_a, admin_a, asked)
+    request_b, line_b = _share_request(someone, admin_b, asked)
     inboxes = {role: _notice(user) for role, user in users.items() if user is not None}
     world = World(users=users, tokens=tokens, spare_tokens=spare, own_notifications=inboxes)
     world.objects = {
@@ -336,6 +370,8 @@ def build_world() -> World:
         "credential": {"a": credential_a, "b": credential_b},
         "scenario": {"a": scenario_a, "b": scenario_b},
         "grant": {"a": grant_a.pk, "b": grant_b.pk},
+        "share_request": {"a": request_a, "b": request_b},
+        "request_line": {"a": line_a, "b": line_b},
     }
     assert isinstance(batch_a, ImportBatch) and isinstance(change_a, GradingChange)
     return world
