@@ -22,6 +22,7 @@ from govshare.jobs.api import router as jobs_router
 from govshare.notifications.api import router as notifications_router
 from govshare.sharing.api_grants import router as sharing_grants_router
 from govshare.sharing.api_lists import router as sharing_lists_router
+from govshare.sharing.api_requests import router as sharing_requests_router
 from govshare.sharing.api_scenarios import router as sharing_scenarios_router
 
 
@@ -94,3 +95,4 @@ api.add_router("/notifications", notifications_router)
 api.add_router("/sharing", sharing_lists_router)
 api.add_router("/sharing", sharing_scenarios_router)
 api.add_router("/sharing", sharing_grants_router)
+api.add_router("/sharing", sharing_requests_router)

@@ -80,6 +80,7 @@ OBJECTS: dict[str, tuple[str, ...]] = {
     # Share requests of A's consumer and of B's consumer, both submitted, each for a third department's resource, as
     # {"request_id", "line_id"} (the line: in review at the provider's stage).
     "share_request": ("a", "b"),
+    "request_line": ("a", "b"),  # the same requests: routes of a line take its line_id
 }
 
 # Classes of answers.
@@ -368,6 +369,7 @@ def build_world() -> World:
         "scenario": {"a": scenario_a, "b": scenario_b},
         "grant": {"a": grant_a.pk, "b": grant_b.pk},
         "share_request": {"a": request_a, "b": request_b},
+        "request_line": {"a": request_a, "b": request_b},
     }
     assert isinstance(batch_a, ImportBatch) and isinstance(change_a, GradingChange)
     return world

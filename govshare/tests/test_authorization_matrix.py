@@ -77,6 +77,11 @@ SYSTEM_UPDATE: Body = lambda system: {  # noqa: E731
 }
 ROTATE: Body = lambda _: {"overlap_hours": 24}  # noqa: E731
 ROTATE_FORM: Body = lambda _: {"overlap_days": "7"}  # noqa: E731
+REQUEST_DETAILS: Body = lambda _: {"purpose": "矩阵用途"}  # noqa: E731
+NO_RESOURCE: Body = lambda _: {"resource_id": 2**31 - 1}  # noqa: E731
+APPROVE: Body = lambda _: {"items": ["姓名"]}  # noqa: E731
+ARBITRATE: Body = lambda _: {"uphold": True, "note": "维持"}  # noqa: E731
+STAGES: Body = lambda _: [{"name": "提供部门审核", "reviewer": "provider", "working_days": 10}]  # noqa: E731
 SCENARIO: Body = lambda _: {  # noqa: E731
     "name": "矩阵新场景",
     "description": "",
@@ -247,6 +252,29 @@ API: dict[str, tuple[str, str, Body | None]] = {
     "sharing_api_grants_issue_grant": ("resource", "L F FFHF VVHF FFHF HFHF HFHF HFFF", GRANT),
     "sharing_api_grants_revoke_grant": ("grant", "L F FH OH FH H F HF", REASON),
     "sharing_api_grants_confirm_grant": ("grant", "L F FH OH FH H F HF", NOTE),
+    # Share requests: the matrix's ask a third department's resource (no role of the matrix decides them). The
+    # applying department's staff see its request, the platform administrator and the auditor every submitted one
+    # (read-only); only its 使用方 acts on it (both are submitted: editing, submitting, removing from the cart and
+    # disputing a line in review are refused by the state, V); nobody here decides a line (F for whoever sees it),
+    # and there is no dispute to arbitrate (409 to whoever sees the line). Adding to the cart is the 使用方's
+    # alone; the body names no resource, so the consumer gets the catalogue's 404.
+    "sharing_api_requests_list_requests": ("none", "L O O O O O O O", None),
+    "sharing_api_requests_get_cart": ("none", "L O O O O O O O", None),
+    "sharing_api_requests_review_queue": ("none", "L O O O O O O O", None),
+    "sharing_api_requests_overdue": ("none", "L O O O O O O O", None),
+    "sharing_api_requests_list_stages": ("none", "L O O O O O O O", None),
+    "sharing_api_requests_set_stages": ("none", "L F F F F F F F", STAGES),
+    "sharing_api_requests_add_line": ("none", "L F F F H F F F", NO_RESOURCE),
+    "sharing_api_requests_get_request": ("share_request", "L O OH OH OH H O HO", None),
+    "sharing_api_requests_update_request": ("share_request", "L F FH FH VH H F HF", REQUEST_DETAILS),
+    "sharing_api_requests_submit_request": ("share_request", "L F FH FH VH H F HF", None),
+    "sharing_api_requests_withdraw_request": ("share_request", "L F FH FH OH H F HF", REASON),
+    "sharing_api_requests_remove_line": ("request_line", "L F FH FH VH H F HF", None),
+    "sharing_api_requests_pass_stage": ("request_line", "L F FH FH FH H F HF", NOTE),
+    "sharing_api_requests_approve_line": ("request_line", "L F FH FH FH H F HF", APPROVE),
+    "sharing_api_requests_refuse_line": ("request_line", "L F FH FH FH H F HF", REASON),
+    "sharing_api_requests_dispute_line": ("request_line", "L F FH FH VH H F HF", REASON),
+    "sharing_api_requests_arbitrate_line": ("request_line", "L V VH VH VH H V HV", ARBITRATE),
 }
 
 # --- pages -----------------------------------------------------------------------------------------------------

@@ -21,9 +21,10 @@ from govshare.identity.models import InformationSystem
 from govshare.jobs.models import Job
 from govshare.sharing import access_lists
 from govshare.sharing.access import CONFIRM, REVOKE
+from govshare.sharing.access_requests import APPLY, ARBITRATE
 from govshare.sharing.access_scenarios import EDIT, RETIRE
 from govshare.sharing.access_scenarios import REVIEW as SCENARIO_REVIEW
-from govshare.sharing.models import Demand, Duty, Grant, Scenario
+from govshare.sharing.models import Demand, Duty, Grant, Scenario, ShareRequest, ShareRequestLine
 from govshare.sources.access import MANAGE
 from govshare.sources.models import Source
 from govshare.testing import authz as matrix
@@ -43,6 +44,10 @@ GUARDED: dict[type[models.Model], tuple[str, ...]] = {
     Duty: (authz.VIEW, access_lists.MANAGE, access_lists.FULFIL),
     Scenario: (authz.VIEW, EDIT, SCENARIO_REVIEW, RETIRE),
     Grant: (authz.VIEW, REVOKE, CONFIRM),
+    ShareRequest: (authz.VIEW, APPLY),
+    # Not DECIDE: who decides a line depends on its current stage, kept in the line's JSON snapshot; its scope is
+    # the lines in review the subject might decide, and the review queue narrows them with `may_decide` per line.
+    ShareRequestLine: (authz.VIEW, ARBITRATE),
 }
 
 
