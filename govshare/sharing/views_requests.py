@@ -37,6 +37,7 @@ from govshare.sharing.models import ReviewStage, ShareRequest, ShareRequestLine
 from govshare.sharing.scenario_selectors import citable_scenarios
 
 SIDES = ("mine", "provider", "all")
+PROPOSED_DAYS = 365  # a new cart proposes this period from today
 LINE_ACTIONS = ("pass", "approve", "refuse", "dispute", "arbitrate")
 STAGE_ROWS = 4
 QUOTA_MAX = 10_000_000
@@ -177,8 +178,9 @@ def _render_cart(
             "scenario_id": str(cart.scenario_id or ""),
             "system_id": str(cart.system_id or ""),
             "purpose": cart.purpose,
-            "valid_from": cart.valid_from.isoformat() if cart.valid_from else "",
-            "valid_until": cart.valid_until.isoformat() if cart.valid_until else "",
+            # A new cart proposes a year from today (the usual term; the reviewer may shorten it).
+            "valid_from": (cart.valid_from or scopes.clock()).isoformat(),
+            "valid_until": (cart.valid_until or scopes.clock() + dt.timedelta(days=PROPOSED_DAYS)).isoformat(),
         }
         if posted is not None:
             values = {name: posted.get(name, "") for name in values}

@@ -5,6 +5,11 @@ a department catalogue administrator downloads the Excel template, fills it in a
 an entry through the create form, finds the imported entry by searching, opens and submits it; the platform
 administrator, who has it in the review queue, publishes it. A screenshot of the browse page is taken on the way
 (set GOVSHARE_UPDATE_SCREENSHOT=1 to write it to docs/screenshot.png).
+
+Sharing, from request to revocation: 市人社局's consumer applies for 市公安局's loaded 户籍迁入信息 for its approved
+scenario; 市公安局's 部门审核员 approves all but one item; the consumer sees the grant and previews the data with the
+ID numbers masked and without the refused item; the reviewer revokes the grant and the consumer's next preview is
+refused.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from govshare.testing.live import CHROMIUM, ROOT, chromium, live_server
 pytestmark = pytest.mark.browser
 
 NEW_ENTRY = "网约车驾驶员从业资格信息"
+SHARED_ENTRY = "户籍迁入信息"  # 市公安局's, loaded with generated rows in the demo city
+REFUSED_ITEM = "迁入地址"
 FORM_ENTRY = "巡游出租汽车驾驶员信息"
 
 
@@ -164,4 +171,75 @@ def test_department_admin_catalogues_and_submits_platform_admin_publishes(
     with page.expect_navigation():
         page.select_option("#language-select", "zh-hans")
     assert page.inner_text("nav.mainnav >> a.current") == "资源目录"
+    context.close()
+
+
+def _open_entry(page: Any, name: str) -> None:
+    page.click("nav.mainnav >> text=资源目录")
+    page.fill("input[name=q]", name)
+    page.press("input[name=q]", "Enter")
+    page.get_by_role("link", name=name, exact=True).first.click()
+    page.wait_for_selector(f"h1:has-text('{name}')")
+
+
+def test_consumer_applies_provider_approves_part_consumer_reads_masked_then_revocation_refuses(
+    server: str, browser: Any
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+
+    # 市人社局's consumer puts the entry into a request and submits it for its approved scenario and system.
+    _log_in(page, server, "rsj_admin")
+    _open_entry(page, SHARED_ENTRY)
+    page.click("#request-add")
+    page.wait_for_selector("#cart-form")
+    page.select_option("#scenario_id", label="社会保险待遇领取资格认证")
+    page.select_option("#system_id", label="社会保险经办系统")
+    page.fill("#purpose", "待遇领取资格认证时核对参保人户籍迁移情况")
+    page.click("#cart-submit")
+    page.wait_for_selector("#request-lines")
+    number = page.inner_text("h1").split()[-1]
+    assert "审核中" in page.inner_text("#request-lines")
+    _log_out(page)
+
+    # 市公安局's reviewer finds it in the review queue and approves every item but one, saying why.
+    _log_in(page, server, "gaj_reviewer")
+    page.goto(server + "/sharing/requests/review/")
+    page.locator("tr", has_text=number).get_by_role("link").first.click()
+    approve = page.locator("form[id^=approve-]")
+    approve.locator(f"input[name=items][value='{REFUSED_ITEM}']").uncheck()
+    approve.locator("textarea[name=reason]").fill("迁入地址超出资格认证的最小必要范围")
+    approve.locator("button[type=submit]").click()
+    page.wait_for_selector(".message.success")
+    assert "部分同意" in page.inner_text("#request-lines")
+    grant_link = page.locator("#request-lines a[href*='/sharing/grants/']").first
+    grant_path = grant_link.get_attribute("href")
+    _log_out(page)
+
+    # The consumer sees the grant and reads the data through it: ID numbers masked, the refused item absent.
+    _log_in(page, server, "rsj_admin")
+    page.goto(server + grant_path)
+    assert "有效" in page.inner_text("#grant-facts")
+    page.click("text=按此授权预览数据")
+    page.wait_for_selector("#preview")
+    headers = page.locator("#preview thead th").all_inner_texts()
+    assert "公民身份号码" in headers and REFUSED_ITEM not in headers
+    column = headers.index("公民身份号码")
+    first_id = page.locator("#preview tbody tr").first.locator("td").nth(column).inner_text()
+    assert "*" in first_id and len(first_id) == 18
+    preview_url = page.url
+    _log_out(page)
+
+    # The reviewer revokes the grant; the consumer's very next preview is refused.
+    _log_in(page, server, "gaj_reviewer")
+    page.goto(server + grant_path)
+    page.fill("#revoke input[name=reason]", "资格认证工作已结束")
+    page.click("#revoke button[type=submit]")
+    page.wait_for_selector(".message.success")
+    _log_out(page)
+    _log_in(page, server, "rsj_admin")
+    response = page.goto(preview_url)
+    assert response is not None and response.status == 404
+    assert first_id not in page.content()
     context.close()
