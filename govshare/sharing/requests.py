@@ -652,9 +652,10 @@ class Decision:
 
 def _locked_line(line: ShareRequestLine, actor: User, action: str) -> ShareRequestLine:
     """The line's row, locked, then checked: another reviewer who got there first leaves it decided, and the one
-    who follows is told so (409), never a second grant."""
+    who follows is told so (409), never a second grant. Only the line's row is locked (`of`): PostgreSQL refuses
+    FOR UPDATE on the outer join of the request's nullable scenario."""
     locked = (
-        ShareRequestLine.objects.select_for_update()
+        ShareRequestLine.objects.select_for_update(of=("self",))
         .select_related("request", "request__department", "request__scenario", "resource", "resource__department")
         .filter(pk=line.pk)
         .first()
@@ -955,7 +956,7 @@ def follow_deadlines(*, today: dt.date | None = None, now: dt.datetime | None = 
     for pk in list(waiting):
         with transaction.atomic():
             line = (
-                ShareRequestLine.objects.select_for_update()
+                ShareRequestLine.objects.select_for_update(of=("self",))
                 .select_related(
                     "request", "request__department", "request__scenario", "resource", "resource__department"
                 )
