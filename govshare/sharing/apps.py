@@ -38,4 +38,5 @@ class SharingConfig(AppConfig):
         from govshare.sharing import jobs
 
         register_task(jobs.REMIND_LAPSING_GRANTS, jobs.remind_lapsing_grants)
+        register_task(jobs.FOLLOW_REQUEST_DEADLINES, jobs.follow_request_deadlines)
         post_migrate.connect(jobs.ensure_schedule_after_migrate, sender=self, dispatch_uid="sharing-grant-reminders")

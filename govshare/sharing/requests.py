@@ -650,13 +650,23 @@ class Decision:
     review_interval_days: int = grants.DEFAULT_REVIEW_DAYS
 
 
+def _lock_request_row(request_id: int) -> None:
+    """Lock the request's row before any of its lines, as every write of a request does: one order of locks (no
+    deadlock with a withdrawal), and two decisions on different lines of one request wait for each other, so the
+    last one sees the other's line decided and closes the request. NO KEY: the history rows other transactions
+    insert (a foreign key to the request) do not wait for it."""
+    ShareRequest.objects.select_for_update(no_key=True).filter(pk=request_id).values_list("pk", flat=True).first()
+
+
 def _locked_line(
     line: ShareRequestLine, actor: User, action: str, *, stage_index: int | None = None
 ) -> ShareRequestLine:
     """The line's row, locked, then checked: another reviewer who got there first leaves it decided, and the one
-    who follows is told so (409), never a second grant."""
+    who follows is told so (409), never a second grant. Only the line's row is locked (`of`): PostgreSQL refuses
+    FOR UPDATE on the outer join of the request's nullable scenario."""
+    _lock_request_row(line.request_id)
     locked = (
-        ShareRequestLine.objects.select_for_update()
+        ShareRequestLine.objects.select_for_update(of=("self",))
         .select_related("request", "request__department", "request__scenario", "resource", "resource__department")
         .filter(pk=line.pk)
         .first()
@@ -947,11 +957,12 @@ def follow_deadlines(*, today: dt.date | None = None, now: dt.datetime | None = 
     two working days (once per stage), escalate overdue lines to the coordinator (once per stage)."""
     today, now = _today(today), _now(now)
     run = DeadlineRun()
-    waiting = ShareRequestLine.objects.filter(status=LineStatus.IN_REVIEW).values_list("pk", flat=True)
-    for pk in list(waiting):
+    waiting = ShareRequestLine.objects.filter(status=LineStatus.IN_REVIEW).values_list("pk", "request_id")
+    for pk, request_id in list(waiting):
         with transaction.atomic():
+            _lock_request_row(request_id)
             line = (
-                ShareRequestLine.objects.select_for_update()
+                ShareRequestLine.objects.select_for_update(of=("self",))
                 .select_related(
                     "request", "request__department", "request__scenario", "resource", "resource__department"
                 )

@@ -1,19 +1,65 @@
-"""Share requests in tests: a request put together and submitted through the services, on a given day."""
+"""Share requests in tests, made through the real services on the fixed day (govshare.testing.sharing.TODAY): a
+consumer department's approved scenario with the system that uses the data, and a request submitted for a resource."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 
-from govshare.accounts.models import User
+from govshare import testing
+from govshare.accounts.choices import Role
+from govshare.accounts.models import Department, User
 from govshare.catalog.models import Resource
+from govshare.identity import services as identity_services
 from govshare.identity.models import InformationSystem
 from govshare.sharing import requests
 from govshare.sharing.models import Scenario, ShareRequest
 from govshare.testing.clock import T0
+from govshare.testing.sharing import TODAY, make_scenario
 
-PURPOSE = "参保登记时核验参保人身份与户籍"
-DAY = T0.date()
+
+def scenario_with_system(
+    department: Department, *, name: str = "医保参保资格核验"
+) -> tuple[Scenario, InformationSystem]:
+    """An approved scenario of the department, carried by one of its registered systems."""
+    admin = testing.make_user(Role.CATALOG_ADMIN, department=department)
+    system = identity_services.register_information_system(
+        identity_services.SystemInput(
+            code=f"sys-{department.pk}-{Scenario.objects.count() + 1}",
+            name=f"{department.name}业务系统",
+            department=department,
+        ),
+        actor=admin,
+    )
+    scenario = make_scenario(department, name=name)
+    scenario.systems.add(system)
+    return scenario, system
+
+
+def submitted_one(
+    consumer: User,
+    resource: Resource,
+    *,
+    items: Sequence[str] | None = None,
+    scenario: tuple[Scenario, InformationSystem] | None = None,
+    today: dt.date = TODAY,
+    now: dt.datetime = T0,
+) -> ShareRequest:
+    """The consumer's request for the resource (the items named, or every shareable one), submitted on `today` for a
+    year of use."""
+    assert consumer.department is not None
+    chosen, system = scenario or scenario_with_system(consumer.department)
+    line = requests.add_to_request(consumer, resource.pk, items=items, now=now)
+    data = requests.RequestInput(
+        scenario_id=chosen.pk,
+        system_id=system.pk,
+        purpose="办理医保参保登记时核验参保人员身份",
+        valid_from=today,
+        valid_until=today + dt.timedelta(days=365),
+        lines={line.pk: requests.LineInput(items=list(line.items))},
+    )
+    requests.update_request(consumer, line.request, data, now=now)
+    return requests.submit_request(consumer, line.request, today=today, now=now)
 
 
 def submitted(
@@ -22,7 +68,7 @@ def submitted(
     scenario: Scenario,
     system: InformationSystem,
     *,
-    today: dt.date = DAY,
+    today: dt.date = TODAY,
     items: Sequence[str] | None = None,
     days: int = 365,
 ) -> ShareRequest:
@@ -34,7 +80,7 @@ def submitted(
     data = requests.RequestInput(
         scenario_id=scenario.pk,
         system_id=system.pk,
-        purpose=PURPOSE,
+        purpose="参保登记时核验参保人身份与户籍",
         valid_from=today,
         valid_until=today + dt.timedelta(days=days),
     )

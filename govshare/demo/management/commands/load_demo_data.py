@@ -13,6 +13,7 @@ from govshare.demo.datasets import load_demo_datasets
 from govshare.demo.generator import DEFAULT_RESOURCES, STATES, capacity, demo_departments
 from govshare.demo.grants import load_demo_grants
 from govshare.demo.loader import DemoAlreadyLoaded, load_demo
+from govshare.demo.share_requests import load_demo_requests
 from govshare.demo.sharing_lists import load_demo_lists
 
 _STATE_LABELS = {**dict(ReviewStatus.choices), "rejected": "驳回（退回草稿）"}
@@ -51,12 +52,15 @@ class Command(BaseCommand):
         made_demands, made_duties = load_demo_lists(self.stdout.write)
         self.stdout.write("共享授权（有效、已撤销、逾期未复核）…")
         granted = load_demo_grants(self.stdout.write)
+        self.stdout.write("共享申请（申请车、审核中、逾期、同意、拒绝、异议、仲裁）…")
+        applied = load_demo_requests(self.stdout.write)
         states = "，".join(f"{_STATE_LABELS[s]} {summary.entries[s]}" for s in STATES)
         self.stdout.write(
             self.style.SUCCESS(
                 f"演示数据已装入（{summary.seconds:.1f} 秒）：{summary.departments} 个部门，{summary.accounts} 个账号，"
                 f"{sum(summary.entries.values())} 条目录（{states}），新增分类 {summary.categories} 个，"
                 f"疑似重复 {summary.duplicate_pairs} 对，逾期未维护部门 {summary.overdue_departments} 个，"
-                f"演示归集 {loads} 次，共享需求 {made_demands} 条、共享责任 {made_duties} 条，共享授权 {granted} 项。"
+                f"演示归集 {loads} 次，共享需求 {made_demands} 条、共享责任 {made_duties} 条，共享授权 {granted} 项，"
+                f"共享申请 {applied} 件。"
             )
         )
