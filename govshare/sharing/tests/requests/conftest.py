@@ -16,7 +16,7 @@ from govshare.datasets import scopes
 from govshare.identity.models import InformationSystem
 from govshare.sharing import requests as share_requests
 from govshare.sharing.models import Scenario, ShareRequest
-from govshare.testing.sharing import TODAY, make_scenario
+from govshare.testing.sharing import PEOPLE_ITEMS, TODAY, make_scenario
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +44,12 @@ def applicant(applying_department: Department) -> User:
 @pytest.fixture
 def provider_reviewer(provider: Department) -> User:
     return testing.make_user(Role.DEPT_REVIEWER, department=provider)
+
+
+@pytest.fixture
+def people(provider: Department) -> Resource:
+    """常住人口基本信息: 有条件共享, items of every masking kind and one 不予共享 item (宗教信仰)."""
+    return testing.make_published_resource(provider, items=PEOPLE_ITEMS, name="常住人口基本信息")
 
 
 @pytest.fixture

@@ -22,8 +22,12 @@ from govshare.testing.sharing import TODAY
 
 
 @pytest.fixture
-def request_(consumer: User, people: Resource, scenario: Scenario, system: InformationSystem) -> ShareRequest:
-    return submitted(consumer, [people], scenario, system, items=["公民身份号码", "姓名", "手机号码"])
+def request_(
+    applicant: User, people: Resource, applicant_scenario: Scenario, applicant_system: InformationSystem
+) -> ShareRequest:
+    return submitted(
+        applicant, [people], applicant_scenario, applicant_system, items=["公民身份号码", "姓名", "手机号码"]
+    )
 
 
 @pytest.fixture
@@ -47,7 +51,7 @@ def _with_compliance_check(coordinator: User) -> None:
 
 
 def test_approving_every_item_issues_the_grant_and_closes_the_request(
-    line: ShareRequestLine, provider_reviewer: User, consumer: User
+    line: ShareRequestLine, provider_reviewer: User, applicant: User
 ) -> None:
     decided = requests.approve_line(provider_reviewer, line, requests.Decision(items=list(line.items)), today=TODAY)
 
@@ -57,7 +61,7 @@ def test_approving_every_item_issues_the_grant_and_closes_the_request(
     assert grant.scenario == line.request.scenario
     assert grant.source_note == f"共享申请 {line.request.number}"
     assert ShareRequest.objects.get(pk=line.request_id).status == RequestStatus.CLOSED
-    assert Notification.objects.filter(recipient=consumer, title__startswith="共享申请同意").exists()
+    assert Notification.objects.filter(recipient=applicant, title__startswith="共享申请同意").exists()
 
 
 def test_a_partial_approval_needs_the_reason_for_the_rest(line: ShareRequestLine, provider_reviewer: User) -> None:
@@ -100,12 +104,12 @@ def test_a_refusal_needs_a_reason(line: ShareRequestLine, provider_reviewer: Use
     assert ShareRequestLine.objects.get(pk=line.pk).status == LineStatus.IN_REVIEW
 
 
-def test_a_refusal_tells_the_applicant_why(line: ShareRequestLine, provider_reviewer: User, consumer: User) -> None:
+def test_a_refusal_tells_the_applicant_why(line: ShareRequestLine, provider_reviewer: User, applicant: User) -> None:
     requests.refuse_line(provider_reviewer, line, reason="该场景无需户籍数据")
 
     refused = ShareRequestLine.objects.get(pk=line.pk)
     assert (refused.status, refused.refusal_reason) == (LineStatus.REFUSED, "该场景无需户籍数据")
-    assert Notification.objects.filter(recipient=consumer, body__contains="该场景无需户籍数据").exists()
+    assert Notification.objects.filter(recipient=applicant, body__contains="该场景无需户籍数据").exists()
 
 
 def test_the_second_decision_on_a_line_is_refused(line: ShareRequestLine, provider: object) -> None:
@@ -126,21 +130,21 @@ def test_a_reviewer_of_another_department_cannot_see_the_line(line: ShareRequest
         requests.approve_line(stranger, line, requests.Decision(items=list(line.items)), today=TODAY)
 
 
-def test_the_applicant_cannot_approve_its_own_request(line: ShareRequestLine, consumer: User) -> None:
+def test_the_applicant_cannot_approve_its_own_request(line: ShareRequestLine, applicant: User) -> None:
     with pytest.raises(PermissionDenied):
-        requests.approve_line(consumer, line, requests.Decision(items=list(line.items)), today=TODAY)
+        requests.approve_line(applicant, line, requests.Decision(items=list(line.items)), today=TODAY)
 
 
 def test_the_compliance_check_comes_before_the_provider(
     coordinator: User,
-    consumer: User,
+    applicant: User,
     people: Resource,
-    scenario: Scenario,
-    system: InformationSystem,
+    applicant_scenario: Scenario,
+    applicant_system: InformationSystem,
     provider_reviewer: User,
 ) -> None:
     _with_compliance_check(coordinator)
-    line = submitted(consumer, [people], scenario, system).lines.get()
+    line = submitted(applicant, [people], applicant_scenario, applicant_system).lines.get()
     assert line.due_on == dt.date(2026, 3, 4)  # 2 working days after Monday 2 March
 
     with pytest.raises(PermissionDenied):
@@ -156,10 +160,14 @@ def test_the_compliance_check_comes_before_the_provider(
 
 
 def test_a_decision_made_on_a_stale_page_does_not_act_on_the_next_stage(
-    coordinator: User, consumer: User, people: Resource, scenario: Scenario, system: InformationSystem
+    coordinator: User,
+    applicant: User,
+    people: Resource,
+    applicant_scenario: Scenario,
+    applicant_system: InformationSystem,
 ) -> None:
     _with_compliance_check(coordinator)
-    line = submitted(consumer, [people], scenario, system).lines.get()
+    line = submitted(applicant, [people], applicant_scenario, applicant_system).lines.get()
     requests.pass_stage(coordinator, line, stage_index=0, today=TODAY)
     other = testing.make_user(Role.COORDINATOR, department=coordinator.department)
 
@@ -207,20 +215,26 @@ def test_an_overdue_line_is_escalated_once_and_the_coordinator_may_then_decide(
 
 
 def test_the_review_queue_puts_the_most_urgent_first(
-    consumer: User, people: Resource, scenario: Scenario, system: InformationSystem, provider_reviewer: User
+    applicant: User,
+    people: Resource,
+    applicant_scenario: Scenario,
+    applicant_system: InformationSystem,
+    provider_reviewer: User,
 ) -> None:
-    later = submitted(consumer, [people], scenario, system, today=dt.date(2026, 3, 5)).lines.get()
-    sooner = submitted(consumer, [people], scenario, system, today=dt.date(2026, 3, 3)).lines.get()
-    unknown = submitted(consumer, [people], scenario, system, today=dt.date(2026, 12, 28)).lines.get()
+    later = submitted(applicant, [people], applicant_scenario, applicant_system, today=dt.date(2026, 3, 5)).lines.get()
+    sooner = submitted(applicant, [people], applicant_scenario, applicant_system, today=dt.date(2026, 3, 3)).lines.get()
+    unknown = submitted(
+        applicant, [people], applicant_scenario, applicant_system, today=dt.date(2026, 12, 28)
+    ).lines.get()
 
     assert requests.review_queue(provider_reviewer) == [unknown, sooner, later]
 
 
 def test_a_refusal_may_be_disputed_once_and_the_coordinator_overrules_it(
-    line: ShareRequestLine, provider_reviewer: User, consumer: User, coordinator: User
+    line: ShareRequestLine, provider_reviewer: User, applicant: User, coordinator: User
 ) -> None:
     requests.refuse_line(provider_reviewer, line, reason="不符合最小必要原则")
-    requests.dispute_line(consumer, line, reason="《社会保险法》要求核验身份")
+    requests.dispute_line(applicant, line, reason="《社会保险法》要求核验身份")
     assert ShareRequest.objects.get(pk=line.request_id).status == RequestStatus.IN_REVIEW
 
     decided = requests.arbitrate_line(coordinator, line, uphold=False, note="依据充分，同意", today=TODAY)
@@ -228,16 +242,16 @@ def test_a_refusal_may_be_disputed_once_and_the_coordinator_overrules_it(
     assert decided.status == LineStatus.APPROVED
     assert _grant(decided.grant_id).items == list(line.items)
     with pytest.raises(Conflict):
-        requests.dispute_line(consumer, line, reason="再次异议")
+        requests.dispute_line(applicant, line, reason="再次异议")
 
 
 def test_upholding_a_partial_approval_keeps_its_grant(
-    line: ShareRequestLine, provider_reviewer: User, consumer: User, coordinator: User
+    line: ShareRequestLine, provider_reviewer: User, applicant: User, coordinator: User
 ) -> None:
     partial = requests.approve_line(
         provider_reviewer, line, requests.Decision(items=["姓名"], reason="最小必要"), today=TODAY
     )
-    requests.dispute_line(consumer, line, reason="还需要身份号码")
+    requests.dispute_line(applicant, line, reason="还需要身份号码")
 
     upheld = requests.arbitrate_line(coordinator, line, uphold=True, note="维持，最小必要")
 
@@ -246,12 +260,12 @@ def test_upholding_a_partial_approval_keeps_its_grant(
 
 
 def test_overruling_a_partial_approval_replaces_its_grant(
-    line: ShareRequestLine, provider_reviewer: User, consumer: User, coordinator: User
+    line: ShareRequestLine, provider_reviewer: User, applicant: User, coordinator: User
 ) -> None:
     partial = requests.approve_line(
         provider_reviewer, line, requests.Decision(items=["姓名"], reason="最小必要"), today=TODAY
     )
-    requests.dispute_line(consumer, line, reason="还需要身份号码")
+    requests.dispute_line(applicant, line, reason="还需要身份号码")
 
     overruled = requests.arbitrate_line(coordinator, line, uphold=False, note="同意全部", today=TODAY)
 
@@ -260,11 +274,11 @@ def test_overruling_a_partial_approval_replaces_its_grant(
 
 
 def test_a_coordinator_does_not_arbitrate_its_own_decision(
-    line: ShareRequestLine, coordinator: User, consumer: User
+    line: ShareRequestLine, coordinator: User, applicant: User
 ) -> None:
     requests.follow_deadlines(today=dt.date(2026, 3, 17))  # escalated: the coordinator decides
     requests.refuse_line(coordinator, line, reason="逾期后协调员拒绝")
-    requests.dispute_line(consumer, line, reason="异议")
+    requests.dispute_line(applicant, line, reason="异议")
 
     with pytest.raises(PermissionDenied, match="本人"):
         requests.arbitrate_line(coordinator, line, uphold=True, note="维持")
@@ -277,8 +291,10 @@ def test_only_the_applicant_disputes(line: ShareRequestLine, provider_reviewer: 
         requests.dispute_line(provider_reviewer, line, reason="自己对自己有异议")
 
 
-def test_withdrawing_stops_the_lines_in_review(request_: ShareRequest, consumer: User, provider_reviewer: User) -> None:
-    requests.withdraw_request(consumer, request_, reason="业务调整")
+def test_withdrawing_stops_the_lines_in_review(
+    request_: ShareRequest, applicant: User, provider_reviewer: User
+) -> None:
+    requests.withdraw_request(applicant, request_, reason="业务调整")
 
     line = request_.lines.get()
     assert line.status == LineStatus.WITHDRAWN
