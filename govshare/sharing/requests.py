@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from govshare.accounts.models import User
 from govshare.audit.services import record_action
@@ -1015,12 +1016,8 @@ def _follow(line: ShareRequestLine, today: dt.date, now: dt.datetime, run: Deadl
 
 
 def _compute_waiting(line: ShareRequestLine, now: dt.datetime, run: DeadlineRun) -> None:
-    stage = line.stage or {}
-    started = line.stage_started_on or line.request.submitted_on
-    if started is None:
-        return
     try:
-        line.due_on = add_working_days(started, int(str(stage.get("days", 10))))
+        line.due_on = _due_on(line)
     except CalendarUnknown:
         return
     line.deadline_problem = ""
@@ -1126,20 +1123,28 @@ def disputed_lines(user: User) -> list[ShareRequestLine]:
 
 
 def urgency(line: ShareRequestLine, today: dt.date) -> str:
-    """The deadline in words, for queues and pages."""
+    """The deadline in words, for queues and pages (in the reader's language)."""
     if line.status != LineStatus.IN_REVIEW:
         return ""
-    if line.due_on is None:
-        return f"期限无法计算：{line.deadline_problem}"
     try:
-        left = working_days_between(today, line.due_on)
+        due = line.due_on or _due_on(line)
+        left = working_days_between(today, due)
     except CalendarUnknown as unknown:
-        return f"期限 {line.due_on:%Y-%m-%d}（{unknown.text}）"
+        return gettext("期限无法计算：%(problem)s") % {"problem": unknown.text}
     if left < 0:
-        return f"已逾期 {-left} 个工作日"
+        return ngettext("已逾期 %(n)d 个工作日", "已逾期 %(n)d 个工作日", -left) % {"n": -left}
     if left == 0:
-        return "今日到期"
-    return f"剩余 {left} 个工作日"
+        return gettext("今日到期")
+    return ngettext("剩余 %(n)d 个工作日", "剩余 %(n)d 个工作日", left) % {"n": left}
+
+
+def _due_on(line: ShareRequestLine) -> dt.date:
+    """The current stage's deadline, computed again (raises CalendarUnknown while its year is unknown)."""
+    stage = line.stage or {}
+    started = line.stage_started_on or line.request.submitted_on
+    if started is None:
+        raise ValueError("a line in review has a start day")
+    return add_working_days(started, int(str(stage.get("days", 10))))
 
 
 def history(request: ShareRequest) -> QuerySet[ShareRequestEvent]:

@@ -97,7 +97,13 @@ def test_an_exception_in_a_panel_is_not_swallowed() -> None:
 def test_the_resource_page_has_the_panels_of_the_apps_in_their_order() -> None:
     from govshare.core.panels import registry
 
-    assert [p.key for p in registry.panels("resource_detail")] == ["grading", "duplicates", "data", "grants"]
+    assert [p.key for p in registry.panels("resource_detail")] == [
+        "grading",
+        "duplicates",
+        "data",
+        "share_request",
+        "grants",
+    ]
 
 
 LOCMEM_TEMPLATES = [

@@ -117,13 +117,14 @@ def test_an_unknown_deadline_is_shown_as_a_warning_first(
     request_details: share_requests.RequestInput,
 ) -> None:
     submit(applicant, testing.make_published_resource(provider, name="期限已知资源"), request_details, TODAY)
+    # Its stage began late in 2026: the deadline falls in 2027, which nobody has entered here.
     ShareRequestLine.objects.filter(request=submitted_request).update(
-        due_on=None, deadline_problem="工作日历缺少 2031 年的节假日安排"
+        stage_started_on=dt.date(2026, 12, 28), due_on=None, deadline_problem="2027 年的节假日安排尚未录入"
     )
 
     shown = section(home(provider_reviewer), "home-request-review")
 
-    assert '<span class="badge warning">期限无法计算：工作日历缺少 2031 年的节假日安排</span>' in shown
+    assert '<span class="badge warning">期限无法计算：2027 年的节假日安排尚未录入，无法计算工作日期限</span>' in shown
     assert shown.index("期限无法计算") < shown.index("期限已知资源")
 
 
