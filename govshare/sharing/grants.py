@@ -390,17 +390,21 @@ def issue_grant(data: GrantInput, *, actor: User, today: dt.date | None = None, 
     return _issue(data, resource, scenario, granted_by=actor, actor=actor, today=today, source_note=source_note)
 
 
+def shared_by_rule(resource: Resource, items: Iterable[str]) -> bool:
+    """Whether the catalogue itself grants these items of the resource: the resource and every one of them are
+    无条件共享 (no reviewer decides)."""
+    if resource.share_type != ShareType.UNCONDITIONAL:
+        return False
+    shares = Item.objects.filter(resource=resource, name__in=list(items)).values_list("share_type", flat=True)
+    return all(share == ShareType.UNCONDITIONAL for share in shares)
+
+
 def grant_by_rule(data: GrantInput, *, applicant: User, today: dt.date, source_note: str = "") -> Grant:
     """Grant what the catalogue shares unconditionally (无条件共享): no reviewer decides, the resource's share
     attribute does. Refused unless the resource and every item asked for are 无条件共享; otherwise as `issue_grant`
     (the applicant's department, an approved scenario of it). The audit row names the applicant and the rule."""
     resource = Resource.objects.select_related("department").get(pk=data.resource_id)
-    conditional = [
-        item.name
-        for item in Item.objects.filter(resource=resource, name__in=list(data.items))
-        if item.share_type != ShareType.UNCONDITIONAL
-    ]
-    if resource.share_type != ShareType.UNCONDITIONAL or conditional:
+    if not shared_by_rule(resource, data.items):
         raise PermissionDenied(f"“{resource.name}”或其信息项并非无条件共享，须经提供部门审核")
     if data.department_id != applicant.department_id:
         raise PermissionDenied(ISSUERS_ONLY)
@@ -592,5 +596,6 @@ __all__ = [
     "scenario_usable",
     "scope_provider",
     "scope_terms",
+    "shared_by_rule",
     "usable_grants",
 ]

@@ -149,14 +149,6 @@ def _item_problems(resource: Resource, names: Sequence[str], where: str) -> list
     return problems
 
 
-def is_unconditional(line: ShareRequestLine) -> bool:
-    """Granted by rule: the resource and every item asked for are 无条件共享."""
-    if line.resource.share_type != ShareType.UNCONDITIONAL:
-        return False
-    shares = Item.objects.filter(resource=line.resource, name__in=list(line.items)).values_list("share_type", flat=True)
-    return all(share == ShareType.UNCONDITIONAL for share in shares)
-
-
 def _resource_refusal(resource: Resource, department_id: int | None) -> str:
     """Why this resource cannot be requested now, or ""."""
     if resource.status != ReviewStatus.PUBLISHED:
@@ -520,7 +512,7 @@ def submit_request(
         stages = _stage_snapshot()
         for line in locked.lines.select_related("resource", "resource__department"):
             line.request = locked
-            if is_unconditional(line):
+            if grants.shared_by_rule(line.resource, line.items):
                 _grant(line, list(line.items), actor=actor, today=today, now=now, by_rule=True)
                 line.status = LineStatus.APPROVED
                 line.approved_items = list(line.items)
@@ -1168,7 +1160,6 @@ __all__ = [
     "follow_deadlines",
     "get_request",
     "history",
-    "is_unconditional",
     "overdue_lines",
     "pass_stage",
     "refuse_line",
