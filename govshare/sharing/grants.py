@@ -536,9 +536,7 @@ def remind_lapsing(today: dt.date | None = None, *, within: int = REMIND_WITHIN_
             continue
         ends = "到期" if grant.valid_until <= due else "复核期限"
         with transaction.atomic():
-            reviewers = User.objects.filter(
-                department_id=grant.resource.department_id, is_active=True, roles__role=Role.DEPT_REVIEWER
-            ).distinct()
+            reviewers = provider_reviewers(grant.resource.department_id)
             _tell(
                 list(reviewers) + list(_consumers(grant)),
                 grant,
@@ -551,6 +549,11 @@ def remind_lapsing(today: dt.date | None = None, *, within: int = REMIND_WITHIN_
             record_action(None, "sharing.grant.remind", grant, resource=grant.resource.code, due_on=due.isoformat())
         sent += 1
     return sent
+
+
+def provider_reviewers(department_id: int) -> QuerySet[User]:
+    """The department's active 部门审核员: who decides what is shared of its data."""
+    return User.objects.filter(department_id=department_id, is_active=True, roles__role=Role.DEPT_REVIEWER).distinct()
 
 
 def _consumers(grant: Grant) -> QuerySet[User]:
@@ -590,6 +593,7 @@ __all__ = [
     "grant_state",
     "grants_for",
     "issue_grant",
+    "provider_reviewers",
     "remind_lapsing",
     "review_due_on",
     "revoke_grant",

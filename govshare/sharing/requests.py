@@ -174,11 +174,7 @@ def _applicants(request: ShareRequest) -> list[User]:
 
 
 def _provider_reviewers(line: ShareRequestLine) -> list[User]:
-    return list(
-        User.objects.filter(
-            department_id=line.resource.department_id, is_active=True, roles__role=Role.DEPT_REVIEWER
-        ).distinct()
-    )
+    return list(grants.provider_reviewers(line.resource.department_id))
 
 
 def stage_deciders(line: ShareRequestLine) -> list[User]:
