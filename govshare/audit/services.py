@@ -27,6 +27,14 @@ def _censor(extra: dict[str, Any]) -> dict[str, Any]:
     return {k: ("********" if k in _CENSORED_KEYS else v) for k, v in extra.items()}
 
 
+def _actor_name(actor: Any, is_user: bool) -> str:
+    """A person's username; a machine subject's own name when it has one (an information system: "system:<code>");
+    else "system" (the platform itself)."""
+    if is_user:
+        return str(actor.get_username())
+    return str(getattr(actor, "audit_name", "") or "system")
+
+
 def record_action(
     actor: Any,
     action: str,
@@ -47,7 +55,7 @@ def record_action(
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     row = AuditLog.objects.create(
         actor=actor if is_user else None,
-        actor_name=actor.get_username() if is_user else "system",
+        actor_name=_actor_name(actor, is_user),
         action=action,
         object_type=object_type,
         object_id=object_id,
@@ -93,7 +101,7 @@ def record_actions(
         rows,
         same={
             "actor_id": actor.pk if is_user else None,
-            "actor_name": actor.get_username() if is_user else "system",
+            "actor_name": _actor_name(actor, is_user),
             "action": action,
             "extra": _censor(extra),
         },

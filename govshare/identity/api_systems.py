@@ -82,6 +82,7 @@ def _input(payload: SystemIn, department: Department) -> services.SystemInput:
         contact_phone=payload.contact_phone,
         protection_level=payload.protection_level,
         hosting=payload.hosting,
+        allowed_networks=payload.allowed_networks,
     )
 
 

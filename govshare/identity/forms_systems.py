@@ -27,6 +27,12 @@ class SystemForm(forms.Form):
         help_text=gettext_lazy("网络安全等级保护定级（第一级至第五级）；尚未定级的选“未定级”"),
     )
     hosting = forms.ChoiceField(label=gettext_lazy("部署方式"), choices=Hosting.choices)
+    allowed_networks = forms.CharField(
+        label=gettext_lazy("调用来源地址"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("调用数据共享网关的来源地址，每行一个 IP 地址或网段（如 10.1.2.0/24）；留空表示不限"),
+    )
 
     def __init__(self, *args: object, editing: bool = False, choose_department: bool = False, **kwargs: object):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
@@ -118,6 +119,11 @@ class InformationSystem(models.Model):
         "等保级别", max_length=8, choices=ProtectionLevel.choices, default=ProtectionLevel.UNRATED
     )
     hosting = models.CharField("部署方式", max_length=16, choices=Hosting.choices, default=Hosting.UNKNOWN)
+    # The addresses the system calls the gateway from (the government network's), one IPv4/IPv6 address or CIDR
+    # block per line; empty: any address.
+    allowed_networks = models.TextField(
+        "调用来源地址", blank=True, help_text="每行一个 IP 地址或网段（CIDR），留空表示不限"
+    )
     is_active = models.BooleanField("启用", default=True)
     deactivated_at = models.DateTimeField("停用时间", null=True, blank=True)
     deactivate_reason = models.CharField("停用原因", max_length=500, blank=True)
@@ -147,6 +153,15 @@ class InformationSystem(models.Model):
 
     def has_role(self, *roles: str) -> bool:
         return False  # staff roles are people's; a system's reach is its department's grants
+
+    def networks(self) -> list[IPv4Network | IPv6Network]:
+        """The allow-list as networks (the services check every line when it is saved)."""
+        return [ip_network(line.strip(), strict=False) for line in self.allowed_networks.splitlines() if line.strip()]
+
+    @property
+    def audit_name(self) -> str:
+        """How the audit trail names the system as the actor of its calls."""
+        return f"system:{self.code}"
 
 
 class SystemCredential(models.Model):

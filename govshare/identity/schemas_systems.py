@@ -28,6 +28,7 @@ class SystemIn(Schema):
     hosting: Annotated[str, choice_values(Hosting)] = Field(
         Hosting.UNKNOWN, description="部署方式：gov_cloud 政务云 / self_hosted 非政务云 / unknown 未登记"
     )
+    allowed_networks: str = Field("", description="调用网关的来源地址：每行一个 IP 地址或网段（CIDR）；空：不限")
 
 
 class SystemOut(Schema):
@@ -41,6 +42,7 @@ class SystemOut(Schema):
     contact_phone: str
     protection_level: ProtectionLevel
     hosting: Hosting
+    allowed_networks: str
     is_active: bool
     created_at: dt.datetime
     deactivated_at: dt.datetime | None

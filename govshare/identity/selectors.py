@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
@@ -58,10 +59,19 @@ def note_credential_use(application_id: int, now: dt.datetime) -> None:
     ).update(last_used_at=now)
 
 
-def system_for_access_token(raw_token: str, *, now: dt.datetime | None = None) -> InformationSystem | None:
-    """The active information system a valid client-credentials access token was issued to (None otherwise: an
-    unknown or expired token, a person's token, a revoked credential, one past its rotation overlap, a stopped
-    system)."""
+@dataclass(frozen=True)
+class SystemToken:
+    """A valid client-credentials access token of an information system: the system, the credential's OAuth
+    application and when the token expires (a cache of it must not outlive that)."""
+
+    system: InformationSystem
+    application_id: int
+    expires: dt.datetime
+
+
+def system_token(raw_token: str, *, now: dt.datetime | None = None) -> SystemToken | None:
+    """The token's system, application and expiry; None for an unknown or expired token, a person's token, a
+    revoked credential, one past its rotation overlap, a stopped system."""
     moment = now or timezone.now()
     checksum = hashlib.sha256(raw_token.encode()).hexdigest()
     token = AccessToken.objects.select_related("application").filter(token_checksum=checksum).first()
@@ -77,7 +87,13 @@ def system_for_access_token(raw_token: str, *, now: dt.datetime | None = None) -
     if credential is None:
         return None
     note_credential_use(token.application_id, moment)
-    return credential.system
+    return SystemToken(system=credential.system, application_id=token.application_id, expires=token.expires)
+
+
+def system_for_access_token(raw_token: str, *, now: dt.datetime | None = None) -> InformationSystem | None:
+    """The active information system a valid client-credentials access token was issued to (None otherwise)."""
+    token = system_token(raw_token, now=now)
+    return None if token is None else token.system
 
 
 def system_register(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from ipaddress import ip_network
 from urllib.parse import urlsplit
 
 from django.contrib.auth.password_validation import validate_password
@@ -265,6 +266,34 @@ class SystemInput:
     contact_phone: str = ""
     protection_level: str = ProtectionLevel.UNRATED
     hosting: str = Hosting.UNKNOWN
+    allowed_networks: str = ""
+
+
+MAX_NETWORKS = 100
+
+
+def network_lines(text: str) -> list[str]:
+    """The allow-list's lines, each in canonical form (192.168.1.0/24), without blanks and repeats."""
+    lines = [line.strip() for line in text.replace(",", "\n").replace("，", "\n").splitlines()]
+    return list(dict.fromkeys(str(ip_network(line, strict=False)) for line in lines if line))
+
+
+def _network_problems(text: str) -> list[FieldProblem]:
+    lines = [line.strip() for line in text.replace(",", "\n").replace("，", "\n").splitlines() if line.strip()]
+    for number, line in enumerate(lines, start=1):
+        try:
+            ip_network(line, strict=False)
+        except ValueError:
+            return [
+                FieldProblem(
+                    "allowed_networks",
+                    gettext("调用来源地址第 %(n)s 行“%(line)s”不是 IP 地址或网段（如 10.1.2.0/24）")
+                    % {"n": number, "line": line[:60]},
+                )
+            ]
+    if len(lines) > MAX_NETWORKS:
+        return [FieldProblem("allowed_networks", gettext("调用来源地址最多 %(n)s 行") % {"n": MAX_NETWORKS})]
+    return []
 
 
 def _system_problems(data: SystemInput, *, exclude_pk: int | None = None) -> list[FieldProblem]:
@@ -305,6 +334,7 @@ def _system_problems(data: SystemInput, *, exclude_pk: int | None = None) -> lis
         problems.append(FieldProblem("protection_level", gettext_noop("等保级别应为第一级至第五级或未定级")))
     if data.hosting not in Hosting.values:
         problems.append(FieldProblem("hosting", gettext_noop("部署方式应为政务云或非政务云")))
+    problems.extend(_network_problems(data.allowed_networks))
     return problems
 
 
@@ -329,6 +359,7 @@ def register_information_system(data: SystemInput, *, actor: User) -> Informatio
         contact_phone=data.contact_phone.strip(),
         protection_level=data.protection_level,
         hosting=data.hosting,
+        allowed_networks="\n".join(network_lines(data.allowed_networks)),
         created_by=actor,
     )
     record_action(actor, "identity.system.register", system, department=data.department.code)
@@ -347,10 +378,11 @@ def update_information_system(system: InformationSystem, data: SystemInput, *, a
         )
     if problems := _system_problems(data, exclude_pk=system.pk):
         raise ValidationFailed(problems, gettext_noop("接入系统信息有误"))
-    fields = ("name", "purpose", "contact_name", "contact_phone", "protection_level", "hosting")
+    fields = ("name", "purpose", "contact_name", "contact_phone", "protection_level", "hosting", "allowed_networks")
     before = {name: getattr(system, name) for name in fields}
     for name in fields:
         setattr(system, name, str(getattr(data, name)).strip())
+    system.allowed_networks = "\n".join(network_lines(data.allowed_networks))
     system.save(update_fields=[*fields, "updated_at"])
     changed = {
         name: {"from": before[name], "to": getattr(system, name)}

@@ -94,6 +94,7 @@ def _input(form: SystemForm, department: Department, code: str) -> services.Syst
         contact_phone=data.get("contact_phone") or "",
         protection_level=data.get("protection_level") or ProtectionLevel.UNRATED,
         hosting=data.get("hosting") or Hosting.UNKNOWN,
+        allowed_networks=data.get("allowed_networks") or "",
     )
 
 
