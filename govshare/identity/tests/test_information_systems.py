@@ -236,3 +236,20 @@ def test_the_policy_scope_and_the_object_check_agree(
             scoped = set(authz.restrict(InformationSystem.objects.all(), subject, action))
             checked = {system for system in (ours, theirs) if authz.permits(subject, action, system)}
             assert scoped == checked, (subject, action)
+
+
+def test_calling_addresses_are_kept_in_canonical_form(department: Department, catalog_admin: User) -> None:
+    data = system_input(department, allowed_networks="10.1.2.9/24\n\n2001:DB8::/32, 10.1.2.0/24")
+    system = services.register_information_system(data, actor=catalog_admin)
+    assert system.allowed_networks == "10.1.2.0/24\n2001:db8::/32"
+
+
+def test_a_calling_address_that_is_not_one_is_refused_with_its_line(
+    department: Department, catalog_admin: User
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        services.register_information_system(
+            system_input(department, allowed_networks="10.1.2.0/24\n10.1.2.300"), actor=catalog_admin
+        )
+    [problem] = refused.value.problems
+    assert problem.field == "allowed_networks" and "第 2 行" in problem.message and "10.1.2.300" in problem.message
