@@ -57,6 +57,17 @@ def _fresh_cache(request: pytest.FixtureRequest) -> None:
         workdays.forget()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_served_indexes() -> Iterator[None]:
+    """Each test starts without the key indexes a process keeps open (`datasets.serving.served`): another test's
+    dataset ids and data directory are not this one's."""
+    from govshare.datasets import serving
+
+    serving.forget_served()
+    yield
+    serving.forget_served()
+
+
 @pytest.fixture
 def department(db):  # type: ignore[no-untyped-def]
     return testing.make_department("市公安局")

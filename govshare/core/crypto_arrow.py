@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from govshare.core import crypto
 
-__all__ = ["decrypt_arrow_column", "encrypt_arrow_column", "hmac_arrow_column"]
+__all__ = ["decrypt_arrow_column", "decrypt_binary_value", "encrypt_arrow_column", "hmac_arrow_column"]
 
 BINARY_VERSION = 1
 Output = Literal["base64", "binary"]
@@ -80,6 +80,13 @@ def _split_binary(value: bytes) -> tuple[str, bytes]:
     if len(value) < 2 or value[0] != BINARY_VERSION or len(value) < 2 + value[1]:
         raise crypto.DecryptionError("该值不是平台的二进制密文（版本字节不符或长度不足）")
     return value[2 : 2 + value[1]].decode("ascii"), value[2 + value[1] :]
+
+
+def decrypt_binary_value(value: bytes, key_ring: crypto.KeyRing, purpose: str) -> bytes:
+    """The plaintext of one value of a binary column made by `encrypt_arrow_column` (a lookup that decrypts the
+    few rows it found, not a column)."""
+    key_id, blob = _split_binary(value)
+    return crypto.decrypt_bytes(blob, purpose.encode("utf-8"), key_ring.get(key_id), where=f"{purpose}：")
 
 
 def decrypt_arrow_column(

@@ -21,7 +21,9 @@ class DatasetsConfig(AppConfig):
             panels,
             samples,
             services,
+            serving,
         )
+        from govshare.datasets.signals import version_current
         from govshare.jobs import logs
         from govshare.jobs.execution import register_kind
         from govshare.jobs.recovery import recover_stale_jobs
@@ -40,6 +42,11 @@ class DatasetsConfig(AppConfig):
         register_task(samples.DISCARD_EXPIRED_SAMPLES, samples.discard_expired_samples)
         post_delete.connect(samples.discard_with_source, sender=Source, dispatch_uid="datasets-discard-sample")
         source_saved.connect(samples.discard_when_no_longer_a_file_source, dispatch_uid="datasets-sample-kind")
+        # The key index of each current version, for lookups by key (the gateway), rebuilt when a version becomes
+        # current; replaced indexes' files swept hourly.
+        register_task(serving.BUILD_SERVING_INDEX, serving.build_serving_index_job)
+        register_task(serving.SWEEP_SERVING_INDEXES, serving.sweep_serving_indexes)
+        version_current.connect(serving.on_version_current, dispatch_uid="datasets-serving-index")
         panels.register()
         effects.register()  # what a catalogue change request would break in loaded data
         home.register()
@@ -50,4 +57,7 @@ class DatasetsConfig(AppConfig):
         post_migrate.connect(jobs.ensure_schedules_after_migrate, sender=self, dispatch_uid="datasets-schedules")
         post_migrate.connect(
             samples.ensure_sample_schedule_after_migrate, sender=self, dispatch_uid="datasets-sample-schedule"
+        )
+        post_migrate.connect(
+            serving.ensure_sweep_schedule_after_migrate, sender=self, dispatch_uid="datasets-serving-schedule"
         )

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from govshare.jobs.choices import FINISHED_STATUSES, JobStatus
 
-__all__ = ["FINISHED_STATUSES", "Engine", "LoadStatus", "VersionKind"]
+__all__ = ["FINISHED_STATUSES", "Engine", "LoadStatus", "ServingStatus", "VersionKind"]
 
 # A load is a job: its states are every job's (govshare.jobs.choices).
 LoadStatus = JobStatus
@@ -23,3 +23,12 @@ class VersionKind(models.TextChoices):
 
     LOAD = "load", _("归集")
     KEY_ROTATION = "key_rotation", _("密钥轮换")
+
+
+class ServingStatus(models.TextChoices):
+    """Where a dataset version's key index (`serving.ServingIndex`) stands: the newest ready one is served."""
+
+    BUILDING = "building", _("生成中")
+    READY = "ready", _("可用")
+    RETIRED = "retired", _("已停用")
+    FAILED = "failed", _("失败")

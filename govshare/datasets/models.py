@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from govshare.catalog.models import Resource
-from govshare.datasets.choices import Engine, VersionKind
+from govshare.datasets.choices import Engine, ServingStatus, VersionKind
 from govshare.jobs.models import JobState
 from govshare.sources.choices import LoadMode
 from govshare.sources.models import Source
@@ -138,3 +138,33 @@ class VersionLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset} v{self.number}（{self.holder}）"
+
+
+class ServingIndex(models.Model):
+    """The key index of one dataset version (`govshare.datasets.serving`): a read-only SQLite file under the data
+    directory holding the version's rows in their stored form and, per lookup key, its values. The newest ready
+    one of a dataset answers the gateway's lookups; a retired one's file is deleted after a grace period."""
+
+    dataset = models.ForeignKey(
+        Dataset, verbose_name="数据集", on_delete=models.CASCADE, related_name="serving_indexes"
+    )
+    version = models.BigIntegerField("版本号")
+    path = models.CharField("索引文件", max_length=500)
+    # The lookup keys, each a list of item names (several for a composite key), in the order of the file's tables.
+    key_items = models.JSONField("检索键", default=list, blank=True)
+    row_count = models.BigIntegerField("记录数", default=0)
+    status = models.CharField("状态", max_length=10, choices=ServingStatus.choices, default=ServingStatus.BUILDING)
+    started_at = models.DateTimeField("开始时间", default=timezone.now)
+    built_at = models.DateTimeField("生成时间", null=True, blank=True)
+    build_seconds = models.FloatField("生成耗时（秒）", null=True, blank=True)
+    retired_at = models.DateTimeField("停用时间", null=True, blank=True)
+    error = models.TextField("失败原因", blank=True)
+
+    class Meta:
+        verbose_name = "数据集检索索引"
+        verbose_name_plural = "数据集检索索引"
+        ordering = ["dataset", "-version", "-pk"]
+        indexes = [models.Index(fields=["dataset", "status", "-version"], name="datasets_serving_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} 第 {shown_version(self.version)} 版检索索引"
