@@ -107,13 +107,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="govshare-bench-export-") as scratch:
         uri = str(Path(scratch) / "datasets" / "1")
         started = time.perf_counter()
-        subprocess.run(  # noqa: S603 (this script, fixed arguments)
-            [sys.executable, __file__, "--make", uri, "--rows", str(args.rows)], check=True, cwd=ROOT
-        )
+        subprocess.run([sys.executable, __file__, "--make", uri, "--rows", str(args.rows)], check=True, cwd=ROOT)
         print(f"{args.rows:,} rows written as a Delta version in {time.perf_counter() - started:.1f} s")
         print(f"{'format':<8} {'seconds':>8} {'rows/s':>10} {'MB out':>9} {'first chunk s':>14} {'peak RSS MB':>12}")
         for file_format in FORMATS:
-            output = subprocess.run(  # noqa: S603 (this script, fixed arguments)
+            output = subprocess.run(
                 [sys.executable, __file__, "--child", file_format, uri],
                 check=True,
                 capture_output=True,

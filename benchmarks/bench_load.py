@@ -298,7 +298,7 @@ def main() -> None:
     )
 
     if not args.skip_memory:
-        out = subprocess.run(  # noqa: S603 (our own script)
+        out = subprocess.run(
             [sys.executable, __file__, "--memory-child", str(args.memory_rows), "--work", str(work / "memory")],
             check=True,
             capture_output=True,

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "govshare.demo",
     "govshare.notifications",
     "govshare.sharing",
+    "govshare.gateway",
     # Before oauth2_provider: its consent page template is overridden here.
     "govshare.identity",
     # django-oauth-toolkit under the name the admin shows (接入系统).

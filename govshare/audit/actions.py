@@ -544,6 +544,7 @@ _BUILT_IN: tuple[_Spec, ...] = (
     # datasets: loads and reading the data
     _Spec("datasets.load.request", _("发起归集"), (_RESOURCE, _("方式 {mode}")), aliases=("datasets.load_requested",)),
     _Spec("datasets.load.retry", _("重试归集"), aliases=("datasets.load_retried",)),
+    _Spec("datasets.serving.build", _("建立检索索引"), (_RESOURCE, _("版本 {version}"), _("{rows} 行"))),
     _Spec(
         "datasets.load.succeed",
         _("归集完成"),

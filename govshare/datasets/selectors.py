@@ -103,3 +103,9 @@ def dataset_figures(user: User, now: datetime | None = None) -> DatasetFigures:
         rows=totals["rows"] or 0,
         freshness=[(label, totals[f"band{index}"]) for index, (label, _) in enumerate(FRESHNESS_BANDS)],
     )
+
+
+def dataset_id_of(resource_id: int) -> int | None:
+    """The id of the resource's dataset (None: no data yet). Unscoped: for the gateway, whose caller's grant has
+    been checked."""
+    return Dataset.objects.filter(resource_id=resource_id).values_list("pk", flat=True).first()

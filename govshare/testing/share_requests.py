@@ -23,10 +23,11 @@ def scenario_with_system(
 ) -> tuple[Scenario, InformationSystem]:
     """An approved scenario of the department, carried by one of its registered systems."""
     admin = testing.make_user(Role.CATALOG_ADMIN, department=department)
+    number = Scenario.objects.count() + 1
     system = identity_services.register_information_system(
         identity_services.SystemInput(
-            code=f"sys-{department.pk}-{Scenario.objects.count() + 1}",
-            name=f"{department.name}业务系统",
+            code=f"sys-{department.pk}-{number}",
+            name=f"{department.name}业务系统" if number == 1 else f"{department.name}业务系统{number}",
             department=department,
         ),
         actor=admin,

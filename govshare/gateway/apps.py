@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class GatewayConfig(AppConfig):
+    name = "govshare.gateway"
+    label = "gateway"
+    verbose_name = "数据服务网关"
+
+    def ready(self) -> None:
+        from govshare.gateway import audit_words
+
+        audit_words.register()

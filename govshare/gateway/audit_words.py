@@ -1,0 +1,24 @@
+"""What the gateway's audit codes mean to people (govshare.audit.actions)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from govshare.audit import actions
+
+
+def register() -> None:
+    actions.register_app("gateway", _("数据服务网关"))
+    actions.register_object_type("gateway.key", _("查询键（密钥哈希）"))
+    actions.register_detail_names(
+        {
+            "request_id": _("请求编号"),
+            "system": _("接入系统"),
+            "rows": _("返回行数"),
+            "latency_ms": _("耗时（毫秒）"),
+            "outcome": _("结果"),
+        }
+    )
+    details = (_("资源 {resource}"), _("应用场景 {scenario}"), _("授权 {grant}"), _("结果 {outcome}"), _("{rows} 行"))
+    actions.register("gateway.call.lookup", _("网关按键查询"), details=details, failed_unless="ok")
+    actions.register("gateway.call.verify", _("网关核验"), details=details, failed_unless="ok")

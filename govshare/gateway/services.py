@@ -1,0 +1,350 @@
+"""The gateway's services over the platform's datasets: lookup by key and verification (核验).
+
+Every call runs the same steps: the scenario it names, the grant chosen by system + scenario + resource
+(`sharing.system_grants`), the dataset version being served (`datasets.serving`: a key index, never a scan), the
+rows of the key inside the grant's row filter, the granted items masked as the grant says; then, in one transaction
+committed before the answer leaves, the call's admission (the grant and everything behind it checked again, the
+day's quota counted) and its audit row. The audit row names who, which system, scenario, grant, resource, items,
+how many rows, the latency, the outcome and the request id, and the key only as a keyed hash (HMAC-SM3): the auditor
+who is given a key finds every call that asked for it, and distinct keys can be counted, but the trail holds no key
+and no value. A refused call is audited too.
+
+A caller without a grant learns nothing about the data: the refusal comes before the key is looked at, with the
+same answer whether the resource exists, whether the key does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from govshare.audit.services import record_action
+from govshare.core import crypto
+from govshare.core.masking import mask_value
+from govshare.datasets import serving
+from govshare.datasets.selectors import dataset_id_of
+from govshare.gateway.callers import Caller, forget_caller
+from govshare.gateway.choices import Service, Verdict
+from govshare.gateway.errors import GatewayError
+from govshare.sharing.system_grants import CallRefusal, SystemGrant, admit_system_call, system_grant
+
+ROW_LIMIT = 100  # rows one lookup answers; more are cut and flagged `truncated`
+KEY_HASH_PURPOSE = "gateway.key"
+GRANT_CACHE_SECONDS = 30.0  # a grant's terms; its admission is checked again at every call
+NO_GRANT_CACHE_SECONDS = 5.0  # a missing grant: a new one works within seconds
+_ID_WITH_LOWER_X = re.compile(r"\d{17}x")
+
+
+@dataclass
+class Call:
+    """One call as it is audited."""
+
+    request_id: str
+    caller: Caller
+    service: str
+    resource_id: int
+    started: float = field(default_factory=time.perf_counter)
+    scenario_id: int | None = None
+    grant_id: int | None = None
+    items: list[str] = field(default_factory=list)
+    rows: int = 0
+    key_hash: str = ""
+    recorded: bool = False
+    # The admission found the grant or what is behind it ended (the credential may be what ended).
+    ended: bool = False
+
+
+# ------------------------------------------------------------------------------------------------ caches
+
+_grants: dict[tuple[int, int, int, int | None], tuple[SystemGrant | None, float]] = {}
+_datasets: dict[int, tuple[int | None, float]] = {}
+_lock = threading.Lock()
+
+
+def _cached_grant(
+    caller: Caller, scenario_id: int, resource_id: int, grant_id: int | None, today: dt.date
+) -> SystemGrant | None:
+    key = (caller.system_id, scenario_id, resource_id, grant_id)
+    hit = _grants.get(key)
+    if hit is not None and time.monotonic() < hit[1]:
+        return hit[0]
+    grant = system_grant(caller.system_id, scenario_id, resource_id, today, grant_id=grant_id)
+    with _lock:
+        if len(_grants) > 10_000:
+            _grants.clear()
+        _grants[key] = (grant, time.monotonic() + (GRANT_CACHE_SECONDS if grant else NO_GRANT_CACHE_SECONDS))
+    return grant
+
+
+def _forget_grants(caller: Caller) -> None:
+    with _lock:
+        for key in [key for key in _grants if key[0] == caller.system_id]:
+            _grants.pop(key, None)
+
+
+def _dataset_id(resource_id: int) -> int | None:
+    hit = _datasets.get(resource_id)
+    if hit is not None and time.monotonic() < hit[1]:
+        return hit[0]
+    dataset_id = dataset_id_of(resource_id)
+    with _lock:
+        _datasets[resource_id] = (dataset_id, time.monotonic() + GRANT_CACHE_SECONDS)
+    return dataset_id
+
+
+def forget_cached() -> None:
+    """Drop every cached grant and dataset (tests; a process that wants to start afresh)."""
+    with _lock:
+        _grants.clear()
+        _datasets.clear()
+
+
+# ------------------------------------------------------------------------------------------------ input
+
+
+def _scenario(body: Mapping[str, Any]) -> int:
+    value = body.get("scenario")
+    if value is None or value == "":
+        raise GatewayError("SCENARIO_REQUIRED")
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
+        raise GatewayError("INVALID_REQUEST", detail="scenario 应为场景编号（正整数）")
+    return int(value)
+
+
+def _grant_choice(body: Mapping[str, Any]) -> int | None:
+    value = body.get("grant")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise GatewayError("INVALID_REQUEST", detail="grant 应为共享授权编号（正整数）")
+    return value
+
+
+def _text_map(body: Mapping[str, Any], name: str) -> dict[str, str]:
+    value = body.get(name)
+    if not isinstance(value, dict) or not value:
+        raise GatewayError("INVALID_REQUEST", detail=f"{name} 应为“信息项名称: 值”的对象，且不能为空")
+    result: dict[str, str] = {}
+    for item, text in value.items():
+        if isinstance(text, bool) or not isinstance(text, str | int):
+            raise GatewayError("INVALID_REQUEST", detail=f"{name} 中“{item}”的值应为文本")
+        cleaned = str(text).strip()
+        if not cleaned or len(cleaned) > 200 or "\x00" in cleaned:
+            raise GatewayError("INVALID_REQUEST", detail=f"{name} 中“{item}”的值应为 1–200 个字符的文本")
+        result[str(item)] = cleaned.upper() if _ID_WITH_LOWER_X.fullmatch(cleaned) else cleaned
+    return result
+
+
+def _asked_items(body: Mapping[str, Any], grant: SystemGrant) -> list[str]:
+    value = body.get("items")
+    if value is None:
+        return sorted(grant.items)
+    if not isinstance(value, list) or not value or not all(isinstance(name, str) for name in value):
+        raise GatewayError("INVALID_REQUEST", detail="items 应为信息项名称的列表")
+    _require_granted(value, grant)
+    return list(dict.fromkeys(value))
+
+
+def _require_granted(names: list[str], grant: SystemGrant) -> None:
+    outside = [name for name in names if name not in grant.items]
+    if outside:
+        raise GatewayError("ITEM_NOT_GRANTED", detail="、".join(outside))
+
+
+def key_hash(values: tuple[str, ...]) -> str:
+    """The audit trail's keyed hash of a key (its values, whatever the items are named): the same person's ID number
+    asked of two resources hashes the same, so the auditor finds both."""
+    return crypto.equality_hash("\x1f".join(values), KEY_HASH_PURPOSE)
+
+
+def key_hash_candidates(value: str) -> list[str]:
+    """The hashes the trail may hold for a key, under every key of the ring (the auditor's search)."""
+    cleaned = value.strip()
+    cleaned = cleaned.upper() if _ID_WITH_LOWER_X.fullmatch(cleaned) else cleaned
+    return crypto.equality_hash_candidates(cleaned, KEY_HASH_PURPOSE)
+
+
+# ------------------------------------------------------------------------------------------------ the steps
+
+
+@dataclass(frozen=True)
+class _Found:
+    grant: SystemGrant
+    version: int
+    rows: list[dict[str, Any]]
+
+
+def _find(call: Call, grant: SystemGrant, body: Mapping[str, Any], extra_columns: list[str]) -> _Found:
+    """The rows of the key the body names, inside the grant's row filter, with the asked columns (plain)."""
+    key = _text_map(body, "key")
+    _require_granted(list(key), grant)
+    dataset_id = _dataset_id(call.resource_id)
+    version = serving.served(dataset_id) if dataset_id is not None else None
+    if version is None:
+        raise GatewayError("NOT_SERVABLE")
+    key_items = next((items for items in version.key_items if set(items) == set(key)), None)
+    if key_items is None:
+        usable = ["+".join(items) for items in version.key_items if set(items) <= grant.items]
+        raise GatewayError("KEY_NOT_SUPPORTED", detail="、".join(key), keys="、".join(usable) or "无")
+    values = tuple(key[name] for name in key_items)
+    call.key_hash = key_hash(values)
+    columns = set(extra_columns) | set(grant.row_filter)
+    rows = version.rows_for(key_items, values, columns=columns, limit=ROW_LIMIT + 1)
+    inside = [row for row in rows if _in_filter(row, grant.row_filter)]
+    return _Found(grant=grant, version=version.version, rows=inside)
+
+
+def _in_filter(row: Mapping[str, Any], row_filter: Mapping[str, frozenset[str]]) -> bool:
+    return all(row.get(name) is not None and str(row[name]) in allowed for name, allowed in row_filter.items())
+
+
+def _masked(row: Mapping[str, Any], items: list[str], masking: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in items:
+        value = row.get(name)
+        rule = masking.get(name)
+        out[name] = value if rule is None or value is None else mask_value(str(value), rule)
+    return out
+
+
+def lookup(call: Call, body: Mapping[str, Any], *, today: dt.date, now: dt.datetime) -> dict[str, Any]:
+    """The granted items of the rows the key names, masked as the grant says."""
+    items_holder: list[str] = []
+
+    def produce(found: _Found) -> dict[str, Any]:
+        rows = found.rows[:ROW_LIMIT]
+        return {
+            "count": len(rows),
+            "truncated": len(found.rows) > ROW_LIMIT,
+            "rows": [_masked(row, items_holder, found.grant.masking) for row in rows],
+        }
+
+    def columns(grant: SystemGrant) -> list[str]:
+        items_holder[:] = _asked_items(body, grant)
+        return items_holder
+
+    return _answer(call, body, today=today, now=now, columns=columns, produce=produce)
+
+
+def verify(call: Call, body: Mapping[str, Any], *, today: dt.date, now: dt.datetime) -> dict[str, Any]:
+    """Per claimed item: match, mismatch or no record; never a value."""
+    claims: dict[str, str] = {}
+
+    def columns(grant: SystemGrant) -> list[str]:
+        claims.update(_text_map(body, "values"))
+        _require_granted(list(claims), grant)
+        return list(claims)
+
+    def produce(found: _Found) -> dict[str, Any]:
+        verdicts: dict[str, str] = {}
+        for name, claimed in claims.items():
+            if not found.rows:
+                verdicts[name] = Verdict.NO_RECORD
+            elif any(_same(row.get(name), claimed) for row in found.rows):
+                verdicts[name] = Verdict.MATCH
+            else:
+                verdicts[name] = Verdict.MISMATCH
+        if not found.rows:
+            result = Verdict.NO_RECORD
+        else:
+            result = Verdict.MATCH if all(v == Verdict.MATCH for v in verdicts.values()) else Verdict.MISMATCH
+        return {"result": str(result), "items": {name: str(v) for name, v in verdicts.items()}}
+
+    return _answer(call, body, today=today, now=now, columns=columns, produce=produce)
+
+
+def _same(stored: Any, claimed: str) -> bool:
+    if stored is None:
+        return False
+    text = str(stored).strip()
+    return text == claimed or (_ID_WITH_LOWER_X.fullmatch(text) is not None and text.upper() == claimed)
+
+
+def _answer(
+    call: Call,
+    body: Mapping[str, Any],
+    *,
+    today: dt.date,
+    now: dt.datetime,
+    columns: Callable[[SystemGrant], list[str]],
+    produce: Callable[[_Found], dict[str, Any]],
+) -> dict[str, Any]:
+    call.scenario_id = _scenario(body)
+    grant = _cached_grant(call.caller, call.scenario_id, call.resource_id, _grant_choice(body), today)
+    if grant is None:
+        raise GatewayError("NO_GRANT")
+    call.grant_id = grant.grant_id
+    wanted = columns(grant)
+    found = _find(call, grant, body, wanted)
+    payload = produce(found)
+    call.items = sorted(wanted)
+    call.rows = len(found.rows[:ROW_LIMIT])
+    refusal = record_call(call, "OK", admit=True, today=today, now=now)
+    if refusal == CallRefusal.QUOTA:
+        reset = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0, 0))
+        raise GatewayError(
+            "QUOTA_EXCEEDED", detail=str(found.grant.daily_quota), reset=reset.isoformat(timespec="minutes")
+        )
+    if refusal == CallRefusal.GONE:
+        # Whatever ended (the grant, the system, the credential), ask afresh on the next call.
+        _forget_grants(call.caller)
+        forget_caller(call.caller)
+        call.ended = True
+        raise GatewayError("NO_GRANT")
+    return {
+        "resource": call.resource_id,
+        "scenario": call.scenario_id,
+        "grant": found.grant.grant_id,
+        "version": found.version,
+        **payload,
+    }
+
+
+# ------------------------------------------------------------------------------------------------ the record
+
+
+def record_call(call: Call, outcome: str, *, admit: bool, today: dt.date, now: dt.datetime) -> str | None:
+    """Admit (when asked) and audit the call in one transaction, committed on return. Answers the admission's
+    refusal, if any (the call is then audited with the refusal as its outcome)."""
+    with transaction.atomic():
+        refusal = None
+        if admit and call.grant_id is not None:
+            refusal = admit_system_call(
+                call.grant_id,
+                system_id=call.caller.system_id,
+                application_id=call.caller.application_id,
+                today=today,
+                now=now,
+            )
+            if refusal is not None:
+                outcome = "QUOTA_EXCEEDED" if refusal == CallRefusal.QUOTA else "NO_GRANT"
+                call.rows = 0
+        record_action(
+            call.caller,
+            "gateway.call.lookup" if call.service == Service.LOOKUP else "gateway.call.verify",
+            object_type="gateway.key" if call.key_hash else "catalog.resource",
+            object_id=call.key_hash or str(call.resource_id),
+            object_repr=f"信息资源 {call.resource_id}",
+            request_id=call.request_id,
+            system=call.caller.system_code,
+            scenario=call.scenario_id,
+            grant=call.grant_id,
+            resource=call.resource_id,
+            items=call.items,
+            rows=call.rows,
+            latency_ms=round((time.perf_counter() - call.started) * 1000, 2),
+            outcome=outcome,
+            ok=outcome == "OK",
+        )
+    call.recorded = True
+    return refusal
+
+
+SERVICES: dict[str, Callable[..., dict[str, Any]]] = {Service.LOOKUP: lookup, Service.VERIFY: verify}
