@@ -26,6 +26,7 @@ from govshare.datasets import scopes
 from govshare.gateway import services
 from govshare.gateway.callers import Caller, caller_for_token
 from govshare.gateway.errors import ERRORS, GatewayError, catalogue
+from govshare.gateway.recording import NotRecorded
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +163,8 @@ def gateway_app(environ: dict[str, Any], start_response: StartResponse) -> list[
         if call is not None and call.ended and caller_for_token(_bearer(environ), timezone.now()) is None:
             error = GatewayError("UNAUTHENTICATED")  # the token's credential or system is what ended
         return _refusal(start_response, error, request_id, language)
+    except NotRecorded:
+        return _refusal(start_response, GatewayError("UNAVAILABLE"), request_id, language)
     except DatabaseError:
         logger.exception("gateway call %s: database error", request_id)
         _reset_connection()
@@ -174,7 +177,7 @@ def gateway_app(environ: dict[str, Any], start_response: StartResponse) -> list[
 def _record_refusal(call: services.Call, error: GatewayError) -> None:
     try:
         services.record_call(call, error.kind.code, admit=False, today=scopes.clock(), now=timezone.now())
-    except DatabaseError:
+    except (DatabaseError, NotRecorded):
         logger.exception("gateway call %s: its refusal could not be audited", call.request_id)
         _reset_connection()
 

@@ -20,45 +20,25 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-
-from govshare.audit.services import record_action
 from govshare.core import crypto
 from govshare.core.masking import mask_value
 from govshare.datasets import serving
 from govshare.datasets.selectors import dataset_id_of
+from govshare.gateway import recording
 from govshare.gateway.callers import Caller, forget_caller
 from govshare.gateway.choices import Service, Verdict
 from govshare.gateway.errors import GatewayError
-from govshare.sharing.system_grants import CallRefusal, SystemGrant, admit_system_call, system_grant
+from govshare.gateway.recording import Call, Pending
+from govshare.sharing.system_grants import CallRefusal, SystemGrant, system_grant
 
 ROW_LIMIT = 100  # rows one lookup answers; more are cut and flagged `truncated`
 KEY_HASH_PURPOSE = "gateway.key"
 GRANT_CACHE_SECONDS = 30.0  # a grant's terms; its admission is checked again at every call
 NO_GRANT_CACHE_SECONDS = 5.0  # a missing grant: a new one works within seconds
 _ID_WITH_LOWER_X = re.compile(r"\d{17}x")
-
-
-@dataclass
-class Call:
-    """One call as it is audited."""
-
-    request_id: str
-    caller: Caller
-    service: str
-    resource_id: int
-    started: float = field(default_factory=time.perf_counter)
-    scenario_id: int | None = None
-    grant_id: int | None = None
-    items: list[str] = field(default_factory=list)
-    rows: int = 0
-    key_hash: str = ""
-    recorded: bool = False
-    # The admission found the grant or what is behind it ended (the credential may be what ended).
-    ended: bool = False
 
 
 # ------------------------------------------------------------------------------------------------ caches
@@ -311,40 +291,9 @@ def _answer(
 
 
 def record_call(call: Call, outcome: str, *, admit: bool, today: dt.date, now: dt.datetime) -> str | None:
-    """Admit (when asked) and audit the call in one transaction, committed on return. Answers the admission's
-    refusal, if any (the call is then audited with the refusal as its outcome)."""
-    with transaction.atomic():
-        refusal = None
-        if admit and call.grant_id is not None:
-            refusal = admit_system_call(
-                call.grant_id,
-                system_id=call.caller.system_id,
-                application_id=call.caller.application_id,
-                today=today,
-                now=now,
-            )
-            if refusal is not None:
-                outcome = "QUOTA_EXCEEDED" if refusal == CallRefusal.QUOTA else "NO_GRANT"
-                call.rows = 0
-        record_action(
-            call.caller,
-            "gateway.call.lookup" if call.service == Service.LOOKUP else "gateway.call.verify",
-            object_type="gateway.key" if call.key_hash else "catalog.resource",
-            object_id=call.key_hash or str(call.resource_id),
-            object_repr=f"信息资源 {call.resource_id}",
-            request_id=call.request_id,
-            system=call.caller.system_code,
-            scenario=call.scenario_id,
-            grant=call.grant_id,
-            resource=call.resource_id,
-            items=call.items,
-            rows=call.rows,
-            latency_ms=round((time.perf_counter() - call.started) * 1000, 2),
-            outcome=outcome,
-            ok=outcome == "OK",
-        )
-    call.recorded = True
-    return refusal
+    """Admit (when asked) and audit the call; committed on return (`recording`). Answers the admission's refusal,
+    if any (the call is then audited with the refusal as its outcome)."""
+    return recording.record(Pending(call, outcome, admit=admit, today=today, now=now))
 
 
 SERVICES: dict[str, Callable[..., dict[str, Any]]] = {Service.LOOKUP: lookup, Service.VERIFY: verify}

@@ -79,6 +79,13 @@ def test_a_column_masks_each_value_as_on_its_own(values: list[str | None], rule:
     assert column.to_pylist() == [mask_value(v, rule, POLICY) for v in values]
 
 
+@settings(max_examples=500, deadline=None)
+@given(value=st.text(ALPHABET, max_size=60), rule=st.sampled_from(LENGTH_KEEPING_RULES))
+def test_one_value_is_masked_in_python_exactly_as_the_column_kernels_do(value: str, rule: str) -> None:
+    # mask_value is plain Python (the gateway's few values per answer); the column kernels are the reference.
+    assert mask_value(value, rule, POLICY) == mask_arrow_column(pa.array([value], pa.string()), rule, POLICY)[0].as_py()
+
+
 @pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
 def test_sliced_and_large_columns_keep_nulls_and_type(kind: pa.DataType) -> None:
     column = pa.array(["x", "北京市朝阳区建国路", None, "建国路88号"], kind).slice(1)

@@ -1,0 +1,166 @@
+"""Recording gateway calls: each call's admission (`sharing.system_grants.admit_system_call`: the grant and
+everything behind it checked again, the day's quota counted) and its audit row, committed before the answer leaves.
+
+At machine rates a transaction per call would make every call wait for its own commit, and on SQLite for the one
+database write lock (whose busy handler sleeps). So each process has one writer thread that takes every call waiting
+at that moment and records them in one transaction (group commit): one admission statement per call, one multi-row
+INSERT of their audit rows, one commit; then each waiting call learns its outcome. Under light load a batch is one
+call. A call made inside an open transaction (tests, a management command) is recorded in it, inline. The chain is
+sealed in batches after the commit, as for every audit row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+
+from django.db import DatabaseError, connection, transaction
+
+from govshare.audit.services import AuditEntry, record_entries
+from govshare.gateway.callers import Caller
+from govshare.gateway.choices import Service
+from govshare.sharing.system_grants import CallRefusal, admit_system_call
+
+logger = logging.getLogger(__name__)
+
+BATCH_LIMIT = 500  # calls in one transaction at most
+WAIT_SECONDS = 30.0  # a call waits this long for its record before answering that it could not be recorded
+
+
+@dataclass
+class Call:
+    """One call as it is audited."""
+
+    request_id: str
+    caller: Caller
+    service: str
+    resource_id: int
+    started: float = field(default_factory=time.perf_counter)
+    scenario_id: int | None = None
+    grant_id: int | None = None
+    items: list[str] = field(default_factory=list)
+    rows: int = 0
+    key_hash: str = ""
+    recorded: bool = False
+    # The admission found the grant or what is behind it ended (the credential may be what ended).
+    ended: bool = False
+
+
+class NotRecorded(Exception):
+    """The call could not be recorded (the database failed or did not answer in time): it must not be answered."""
+
+
+@dataclass
+class Pending:
+    call: Call
+    outcome: str
+    admit: bool
+    today: dt.date
+    now: dt.datetime
+    refusal: str | None = None
+    failed: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+def _entry(pending: Pending) -> AuditEntry:
+    call = pending.call
+    return AuditEntry(
+        actor_name=call.caller.audit_name,
+        action="gateway.call.lookup" if call.service == Service.LOOKUP else "gateway.call.verify",
+        object_type="gateway.key" if call.key_hash else "catalog.resource",
+        object_id=call.key_hash or str(call.resource_id),
+        object_repr=f"信息资源 {call.resource_id}",
+        extra={
+            "request_id": call.request_id,
+            "system": call.caller.system_code,
+            "scenario": call.scenario_id,
+            "grant": call.grant_id,
+            "resource": call.resource_id,
+            "items": call.items,
+            "rows": call.rows,
+            "latency_ms": round((time.perf_counter() - call.started) * 1000, 2),
+            "outcome": pending.outcome,
+            "ok": pending.outcome == "OK",
+        },
+    )
+
+
+def _write(batch: list[Pending]) -> None:
+    """Admit and audit the batch in the current transaction."""
+    for pending in batch:
+        call = pending.call
+        if pending.admit and call.grant_id is not None:
+            pending.refusal = admit_system_call(
+                call.grant_id,
+                system_id=call.caller.system_id,
+                application_id=call.caller.application_id,
+                today=pending.today,
+                now=pending.now,
+            )
+            if pending.refusal is not None:
+                pending.outcome = "QUOTA_EXCEEDED" if pending.refusal == CallRefusal.QUOTA else "NO_GRANT"
+                call.rows = 0
+    record_entries([_entry(pending) for pending in batch])
+
+
+class _Writer:
+    """The process's writer thread (started on first use, again after a fork)."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Pending] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._pid = 0
+
+    def submit(self, pending: Pending) -> None:
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    self._queue = queue.SimpleQueue()
+                    threading.Thread(target=self._run, name="gateway-recorder", daemon=True).start()
+                    self._pid = os.getpid()
+        self._queue.put(pending)
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < BATCH_LIMIT:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                with transaction.atomic():
+                    _write(batch)
+            except Exception:
+                logger.exception("recording %s gateway calls failed; they are refused", len(batch))
+                for pending in batch:
+                    pending.failed = True
+                try:
+                    connection.close()
+                except DatabaseError:
+                    logger.exception("closing the recorder's database connection failed")
+            finally:
+                for pending in batch:
+                    pending.done.set()
+
+
+_writer = _Writer()
+
+
+def record(pending: Pending) -> str | None:
+    """Record the call (its admission and audit row) and answer the admission's refusal, if any. Raises
+    NotRecorded when it could not be recorded: the call must then not be answered with data."""
+    if transaction.get_connection().in_atomic_block:
+        with transaction.atomic():
+            _write([pending])
+    else:
+        _writer.submit(pending)
+        if not pending.done.wait(WAIT_SECONDS) or pending.failed:
+            raise NotRecorded(pending.call.request_id)
+    pending.call.recorded = True
+    return pending.refusal

@@ -1,0 +1,45 @@
+"""Calls made at once are recorded together by the process's writer thread (group commit): each still gets its own
+admission — the quota is never exceeded, whatever the interleaving — and its own audit row, committed before its
+answer leaves."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from govshare.audit.models import AuditLog
+from govshare.catalog.models import Resource
+from govshare.sharing.models import Grant, GrantUsage
+from govshare.testing.gateway import Consumer
+from govshare.testing.sharing import issue
+
+from .conftest import GRANTED
+
+ZHANG = "510603199001010011"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_calls_share_commits_but_each_is_admitted_and_audited(
+    people: Resource, consumer: Consumer, consumer_department: object
+) -> None:
+    grant: Grant = issue(people, consumer_department, scenario=consumer.scenario, items=GRANTED, daily_quota=12)
+    body = {"scenario": consumer.scenario.pk, "key": {"公民身份号码": ZHANG}}
+
+    def one_call(_: int) -> tuple[int, str, str]:
+        try:
+            answer = consumer.client.lookup(people, body)
+            return answer.status, answer.code, answer.json["request_id"]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(one_call, range(30)))
+    assert sorted(status for status, _, _ in answers) == [200] * 12 + [429] * 18
+    rows = AuditLog.objects.filter(action="gateway.call.lookup")
+    assert rows.count() == 30
+    assert {row.extra["request_id"]: row.extra["outcome"] for row in rows} == {
+        request_id: code for _, code, request_id in answers
+    }
+    assert GrantUsage.objects.get(grant=grant).accesses == 12
