@@ -3,8 +3,8 @@ answer plain values without scanning the dataset."""
 
 from __future__ import annotations
 
-import stat
 import sqlite3
+import stat
 from pathlib import Path
 
 import pyarrow as pa
@@ -138,7 +138,7 @@ def test_a_value_nobody_has_answers_no_row(served: serving.ServedVersion) -> Non
 
 def test_a_lookup_by_items_that_are_not_a_key_is_refused_naming_the_keys(served: serving.ServedVersion) -> None:
     with pytest.raises(
-        serving.UnknownKey, match="“姓名”不是该数据集检索索引的键.*公民身份号码；姓名\\+出生日期；证照编号"
+        serving.UnknownKey, match=r"“姓名”不是该数据集检索索引的键.*公民身份号码；姓名\+出生日期；证照编号"
     ):
         served.rows_for(("姓名",), ("张三",))
     with pytest.raises(ValueError, match="需要 2 个值，收到 1 个"):
