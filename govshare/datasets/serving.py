@@ -297,9 +297,16 @@ def build_here() -> Iterator[None]:
 
 
 def on_version_current(sender: object, dataset: Dataset, number: int, **kwargs: object) -> None:
-    """`datasets.signals.version_current` (sent after the commit): index the new current version."""
+    """`datasets.signals.version_current` (sent after the commit): index the new current version, unless it is no
+    longer current, is indexed already (the demo builds as it loads) or has no lookup key."""
     if _build_here:
         build_serving_index(dataset, number)
+        return
+    current = Dataset.objects.filter(pk=dataset.pk).values_list("current_version", flat=True).first()
+    built = ServingIndex.objects.filter(
+        dataset=dataset, version=number, status__in=[ServingStatus.READY, ServingStatus.RETIRED]
+    )
+    if current != number or built.exists() or not lookup_keys(dataset):
         return
     registry.enqueue(
         BUILD_SERVING_INDEX,

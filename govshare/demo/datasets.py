@@ -15,7 +15,7 @@ from govshare.catalog.choices import ItemDataType, ReviewStatus
 from govshare.catalog.models import Item, Resource
 from govshare.core.identifiers import resident_id_check_char
 from govshare.core.regions import RegionLevel, registry
-from govshare.datasets import services
+from govshare.datasets import services, serving
 from govshare.datasets.loading import run_load
 from govshare.demo import vocabulary as v
 from govshare.sources import services as source_services
@@ -107,6 +107,8 @@ def load_demo_datasets(say: Callable[[str], None]) -> int:
                     _write_report(report, items, rng, rows)
                     load = services.request_load(source, actor=user, file_path=report, enqueue=False)
                     run_load(load.pk)
+                    # No job worker runs while the demo loads: the key index of each version is built here.
+                    serving.build_serving_index(load.dataset)
                     loads += 1
                 say(f"  {resource.name}：已归集 2 个版本")
     return loads

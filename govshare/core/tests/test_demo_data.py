@@ -22,8 +22,9 @@ from govshare.catalog.rules import RESOURCE_CODE_RE, check_resource_draft
 from govshare.core.errors import ValidationFailed
 from govshare.core.identifiers import uscc_problem
 from govshare.dataplane.tables import DatasetTable
+from govshare.datasets import serving
 from govshare.datasets.choices import LoadStatus
-from govshare.datasets.models import Load
+from govshare.datasets.models import Dataset, Load
 from govshare.demo import vocabulary
 from govshare.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from govshare.demo.generator import DEFAULT_RESOURCES, capacity, demo_departments, demo_entries
@@ -117,6 +118,18 @@ def test_demo_loads_run_at_once_and_leave_no_job_behind(fast_passwords, django_c
     assert Load.objects.exists()
     assert not Load.objects.exclude(status=LoadStatus.SUCCEEDED).exists()
     assert not OrmQ.objects.exists()  # no django-q task that would later find its load finished
+
+
+@pytest.mark.django_db
+def test_demo_datasets_are_indexed_for_lookups_by_key(fast_passwords, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        _load(300)
+    keyed = [d for d in Dataset.objects.exclude(current_version=None) if serving.lookup_keys(d)]
+    assert keyed
+    for dataset in keyed:
+        version = serving.served(dataset.pk)
+        assert version is not None and version.version == dataset.current_version
+        assert version.row_count == dataset.row_count
 
 
 @pytest.mark.django_db

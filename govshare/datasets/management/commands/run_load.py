@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from govshare.accounts.models import User
 from govshare.core.errors import DomainError
-from govshare.datasets import loading, services
+from govshare.datasets import loading, services, serving
 from govshare.datasets.choices import LoadStatus
 from govshare.datasets.models import Load, shown_version
 from govshare.sources.models import Source
@@ -138,6 +138,8 @@ def _stage(load: Load) -> str:
 
 def _run_in_thread(load_id: int) -> None:
     try:
-        loading.run_load(load_id)
+        # No job worker is assumed here: the version it makes current is indexed for lookups here too.
+        with serving.build_here():
+            loading.run_load(load_id)
     finally:
         connection.close()
