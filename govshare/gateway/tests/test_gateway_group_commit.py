@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
+from govshare.accounts.models import Department
 from govshare.audit.models import AuditLog
 from govshare.catalog.models import Resource
 from govshare.sharing.models import Grant, GrantUsage
@@ -22,7 +23,7 @@ ZHANG = "510603199001010011"
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_calls_share_commits_but_each_is_admitted_and_audited(
-    people: Resource, consumer: Consumer, consumer_department: object
+    people: Resource, consumer: Consumer, consumer_department: Department
 ) -> None:
     grant: Grant = issue(people, consumer_department, scenario=consumer.scenario, items=GRANTED, daily_quota=12)
     body = {"scenario": consumer.scenario.pk, "key": {"公民身份号码": ZHANG}}
