@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class GatewayConfig(AppConfig):
@@ -10,3 +11,9 @@ class GatewayConfig(AppConfig):
         from govshare.gateway import audit_words
 
         audit_words.register()
+
+        from govshare.gateway import jobs
+        from govshare.jobs.registry import register_task
+
+        register_task(jobs.WATCH_USAGE, jobs.watch_usage)
+        post_migrate.connect(jobs.ensure_schedule_after_migrate, sender=self, dispatch_uid="gateway-watch-usage")

@@ -24,6 +24,7 @@ from django.db import DatabaseError, connection, transaction
 from govshare.audit.services import AuditEntry, record_entries
 from govshare.gateway.callers import Caller
 from govshare.gateway.choices import Service
+from govshare.gateway.models import CallHour
 from govshare.sharing.system_grants import CallRefusal, admit_system_call
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,34 @@ def _write(batch: list[Pending]) -> None:
                 pending.outcome = "QUOTA_EXCEEDED" if pending.refusal == CallRefusal.QUOTA else "NO_GRANT"
                 call.rows = 0
     record_entries([_entry(pending) for pending in batch])
+    _count_hours(batch)
+
+
+_COUNT_HOUR = (
+    "INSERT INTO {table} (system_id, hour, calls, refused) VALUES (%s, %s, %s, %s)"
+    " ON CONFLICT (system_id, hour) DO UPDATE SET calls = {table}.calls + excluded.calls,"
+    " refused = {table}.refused + excluded.refused"
+)
+
+
+def _count_hours(batch: list[Pending]) -> None:
+    """Each system's calls and refusals of the batch added to its hour's counts (the usual use alerts compare with)."""
+    counts: dict[tuple[int, dt.datetime], list[int]] = {}
+    for pending in batch:
+        hour = pending.now.replace(minute=0, second=0, microsecond=0)
+        count = counts.setdefault((pending.call.caller.system_id, hour), [0, 0])
+        count[0] += 1
+        count[1] += pending.outcome != "OK"
+    field = CallHour._meta.get_field("hour")
+    sql = _COUNT_HOUR.format(table=connection.ops.quote_name(CallHour._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                (system, field.get_db_prep_value(hour, connection), calls, refused)
+                for (system, hour), (calls, refused) in counts.items()
+            ],
+        )
 
 
 class _Writer:

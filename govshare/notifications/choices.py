@@ -9,6 +9,7 @@ class NotificationKind(models.TextChoices):
     SHARE_GRANT = "share_grant", _("共享授权")
     QUALITY_RUN = "quality_run", _("数据质量检测")
     GATEWAY_DELIVERY = "gateway_delivery", _("网关推送")
+    GATEWAY_ALERT = "gateway_alert", _("网关异常调用")
     SYSTEM = "system", _("系统通知")
     CATALOG_REVIEW = "catalog_review", _("目录审核")
     GRADING_DECISION = "grading_decision", _("分级审核")
@@ -25,6 +26,7 @@ EMAILED_BY_DEFAULT: frozenset[str] = frozenset(
     {
         NotificationKind.SHARE_REQUEST,
         NotificationKind.SHARE_GRANT,
+        NotificationKind.GATEWAY_ALERT,
         NotificationKind.CATALOG_REVIEW,
         NotificationKind.GRADING_DECISION,
         NotificationKind.LOAD_FAILED,
