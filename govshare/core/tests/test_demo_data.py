@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.utils import timezone
 from django_q.models import OrmQ
 
@@ -27,8 +28,10 @@ from govshare.datasets.choices import LoadStatus
 from govshare.datasets.models import Dataset, Load
 from govshare.demo import vocabulary
 from govshare.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from govshare.demo.gateway import read_sandbox
 from govshare.demo.generator import DEFAULT_RESOURCES, capacity, demo_departments, demo_entries
 from govshare.testing import department_code
+from govshare.testing.gateway import GatewayClient
 
 SMALL = 90  # enough for the first entry of every department, so the deliberate duplicates are in
 
@@ -208,3 +211,32 @@ def test_maintenance_date_cannot_be_in_the_future(platform_admin, department) ->
     tomorrow = timezone.now() + dt.timedelta(days=1)
     with pytest.raises(ValidationFailed):
         account_services.confirm_catalog_maintenance(department, actor=platform_admin, maintained_at=tomorrow)
+
+
+@pytest.mark.django_db
+def test_the_gateway_sandbox_answers_with_the_credentials_the_demo_prints(
+    fast_passwords, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        _load(300)
+    sandbox = read_sandbox()
+    assert sandbox is not None and sandbox["sample_keys"]
+    out = io.StringIO()
+    call_command("demo_accounts", stdout=out)
+    assert sandbox["client_id"] in out.getvalue() and sandbox["client_secret"] in out.getvalue()
+    answer = Client().post(
+        "/o/token/",
+        {
+            "grant_type": "client_credentials",
+            "client_id": sandbox["client_id"],
+            "client_secret": sandbox["client_secret"],
+        },
+    )
+    client = GatewayClient(token=answer.json()["access_token"])
+    found = client.lookup(sandbox["resource"], {"scenario": sandbox["scenario"], "key": sandbox["sample_keys"][0]})
+    assert (found.status, found.json["count"]) == (200, 1)
+    verified = client.verify(
+        sandbox["resource"],
+        {"scenario": sandbox["scenario"], "key": sandbox["sample_keys"][0], "values": sandbox["sample_keys"][0]},
+    )
+    assert verified.json["result"] == "match"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from argparse import ArgumentParser
 from typing import Any
@@ -11,6 +12,7 @@ from django.core.management.base import BaseCommand
 from govshare.accounts.choices import Role
 from govshare.accounts.models import User
 from govshare.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from govshare.demo.gateway import read_sandbox
 
 
 def _width(text: str) -> int:
@@ -49,3 +51,13 @@ class Command(BaseCommand):
             self.stdout.write("  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip())
             if index == 0:
                 self.stdout.write("  ".join("-" * w for w in widths))
+        sandbox = read_sandbox()
+        if sandbox is not None:
+            base = url.rstrip("/")
+            self.stdout.write(
+                f"数据共享网关联调沙箱（演示数据）: client_id={sandbox['client_id']} "
+                f"client_secret={sandbox['client_secret']}\n"
+                f"  令牌: POST {base}/o/token/ (grant_type=client_credentials)；"
+                f"查询: POST {base}/gateway/v1/resources/{sandbox['resource']}/lookup "
+                f'{{"scenario": {sandbox["scenario"]}, "key": {json.dumps(sandbox["sample_keys"][:1] and sandbox["sample_keys"][0], ensure_ascii=False)}}}'
+            )

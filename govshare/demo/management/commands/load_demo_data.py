@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from govshare.catalog.choices import ReviewStatus
 from govshare.core.errors import DomainError
 from govshare.demo.datasets import load_demo_datasets
+from govshare.demo.gateway import load_demo_sandbox
 from govshare.demo.generator import DEFAULT_RESOURCES, STATES, capacity, demo_departments
 from govshare.demo.grants import load_demo_grants
 from govshare.demo.loader import DemoAlreadyLoaded, load_demo
@@ -54,6 +55,8 @@ class Command(BaseCommand):
         granted = load_demo_grants(self.stdout.write)
         self.stdout.write("共享申请（申请车、审核中、逾期、同意、拒绝、异议、仲裁）…")
         applied = load_demo_requests(self.stdout.write)
+        self.stdout.write("数据共享网关联调沙箱…")
+        load_demo_sandbox(self.stdout.write)
         states = "，".join(f"{_STATE_LABELS[s]} {summary.entries[s]}" for s in STATES)
         self.stdout.write(
             self.style.SUCCESS(
