@@ -84,6 +84,7 @@ def forget_cached() -> None:
     with _lock:
         _grants.clear()
         _datasets.clear()
+        _generation[0] += 1
 
 
 # ------------------------------------------------------------------------------------------------ input
@@ -138,10 +139,21 @@ def _require_granted(names: list[str], grant: SystemGrant) -> None:
         raise GatewayError("ITEM_NOT_GRANTED", detail="、".join(outside))
 
 
+_hashers = threading.local()
+_generation = [0]  # bumped by forget_cached: every thread's hasher is then built afresh
+HASHER_SECONDS = 1.0  # the key ring is looked at again after this long (a new active key is used within it)
+
+
 def key_hash(values: tuple[str, ...]) -> str:
     """The audit trail's keyed hash of a key (its values, whatever the items are named): the same person's ID number
-    asked of two resources hashes the same, so the auditor finds both."""
-    return crypto.equality_hash("\x1f".join(values), KEY_HASH_PURPOSE)
+    asked of two resources hashes the same, so the auditor finds both. Each thread keeps its keyed HMAC state for
+    a second (building it reads the key ring)."""
+    clock = time.monotonic()
+    cached: tuple[float, int, Callable[[bytes], str]] | None = getattr(_hashers, "current", None)
+    if cached is None or clock >= cached[0] or cached[1] != _generation[0]:
+        cached = (clock + HASHER_SECONDS, _generation[0], crypto.equality_hasher(KEY_HASH_PURPOSE))
+        _hashers.current = cached
+    return cached[2]("\x1f".join(values).encode("utf-8"))
 
 
 def key_hash_candidates(value: str) -> list[str]:
