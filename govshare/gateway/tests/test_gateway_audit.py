@@ -5,7 +5,9 @@ the auditor finds every call that asked for it."""
 from __future__ import annotations
 
 import json
+import logging
 
+import pytest
 from django.core import serializers
 
 from govshare.audit.models import AuditLog
@@ -83,3 +85,25 @@ def test_verification_answers_per_item_and_never_a_value(people: Resource, consu
     assert "旌阳区" not in answer.body.decode() and "张三丰" not in answer.body.decode()
     missing = consumer.client.verify(people, {**body, "key": {"公民身份号码": "510603199909090099"}})
     assert (missing.json["result"], missing.json["items"]) == ("no_record", {"姓名": "no_record", "区县": "no_record"})
+
+
+def test_no_key_and_no_value_reaches_a_log_line_or_an_error_text(
+    people: Resource, consumer: Consumer, grant: Grant, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    scenario = consumer.scenario.pk
+    texts = []
+    for key in (ZHANG, "510603199202020022"):
+        for body in (
+            {"scenario": scenario, "key": {"公民身份号码": key}},
+            {"scenario": scenario, "key": {"公民身份号码": key}, "items": ["手机号码"]},
+            {"scenario": scenario + 1000, "key": {"公民身份号码": key}},
+            {"scenario": scenario, "key": {"姓名": "张三丰"}},
+            {"scenario": scenario, "key": {"公民身份号码": key}, "values": {"姓名": "张三丰"}},
+        ):
+            answer = consumer.client.lookup(people, body)
+            if answer.status != 200:
+                texts.append(answer.body.decode())
+    for secret in SECRET_VALUES:
+        assert secret not in caplog.text
+        assert all(secret not in text for text in texts)

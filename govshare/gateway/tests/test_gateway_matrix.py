@@ -174,3 +174,25 @@ def test_gateway_matrix(
     answer = arrange(world, service)
     check = expected.get(service, expected.get("*"))
     assert check is not None and check(answer), (case, service, answer.status, answer.body.decode())
+
+
+def test_without_a_grant_an_existing_key_and_a_missing_one_answer_alike_in_the_same_time(
+    people: Resource, consumer: Consumer
+) -> None:
+    """No grant: the refusal comes before the key is looked at, so neither the answer nor its time tells whether
+    the key is in the resource (medians of interleaved calls; the bound is generous for a busy machine)."""
+    import statistics
+    import time
+
+    times: dict[str, list[float]] = {ZHANG: [], "510603199909090099": []}
+    bodies: dict[str, bytes] = {}
+    for _ in range(40):
+        for key in times:
+            started = time.perf_counter()
+            answer = consumer.client.lookup(people, {"scenario": consumer.scenario.pk, "key": {"公民身份号码": key}})
+            times[key].append(time.perf_counter() - started)
+            assert (answer.status, answer.code) == (404, "NO_GRANT")
+            bodies[key] = answer.json["error"]["message"].encode()
+    assert bodies[ZHANG] == bodies["510603199909090099"]
+    existing, missing = (statistics.median(values) for values in times.values())
+    assert abs(existing - missing) < max(0.002, 0.5 * min(existing, missing))
