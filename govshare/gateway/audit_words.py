@@ -22,6 +22,7 @@ def register() -> None:
     details = (_("资源 {resource}"), _("应用场景 {scenario}"), _("授权 {grant}"), _("结果 {outcome}"), _("{rows} 行"))
     actions.register("gateway.call.lookup", _("网关按键查询"), details=details, failed_unless="ok")
     actions.register("gateway.call.verify", _("网关核验"), details=details, failed_unless="ok")
+    actions.register("gateway.call.query", _("网关分页查询"), details=details, failed_unless="ok")
     actions.register_object_type("gateway.usagealert", _("网关异常调用告警"))
     actions.register(
         "gateway.alert.raise",

@@ -4,6 +4,7 @@ from django.db import models
 class Service(models.TextChoices):
     LOOKUP = "lookup", "按键查询"
     VERIFY = "verify", "核验"
+    QUERY = "query", "分页查询"
 
 
 class Verdict(models.TextChoices):

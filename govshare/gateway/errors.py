@@ -74,6 +74,13 @@ _KINDS = (
     ErrorKind("NOT_FOUND", 404, "没有这个接口：{detail}", "No such service: {detail}", "核对接口地址"),
     ErrorKind("METHOD_NOT_ALLOWED", 405, "该接口只接受 {detail} 请求", "This service accepts {detail} only", ""),
     ErrorKind(
+        "CURSOR_EXPIRED",
+        409,
+        "数据已更新到新版本，翻页位置失效，请从第一页重新查询",
+        "The data moved to a new version since the first page; start again from the first page",
+        "去掉 after 重新查询",
+    ),
+    ErrorKind(
         "BODY_TOO_LARGE",
         413,
         "请求体超过 {detail} 字节的上限",

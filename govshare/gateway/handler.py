@@ -32,12 +32,13 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "/gateway/"
 BODY_LIMIT = 64 * 1024
-_SERVICE_PATH = re.compile(r"^/gateway/v1/resources/(\d{1,18})/(lookup|verify)$")
+_SERVICE_PATH = re.compile(r"^/gateway/v1/resources/(\d{1,18})/(lookup|verify|query)$")
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]] | Callable[..., Any]
 
 _REASONS = {
+    409: "Conflict",
     200: "OK",
     400: "Bad Request",
     401: "Unauthorized",

@@ -72,7 +72,13 @@ def _entry(pending: Pending) -> AuditEntry:
     call = pending.call
     return AuditEntry(
         actor_name=call.caller.audit_name,
-        action="gateway.call.lookup" if call.service == Service.LOOKUP else "gateway.call.verify",
+        action=(
+            "gateway.call.lookup"
+            if call.service == Service.LOOKUP
+            else "gateway.call.verify"
+            if call.service == Service.VERIFY
+            else "gateway.call.query"
+        ),
         object_type="gateway.key" if call.key_hash else "catalog.resource",
         object_id=call.key_hash or str(call.resource_id),
         object_repr=f"信息资源 {call.resource_id}",

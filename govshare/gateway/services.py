@@ -173,14 +173,19 @@ class _Found:
     rows: list[dict[str, Any]]
 
 
+def _served(resource_id: int) -> serving.ServedVersion:
+    dataset_id = _dataset_id(resource_id)
+    version = serving.served(dataset_id) if dataset_id is not None else None
+    if version is None:
+        raise GatewayError("NOT_SERVABLE")
+    return version
+
+
 def _find(call: Call, grant: SystemGrant, body: Mapping[str, Any], extra_columns: list[str]) -> _Found:
     """The rows of the key the body names, inside the grant's row filter, with the asked columns (plain)."""
     key = _text_map(body, "key")
     _require_granted(list(key), grant)
-    dataset_id = _dataset_id(call.resource_id)
-    version = serving.served(dataset_id) if dataset_id is not None else None
-    if version is None:
-        raise GatewayError("NOT_SERVABLE")
+    version = _served(call.resource_id)
     key_items = next((items for items in version.key_items if set(items) == set(key)), None)
     if key_items is None:
         usable = ["+".join(items) for items in version.key_items if set(items) <= grant.items]
@@ -268,34 +273,125 @@ def _answer(
     columns: Callable[[SystemGrant], list[str]],
     produce: Callable[[_Found], dict[str, Any]],
 ) -> dict[str, Any]:
-    call.scenario_id = _scenario(body)
-    grant = _cached_grant(call.caller, call.scenario_id, call.resource_id, _grant_choice(body), today)
-    if grant is None:
-        raise GatewayError("NO_GRANT")
-    call.grant_id = grant.grant_id
+    grant = _granted(call, body, today)
     wanted = columns(grant)
     found = _find(call, grant, body, wanted)
     payload = produce(found)
     call.items = sorted(wanted)
     call.rows = len(found.rows[:ROW_LIMIT])
-    refusal = record_call(call, "OK", admit=True, today=today, now=now)
-    if refusal == CallRefusal.QUOTA:
-        reset = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0, 0))
-        raise GatewayError(
-            "QUOTA_EXCEEDED", detail=str(found.grant.daily_quota), reset=reset.isoformat(timespec="minutes")
-        )
-    if refusal == CallRefusal.GONE:
-        # Whatever ended (the grant, the system, the credential), ask afresh on the next call.
-        _forget_grants(call.caller)
-        forget_caller(call.caller)
-        call.ended = True
-        raise GatewayError("NO_GRANT")
+    _admit(call, found.grant, today=today, now=now)
     return {
         "resource": call.resource_id,
         "scenario": call.scenario_id,
         "grant": found.grant.grant_id,
         "version": found.version,
         **payload,
+    }
+
+
+def _granted(call: Call, body: Mapping[str, Any], today: dt.date) -> SystemGrant:
+    call.scenario_id = _scenario(body)
+    grant = _cached_grant(call.caller, call.scenario_id, call.resource_id, _grant_choice(body), today)
+    if grant is None:
+        raise GatewayError("NO_GRANT")
+    call.grant_id = grant.grant_id
+    return grant
+
+
+def _admit(call: Call, grant: SystemGrant, *, today: dt.date, now: dt.datetime) -> None:
+    """Record the call with its admission; raise the refusal the admission answers."""
+    refusal = record_call(call, "OK", admit=True, today=today, now=now)
+    if refusal == CallRefusal.QUOTA:
+        reset = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0, 0))
+        raise GatewayError("QUOTA_EXCEEDED", detail=str(grant.daily_quota), reset=reset.isoformat(timespec="minutes"))
+    if refusal == CallRefusal.GONE:
+        # Whatever ended (the grant, the system, the credential), ask afresh on the next call.
+        _forget_grants(call.caller)
+        forget_caller(call.caller)
+        call.ended = True
+        raise GatewayError("NO_GRANT")
+
+
+# ------------------------------------------------------------------------------------------------ paged query
+
+PAGE_SIZE = 100
+PAGE_SIZE_MAX = 500
+SCAN_ROWS = 10_000  # rows one call reads at most: a selective filter returns a short page and the cursor to go on
+_CURSOR = re.compile(r"(\d{1,18})\.(\d{1,18})")
+
+
+def _page_size(body: Mapping[str, Any]) -> int:
+    value = body.get("page_size", PAGE_SIZE)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= PAGE_SIZE_MAX:
+        raise GatewayError("INVALID_REQUEST", detail=f"page_size 应为 1–{PAGE_SIZE_MAX} 的整数")
+    return value
+
+
+def _filters(body: Mapping[str, Any], grant: SystemGrant) -> dict[str, frozenset[str]]:
+    value = body.get("filters") or {}
+    if not isinstance(value, dict):
+        raise GatewayError("INVALID_REQUEST", detail="filters 应为“信息项名称: 值或值的列表”的对象")
+    _require_granted(list(value), grant)
+    filters: dict[str, frozenset[str]] = {}
+    for item, wanted in value.items():
+        values = wanted if isinstance(wanted, list) else [wanted]
+        if (
+            not values
+            or len(values) > 100
+            or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values)
+        ):
+            raise GatewayError("INVALID_REQUEST", detail=f"filters 中“{item}”应为文本或 1–100 个文本的列表")
+        filters[str(item)] = frozenset(str(v).strip() for v in values)
+    return filters
+
+
+def _after(body: Mapping[str, Any], version: int) -> int:
+    value = body.get("after")
+    if value is None or value == "":
+        return 0
+    match = _CURSOR.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise GatewayError("INVALID_REQUEST", detail="after 应为上一页返回的 next")
+    if int(match[1]) != version:
+        raise GatewayError("CURSOR_EXPIRED")
+    return int(match[2])
+
+
+def query(call: Call, body: Mapping[str, Any], *, today: dt.date, now: dt.datetime) -> dict[str, Any]:
+    """A page of the granted rows that match equality filters on granted items, in the version's row order, with
+    the cursor of the next page (keyset pagination on the key index's row ids: no OFFSET, the same cost on any
+    page). One call reads at most SCAN_ROWS rows; a page may hold fewer than `page_size` rows while `next` is set."""
+    grant = _granted(call, body, today)
+    items = _asked_items(body, grant)
+    filters = _filters(body, grant)
+    page_size = _page_size(body)
+    version = _served(call.resource_id)
+    last = _after(body, version.version)
+    columns = set(items) | set(filters) | set(grant.row_filter)
+    matched: list[dict[str, Any]] = []
+    scanned, exhausted = 0, False
+    while len(matched) < page_size and scanned < SCAN_ROWS:
+        chunk = version.rows_after(last, min(1_000, SCAN_ROWS - scanned), columns=columns)
+        if not chunk:
+            exhausted = True
+            break
+        for row_id, row in chunk:
+            last, scanned = row_id, scanned + 1
+            if _in_filter(row, grant.row_filter) and _in_filter(row, filters):
+                matched.append(row)
+                if len(matched) == page_size:
+                    break
+    call.items = sorted(items)
+    call.rows = len(matched)
+    _admit(call, grant, today=today, now=now)
+    return {
+        "resource": call.resource_id,
+        "scenario": call.scenario_id,
+        "grant": grant.grant_id,
+        "version": version.version,
+        "count": len(matched),
+        "rows": [_masked(row, items, grant.masking) for row in matched],
+        "next": None if exhausted else f"{version.version}.{last}",
     }
 
 
@@ -308,4 +404,8 @@ def record_call(call: Call, outcome: str, *, admit: bool, today: dt.date, now: d
     return recording.record(Pending(call, outcome, admit=admit, today=today, now=now))
 
 
-SERVICES: dict[str, Callable[..., dict[str, Any]]] = {Service.LOOKUP: lookup, Service.VERIFY: verify}
+SERVICES: dict[str, Callable[..., dict[str, Any]]] = {
+    Service.LOOKUP: lookup,
+    Service.VERIFY: verify,
+    Service.QUERY: query,
+}
