@@ -7,6 +7,7 @@ class GatewayConfig(AppConfig):
     verbose_name = "数据服务网关"
 
     def ready(self) -> None:
-        from govshare.gateway import audit_words
+        from govshare.gateway import audit_words, panels
 
         audit_words.register()
+        panels.register()

@@ -22,3 +22,4 @@ def register() -> None:
     details = (_("资源 {resource}"), _("应用场景 {scenario}"), _("授权 {grant}"), _("结果 {outcome}"), _("{rows} 行"))
     actions.register("gateway.call.lookup", _("网关按键查询"), details=details, failed_unless="ok")
     actions.register("gateway.call.verify", _("网关核验"), details=details, failed_unless="ok")
+    actions.register("gateway.key.trace", _("按查询键追溯网关调用"), details=(_("找到 {found} 次调用"),))
