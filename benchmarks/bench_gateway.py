@@ -242,6 +242,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--data-dir", type=Path, help="keep the prepared data here and reuse it on the next run")
+    parser.add_argument("--prepare-only", action="store_true", help="set the data up (in --data-dir) and stop")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install -y wrk")
@@ -255,6 +256,8 @@ def main() -> None:
     if prepared is None or prepared["rows"] != args.rows:
         prepared = _prepare(data_dir, args.rows)
         marker.write_text(json.dumps(prepared))
+    if args.prepare_only:
+        return
     token = _token(prepared)
     vendor = connection.vendor
     from govshare.audit.models import AuditLog

@@ -31,6 +31,8 @@ urlpatterns = [
     path("jobs/", include("govshare.jobs.urls")),
     path("systems/", include("govshare.identity.urls_systems")),
     path("sharing/", include("govshare.sharing.urls")),
+    # The gateway's pages; /gateway/v1/ itself is served by the gateway's own handler (govshare.gateway.handler).
+    path("gateway/", include("govshare.gateway.urls")),
     # Everyone lands on their home (工作台): what needs them, by role (govshare.core.home).
     path("", home.home, name="home"),
     # Asked for by browsers on pages without the base template's icon link (admin, API docs, files): not a 404.

@@ -5,7 +5,8 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "govshare.settings")
 django_application = get_wsgi_application()
 
-# The data service gateway's calls take their own lean path (govshare.gateway.handler); everything else is Django's.
+# The data service gateway's calls (/gateway/v1/) take their own lean path (govshare.gateway.handler); everything
+# else, the gateway's pages included, is Django's.
 from govshare.gateway.handler import with_gateway  # noqa: E402
 
 application = with_gateway(django_application)

@@ -8,7 +8,7 @@ class GatewayConfig(AppConfig):
     verbose_name = "数据服务网关"
 
     def ready(self) -> None:
-        from govshare.gateway import audit_words
+        from govshare.gateway import audit_words, panels
 
         audit_words.register()
 
@@ -17,3 +17,4 @@ class GatewayConfig(AppConfig):
 
         register_task(jobs.WATCH_USAGE, jobs.watch_usage)
         post_migrate.connect(jobs.ensure_schedule_after_migrate, sender=self, dispatch_uid="gateway-watch-usage")
+        panels.register()

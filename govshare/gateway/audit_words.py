@@ -29,3 +29,4 @@ def register() -> None:
         _("网关异常调用告警"),
         details=(_("接入系统 {system}"), _("类型 {kind}"), _("观测值 {observed}")),
     )
+    actions.register("gateway.key.trace", _("按查询键追溯网关调用"), details=(_("找到 {found} 次调用"),))

@@ -1,4 +1,4 @@
-"""The gateway's own serving path: a plain WSGI application for /gateway/, in front of Django's handler.
+"""The gateway's own serving path: a plain WSGI application for /gateway/v1/, in front of Django's handler.
 
 Consumer systems call at machine rates; the page stack (sessions, CSRF, locale, messages, templates, the staff API's
 authentication and rate limit) costs several milliseconds of CPU a request and none of it applies here. So the
@@ -30,7 +30,7 @@ from govshare.gateway.recording import NotRecorded
 
 logger = logging.getLogger(__name__)
 
-PREFIX = "/gateway/"
+PREFIX = "/gateway/v1/"  # the consumer systems' calls; the gateway's pages beside it are Django's
 BODY_LIMIT = 64 * 1024
 _SERVICE_PATH = re.compile(r"^/gateway/v1/resources/(\d{1,18})/(lookup|verify|query)$")
 
@@ -55,7 +55,7 @@ _REASONS = {
 
 
 def with_gateway(django_app: WSGIApp) -> WSGIApp:
-    """The platform's WSGI application: /gateway/ on the gateway's path, everything else on Django's."""
+    """The platform's WSGI application: /gateway/v1/ on the gateway's path, everything else on Django's."""
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith(PREFIX):

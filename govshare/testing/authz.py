@@ -77,6 +77,9 @@ OBJECTS: dict[str, tuple[str, ...]] = {
     # A scenario of A's (registered by A's consumer) and one of B's, both submitted to the coordinator.
     "scenario": ("a", "b"),
     "grant": ("a", "b"),  # a third department's grant on A's published resource, and one on B's
+    # Grants A and B hold (on the third department's published resource), each for a scenario one of the holder's
+    # information systems serves: the grants a consumer system calls through the gateway.
+    "consumer_grant": ("a", "b"),
     # Share requests of A's consumer and of B's consumer, both submitted, each for a third department's resource, as
     # {"request_id", "line_id"} (the line: in review at the provider's stage).
     "share_request": ("a", "b"),
@@ -246,6 +249,25 @@ def _grant(resource: Resource, reviewer: User | None) -> Grant:
     return grants.issue_grant(data, actor=issuer, today=today)
 
 
+def _held_grant(holder: Department, resource: Resource, system_id: int) -> Grant:
+    """A grant of the resource's data to `holder`, for a scenario of the holder's that the system serves."""
+    from govshare.testing.sharing import make_scenario
+
+    scenario = make_scenario(holder, name=f"{holder.name}矩阵网关场景")
+    scenario.systems.add(system_id)
+    issuer = testing.make_user(Role.DEPT_REVIEWER, department=resource.department)
+    today = scopes.clock()
+    data = grants.GrantInput(
+        department_id=holder.pk,
+        scenario_id=scenario.pk,
+        resource_id=resource.pk,
+        items=["公民身份号码", "姓名"],
+        valid_from=today,
+        valid_until=today + dt.timedelta(days=365),
+    )
+    return grants.issue_grant(data, actor=issuer, today=today)
+
+
 def _share_request(applicant: User, resource: Resource, system_id: int) -> dict[str, int]:
     """A submitted share request of the applicant's department for the resource (of another department)."""
     from govshare.sharing import requests as share_requests
@@ -340,6 +362,8 @@ def build_world() -> World:
     c_published = _published(c, c_admin, platform, "丙局已发布")
     request_a = _share_request(consumer_a, c_published, system_a["system_id"])
     request_b = _share_request(someone, c_published, system_b["system_id"])
+    held_a = _held_grant(a, c_published, system_a["system_id"])
+    held_b = _held_grant(b, c_published, system_b["system_id"])
     inboxes = {role: _notice(user) for role, user in users.items() if user is not None}
     world = World(users=users, tokens=tokens, spare_tokens=spare, own_notifications=inboxes)
     world.objects = {
@@ -368,6 +392,7 @@ def build_world() -> World:
         "credential": {"a": credential_a, "b": credential_b},
         "scenario": {"a": scenario_a, "b": scenario_b},
         "grant": {"a": grant_a.pk, "b": grant_b.pk},
+        "consumer_grant": {"a": held_a.pk, "b": held_b.pk},
         "share_request": {"a": request_a, "b": request_b},
         "request_line": {"a": request_a, "b": request_b},
     }

@@ -426,6 +426,13 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "sharing:scenario_edit": ("scenario", "GET", "L R RH RH RH H H HR", None),
     "sharing:scenario_action": ("scenario", "POST", "L R RH RH RH H H HR", None),
     # The home (工作台) is for the signed-in: a visitor is sent to sign in.
+    # 接口服务: 我的接口 for a consumer department's 使用方 and 目录管理员 (each grant's API documentation: the
+    # department's own grants only, 404 for any other, whoever asks); 调用情况 for a provider's 审核员 and 目录管理员;
+    # 按查询键追溯 for the auditor alone (三员分立: not the platform administrator).
+    "gateway:apis": ("none", "GET", "L F O F O F F O", None),
+    "gateway:api_detail": ("consumer_grant", "GET", "L H OH HH OH H H HO", None),
+    "gateway:calls": ("none", "GET", "L F O O F F F O", None),
+    "gateway:key_search": ("none", "GET", "L F F F F F O F", None),
     "home": ("none", "GET", "L O O O O O O O", None),
     "favicon": ("none", "GET", "O O O O O O O O", None),
 }

@@ -117,9 +117,12 @@ def _pages(objects: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
             "/sharing/scenarios/",
             "/sharing/scenarios/new/",
             f"/sharing/scenarios/{objects['scenario']['a']}/",
+            "/gateway/apis/",
+            f"/gateway/apis/{objects['consumer_grant']['a']}/",
+            "/gateway/calls/",
         ],
         "security": ["/", "/grading/", f"/grading/changes/{objects['change']['a']}/"],
-        "auditor": ["/", "/audit/", "/audit/verify/"],
+        "auditor": ["/", "/audit/", "/audit/verify/", "/gateway/key-search/"],
         "consumer": [
             "/",
             "/catalog/",

@@ -109,6 +109,8 @@ def _data_requests(world: dict[str, Any]) -> Iterator[tuple[str, User, str, str,
         page = {"demand": "demands", "duty": "duties", "negative": "negative"}[key]
         yield f"sharing:{key}_export", owner, "GET", f"/sharing/{page}/export/", {}
         yield f"api:export_{api.split('-')[0]}", owner, "GET", f"/api/sharing/{api}/export", {}
+    # The auditor's trace of a key answers gateway calls from the trail (the key travels in the POST body).
+    yield "gateway:key_search", auditor, "POST", "/gateway/key-search/", {"key": "11010519491231002X"}
     platform = world["platform"]
     yield "accounts:calendar_export", platform, "GET", "/account/calendar/2026/export/", {}
 

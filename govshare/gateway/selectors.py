@@ -1,0 +1,199 @@
+"""Reads behind the gateway's pages, each scoped to who asks.
+
+我的接口 (consumer side): the grants the user's department holds whose scenario has an information system to call
+with, for the department's 使用方 and 部门目录管理员. 调用情况 (provider side): the same kind of grants on the
+department's resources, for its 部门审核员 and 部门目录管理员. 按查询键追溯: the gateway calls that asked for a key,
+for the auditor alone (三员分立: not the platform administrator). A grant outside the user's side answers NotFound
+(404), whether it exists or not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from govshare.accounts.models import User
+from govshare.audit import selectors as audit_selectors
+from govshare.audit.models import AuditLog
+from govshare.core.errors import FieldProblem, NotFound, ValidationFailed
+from govshare.core.roles import Role
+from govshare.datasets import serving
+from govshare.datasets.selectors import dataset_id_of
+from govshare.gateway.services import key_hash_candidates
+from govshare.identity.models import InformationSystem
+from govshare.sharing import grants
+from govshare.sharing.models import Grant, GrantUsage
+
+CALL_ACTIONS = ("gateway.call.lookup", "gateway.call.verify")
+USAGE_DAYS = 14  # calls per day shown for a grant
+REFUSAL_DAYS = 7  # refusals per outcome counted for a grant
+REFUSAL_SCAN_LIMIT = 10_000  # refusal rows read at most for one grant's figures
+KEY_MAX_LENGTH = 200  # what the gateway accepts for one key value
+NOT_FOUND = "接口不存在或无权访问"
+
+CONSUMER_ROLES = (Role.CONSUMER, Role.CATALOG_ADMIN)
+PROVIDER_ROLES = (Role.DEPT_REVIEWER, Role.CATALOG_ADMIN)
+
+
+def _staff_of_department(user: User) -> bool:
+    return user.is_active and user.department_id is not None
+
+
+def may_use_apis(user: User) -> bool:
+    """我的接口: the consumer department's 使用方 and 部门目录管理员."""
+    return _staff_of_department(user) and user.has_role(*CONSUMER_ROLES)
+
+
+def may_see_calls(user: User) -> bool:
+    """调用情况: the providing department's 部门审核员 and 部门目录管理员."""
+    return _staff_of_department(user) and user.has_role(*PROVIDER_ROLES)
+
+
+def may_trace_keys(user: User) -> bool:
+    """按查询键追溯: whoever reads the audit log (the auditor; not the platform administrator)."""
+    return audit_selectors.can_read_audit_log(user)
+
+
+def _with_systems(queryset: QuerySet[Grant]) -> QuerySet[Grant]:
+    """Grants whose scenario has at least one information system (only those can be called through the gateway)."""
+    return queryset.filter(scenario__systems__isnull=False).distinct().prefetch_related("scenario__systems")
+
+
+def api_grants(user: User) -> QuerySet[Grant]:
+    """The grants the user's department holds that a system can call, newest first (none for other roles)."""
+    if not may_use_apis(user):
+        return Grant.objects.none()
+    return _with_systems(grants.grants_for(user, side="consumer"))
+
+
+def get_api_grant(user: User, grant_id: int) -> Grant:
+    grant = api_grants(user).filter(pk=grant_id).first()
+    if grant is None:
+        raise NotFound(NOT_FOUND)
+    return grant
+
+
+def called_grants(user: User) -> QuerySet[Grant]:
+    """The grants on the user's department's resources that a system can call, newest first."""
+    if not may_see_calls(user):
+        return Grant.objects.none()
+    return _with_systems(grants.grants_for(user, side="provider"))
+
+
+def calling_systems(grant: Grant) -> list[InformationSystem]:
+    """The systems that may call through the grant: its scenario's active systems of the scenario's department
+    (what `sharing.system_grants.system_grant` admits). Uses the prefetched systems when there are."""
+    return [
+        system
+        for system in grant.scenario.systems.all()
+        if system.is_active and system.department_id == grant.scenario.department_id
+    ]
+
+
+def lookup_keys(grant: Grant, granted: frozenset[str]) -> list[tuple[str, ...]] | None:
+    """The keys the grant's resource can be looked up by (its key index), those within the granted items; None when
+    the resource's data cannot be looked up yet (not loaded, or no index)."""
+    dataset_id = dataset_id_of(grant.resource_id)
+    version = serving.served(dataset_id) if dataset_id is not None else None
+    if version is None:
+        return None
+    return [tuple(key) for key in version.key_items if set(key) <= granted]
+
+
+# ---------------------------------------------------------------------------------------------- figures
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: dt.date
+    calls: int
+
+
+def daily_calls(grant_ids: list[int], today: dt.date, *, days: int = USAGE_DAYS) -> dict[int, list[DayCount]]:
+    """Per grant, its counted accesses (GrantUsage: gateway calls and its users' reads) on each of the last `days`
+    days up to `today`, oldest first, zeros included. One query for all the grants."""
+    first = today - dt.timedelta(days=days - 1)
+    counted: dict[tuple[int, dt.date], int] = {
+        (grant_id, day): accesses
+        for grant_id, day, accesses in GrantUsage.objects.filter(
+            grant_id__in=grant_ids, day__gte=first, day__lte=today
+        ).values_list("grant_id", "day", "accesses")
+    }
+    span = [first + dt.timedelta(days=n) for n in range(days)]
+    return {grant_id: [DayCount(day, counted.get((grant_id, day), 0)) for day in span] for grant_id in grant_ids}
+
+
+@dataclass(frozen=True)
+class Refusals:
+    by_outcome: list[tuple[str, int]]  # most frequent first
+    total: int
+    capped: bool  # REFUSAL_SCAN_LIMIT rows were read: the figures are a lower bound
+
+
+def refusals(grant: Grant, systems: list[InformationSystem], now: dt.datetime, *, days: int = REFUSAL_DAYS) -> Refusals:
+    """The grant's refused gateway calls of the last `days` days, counted per outcome.
+
+    Cost: the audit log is read through its (actor_name, at) index — the calls of the grant's systems in the
+    window — and each such row's JSON details are filtered for the grant and a refusal; at most
+    REFUSAL_SCAN_LIMIT refusals are read (the figures are then marked as a lower bound). Refusals decided before a
+    grant was chosen (no scenario named, no grant for it) name no grant and are not counted here.
+    """
+    if not systems:
+        return Refusals([], 0, capped=False)
+    outcomes = list(
+        AuditLog.objects.filter(
+            actor_name__in=[f"system:{system.code}" for system in systems],
+            at__gte=now - dt.timedelta(days=days),
+            at__lte=now,
+            action__in=CALL_ACTIONS,
+            extra__grant=grant.pk,
+            extra__ok=False,
+        ).values_list("extra__outcome", flat=True)[:REFUSAL_SCAN_LIMIT]
+    )
+    counts = Counter(str(outcome) for outcome in outcomes)
+    return Refusals(counts.most_common(), len(outcomes), capped=len(outcomes) >= REFUSAL_SCAN_LIMIT)
+
+
+# ---------------------------------------------------------------------------------------------- tracing a key
+
+
+def clean_key(value: str) -> str:
+    """A key as the auditor typed it, checked (the gateway's own normalisation is `key_hash_candidates`)."""
+    cleaned = value.strip()
+    if not cleaned:
+        raise ValidationFailed([FieldProblem("key", "请输入查询键，例如公民身份号码")])
+    if len(cleaned) > KEY_MAX_LENGTH or "\x00" in cleaned:
+        raise ValidationFailed([FieldProblem("key", f"查询键应为 1–{KEY_MAX_LENGTH} 个字符的文本")])
+    return cleaned
+
+
+def calls_for_key(user: User, key: str) -> QuerySet[AuditLog]:
+    """Every gateway call that asked for the key (by its keyed hash under every key of the ring), newest first;
+    PermissionDenied for anyone but the auditor. Uses the audit log's (object_type, object_id) index."""
+    return (
+        audit_selectors.audit_log_for(user)
+        .filter(object_type="gateway.key", object_id__in=key_hash_candidates(clean_key(key)), action__in=CALL_ACTIONS)
+        .order_by("-at", "-id")
+    )
+
+
+__all__ = [
+    "CALL_ACTIONS",
+    "DayCount",
+    "Refusals",
+    "api_grants",
+    "called_grants",
+    "calling_systems",
+    "calls_for_key",
+    "clean_key",
+    "daily_calls",
+    "get_api_grant",
+    "lookup_keys",
+    "may_see_calls",
+    "may_trace_keys",
+    "may_use_apis",
+    "refusals",
+]

@@ -1,0 +1,14 @@
+"""The gateway's pages, mounted at /gateway/ (never under /gateway/v1/: the gateway's handler serves that path)."""
+
+from django.urls import path
+
+from govshare.gateway import views
+
+app_name = "gateway"
+
+urlpatterns = [
+    path("apis/", views.api_list, name="apis"),
+    path("apis/<int:grant_id>/", views.api_detail, name="api_detail"),
+    path("calls/", views.call_list, name="calls"),
+    path("key-search/", views.key_search, name="key_search"),
+]

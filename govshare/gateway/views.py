@@ -1,0 +1,139 @@
+"""The gateway's pages: 我的接口 (a consumer department's callable grants and each one's generated API
+documentation), 调用情况 (who calls the provider's resources) and the auditor's 按查询键追溯.
+
+They live under /gateway/ beside the consumer systems' service, never under /gateway/v1/ (the gateway's own
+handler serves that path before Django sees it)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from govshare.accounts.acting import acting_user
+from govshare.accounts.models import User
+from govshare.core.errors import NotFound, PermissionDenied, ValidationFailed
+from govshare.core.nostore import no_store
+from govshare.core.pagination import page_number, paginate
+from govshare.datasets import scopes
+from govshare.gateway import docs, selectors, tracing
+from govshare.gateway.errors import catalogue
+from govshare.sharing import grants
+
+
+def _tabs(user: User) -> dict[str, bool]:
+    return {"may_use_apis": selectors.may_use_apis(user), "may_see_calls": selectors.may_see_calls(user)}
+
+
+def _item_rules(items: list[str], granted: frozenset[str], masking: dict[str, str]) -> list[tuple[str, str]]:
+    """The granted items (those still shareable), each with how it is masked."""
+    return [(name, str(docs.RULE_LABELS.get(masking.get(name, ""), _("不脱敏")))) for name in items if name in granted]
+
+
+@login_required
+def api_list(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    if not selectors.may_use_apis(user):
+        raise DjangoPermissionDenied(_("只有使用部门的使用方和部门目录管理员可以查看本部门的接口"))
+    today = scopes.clock()
+    page = paginate(selectors.api_grants(user), page_number(request.GET.get("page")), None)
+    rows = []
+    for grant in page.items:
+        granted, masking = grants.scope_terms(grant)
+        rows.append(
+            {
+                "grant": grant,
+                "figures": grants.as_row(grant, today),
+                "systems": selectors.calling_systems(grant),
+                "items": _item_rules(grant.items, granted, masking),
+            }
+        )
+    return render(request, "gateway/api_list.html", {"page": page, "rows": rows, **_tabs(user)})
+
+
+@login_required
+@no_store
+def api_detail(request: HttpRequest, grant_id: int) -> HttpResponse:
+    user = acting_user(request)
+    try:
+        grant = selectors.get_api_grant(user, grant_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    today = scopes.clock()
+    granted, masking = grants.scope_terms(grant)
+    items = [name for name in grant.items if name in granted]
+    keys = selectors.lookup_keys(grant, granted)
+    systems = selectors.calling_systems(grant)
+    api_docs = docs.build_docs(
+        base_url=request.build_absolute_uri("/"),
+        resource_id=grant.resource_id,
+        scenario_id=grant.scenario_id,
+        grant_id=grant.pk,
+        items=items,
+        masking=masking,
+        keys=keys or [],
+    )
+    usage = selectors.daily_calls([grant.pk], today)[grant.pk]
+    context = {
+        "grant": grant,
+        "figures": grants.as_row(grant, today),
+        "systems": systems,
+        "items": _item_rules(items, granted, masking),
+        "servable": keys is not None,
+        "docs": api_docs,
+        "errors": catalogue(),
+        "usage": usage,
+        "usage_peak": max([day.calls for day in usage] + [1]),
+        "refusals": selectors.refusals(grant, systems, timezone.now()),
+        "usage_days": selectors.USAGE_DAYS,
+        "refusal_days": selectors.REFUSAL_DAYS,
+    }
+    return render(request, "gateway/api_detail.html", context)
+
+
+@login_required
+def call_list(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    if not selectors.may_see_calls(user):
+        raise DjangoPermissionDenied(_("只有数据提供部门的部门审核员和部门目录管理员可以查看调用情况"))
+    today = scopes.clock()
+    page = paginate(selectors.called_grants(user), page_number(request.GET.get("page")), None)
+    usage = selectors.daily_calls([grant.pk for grant in page.items], today)
+    rows = [
+        {
+            "grant": grant,
+            "figures": grants.as_row(grant, today),
+            "systems": selectors.calling_systems(grant),
+            "usage": usage[grant.pk],
+            "total": sum(day.calls for day in usage[grant.pk]),
+        }
+        for grant in page.items
+    ]
+    days = usage[page.items[0].pk] if page.items else []
+    context = {"page": page, "rows": rows, "days": days, "usage_days": selectors.USAGE_DAYS, **_tabs(user)}
+    return render(request, "gateway/call_list.html", context)
+
+
+@login_required
+@no_store
+@require_http_methods(["GET", "POST"])
+def key_search(request: HttpRequest) -> HttpResponse:
+    """The key travels in the POST body only: never in a URL, the access log or a browser's history."""
+    user = acting_user(request)
+    if not selectors.may_trace_keys(user):
+        raise DjangoPermissionDenied(_("只有审计员可以按查询键追溯网关调用"))
+    context: dict[str, object] = {"key": "", "page": None, "problems": []}
+    if request.method == "POST":
+        key = request.POST.get("key", "")
+        context["key"] = key.strip()
+        try:
+            context["page"] = tracing.trace_key(user, key, page=page_number(request.POST.get("page")))
+        except ValidationFailed as exc:
+            context["problems"] = [problem.message for problem in exc.problems]
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(exc.text) from exc
+    return render(request, "gateway/key_search.html", context)
