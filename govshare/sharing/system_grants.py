@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from django.db import connection
 from django.db.models import F
@@ -122,12 +123,9 @@ ON CONFLICT (grant_id, day) DO UPDATE SET accesses = {usage}.accesses + 1
 )
 
 
-def admit_system_call(
-    grant_id: int, *, system_id: int, application_id: int, today: dt.date, now: dt.datetime
-) -> str | None:
-    """In the transaction that records the call: check it may still happen and count it. Answers None when
-    counted, else a `CallRefusal`. The access review's lapse is judged from the terms the caller holds (only a
-    confirmation moves it, and only later)."""
+@cache
+def _statements() -> tuple[str, str]:
+    """The admission and the check without counting, with the tables' names (quoted once per process)."""
     names = {
         name: _table(model)
         for name, model in (
@@ -141,6 +139,16 @@ def admit_system_call(
             ("credential", SystemCredential),
         )
     }
+    return _ADMIT_CALL.format(**names), _CALL_ALLOWED.format(**names)
+
+
+def admit_system_call(
+    grant_id: int, *, system_id: int, application_id: int, today: dt.date, now: dt.datetime
+) -> str | None:
+    """In the transaction that records the call: check it may still happen and count it. Answers None when
+    counted, else a `CallRefusal`. The access review's lapse is judged from the terms the caller holds (only a
+    confirmation moves it, and only later)."""
+    admit, check = _statements()
     params: list[str | int | bool | dt.date | dt.datetime] = [
         today,
         system_id,
@@ -157,10 +165,10 @@ def admit_system_call(
         now,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_ADMIT_CALL.format(**names), params)
+        cursor.execute(admit, params)
         if cursor.rowcount:
             return None
         # Refused: by the quota only if everything else still allows the call (the rare path may read again).
-        cursor.execute(_CALL_ALLOWED.format(**names), params)
+        cursor.execute(check, params)
         allowed = cursor.fetchone() is not None
     return CallRefusal.QUOTA if allowed else CallRefusal.GONE
