@@ -147,27 +147,48 @@ class _Writer:
     """The process's writer thread (started on first use, again after a fork)."""
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[Pending] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._pid = 0
+        self._thread: threading.Thread | None = None
 
     def submit(self, pending: Pending) -> None:
         if self._pid != os.getpid():
             with self._lock:
                 if self._pid != os.getpid():
                     self._queue = queue.SimpleQueue()
-                    threading.Thread(target=self._run, name="gateway-recorder", daemon=True).start()
+                    self._thread = threading.Thread(target=self._run, name="gateway-recorder", daemon=True)
+                    self._thread.start()
                     self._pid = os.getpid()
         self._queue.put(pending)
 
+    def stop(self) -> None:
+        """End the writer thread once the calls queued before are recorded, closing its database connection (a test
+        database must be dropped; a process winding down); the next call starts a new one."""
+        with self._lock:
+            if self._pid != os.getpid() or self._thread is None:
+                return
+            self._queue.put(None)
+            self._pid = 0
+            thread, self._thread = self._thread, None
+        thread.join(timeout=WAIT_SECONDS)
+
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
+            first = self._queue.get()
+            if first is None:
+                connection.close()
+                return
+            batch = [first]
             while len(batch) < BATCH_LIMIT:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    queued = self._queue.get_nowait()
                 except queue.Empty:
                     break
+                if queued is None:
+                    self._queue.put(None)  # after this batch
+                    break
+                batch.append(queued)
             try:
                 with transaction.atomic():
                     _write(batch)
@@ -185,6 +206,10 @@ class _Writer:
 
 
 _writer = _Writer()
+
+
+def stop_writer() -> None:
+    _writer.stop()
 
 
 def record(pending: Pending) -> str | None:

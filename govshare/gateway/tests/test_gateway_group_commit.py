@@ -12,6 +12,7 @@ from django.db import connection
 from govshare.accounts.models import Department
 from govshare.audit.models import AuditLog
 from govshare.catalog.models import Resource
+from govshare.gateway import recording
 from govshare.sharing.models import Grant, GrantUsage
 from govshare.testing.gateway import Consumer
 from govshare.testing.sharing import issue
@@ -35,8 +36,11 @@ def test_concurrent_calls_share_commits_but_each_is_admitted_and_audited(
         finally:
             connection.close()
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(one_call, range(30)))
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(one_call, range(30)))
+    finally:
+        recording.stop_writer()  # its connection would keep the test database from being dropped
     assert sorted(status for status, _, _ in answers) == [200] * 12 + [429] * 18
     rows = AuditLog.objects.filter(action="gateway.call.lookup")
     assert rows.count() == 30
