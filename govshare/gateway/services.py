@@ -90,22 +90,34 @@ def forget_cached() -> None:
 # ------------------------------------------------------------------------------------------------ input
 
 
+MAX_ID = 2**63 - 1  # the databases' bigint
+
+
+def _identifier(value: object, message: str) -> int:
+    """A positive id given as a number or as ASCII digits, within the databases' bigint."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        number = int(value)
+    else:
+        raise GatewayError("INVALID_REQUEST", detail=message)
+    if not 1 <= number <= MAX_ID:
+        raise GatewayError("INVALID_REQUEST", detail=message)
+    return number
+
+
 def _scenario(body: Mapping[str, Any]) -> int:
     value = body.get("scenario")
     if value is None or value == "":
         raise GatewayError("SCENARIO_REQUIRED")
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
-        raise GatewayError("INVALID_REQUEST", detail="scenario 应为场景编号（正整数）")
-    return int(value)
+    return _identifier(value, "scenario 应为场景编号（正整数）")
 
 
 def _grant_choice(body: Mapping[str, Any]) -> int | None:
     value = body.get("grant")
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise GatewayError("INVALID_REQUEST", detail="grant 应为共享授权编号（正整数）")
-    return value
+    return _identifier(value, "grant 应为共享授权编号（正整数）")
 
 
 def _text_map(body: Mapping[str, Any], name: str) -> dict[str, str]:
