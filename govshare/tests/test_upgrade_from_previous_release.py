@@ -42,6 +42,7 @@ from govshare.sources.models import Source
 HARDENING_RELEASE: dict[str, str | None] = {
     "datasets": "0004_move_credentials_out_of_config",
     "identity": "0003_move_totp_devices_to_encrypted_key",
+    "gateway": None,
     "jobs": None,
     "notifications": None,
     "sharing": None,
@@ -51,6 +52,7 @@ HARDENING_RELEASE: dict[str, str | None] = {
 GROUNDWORK_RELEASE: dict[str, str | None] = {
     "catalog": "0006_item_at_rest_encryption",
     "datasets": "0008_schedules_run_tasks_by_name",
+    "gateway": None,
     "jobs": None,
     "notifications": "0001_notification_inbox",
     "sharing": None,
@@ -58,6 +60,7 @@ GROUNDWORK_RELEASE: dict[str, str | None] = {
 }
 FIRST_WAVE_RELEASE: dict[str, str | None] = {
     "accounts": "0004_role_grant_requests",
+    "gateway": None,
     "identity": "0004_information_systems",
     "sharing": None,
 }
