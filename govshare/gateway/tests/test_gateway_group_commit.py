@@ -22,7 +22,7 @@ from .conftest import GRANTED
 ZHANG = "510603199001010011"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_calls_share_commits_but_each_is_admitted_and_audited(
     people: Resource, consumer: Consumer, consumer_department: Department
 ) -> None:
