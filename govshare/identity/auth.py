@@ -24,7 +24,7 @@ from govshare.core.security import bearer_failure, check_bearer_allowed, mark_be
 API_SCOPE = "api"
 MACHINE_CLIENT_REFUSED = gettext_noop(
     "该访问令牌由客户端凭证方式签发，属于接入系统而不是具体的人，不能以任何账号的身份调用面向工作人员的平台 API；"
-    "接入系统只能通过数据共享网关调用本部门已获授权的数据（网关将在后续版本提供）"
+    "接入系统只能通过数据服务网关（/gateway/v1/）调用本部门已获授权的数据"
 )
 
 

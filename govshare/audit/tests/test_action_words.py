@@ -68,6 +68,17 @@ def test_an_english_reader_reads_the_row_in_english(auditor: User) -> None:
     assert "Last 7 days" in page and "全部“" not in page
 
 
+def test_every_registered_name_has_its_english_words() -> None:
+    """Action names, app headings, object types, detail names and detail sentences all have an English entry (a
+    missing one would leave Chinese in the English audit page)."""
+    words = [info.label for info in actions._actions.values()]
+    words += [fragment for info in actions._actions.values() for fragment in info.details]
+    words += [*actions._apps.values(), *actions._object_types.values(), *actions._detail_names.values()]
+    with translation.override("en"):
+        chinese = sorted({str(word) for word in words if re.search(r"[\u4e00-\u9fff]", str(word))})
+    assert chinese == []
+
+
 def test_details_read_as_a_sentence_not_a_python_repr() -> None:
     extra = {"resource": "510600/000101", "version": 3, "format": "csv", "purpose": "核验", "rows": None}
     assert actions.describe("datasets.data_downloaded", extra) == "资源 510600/000101；第 3 版；格式 csv；用途：核验"

@@ -50,7 +50,7 @@ def test_a_machine_token_of_an_application_owned_by_the_auditor_cannot_read_the_
         answer = Client().get(path, headers=bearer_header(token))
         assert answer.status_code == 401, path
         assert answer.json() == {"detail": MACHINE_CLIENT_REFUSED, "errors": []}
-    assert "后续版本" in MACHINE_CLIENT_REFUSED
+    assert "/gateway/v1/" in MACHINE_CLIENT_REFUSED
 
 
 def test_a_machine_token_owned_by_the_security_officer_cannot_decide_a_grading_change(department) -> None:  # type: ignore[no-untyped-def]
