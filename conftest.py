@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, settings
 from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.core import workdays
+from govshare.testing import live
 from govshare.testing.http_api import ApiServer, serve
 
 # Property tests check behaviour, not speed (speed is measured in benchmarks/): on a busy machine a slow example or
@@ -56,6 +57,14 @@ def _fresh_cache(request: pytest.FixtureRequest) -> None:
         cache.clear()
         # The working-day calendar kept in the process too: a year another test entered was rolled back.
         workdays.forget()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_migrated_data_dir_per_run(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Under pytest-xdist the live servers of all processes start from one migrated data directory, made in the
+    run's temporary directory (the processes' own are inside it; pytest removes it with old runs)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ[live.SHARED_DIR_VARIABLE] = str(tmp_path_factory.getbasetemp().parent)
 
 
 @pytest.fixture
