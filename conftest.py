@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.utils import translation
 from hypothesis import HealthCheck, settings
 
-from govshare import testing
+from govshare import testing, testserver_settings
 from govshare.accounts.choices import Role
 from govshare.core import workdays
 from govshare.testing import live
@@ -25,18 +25,12 @@ settings.load_profile("govshare")
 # Django's PBKDF2 (1,000,000 iterations) costs about 0.25 s of CPU a password here, and nearly every test creates
 # users (and many sign them in): tests hash new passwords with MD5 instead. What the tests check is the behaviour
 # around passwords (lockout, change, reset, sign-in), not the strength of the hash; production keeps Django's
-# PBKDF2 (test_production_hashes_passwords_with_pbkdf2), and PBKDF2 hashes made elsewhere still verify.
-TEST_PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.MD5PasswordHasher",
-    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
-]
-
-
+# PBKDF2 (test_production_hashes_passwords_with_pbkdf2), and PBKDF2 hashes made elsewhere still verify. The servers
+# the tests start use the same hashers (govshare.testserver_settings).
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing(django_test_environment: None) -> Iterator[None]:
     # Session-wide, so that module-scoped set-ups (the authorization matrix's world) are covered too.
-    with override_settings(PASSWORD_HASHERS=TEST_PASSWORD_HASHERS):
+    with override_settings(PASSWORD_HASHERS=testserver_settings.PASSWORD_HASHERS):
         yield
 
 

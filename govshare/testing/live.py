@@ -86,9 +86,10 @@ def govshare_command(*args: str, env: Mapping[str, str], timeout: float = COMMAN
 
 
 def server_env(data_dir: Path, extra: Mapping[str, str] | None = None, *, drop: Iterable[str] = ()) -> dict[str, str]:
-    """This process's environment for a server on its own SQLite database in `data_dir`, in production mode."""
+    """This process's environment for a server on its own SQLite database in `data_dir`, in production mode (with the
+    tests' password hashers: govshare.testserver_settings)."""
     env = {**os.environ, "GOVSHARE_DATA_DIR": str(data_dir), "DATABASE_URL": "", "GOVSHARE_DEBUG": "false"}
-    env["DJANGO_SETTINGS_MODULE"] = "govshare.settings"
+    env["DJANGO_SETTINGS_MODULE"] = "govshare.testserver_settings"
     for name in drop:
         env.pop(name, None)
     env.update(extra or {})
