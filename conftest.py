@@ -144,7 +144,7 @@ def _reaches_database(item: pytest.Item) -> bool:
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark `dbindependent` every test that cannot touch the test database: it has no `django_db` marker and uses
     no fixture that reaches the database (above), so pytest-django refuses it any query ("Database access not
     allowed"). Such a test (parsers, validators, masking, crypto, readers, hypothesis properties, and the live-server
@@ -154,8 +154,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if not _reaches_database(item):
             item.add_marker(pytest.mark.dbindependent)
-    if os.environ.get("PYTEST_XDIST_WORKER") and config.getvalue("loadgroup"):
-        items[:] = _grouped_by_file_long_first(items)
 
 
 # What makes a test file take long: it starts other processes (live servers, browsers, workers, command-line runs),
@@ -173,15 +171,25 @@ def _takes_long(item: pytest.Item) -> bool:
     return any(name in vars(module) for name in ("subprocess", "live_server", "govshare_command")) if module else False
 
 
-def _grouped_by_file_long_first(items: list[pytest.Item]) -> list[pytest.Item]:
-    """Under pytest-xdist with `--dist loadgroup` (scripts/test): a test file goes to one process as a whole (its
-    module-scoped servers and worlds are set up once) unless its tests name an `xdist_group` of their own, and the
-    files that take long are handed out first, so that the processes finish together instead of one of them running
-    the upgrade or the browser files alone at the end. Every process collects the same order (xdist checks it)."""
+class _LongFilesFirst:
+    @pytest.hookimpl(trylast=True)  # after pytest-django's order (transactional tests last) and deselection
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        items[:] = _long_files_first(items)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        config.pluginmanager.register(_LongFilesFirst(), "govshare-long-files-first")
+
+
+def _long_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """Under pytest-xdist (scripts/test: `--dist loadfile --no-loadscope-reorder`) each test file goes to one
+    process as a whole, in the order of the collection: the files that take long come first, so that the processes
+    finish together instead of one of them running the upgrade or a browser file alone at the end. Within a file the
+    order stays. Every process collects the same order (xdist checks it). Transactional tests may come before the
+    others: all of them roll back with serialized_rollback, which restores the seeded rows (categories, calendar)."""
     files: dict[str, list[pytest.Item]] = {}
     for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
         files.setdefault(item.nodeid.split("::")[0], []).append(item)
     ordered = sorted(files.values(), key=lambda tests: not any(_takes_long(test) for test in tests))
     return [item for tests in ordered for item in tests]
