@@ -171,6 +171,41 @@ def _takes_long(item: pytest.Item) -> bool:
     return any(name in vars(module) for name in ("subprocess", "live_server", "govshare_command")) if module else False
 
 
+def _transactional(item: pytest.Item) -> bool:
+    """Whether pytest-django runs the test as a TransactionTestCase, which empties the test database afterwards."""
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    transactional = {"transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+    return bool(transactional.intersection(getattr(item, "fixturenames", ())))
+
+
+_EMPTIED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(tryfirst=True)  # before the test's fixtures open its transaction
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A transactional test leaves the test database empty: a test in a transaction after it finds the rows the
+    migrations seed (categories, the working-day calendar, content types) again. In one process pytest-django runs
+    the transactional tests last; under pytest-xdist a process runs whole files, one after another, so a file's
+    transactional tests may come before another file's other tests."""
+    if item.config.stash.get(_EMPTIED, False) and _reaches_database(item) and not _transactional(item):
+        from django.db import connections
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            for connection in connections.all(initialized_only=True):
+                contents = getattr(connection, "_test_serialized_contents", None)
+                if contents:
+                    connection.creation.deserialize_db_from_string(contents)
+        item.config.stash[_EMPTIED] = False
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    if _transactional(item):
+        item.config.stash[_EMPTIED] = True
+
+
 class _LongFilesFirst:
     @pytest.hookimpl(trylast=True)  # after pytest-django's order (transactional tests last) and deselection
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -186,8 +221,8 @@ def _long_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
     """Under pytest-xdist (scripts/test: `--dist loadfile --no-loadscope-reorder`) each test file goes to one
     process as a whole, in the order of the collection: the files that take long come first, so that the processes
     finish together instead of one of them running the upgrade or a browser file alone at the end. Within a file the
-    order stays. Every process collects the same order (xdist checks it). Transactional tests may come before the
-    others: all of them roll back with serialized_rollback, which restores the seeded rows (categories, calendar)."""
+    order stays. Every process collects the same order (xdist checks it). A file's transactional tests may then come
+    before other files' tests: pytest_runtest_setup (above) puts the seeded rows back for those."""
     files: dict[str, list[pytest.Item]] = {}
     for item in items:
         files.setdefault(item.nodeid.split("::")[0], []).append(item)
