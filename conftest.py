@@ -185,16 +185,21 @@ _EMPTIED = pytest.StashKey[bool]()
 
 @pytest.hookimpl(tryfirst=True)  # before the test's fixtures open its transaction
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """A transactional test leaves the test database empty: a test in a transaction after it finds the rows the
-    migrations seed (categories, the working-day calendar, content types) again. In one process pytest-django runs
-    the transactional tests last; under pytest-xdist a process runs whole files, one after another, so a file's
-    transactional tests may come before another file's other tests."""
+    """A transactional test leaves the test database empty, and a migration test (MigrationExecutor, without
+    migrate's post_migrate) that rebuilt the resource table leaves SQLite's search index without its triggers: a
+    test in a transaction after them finds the index and the rows the migrations seed (categories, the working-day
+    calendar, content types) again. In one process pytest-django runs the transactional tests last; under
+    pytest-xdist a process runs whole files, one after another, so a file's transactional tests may come before
+    another file's other tests."""
     if item.config.stash.get(_EMPTIED, False) and _reaches_database(item) and not _transactional(item):
         from django.db import connections
         from pytest_django.plugin import blocking_manager_key
 
+        from govshare.catalog.search import ensure_search_index
+
         with item.config.stash[blocking_manager_key].unblock():
             for connection in connections.all(initialized_only=True):
+                ensure_search_index(connection)
                 contents = getattr(connection, "_test_serialized_contents", None)
                 if contents:
                     connection.creation.deserialize_db_from_string(contents)

@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 60.0  # seconds for runserver to answer
+START_TIMEOUT = 120.0  # seconds for runserver to answer (scripts/test runs two test processes on a busy machine)
 COMMAND_TIMEOUT = 300.0  # seconds for one set-up command (load_demo_data is the slowest)
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright cannot download its own here
 CHROMIUM_ARGS = (
@@ -132,7 +132,8 @@ def migrated_data_dir(data_dir: Path) -> Path:
 
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (a local server)
+        # The first answer can take seconds: /api/openapi.json builds the whole document.
+        with urllib.request.urlopen(url, timeout=15) as response:  # noqa: S310 (a local server)
             return bool(response.status == 200)
     except OSError:
         return False
