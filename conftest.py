@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -9,9 +10,10 @@ from django.test import override_settings
 from django.utils import translation
 from hypothesis import HealthCheck, settings
 
-from govshare import testing
+from govshare import testing, testserver_settings
 from govshare.accounts.choices import Role
 from govshare.core import workdays
+from govshare.testing import live
 from govshare.testing.http_api import ApiServer, serve
 
 # Property tests check behaviour, not speed (speed is measured in benchmarks/): on a busy machine a slow example or
@@ -23,18 +25,12 @@ settings.load_profile("govshare")
 # Django's PBKDF2 (1,000,000 iterations) costs about 0.25 s of CPU a password here, and nearly every test creates
 # users (and many sign them in): tests hash new passwords with MD5 instead. What the tests check is the behaviour
 # around passwords (lockout, change, reset, sign-in), not the strength of the hash; production keeps Django's
-# PBKDF2 (test_production_hashes_passwords_with_pbkdf2), and PBKDF2 hashes made elsewhere still verify.
-TEST_PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.MD5PasswordHasher",
-    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
-]
-
-
+# PBKDF2 (test_production_hashes_passwords_with_pbkdf2), and PBKDF2 hashes made elsewhere still verify. The servers
+# the tests start use the same hashers (govshare.testserver_settings).
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing(django_test_environment: None) -> Iterator[None]:
     # Session-wide, so that module-scoped set-ups (the authorization matrix's world) are covered too.
-    with override_settings(PASSWORD_HASHERS=TEST_PASSWORD_HASHERS):
+    with override_settings(PASSWORD_HASHERS=testserver_settings.PASSWORD_HASHERS):
         yield
 
 
@@ -66,6 +62,14 @@ def _fresh_served_indexes() -> Iterator[None]:
     serving.forget_served()
     yield
     serving.forget_served()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_migrated_data_dir_per_run(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Under pytest-xdist the live servers of all processes start from one migrated data directory, made in the
+    run's temporary directory (the processes' own are inside it; pytest removes it with old runs)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ[live.SHARED_DIR_VARIABLE] = str(tmp_path_factory.getbasetemp().parent)
 
 
 @pytest.fixture
@@ -161,6 +165,85 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if not _reaches_database(item):
             item.add_marker(pytest.mark.dbindependent)
+
+
+# What makes a test file take long: it starts other processes (live servers, browsers, workers, command-line runs),
+# runs Spark, or runs transactional tests (migrations back and forth, serialized rollback).
+_LONG_MARKERS = frozenset({"browser", "schemathesis", "worker", "spark"})
+
+
+def _takes_long(item: pytest.Item) -> bool:
+    if _LONG_MARKERS.intersection(mark.name for mark in item.iter_markers()):
+        return True
+    database = item.get_closest_marker("django_db")
+    if database is not None and database.kwargs.get("transaction"):
+        return True
+    module = getattr(item, "module", None)
+    return any(name in vars(module) for name in ("subprocess", "live_server", "govshare_command")) if module else False
+
+
+def _transactional(item: pytest.Item) -> bool:
+    """Whether pytest-django runs the test as a TransactionTestCase, which empties the test database afterwards."""
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    transactional = {"transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+    return bool(transactional.intersection(getattr(item, "fixturenames", ())))
+
+
+_EMPTIED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(tryfirst=True)  # before the test's fixtures open its transaction
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A transactional test leaves the test database empty, and a migration test (MigrationExecutor, without
+    migrate's post_migrate) that rebuilt the resource table leaves SQLite's search index without its triggers: a
+    test in a transaction after them finds the index and the rows the migrations seed (categories, the working-day
+    calendar, content types) again. In one process pytest-django runs the transactional tests last; under
+    pytest-xdist a process runs whole files, one after another, so a file's transactional tests may come before
+    another file's other tests."""
+    if item.config.stash.get(_EMPTIED, False) and _reaches_database(item) and not _transactional(item):
+        from django.db import connections
+        from pytest_django.plugin import blocking_manager_key
+
+        from govshare.catalog.search import ensure_search_index
+
+        with item.config.stash[blocking_manager_key].unblock():
+            for connection in connections.all(initialized_only=True):
+                ensure_search_index(connection)
+                contents = getattr(connection, "_test_serialized_contents", None)
+                if contents:
+                    connection.creation.deserialize_db_from_string(contents)
+        item.config.stash[_EMPTIED] = False
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    if _transactional(item):
+        item.config.stash[_EMPTIED] = True
+
+
+class _LongFilesFirst:
+    @pytest.hookimpl(trylast=True)  # after pytest-django's order (transactional tests last) and deselection
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        items[:] = _long_files_first(items)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        config.pluginmanager.register(_LongFilesFirst(), "govshare-long-files-first")
+
+
+def _long_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """Under pytest-xdist (scripts/test: `--dist loadfile --no-loadscope-reorder`) each test file goes to one
+    process as a whole, in the order of the collection: the files that take long come first, so that the processes
+    finish together instead of one of them running the upgrade or a browser file alone at the end. Within a file the
+    order stays. Every process collects the same order (xdist checks it). A file's transactional tests may then come
+    before other files' tests: pytest_runtest_setup (above) puts the seeded rows back for those."""
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::")[0], []).append(item)
+    ordered = sorted(files.values(), key=lambda tests: not any(_takes_long(test) for test in tests))
+    return [item for tests in ordered for item in tests]
 
 
 @pytest.fixture

@@ -2,15 +2,16 @@
 
 `live_server` prepares its own data directory with a SQLite database (whatever DATABASE_URL the test run has: the
 server is another process and must not share the test database), starts from a copy of a freshly migrated data
-directory (`govshare migrate` costs about 25 s and its result is the same for every server, so a test process runs it
-once), runs the given setup commands, starts `govshare runserver` on a free port, waits until `ready_path` answers
-200 and stops the server on exit. The server's stderr goes to `<data_dir>/server.log`, which a start-up failure
-raises with.
+directory (`govshare migrate` costs about 25 s and its result is the same for every server, so a test run makes it
+once, in one of its pytest-xdist processes), runs the given setup commands, starts `govshare runserver` on a free
+port, waits until `ready_path` answers 200 and stops the server on exit. The server's stderr goes to
+`<data_dir>/server.log`, which a start-up failure raises with.
 """
 
 from __future__ import annotations
 
 import atexit
+import fcntl
 import os
 import shutil
 import socket
@@ -25,10 +26,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CHROMIUM", "ROOT", "LiveServer", "chromium", "free_port", "govshare_command", "live_server", "server_env"]
+__all__ = [
+    "CHROMIUM",
+    "ROOT",
+    "SHARED_DIR_VARIABLE",
+    "LiveServer",
+    "chromium",
+    "free_port",
+    "govshare_command",
+    "live_server",
+    "migrated_data_dir",
+    "server_env",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 60.0  # seconds for runserver to answer
+START_TIMEOUT = 120.0  # seconds for runserver to answer (scripts/test runs two test processes on a busy machine)
 COMMAND_TIMEOUT = 300.0  # seconds for one set-up command (load_demo_data is the slowest)
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright cannot download its own here
 CHROMIUM_ARGS = (
@@ -74,31 +86,54 @@ def govshare_command(*args: str, env: Mapping[str, str], timeout: float = COMMAN
 
 
 def server_env(data_dir: Path, extra: Mapping[str, str] | None = None, *, drop: Iterable[str] = ()) -> dict[str, str]:
-    """This process's environment for a server on its own SQLite database in `data_dir`, in production mode."""
+    """This process's environment for a server on its own SQLite database in `data_dir`, in production mode (with the
+    tests' password hashers: govshare.testserver_settings)."""
     env = {**os.environ, "GOVSHARE_DATA_DIR": str(data_dir), "DATABASE_URL": "", "GOVSHARE_DEBUG": "false"}
-    env["DJANGO_SETTINGS_MODULE"] = "govshare.settings"
+    env["DJANGO_SETTINGS_MODULE"] = "govshare.testserver_settings"
     for name in drop:
         env.pop(name, None)
     env.update(extra or {})
     return env
 
 
-_migrated: list[Path] = []  # this process's freshly migrated data directory, once made
+# A directory shared by the test processes of one run (pytest-xdist's; conftest.py names it): the migrated data
+# directory is then made there once, under a lock, for all of them instead of once in each process.
+SHARED_DIR_VARIABLE = "GOVSHARE_TEST_SHARED_DIR"
+_migrated: list[Path] = []  # this process's freshly migrated data directory, once made or found
 
 
 def _migrated_template() -> Path:
-    """A data directory that `govshare migrate` has just made, shared (by copy) by every server this process starts."""
+    """A data directory that `govshare migrate` has just made, shared (by copy) by every server of the test run."""
     if not _migrated:
-        template = Path(tempfile.mkdtemp(prefix="govshare-migrated-"))
-        atexit.register(shutil.rmtree, template, ignore_errors=True)
-        govshare_command("migrate", "-v", "0", env=server_env(template))
+        shared = os.environ.get(SHARED_DIR_VARIABLE)
+        if shared:
+            template = Path(shared) / "govshare-migrated"
+            with (Path(shared) / "govshare-migrated.lock").open("w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # the others wait until it is made
+                done = Path(shared) / "govshare-migrated.done"
+                if not done.exists():
+                    shutil.rmtree(template, ignore_errors=True)
+                    template.mkdir()
+                    govshare_command("migrate", "-v", "0", env=server_env(template))
+                    done.touch()
+        else:
+            template = Path(tempfile.mkdtemp(prefix="govshare-migrated-"))
+            atexit.register(shutil.rmtree, template, ignore_errors=True)
+            govshare_command("migrate", "-v", "0", env=server_env(template))
         _migrated.append(template)
     return _migrated[0]
 
 
+def migrated_data_dir(data_dir: Path) -> Path:
+    """`data_dir` as `govshare migrate` leaves a new data directory (a copy of this process's migrated one)."""
+    shutil.copytree(_migrated_template(), data_dir, dirs_exist_ok=True)
+    return data_dir
+
+
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (a local server)
+        # The first answer can take seconds: /api/openapi.json builds the whole document.
+        with urllib.request.urlopen(url, timeout=15) as response:  # noqa: S310 (a local server)
             return bool(response.status == 200)
     except OSError:
         return False
@@ -116,7 +151,7 @@ def live_server(
     """A migrated platform in `data_dir`, each `setup` command run on it (e.g. ["load_demo_data"]), served on a free
     port until the block ends. `env` adds settings (GOVSHARE_*), `drop_env` removes inherited ones."""
     environment = server_env(data_dir, env, drop=drop_env)
-    shutil.copytree(_migrated_template(), data_dir, dirs_exist_ok=True)
+    migrated_data_dir(data_dir)
     for command in setup:
         govshare_command(*command, env=environment)
     port = free_port()

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pytest
 
 from govshare.core.redaction import redact, redact_query
-from govshare.testing.live import ROOT, free_port, govshare_command, live_server, server_env
+from govshare.testing.live import ROOT, free_port, live_server, migrated_data_dir, server_env
 
 pytestmark = pytest.mark.dbindependent  # the servers are other processes, each on its own SQLite database
 
@@ -62,8 +62,7 @@ def _gunicorn_arguments_of_scripts_up() -> list[str]:
 
 
 def test_gunicorns_access_log_shows_no_looked_up_value(tmp_path: Path) -> None:
-    env = server_env(tmp_path / "data")
-    govshare_command("migrate", "-v", "0", env=env)
+    env = server_env(migrated_data_dir(tmp_path / "data"))
     port, log = free_port(), tmp_path / "access.log"
     arguments = [*_gunicorn_arguments_of_scripts_up(), "govshare.wsgi:application", "--preload"]
     arguments += [
