@@ -9,6 +9,7 @@ Model `save()` logic and signals do not run, exactly as with bulk_create; fields
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
@@ -91,6 +92,7 @@ def insert_tuples(
     same: Mapping[str, Any] | None = None,
     ignore_conflicts: bool = False,
     batch_size: int = 5000,
+    one_statement: bool = False,
 ) -> None:
     """INSERT rows given as tuples of the fields `names` (attnames: `resource_id`, not `resource`), without
     building model instances (about 10 µs each). Every other field gets its default, as an unsaved instance
@@ -99,7 +101,9 @@ def insert_tuples(
     whose value is the same in every row (converted once). A field computed on insert (`computed_on_insert`, the
     audit log's content MAC) is computed per row from the row's values, as `pre_save` would, and may not be given.
     `ignore_conflicts` skips rows that would break a unique constraint, as bulk_create(ignore_conflicts=True)
-    does."""
+    does. `one_statement` sends the rows as one multi-row INSERT (within the database's limit of parameters)
+    rather than one execution per row: SQLite's driver lets other threads run at every execution, and a thread that
+    writes for many others (the gateway's recorder) must not wait for its turn at each row."""
     if not rows:
         return
     meta = model._meta
@@ -154,8 +158,26 @@ def insert_tuples(
         return (*row, *constants, *derived(row))
 
     with connection.cursor() as cursor:
+        if one_statement:
+            width = len(names) + len(rest) + len(computed)
+            per_statement = max(1, min(batch_size, _parameter_limit() // width))
+            head, _, tail = sql.partition(f"VALUES ({placeholders})")
+            for start in range(0, len(rows), per_statement):
+                chunk = rows[start : start + per_statement]
+                values_sql = ", ".join([f"({placeholders})"] * len(chunk))
+                cursor.execute(f"{head}VALUES {values_sql}{tail}", [value for row in chunk for value in params(row)])
+            return
         for start in range(0, len(rows), batch_size):
             cursor.executemany(sql, [params(row) for row in rows[start : start + batch_size]])
+
+
+def _parameter_limit() -> int:
+    """The parameters one statement may bind: SQLite's compiled limit (999 before 3.32, 32766 since, as built), well
+    under PostgreSQL's 65535 elsewhere."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    return 30_000
 
 
 @contextmanager

@@ -27,7 +27,7 @@ from govshare.sharing.choices import GrantStatus, ScenarioStatus
 from govshare.sharing.grants import _table, grant_is_active, resource_shareable, scope_terms
 from govshare.sharing.models import Grant, GrantUsage, Scenario
 
-__all__ = ["CallRefusal", "SystemGrant", "admit_system_call", "system_grant"]
+__all__ = ["CallRefusal", "SystemGrant", "admit_system_call", "admit_system_calls", "system_grant"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def system_grant(
 # The call's rows of the grant, its scenario and department, the resource, the scenario's listing of the system, the
 # system and the credential: one row when all of them still allow the call on that day (the quota aside).
 _CALL_ALLOWED = """
-SELECT g.id, %s, 1 FROM {grant} g
+SELECT g.id, %s, %s FROM {grant} g
   JOIN {scenario} s ON s.id = g.scenario_id
   JOIN {department} d ON d.id = s.department_id
   JOIN {resource} r ON r.id = g.resource_id
@@ -111,14 +111,16 @@ SELECT g.id, %s, 1 FROM {grant} g
    AND sys.is_active = %s AND sys.department_id = s.department_id
    AND c.revoked_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > %s)
 """
-# Counted in the same statement, or not at all: the database serialises two calls on the day's last unit.
+# Counted in the same statement, or not at all: the database serialises two calls on the day's last units. The
+# statement counts `n` calls at once (a group commit's calls on one grant), all of them or none.
 # The placeholders are table names from the models; every value is a parameter.
 _ADMIT_CALL = (
     "INSERT INTO {usage} (grant_id, day, accesses)"  # noqa: S608
     + _CALL_ALLOWED
-    + """   AND (g.daily_quota IS NULL OR g.daily_quota > 0)
-ON CONFLICT (grant_id, day) DO UPDATE SET accesses = {usage}.accesses + 1
- WHERE {usage}.accesses < COALESCE((SELECT daily_quota FROM {grant} WHERE id = excluded.grant_id), 2147483647)
+    + """   AND (g.daily_quota IS NULL OR g.daily_quota >= %s)
+ON CONFLICT (grant_id, day) DO UPDATE SET accesses = {usage}.accesses + excluded.accesses
+ WHERE {usage}.accesses + excluded.accesses
+       <= COALESCE((SELECT daily_quota FROM {grant} WHERE id = excluded.grant_id), 2147483647)
 """
 )
 
@@ -148,9 +150,18 @@ def admit_system_call(
     """In the transaction that records the call: check it may still happen and count it. Answers None when
     counted, else a `CallRefusal`. The access review's lapse is judged from the terms the caller holds (only a
     confirmation moves it, and only later)."""
+    return admit_system_calls(grant_id, 1, system_id=system_id, application_id=application_id, today=today, now=now)
+
+
+def admit_system_calls(
+    grant_id: int, count: int, *, system_id: int, application_id: int, today: dt.date, now: dt.datetime
+) -> str | None:
+    """`admit_system_call` for `count` calls of one system on one grant at once: all counted (None), or none and the
+    refusal. A QUOTA refusal of several calls may leave room for some of them: admit those one by one."""
     admit, check = _statements()
     params: list[str | int | bool | dt.date | dt.datetime] = [
         today,
+        count,
         system_id,
         application_id,
         grant_id,
@@ -165,7 +176,7 @@ def admit_system_call(
         now,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(admit, params)
+        cursor.execute(admit, [*params, count])
         if cursor.rowcount:
             return None
         # Refused: by the quota only if everything else still allows the call (the rare path may read again).

@@ -71,3 +71,21 @@ def test_rows_breaking_a_unique_constraint_are_skipped_when_asked() -> None:
     assert sorted(CodeSequence.objects.values_list("prefix", "last_value")) == [("101", 5), ("102", 1)]
     with pytest.raises(IntegrityError), transaction.atomic():
         bulk.insert_tuples(CodeSequence, ("prefix", "last_value"), [("102", 2)])
+
+
+@pytest.mark.django_db
+def test_rows_sent_in_one_statement_are_the_rows_sent_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More rows than one statement may bind go in several statements, each with its MACs and values."""
+    monkeypatch.setattr(bulk, "_parameter_limit", lambda: 40)  # AuditLog has 14 columns: two rows a statement
+    rows = [("导入", "catalog.resource.import", str(n), {"行": n, "说明": "一次"}) for n in range(5)]
+    bulk.insert_tuples(AuditLog, ("actor_name", "action", "object_id", "extra"), rows, one_statement=True)
+    bulk.insert_tuples(AuditLog, ("actor_name", "action", "object_id", "extra"), rows)
+    stored = list(AuditLog.objects.order_by("id").values_list("object_id", "extra", "content_mac"))
+    assert [(object_id, extra) for object_id, extra, _ in stored] == [
+        (str(n), {"行": n, "说明": "一次"}) for n in range(5)
+    ] * 2
+    assert all(mac for _, _, mac in stored)
+    from govshare.audit.chain import seal_audit_log, verify_audit_chain
+
+    seal_audit_log()
+    assert verify_audit_chain().ok

@@ -4,18 +4,23 @@ answer leaves."""
 
 from __future__ import annotations
 
+import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
 from govshare.accounts.models import Department
 from govshare.audit.models import AuditLog
 from govshare.catalog.models import Resource
 from govshare.gateway import recording
+from govshare.gateway.callers import caller_for_token
+from govshare.sharing.choices import GrantStatus
 from govshare.sharing.models import Grant, GrantUsage
+from govshare.sharing.system_grants import CallRefusal
 from govshare.testing.gateway import Consumer
-from govshare.testing.sharing import issue
+from govshare.testing.sharing import TODAY, issue
 
 from .conftest import GRANTED
 
@@ -54,3 +59,63 @@ def test_concurrent_calls_share_commits_but_each_is_admitted_and_audited(
         request_id: code for _, code, request_id in answers
     }
     assert GrantUsage.objects.get(grant=grant).accesses == 12
+
+
+def _batch(consumer: Consumer, grant: Grant, size: int) -> list[recording.Pending]:
+    caller = caller_for_token(consumer.client.token, timezone.now())
+    assert caller is not None
+    now = dt.datetime.combine(TODAY, dt.time(10), tzinfo=dt.UTC)
+    return [
+        recording.Pending(
+            recording.Call(
+                request_id=f"r{i}", caller=caller, service="lookup", resource_id=grant.resource_id, grant_id=grant.pk
+            ),
+            "OK",
+            admit=True,
+            today=TODAY,
+            now=now,
+        )
+        for i in range(size)
+    ]
+
+
+@pytest.mark.django_db
+def test_a_batch_on_one_grant_is_counted_at_once_when_the_quota_has_room(
+    people: Resource, consumer: Consumer, consumer_department: Department
+) -> None:
+    grant: Grant = issue(people, consumer_department, scenario=consumer.scenario, items=GRANTED, daily_quota=10)
+    batch = _batch(consumer, grant, 6)
+    with transaction.atomic():
+        recording._write(batch)
+    assert [pending.outcome for pending in batch] == ["OK"] * 6
+    assert GrantUsage.objects.get(grant=grant).accesses == 6
+
+
+@pytest.mark.django_db
+def test_a_batch_beyond_the_quota_admits_exactly_the_calls_within_it(
+    people: Resource, consumer: Consumer, consumer_department: Department
+) -> None:
+    grant: Grant = issue(people, consumer_department, scenario=consumer.scenario, items=GRANTED, daily_quota=10)
+    with transaction.atomic():
+        recording._write(_batch(consumer, grant, 6))
+        batch = _batch(consumer, grant, 6)
+        recording._write(batch)
+    assert [pending.outcome for pending in batch] == ["OK"] * 4 + ["QUOTA_EXCEEDED"] * 2
+    assert [pending.refusal for pending in batch][-1] == CallRefusal.QUOTA
+    assert GrantUsage.objects.get(grant=grant).accesses == 10
+    audited = AuditLog.objects.filter(extra__request_id__in=["r4", "r5"]).values_list("extra__outcome", flat=True)
+    assert "OK" in audited and "QUOTA_EXCEEDED" in audited
+
+
+@pytest.mark.django_db
+def test_a_batch_on_a_revoked_grant_is_refused_whole_and_not_counted(
+    people: Resource, consumer: Consumer, consumer_department: Department
+) -> None:
+    grant: Grant = issue(people, consumer_department, scenario=consumer.scenario, items=GRANTED)
+    batch = _batch(consumer, grant, 5)
+    Grant.objects.filter(pk=grant.pk).update(status=GrantStatus.REVOKED)
+    with transaction.atomic():
+        recording._write(batch)
+    assert {pending.outcome for pending in batch} == {"NO_GRANT"}
+    assert {pending.refusal for pending in batch} == {CallRefusal.GONE}
+    assert not GrantUsage.objects.filter(grant=grant).exists()
