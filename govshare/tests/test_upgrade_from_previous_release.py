@@ -8,8 +8,11 @@ runs, and every row is still there, changed only as the release notes say.
 - The groundwork release (2026-12-07, later): the job rows, version leases, change requests, synonym groups,
   不是重复 marks, maintenance reminders and new notification kinds arrive; published entries, notifications, loads
   and the audit trail stay as they were.
-- The first-wave release (2026-12-07, last): the sharing app (scenarios, grants) and the 共享协调员 role arrive;
-  users and their roles, information systems, open change requests and the audit trail stay as they were."""
+- The first-wave release (2026-12-07, later): the sharing app (scenarios, grants) and the 共享协调员 role arrive;
+  users and their roles, information systems, open change requests and the audit trail stay as they were.
+- The sharing release (2026-12-07, last): the gateway app, the key index and systems' calling addresses arrive;
+  scenarios with their systems, grants with their terms and the day's usage, systems and the trail stay as they
+  were, and a system without an address list may call from anywhere, as before."""
 
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ from govshare.datasets.models import Dataset, DatasetVersion, Load, VersionLease
 from govshare.identity.models import InformationSystem
 from govshare.jobs.models import Job
 from govshare.notifications.models import Notification
-from govshare.sharing.models import Grant, Scenario
+from govshare.sharing.models import Grant, GrantUsage, Scenario
 from govshare.sources.models import Source
 
 # The last migration of each app a release shipped, where it differs from today's (None: the app did not exist).
@@ -63,6 +66,12 @@ FIRST_WAVE_RELEASE: dict[str, str | None] = {
     "gateway": None,
     "identity": "0004_information_systems",
     "sharing": None,
+}
+SHARING_RELEASE: dict[str, str | None] = {
+    "datasets": "0009_version_leases",
+    "gateway": None,
+    "identity": "0005_system_protection_hosting_and_rotation",
+    "notifications": "0004_scenario_kinds",
 }
 PREVIOUS_RELEASE: dict[str, str | None] = {
     **HARDENING_RELEASE,
@@ -341,5 +350,85 @@ def test_a_database_of_the_first_wave_release_upgrades_without_loss() -> None:
     assert ResourceRevision.objects.get(pk=revision.pk).content == {"summary": "变更后的摘要"}
     assert InformationSystem.objects.get(pk=system.pk).name == "升级测试系统"
     assert not Scenario.objects.exists() and not Grant.objects.exists()
+    report = chain.verify_audit_chain()
+    assert report.ok, report.problems
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_database_of_the_sharing_release_upgrades_without_loss() -> None:
+    executor = MigrationExecutor(connection)
+    targets = _release_targets(executor, SHARING_RELEASE)
+    try:
+        executor.migrate(targets)  # type: ignore[arg-type]
+        old = _state_at(executor, targets)
+        department = old.get_model("accounts", "Department").objects.create(
+            code="11510600MB7654321X", name="升级测试医保局", level="city"
+        )
+        user = old.get_model("accounts", "User").objects.create(
+            username="upgrade_admin", password="!", department_id=department.pk
+        )
+        system = old.get_model("identity", "InformationSystem").objects.create(
+            code="yb-hy",
+            name="医保核验系统",
+            department_id=department.pk,
+            purpose="参保资格核验",
+            created_by_id=user.pk,
+        )
+        category = old.get_model("catalog", "Category").objects.order_by("pk").first()
+        assert category is not None
+        resource = old.get_model("catalog", "Resource").objects.create(
+            code="101/000003",
+            category=category,
+            name="升级前共享的资源",
+            department_id=department.pk,
+            summary="已授权",
+            format="database",
+            share_type="conditional",
+            open_type="closed",
+            update_cycle="daily",
+            status="published",
+        )
+        scenario = old.get_model("sharing", "Scenario").objects.create(
+            department_id=department.pk,
+            name="参保资格核验",
+            description="核验参保人身份",
+            legal_basis="《社会保险法》",
+            status="approved",
+            created_by_id=user.pk,
+        )
+        scenario.systems.add(system.pk)
+        day = dt.date(2026, 12, 7)
+        grant = old.get_model("sharing", "Grant").objects.create(
+            department_id=department.pk,
+            scenario_id=scenario.pk,
+            resource_id=resource.pk,
+            items=["公民身份号码", "姓名"],
+            row_filter={"区县": ["旌阳区"]},
+            masking={"姓名": "name"},
+            daily_quota=1000,
+            valid_from=day,
+            valid_until=day + dt.timedelta(days=365),
+            last_confirmed_on=day,
+            status="active",
+            granted_by_id=user.pk,
+        )
+        old.get_model("sharing", "GrantUsage").objects.create(grant_id=grant.pk, day=day, accesses=17)
+        with transaction.atomic():
+            record_action(None, "sharing.grant.issue", object_type="sharing.grant", object_id=str(grant.pk))
+        chain.seal_audit_log()
+    finally:
+        _migrate_to_current()
+
+    upgraded = Grant.objects.get(pk=grant.pk)
+    assert (upgraded.items, upgraded.row_filter, upgraded.masking, upgraded.daily_quota) == (
+        ["公民身份号码", "姓名"],
+        {"区县": ["旌阳区"]},
+        {"姓名": "name"},
+        1000,
+    )
+    assert GrantUsage.objects.get(grant=upgraded, day=day).accesses == 17
+    upgraded_system = InformationSystem.objects.get(pk=system.pk)
+    assert list(Scenario.objects.get(pk=scenario.pk).systems.values_list("pk", flat=True)) == [system.pk]
+    assert upgraded_system.allowed_networks == ""  # no address list: callable from anywhere, as before
     report = chain.verify_audit_chain()
     assert report.ok, report.problems
