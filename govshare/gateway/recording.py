@@ -47,6 +47,11 @@ class Call:
     items: list[str] = field(default_factory=list)
     rows: int = 0
     key_hash: str = ""
+    # How much of the day's quota the call uses (a batch's run counts its keys; a batch's status and download
+    # are checked against the grant without counting), and the batch it concerns, with its number of keys.
+    units: int = 1
+    batch_id: int | None = None
+    keys: int | None = None
     recorded: bool = False
     # The admission found the grant or what is behind it ended (the credential may be what ended).
     ended: bool = False
@@ -68,21 +73,34 @@ class Pending:
     done: threading.Event = field(default_factory=threading.Event)
 
 
+ACTIONS: dict[str, str] = {
+    Service.LOOKUP: "gateway.call.lookup",
+    Service.VERIFY: "gateway.call.verify",
+    Service.QUERY: "gateway.call.query",
+    Service.BATCH_SUBMIT: "gateway.batch.submit",
+    Service.BATCH_RUN: "gateway.batch.run",
+    Service.BATCH_STATUS: "gateway.batch.status",
+    Service.BATCH_DOWNLOAD: "gateway.batch.download",
+}
+
+
 def _entry(pending: Pending) -> AuditEntry:
     call = pending.call
+    batch = {"batch": call.batch_id, "keys": call.keys} if call.batch_id is not None else {}
+    if call.key_hash:
+        object_type, object_id = "gateway.key", call.key_hash
+    elif call.batch_id is not None:
+        object_type, object_id = "gateway.comparisonbatch", str(call.batch_id)
+    else:
+        object_type, object_id = "catalog.resource", str(call.resource_id)
     return AuditEntry(
         actor_name=call.caller.audit_name,
-        action=(
-            "gateway.call.lookup"
-            if call.service == Service.LOOKUP
-            else "gateway.call.verify"
-            if call.service == Service.VERIFY
-            else "gateway.call.query"
-        ),
-        object_type="gateway.key" if call.key_hash else "catalog.resource",
-        object_id=call.key_hash or str(call.resource_id),
+        action=ACTIONS.get(call.service, "gateway.call.query"),
+        object_type=object_type,
+        object_id=object_id,
         object_repr=f"信息资源 {call.resource_id}",
         extra={
+            **batch,
             "request_id": call.request_id,
             "system": call.caller.system_code,
             "scenario": call.scenario_id,
@@ -108,6 +126,7 @@ def _write(batch: list[Pending]) -> None:
                 application_id=call.caller.application_id,
                 today=pending.today,
                 now=pending.now,
+                units=call.units,
             )
             if pending.refusal is not None:
                 pending.outcome = "QUOTA_EXCEEDED" if pending.refusal == CallRefusal.QUOTA else "NO_GRANT"

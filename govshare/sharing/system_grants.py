@@ -99,7 +99,7 @@ def system_grant(
 # The call's rows of the grant, its scenario and department, the resource, the scenario's listing of the system, the
 # system and the credential: one row when all of them still allow the call on that day (the quota aside).
 _CALL_ALLOWED = """
-SELECT g.id, %s, 1 FROM {grant} g
+SELECT g.id, %s, {units} FROM {grant} g
   JOIN {scenario} s ON s.id = g.scenario_id
   JOIN {department} d ON d.id = s.department_id
   JOIN {resource} r ON r.id = g.resource_id
@@ -116,9 +116,10 @@ SELECT g.id, %s, 1 FROM {grant} g
 _ADMIT_CALL = (
     "INSERT INTO {usage} (grant_id, day, accesses)"  # noqa: S608
     + _CALL_ALLOWED
-    + """   AND (g.daily_quota IS NULL OR g.daily_quota > 0)
-ON CONFLICT (grant_id, day) DO UPDATE SET accesses = {usage}.accesses + 1
- WHERE {usage}.accesses < COALESCE((SELECT daily_quota FROM {grant} WHERE id = excluded.grant_id), 2147483647)
+    + """   AND (g.daily_quota IS NULL OR g.daily_quota >= %s)
+ON CONFLICT (grant_id, day) DO UPDATE SET accesses = {usage}.accesses + excluded.accesses
+ WHERE {usage}.accesses + excluded.accesses
+       <= COALESCE((SELECT daily_quota FROM {grant} WHERE id = excluded.grant_id), 2147483647)
 """
 )
 
@@ -139,15 +140,16 @@ def _statements() -> tuple[str, str]:
             ("credential", SystemCredential),
         )
     }
-    return _ADMIT_CALL.format(**names), _CALL_ALLOWED.format(**names)
+    return _ADMIT_CALL.format(units="%s", **names), _CALL_ALLOWED.format(units="1", **names)
 
 
 def admit_system_call(
-    grant_id: int, *, system_id: int, application_id: int, today: dt.date, now: dt.datetime
+    grant_id: int, *, system_id: int, application_id: int, today: dt.date, now: dt.datetime, units: int = 1
 ) -> str | None:
     """In the transaction that records the call: check it may still happen and count it. Answers None when
     counted, else a `CallRefusal`. The access review's lapse is judged from the terms the caller holds (only a
-    confirmation moves it, and only later)."""
+    confirmation moves it, and only later). `units`: how much of the day's quota the call uses (a batch
+    comparison counts each of its keys; 0 checks the call without counting it, and without the quota)."""
     admit, check = _statements()
     params: list[str | int | bool | dt.date | dt.datetime] = [
         today,
@@ -165,7 +167,10 @@ def admit_system_call(
         now,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(admit, params)
+        if units == 0:
+            cursor.execute(check, params)
+            return None if cursor.fetchone() is not None else CallRefusal.GONE
+        cursor.execute(admit, [params[0], units, *params[1:], units])
         if cursor.rowcount:
             return None
         # Refused: by the quota only if everything else still allows the call (the rare path may read again).
