@@ -70,6 +70,8 @@ CSV_KEY_LIMIT = 1_000_000  # keys of one CSV upload
 XLSX_KEY_LIMIT = 100_000  # keys of one XLSX upload, and rows of an XLSX result
 VALUE_CHARS = 200  # longest key or compared value, as a lookup's
 HEADER_BYTES = 64 * 1024  # the header line of a CSV must fit in this
+HEADER_COLUMNS = 100
+HEADER_CHARS = 50
 CHUNK = 1024 * 1024
 RESULT_BATCH_ROWS = 65_536
 PROGRESS_SECONDS = 1.0
@@ -192,7 +194,12 @@ def file_header(path: Path, file_format: str) -> list[str]:
         header.pop()
     if not header:
         raise BatchFileError("第 1 行应为表头（信息项名称），文件中没有表头")
+    if len(header) > HEADER_COLUMNS:
+        raise BatchFileError(f"第 1 行（表头）有 {len(header)} 列，最多 {HEADER_COLUMNS} 列")
     for index, name in enumerate(header):
+        if len(name) > HEADER_CHARS:
+            # Not echoed: a file without a header has a key here.
+            raise BatchFileError(f"第 1 行（表头）第 {index + 1} 列超过 {HEADER_CHARS} 个字符：第 1 行应为信息项名称")
         if not name:
             place = f"{_column_letter(index)} 列" if file_format == "xlsx" else f"第 {index + 1} 列"
             raise BatchFileError(f"第 1 行（表头）{place}为空：每列应写信息项名称")
