@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -313,3 +314,41 @@ def test_a_job_run_twice_does_nothing_the_second_time(people: Resource, consumer
     assert batches.run_batch(batch) == "done"
     assert batches.run_batch(batch) == "done"
     assert AuditLog.objects.filter(action="gateway.batch.run").count() == 1
+
+
+def test_an_xlsx_over_its_row_limit_is_refused_naming_the_limit(
+    people: Resource, consumer: Consumer, grant: Grant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batches, "XLSX_KEY_LIMIT", 1)
+    book = Workbook()
+    for row in (["公民身份号码"], [ZHANG], [LI]):
+        book.active.append(row)
+    stream = io.BytesIO()
+    book.save(stream)
+    answer = upload(consumer, people, stream.getvalue())
+    run_queued()
+    stored = ComparisonBatch.objects.get(pk=answer.json["batch"])
+    assert stored.status == BatchStatus.FAILED and "超过 Excel 文件 1 行数据的上限" in stored.error
+
+
+def test_a_job_failing_midway_leaves_no_file_and_logs_no_key(
+    people: Resource,
+    consumer: Consumer,
+    grant: Grant,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*args: Any) -> Any:
+        raise ValueError(f"a message holding a value: {ZHANG} 张三丰")
+
+    monkeypatch.setattr(batches, "_result_batch", broken)
+    caplog.set_level(logging.DEBUG)
+    batch = upload(consumer, people, csv_bytes([["公民身份号码", "姓名"], [ZHANG, "张三丰"]])).json["batch"]
+    run_queued()
+    stored = ComparisonBatch.objects.get(pk=batch)
+    assert (stored.status, stored.error_code, stored.result_path) == (BatchStatus.FAILED, "INTERNAL", "")
+    assert ZHANG not in stored.error
+    assert not [path.name for path in batches.batches_root().iterdir()]  # no upload, no half-written result
+    assert f"comparison batch {batch} failed: ValueError" in caplog.text
+    for secret in (ZHANG, "张三丰"):
+        assert secret not in caplog.text
