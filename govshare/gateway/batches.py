@@ -616,13 +616,15 @@ def _run(batch: ComparisonBatch, *, today: dt.date) -> None:
         scenario_id=int(batch.scenario_id),
         grant_id=grant.grant_id,
         items=sorted(set(items)),
-        units=keys.count,
+        units=0 if batch.quota_counted else keys.count,
         batch_id=batch.pk,
         keys=keys.count,
     )
     now = timezone.now()
     with transaction.atomic():
         refusal = recording.record(Pending(call, "OK", admit=True, today=today, now=now))
+        if refusal is None:
+            ComparisonBatch.objects.filter(pk=batch.pk).update(quota_counted=True)
     if refusal == CallRefusal.QUOTA:
         raise GatewayError(
             "QUOTA_EXCEEDED",
@@ -811,6 +813,12 @@ def _xlsx_writer(final: Path | None) -> Iterator[_Sheet | None]:
 def sweep_batches(now: dt.datetime | None = None) -> int:
     """Delete the files of batches past their keeping time (and of uploads a dead job left); the batches swept."""
     now = now or timezone.now()
+    # A job whose worker died and was never delivered again (django-q retries after its timeout).
+    lost = now - dt.timedelta(seconds=2 * settings.GOVSHARE.job_timeout_seconds + 120)
+    for batch in ComparisonBatch.objects.filter(
+        status__in=[BatchStatus.QUEUED, BatchStatus.RUNNING], created_at__lte=lost
+    ).order_by("pk"):
+        _fail(batch, "INTERNAL", "比对任务中断（后台任务未能完成），未生成结果；请重新提交", now=now)
     swept = 0
     for batch in ComparisonBatch.objects.filter(
         status__in=[BatchStatus.DONE, BatchStatus.FAILED], expires_at__lte=now

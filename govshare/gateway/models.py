@@ -75,6 +75,8 @@ class ComparisonBatch(models.Model):
     progress = models.PositiveSmallIntegerField("进度（%）", default=0)
     version = models.IntegerField("数据版本", null=True, blank=True)
     total_keys = models.PositiveIntegerField("键数", default=0)
+    # The keys were counted against the day's quota (a job run again after its worker died does not count twice).
+    quota_counted = models.BooleanField("已计入配额", default=False)
     found_keys = models.PositiveIntegerField("找到的键数", default=0)
     matched_keys = models.PositiveIntegerField("全部一致的键数", default=0)
     error_code = models.CharField("错误代码", max_length=40, blank=True)

@@ -352,3 +352,28 @@ def test_a_job_failing_midway_leaves_no_file_and_logs_no_key(
     assert f"comparison batch {batch} failed: ValueError" in caplog.text
     for secret in (ZHANG, "张三丰"):
         assert secret not in caplog.text
+
+
+def test_a_job_delivered_again_after_its_worker_died_does_not_count_the_keys_twice(
+    people: Resource, consumer: Consumer, consumer_department: Department
+) -> None:
+    grant = issue(people, consumer_department, scenario=consumer.scenario, items=["公民身份号码"], daily_quota=10)
+    batch = upload(consumer, people, csv_bytes([["公民身份号码"], [ZHANG], [LI]])).json["batch"]
+    ComparisonBatch.objects.filter(pk=batch).update(status=BatchStatus.RUNNING, quota_counted=True)
+    run_queued()
+    assert ComparisonBatch.objects.get(pk=batch).status == BatchStatus.DONE
+    assert not GrantUsage.objects.filter(grant=grant, accesses__gt=0).exists()
+
+
+def test_the_sweep_fails_a_batch_whose_job_was_lost(
+    people: Resource, consumer: Consumer, grant: Grant, settings: Any
+) -> None:
+    batch = upload(consumer, people, csv_bytes([["公民身份号码"], [ZHANG]])).json["batch"]
+    stored = ComparisonBatch.objects.get(pk=batch)
+    later = stored.created_at + dt.timedelta(seconds=2 * settings.GOVSHARE.job_timeout_seconds + 3600)
+    batches.sweep_batches(now=stored.created_at + dt.timedelta(hours=1))
+    assert ComparisonBatch.objects.get(pk=batch).status == BatchStatus.QUEUED
+    batches.sweep_batches(now=later)
+    swept = ComparisonBatch.objects.get(pk=batch)
+    assert (swept.status, swept.error_code) == (BatchStatus.FAILED, "INTERNAL") and "中断" in swept.error
+    assert not Path(stored.upload_path).exists()
