@@ -3,7 +3,8 @@
 Consumer systems call at machine rates; the page stack (sessions, CSRF, locale, messages, templates, the staff API's
 authentication and rate limit) costs several milliseconds of CPU a request and none of it applies here. So the
 gateway's calls skip Django's request handling and middleware: this module reads the request itself (method, path,
-bearer token, a JSON body of bounded size), runs the service and answers JSON with the request id. It still uses
+bearer token, a JSON body of bounded size; for a batch comparison's upload, the file itself streamed to disk under
+its own limit), runs the service and answers JSON (or a batch's result file) with the request id. It still uses
 Django's settings, ORM and database connections (kept per thread, as gunicorn's threads persist).
 
 Nothing a caller sends is logged or audited as such: log lines carry the request id and the error code only.
