@@ -377,3 +377,14 @@ def test_the_sweep_fails_a_batch_whose_job_was_lost(
     swept = ComparisonBatch.objects.get(pk=batch)
     assert (swept.status, swept.error_code) == (BatchStatus.FAILED, "INTERNAL") and "中断" in swept.error
     assert not Path(stored.upload_path).exists()
+
+
+def test_the_sweep_is_scheduled_hourly_as_a_registered_task(db: None) -> None:
+    from django_q.models import Schedule
+
+    from govshare.gateway import jobs
+
+    schedule = Schedule.objects.get(name=jobs.SWEEP_SCHEDULE_NAME)
+    assert schedule.schedule_type == Schedule.HOURLY
+    assert registry.scheduled_task(schedule.func, schedule.args) == (batches.SWEEP_BATCHES, ())
+    assert registry.task_function(batches.RUN_BATCH) is jobs.run_batch
