@@ -238,6 +238,12 @@ class GovshareSettings(BaseSettings):
     load_realtime_minutes: int = Field(
         5, ge=1, le=1440, description="Interval of the scheduled loads of a resource whose update cycle is 实时."
     )
+    gateway_batch_keep_hours: int = Field(
+        72, ge=1, le=24 * 90, description="How long a batch comparison's result file is kept for download (hours)."
+    )
+    gateway_batch_max_bytes: int = Field(
+        256 * 1024**2, ge=1024, description="Largest file a system may upload for a batch comparison (bytes)."
+    )
     job_workers: int = Field(2, ge=1, le=64, description="Worker processes of `govshare qcluster`.")
     job_timeout_seconds: int = Field(
         6 * 3600, ge=10, le=7 * 86_400, description="Longest a background job may run before it is stopped."

@@ -77,6 +77,7 @@ __all__ = [
     "SWEEP_SERVING_INDEXES",
     "ServedVersion",
     "UnknownKey",
+    "VersionFiles",
     "build_here",
     "build_serving_index",
     "build_serving_index_job",
@@ -86,6 +87,7 @@ __all__ = [
     "on_version_current",
     "served",
     "sweep_serving_indexes",
+    "version_files",
 ]
 
 logger = logging.getLogger(__name__)
@@ -635,3 +637,30 @@ def served(dataset_id: int) -> ServedVersion | None:
 def forget_served() -> None:
     """Drop the process's served indexes (tests: each starts with its own database and data directory)."""
     _served.clear()
+
+
+# ---------------------------------------------------------------------------------------------- whole versions
+
+
+@dataclass(frozen=True)
+class VersionFiles:
+    """A version's Parquet files and stored schema, for work that joins a whole version in an engine (the gateway's
+    batch comparison): encrypted columns stay ciphertext (`encrypted`: their names)."""
+
+    files: list[str]
+    schema: pa.Schema
+    encrypted: frozenset[str]
+
+
+@contextmanager
+def version_files(dataset_id: int, version: int, *, holder: str) -> Iterator[VersionFiles]:
+    """The version's files, kept from vacuum while the block runs (a lease in `holder`'s name)."""
+    dataset = Dataset.objects.get(pk=dataset_id)
+    table = DatasetTable(dataset.table_uri)
+    with leases.hold_version(dataset, version, holder=holder):
+        stored = table.schema(version)
+        yield VersionFiles(
+            files=table.files(version),
+            schema=stored,
+            encrypted=frozenset(column.name for column in stored_columns(stored)),
+        )

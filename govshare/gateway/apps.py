@@ -16,5 +16,7 @@ class GatewayConfig(AppConfig):
         from govshare.jobs.registry import register_task
 
         register_task(jobs.WATCH_USAGE, jobs.watch_usage)
+        register_task(jobs.RUN_BATCH, jobs.run_batch)
+        register_task(jobs.SWEEP_BATCHES, jobs.sweep_batches)
         post_migrate.connect(jobs.ensure_schedule_after_migrate, sender=self, dispatch_uid="gateway-watch-usage")
         panels.register()

@@ -23,6 +23,13 @@ def register() -> None:
     actions.register("gateway.call.lookup", _("网关按键查询"), details=details, failed_unless="ok")
     actions.register("gateway.call.verify", _("网关核验"), details=details, failed_unless="ok")
     actions.register("gateway.call.query", _("网关分页查询"), details=details, failed_unless="ok")
+    actions.register_object_type("gateway.comparisonbatch", _("数据比对批次"))
+    actions.register_detail_names({"batch": _("比对批次"), "keys": _("键数")})
+    batch_details = (_("批次 {batch}"), _("资源 {resource}"), _("{keys} 个键"), _("结果 {outcome}"))
+    actions.register("gateway.batch.submit", _("网关提交数据比对"), details=batch_details, failed_unless="ok")
+    actions.register("gateway.batch.run", _("网关执行数据比对"), details=batch_details, failed_unless="ok")
+    actions.register("gateway.batch.status", _("网关查询数据比对进度"), details=batch_details, failed_unless="ok")
+    actions.register("gateway.batch.download", _("网关下载数据比对结果"), details=batch_details, failed_unless="ok")
     actions.register_object_type("gateway.usagealert", _("网关异常调用告警"))
     actions.register(
         "gateway.alert.raise",

@@ -5,6 +5,21 @@ class Service(models.TextChoices):
     LOOKUP = "lookup", "按键查询"
     VERIFY = "verify", "核验"
     QUERY = "query", "分页查询"
+    BATCH_SUBMIT = "batch_submit", "提交数据比对"
+    BATCH_RUN = "batch_run", "执行数据比对"
+    BATCH_STATUS = "batch_status", "查询比对进度"
+    BATCH_DOWNLOAD = "batch_download", "下载比对结果"
+
+
+class BatchStatus(models.TextChoices):
+    """A batch comparison's course: queued at upload, running in a job, done (its result kept until it expires) or
+    failed (with its error); expired once its files are deleted."""
+
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "比对中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+    EXPIRED = "expired", "已过期"
 
 
 class Verdict(models.TextChoices):

@@ -1,6 +1,6 @@
 """A grant's API documentation, generated from the grant itself: the endpoints, the keys its resource can be
 looked up by, request and response examples built from the granted items, and copy-paste examples in curl and
-Python (requests) for the token, a lookup and a verification.
+Python (requests) for the token, a lookup and a verification (and in curl a batch comparison).
 
 Every value in an example is a placeholder naming the item (`<姓名>`), never data: the documentation is the same
 whatever the resource holds.
@@ -80,6 +80,7 @@ def build_docs(
     token_url = base + TOKEN_PATH
     lookup_url = base + SERVICE_PATH.format(resource=resource_id, service="lookup")
     verify_url = base + SERVICE_PATH.format(resource=resource_id, service="verify")
+    batch_url = base + SERVICE_PATH.format(resource=resource_id, service="batches")
     key_items = keys[0] if keys else tuple(items[:1])
     key = {name: placeholder(name) for name in key_items}
     asked = [name for name in items if name not in key_items] or list(items)
@@ -128,6 +129,14 @@ def build_docs(
             '  -H "Authorization: Bearer $TOKEN" \\',
             "  -H 'Content-Type: application/json' \\",
             f"  -d '{verify_json}'",
+            "",
+            "# " + _("4. 数据比对：请求体为 CSV 文件本身（首行为信息项名称），答复中的 batch 为批次编号"),
+            f"curl -s -X POST '{batch_url}?scenario={scenario_id}' \\",
+            '  -H "Authorization: Bearer $TOKEN" \\',
+            "  -H 'Content-Type: text/csv' --data-binary @keys.csv",
+            "# " + _("查询进度；完成后下载结果"),
+            f"curl -s '{base}/gateway/v1/batches/$BATCH' -H \"Authorization: Bearer $TOKEN\"",
+            f"curl -s -o result.csv '{base}/gateway/v1/batches/$BATCH/result' -H \"Authorization: Bearer $TOKEN\"",
         ]
     )
     python = "\n".join(

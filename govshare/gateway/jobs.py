@@ -1,4 +1,5 @@
-"""The gateway's periodic work: the hourly watch for unusual use (`alerts.watch_usage`), a django-q schedule."""
+"""The gateway's background work: the hourly watch for unusual use (`alerts.watch_usage`), the batch comparisons
+(`batches.run_batch`, queued at each upload) and the hourly sweep of their expired result files."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ logger = logging.getLogger(__name__)
 
 WATCH_USAGE = "gateway.watch_usage"
 WATCH_SCHEDULE_NAME = "govshare-gateway-watch-usage"
+RUN_BATCH = "gateway.run_batch"
+SWEEP_BATCHES = "gateway.sweep_batches"
+SWEEP_SCHEDULE_NAME = "govshare-gateway-sweep-batches"
 
 
 def watch_usage() -> int:
@@ -24,6 +28,22 @@ def watch_usage() -> int:
     return len(raised)
 
 
+def run_batch(batch_id: int) -> str:
+    from govshare.gateway import batches
+
+    return batches.run_batch(batch_id)
+
+
+def sweep_batches() -> int:
+    from govshare.gateway import batches
+
+    swept = batches.sweep_batches()
+    if swept:
+        logger.info("gateway: the files of %d expired comparison batch(es) deleted", swept)
+    return swept
+
+
 def ensure_schedule_after_migrate(using: str = DEFAULT_DB_ALIAS, **kwargs: object) -> None:
     """post_migrate."""
     registry.keep_schedule_once_migrated(using, WATCH_SCHEDULE_NAME, WATCH_USAGE, Schedule.HOURLY)
+    registry.keep_schedule_once_migrated(using, SWEEP_SCHEDULE_NAME, SWEEP_BATCHES, Schedule.HOURLY)

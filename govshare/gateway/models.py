@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from govshare.gateway.choices import AlertKind
+from govshare.gateway.choices import AlertKind, BatchStatus
 
 
 class CallHour(models.Model):
@@ -51,3 +51,49 @@ class UsageAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system_id} {self.kind} {self.hour:%Y-%m-%d %H}:00"
+
+
+class ComparisonBatch(models.Model):
+    """One batch comparison (数据比对): the keys a system uploaded for one resource under one grant, the job that
+    joins them against the served version, and its result file, kept until `expires_at`. The uploaded file and
+    the result live under the data directory (0600); the row holds no key and no value."""
+
+    system = models.ForeignKey(
+        "identity.InformationSystem", verbose_name="接入系统", on_delete=models.PROTECT, related_name="+"
+    )
+    application_id = models.BigIntegerField("客户端凭证")  # the credential whose token uploaded the batch
+    resource_id = models.BigIntegerField("信息资源")
+    scenario_id = models.BigIntegerField("应用场景")
+    grant_id = models.BigIntegerField("共享授权")
+    request_id = models.CharField("请求编号", max_length=32)
+    file_format = models.CharField("文件格式", max_length=8)
+    xlsx_result = models.BooleanField("需要 Excel 结果", default=False)
+    key_items = models.JSONField("查询键", default=list)
+    compare_items = models.JSONField("比对信息项", default=list)
+    return_items = models.JSONField("返回信息项", default=list)
+    status = models.CharField("状态", max_length=12, choices=BatchStatus.choices, default=BatchStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    version = models.IntegerField("数据版本", null=True, blank=True)
+    total_keys = models.PositiveIntegerField("键数", default=0)
+    # The keys were counted against the day's quota (a job run again after its worker died does not count twice).
+    quota_counted = models.BooleanField("已计入配额", default=False)
+    found_keys = models.PositiveIntegerField("找到的键数", default=0)
+    matched_keys = models.PositiveIntegerField("全部一致的键数", default=0)
+    error_code = models.CharField("错误代码", max_length=40, blank=True)
+    error = models.TextField("错误说明", blank=True)
+    upload_path = models.CharField("上传文件", max_length=500)
+    result_path = models.CharField("结果文件", max_length=500, blank=True)
+    xlsx_path = models.CharField("结果文件（XLSX）", max_length=500, blank=True)
+    created_at = models.DateTimeField("提交时间")
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    expires_at = models.DateTimeField("结果保留至", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "数据比对批次"
+        verbose_name_plural = "数据比对批次"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "expires_at"], name="gateway_batch_expiry")]
+
+    def __str__(self) -> str:
+        return f"比对批次 {self.pk}（{self.get_status_display()}）"

@@ -1,4 +1,4 @@
-"""Recording gateway calls: each call's admission (`sharing.system_grants.admit_system_calls`: the grant and
+"""Recording gateway calls: each call's admission (`sharing.system_grants.admit_system_call`: the grant and
 everything behind it checked again, the day's quota counted) and its audit row, committed before the answer leaves.
 
 At machine rates a transaction per call would make every call wait for its own commit, and on SQLite for the one
@@ -25,7 +25,7 @@ from govshare.audit.services import AuditEntry, record_entries
 from govshare.gateway.callers import Caller
 from govshare.gateway.choices import Service
 from govshare.gateway.models import CallHour
-from govshare.sharing.system_grants import CallRefusal, admit_system_calls
+from govshare.sharing.system_grants import CallRefusal, admit_system_call
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,11 @@ class Call:
     items: list[str] = field(default_factory=list)
     rows: int = 0
     key_hash: str = ""
+    # How much of the day's quota the call uses (a batch's run counts its keys; a batch's status and download
+    # are checked against the grant without counting), and the batch it concerns, with its number of keys.
+    units: int = 1
+    batch_id: int | None = None
+    keys: int | None = None
     recorded: bool = False
     # The admission found the grant or what is behind it ended (the credential may be what ended).
     ended: bool = False
@@ -76,21 +81,34 @@ class Pending:
     done: threading.Lock = field(default_factory=_held_lock)
 
 
+ACTIONS: dict[str, str] = {
+    Service.LOOKUP: "gateway.call.lookup",
+    Service.VERIFY: "gateway.call.verify",
+    Service.QUERY: "gateway.call.query",
+    Service.BATCH_SUBMIT: "gateway.batch.submit",
+    Service.BATCH_RUN: "gateway.batch.run",
+    Service.BATCH_STATUS: "gateway.batch.status",
+    Service.BATCH_DOWNLOAD: "gateway.batch.download",
+}
+
+
 def _entry(pending: Pending) -> AuditEntry:
     call = pending.call
+    batch = {"batch": call.batch_id, "keys": call.keys} if call.batch_id is not None else {}
+    if call.key_hash:
+        object_type, object_id = "gateway.key", call.key_hash
+    elif call.batch_id is not None:
+        object_type, object_id = "gateway.comparisonbatch", str(call.batch_id)
+    else:
+        object_type, object_id = "catalog.resource", str(call.resource_id)
     return AuditEntry(
         actor_name=call.caller.audit_name,
-        action=(
-            "gateway.call.lookup"
-            if call.service == Service.LOOKUP
-            else "gateway.call.verify"
-            if call.service == Service.VERIFY
-            else "gateway.call.query"
-        ),
-        object_type="gateway.key" if call.key_hash else "catalog.resource",
-        object_id=call.key_hash or str(call.resource_id),
+        action=ACTIONS.get(call.service, "gateway.call.query"),
+        object_type=object_type,
+        object_id=object_id,
         object_repr=f"信息资源 {call.resource_id}",
         extra={
+            **batch,
             "request_id": call.request_id,
             "system": call.caller.system_code,
             "scenario": call.scenario_id,
@@ -123,24 +141,31 @@ def _admit(batch: list[Pending]) -> None:
             key = (call.grant_id, call.caller.system_id, call.caller.application_id, pending.today)
             groups.setdefault(key, []).append(pending)
     for (grant_id, system_id, application_id, today), calls in groups.items():
-        if len(calls) > 1:
-            refusal = admit_system_calls(
+        counted = [pending for pending in calls if pending.call.units > 0]
+        one_by_one = calls
+        if len(counted) > 1:
+            refusal = admit_system_call(
                 grant_id,
-                len(calls),
                 system_id=system_id,
                 application_id=application_id,
                 today=today,
-                now=max(pending.now for pending in calls),  # the credential judged at the latest call's time
+                now=max(pending.now for pending in counted),  # the credential judged at the latest call's time
+                units=sum(pending.call.units for pending in counted),
             )
-            if refusal is None:
-                continue
             if refusal == CallRefusal.GONE:
                 for pending in calls:
                     _refuse(pending, refusal)
                 continue
-        for pending in calls:
-            refusal = admit_system_calls(
-                grant_id, 1, system_id=system_id, application_id=application_id, today=today, now=pending.now
+            if refusal is None:  # all counted; the calls that count nothing are still checked
+                one_by_one = [pending for pending in calls if pending.call.units == 0]
+        for pending in one_by_one:
+            refusal = admit_system_call(
+                grant_id,
+                system_id=system_id,
+                application_id=application_id,
+                today=today,
+                now=pending.now,
+                units=pending.call.units,
             )
             if refusal is not None:
                 _refuse(pending, refusal)

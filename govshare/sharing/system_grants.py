@@ -27,7 +27,7 @@ from govshare.sharing.choices import GrantStatus, ScenarioStatus
 from govshare.sharing.grants import _table, grant_is_active, resource_shareable, scope_terms
 from govshare.sharing.models import Grant, GrantUsage, Scenario
 
-__all__ = ["CallRefusal", "SystemGrant", "admit_system_call", "admit_system_calls", "system_grant"]
+__all__ = ["CallRefusal", "SystemGrant", "admit_system_call", "system_grant"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def system_grant(
 # The call's rows of the grant, its scenario and department, the resource, the scenario's listing of the system, the
 # system and the credential: one row when all of them still allow the call on that day (the quota aside).
 _CALL_ALLOWED = """
-SELECT g.id, %s, %s FROM {grant} g
+SELECT g.id, %s, {units} FROM {grant} g
   JOIN {scenario} s ON s.id = g.scenario_id
   JOIN {department} d ON d.id = s.department_id
   JOIN {resource} r ON r.id = g.resource_id
@@ -111,8 +111,7 @@ SELECT g.id, %s, %s FROM {grant} g
    AND sys.is_active = %s AND sys.department_id = s.department_id
    AND c.revoked_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > %s)
 """
-# Counted in the same statement, or not at all: the database serialises two calls on the day's last units. The
-# statement counts `n` calls at once (a group commit's calls on one grant), all of them or none.
+# Counted in the same statement, or not at all: the database serialises two calls on the day's last unit.
 # The placeholders are table names from the models; every value is a parameter.
 _ADMIT_CALL = (
     "INSERT INTO {usage} (grant_id, day, accesses)"  # noqa: S608
@@ -141,27 +140,19 @@ def _statements() -> tuple[str, str]:
             ("credential", SystemCredential),
         )
     }
-    return _ADMIT_CALL.format(**names), _CALL_ALLOWED.format(**names)
+    return _ADMIT_CALL.format(units="%s", **names), _CALL_ALLOWED.format(units="1", **names)
 
 
 def admit_system_call(
-    grant_id: int, *, system_id: int, application_id: int, today: dt.date, now: dt.datetime
+    grant_id: int, *, system_id: int, application_id: int, today: dt.date, now: dt.datetime, units: int = 1
 ) -> str | None:
     """In the transaction that records the call: check it may still happen and count it. Answers None when
     counted, else a `CallRefusal`. The access review's lapse is judged from the terms the caller holds (only a
-    confirmation moves it, and only later)."""
-    return admit_system_calls(grant_id, 1, system_id=system_id, application_id=application_id, today=today, now=now)
-
-
-def admit_system_calls(
-    grant_id: int, count: int, *, system_id: int, application_id: int, today: dt.date, now: dt.datetime
-) -> str | None:
-    """`admit_system_call` for `count` calls of one system on one grant at once: all counted (None), or none and the
-    refusal. A QUOTA refusal of several calls may leave room for some of them: admit those one by one."""
+    confirmation moves it, and only later). `units`: how much of the day's quota the call uses (a batch
+    comparison counts each of its keys; 0 checks the call without counting it, and without the quota)."""
     admit, check = _statements()
     params: list[str | int | bool | dt.date | dt.datetime] = [
         today,
-        count,
         system_id,
         application_id,
         grant_id,
@@ -176,7 +167,10 @@ def admit_system_calls(
         now,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(admit, [*params, count])
+        if units == 0:
+            cursor.execute(check, params)
+            return None if cursor.fetchone() is not None else CallRefusal.GONE
+        cursor.execute(admit, [params[0], units, *params[1:], units])
         if cursor.rowcount:
             return None
         # Refused: by the quota only if everything else still allows the call (the rare path may read again).

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from wsgiref.util import setup_testing_defaults
 
 from django.test import Client
@@ -58,6 +59,7 @@ class GatewayClient:
         *,
         raw: bytes | None = None,
         remote_addr: str = "",
+        query: dict[str, str] | None = None,
         **headers: str,
     ) -> Answer:
         data = raw if raw is not None else (b"" if body is None else json.dumps(body, ensure_ascii=False).encode())
@@ -67,6 +69,7 @@ class GatewayClient:
             "CONTENT_LENGTH": str(len(data)),
             "CONTENT_TYPE": "application/json",
             "wsgi.input": io.BytesIO(data),
+            "QUERY_STRING": urlencode(query or {}),
         }
         setup_testing_defaults(environ)
         environ["REMOTE_ADDR"] = remote_addr or "127.0.0.1"
