@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from govshare.accounts.models import User
 from govshare.audit import selectors as audit_selectors
@@ -22,7 +23,7 @@ from govshare.core.errors import FieldProblem, NotFound, ValidationFailed
 from govshare.core.roles import Role
 from govshare.datasets import serving
 from govshare.datasets.selectors import dataset_id_of
-from govshare.gateway.services import key_hash_candidates
+from govshare.gateway.services import KEY_VALUES_MAX, key_hash_candidates
 from govshare.identity.models import InformationSystem
 from govshare.sharing import grants
 from govshare.sharing.models import Grant, GrantUsage
@@ -160,14 +161,19 @@ def refusals(grant: Grant, systems: list[InformationSystem], now: dt.datetime, *
 # ---------------------------------------------------------------------------------------------- tracing a key
 
 
-def clean_key(value: str) -> str:
-    """A key as the auditor typed it, checked (the gateway's own normalisation is `key_hash_candidates`)."""
-    cleaned = value.strip()
-    if not cleaned:
-        raise ValidationFailed([FieldProblem("key", "请输入查询键，例如公民身份号码")])
-    if len(cleaned) > KEY_MAX_LENGTH or "\x00" in cleaned:
-        raise ValidationFailed([FieldProblem("key", f"查询键应为 1–{KEY_MAX_LENGTH} 个字符的文本")])
-    return cleaned
+def clean_key(value: str) -> list[str]:
+    """A key as the auditor typed it, checked: one value, or the values of a key of several items one per line (the
+    gateway's own normalisation is `key_hash_candidates`)."""
+    values = [line.strip() for line in value.splitlines() if line.strip()]
+    if not values:
+        raise ValidationFailed([FieldProblem("key", gettext("请输入查询键，例如公民身份号码"))])
+    if len(values) > KEY_VALUES_MAX:
+        message = gettext("由多个信息项组成的查询键最多 %(count)s 个值，每行一个") % {"count": KEY_VALUES_MAX}
+        raise ValidationFailed([FieldProblem("key", message)])
+    if any(len(one) > KEY_MAX_LENGTH or "\x00" in one for one in values):
+        message = gettext("查询键应为 1–%(length)s 个字符的文本") % {"length": KEY_MAX_LENGTH}
+        raise ValidationFailed([FieldProblem("key", message)])
+    return values
 
 
 def calls_for_key(user: User, key: str) -> QuerySet[AuditLog]:

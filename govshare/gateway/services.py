@@ -19,8 +19,9 @@ import datetime as dt
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import permutations
 from typing import Any
 
 from govshare.core import crypto
@@ -168,11 +169,20 @@ def key_hash(values: tuple[str, ...]) -> str:
     return cached[2]("\x1f".join(values).encode("utf-8"))
 
 
-def key_hash_candidates(value: str) -> list[str]:
-    """The hashes the trail may hold for a key, under every key of the ring (the auditor's search)."""
-    cleaned = value.strip()
-    cleaned = cleaned.upper() if _ID_WITH_LOWER_X.fullmatch(cleaned) else cleaned
-    return crypto.equality_hash_candidates(cleaned, KEY_HASH_PURPOSE)
+KEY_VALUES_MAX = 4  # values of one key the auditor may give (their orders are all tried: 24 at most)
+
+
+def key_hash_candidates(values: str | Sequence[str]) -> list[str]:
+    """The hashes the trail may hold for a key, under every key of the ring (the auditor's search). A key of several
+    items is given as its values in any order: the hash follows the key items' order in the resource, which the
+    auditor need not know, so every order is tried."""
+    given = [values] if isinstance(values, str) else list(values)
+    cleaned = [value.strip() for value in given]
+    cleaned = [value.upper() if _ID_WITH_LOWER_X.fullmatch(value) else value for value in cleaned]
+    found: list[str] = []
+    for order in dict.fromkeys(permutations(cleaned)):
+        found += crypto.equality_hash_candidates("\x1f".join(order), KEY_HASH_PURPOSE)
+    return found
 
 
 # ------------------------------------------------------------------------------------------------ the steps

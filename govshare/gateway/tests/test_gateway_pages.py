@@ -11,15 +11,18 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 from django.core import serializers
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import transaction
 from django.test import Client
 
 from govshare import testing
 from govshare.accounts.choices import Role
 from govshare.accounts.models import Department, User
 from govshare.audit.models import AuditLog
+from govshare.audit.services import AuditEntry, record_entries
 from govshare.catalog.models import Resource
 from govshare.gateway import selectors
 from govshare.gateway.handler import with_gateway
+from govshare.gateway.services import key_hash
 from govshare.gateway.tests.conftest import GRANTED
 from govshare.gateway.tracing import TRACE_ACTION
 from govshare.sharing.models import Grant
@@ -218,6 +221,33 @@ def test_an_empty_key_is_refused_with_a_reason_and_not_searched(auditor: User) -
 def test_an_overlong_key_is_refused_with_a_reason(auditor: User) -> None:
     response = signed_in(auditor).post("/gateway/key-search/", {"key": "1" * 201})
     assert response.context["problems"] == ["查询键应为 1–200 个字符的文本"]
+
+
+def test_a_key_of_several_items_is_found_from_its_values_in_any_order(auditor: User, people: Resource) -> None:
+    """The hash follows the resource's key items' order (姓名, then 出生日期 here), which the auditor need not know."""
+    with transaction.atomic():
+        record_entries(
+            [
+                AuditEntry(
+                    "system:ybj-hy",
+                    "gateway.call.lookup",
+                    "gateway.key",
+                    key_hash(("张三", "1990-01-01")),
+                    f"信息资源 {people.pk}",
+                    {"request_id": "r1", "system": "ybj-hy", "resource": people.pk, "rows": 1, "ok": True},
+                )
+            ]
+        )
+    for typed in ("张三\n1990-01-01", "1990-01-01\r\n 张三 \n\n"):
+        response = signed_in(auditor).post("/gateway/key-search/", {"key": typed})
+        assert response.context["page"].total == 1, typed
+    response = signed_in(auditor).post("/gateway/key-search/", {"key": "张三"})
+    assert response.context["page"].total == 0
+
+
+def test_a_key_of_more_than_four_values_is_refused_with_a_reason(auditor: User) -> None:
+    response = signed_in(auditor).post("/gateway/key-search/", {"key": "1\n2\n3\n4\n5"})
+    assert response.context["problems"] == ["由多个信息项组成的查询键最多 4 个值，每行一个"]
 
 
 @pytest.mark.parametrize("role", [Role.PLATFORM_ADMIN, Role.SECURITY_OFFICER])
