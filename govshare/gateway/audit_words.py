@@ -23,6 +23,10 @@ def register() -> None:
     actions.register("gateway.call.lookup", _("网关按键查询"), details=details, failed_unless="ok")
     actions.register("gateway.call.verify", _("网关核验"), details=details, failed_unless="ok")
     actions.register("gateway.call.query", _("网关分页查询"), details=details, failed_unless="ok")
+    actions.register("gateway.call.proxy", _("网关代理调用提供部门接口"), details=details, failed_unless="ok")
+    actions.register_object_type("gateway.providerservice", _("提供部门接口"))
+    actions.register("gateway.provider.register", _("登记提供部门接口"), details=(_("资源 {resource}"),))
+    actions.register("gateway.provider.change", _("修改提供部门接口"), details=(_("资源 {resource}"),))
     actions.register_object_type("gateway.usagealert", _("网关异常调用告警"))
     actions.register(
         "gateway.alert.raise",

@@ -23,8 +23,9 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from govshare.datasets import scopes
-from govshare.gateway import services
+from govshare.gateway import proxied, services
 from govshare.gateway.callers import Caller, caller_for_token
+from govshare.gateway.choices import Service
 from govshare.gateway.errors import ERRORS, GatewayError, catalogue
 from govshare.gateway.recording import NotRecorded
 
@@ -32,7 +33,9 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "/gateway/v1/"  # the consumer systems' calls; the gateway's pages beside it are Django's
 BODY_LIMIT = 64 * 1024
-_SERVICE_PATH = re.compile(r"^/gateway/v1/resources/(\d{1,18})/(lookup|verify|query)$")
+# The services by the last segment of their path: the platform's data, or the provider's own API (`proxied`).
+_SERVICES = {**services.SERVICES, Service.CALL: proxied.call}
+_SERVICE_PATH = re.compile(r"^/gateway/v1/resources/(\d{1,18})/(lookup|verify|query|call)$")
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]] | Callable[..., Any]
@@ -156,7 +159,7 @@ def gateway_app(environ: dict[str, Any], start_response: StartResponse) -> list[
         if not caller.may_call_from(str(environ.get("REMOTE_ADDR") or "")):
             raise GatewayError("ADDRESS_NOT_ALLOWED")
         body = _body(environ)
-        payload = services.SERVICES[match[2]](call, body, today=scopes.clock(), now=now)
+        payload = _SERVICES[match[2]](call, body, today=scopes.clock(), now=now)
         return _respond(start_response, 200, {"request_id": request_id, **payload}, request_id)
     except GatewayError as error:
         if call is not None and not call.recorded:

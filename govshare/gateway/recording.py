@@ -33,6 +33,14 @@ BATCH_LIMIT = 500  # calls in one transaction at most
 WAIT_SECONDS = 30.0  # a call waits this long for its record before answering that it could not be recorded
 
 
+ACTIONS = {
+    Service.LOOKUP: "gateway.call.lookup",
+    Service.VERIFY: "gateway.call.verify",
+    Service.QUERY: "gateway.call.query",
+    Service.CALL: "gateway.call.proxy",
+}
+
+
 @dataclass
 class Call:
     """One call as it is audited."""
@@ -72,13 +80,7 @@ def _entry(pending: Pending) -> AuditEntry:
     call = pending.call
     return AuditEntry(
         actor_name=call.caller.audit_name,
-        action=(
-            "gateway.call.lookup"
-            if call.service == Service.LOOKUP
-            else "gateway.call.verify"
-            if call.service == Service.VERIFY
-            else "gateway.call.query"
-        ),
+        action=ACTIONS.get(call.service, "gateway.call.query"),
         object_type="gateway.key" if call.key_hash else "catalog.resource",
         object_id=call.key_hash or str(call.resource_id),
         object_repr=f"信息资源 {call.resource_id}",
