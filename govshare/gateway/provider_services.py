@@ -36,6 +36,9 @@ from govshare.sources.connection_policy import HostUnresolved, SourcePolicy
 NOT_FOUND = gettext_noop("信息资源或提供部门接口不存在，或无权访问")
 MANAGERS_ONLY = gettext_noop("只有资源所属部门的目录管理员（或平台管理员）可以登记提供部门接口")
 OPERATIONS_MAX = 20
+UNMAPPED_PARAMETER = gettext_noop(
+    "接口 %(method)s %(path)s 的参数“%(param)s”没有对应的信息项：请以 x-govshare-item 注明"
+)
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 _PARAM = re.compile(r"^[A-Za-z0-9_.-]{1,50}$")
 _HEADER = re.compile(r"^[A-Za-z0-9-]{1,100}$")
@@ -130,8 +133,7 @@ def _openapi_operations(text: str, items: set[str]) -> tuple[list[dict[str, Any]
                         problems.append(
                             FieldProblem(
                                 "openapi",
-                                gettext("接口 %(method)s %(path)s 的参数“%(param)s”没有对应的信息项：请以 x-govshare-item 注明")
-                                % {"method": method.upper(), "path": path, "param": pname},
+                                gettext(UNMAPPED_PARAMETER) % {"method": method.upper(), "path": path, "param": pname},
                             )
                         )
                     continue

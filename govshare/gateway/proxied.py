@@ -49,7 +49,7 @@ BREAKER_WINDOW_SECONDS = 60.0  # ... within this long of the first of them
 BREAKER_COOLDOWN_SECONDS = 30.0  # how long an open breaker refuses before it lets one trial call through
 RESPONSE_LIMIT = 4 * 1024**2  # bytes of a provider's answer read at most (more is a failure)
 TIMEOUT_MIN, TIMEOUT_MAX = 1.0, 30.0
-SECRET_PURPOSE = "gateway.provider"  # the associated data of a provider's encrypted credential
+SECRET_PURPOSE = "gateway.provider"  # noqa: S105 - the associated data of a provider's encrypted credential
 
 # --------------------------------------------------------------------------------------------- quiet HTTP logs
 

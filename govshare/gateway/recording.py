@@ -33,7 +33,7 @@ BATCH_LIMIT = 500  # calls in one transaction at most
 WAIT_SECONDS = 30.0  # a call waits this long for its record before answering that it could not be recorded
 
 
-ACTIONS = {
+ACTIONS: dict[str, str] = {
     Service.LOOKUP: "gateway.call.lookup",
     Service.VERIFY: "gateway.call.verify",
     Service.QUERY: "gateway.call.query",

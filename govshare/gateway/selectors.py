@@ -186,14 +186,9 @@ def calls_for_key(user: User, key: str) -> QuerySet[AuditLog]:
 
 __all__ = [
     "CALL_ACTIONS",
-    "active_provider_service",
-    "get_provider_service",
-    "may_see_provider_services",
-    "provider_services",
-    "proxied_resource_ids",
-    "registrable_resources",
     "DayCount",
     "Refusals",
+    "active_provider_service",
     "api_grants",
     "called_grants",
     "calling_systems",
@@ -201,11 +196,17 @@ __all__ = [
     "clean_key",
     "daily_calls",
     "get_api_grant",
+    "get_provider_service",
     "lookup_keys",
     "may_see_calls",
+    "may_see_provider_services",
     "may_trace_keys",
     "may_use_apis",
+    "provider_services",
+    "proxied_calls",
+    "proxied_resource_ids",
     "refusals",
+    "registrable_resources",
 ]
 
 
@@ -222,8 +223,8 @@ def provider_services(user: User) -> QuerySet[ProviderService]:
     if not may_see_provider_services(user):
         return ProviderService.objects.none()
     services = ProviderService.objects.select_related("resource").order_by("-id")
-    if user.has_role(Role.PLATFORM_ADMIN):
-        return services
+    if user.has_role(Role.PLATFORM_ADMIN) or user.department_id is None:
+        return services if user.has_role(Role.PLATFORM_ADMIN) else services.none()
     return services.filter(resource__department_id=user.department_id)
 
 
@@ -263,3 +264,34 @@ def proxied_resource_ids(resource_ids: list[int]) -> set[int]:
 def active_provider_service(resource_id: int) -> ProviderService | None:
     """The gateway's call path: the resource's provider service, if registered and active."""
     return ProviderService.objects.filter(resource_id=resource_id, is_active=True).first()
+
+
+@dataclass(frozen=True)
+class ProxiedCall:
+    at: dt.datetime
+    system: str
+    scenario: object
+    grant: object
+    outcome: str
+    rows: object
+    latency_ms: object
+
+
+def proxied_calls(service: ProviderService, *, limit: int = 20) -> list[ProxiedCall]:
+    """The latest calls proxied to the service's API (who, under which scenario and grant, with what outcome),
+    newest first; from the audit trail, which holds no key and no value."""
+    entries = AuditLog.objects.filter(action="gateway.call.proxy", extra__resource=service.resource_id).order_by(
+        "-at", "-id"
+    )[:limit]
+    return [
+        ProxiedCall(
+            at=entry.at,
+            system=str(entry.extra.get("system", "")),
+            scenario=entry.extra.get("scenario"),
+            grant=entry.extra.get("grant"),
+            outcome=str(entry.extra.get("outcome", "")),
+            rows=entry.extra.get("rows"),
+            latency_ms=entry.extra.get("latency_ms"),
+        )
+        for entry in entries
+    ]
