@@ -85,8 +85,23 @@ def api_detail(request: HttpRequest, grant_id: int) -> HttpResponse:
         masking=masking,
         keys=keys or [],
     )
+    provider = selectors.active_provider_service(grant.resource_id)
+    proxied_docs = (
+        docs.build_proxied_docs(
+            base_url=request.build_absolute_uri("/"),
+            resource_id=grant.resource_id,
+            scenario_id=grant.scenario_id,
+            grant_id=grant.pk,
+            items=items,
+            masking=masking,
+            operations=[(op.name, tuple(dict.fromkeys(op.params.values()))) for op in proxied.operations_of(provider)],
+        )
+        if provider is not None
+        else None
+    )
     usage = selectors.daily_calls([grant.pk], today)[grant.pk]
     context = {
+        "proxied": proxied_docs,
         "grant": grant,
         "figures": grants.as_row(grant, today),
         "systems": systems,

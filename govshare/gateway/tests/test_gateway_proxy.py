@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from django.test import Client
 
 from govshare import testing
 from govshare.accounts.choices import Role
@@ -281,3 +282,37 @@ def test_failures_spread_beyond_the_window_do_not_open_the_breaker() -> None:
     breaker = proxied.CircuitBreaker()
     for n in range(proxied.BREAKER_FAILURES * 2):
         assert not breaker.failed(n * proxied.BREAKER_WINDOW_SECONDS / 2)
+
+
+def test_the_consumers_api_docs_show_the_proxied_call_with_curl_and_python(
+    proxied_resource: Resource,
+    service: ProviderService,
+    proxy_grant: Grant,
+    consumer: Consumer,
+    consumer_department: Department,
+    client: Client,
+) -> None:
+    client.force_login(testing.make_user(Role.CONSUMER, department=consumer_department))
+    page = client.get(f"/gateway/apis/{proxy_grant.pk}/").content.decode()
+    assert f"/gateway/v1/resources/{proxied_resource.pk}/call" in page
+    assert "curl -s -X POST" in page and "requests.post(" in page and "person" in page
+    assert API_KEY not in page and service.base_url not in page  # the provider's API stays the provider's
+
+
+def test_the_provider_sees_who_called_its_api(
+    proxied_resource: Resource,
+    service: ProviderService,
+    proxy_grant: Grant,
+    consumer: Consumer,
+    client: Client,
+    server: ProviderServer,
+) -> None:
+    assert call(consumer, proxied_resource).status == 200
+    server.mode = "error"
+    assert call(consumer, proxied_resource).status == 502
+    client.force_login(testing.make_user(Role.DEPT_REVIEWER, department=proxied_resource.department))
+    page = client.get(f"/gateway/providers/{service.pk}/").content.decode()
+    assert consumer.system.code in page and "PROVIDER_UNAVAILABLE" in page and "OK" in page
+    assert ZHANG not in page and "张三丰" not in page
+    calls = client.get("/gateway/calls/").content.decode()
+    assert proxied_resource.name in calls
