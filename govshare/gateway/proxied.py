@@ -360,6 +360,10 @@ def call(call: Call, body: Mapping[str, Any], *, today: dt.date, now: dt.datetim
     mapping = {item: path for item, text in service.mapping.items() if (path := parse_path(str(text))) is not None}
     call.key_hash = services.key_hash(tuple(key[item] for item in dict.fromkeys(operation.params.values())))
     call.items = sorted(items)
+    if grant.daily_quota is not None and selectors.calls_today(grant.grant_id, today) >= grant.daily_quota:
+        # The quota is counted again when the call is admitted; a spent one does not reach the provider.
+        reset = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0, 0))
+        raise GatewayError("QUOTA_EXCEEDED", detail=str(grant.daily_quota), reset=reset.isoformat(timespec="minutes"))
     answer = _provider_rows(call, service, _request(service, operation, key), now)
     rows = [row for row in map_records(answer, mapping) if services._in_filter(row, grant.row_filter)]
     shown = [item for item in items if item in mapping]

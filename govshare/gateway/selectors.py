@@ -193,6 +193,7 @@ __all__ = [
     "called_grants",
     "calling_systems",
     "calls_for_key",
+    "calls_today",
     "clean_key",
     "daily_calls",
     "get_api_grant",
@@ -295,3 +296,9 @@ def proxied_calls(service: ProviderService, *, limit: int = 20) -> list[ProxiedC
         )
         for entry in entries
     ]
+
+
+def calls_today(grant_id: int, today: dt.date) -> int:
+    """The grant's counted accesses of the day (what its daily quota is held against)."""
+    usage = GrantUsage.objects.filter(grant_id=grant_id, day=today).values_list("accesses", flat=True).first()
+    return int(usage or 0)

@@ -316,3 +316,17 @@ def test_the_provider_sees_who_called_its_api(
     assert ZHANG not in page and "张三丰" not in page
     calls = client.get("/gateway/calls/").content.decode()
     assert proxied_resource.name in calls
+
+
+def test_a_spent_quota_is_refused_without_calling_the_provider(
+    proxied_resource: Resource,
+    service: ProviderService,
+    consumer: Consumer,
+    consumer_department: Department,
+    server: ProviderServer,
+) -> None:
+    issue(proxied_resource, consumer_department, scenario=consumer.scenario, items=GRANTED, daily_quota=1)
+    assert call(consumer, proxied_resource).status == 200
+    answer = call(consumer, proxied_resource)
+    assert (answer.status, answer.code) == (429, "QUOTA_EXCEEDED")
+    assert len(server.requests) == 1
