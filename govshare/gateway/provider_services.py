@@ -30,7 +30,14 @@ from govshare.core.roles import Role
 from govshare.dataplane.raw import SourceError
 from govshare.gateway.choices import ProviderAuth
 from govshare.gateway.models import ProviderService
-from govshare.gateway.proxied import SECRET_PURPOSE, TIMEOUT_MAX, TIMEOUT_MIN, parse_path, path_parameters
+from govshare.gateway.proxied import (
+    SECRET_PURPOSE,
+    TIMEOUT_MAX,
+    TIMEOUT_MIN,
+    forget_service,
+    parse_path,
+    path_parameters,
+)
 from govshare.sources.connection_policy import HostUnresolved, SourcePolicy
 
 NOT_FOUND = gettext_noop("信息资源或提供部门接口不存在，或无权访问")
@@ -330,6 +337,7 @@ def register_provider_service(data: ProviderServiceInput, *, actor: User) -> Pro
             created_by=actor,
         )
         record_action(actor, "gateway.provider.register", service, resource=resource.code, **_settings(service))
+    forget_service(resource.pk)
     return service
 
 
@@ -362,6 +370,7 @@ def update_provider_service(service: ProviderService, data: ProviderServiceInput
         if data.secret:
             changes["credential"] = {"from": before["credential"], "to": "已更换"}
         record_action(actor, "gateway.provider.change", locked, resource=resource.code, changes=changes)
+    forget_service(resource.pk)
     return locked
 
 

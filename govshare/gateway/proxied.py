@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import logging
 import re
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -208,9 +209,10 @@ def breaker_state(service_id: int) -> str:
 
 
 def forget_breakers() -> None:
-    """Every breaker closed (tests; a process that starts afresh)."""
+    """Every breaker closed and every cached registration dropped (tests; a process that starts afresh)."""
     with _breakers_lock:
         _breakers.clear()
+        _services.clear()
 
 
 # --------------------------------------------------------------------------------------------- the call
@@ -243,8 +245,26 @@ def _operation(service: ProviderService, body: Mapping[str, Any]) -> Operation:
     return chosen
 
 
+SERVICE_CACHE_SECONDS = 5.0  # a registration's change reaches every process within this long
+_services: dict[int, tuple[ProviderService | None, float]] = {}
+
+
+def forget_service(resource_id: int) -> None:
+    """Drop the cached registration of the resource (this process; the others within SERVICE_CACHE_SECONDS)."""
+    with _breakers_lock:
+        _services.pop(resource_id, None)
+
+
 def _provider_service(resource_id: int) -> ProviderService:
-    service = selectors.active_provider_service(resource_id)
+    hit = _services.get(resource_id)
+    if hit is not None and time.monotonic() < hit[1]:
+        service = hit[0]
+    else:
+        service = selectors.active_provider_service(resource_id)
+        with _breakers_lock:
+            if len(_services) > 10_000:
+                _services.clear()
+            _services[resource_id] = (service, time.monotonic() + SERVICE_CACHE_SECONDS)
     if service is None:
         raise GatewayError("NOT_PROXIED")
     return service
@@ -275,10 +295,22 @@ def _request(service: ProviderService, operation: Operation, key: Mapping[str, s
     return _Request(operation.method, service.base_url.rstrip("/") + "/" + path.lstrip("/"), rest, headers, auth)
 
 
+_ssl_contexts: list[ssl.SSLContext] = []
+
+
+def _ssl_context() -> ssl.SSLContext:
+    """The process's TLS context for providers (loading the CA bundle once; a context is safe to share)."""
+    if not _ssl_contexts:
+        with _breakers_lock:
+            if not _ssl_contexts:
+                _ssl_contexts.append(httpx.create_ssl_context())
+    return _ssl_contexts[0]
+
+
 def _fetch(request: _Request, timeout: float) -> Any:
     """The provider's JSON answer (None for a 404: no record). GatewayError for anything else."""
     limits = ReadLimits.starting_now(timeout, timeout_max=timeout, http_max_bytes=RESPONSE_LIMIT)
-    transport = PinnedTransport(SourcePolicy.from_settings(), limits)
+    transport = PinnedTransport(SourcePolicy.from_settings(), limits, _ssl_context())
     _calling.active = True
     try:
         with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False, trust_env=False) as client:
@@ -326,6 +358,7 @@ def _note_failure(service: ProviderService, code: str, opened: bool, now: dt.dat
 def _note_success(service: ProviderService, had_failures: bool, now: dt.datetime) -> None:
     if had_failures or service.consecutive_failures:
         ProviderService.objects.filter(pk=service.pk).update(consecutive_failures=0, recovered_at=now)
+        service.consecutive_failures = 0  # the cached row: no second write for the same recovery
 
 
 def _provider_rows(call: Call, service: ProviderService, request: _Request, now: dt.datetime) -> Any:
@@ -336,11 +369,21 @@ def _provider_rows(call: Call, service: ProviderService, request: _Request, now:
         raise GatewayError("PROVIDER_CIRCUIT_OPEN", detail=f"{max(1, round(wait))}")
     try:
         answer = _fetch(request, min(max(service.timeout_seconds, TIMEOUT_MIN), TIMEOUT_MAX))
-    except GatewayError as error:
+    except Exception as error:
+        # Whatever failed, the breaker counts it (a half-open trial must never stay in flight).
+        code = error.kind.code if isinstance(error, GatewayError) else "INTERNAL"
         opened = breaker.failed(time.monotonic())
         # The request id and the code only: an exception's text may name the provider's URL with the key in it.
-        logger.warning("gateway call %s: provider service %s answered %s", call.request_id, service.pk, error.kind.code)
-        _note_failure(service, error.kind.code, opened, now)
+        logger.warning(
+            "gateway call %s: provider service %s answered %s (%s)",
+            call.request_id,
+            service.pk,
+            code,
+            type(error.__cause__ or error).__name__,
+        )
+        _note_failure(service, code, opened, now)
+        if not isinstance(error, GatewayError):
+            raise GatewayError("PROVIDER_UNAVAILABLE") from None
         raise
     _note_success(service, breaker.succeeded(), now)
     return answer
@@ -393,6 +436,7 @@ __all__ = [
     "breaker_state",
     "call",
     "forget_breakers",
+    "forget_service",
     "map_records",
     "operations_of",
     "parse_path",
