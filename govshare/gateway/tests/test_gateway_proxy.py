@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -330,3 +331,18 @@ def test_a_spent_quota_is_refused_without_calling_the_provider(
     answer = call(consumer, proxied_resource)
     assert (answer.status, answer.code) == (429, "QUOTA_EXCEEDED")
     assert len(server.requests) == 1
+
+
+def test_an_address_no_longer_allowed_is_refused_at_call_time_without_reaching_it(
+    proxied_resource: Resource,
+    service: ProviderService,
+    proxy_grant: Grant,
+    consumer: Consumer,
+    server: ProviderServer,
+    settings: Any,
+) -> None:
+    """The base URL is judged again at every call (a name may resolve elsewhere by then; an allowance may end)."""
+    settings.GOVSHARE = settings.GOVSHARE.model_copy(update={"source_allowed_hosts": []})
+    answer = call(consumer, proxied_resource)
+    assert (answer.status, answer.code) == (502, "PROVIDER_UNAVAILABLE")
+    assert server.requests == []
