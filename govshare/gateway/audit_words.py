@@ -30,6 +30,10 @@ def register() -> None:
     actions.register("gateway.batch.run", _("网关执行数据比对"), details=batch_details, failed_unless="ok")
     actions.register("gateway.batch.status", _("网关查询数据比对进度"), details=batch_details, failed_unless="ok")
     actions.register("gateway.batch.download", _("网关下载数据比对结果"), details=batch_details, failed_unless="ok")
+    actions.register("gateway.call.proxy", _("网关代理调用提供部门接口"), details=details, failed_unless="ok")
+    actions.register_object_type("gateway.providerservice", _("提供部门接口"))
+    actions.register("gateway.provider.register", _("登记提供部门接口"), details=(_("资源 {resource}"),))
+    actions.register("gateway.provider.change", _("修改提供部门接口"), details=(_("资源 {resource}"),))
     actions.register_object_type("gateway.usagealert", _("网关异常调用告警"))
     actions.register(
         "gateway.alert.raise",

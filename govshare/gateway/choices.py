@@ -9,6 +9,7 @@ class Service(models.TextChoices):
     BATCH_RUN = "batch_run", "执行数据比对"
     BATCH_STATUS = "batch_status", "查询比对进度"
     BATCH_DOWNLOAD = "batch_download", "下载比对结果"
+    CALL = "call", "代理调用提供部门接口"
 
 
 class BatchStatus(models.TextChoices):
@@ -37,3 +38,19 @@ class AlertKind(models.TextChoices):
     KEYS = "keys", "查询键过多"
     OFF_HOURS = "off_hours", "非工作时间调用"
     REFUSALS = "refusals", "反复被拒绝"
+
+
+class ProviderAuth(models.TextChoices):
+    """How the gateway authenticates to a provider's own API."""
+
+    NONE = "none", "无需认证"
+    HEADER = "header", "请求头密钥"
+    BASIC = "basic", "HTTP 基本认证"
+
+
+class Breaker(models.TextChoices):
+    """A provider service's circuit breaker, as one gateway process sees it."""
+
+    CLOSED = "closed", "正常"
+    OPEN = "open", "已熔断（冷却中）"
+    HALF_OPEN = "half_open", "半开（放行一次试探调用）"

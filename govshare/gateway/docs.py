@@ -183,9 +183,79 @@ def build_docs(
     )
 
 
+@dataclass(frozen=True)
+class ProxiedDocs:
+    """How to call a resource served by its provider's own API (`POST .../call`), one operation per key."""
+
+    call_url: str
+    operations: list[tuple[str, tuple[str, ...]]]  # (name, key items), within the grant's items
+    request: str
+    response: str
+    curl: str
+    python: str
+
+
+def build_proxied_docs(
+    *,
+    base_url: str,
+    resource_id: int,
+    scenario_id: int,
+    grant_id: int,
+    items: list[str],
+    masking: dict[str, str],
+    operations: list[tuple[str, tuple[str, ...]]],
+) -> ProxiedDocs:
+    """The documentation of a proxied call under one grant: `operations` are the provider's (name, key items); those
+    whose key is outside `items` cannot be called under the grant and are left out."""
+    base = base_url.rstrip("/")
+    call_url = base + SERVICE_PATH.format(resource=resource_id, service="call")
+    usable = [(name, key) for name, key in operations if set(key) <= set(items)]
+    name, key_items = usable[0] if usable else ("<" + _("操作名称") + ">", tuple(items[:1]))
+    body: dict[str, Any] = {"scenario": scenario_id, "operation": name, "key": {k: placeholder(k) for k in key_items}}
+    asked = [item for item in items if item not in key_items] or list(items)
+    body["items"] = asked
+    answer = {
+        "request_id": "<" + _("请求编号") + ">",
+        "resource": resource_id,
+        "scenario": scenario_id,
+        "grant": grant_id,
+        "operation": name,
+        "count": 1,
+        "truncated": False,
+        "rows": [{item: _masked_placeholder(item, masking.get(item)) for item in asked}],
+    }
+    body_json = json.dumps(body, ensure_ascii=False)
+    curl = "\n".join(
+        [
+            "# " + _("以访问令牌代理调用提供部门的接口（令牌的获取见上）"),
+            f"curl -s -X POST '{call_url}' \\",
+            '  -H "Authorization: Bearer $TOKEN" \\',
+            "  -H 'Content-Type: application/json' \\",
+            f"  -d '{body_json}'",
+        ]
+    )
+    python = "\n".join(
+        [
+            "# " + _("以访问令牌代理调用提供部门的接口（令牌的获取见上）"),
+            f"answer = requests.post({call_url!r}, json={_python(body)}, headers=headers, timeout=35)",
+            "# " + _("502、503、504：提供部门的接口不可用、熔断或超时，稍后重试"),
+            "answer.raise_for_status()",
+            'rows = answer.json()["rows"]',
+        ]
+    )
+    return ProxiedDocs(
+        call_url=call_url,
+        operations=usable,
+        request=_json(body),
+        response=_json(answer),
+        curl=curl,
+        python=python,
+    )
+
+
 def _python(value: Any) -> str:
     """A literal Python reads as the same value (JSON's false/null spelled the Python way)."""
     return repr(value)
 
 
-__all__ = ["RULE_LABELS", "ApiDocs", "build_docs", "placeholder"]
+__all__ = ["RULE_LABELS", "ApiDocs", "ProxiedDocs", "build_docs", "build_proxied_docs", "placeholder"]

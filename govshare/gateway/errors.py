@@ -151,6 +151,35 @@ _KINDS = (
         "稍后重试",
     ),
     ErrorKind(
+        "NOT_PROXIED",
+        404,
+        "该资源没有登记提供部门的接口（或已停用），不能代理调用；请改用按键查询",
+        "The resource has no provider API registered (or it is stopped); use lookup instead",
+        "改用 lookup、verify 或 query",
+    ),
+    ErrorKind(
+        "PROVIDER_UNAVAILABLE",
+        502,
+        "提供部门的接口没有给出可用的答复（连接失败、返回错误或格式不正确），未返回数据",
+        "The provider's API gave no usable answer (connection failed, an error, or a malformed answer); no data",
+        "稍后重试；持续出现请联系数据提供部门",
+    ),
+    ErrorKind(
+        "PROVIDER_TIMEOUT",
+        504,
+        "提供部门的接口在 {detail} 秒内没有答复，未返回数据",
+        "The provider's API did not answer within {detail} seconds; no data",
+        "稍后重试；持续出现请联系数据提供部门",
+    ),
+    ErrorKind(
+        "PROVIDER_CIRCUIT_OPEN",
+        503,
+        "提供部门的接口连续失败，网关暂停调用（熔断），请 {detail} 秒后再试",
+        "The provider's API failed repeatedly; the gateway stopped calling it for now (circuit open): retry in "
+        "{detail} seconds",
+        "等待冷却时间后重试；持续出现请联系数据提供部门",
+    ),
+    ErrorKind(
         "INTERNAL",
         500,
         "网关内部错误，未返回数据；请将请求编号告知平台运维",

@@ -25,7 +25,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from govshare.datasets import scopes
-from govshare.gateway import batches, services
+from govshare.gateway import batches, proxied, services
 from govshare.gateway.callers import Caller, caller_for_token
 from govshare.gateway.choices import Service
 from govshare.gateway.errors import ERRORS, GatewayError, catalogue
@@ -35,7 +35,9 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "/gateway/v1/"  # the consumer systems' calls; the gateway's pages beside it are Django's
 BODY_LIMIT = 64 * 1024
-_SERVICE_PATH = re.compile(r"^/gateway/v1/resources/(\d{1,18})/(lookup|verify|query)$")
+# The services by the last segment of their path: the platform's data, or the provider's own API (`proxied`).
+_SERVICES = {**services.SERVICES, Service.CALL: proxied.call}
+_SERVICE_PATH = re.compile(r"^/gateway/v1/resources/(\d{1,18})/(lookup|verify|query|call)$")
 _BATCH_UPLOAD_PATH = re.compile(r"^/gateway/v1/resources/(\d{1,18})/batches$")
 _BATCH_PATH = re.compile(r"^/gateway/v1/batches/(\d{1,18})(/result)?$")
 FILE_CHUNK = 256 * 1024
@@ -264,7 +266,7 @@ def gateway_app(environ: dict[str, Any], start_response: StartResponse) -> Itera
         if not caller.may_call_from(str(environ.get("REMOTE_ADDR") or "")):
             raise GatewayError("ADDRESS_NOT_ALLOWED")
         body = _body(environ)
-        payload = services.SERVICES[match[2]](call, body, today=scopes.clock(), now=now)
+        payload = _SERVICES[match[2]](call, body, today=scopes.clock(), now=now)
         return _respond(start_response, 200, {"request_id": request_id, **payload}, request_id)
     except GatewayError as error:
         if call is not None and not call.recorded:

@@ -3,9 +3,10 @@ unusual use. Each call itself is an audit row (govshare.audit)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
-from govshare.gateway.choices import AlertKind, BatchStatus
+from govshare.gateway.choices import AlertKind, BatchStatus, ProviderAuth
 
 
 class CallHour(models.Model):
@@ -97,3 +98,47 @@ class ComparisonBatch(models.Model):
 
     def __str__(self) -> str:
         return f"比对批次 {self.pk}（{self.get_status_display()}）"
+
+
+class ProviderService(models.Model):
+    """A provider department's own HTTP API behind one published resource (share method 接口): the gateway calls it
+    on a consumer's behalf (`proxied`) instead of serving the resource from a platform copy.
+
+    `operations`: [{"name", "method", "path", "params": {request parameter: key item}}]; a path may name
+    parameters as `{param}` (the rest go in the query string for GET, the JSON body for POST). `mapping`:
+    {item: dotted path into the JSON answer, e.g. "data.records[].xm"}; `[]` marks the list of records (every
+    item's path names the same list, or none does: the answer is one record). The provider's credential is kept
+    encrypted (`secret`) and never shown or sent anywhere but to the provider.
+
+    The failure figures are the gateway's (`proxied`): consecutive failures, the last failure and when the circuit
+    breaker last opened in some gateway process (each process keeps its own breaker state)."""
+
+    resource = models.OneToOneField(
+        "catalog.Resource", verbose_name="信息资源", on_delete=models.PROTECT, related_name="provider_service"
+    )
+    base_url = models.CharField("接口基础地址", max_length=500)
+    operations = models.JSONField("接口操作", default=list)
+    auth_kind = models.CharField("认证方式", max_length=10, choices=ProviderAuth.choices, default=ProviderAuth.NONE)
+    auth_name = models.CharField("认证请求头名称或用户名", max_length=100, blank=True)
+    secret = models.TextField("凭证（加密）", blank=True)
+    timeout_seconds = models.FloatField("超时（秒）", default=10.0)
+    mapping = models.JSONField("返回字段映射", default=dict)
+    is_active = models.BooleanField("启用", default=True)
+    consecutive_failures = models.PositiveIntegerField("连续失败次数", default=0)
+    last_failure_at = models.DateTimeField("最近失败时间", null=True, blank=True)
+    last_failure_code = models.CharField("最近失败原因", max_length=40, blank=True)
+    recovered_at = models.DateTimeField("最近恢复时间", null=True, blank=True)
+    circuit_opened_at = models.DateTimeField("最近熔断时间", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "提供部门接口"
+        verbose_name_plural = "提供部门接口"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} {self.base_url}"

@@ -89,6 +89,7 @@ ACTIONS: dict[str, str] = {
     Service.BATCH_RUN: "gateway.batch.run",
     Service.BATCH_STATUS: "gateway.batch.status",
     Service.BATCH_DOWNLOAD: "gateway.batch.download",
+    Service.CALL: "gateway.call.proxy",
 }
 
 

@@ -19,21 +19,25 @@ from django.utils.translation import gettext
 from govshare.accounts.models import User
 from govshare.audit import selectors as audit_selectors
 from govshare.audit.models import AuditLog
+from govshare.catalog.choices import PlatformShareType, ReviewStatus, ShareMethod
+from govshare.catalog.models import Resource
 from govshare.core.errors import FieldProblem, NotFound, ValidationFailed
 from govshare.core.roles import Role
 from govshare.datasets import serving
 from govshare.datasets.selectors import dataset_id_of
+from govshare.gateway.models import ProviderService
 from govshare.gateway.services import KEY_VALUES_MAX, key_hash_candidates
 from govshare.identity.models import InformationSystem
 from govshare.sharing import grants
 from govshare.sharing.models import Grant, GrantUsage
 
-CALL_ACTIONS = ("gateway.call.lookup", "gateway.call.verify")
+CALL_ACTIONS = ("gateway.call.lookup", "gateway.call.verify", "gateway.call.proxy")
 USAGE_DAYS = 14  # calls per day shown for a grant
 REFUSAL_DAYS = 7  # refusals per outcome counted for a grant
 REFUSAL_SCAN_LIMIT = 10_000  # refusal rows read at most for one grant's figures
 KEY_MAX_LENGTH = 200  # what the gateway accepts for one key value
 NOT_FOUND = "接口不存在或无权访问"
+PROVIDER_NOT_FOUND = "提供部门接口不存在或无权访问"
 
 CONSUMER_ROLES = (Role.CONSUMER, Role.CATALOG_ADMIN)
 PROVIDER_ROLES = (Role.DEPT_REVIEWER, Role.CATALOG_ADMIN)
@@ -190,16 +194,117 @@ __all__ = [
     "CALL_ACTIONS",
     "DayCount",
     "Refusals",
+    "active_provider_service",
     "api_grants",
     "called_grants",
     "calling_systems",
     "calls_for_key",
+    "calls_today",
     "clean_key",
     "daily_calls",
     "get_api_grant",
+    "get_provider_service",
     "lookup_keys",
     "may_see_calls",
+    "may_see_provider_services",
     "may_trace_keys",
     "may_use_apis",
+    "provider_services",
+    "proxied_calls",
+    "proxied_resource_ids",
     "refusals",
+    "registrable_resources",
 ]
+
+
+# ---------------------------------------------------------------------------------------------- provider services
+
+
+def may_see_provider_services(user: User) -> bool:
+    """提供部门接口: the providing department's 部门目录管理员 and 部门审核员, and the platform administrator."""
+    return user.is_active and (user.has_role(Role.PLATFORM_ADMIN) or may_see_calls(user))
+
+
+def provider_services(user: User) -> QuerySet[ProviderService]:
+    """The provider services on the user's department's resources (every one for the platform administrator)."""
+    if not may_see_provider_services(user):
+        return ProviderService.objects.none()
+    services = ProviderService.objects.select_related("resource").order_by("-id")
+    if user.has_role(Role.PLATFORM_ADMIN) or user.department_id is None:
+        return services if user.has_role(Role.PLATFORM_ADMIN) else services.none()
+    return services.filter(resource__department_id=user.department_id)
+
+
+def get_provider_service(user: User, service_id: int) -> ProviderService:
+    service = provider_services(user).filter(pk=service_id).first() if 0 < service_id < 2**63 else None
+    if service is None:
+        raise NotFound(PROVIDER_NOT_FOUND)
+    return service
+
+
+def registrable_resources(user: User) -> QuerySet[Resource]:
+    """The published resources shared by 接口 that the user may register a provider service on and that have none."""
+    resources = Resource.objects.filter(
+        status=ReviewStatus.PUBLISHED,
+        share_method=ShareMethod.PLATFORM,
+        platform_share_type=PlatformShareType.API,
+        provider_service__isnull=True,
+    ).order_by("code")
+    if not user.is_active:
+        return resources.none()
+    if user.has_role(Role.PLATFORM_ADMIN):
+        return resources
+    if user.department_id is None or not user.has_role(Role.CATALOG_ADMIN):
+        return resources.none()
+    return resources.filter(department_id=user.department_id)
+
+
+def proxied_resource_ids(resource_ids: list[int]) -> set[int]:
+    """Which of the resources are served by their provider's own API (an active provider service)."""
+    return set(
+        ProviderService.objects.filter(resource_id__in=resource_ids, is_active=True).values_list(
+            "resource_id", flat=True
+        )
+    )
+
+
+def active_provider_service(resource_id: int) -> ProviderService | None:
+    """The gateway's call path: the resource's provider service, if registered and active."""
+    return ProviderService.objects.filter(resource_id=resource_id, is_active=True).first()
+
+
+@dataclass(frozen=True)
+class ProxiedCall:
+    at: dt.datetime
+    system: str
+    scenario: object
+    grant: object
+    outcome: str
+    rows: object
+    latency_ms: object
+
+
+def proxied_calls(service: ProviderService, *, limit: int = 20) -> list[ProxiedCall]:
+    """The latest calls proxied to the service's API (who, under which scenario and grant, with what outcome),
+    newest first; from the audit trail, which holds no key and no value."""
+    entries = AuditLog.objects.filter(action="gateway.call.proxy", extra__resource=service.resource_id).order_by(
+        "-at", "-id"
+    )[:limit]
+    return [
+        ProxiedCall(
+            at=entry.at,
+            system=str(entry.extra.get("system", "")),
+            scenario=entry.extra.get("scenario"),
+            grant=entry.extra.get("grant"),
+            outcome=str(entry.extra.get("outcome", "")),
+            rows=entry.extra.get("rows"),
+            latency_ms=entry.extra.get("latency_ms"),
+        )
+        for entry in entries
+    ]
+
+
+def calls_today(grant_id: int, today: dt.date) -> int:
+    """The grant's counted accesses of the day (what its daily quota is held against)."""
+    usage = GrantUsage.objects.filter(grant_id=grant_id, day=today).values_list("accesses", flat=True).first()
+    return int(usage or 0)

@@ -11,4 +11,7 @@ urlpatterns = [
     path("apis/<int:grant_id>/", views.api_detail, name="api_detail"),
     path("calls/", views.call_list, name="calls"),
     path("key-search/", views.key_search, name="key_search"),
+    path("providers/", views.provider_list, name="providers"),
+    path("providers/new/", views.provider_create, name="provider_create"),
+    path("providers/<int:service_id>/", views.provider_detail, name="provider_detail"),
 ]

@@ -6,27 +6,35 @@ handler serves that path before Django sees it)."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from govshare.accounts.acting import acting_user
 from govshare.accounts.models import User
-from govshare.core.errors import NotFound, PermissionDenied, ValidationFailed
+from govshare.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from govshare.core.nostore import no_store
 from govshare.core.pagination import page_number, paginate
+from govshare.core.roles import Role
 from govshare.datasets import scopes
-from govshare.gateway import docs, selectors, tracing
+from govshare.gateway import docs, forms, provider_services, proxied, selectors, tracing
+from govshare.gateway.choices import Breaker
 from govshare.gateway.errors import catalogue
+from govshare.gateway.forms import ProviderServiceForm
 from govshare.sharing import grants
 
 
 def _tabs(user: User) -> dict[str, bool]:
-    return {"may_use_apis": selectors.may_use_apis(user), "may_see_calls": selectors.may_see_calls(user)}
+    return {
+        "may_use_apis": selectors.may_use_apis(user),
+        "may_see_calls": selectors.may_see_calls(user),
+        "may_see_providers": selectors.may_see_provider_services(user),
+    }
 
 
 def _item_rules(items: list[str], granted: frozenset[str], masking: dict[str, str]) -> list[tuple[str, str]]:
@@ -77,8 +85,23 @@ def api_detail(request: HttpRequest, grant_id: int) -> HttpResponse:
         masking=masking,
         keys=keys or [],
     )
+    provider = selectors.active_provider_service(grant.resource_id)
+    proxied_docs = (
+        docs.build_proxied_docs(
+            base_url=request.build_absolute_uri("/"),
+            resource_id=grant.resource_id,
+            scenario_id=grant.scenario_id,
+            grant_id=grant.pk,
+            items=items,
+            masking=masking,
+            operations=[(op.name, tuple(dict.fromkeys(op.params.values()))) for op in proxied.operations_of(provider)],
+        )
+        if provider is not None
+        else None
+    )
     usage = selectors.daily_calls([grant.pk], today)[grant.pk]
     context = {
+        "proxied": proxied_docs,
         "grant": grant,
         "figures": grants.as_row(grant, today),
         "systems": systems,
@@ -137,3 +160,82 @@ def key_search(request: HttpRequest) -> HttpResponse:
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(exc.text) from exc
     return render(request, "gateway/key_search.html", context)
+
+
+# ---------------------------------------------------------------------------------------------- provider services
+
+
+@login_required
+def provider_list(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    if not selectors.may_see_provider_services(user):
+        raise DjangoPermissionDenied(_("只有数据提供部门的部门目录管理员、部门审核员和平台管理员可以查看提供部门接口"))
+    page = paginate(selectors.provider_services(user), page_number(request.GET.get("page")), None)
+    rows = [{"service": service, "breaker": _breaker_label(service.pk)} for service in page.items]
+    context = {"page": page, "rows": rows, "may_register": provider_services.may_register(user), **_tabs(user)}
+    return render(request, "gateway/provider_list.html", context)
+
+
+def _breaker_label(service_id: int) -> str:
+    return str(Breaker(proxied.breaker_state(service_id)).label)
+
+
+@login_required
+@no_store
+@require_http_methods(["GET", "POST"])
+def provider_create(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    if not provider_services.may_register(user):
+        raise DjangoPermissionDenied(_(provider_services.MANAGERS_ONLY))
+    form = ProviderServiceForm(request.POST or None, resources=selectors.registrable_resources(user))
+    if request.method == "POST" and form.is_valid():
+        data = form.to_input(form.cleaned_data["resource"].pk)
+        if data is not None:
+            try:
+                service = provider_services.register_provider_service(data, actor=user)
+            except ValidationFailed as exc:
+                form.place(exc)
+            except (NotFound, Conflict, PermissionDenied) as exc:
+                form.add_error(None, exc.text)
+            else:
+                messages.success(request, _("提供部门接口已登记"))
+                return redirect("gateway:provider_detail", service.pk)
+    return render(request, "gateway/provider_form.html", {"form": form, "service": None})
+
+
+@login_required
+@no_store
+@require_http_methods(["GET", "POST"])
+def provider_detail(request: HttpRequest, service_id: int) -> HttpResponse:
+    user = acting_user(request)
+    try:
+        service = selectors.get_provider_service(user, service_id)
+    except NotFound as exc:
+        raise Http404(exc.text) from exc
+    may_edit = provider_services.may_register(user) and (
+        user.has_role(Role.PLATFORM_ADMIN) or user.department_id == service.resource.department_id
+    )
+    form = ProviderServiceForm(request.POST or None, service=service, initial=forms.initial_of(service))
+    if request.method == "POST":
+        if not may_edit:
+            raise DjangoPermissionDenied(_(provider_services.MANAGERS_ONLY))
+        if form.is_valid():
+            data = form.to_input(service.resource_id)
+            if data is not None:
+                try:
+                    provider_services.update_provider_service(service, data, actor=user)
+                except ValidationFailed as exc:
+                    form.place(exc)
+                except (Conflict, PermissionDenied) as exc:
+                    form.add_error(None, exc.text)
+                else:
+                    messages.success(request, _("提供部门接口已保存"))
+                    return redirect("gateway:provider_detail", service.pk)
+    context = {
+        "service": service,
+        "form": form,
+        "may_edit": may_edit,
+        "breaker": _breaker_label(service.pk),
+        "calls": selectors.proxied_calls(service, limit=20),
+    }
+    return render(request, "gateway/provider_detail.html", context)

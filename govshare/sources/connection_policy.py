@@ -28,6 +28,7 @@ import math
 import os
 import re
 import socket
+import ssl
 import threading
 import time
 import typing
@@ -572,8 +573,9 @@ class PinnedTransport(httpx.HTTPTransport):
     """httpx's transport connecting through the policy: never through proxies from the environment, never to a
     host the policy refuses, always to the address it checked (TLS still verifies the host name)."""
 
-    def __init__(self, policy: SourcePolicy, limits: ReadLimits) -> None:
-        ssl_context = httpx.create_ssl_context()
+    def __init__(self, policy: SourcePolicy, limits: ReadLimits, ssl_context: ssl.SSLContext | None = None) -> None:
+        # Building a context loads the CA bundle (milliseconds of CPU): a caller making many requests passes one.
+        ssl_context = ssl_context or httpx.create_ssl_context()
         super().__init__(verify=ssl_context)
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context, network_backend=_PinnedBackend(policy, limits), max_connections=4

@@ -32,6 +32,7 @@ from govshare.datasets import scopes
 from govshare.datasets import services as dataset_services
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Load
+from govshare.gateway.provider_services import ProviderServiceInput, register_provider_service
 from govshare.grading import services as grading_services
 from govshare.grading.models import GradingChange
 from govshare.identity import services as identity_services
@@ -84,6 +85,8 @@ OBJECTS: dict[str, tuple[str, ...]] = {
     # {"request_id", "line_id"} (the line: in review at the provider's stage).
     "share_request": ("a", "b"),
     "request_line": ("a", "b"),  # the same requests: routes of a line take its line_id
+    # Provider services (a provider's own API behind its published resource) of A and of B.
+    "provider_service": ("a", "b"),
 }
 
 # Classes of answers.
@@ -291,6 +294,32 @@ def _share_request(applicant: User, resource: Resource, system_id: int) -> dict[
     return {"request_id": line.request_id, "line_id": line.pk}
 
 
+# A provider's own API in the matrix: a host that never resolves (judged again at each call, never called here).
+PROVIDER_BASE_URL = "https://api.matrix.example.invalid/v1"
+PROVIDER_MAPPING = {"公民身份号码": "data[].sfzh", "姓名": "data[].xm"}
+PROVIDER_OPERATIONS = [
+    {"name": "person", "method": "GET", "path": "/people/{sfzh}", "params": {"sfzh": "公民身份号码"}}
+]
+
+
+def provider_service_body(resource_id: int) -> dict[str, Any]:
+    return {
+        "resource_id": resource_id,
+        "base_url": PROVIDER_BASE_URL,
+        "operations": PROVIDER_OPERATIONS,
+        "mapping": PROVIDER_MAPPING,
+        "auth_kind": "header",
+        "auth_name": "X-Api-Key",
+        "secret": "matrix-provider-key",
+        "timeout_seconds": 5,
+    }
+
+
+def _provider_service(resource: Resource, actor: User) -> int:
+    body = provider_service_body(resource.pk)
+    return register_provider_service(ProviderServiceInput(**body), actor=actor).pk
+
+
 def build_world() -> World:
     a = testing.make_department("矩阵甲局")
     b = testing.make_department("矩阵乙局")
@@ -364,6 +393,7 @@ def build_world() -> World:
     request_b = _share_request(someone, c_published, system_b["system_id"])
     held_a = _held_grant(a, c_published, system_a["system_id"])
     held_b = _held_grant(b, c_published, system_b["system_id"])
+    provider_a, provider_b = _provider_service(a_published, admin_a), _provider_service(b_published, admin_b)
     inboxes = {role: _notice(user) for role, user in users.items() if user is not None}
     world = World(users=users, tokens=tokens, spare_tokens=spare, own_notifications=inboxes)
     world.objects = {
@@ -395,6 +425,7 @@ def build_world() -> World:
         "consumer_grant": {"a": held_a.pk, "b": held_b.pk},
         "share_request": {"a": request_a, "b": request_b},
         "request_line": {"a": request_a, "b": request_b},
+        "provider_service": {"a": provider_a, "b": provider_b},
     }
     assert isinstance(batch_a, ImportBatch) and isinstance(change_a, GradingChange)
     return world

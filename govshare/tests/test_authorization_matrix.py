@@ -78,6 +78,7 @@ SYSTEM_UPDATE: Body = lambda system: {  # noqa: E731
 ROTATE: Body = lambda _: {"overlap_hours": 24}  # noqa: E731
 ROTATE_FORM: Body = lambda _: {"overlap_days": "7"}  # noqa: E731
 REQUEST_DETAILS: Body = lambda _: {"purpose": "矩阵用途"}  # noqa: E731
+PROVIDER: Body = lambda resource_id: authz.provider_service_body(resource_id)  # noqa: E731
 NO_RESOURCE: Body = lambda _: {"resource_id": 2**31 - 1}  # noqa: E731
 APPROVE: Body = lambda _: {"items": ["姓名"]}  # noqa: E731
 ARBITRATE: Body = lambda _: {"uphold": True, "note": "维持"}  # noqa: E731
@@ -102,6 +103,12 @@ API: dict[str, tuple[str, str, Body | None]] = {
     # A token never mints a token (it could outlive itself): only a signed-in session creates one, so 403 here.
     "accounts_api_create_token": ("none", "L F F F F F F F", TOKEN),
     "accounts_api_revoke_token": ("token", "L OH OH OH OH OH OH OH", None),
+    # 提供部门接口 (see the pages): every published resource of the world is already registered (409) and drafts
+    # are refused by their state (409); a reviewer may see but not register or change (403).
+    "gateway_api_list_provider_services": ("none", "L O O O O O O O", None),
+    "gateway_api_register_provider_service": ("resource", "L VVVV VVHH FFHH FFHH HHHH HHHH HHVV", PROVIDER),
+    "gateway_api_get_provider_service": ("provider_service", "L OO OH OH HH HH HH HO", None),
+    "gateway_api_update_provider_service": ("provider_service", "L OO OH FH HH HH HH HO", PROVIDER),
     "audit_api_list_logs": ("none", "L F F F F F O F", None),
     "audit_api_export_logs": ("none", "L F F F F F O F", None),
     "audit_api_get_log": ("row", "L F F F F F O F", None),
@@ -433,6 +440,11 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "gateway:api_detail": ("consumer_grant", "GET", "L H OH HH OH H H HO", None),
     "gateway:calls": ("none", "GET", "L F O O F F F O", None),
     "gateway:key_search": ("none", "GET", "L F F F F F O F", None),
+    # 提供部门接口: seen by the provider's 目录管理员 and 审核员 and the platform administrator; registered and changed
+    # by the resource's own 目录管理员 and the platform administrator (404 for another department's).
+    "gateway:providers": ("none", "GET", "L O O O F F F O", None),
+    "gateway:provider_create": ("none", "GET", "L O O F F F F O", None),
+    "gateway:provider_detail": ("provider_service", "GET", "L OO OH OH HH HH HH HO", None),
     "home": ("none", "GET", "L O O O O O O O", None),
     "favicon": ("none", "GET", "O O O O O O O O", None),
 }

@@ -4,6 +4,7 @@ grant of this system's scenario, within its items and rows and quota, gives an a
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,10 +16,13 @@ from govshare.accounts.choices import Role
 from govshare.accounts.models import Department
 from govshare.catalog.models import Resource
 from govshare.datasets import scopes
+from govshare.gateway import proxied
+from govshare.gateway.provider_services import ProviderServiceInput, register_provider_service
 from govshare.identity import services as identity_services
 from govshare.sharing import grants
 from govshare.testing import gateway
 from govshare.testing.gateway import Answer, Consumer
+from govshare.testing.provider_api import API_KEY, API_KEY_HEADER, MAPPING, OPERATIONS, ProviderServer
 from govshare.testing.share_requests import scenario_with_system
 from govshare.testing.sharing import TODAY, issue, make_scenario
 
@@ -54,7 +58,7 @@ def call(
     body: dict[str, Any] = {"scenario": scenario or world.consumer.scenario.pk, "key": {"公民身份号码": key}}
     if service == "query":
         body = {"scenario": body["scenario"], "filters": {"公民身份号码": key}}
-    if service in ("lookup", "query"):
+    if service in ("lookup", "query", "call"):
         if extra_item:
             body["items"] = ["姓名", extra_item]
     else:
@@ -147,7 +151,7 @@ def nothing_found(answer: Answer) -> bool:
 
 
 CASES: dict[str, tuple[Callable[[World, str], Answer], dict[str, Callable[[Answer], bool]]]] = {
-    "valid": (valid, {"lookup": lookup_found, "query": lookup_found, "verify": verified}),
+    "valid": (valid, {"lookup": lookup_found, "query": lookup_found, "call": lookup_found, "verify": verified}),
     "no grant": (no_grant, {"*": refused(404, "NO_GRANT")}),
     "expired": (expired, {"*": refused(404, "NO_GRANT")}),
     "revoked": (revoked, {"*": refused(404, "NO_GRANT")}),
@@ -161,7 +165,30 @@ CASES: dict[str, tuple[Callable[[World, str], Answer], dict[str, Callable[[Answe
 }
 
 
-@pytest.mark.parametrize("service", ["lookup", "verify", "query"])
+def _proxied(people: Resource, request: pytest.FixtureRequest) -> None:
+    """`call`: the same resource served by its provider's own API (a real server on 127.0.0.1 with the same rows)."""
+    request.getfixturevalue("allow_local_sources")
+    server = ProviderServer()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    request.addfinalizer(server.server_close)
+    request.addfinalizer(server.shutdown)
+    proxied.forget_breakers()
+    admin = testing.make_user(Role.CATALOG_ADMIN, department=people.department)
+    data = ProviderServiceInput(
+        resource_id=people.pk,
+        base_url=server.base_url,
+        operations=OPERATIONS,
+        mapping=MAPPING,
+        auth_kind="header",
+        auth_name=API_KEY_HEADER,
+        secret=API_KEY,
+        timeout_seconds=5.0,
+    )
+    register_provider_service(data, actor=admin)
+
+
+@pytest.mark.parametrize("service", ["lookup", "verify", "query", "call"])
 @pytest.mark.parametrize("case", list(CASES))
 def test_gateway_matrix(
     case: str,
@@ -170,7 +197,10 @@ def test_gateway_matrix(
     consumer_department: Department,
     consumer: Consumer,
     monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
+    if service == "call":
+        _proxied(people, request)
     arrange, expected = CASES[case]
     world = World(people, consumer_department, consumer, monkeypatch)
     answer = arrange(world, service)
