@@ -16,5 +16,8 @@ class GatewayConfig(AppConfig):
         from govshare.jobs.registry import register_task
 
         register_task(jobs.WATCH_USAGE, jobs.watch_usage)
+        register_task(jobs.RUN_DELIVERY, jobs.run_delivery)
+        register_task(jobs.SWEEP_DELIVERIES, jobs.sweep_deliveries)
+        post_migrate.connect(jobs.ensure_sweep_after_migrate, sender=self, dispatch_uid="gateway-sweep-deliveries")
         post_migrate.connect(jobs.ensure_schedule_after_migrate, sender=self, dispatch_uid="gateway-watch-usage")
         panels.register()

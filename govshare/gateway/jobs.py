@@ -1,4 +1,5 @@
-"""The gateway's periodic work: the hourly watch for unusual use (`alerts.watch_usage`), a django-q schedule."""
+"""The gateway's periodic work: the hourly watch for unusual use (`alerts.watch_usage`) and the hourly sweep that
+starts due deliveries (`delivery.sweep_deliveries`), django-q schedules; and a delivery's run."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ logger = logging.getLogger(__name__)
 
 WATCH_USAGE = "gateway.watch_usage"
 WATCH_SCHEDULE_NAME = "govshare-gateway-watch-usage"
+RUN_DELIVERY = "gateway.run_delivery"
+SWEEP_DELIVERIES = "gateway.sweep_deliveries"
+SWEEP_SCHEDULE_NAME = "govshare-gateway-sweep-deliveries"
 
 
 def watch_usage() -> int:
@@ -27,3 +31,21 @@ def watch_usage() -> int:
 def ensure_schedule_after_migrate(using: str = DEFAULT_DB_ALIAS, **kwargs: object) -> None:
     """post_migrate."""
     registry.keep_schedule_once_migrated(using, WATCH_SCHEDULE_NAME, WATCH_USAGE, Schedule.HOURLY)
+
+
+def run_delivery(delivery_id: int, manual: bool = False) -> int | None:
+    """One run of a delivery (queued by the sweep or by 立即执行): the run's id, None when none started."""
+    from govshare.gateway import delivery
+
+    return delivery.run_delivery_job(delivery_id, manual)
+
+
+def sweep_deliveries() -> int:
+    from govshare.gateway import delivery
+
+    return len(delivery.sweep_deliveries())
+
+
+def ensure_sweep_after_migrate(using: str = DEFAULT_DB_ALIAS, **kwargs: object) -> None:
+    """post_migrate."""
+    registry.keep_schedule_once_migrated(using, SWEEP_SCHEDULE_NAME, SWEEP_DELIVERIES, Schedule.HOURLY)
