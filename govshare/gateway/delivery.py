@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import transaction
@@ -40,11 +41,12 @@ from govshare.catalog.choices import UpdateCycle
 from govshare.core import crypto
 from govshare.core.crypto_arrow import hmac_arrow_column
 from govshare.core.errors import FieldProblem, NotFound, ValidationFailed
+from govshare.dataplane.encryption import decrypted, hmac_column, stored_columns
 from govshare.dataplane.engines import connect_duckdb
 from govshare.dataplane.raw import SourceError
-from govshare.dataplane.tables import VersionVacuumed
+from govshare.dataplane.tables import DatasetTable, VersionVacuumed
 from govshare.dataplane.transform import quote_identifier
-from govshare.datasets import reading, scopes, serving
+from govshare.datasets import leases, reading, scopes, serving
 from govshare.datasets.models import Dataset
 from govshare.datasets.scopes import ReadScope
 from govshare.gateway import delivery_targets
@@ -192,17 +194,7 @@ def _keyed(reader: pa.RecordBatchReader, terms: Terms, resource_id: int) -> pa.R
 def extract(dataset: Dataset, terms: Terms, version: int, reader: User, *, holder: str) -> Extract:
     """The version's extract under the terms (NotFound when the version is gone). The caller closes `batches` and
     releases `lease`."""
-    masking = {name: rule for name, rule in terms.masking.items() if name not in terms.key_items}
-    if not terms.hashed:
-        masking = dict(terms.masking)
-    scope = ReadScope(
-        reader=reader,
-        masking=masking,
-        items=frozenset(terms.items) | frozenset(terms.key_items),
-        rows_where=terms.row_filter,
-        purpose="数据交付",
-    )
-    opened = reading.open_version(dataset, scope, version=version, holder=holder)
+    opened = reading.open_version(dataset, _scope(terms, reader), version=version, holder=holder)
     batches = _keyed(opened.batches, terms, dataset.resource_id)
     return Extract(opened.number, batches.schema, batches, opened.lease)
 
@@ -212,8 +204,6 @@ def _release(found: Extract | None) -> None:
         return
     found.batches.close()
     if found.lease is not None:
-        from govshare.datasets import leases
-
         leases.release(found.lease)  # type: ignore[arg-type]
 
 
@@ -233,6 +223,103 @@ def _unique(relation: str, keys: Sequence[str]) -> str:
     return f"SELECT DISTINCT ON ({listed}) * FROM {relation} WHERE {present}"  # noqa: S608 (quoted names)
 
 
+def _plain_key(plain: pa.RecordBatch | pa.Table, terms: Terms, resource_id: int, ring: crypto.KeyRing) -> list[pa.Array]:
+    """The delivered key of plain rows: the key items themselves, or `_key` (their HMAC)."""
+    if not terms.hashed:
+        return [plain.column(name) for name in terms.key_items]
+    parts = [pc.cast(plain.column(name), pa.string()) for name in terms.key_items]
+    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
+    return [hmac_arrow_column(joined, ring, _hash_purpose(resource_id))]
+
+
+def _compared(stored_p: pa.Schema, stored_n: pa.Schema, names: Sequence[str]) -> dict[str, str] | None:
+    """Each needed column → the stored column two versions are compared on (an encrypted column by its HMAC
+    column: fresh ciphertexts always differ), or None when a column cannot be compared stored (missing from the
+    previous version, or encrypted without a hash): the extracts are then compared instead."""
+    encrypted = {column.name: column for column in stored_columns(stored_n)}
+    compared: dict[str, str] = {}
+    for name in names:
+        if name not in stored_p.names:
+            return None
+        column = encrypted.get(name)
+        if column is None:
+            compared[name] = name
+            continue
+        hashed = hmac_column(name)
+        if not column.searchable or hashed not in stored_n.names or hashed not in stored_p.names:
+            return None
+        compared[name] = hashed
+    return compared
+
+
+def _stored_changes(
+    dataset: Dataset, terms: Terms, scope: ReadScope, duck: duckdb.DuckDBPyConnection, *, since: int, version: int
+) -> Changes | None:
+    """The changes from the versions' stored rows: compared by key in DuckDB on the stored columns the grant
+    needs, then only the changed rows decrypted, filtered, masked and keyed. None when the stored versions cannot
+    be compared (the caller compares the extracts)."""
+    table = DatasetTable(dataset.table_uri)
+    stored_p, stored_n = table.schema(since), table.schema(version)
+    needed = [n for n in stored_n.names if n in set(terms.items) | set(terms.key_items) | set(terms.row_filter)]
+    if any(name not in needed for name in terms.key_items):
+        return None
+    compared = _compared(stored_p, stored_n, needed)
+    if compared is None:
+        return None
+    keys = [compared[name] for name in terms.key_items]
+    read_n = [n for n in stored_n.names if n in needed or n in compared.values()]
+    read_p = [n for n in stored_p.names if n in compared.values() or n in terms.key_items]
+    duck.register("delivery_current", table.read(version, columns=read_n))
+    duck.register("delivery_previous", table.read(since, columns=read_p))
+    duck.execute(f"CREATE TEMP TABLE delivery_n AS {_unique('delivery_current', keys)}")
+    duck.execute(f"CREATE TEMP TABLE delivery_p AS {_unique('delivery_previous', keys)}")
+    duck.unregister("delivery_current")
+    duck.unregister("delivery_previous")
+    join = " AND ".join(f"n.{quote_identifier(k)} = p.{quote_identifier(k)}" for k in keys)
+    others = sorted({c for c in compared.values() if c not in keys})
+    changed = " OR ".join(f"n.{quote_identifier(c)} IS DISTINCT FROM p.{quote_identifier(c)}" for c in others)
+    changed = changed or "false"
+    listed_n = ", ".join(f"n.{quote_identifier(c)}" for c in read_n)
+    listed_p = ", ".join(f"p.{quote_identifier(c)}" for c in terms.key_items)
+    new_rows = duck.sql(
+        f"SELECT {listed_n} FROM delivery_n AS n LEFT JOIN delivery_p AS p ON {join} "  # noqa: S608
+        f"WHERE p.{quote_identifier(keys[0])} IS NULL OR {changed}"
+    ).to_arrow_reader(UPSERT_BATCH_ROWS)
+    upserts = _keyed(reading.scoped_rows(new_rows, stored_n, dataset.resource_id, scope), terms, dataset.resource_id)
+    up = upserts.read_all()
+    old_keys = duck.sql(
+        f"SELECT {listed_p} FROM delivery_p AS p LEFT JOIN delivery_n AS n ON {join} "  # noqa: S608
+        f"WHERE n.{quote_identifier(keys[0])} IS NULL OR {changed}"
+    ).to_arrow_table()
+    plain_old = decrypted(pa.RecordBatchReader.from_batches(old_keys.schema, old_keys.to_batches()), stored_p,
+                          dataset.resource_id).read_all()  # fmt: skip
+    ring = crypto.current_key_ring()
+    pk = terms.primary_key
+    left = pa.table(_plain_key(plain_old, terms, dataset.resource_id, ring), names=pk)
+    duck.register("delivery_left", left)
+    duck.register("delivery_up", up.select(pk))
+    on = " AND ".join(f"l.{quote_identifier(k)} = u.{quote_identifier(k)}" for k in pk)
+    deletes = duck.sql(f"SELECT l.* FROM delivery_left AS l ANTI JOIN delivery_up AS u ON {on}").to_arrow_table()  # noqa: S608
+    duck.unregister("delivery_left")
+    duck.unregister("delivery_up")
+    return Changes(False, up.schema, pa.RecordBatchReader.from_batches(up.schema, up.to_batches()), deletes)
+
+
+def _scope(terms: Terms, reader: User) -> ReadScope:
+    """The read scope of an extract: the grant's items and the key items, its rows, its masking (the key items
+    left plain when the key leaves hashed: `_keyed` masks them after hashing)."""
+    masking = dict(terms.masking)
+    if terms.hashed:
+        masking = {name: rule for name, rule in terms.masking.items() if name not in terms.key_items}
+    return ReadScope(
+        reader=reader,
+        masking=masking,
+        items=frozenset(terms.items) | frozenset(terms.key_items),
+        rows_where=terms.row_filter,
+        purpose="数据交付",
+    )
+
+
 @contextmanager
 def changes(
     dataset: Dataset, terms: Terms, reader: User, *, since: int | None, version: int, holder: str
@@ -243,6 +330,17 @@ def changes(
     duck = connect_duckdb()
     current = previous = None
     try:
+        if since is not None and since != version:
+            try:
+                with leases.hold_version(dataset, since, holder=holder), leases.hold_version(
+                    dataset, version, holder=holder
+                ):
+                    stored = _stored_changes(dataset, terms, _scope(terms, reader), duck, since=since, version=version)
+            except (NotFound, VersionVacuumed, OSError, ValueError):
+                stored, since = None, None
+            if stored is not None:
+                yield stored
+                return
         current = extract(dataset, terms, version, reader, holder=holder)
         if since is not None and since != version:
             try:

@@ -158,12 +158,16 @@ def _create_table(schema: pa.Schema, keys: Sequence[str], table: str, backend: s
 
 
 def _merge_sql(schema: pa.Schema, keys: Sequence[str], table: str, stage: str, *, where_true: bool) -> str:
+    """Insert the staged rows, updating those whose key is there already and whose values differ (an unchanged
+    row is not written: its row version stays, and the statement's count is the rows really written)."""
     names = ", ".join(_quote(f.name) for f in schema)
     others = [f.name for f in schema if f.name not in keys]
     conflict = ", ".join(_quote(k) for k in keys)
+    distinct = "IS DISTINCT FROM" if not where_true else "IS NOT"
     if others:
         sets = ", ".join(f"{_quote(n)} = excluded.{_quote(n)}" for n in others)
-        action = f"DO UPDATE SET {sets}"
+        differ = " OR ".join(f"{_quote(table)}.{_quote(n)} {distinct} excluded.{_quote(n)}" for n in others)
+        action = f"DO UPDATE SET {sets} WHERE {differ}"
     else:
         action = "DO NOTHING"
     where = " WHERE true" if where_true else ""
@@ -240,14 +244,13 @@ def _apply_postgres(
             cur.execute(_create_table(schema, keys, spec.table, "postgresql"))
             _check_columns(_pg_columns(cur, spec.table), schema, spec.table)
             cur.execute(f"CREATE TEMP TABLE delivery_stage ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")  # noqa: S608
-            staged = 0
             with cur.copy(f"COPY delivery_stage ({names}) FROM STDIN (FORMAT csv)") as copy:  # noqa: S608
                 for batch in upserts:
                     if batch.num_rows:
-                        staged += batch.num_rows
                         copy.write(_csv(batch))
             cur.execute("ANALYZE delivery_stage")
             cur.execute(_merge_sql(schema, keys, spec.table, "delivery_stage", where_true=False))
+            written = max(cur.rowcount, 0)
             deleted = 0
             if full:
                 cur.execute(
@@ -264,7 +267,7 @@ def _apply_postgres(
                         copy.write(_csv(batch))
                 cur.execute(f"DELETE FROM {table} AS t USING delivery_gone AS g WHERE {_match(keys, 't', 'g')}")  # noqa: S608
                 deleted = max(cur.rowcount, 0)
-    return Applied(staged, deleted)
+    return Applied(written, deleted)
 
 
 # ---------------------------------------------------------------------------------------------------- SQLite
@@ -305,13 +308,11 @@ def _apply_sqlite(
         existing = {str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})")}
         _check_columns(existing, schema, spec.table)
         conn.execute(f"CREATE TEMP TABLE delivery_stage AS SELECT {names} FROM {table} WHERE 0")  # noqa: S608
-        staged = 0
         for batch in upserts:
             for start in range(0, batch.num_rows, SQLITE_BATCH_ROWS):
                 piece = batch.slice(start, SQLITE_BATCH_ROWS)
                 conn.executemany(f"INSERT INTO temp.delivery_stage ({names}) VALUES ({marks})", _rows(piece))  # noqa: S608
-                staged += piece.num_rows
-        conn.execute(_merge_sql(schema, keys, spec.table, "temp.delivery_stage", where_true=True))
+        written = max(conn.execute(_merge_sql(schema, keys, spec.table, "temp.delivery_stage", where_true=True)).rowcount, 0)
         deleted = 0
         if full:
             cursor = conn.execute(
@@ -339,4 +340,4 @@ def _apply_sqlite(
         raise
     finally:
         conn.close()
-    return Applied(staged, deleted)
+    return Applied(written, deleted)
