@@ -252,12 +252,30 @@ def _compared(stored_p: pa.Schema, stored_n: pa.Schema, names: Sequence[str]) ->
     return compared
 
 
+def _relation(duck: duckdb.DuckDBPyConnection, table: DatasetTable, version: int, columns: list[str], name: str) -> None:
+    """A version's stored rows as the view `name` of the connection: its Parquet files read by DuckDB itself (each
+    scan reads only the columns and row groups it needs), or the table's own reader on an object store."""
+    if table.storage_options is None:
+        listed = ", ".join("'" + path.replace("'", "''") + "'" for path in table.files(version))
+        selected = ", ".join(quote_identifier(c) for c in columns)
+        duck.execute(
+            f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {selected} "  # noqa: S608 (quoted names and paths)
+            f"FROM read_parquet([{listed}], union_by_name = true)"
+        )
+    else:
+        reader = table.read(version, columns=columns)
+        duck.register(f"{name}_reader", reader)
+        duck.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_reader")  # noqa: S608
+        duck.unregister(f"{name}_reader")
+
+
 def _stored_changes(
     dataset: Dataset, terms: Terms, scope: ReadScope, duck: duckdb.DuckDBPyConnection, *, since: int, version: int
 ) -> Changes | None:
-    """The changes from the versions' stored rows: compared by key in DuckDB on the stored columns the grant
-    needs, then only the changed rows decrypted, filtered, masked and keyed. None when the stored versions cannot
-    be compared (the caller compares the extracts)."""
+    """The changes from the versions' stored rows: each version's keys with a hash of the stored columns the grant
+    needs (an encrypted column by its HMAC), compared by key in DuckDB; then only the changed rows read again,
+    decrypted, filtered, masked and keyed. None when the stored versions cannot be compared (the caller compares
+    the extracts)."""
     table = DatasetTable(dataset.table_uri)
     stored_p, stored_n = table.schema(since), table.schema(version)
     needed = [n for n in stored_n.names if n in set(terms.items) | set(terms.key_items) | set(terms.row_filter)]
@@ -267,29 +285,39 @@ def _stored_changes(
     if compared is None:
         return None
     keys = [compared[name] for name in terms.key_items]
+    others = sorted({c for c in compared.values() if c not in keys})
     read_n = [n for n in stored_n.names if n in needed or n in compared.values()]
     read_p = [n for n in stored_p.names if n in compared.values() or n in terms.key_items]
-    duck.register("delivery_current", table.read(version, columns=read_n))
-    duck.register("delivery_previous", table.read(since, columns=read_p))
-    duck.execute(f"CREATE TEMP TABLE delivery_n AS {_unique('delivery_current', keys)}")
-    duck.execute(f"CREATE TEMP TABLE delivery_p AS {_unique('delivery_previous', keys)}")
-    duck.unregister("delivery_current")
-    duck.unregister("delivery_previous")
+    _relation(duck, table, version, read_n, "delivery_vn")
+    _relation(duck, table, since, read_p, "delivery_vp")
+    key_list = ", ".join(quote_identifier(k) for k in keys)
+    present = " AND ".join(f"{quote_identifier(k)} IS NOT NULL" for k in keys)
+    digest = f"min(hash({', '.join(quote_identifier(c) for c in others)}))" if others else "0"
+    for side in ("n", "p"):
+        duck.execute(
+            f"CREATE TEMP TABLE delivery_h{side} AS SELECT {key_list}, {digest} AS h "  # noqa: S608
+            f"FROM delivery_v{side} WHERE {present} GROUP BY {key_list}"
+        )
     join = " AND ".join(f"n.{quote_identifier(k)} = p.{quote_identifier(k)}" for k in keys)
-    others = sorted({c for c in compared.values() if c not in keys})
-    changed = " OR ".join(f"n.{quote_identifier(c)} IS DISTINCT FROM p.{quote_identifier(c)}" for c in others)
-    changed = changed or "false"
-    listed_n = ", ".join(f"n.{quote_identifier(c)}" for c in read_n)
-    listed_p = ", ".join(f"p.{quote_identifier(c)}" for c in terms.key_items)
+    picked = ", ".join(f"coalesce(n.{quote_identifier(k)}, p.{quote_identifier(k)}) AS {quote_identifier(k)}" for k in keys)
+    first = quote_identifier(keys[0])
+    duck.execute(
+        f"CREATE TEMP TABLE delivery_changed AS SELECT {picked}, n.{first} IS NOT NULL AS in_n, "  # noqa: S608
+        f"p.{first} IS NOT NULL AS in_p FROM delivery_hn AS n FULL JOIN delivery_hp AS p ON {join} "
+        f"WHERE n.{first} IS NULL OR p.{first} IS NULL OR n.h <> p.h"
+    )
+    on_n = " AND ".join(f"v.{quote_identifier(k)} = c.{quote_identifier(k)}" for k in keys)
+    listed_n = ", ".join(f"v.{quote_identifier(c)}" for c in read_n)
     new_rows = duck.sql(
-        f"SELECT {listed_n} FROM delivery_n AS n LEFT JOIN delivery_p AS p ON {join} "  # noqa: S608
-        f"WHERE p.{quote_identifier(keys[0])} IS NULL OR {changed}"
+        f"SELECT DISTINCT ON ({', '.join(f'v.{quote_identifier(k)}' for k in keys)}) {listed_n} "  # noqa: S608
+        f"FROM delivery_vn AS v JOIN delivery_changed AS c ON {on_n} WHERE c.in_n"
     ).to_arrow_reader(UPSERT_BATCH_ROWS)
     upserts = _keyed(reading.scoped_rows(new_rows, stored_n, dataset.resource_id, scope), terms, dataset.resource_id)
     up = upserts.read_all()
+    listed_p = ", ".join(f"v.{quote_identifier(c)}" for c in terms.key_items)
     old_keys = duck.sql(
-        f"SELECT {listed_p} FROM delivery_p AS p LEFT JOIN delivery_n AS n ON {join} "  # noqa: S608
-        f"WHERE n.{quote_identifier(keys[0])} IS NULL OR {changed}"
+        f"SELECT DISTINCT ON ({', '.join(f'v.{quote_identifier(k)}' for k in keys)}) {listed_p} "  # noqa: S608
+        f"FROM delivery_vp AS v JOIN delivery_changed AS c ON {on_n} WHERE c.in_p"
     ).to_arrow_table()
     plain_old = decrypted(pa.RecordBatchReader.from_batches(old_keys.schema, old_keys.to_batches()), stored_p,
                           dataset.resource_id).read_all()  # fmt: skip
@@ -318,6 +346,19 @@ def _scope(terms: Terms, reader: User) -> ReadScope:
         rows_where=terms.row_filter,
         purpose="数据交付",
     )
+
+
+_RELATIONS = ("delivery_n", "delivery_p", "delivery_hn", "delivery_hp", "delivery_changed", "delivery_vn", "delivery_vp")
+
+
+def _drop_relations(duck: duckdb.DuckDBPyConnection) -> None:
+    """The connection's temporary views and tables of a run (the process's DuckDB database outlives it)."""
+    for name in _RELATIONS:
+        for kind in ("VIEW", "TABLE"):
+            try:
+                duck.execute(f"DROP {kind} IF EXISTS {name}")
+            except duckdb.CatalogException:
+                continue
 
 
 @contextmanager
@@ -376,8 +417,7 @@ def changes(
         upserts = duck.sql(upsert_query).to_arrow_reader(UPSERT_BATCH_ROWS)
         yield Changes(False, current.schema, upserts, deletes)
     finally:
-        duck.execute("DROP TABLE IF EXISTS delivery_n")
-        duck.execute("DROP TABLE IF EXISTS delivery_p")
+        _drop_relations(duck)
         duck.close()
         _release(current)
         _release(previous)
