@@ -203,22 +203,11 @@ def main() -> None:
     _write_csv(path, args.rows, change=args.change, version=1)
     print(f"version 1 loaded in {_load(source, owner, path):.1f} s", flush=True)
     started = time.perf_counter()
-    if os.environ.get("BENCH_PROFILE"):
-        import cProfile
-        import pstats
-
-        profile = cProfile.Profile()
-        profile.enable()
     second = delivery.run_delivery(subscription, today=today)
-    if os.environ.get("BENCH_PROFILE"):
-        profile.disable()
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(35)
     second_seconds = time.perf_counter() - started
     assert second is not None and second.status == "succeeded", second and second.error
     with psycopg.connect(f"{args.target}/delivery_bench") as conn:
         (count,) = conn.execute("SELECT count(*) FROM people").fetchone() or (0,)
-    expected = Dataset.objects.get(pk=dataset.pk)
-    del expected
 
     print()
     print(f"{'step':<36} {'rows':>10} {'seconds':>9} {'× bare COPY':>12}")

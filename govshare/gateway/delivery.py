@@ -292,33 +292,36 @@ def _stored_changes(
     _relation(duck, table, since, read_p, "delivery_vp")
     key_list = ", ".join(quote_identifier(k) for k in keys)
     present = " AND ".join(f"{quote_identifier(k)} IS NOT NULL" for k in keys)
-    digest = f"min(hash({', '.join(quote_identifier(c) for c in others)}))" if others else "0"
-    for side in ("n", "p"):
-        duck.execute(
-            f"CREATE TEMP TABLE delivery_h{side} AS SELECT {key_list}, {digest} AS h "  # noqa: S608
-            f"FROM delivery_v{side} WHERE {present} GROUP BY {key_list}"
-        )
+    digest = f"hash({', '.join(quote_identifier(c) for c in others)})" if others else "0"
     join = " AND ".join(f"n.{quote_identifier(k)} = p.{quote_identifier(k)}" for k in keys)
-    picked = ", ".join(f"coalesce(n.{quote_identifier(k)}, p.{quote_identifier(k)}) AS {quote_identifier(k)}" for k in keys)
     first = quote_identifier(keys[0])
+    listed_n = ", ".join(quote_identifier(c) for c in read_n)
+    previous_keys = ", ".join(f"p.{quote_identifier(k)} AS delivery_pk_{i}" for i, k in enumerate(keys))
+    # One hash join of the two versions by key, on a hash of each row's compared columns, keeping the current
+    # version's whole row for the changed keys (no second scan). A key held by several rows of a version counts as
+    # changed (its rows are delivered again; the target does not rewrite an unchanged row).
     duck.execute(
-        f"CREATE TEMP TABLE delivery_changed AS SELECT {picked}, n.{first} IS NOT NULL AS in_n, "  # noqa: S608
-        f"p.{first} IS NOT NULL AS in_p FROM delivery_hn AS n FULL JOIN delivery_hp AS p ON {join} "
-        f"WHERE n.{first} IS NULL OR p.{first} IS NULL OR n.h <> p.h"
+        f"CREATE TEMP TABLE delivery_changed AS SELECT {', '.join(f'n.{quote_identifier(c)}' for c in read_n)}, "  # noqa: S608
+        f"{previous_keys}, n.{first} IS NOT NULL AS in_n, p.{first} IS NOT NULL AS in_p "
+        f"FROM (SELECT {listed_n}, {digest} AS delivery_h FROM delivery_vn WHERE {present}) AS n "
+        f"FULL JOIN (SELECT {key_list}, {digest} AS delivery_h FROM delivery_vp WHERE {present}) AS p ON {join} "
+        f"WHERE n.{first} IS NULL OR p.{first} IS NULL OR n.delivery_h <> p.delivery_h"
     )
-    on_n = " AND ".join(f"v.{quote_identifier(k)} = c.{quote_identifier(k)}" for k in keys)
-    listed_n = ", ".join(f"v.{quote_identifier(c)}" for c in read_n)
     new_rows = duck.sql(
-        f"SELECT DISTINCT ON ({', '.join(f'v.{quote_identifier(k)}' for k in keys)}) {listed_n} "  # noqa: S608
-        f"FROM delivery_vn AS v JOIN delivery_changed AS c ON {on_n} WHERE c.in_n"
+        f"SELECT DISTINCT ON ({key_list}) {listed_n} FROM delivery_changed WHERE in_n"  # noqa: S608
     ).to_arrow_reader(UPSERT_BATCH_ROWS)
     upserts = _keyed(reading.scoped_rows(new_rows, stored_n, dataset.resource_id, scope), terms, dataset.resource_id)
     up = upserts.read_all()
-    listed_p = ", ".join(f"v.{quote_identifier(c)}" for c in terms.key_items)
-    old_keys = duck.sql(
-        f"SELECT DISTINCT ON ({', '.join(f'v.{quote_identifier(k)}' for k in keys)}) {listed_p} "  # noqa: S608
-        f"FROM delivery_vp AS v JOIN delivery_changed AS c ON {on_n} WHERE c.in_p"
-    ).to_arrow_table()
+    gone = ", ".join(f"delivery_pk_{i} AS {quote_identifier(k)}" for i, k in enumerate(keys))
+    if keys == list(terms.key_items):  # the key is stored plain: the previous rows' keys are at hand
+        old_keys = duck.sql(f"SELECT DISTINCT {gone} FROM delivery_changed WHERE in_p").to_arrow_table()  # noqa: S608
+    else:
+        on_p = " AND ".join(f"v.{quote_identifier(k)} = c.delivery_pk_{i}" for i, k in enumerate(keys))
+        listed_p = ", ".join(f"v.{quote_identifier(c)}" for c in terms.key_items)
+        old_keys = duck.sql(
+            f"SELECT DISTINCT ON ({', '.join(f'v.{quote_identifier(k)}' for k in keys)}) {listed_p} "  # noqa: S608
+            f"FROM delivery_vp AS v JOIN delivery_changed AS c ON {on_p} WHERE c.in_p"
+        ).to_arrow_table()
     plain_old = decrypted(pa.RecordBatchReader.from_batches(old_keys.schema, old_keys.to_batches()), stored_p,
                           dataset.resource_id).read_all()  # fmt: skip
     ring = crypto.current_key_ring()

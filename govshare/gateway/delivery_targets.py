@@ -248,7 +248,6 @@ def _apply_postgres(
                 for batch in upserts:
                     if batch.num_rows:
                         copy.write(_csv(batch))
-            cur.execute("ANALYZE delivery_stage")
             cur.execute(_merge_sql(schema, keys, spec.table, "delivery_stage", where_true=False))
             written = max(cur.rowcount, 0)
             deleted = 0
@@ -265,8 +264,15 @@ def _apply_postgres(
                 with cur.copy(f"COPY delivery_gone ({key_names}) FROM STDIN (FORMAT csv)") as copy:  # noqa: S608
                     for batch in deletes.select(list(keys)).to_batches(65_536):
                         copy.write(_csv(batch))
+                cur.execute("ANALYZE delivery_gone")
+                # A few keys against a large table: one index probe per key (the planner, without statistics of a
+                # table loaded in bulk moments ago, would hash the whole table).
+                cur.execute("SET LOCAL enable_hashjoin = off")
+                cur.execute("SET LOCAL enable_mergejoin = off")
                 cur.execute(f"DELETE FROM {table} AS t USING delivery_gone AS g WHERE {_match(keys, 't', 'g')}")  # noqa: S608
                 deleted = max(cur.rowcount, 0)
+                cur.execute("SET LOCAL enable_hashjoin = on")
+                cur.execute("SET LOCAL enable_mergejoin = on")
     return Applied(written, deleted)
 
 
