@@ -163,7 +163,9 @@ def main() -> None:
     resource = testing.make_published_resource(provider, items=drafts, data_level="L1", name="常住人口")
     source = source_services.register_source(
         resource,
-        source_services.SourceInput(name="报送", kind=SourceKind.FILE, config={"format": "csv"}, key_items=["人员编号"]),
+        source_services.SourceInput(
+            name="报送", kind=SourceKind.FILE, config={"format": "csv"}, key_items=["人员编号"]
+        ),
         actor=owner,
     )
     source_services.set_mapping(source, [source_services.MappingEntry(n, n) for n in ITEMS], actor=owner)

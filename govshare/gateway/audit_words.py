@@ -38,7 +38,13 @@ def register() -> None:
     actions.register(
         "gateway.delivery.run",
         _("执行数据交付"),
-        details=(_("授权 {grant}"), _("结果 {outcome}"), _("版本 {version}"), _("写入 {upserted} 行"), _("删除 {deleted} 行")),
+        details=(
+            _("授权 {grant}"),
+            _("结果 {outcome}"),
+            _("版本 {version}"),
+            _("写入 {upserted} 行"),
+            _("删除 {deleted} 行"),
+        ),
         failed_unless="succeeded",
     )
     actions.register("gateway.delivery.stop", _("停止数据交付"), details=(_("授权 {grant}"), _("原因 {reason}")))

@@ -50,8 +50,8 @@ from govshare.datasets import leases, reading, scopes, serving
 from govshare.datasets.models import Dataset
 from govshare.datasets.scopes import ReadScope
 from govshare.gateway import delivery_targets
-from govshare.gateway.jobs import RUN_DELIVERY, SWEEP_DELIVERIES
 from govshare.gateway.choices import DeliveryKind, DeliverySchedule, DeliveryStatus, RunMode, RunStatus
+from govshare.gateway.jobs import RUN_DELIVERY, SWEEP_DELIVERIES
 from govshare.gateway.models import Delivery, DeliveryRun
 from govshare.jobs import registry
 from govshare.sharing.choices import DeliveryMethod
@@ -86,7 +86,7 @@ ACTION_REGISTER = "gateway.delivery.register"
 ACTION_RUN = "gateway.delivery.run"
 ACTION_STOP = "gateway.delivery.stop"
 HASHED_KEY = "_key"
-SECRET_CONTEXT = "gateway.delivery.target"
+SECRET_CONTEXT = "gateway.delivery.target"  # noqa: S105 (associated data of the password's encryption)
 # A run still `running` after this long was interrupted (its process died): the next run may start.
 STALE_RUN = dt.timedelta(hours=2)
 UPSERT_BATCH_ROWS = 65_536
@@ -223,7 +223,9 @@ def _unique(relation: str, keys: Sequence[str]) -> str:
     return f"SELECT DISTINCT ON ({listed}) * FROM {relation} WHERE {present}"  # noqa: S608 (quoted names)
 
 
-def _plain_key(plain: pa.RecordBatch | pa.Table, terms: Terms, resource_id: int, ring: crypto.KeyRing) -> list[pa.Array]:
+def _plain_key(
+    plain: pa.RecordBatch | pa.Table, terms: Terms, resource_id: int, ring: crypto.KeyRing
+) -> list[pa.Array]:
     """The delivered key of plain rows: the key items themselves, or `_key` (their HMAC)."""
     if not terms.hashed:
         return [plain.column(name) for name in terms.key_items]
@@ -252,7 +254,9 @@ def _compared(stored_p: pa.Schema, stored_n: pa.Schema, names: Sequence[str]) ->
     return compared
 
 
-def _relation(duck: duckdb.DuckDBPyConnection, table: DatasetTable, version: int, columns: list[str], name: str) -> None:
+def _relation(
+    duck: duckdb.DuckDBPyConnection, table: DatasetTable, version: int, columns: list[str], name: str
+) -> None:
     """A version's stored rows as the view `name` of the connection: its Parquet files read by DuckDB itself (each
     scan reads only the columns and row groups it needs), or the table's own reader on an object store."""
     if table.storage_options is None:
@@ -351,7 +355,15 @@ def _scope(terms: Terms, reader: User) -> ReadScope:
     )
 
 
-_RELATIONS = ("delivery_n", "delivery_p", "delivery_hn", "delivery_hp", "delivery_changed", "delivery_vn", "delivery_vp")
+_RELATIONS = (
+    "delivery_n",
+    "delivery_p",
+    "delivery_hn",
+    "delivery_hp",
+    "delivery_changed",
+    "delivery_vn",
+    "delivery_vp",
+)
 
 
 def _drop_relations(duck: duckdb.DuckDBPyConnection) -> None:
@@ -376,8 +388,9 @@ def changes(
     try:
         if since is not None and since != version:
             try:
-                with leases.hold_version(dataset, since, holder=holder), leases.hold_version(
-                    dataset, version, holder=holder
+                with (
+                    leases.hold_version(dataset, since, holder=holder),
+                    leases.hold_version(dataset, version, holder=holder),
                 ):
                     stored = _stored_changes(dataset, terms, _scope(terms, reader), duck, since=since, version=version)
             except (NotFound, VersionVacuumed, OSError, ValueError):
@@ -413,7 +426,9 @@ def changes(
         changed = " OR ".join(differ) or "false"
         listed = ", ".join(f"n.{quote_identifier(c)}" for c in names)
         absent = f"p.{quote_identifier(keys[0])} IS NULL"
-        upsert_query = f"SELECT {listed} FROM delivery_n AS n LEFT JOIN delivery_p AS p ON {join} WHERE {absent} OR {changed}"  # noqa: S608
+        upsert_query = (
+            f"SELECT {listed} FROM delivery_n AS n LEFT JOIN delivery_p AS p ON {join} WHERE {absent} OR {changed}"  # noqa: S608
+        )
         key_list = ", ".join(f"p.{quote_identifier(k)}" for k in keys)
         delete_query = f"SELECT {key_list} FROM delivery_p AS p ANTI JOIN delivery_n AS n ON {join}"  # noqa: S608
         deletes = duck.sql(delete_query).to_arrow_table()
@@ -454,9 +469,7 @@ def runs_of(delivery: Delivery) -> QuerySet[DeliveryRun]:
 def _require_consumer_admin(user: User, delivery: Delivery) -> None:
     """Only the consumer department's catalogue admin acts on a delivery; anyone else gets 404 (the provider may
     see it, not run it)."""
-    if not (
-        user.is_active and user.department_id == delivery.department_id and user.has_role(Role.CATALOG_ADMIN)
-    ):
+    if not (user.is_active and user.department_id == delivery.department_id and user.has_role(Role.CATALOG_ADMIN)):
         raise NotFound()
 
 
@@ -486,6 +499,8 @@ def register_delivery(data: DeliveryInput, *, actor: User, now: dt.datetime | No
     URL checked as sources' are (its password kept encrypted, never shown back), the table name checked. The first
     run is due at once (the sweep starts it; "立即执行" does too)."""
     now = now or timezone.now()
+    if actor.department_id is None:
+        raise NotFound()
     grant = (
         Grant.objects.select_related("resource", "scenario")
         .filter(pk=data.grant_id, department_id=actor.department_id)
@@ -666,7 +681,9 @@ def run_delivery(
         return _finish(run, status=RunStatus.FAILED, now=now, error=str(exc))
     except Exception as exc:
         logger.exception("delivery %s run %s failed", delivery.pk, run.pk)
-        _finish(run, status=RunStatus.FAILED, now=now, error=gettext("执行失败（%(kind)s）") % {"kind": type(exc).__name__})
+        _finish(
+            run, status=RunStatus.FAILED, now=now, error=gettext("执行失败（%(kind)s）") % {"kind": type(exc).__name__}
+        )
         raise
     return _finish(run, status=RunStatus.SUCCEEDED, now=now, delivered=version)
 

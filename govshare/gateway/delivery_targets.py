@@ -79,9 +79,8 @@ def split_password(raw_url: str) -> tuple[str, str]:
     """(the URL without its password, the password) of a target URL as the consumer typed it."""
     url = source_url(raw_url, "")
     password = url.password or ""
-    shown = URL.create(url.drivername, url.username, None, url.host, url.port, url.database, url.query)
-    shown = shown.render_as_string(hide_password=False)
-    return str(shown), str(password)
+    without = URL.create(url.drivername, url.username, None, url.host, url.port, url.database, url.query)
+    return without.render_as_string(hide_password=False), str(password)
 
 
 def check_target(raw_url: str, password: str, *, policy: SourcePolicy | None = None) -> tuple[URL, DatabaseTarget]:
@@ -239,40 +238,40 @@ def _apply_postgres(
     table = _quote(spec.table)
     names = ", ".join(_quote(f.name) for f in schema)
     key_names = ", ".join(_quote(k) for k in keys)
-    with _pg_connect(spec) as conn:  # one transaction: committed when the block ends without an error
-        with conn.cursor() as cur:
-            cur.execute(_create_table(schema, keys, spec.table, "postgresql"))
-            _check_columns(_pg_columns(cur, spec.table), schema, spec.table)
-            cur.execute(f"CREATE TEMP TABLE delivery_stage ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")  # noqa: S608
-            with cur.copy(f"COPY delivery_stage ({names}) FROM STDIN (FORMAT csv)") as copy:  # noqa: S608
-                for batch in upserts:
-                    if batch.num_rows:
-                        copy.write(_csv(batch))
-            cur.execute(_merge_sql(schema, keys, spec.table, "delivery_stage", where_true=False))
-            written = max(cur.rowcount, 0)
-            deleted = 0
-            if full:
-                cur.execute(
-                    f"DELETE FROM {table} AS t WHERE NOT EXISTS "  # noqa: S608
-                    f"(SELECT 1 FROM delivery_stage AS s WHERE {_match(keys, 's', 't')})"
-                )
-                deleted = max(cur.rowcount, 0)
-            elif deletes is not None and deletes.num_rows:
-                cur.execute(
-                    f"CREATE TEMP TABLE delivery_gone ON COMMIT DROP AS SELECT {key_names} FROM {table} WITH NO DATA"  # noqa: S608
-                )
-                with cur.copy(f"COPY delivery_gone ({key_names}) FROM STDIN (FORMAT csv)") as copy:  # noqa: S608
-                    for batch in deletes.select(list(keys)).to_batches(65_536):
-                        copy.write(_csv(batch))
-                cur.execute("ANALYZE delivery_gone")
-                # A few keys against a large table: one index probe per key (the planner, without statistics of a
-                # table loaded in bulk moments ago, would hash the whole table).
-                cur.execute("SET LOCAL enable_hashjoin = off")
-                cur.execute("SET LOCAL enable_mergejoin = off")
-                cur.execute(f"DELETE FROM {table} AS t USING delivery_gone AS g WHERE {_match(keys, 't', 'g')}")  # noqa: S608
-                deleted = max(cur.rowcount, 0)
-                cur.execute("SET LOCAL enable_hashjoin = on")
-                cur.execute("SET LOCAL enable_mergejoin = on")
+    # One transaction: committed when the block ends without an error, rolled back otherwise.
+    with _pg_connect(spec) as conn, conn.cursor() as cur:
+        cur.execute(_create_table(schema, keys, spec.table, "postgresql"))
+        _check_columns(_pg_columns(cur, spec.table), schema, spec.table)
+        cur.execute(f"CREATE TEMP TABLE delivery_stage ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")  # noqa: S608
+        with cur.copy(f"COPY delivery_stage ({names}) FROM STDIN (FORMAT csv)") as copy:
+            for batch in upserts:
+                if batch.num_rows:
+                    copy.write(_csv(batch))
+        cur.execute(_merge_sql(schema, keys, spec.table, "delivery_stage", where_true=False))
+        written = max(cur.rowcount, 0)
+        deleted = 0
+        if full:
+            cur.execute(
+                f"DELETE FROM {table} AS t WHERE NOT EXISTS "  # noqa: S608
+                f"(SELECT 1 FROM delivery_stage AS s WHERE {_match(keys, 's', 't')})"
+            )
+            deleted = max(cur.rowcount, 0)
+        elif deletes is not None and deletes.num_rows:
+            cur.execute(
+                f"CREATE TEMP TABLE delivery_gone ON COMMIT DROP AS SELECT {key_names} FROM {table} WITH NO DATA"  # noqa: S608
+            )
+            with cur.copy(f"COPY delivery_gone ({key_names}) FROM STDIN (FORMAT csv)") as copy:
+                for batch in deletes.select(list(keys)).to_batches(65_536):
+                    copy.write(_csv(batch))
+            cur.execute("ANALYZE delivery_gone")
+            # A few keys against a large table: one index probe per key (the planner, without statistics of a
+            # table loaded in bulk moments ago, would hash the whole table).
+            cur.execute("SET LOCAL enable_hashjoin = off")
+            cur.execute("SET LOCAL enable_mergejoin = off")
+            cur.execute(f"DELETE FROM {table} AS t USING delivery_gone AS g WHERE {_match(keys, 't', 'g')}")  # noqa: S608
+            deleted = max(cur.rowcount, 0)
+            cur.execute("SET LOCAL enable_hashjoin = on")
+            cur.execute("SET LOCAL enable_mergejoin = on")
     return Applied(written, deleted)
 
 
@@ -318,7 +317,9 @@ def _apply_sqlite(
             for start in range(0, batch.num_rows, SQLITE_BATCH_ROWS):
                 piece = batch.slice(start, SQLITE_BATCH_ROWS)
                 conn.executemany(f"INSERT INTO temp.delivery_stage ({names}) VALUES ({marks})", _rows(piece))  # noqa: S608
-        written = max(conn.execute(_merge_sql(schema, keys, spec.table, "temp.delivery_stage", where_true=True)).rowcount, 0)
+        written = max(
+            conn.execute(_merge_sql(schema, keys, spec.table, "temp.delivery_stage", where_true=True)).rowcount, 0
+        )
         deleted = 0
         if full:
             cursor = conn.execute(

@@ -155,10 +155,16 @@ def test_a_failure_before_the_commit_leaves_the_target_as_it_was(
     before = sqlite_rows(target_file)
     # The consumer's table refuses one of the new rows (the last one the run writes): the whole run is undone.
     con = sqlite3.connect(target_file)
-    con.execute('CREATE TRIGGER no_wang BEFORE INSERT ON people WHEN NEW."姓名" = \'王*\' BEGIN SELECT RAISE(ABORT, \'refused\'); END')
+    con.execute(
+        "CREATE TRIGGER no_wang BEFORE INSERT ON people WHEN NEW.\"姓名\" = '王*' "
+        "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
     con.commit()
     con.close()
-    changed = [PEOPLE_ROWS[0], ["510603199404040044", "王五", "13600002222", "旌阳区", "四川省德阳市旌阳区岷江西路4号", "无"]]
+    changed = [
+        PEOPLE_ROWS[0],
+        ["510603199404040044", "王五", "13600002222", "旌阳区", "四川省德阳市旌阳区岷江西路4号", "无"],
+    ]
     reload(people, changed, tmp_path)
     failed = delivery.run_delivery(subscription, now=minutes(2))
     assert failed is not None and failed.status == RunStatus.FAILED
@@ -283,7 +289,8 @@ def test_postgresql_target_full_then_incremental_then_retry_and_rollback(
 ) -> None:
     subscription = register(consumer_admin, table_grant, pg_target)
     first = delivery.run_delivery(subscription, now=minutes(1))
-    assert first is not None and (first.status, first.rows_upserted) == (RunStatus.SUCCEEDED, 2), first.error
+    assert first is not None
+    assert (first.status, first.rows_upserted) == (RunStatus.SUCCEEDED, 2), first.error
     rows = pg_rows(pg_target)
     assert [row["姓名"] for row in rows] == sorted(["张**", "李*"])
     assert_nothing_secret(rows)
@@ -294,11 +301,8 @@ def test_postgresql_target_full_then_incremental_then_retry_and_rollback(
     ]
     reload(people, changed, tmp_path)
     second = delivery.run_delivery(subscription, now=minutes(2))
-    assert second is not None and (second.mode, second.rows_upserted, second.rows_deleted) == (
-        RunMode.INCREMENTAL,
-        1,
-        1,
-    ), second.error
+    assert second is not None
+    assert (second.mode, second.rows_upserted, second.rows_deleted) == (RunMode.INCREMENTAL, 1, 1), second.error
     assert [row["姓名"] for row in pg_rows(pg_target)] == sorted(["张**", "王*"])
     assert_nothing_secret(pg_rows(pg_target))
 
@@ -314,9 +318,13 @@ def test_postgresql_target_full_then_incremental_then_retry_and_rollback(
 
     plain = make_url(pg_target).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute('ALTER TABLE people ADD CONSTRAINT no_zhao CHECK ("姓名" <> \'赵*\')')
+        conn.execute("ALTER TABLE people ADD CONSTRAINT no_zhao CHECK (\"姓名\" <> '赵*')")
     before = pg_rows(pg_target)
-    reload(people, [*changed, ["510603199505050055", "赵六", "13500003333", "旌阳区", "四川省德阳市旌阳区x路5号", "无"]], tmp_path)
+    reload(
+        people,
+        [*changed, ["510603199505050055", "赵六", "13500003333", "旌阳区", "四川省德阳市旌阳区x路5号", "无"]],
+        tmp_path,
+    )
     failed = delivery.run_delivery(subscription, now=minutes(4))
     assert failed is not None and failed.status == RunStatus.FAILED
     assert "赵" not in failed.error and "510603199505050055" not in failed.error
