@@ -47,10 +47,10 @@ def _setup_django(data_dir: Path) -> None:
 
 def _write_csv(path: Path, rows: int, *, change: float, version: int) -> None:
     """N rows; in version 1, `change` of them differ from version 0: half updated (区县), half deleted, and as many
-    new rows as deleted."""
+    new rows as were deleted (the table keeps its size)."""
     import duckdb
 
-    step = max(2, round(1 / change))  # every step-th row changes
+    step = max(2, round(2 / change))  # of every `step` rows, one is updated and one deleted
     if version == 0:
         where, district = "true", "CASE WHEN i % 3 = 0 THEN '旌阳区' WHEN i % 3 = 1 THEN '罗江区' ELSE '中江县' END"
         extra = ""
