@@ -342,3 +342,45 @@ def test_the_platform_database_is_refused_as_a_target(table_grant: Grant, consum
 
 
 _ = TODAY
+
+
+# ------------------------------------------------------------------------------------------------ API
+
+
+def api(user: User, method: str, path: str, body: Any = None, **params: Any) -> Any:
+    import json
+
+    from django.test import Client
+
+    from govshare.testing.api import bearer
+
+    client, headers = Client(), bearer(user)
+    if method == "GET":
+        return client.get(f"/api/gateway{path}", params, headers=headers)
+    return client.post(f"/api/gateway{path}", json.dumps(body or {}), content_type="application/json", headers=headers)
+
+
+def test_the_api_registers_lists_and_runs_deliveries_for_the_consumer_only(
+    people: Resource, table_grant: Grant, consumer_admin: User, outsider: User, target_file: Path
+) -> None:
+    body = {"grant_id": table_grant.pk, "target_url": f"sqlite:///{target_file}", "table_name": "people"}
+    created = api(consumer_admin, "POST", "/deliveries", body)
+    assert created.status_code == 201, created.content
+    pk = created.json()["id"]
+    assert created.json()["key_items"] == ["_key"] and "password" not in created.content.decode()
+    delivery.run_delivery(Delivery.objects.get(pk=pk), now=minutes(1))
+    listed = api(consumer_admin, "GET", "/deliveries")
+    assert [row["id"] for row in listed.json()["items"]] == [pk]
+    runs = api(consumer_admin, "GET", f"/deliveries/{pk}/runs", page_size=10)
+    assert [(r["status"], r["rows_upserted"], r["rows_deleted"]) for r in runs.json()["items"]] == [("succeeded", 2, 0)]
+    provider_admin = testing.make_user(Role.CATALOG_ADMIN, department=people.department)
+    assert api(provider_admin, "GET", f"/deliveries/{pk}").status_code == 200
+    assert api(provider_admin, "POST", f"/deliveries/{pk}/run").status_code == 404
+    for path in (f"/deliveries/{pk}", f"/deliveries/{pk}/runs"):
+        assert api(outsider, "GET", path).status_code == 404
+    assert api(outsider, "POST", f"/deliveries/{pk}/run").status_code == 404
+    assert api(outsider, "GET", "/deliveries").json()["items"] == []
+    assert api(consumer_admin, "POST", f"/deliveries/{pk}/run").status_code == 202
+    bad = api(consumer_admin, "POST", "/deliveries", {**body, "target_url": "postgresql://u:pw@10.1.2.3/db"})
+    assert bad.status_code == 422 and "不在平台允许访问的范围内" in bad.json()["errors"][0]["message"]
+    assert "pw@" not in repr(bad.json())
