@@ -11,4 +11,7 @@ urlpatterns = [
     path("apis/<int:grant_id>/", views.api_detail, name="api_detail"),
     path("calls/", views.call_list, name="calls"),
     path("key-search/", views.key_search, name="key_search"),
+    path("deliveries/", views.delivery_list, name="deliveries"),
+    path("deliveries/<int:delivery_id>/", views.delivery_detail, name="delivery_detail"),
+    path("deliveries/<int:delivery_id>/run/", views.delivery_run, name="delivery_run"),
 ]

@@ -445,6 +445,11 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "gateway:api_detail": ("consumer_grant", "GET", "L H OH HH OH H H HO", None),
     "gateway:calls": ("none", "GET", "L F O O F F F O", None),
     "gateway:key_search": ("none", "GET", "L F F F F F O F", None),
+    # 数据交付: every signed-in user sees the deliveries of its department (and of its resources); the consumer
+    # department's catalogue administrator alone runs one now.
+    "gateway:deliveries": ("none", "GET", "L O O O O O O O", None),
+    "gateway:delivery_detail": ("delivery", "GET", "L O OH OH OH H H HO", None),
+    "gateway:delivery_run": ("delivery", "POST", "L H OH H H H H HO", None),
     "home": ("none", "GET", "L O O O O O O O", None),
     "favicon": ("none", "GET", "O O O O O O O O", None),
 }

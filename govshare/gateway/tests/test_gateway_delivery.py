@@ -384,3 +384,27 @@ def test_the_api_registers_lists_and_runs_deliveries_for_the_consumer_only(
     bad = api(consumer_admin, "POST", "/deliveries", {**body, "target_url": "postgresql://u:pw@10.1.2.3/db"})
     assert bad.status_code == 422 and "不在平台允许访问的范围内" in bad.json()["errors"][0]["message"]
     assert "pw@" not in repr(bad.json())
+
+
+# ------------------------------------------------------------------------------------------------ pages
+
+
+def test_the_pages_show_the_consumer_its_deliveries_and_each_runs_rows_and_status(
+    people: Resource, table_grant: Grant, consumer_admin: User, outsider: User, target_file: Path
+) -> None:
+    from django.test import Client
+
+    subscription = register(consumer_admin, table_grant, f"sqlite:///{target_file}")
+    delivery.run_delivery(subscription, now=minutes(1))
+    client = Client()
+    client.force_login(consumer_admin)
+    listed = client.get("/gateway/deliveries/").content.decode()
+    assert people.name in listed and "写入 2 行，删除 0 行" in listed and 'class="list cards"' in listed
+    detail = client.get(f"/gateway/deliveries/{subscription.pk}/").content.decode()
+    assert "立即执行" in detail and "全量" in detail and "成功" in detail
+    assert "sqlite" in detail and all(value not in detail for value in NEVER)
+    ran = client.post(f"/gateway/deliveries/{subscription.pk}/run/")
+    assert ran.status_code == 302
+    client.force_login(outsider)
+    assert client.get(f"/gateway/deliveries/{subscription.pk}/").status_code == 404
+    assert people.name not in client.get("/gateway/deliveries/").content.decode()
