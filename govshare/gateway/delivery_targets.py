@@ -120,9 +120,15 @@ def _sql_type(field: pa.Field, backend: str) -> str:
     return "TEXT"
 
 
+_QUOTED_VALUE = re.compile(r':\s*".*$')
+
+
 def _error_text(exc: BaseException, password: str) -> str:
+    """A driver's message without any value: its first line (PostgreSQL's DETAIL quotes the failing row), a quoted
+    value after a colon cut off (`invalid input syntax for type integer: "…"`), the password replaced."""
     original = getattr(exc, "orig", None) or exc
     text = (str(original).strip().splitlines() or [type(original).__name__])[0]
+    text = _QUOTED_VALUE.sub("", text)
     return text.replace(password, "***") if password else text
 
 
