@@ -408,3 +408,16 @@ def test_the_pages_show_the_consumer_its_deliveries_and_each_runs_rows_and_statu
     client.force_login(outsider)
     assert client.get(f"/gateway/deliveries/{subscription.pk}/").status_code == 404
     assert people.name not in client.get("/gateway/deliveries/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_hourly_sweep_of_due_deliveries_is_scheduled_after_migrate() -> None:
+    from django_q.models import Schedule
+
+    from govshare.gateway import jobs
+    from govshare.jobs import registry
+
+    jobs.ensure_sweep_after_migrate()
+    schedule = Schedule.objects.get(name=jobs.SWEEP_SCHEDULE_NAME)
+    assert schedule.schedule_type == Schedule.HOURLY
+    assert registry.scheduled_task(schedule.func, schedule.args) == (jobs.SWEEP_DELIVERIES, ())
