@@ -17,6 +17,7 @@ from govshare.catalog.api_transfer import router as catalog_transfer_router
 from govshare.core.apierrors import install_error_handlers
 from govshare.datasets.api import router as datasets_router
 from govshare.gateway.api import router as gateway_router
+from govshare.gateway.api_deliveries import router as deliveries_router
 from govshare.grading.api import router as grading_router
 from govshare.identity.api_systems import router as identity_systems_router
 from govshare.jobs.api import router as jobs_router
@@ -90,6 +91,7 @@ api.add_router("/catalog", catalog_transfer_router)
 api.add_router("/catalog", catalog_review_router)
 api.add_router("/datasets", datasets_router)
 api.add_router("/gateway", gateway_router)
+api.add_router("/gateway", deliveries_router)
 api.add_router("/grading", grading_router)
 api.add_router("/identity", identity_systems_router)
 api.add_router("/jobs", jobs_router)

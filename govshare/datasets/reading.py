@@ -65,6 +65,7 @@ __all__ = [
     "readable",
     "readable_dataset",
     "rejects_response",
+    "scoped_rows",
     "staff_scope",
     "visible_in",
 ]
@@ -301,13 +302,23 @@ def _open_rows(
         except ValueError as exc:
             reader.close()
             raise ValidationFailed([FieldProblem("column", str(exc))]) from None
-    reader = decrypted(reader, stored, dataset.resource_id)
+    reader = scoped_rows(reader, stored, dataset.resource_id, scope)
+    return reader, _data_names(reader.schema)
+
+
+def scoped_rows(
+    reader: pa.RecordBatchReader, stored: pa.Schema, resource_id: int, scope: ReadScope
+) -> pa.RecordBatchReader:
+    """Rows of a version in their stored form (all of them, or some a caller picked: a delivery's changed rows)
+    as the scope's reader gets them: decrypted on the server (HMAC columns left out), reduced to the scope's rows
+    and items, then masked. `stored` is the version's schema; the reader may hold any of its columns (those the
+    scope's row filter names included). The same steps as `open_version`, which calls it."""
+    reader = decrypted(reader, stored, resource_id)
     if scope.rows_where:
         reader = _rows_in(reader, scope.rows_where)
     if scope.items is not None:
         reader = _items_of(reader, scope.items)
-    reader = masked(reader, scope.masking)
-    return reader, _data_names(reader.schema)
+    return masked(reader, scope.masking)
 
 
 def visible_in(scope: ReadScope, column: str) -> bool:

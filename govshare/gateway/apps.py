@@ -18,5 +18,7 @@ class GatewayConfig(AppConfig):
         register_task(jobs.WATCH_USAGE, jobs.watch_usage)
         register_task(jobs.RUN_BATCH, jobs.run_batch)
         register_task(jobs.SWEEP_BATCHES, jobs.sweep_batches)
+        register_task(jobs.RUN_DELIVERY, jobs.run_delivery)
+        register_task(jobs.SWEEP_DELIVERIES, jobs.sweep_deliveries)
         post_migrate.connect(jobs.ensure_schedule_after_migrate, sender=self, dispatch_uid="gateway-watch-usage")
         panels.register()

@@ -40,4 +40,23 @@ def register() -> None:
         _("网关异常调用告警"),
         details=(_("接入系统 {system}"), _("类型 {kind}"), _("观测值 {observed}")),
     )
+    actions.register_object_type("gateway.delivery", _("数据交付"))
+    actions.register(
+        "gateway.delivery.register",
+        _("登记数据交付"),
+        details=(_("授权 {grant}"), _("资源 {resource}"), _("交付方式 {kind}"), _("执行周期 {schedule}")),
+    )
+    actions.register(
+        "gateway.delivery.run",
+        _("执行数据交付"),
+        details=(
+            _("授权 {grant}"),
+            _("结果 {outcome}"),
+            _("版本 {version}"),
+            _("写入 {upserted} 行"),
+            _("删除 {deleted} 行"),
+        ),
+        failed_unless="succeeded",
+    )
+    actions.register("gateway.delivery.stop", _("停止数据交付"), details=(_("授权 {grant}"), _("原因 {reason}")))
     actions.register("gateway.key.trace", _("按查询键追溯网关调用"), details=(_("找到 {found} 次调用"),))

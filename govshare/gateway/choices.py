@@ -54,3 +54,38 @@ class Breaker(models.TextChoices):
     CLOSED = "closed", "正常"
     OPEN = "open", "已熔断（冷却中）"
     HALF_OPEN = "half_open", "半开（放行一次试探调用）"
+
+
+class DeliveryKind(models.TextChoices):
+    """How a delivery hands the granted extract over (the grant's 交付方式)."""
+
+    TABLE = "table", "库表对接"
+    FILE = "file", "文件传输"
+
+
+class DeliverySchedule(models.TextChoices):
+    """When a delivery runs: by the resource's update cycle, at a fixed interval, or only when asked."""
+
+    UPDATE_CYCLE = "update_cycle", "按资源更新周期"
+    HOURLY = "hourly", "每小时"
+    DAILY = "daily", "每日"
+    WEEKLY = "weekly", "每周"
+    MONTHLY = "monthly", "每月"
+    MANUAL = "manual", "仅手动执行"
+
+
+class DeliveryStatus(models.TextChoices):
+    ACTIVE = "active", "运行中"
+    STOPPED = "stopped", "已停止"
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "执行中"
+    SUCCEEDED = "succeeded", "成功"
+    FAILED = "failed", "失败"
+    REFUSED = "refused", "已拒绝"
+
+
+class RunMode(models.TextChoices):
+    FULL = "full", "全量"
+    INCREMENTAL = "incremental", "增量"

@@ -1,12 +1,22 @@
-"""The gateway's own records: hourly call counts per system (the baseline of its usual use) and the alerts of
-unusual use. Each call itself is an audit row (govshare.audit)."""
+"""The gateway's own records: hourly call counts per system (the baseline of its usual use), the alerts of unusual
+use, batch comparisons, the providers' own APIs it proxies, and deliveries with their runs. Each call itself is an
+audit row (govshare.audit)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 
-from govshare.gateway.choices import AlertKind, BatchStatus, ProviderAuth
+from govshare.gateway.choices import (
+    AlertKind,
+    BatchStatus,
+    DeliveryKind,
+    DeliverySchedule,
+    DeliveryStatus,
+    ProviderAuth,
+    RunMode,
+    RunStatus,
+)
 
 
 class CallHour(models.Model):
@@ -142,3 +152,69 @@ class ProviderService(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_id} {self.base_url}"
+
+
+class Delivery(models.Model):
+    """A consumer department's subscription to a grant's extract (库表对接 into its own database, or 文件传输): the
+    target (a database URL without its password, which is kept encrypted, and a table), the schedule, and the
+    version last delivered (recorded only once the target has committed it)."""
+
+    grant = models.ForeignKey(
+        "sharing.Grant", verbose_name="共享授权", on_delete=models.PROTECT, related_name="deliveries"
+    )
+    department = models.ForeignKey(
+        "accounts.Department", verbose_name="使用部门", on_delete=models.PROTECT, related_name="deliveries"
+    )
+    kind = models.CharField("交付方式", max_length=8, choices=DeliveryKind.choices)
+    target_url = models.CharField("目标库连接地址", max_length=500, blank=True, help_text="不含密码")
+    target_secret = models.TextField("目标库密码（加密）", blank=True)
+    table_name = models.CharField("目标表名", max_length=63, blank=True)
+    file_format = models.CharField("文件格式", max_length=8, blank=True)
+    schedule = models.CharField(
+        "执行周期", max_length=16, choices=DeliverySchedule.choices, default=DeliverySchedule.UPDATE_CYCLE
+    )
+    key_items = models.JSONField("主键列", default=list)
+    status = models.CharField(
+        "状态", max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.ACTIVE, db_index=True
+    )
+    stopped_reason = models.CharField("停止原因", max_length=300, blank=True)
+    delivered_version = models.PositiveIntegerField("已交付版本", null=True, blank=True)
+    next_run_at = models.DateTimeField("下次执行时间", null=True, blank=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "数据交付"
+        verbose_name_plural = "数据交付"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.pk}（授权 {self.grant_id}）"
+
+
+class DeliveryRun(models.Model):
+    """One run of a delivery: the version it delivered (and the one it started from), the rows upserted and deleted,
+    its status and error (never a value), when it ran, and the checksum of what it wrote."""
+
+    delivery = models.ForeignKey(Delivery, verbose_name="数据交付", on_delete=models.CASCADE, related_name="runs")
+    mode = models.CharField("方式", max_length=12, choices=RunMode.choices, default=RunMode.FULL)
+    from_version = models.PositiveIntegerField("起始版本", null=True, blank=True)
+    version = models.PositiveIntegerField("交付版本", null=True, blank=True)
+    status = models.CharField("状态", max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    rows_upserted = models.PositiveBigIntegerField("写入行数", default=0)
+    rows_deleted = models.PositiveBigIntegerField("删除行数", default=0)
+    error = models.TextField("错误", blank=True)
+    manual = models.BooleanField("手动执行", default=False)
+    checksum = models.CharField("校验和（SHA-256）", max_length=64, blank=True)
+    started_at = models.DateTimeField("开始时间")
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "数据交付执行记录"
+        verbose_name_plural = "数据交付执行记录"
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} {self.started_at:%Y-%m-%d %H:%M} {self.status}"

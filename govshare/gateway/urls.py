@@ -14,4 +14,7 @@ urlpatterns = [
     path("providers/", views.provider_list, name="providers"),
     path("providers/new/", views.provider_create, name="provider_create"),
     path("providers/<int:service_id>/", views.provider_detail, name="provider_detail"),
+    path("deliveries/", views.delivery_list, name="deliveries"),
+    path("deliveries/<int:delivery_id>/", views.delivery_detail, name="delivery_detail"),
+    path("deliveries/<int:delivery_id>/run/", views.delivery_run, name="delivery_run"),
 ]

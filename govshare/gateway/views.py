@@ -16,13 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from govshare.accounts.acting import acting_user
+from govshare.accounts.choices import Role
 from govshare.accounts.models import User
 from govshare.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from govshare.core.nostore import no_store
 from govshare.core.pagination import page_number, paginate
-from govshare.core.roles import Role
 from govshare.datasets import scopes
-from govshare.gateway import docs, forms, provider_services, proxied, selectors, tracing
+from govshare.gateway import delivery, docs, forms, provider_services, proxied, selectors, tracing
 from govshare.gateway.choices import Breaker
 from govshare.gateway.errors import catalogue
 from govshare.gateway.forms import ProviderServiceForm
@@ -239,3 +239,41 @@ def provider_detail(request: HttpRequest, service_id: int) -> HttpResponse:
         "calls": selectors.proxied_calls(service, limit=20),
     }
     return render(request, "gateway/provider_detail.html", context)
+
+
+@login_required
+def delivery_list(request: HttpRequest) -> HttpResponse:
+    """数据交付: the deliveries of the user's department (as consumer) and of its resources (as provider), each with
+    its last run."""
+    user = acting_user(request)
+    page = paginate(delivery.deliveries_for(user), page_number(request.GET.get("page")), None)
+    rows = [{"delivery": found, "last": delivery.runs_of(found).first()} for found in page.items]
+    return render(request, "gateway/delivery_list.html", {"page": page, "rows": rows, **_tabs(user)})
+
+
+@login_required
+def delivery_detail(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    """One delivery and its runs (newest first, paged): version, rows written and deleted, status, error."""
+    user = acting_user(request)
+    try:
+        found = delivery.get_delivery(user, delivery_id)
+    except NotFound:
+        raise Http404 from None
+    page = paginate(delivery.runs_of(found), page_number(request.GET.get("page")), None)
+    may_run = found.department_id == user.department_id and user.has_role(Role.CATALOG_ADMIN)
+    context = {"delivery": found, "page": page, "may_run": may_run, **_tabs(user)}
+    return render(request, "gateway/delivery_detail.html", context)
+
+
+@login_required
+@require_http_methods(["POST"])
+def delivery_run(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    """立即执行: the run is queued; its row appears on the page once the worker starts it."""
+    user = acting_user(request)
+    try:
+        found = delivery.get_delivery(user, delivery_id)
+        delivery.request_run(found, actor=user)
+    except NotFound:
+        raise Http404 from None
+    messages.success(request, _("已加入执行队列，稍后刷新页面查看执行结果"))
+    return redirect("gateway:delivery_detail", found.pk)

@@ -32,6 +32,8 @@ from govshare.datasets import scopes
 from govshare.datasets import services as dataset_services
 from govshare.datasets.loading import run_load
 from govshare.datasets.models import Load
+from govshare.gateway.choices import DeliveryKind
+from govshare.gateway.models import Delivery
 from govshare.gateway.provider_services import ProviderServiceInput, register_provider_service
 from govshare.grading import services as grading_services
 from govshare.grading.models import GradingChange
@@ -81,6 +83,7 @@ OBJECTS: dict[str, tuple[str, ...]] = {
     # Grants A and B hold (on the third department's published resource), each for a scenario one of the holder's
     # information systems serves: the grants a consumer system calls through the gateway.
     "consumer_grant": ("a", "b"),
+    "delivery": ("a", "b"),  # a delivery (库表对接) of each of those grants, registered by its holder
     # Share requests of A's consumer and of B's consumer, both submitted, each for a third department's resource, as
     # {"request_id", "line_id"} (the line: in review at the provider's stage).
     "share_request": ("a", "b"),
@@ -271,6 +274,18 @@ def _held_grant(holder: Department, resource: Resource, system_id: int) -> Grant
     return grants.issue_grant(data, actor=issuer, today=today)
 
 
+def _delivery(grant: Grant) -> Delivery:
+    """A delivery of the grant into its holder's database (never run: its target does not exist)."""
+    return Delivery.objects.create(
+        grant=grant,
+        department_id=grant.department_id,
+        kind=DeliveryKind.TABLE,
+        target_url="sqlite:////nonexistent/matrix.sqlite",
+        table_name="people",
+        key_items=["_key"],
+    )
+
+
 def _share_request(applicant: User, resource: Resource, system_id: int) -> dict[str, int]:
     """A submitted share request of the applicant's department for the resource (of another department)."""
     from govshare.sharing import requests as share_requests
@@ -423,6 +438,7 @@ def build_world() -> World:
         "scenario": {"a": scenario_a, "b": scenario_b},
         "grant": {"a": grant_a.pk, "b": grant_b.pk},
         "consumer_grant": {"a": held_a.pk, "b": held_b.pk},
+        "delivery": {"a": _delivery(held_a).pk, "b": _delivery(held_b).pk},
         "share_request": {"a": request_a, "b": request_b},
         "request_line": {"a": request_a, "b": request_b},
         "provider_service": {"a": provider_a, "b": provider_b},

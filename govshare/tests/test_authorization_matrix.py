@@ -69,6 +69,11 @@ UNLINK: Body = lambda _: {"resource_code": ""}  # noqa: E731
 NO_PROVIDER: Body = lambda _: {"note": "请编目"}  # noqa: E731
 ANSWER: Body = lambda _: {"resource_id": 999999, "note": "已对接"}  # noqa: E731 (no such resource)
 SYSTEM: Body = lambda _: {"code": "matrix-new", "name": "矩阵新系统", "protection_level": "2", "hosting": "gov_cloud"}  # noqa: E731
+DELIVERY: Body = lambda grant_id: {  # noqa: E731
+    "grant_id": grant_id,
+    "target_url": "sqlite:////nonexistent/matrix.sqlite",
+    "table_name": "people",
+}
 SYSTEM_UPDATE: Body = lambda system: {  # noqa: E731
     "code": system["code"],
     "name": "矩阵系统（改名）",
@@ -227,6 +232,13 @@ API: dict[str, tuple[str, str, Body | None]] = {
     # administrator) manage them; security officer and auditor (no department) see none. Platform, security and
     # auditor accounts have no department to register for (422 names the missing 部门代码). Issuing and rotating
     # answer a secret: only with a signed-in session, never a token (403 here, where every call has a token).
+    # 库表对接: any signed-in user lists the deliveries of its department (none for the others); the consumer
+    # department's catalogue administrator registers and runs them (a grant issued for API calls is refused: V).
+    "gateway_api_list_deliveries": ("none", "L O O O O O O O", None),
+    "gateway_api_register_delivery": ("consumer_grant", "L H VH H H H H HV", DELIVERY),
+    "gateway_api_get_delivery": ("delivery", "L O OH OH OH H H HO", None),
+    "gateway_api_list_runs": ("delivery", "L O OH OH OH H H HO", None),
+    "gateway_api_run_now": ("delivery", "L H OH H H H H HO", None),
     "identity_api_systems_list_systems": ("none", "L O O O O O O O", None),
     "identity_api_systems_register_system": ("none", "L V O F F V V O", SYSTEM),
     "identity_api_systems_get_system": ("system", "L O OH OH OH H H HO", None),
@@ -445,6 +457,11 @@ PAGES: dict[str, tuple[str, str, str, Body | None]] = {
     "gateway:providers": ("none", "GET", "L O O O F F F O", None),
     "gateway:provider_create": ("none", "GET", "L O O F F F F O", None),
     "gateway:provider_detail": ("provider_service", "GET", "L OO OH OH HH HH HH HO", None),
+    # 数据交付: every signed-in user sees the deliveries of its department (and of its resources); the consumer
+    # department's catalogue administrator alone runs one now.
+    "gateway:deliveries": ("none", "GET", "L O O O O O O O", None),
+    "gateway:delivery_detail": ("delivery", "GET", "L O OH OH OH H H HO", None),
+    "gateway:delivery_run": ("delivery", "POST", "L H OH H H H H HO", None),
     "home": ("none", "GET", "L O O O O O O O", None),
     "favicon": ("none", "GET", "O O O O O O O O", None),
 }
