@@ -234,11 +234,11 @@ API: dict[str, tuple[str, str, Body | None]] = {
     # answer a secret: only with a signed-in session, never a token (403 here, where every call has a token).
     # 库表对接: any signed-in user lists the deliveries of its department (none for the others); the consumer
     # department's catalogue administrator registers and runs them (a grant issued for API calls is refused: V).
-    "gateway_api_list_deliveries": ("none", "L O O O O O O O", None),
-    "gateway_api_register_delivery": ("consumer_grant", "L H VH H H H H HV", DELIVERY),
-    "gateway_api_get_delivery": ("delivery", "L O OH OH OH H H HO", None),
-    "gateway_api_list_runs": ("delivery", "L O OH OH OH H H HO", None),
-    "gateway_api_run_now": ("delivery", "L H OH H H H H HO", None),
+    "gateway_api_deliveries_list_deliveries": ("none", "L O O O O O O O", None),
+    "gateway_api_deliveries_register_delivery": ("consumer_grant", "L H VH H H H H HV", DELIVERY),
+    "gateway_api_deliveries_get_delivery": ("delivery", "L O OH OH OH H H HO", None),
+    "gateway_api_deliveries_list_runs": ("delivery", "L O OH OH OH H H HO", None),
+    "gateway_api_deliveries_run_now": ("delivery", "L H OH H H H H HO", None),
     "identity_api_systems_list_systems": ("none", "L O O O O O O O", None),
     "identity_api_systems_register_system": ("none", "L V O F F V V O", SYSTEM),
     "identity_api_systems_get_system": ("system", "L O OH OH OH H H HO", None),

@@ -418,6 +418,6 @@ def test_the_hourly_sweep_of_due_deliveries_is_scheduled_after_migrate() -> None
     from govshare.jobs import registry
 
     jobs.ensure_schedule_after_migrate()
-    schedule = Schedule.objects.get(name=jobs.SWEEP_SCHEDULE_NAME)
+    schedule = Schedule.objects.get(name=jobs.SWEEP_DELIVERIES_SCHEDULE_NAME)
     assert schedule.schedule_type == Schedule.HOURLY
     assert registry.scheduled_task(schedule.func, schedule.args) == (jobs.SWEEP_DELIVERIES, ())
