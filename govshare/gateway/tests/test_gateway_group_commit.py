@@ -5,7 +5,11 @@ answer leaves."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
@@ -119,3 +123,27 @@ def test_a_batch_on_a_revoked_grant_is_refused_whole_and_not_counted(
     assert {pending.outcome for pending in batch} == {"NO_GRANT"}
     assert {pending.refusal for pending in batch} == {CallRefusal.GONE}
     assert not GrantUsage.objects.filter(grant=grant).exists()
+
+
+def test_the_writers_of_two_processes_take_turns_on_a_sqlite_file(tmp_path: Path) -> None:
+    """A writer waits for another process's writer on the lock beside the database, and goes on the moment it ends."""
+    database = tmp_path / "govshare.sqlite3"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time\n"
+            f"fd = os.open({str(database)!r} + '.writers', os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(1.0)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        with recording._Turns(str(database))():
+            waited = time.monotonic() - started
+    finally:
+        holder.wait(timeout=10)
+    assert 0.5 < waited < 5.0
